@@ -1,0 +1,1 @@
+"""Kari: national admission testing, end to end."""

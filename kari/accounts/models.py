@@ -1,0 +1,81 @@
+"""Organisations (the bodies of the regulation) and their staff."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .roles import ROLE_KINDS, OrgKind, Role, national_permissions, scoped_permissions
+
+
+class Bilingual(models.Model):
+    """A name in Georgian (the default) and English."""
+
+    name_ka = models.CharField(_("name (Georgian)"), max_length=300)
+    name_en = models.CharField(_("name (English)"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "ka").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_ka
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(Bilingual):
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=OrgKind.choices)
+    municipality = models.ForeignKey(
+        "catalogue.Municipality", on_delete=models.PROTECT, null=True, blank=True,
+        verbose_name=_("municipality"),
+    )
+    address = models.CharField(_("postal address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+
+    class Meta:
+        ordering = ["kind", "name_ka"]
+        verbose_name = _("organisation")
+
+
+class User(AbstractUser):
+    """A staff member: belongs to exactly one organisation and holds roles there."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="staff",
+        verbose_name=_("organisation"),
+    )
+    full_name_ka = models.CharField(_("full name (Georgian)"), max_length=200, blank=True)
+
+    objects = UserManager()
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name_ka or self.get_full_name() or self.username
+
+    @property
+    def roles(self) -> set[str]:
+        if not hasattr(self, "_roles"):
+            self._roles = set(self.role_grants.values_list("role", flat=True))
+        return self._roles
+
+    def has_kari_perm(self, perm: str) -> bool:
+        return perm in scoped_permissions(self.roles) | national_permissions(self.roles)
+
+
+class RoleGrant(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_role_grant")]
+
+    def role_fits(self) -> bool:
+        return self.user.organisation is not None and (
+            self.user.organisation.kind in ROLE_KINDS[self.role]
+        )

@@ -1,0 +1,47 @@
+"""The one place where services check who may do what, and for which organisation."""
+
+from django.core.exceptions import PermissionDenied
+
+from .roles import ROLE_KINDS, national_permissions, scoped_permissions
+
+
+def authorize(actor, perm: str, organisation=None) -> None:
+    """Raise PermissionDenied unless `actor` may exercise `perm` for `organisation`.
+
+    A scoped permission is only ever exercised for the actor's own organisation:
+    a staff member can never act for another organisation. A national permission
+    is the statutory act of the actor's own body (e.g. A13.3), whatever the target.
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied("Sign in first.")
+    own = actor.organisation
+    if own is None:
+        raise PermissionDenied("Your account belongs to no organisation.")
+    roles = {r for r in actor.roles if own.kind in ROLE_KINDS.get(r, set())}
+    if perm in national_permissions(roles):
+        return
+    if perm in scoped_permissions(roles):
+        if organisation is None or organisation.pk == own.pk:
+            return
+        raise PermissionDenied("You can only act for your own organisation.")
+    raise PermissionDenied(f"Your roles do not allow this ({perm}).")
+
+
+def can(actor, perm: str, organisation=None) -> bool:
+    try:
+        authorize(actor, perm, organisation)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def authorize_any(actor, *checks: tuple[str, object]) -> None:
+    """Pass if any (perm, organisation) check passes; otherwise raise the last refusal."""
+    refusal = None
+    for perm, organisation in checks:
+        try:
+            authorize(actor, perm, organisation)
+            return
+        except PermissionDenied as exc:
+            refusal = exc
+    raise refusal or PermissionDenied()

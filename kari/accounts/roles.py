@@ -1,0 +1,94 @@
+"""Organisation kinds, staff roles and what each role may do.
+
+Every body of the Regulation on Vocational Testing is an organisation kind (A11-A12).
+A role may only be held in organisations of the kinds listed for it, and each
+permission is either *scoped* (exercised only for the holder's own organisation)
+or *national* (the body's own statutory act, e.g. the quality centre's confirmation
+of any institution's announcement, A13.3).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(models.TextChoices):
+    MINISTRY = "ministry", _("Ministry of Education")
+    EMIS = "emis", _("EMIS (management system)")
+    NAEC = "naec", _("NAEC (assessment and examinations centre)")
+    QUALITY_CENTRE = "quality_centre", _("Quality centre (NCEQE)")
+    RESOURCE_CENTRE = "resource_centre", _("Resource centre")
+    INSTITUTION = "institution", _("VET institution")
+    EXAM_HOST = "exam_host", _("Exam-centre host")
+
+
+class Role(models.TextChoices):
+    MINISTRY_OFFICER = "ministry_officer", _("Ministry officer")
+    EMIS_OPERATOR = "emis_operator", _("EMIS operator")
+    NAEC_OFFICER = "naec_officer", _("NAEC officer")
+    QUALITY_OFFICER = "quality_officer", _("Quality-centre officer")
+    REGISTRATION_CLERK = "registration_clerk", _("Registration clerk")
+    INSTITUTION_ADMIN = "institution_admin", _("Institution admin")
+    PROCTOR = "proctor", _("Proctor")
+    COMMISSION_MEMBER = "commission_member", _("Appeals-commission member")
+    EXAM_HOST_MANAGER = "exam_host_manager", _("Exam-centre manager")
+
+
+# Which organisation kinds may hold each role.
+ROLE_KINDS: dict[str, set[str]] = {
+    Role.MINISTRY_OFFICER: {OrgKind.MINISTRY},
+    Role.EMIS_OPERATOR: {OrgKind.EMIS},
+    Role.NAEC_OFFICER: {OrgKind.NAEC},
+    Role.QUALITY_OFFICER: {OrgKind.QUALITY_CENTRE},
+    Role.REGISTRATION_CLERK: {OrgKind.RESOURCE_CENTRE, OrgKind.INSTITUTION},  # A12.5, A12.6
+    Role.INSTITUTION_ADMIN: {OrgKind.INSTITUTION},
+    Role.PROCTOR: {OrgKind.NAEC},  # A22: only NAEC staff in the room
+    Role.COMMISSION_MEMBER: {OrgKind.NAEC},  # A23: created by the NAEC director
+    Role.EXAM_HOST_MANAGER: {OrgKind.EXAM_HOST, OrgKind.INSTITUTION},  # A12.7
+}
+
+# Scoped permissions: only for the holder's own organisation.
+SCOPED: dict[str, set[str]] = {
+    Role.MINISTRY_OFFICER: {"org.view", "org.edit_contacts"},
+    Role.EMIS_OPERATOR: {"org.view", "org.edit_contacts"},
+    Role.NAEC_OFFICER: {"org.view", "org.edit_contacts"},
+    Role.QUALITY_OFFICER: {"org.view", "org.edit_contacts"},
+    Role.REGISTRATION_CLERK: {"org.view", "registration.register"},
+    Role.INSTITUTION_ADMIN: {
+        "org.view",
+        "org.edit_contacts",
+        "institution.edit",
+        "programme.edit",
+        "programme.import",
+        "announcement.submit",
+    },
+    Role.PROCTOR: {"org.view", "exam.check_in"},
+    Role.COMMISSION_MEMBER: {"org.view", "appeal.decide"},
+    Role.EXAM_HOST_MANAGER: {"org.view", "exam_centre.edit"},
+}
+
+# National permissions: statutory acts over all organisations.
+NATIONAL: dict[str, set[str]] = {
+    Role.MINISTRY_OFFICER: {"round.schedule", "audit.view_all", "catalogue.view_all"},
+    Role.EMIS_OPERATOR: {
+        "catalogue.import",
+        "catalogue.export",
+        "catalogue.view_all",
+        "audit.view_all",
+        "reference.edit",
+    },
+    Role.NAEC_OFFICER: {"catalogue.view_all", "catalogue.export"},
+    Role.QUALITY_OFFICER: {
+        "announcement.confirm",
+        "announcement.flag",
+        "catalogue.view_all",
+        "audit.view_all",
+    },
+}
+
+
+def scoped_permissions(roles) -> set[str]:
+    return set().union(*(SCOPED.get(r, set()) for r in roles)) if roles else set()
+
+
+def national_permissions(roles) -> set[str]:
+    return set().union(*(NATIONAL.get(r, set()) for r in roles)) if roles else set()

@@ -1,0 +1,63 @@
+"""Staff accounts: creation, roles and the second factor (TOTP)."""
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kari.audit.log import record
+from kari.errors import RuleError
+
+from .models import Organisation, RoleGrant, User
+from .roles import ROLE_KINDS, OrgKind, Role
+
+
+@transaction.atomic
+def create_organisation(actor, *, code: str, kind: str, name_ka: str, name_en: str = "",
+                        **extra) -> Organisation:
+    if kind not in OrgKind.values:
+        raise RuleError(f"Unknown organisation kind “{kind}”.", field="kind")
+    org = Organisation.objects.create(code=code, kind=kind, name_ka=name_ka, name_en=name_en,
+                                      **extra)
+    record(actor, "organisation.create", org, after={"code": code, "kind": kind, "name_ka": name_ka})
+    return org
+
+
+@transaction.atomic
+def create_staff(actor, *, username: str, password: str, organisation: Organisation,
+                 roles: list[str], full_name_ka: str = "", email: str = "",
+                 totp_key: str | None = None) -> User:
+    """A staff member belongs to one organisation and holds roles that fit its kind."""
+    for role in roles:
+        if role not in Role.values:
+            raise RuleError(f"Unknown role “{role}”.", field="roles")
+        if organisation.kind not in ROLE_KINDS[role]:
+            raise RuleError(
+                f"The role “{Role(role).label}” cannot be held in a "
+                f"{OrgKind(organisation.kind).label}.", field="roles")
+    user = User.objects.create_user(username=username, password=password, email=email,
+                                    organisation=organisation, full_name_ka=full_name_ka)
+    RoleGrant.objects.bulk_create([RoleGrant(user=user, role=r) for r in roles])
+    if totp_key:
+        TOTPDevice.objects.create(user=user, name="authenticator", key=totp_key, confirmed=True)
+    record(actor, "staff.create", user, organisation=organisation,
+           after={"username": username, "roles": sorted(roles)})
+    return user
+
+
+def confirmed_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+@transaction.atomic
+def start_totp_enrolment(user) -> TOTPDevice:
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+@transaction.atomic
+def confirm_totp_enrolment(user, device: TOTPDevice, token: str) -> bool:
+    if not device.verify_token(token):
+        return False
+    device.confirmed = True
+    device.save()
+    record(user, "staff.totp_enrolled", user, organisation=user.organisation)
+    return True

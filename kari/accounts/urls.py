@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.sign_in, name="login"),
+    path("login/code/", views.code, name="code"),
+    path("login/enrol/", views.enrol, name="enrol"),
+    path("logout/", views.sign_out, name="logout"),
+]

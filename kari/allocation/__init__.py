@@ -1,0 +1,26 @@
+"""The allocation engine (A27.2): pure Python and numpy, no Django.
+
+Applicant-proposing deferred acceptance where programmes hold everyone tied at
+the cut-off (A27.9), programme scores override common scores (A27.3, A27.4),
+and places beyond capacity are reported as extra places (A27.10).
+"""
+
+from kari.allocation.checker import VerificationError, check, verify
+from kari.allocation.instance import Instance, InstanceError, from_arrays, load, parse
+from kari.allocation.result import from_json, to_json
+from kari.allocation.solver import Result, solve
+
+__all__ = [
+    "Instance",
+    "InstanceError",
+    "Result",
+    "VerificationError",
+    "check",
+    "from_arrays",
+    "from_json",
+    "load",
+    "parse",
+    "solve",
+    "to_json",
+    "verify",
+]

@@ -1,0 +1,339 @@
+"""Parse and validate an allocation instance into compact arrays (A27.2).
+
+An instance is JSON of the shape::
+
+    {"programmes": [{"id": "P1", "capacity": 5}, ...],
+     "applicants": [{"id": "A1", "score": 21, "preferences": ["P3", "P1"],
+                     "programme_scores": {"P1": 7}}, ...]}
+
+The result is an :class:`Instance`: preferences in CSR form (``offsets`` and
+``prefs``, programme indices as int32) with the score of each (applicant,
+choice) pair in ``scores`` (float64) parallel to ``prefs``. A programme score
+(A27.3, A27.4: competition result, or competition plus test) overrides the
+applicant's common score (A27.2).
+
+Applicants and programmes are put in the order of their ids, so the arrays,
+and everything computed from them, do not depend on the input order.
+
+Scores are compared exactly: integers must satisfy ``|n| < 2**53`` (every such
+integer is a distinct float64), and a decimal fraction must be the shortest
+round-trip form of its float64 (so two different decimals never become the
+same float64). Capacities must be JSON integers ``>= 0`` (``5.0`` and
+``true`` are rejected).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import numba
+import numpy as np
+
+__all__ = ["Instance", "InstanceError", "from_arrays", "load", "parse", "parse_json_text"]
+
+SCORE_LIMIT = 2.0**53
+_MISSING = object()
+_NUMBER = frozenset({int, float})
+_APPLICANT_KEYS = frozenset({"id", "score", "preferences", "programme_scores"})
+_PROGRAMME_KEYS = frozenset({"id", "capacity"})
+_TOP_KEYS = frozenset({"programmes", "applicants"})
+
+
+class InstanceError(ValueError):
+    """The instance is malformed; the message names the record and field."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An allocation instance as arrays.
+
+    ``applicant_ids[a]`` and ``programme_ids[p]`` are sorted ids. Applicant
+    ``a`` ranks ``prefs[offsets[a]:offsets[a + 1]]`` (best first), with scores
+    ``scores[offsets[a]:offsets[a + 1]]``.
+    """
+
+    applicant_ids: list[str]
+    programme_ids: list[str]
+    capacity: np.ndarray  # int64, shape (P,)
+    offsets: np.ndarray  # int64, shape (A + 1,)
+    prefs: np.ndarray  # int32, shape (nnz,)
+    scores: np.ndarray  # float64, shape (nnz,)
+
+    @property
+    def n_applicants(self) -> int:
+        return len(self.applicant_ids)
+
+    @property
+    def n_programmes(self) -> int:
+        return len(self.programme_ids)
+
+
+def _fail(kind: str, ident: object, field: str, message: str) -> InstanceError:
+    return InstanceError(f"{kind} {json.dumps(ident)}: field {json.dumps(field)}: {message}")
+
+
+def _parse_float(text: str) -> float:
+    """JSON float hook: refuse decimals that float64 cannot tell apart."""
+    value = float(text)
+    if math.isfinite(value):
+        try:
+            exact = Decimal(text) == Decimal(repr(value))
+        except InvalidOperation:  # pragma: no cover - json only passes numerals
+            exact = False
+        if not exact:
+            return _InexactFloat(text)
+    return value
+
+
+class _InexactFloat(str):
+    """A JSON number with more digits than float64 holds (rejected later)."""
+
+
+def parse_json_text(text: str | bytes) -> dict:
+    """Decode JSON text; raise InstanceError if it is not valid JSON."""
+    try:
+        return json.loads(text, parse_float=_parse_float)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InstanceError(f"malformed JSON: {exc}") from None
+
+
+def load(path: str) -> Instance:
+    """Read and validate an instance file."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise InstanceError(f"cannot read instance {path!r}: {exc.strerror}") from None
+    return parse(parse_json_text(text))
+
+
+def _score_problem(value: object) -> str | None:
+    if value is _MISSING:
+        return "missing: no programme score and no common score"
+    if isinstance(value, _InexactFloat):
+        return f"{value} has more digits than a 64-bit float holds exactly"
+    if type(value) not in (int, float):
+        return f"must be a number, got {json.dumps(value) if value is None or isinstance(value, (str, bool)) else type(value).__name__}"
+    if not math.isfinite(value):
+        return f"must be finite, got {value}"
+    if abs(value) >= SCORE_LIMIT:
+        return f"must be less than 2**53 in absolute value, got {value}"
+    return None
+
+
+def _parse_programmes(raw: object) -> tuple[list[str], list[int]]:
+    if not isinstance(raw, list):
+        raise InstanceError('field "programmes": must be a list')
+    ids: list[str] = []
+    caps: list[int] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise InstanceError(f'programme #{i}: must be an object')
+        pid = item.get("id", _MISSING)
+        if type(pid) is not str or not pid:
+            raise _fail("programme", f"#{i}", "id", "must be a non-empty string")
+        if pid in seen:
+            raise _fail("programme", pid, "id", "duplicate programme id")
+        seen.add(pid)
+        extra = item.keys() - _PROGRAMME_KEYS
+        if extra:
+            raise _fail("programme", pid, sorted(extra)[0], "unknown field")
+        cap = item.get("capacity", _MISSING)
+        if cap is _MISSING:
+            raise _fail("programme", pid, "capacity", "missing")
+        if type(cap) is not int:
+            got = cap if isinstance(cap, (bool, float)) else type(cap).__name__
+            raise _fail("programme", pid, "capacity", f"must be an integer, got {json.dumps(got)}")
+        if cap < 0:
+            raise _fail("programme", pid, "capacity", f"must be >= 0, got {cap}")
+        if cap >= 2**62:
+            raise _fail("programme", pid, "capacity", f"too large: {cap}")
+        ids.append(pid)
+        caps.append(cap)
+    return ids, caps
+
+
+def parse(data: object) -> Instance:
+    """Validate decoded JSON and build the arrays; raise InstanceError."""
+    if not isinstance(data, dict):
+        raise InstanceError("instance: must be a JSON object")
+    extra = data.keys() - _TOP_KEYS
+    if extra:
+        raise InstanceError(f"instance: field {json.dumps(sorted(extra)[0])}: unknown field")
+    for key in ("programmes", "applicants"):
+        if key not in data:
+            raise InstanceError(f"instance: field {json.dumps(key)}: missing")
+    prog_ids, caps = _parse_programmes(data["programmes"])
+    index = {pid: i for i, pid in enumerate(prog_ids)}
+
+    raw_apps = data["applicants"]
+    if not isinstance(raw_apps, list):
+        raise InstanceError('field "applicants": must be a list')
+    app_ids: list[str] = []
+    lengths: list[int] = []
+    pref_lists: list[list] = []
+    flat_scores: list[object] = []
+    # Local names: this loop runs once per applicant (millions of times).
+    missing, number, limit, known = _MISSING, _NUMBER, SCORE_LIMIT, _APPLICANT_KEYS
+    add_id, add_len, add_prefs, add_scores = app_ids.append, lengths.append, pref_lists.append, flat_scores.extend
+    for i, app in enumerate(raw_apps):
+        if type(app) is not dict:
+            raise InstanceError(f"applicant #{i}: must be an object")
+        aid = app.get("id", missing)
+        if type(aid) is not str or not aid:
+            raise _fail("applicant", f"#{i}", "id", "must be a non-empty string")
+        if not (app.keys() <= known):
+            raise _fail("applicant", aid, sorted(app.keys() - known)[0], "unknown field")
+        prefs = app.get("preferences", missing)
+        if type(prefs) is not list:
+            raise _fail("applicant", aid, "preferences", "must be a list of programme ids")
+        common = app.get("score", missing)
+        if common is not missing and not (type(common) in number and -limit < common < limit):
+            # The comparisons also refuse NaN and infinities.
+            raise _fail("applicant", aid, "score", _score_problem(common) or "invalid")
+        own = app.get("programme_scores", missing)
+        if own is missing:
+            add_scores([common] * len(prefs))
+        else:
+            if type(own) is not dict:
+                raise _fail("applicant", aid, "programme_scores", "must be an object")
+            for pid, value in own.items():
+                if pid not in index:
+                    raise _fail("applicant", aid, "programme_scores", f"unknown programme {json.dumps(pid)}")
+                if not (type(value) in number and -limit < value < limit):
+                    raise _fail("applicant", aid, f"programme_scores.{pid}", _score_problem(value) or "invalid")
+            try:
+                add_scores([own.get(p, common) for p in prefs])
+            except TypeError:  # an unhashable programme "id"; reported below
+                add_scores([common] * len(prefs))
+        add_id(aid)
+        add_len(len(prefs))
+        add_prefs(prefs)
+
+    if len(set(app_ids)) != len(app_ids):
+        seen: set[str] = set()
+        for aid in app_ids:
+            if aid in seen:
+                raise _fail("applicant", aid, "id", "duplicate applicant id")
+            seen.add(aid)
+    try:
+        flat_prefs = np.fromiter(
+            map(index.__getitem__, itertools.chain.from_iterable(pref_lists)), dtype=np.int32
+        )
+    except (KeyError, TypeError):
+        for aid, prefs in zip(app_ids, pref_lists, strict=True):
+            for p in prefs:
+                if type(p) is not str:
+                    raise _fail("applicant", aid, "preferences", f"must be a programme id string, got {json.dumps(p)}") from None
+                if p not in index:
+                    raise _fail("applicant", aid, "preferences", f"unknown programme {json.dumps(p)}") from None
+        raise  # pragma: no cover - defensive
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(lengths, dtype=np.int64), out=offsets[1:])
+    row = _first_repeat(offsets, flat_prefs, len(prog_ids))
+    if row >= 0:
+        prefs = pref_lists[row]
+        dup = next(p for k, p in enumerate(prefs) if p in prefs[:k])
+        raise _fail("applicant", app_ids[row], "preferences", f"programme {json.dumps(dup)} listed twice")
+    del pref_lists
+
+    try:
+        # Present scores were checked above, so only a missing one can fail here.
+        score_array = np.asarray(flat_scores, dtype=np.float64)
+    except TypeError:
+        for a in range(len(app_ids)):
+            for k in range(offsets[a], offsets[a + 1]):
+                if flat_scores[k] is missing:
+                    pid = prog_ids[flat_prefs[k]]
+                    raise _fail(
+                        "applicant", app_ids[a], "score",
+                        f"missing: programme {json.dumps(pid)} has no programme score and there is no common score",
+                    )
+        raise InstanceError("invalid score")  # pragma: no cover - defensive
+
+    return from_arrays(
+        app_ids,
+        prog_ids,
+        np.asarray(caps, dtype=np.int64),
+        np.asarray(lengths, dtype=np.int64),
+        flat_prefs,
+        score_array,
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_repeat(offsets, prefs, n_prog):
+    """First applicant listing a programme twice, or -1."""
+    last = np.full(n_prog, -1, dtype=np.int64)
+    for a in range(offsets.shape[0] - 1):
+        for k in range(offsets[a], offsets[a + 1]):
+            p = prefs[k]
+            if last[p] == a:
+                return a
+            last[p] = a
+    return -1
+
+
+def from_arrays(
+    applicant_ids: list[str],
+    programme_ids: list[str],
+    capacity: np.ndarray,
+    lengths: np.ndarray,
+    prefs: np.ndarray,
+    scores: np.ndarray,
+) -> Instance:
+    """Build an :class:`Instance` in canonical (id-sorted) order.
+
+    ``lengths[a]`` is the length of applicant ``a``'s list; ``prefs`` and
+    ``scores`` are the concatenated lists. Ids must be unique and the lists
+    valid (``parse`` checks this for JSON input).
+    """
+    capacity = np.asarray(capacity, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    prefs = np.asarray(prefs, dtype=np.int32)
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size and not np.isfinite(scores).all():
+        raise InstanceError("scores must be finite")
+
+    p_order = _id_order(programme_ids)
+    a_order = _id_order(applicant_ids)
+    if p_order is not None:
+        rename = np.empty(len(programme_ids), dtype=np.int32)
+        rename[p_order] = np.arange(len(programme_ids), dtype=np.int32)
+        prefs = rename[prefs]
+        capacity = capacity[p_order]
+        programme_ids = [programme_ids[i] for i in p_order.tolist()]
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    if a_order is not None:
+        new_lengths = lengths[a_order]
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(new_lengths, out=offsets[1:])
+        # Gather row a_order[r] into place r: index = old start + position in row.
+        gather = np.repeat(starts[:-1][a_order] - offsets[:-1], new_lengths)
+        gather += np.arange(offsets[-1], dtype=np.int64)
+        prefs = prefs[gather]
+        scores = scores[gather]
+        applicant_ids = [applicant_ids[i] for i in a_order.tolist()]
+    else:
+        offsets = starts
+    return Instance(
+        applicant_ids=list(applicant_ids),
+        programme_ids=list(programme_ids),
+        capacity=np.ascontiguousarray(capacity),
+        offsets=offsets,
+        prefs=np.ascontiguousarray(prefs),
+        scores=np.ascontiguousarray(scores),
+    )
+
+
+def _id_order(ids: list[str]) -> np.ndarray | None:
+    """Permutation sorting ``ids``, or None when they are already sorted."""
+    if sorted(ids) == ids:
+        return None
+    return np.asarray(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)

@@ -1,0 +1,155 @@
+"""Import and export of institutions and programmes (CSV, XLSX).
+
+An import is all-or-nothing: every row is validated through the same rules as the
+forms, every bad row is reported with its line and field, and nothing is written
+unless the whole file is valid.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from kari.accounts.permissions import authorize, can
+from kari.audit.log import record
+from kari.tabular import TableError, read_table, write_table
+
+from . import rules
+from .models import Institution, Programme
+from .services import (
+    _write_institution,
+    _write_programme,
+    institution_snapshot,
+    programme_snapshot,
+)
+
+INSTITUTION_COLUMNS = ["code", "name_ka", "name_en", "legal_form", "municipality", "address",
+                       "phone", "email", "heads"]
+PROGRAMME_COLUMNS = ["code", "institution", "name_ka", "name_en", "field", "stage",
+                     "art_sport_tourism", "work_based", "framework_based", "skills_test",
+                     "subject_group", "foreign_language", "extra_requirements",
+                     "work_based_specifics", "authorised_places"]
+COLUMNS = {"institutions": INSTITUTION_COLUMNS, "programmes": PROGRAMME_COLUMNS}
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.field}: {self.message}"
+
+
+class ImportRejected(Exception):
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__("; ".join(map(str, errors[:5])))
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    created: int
+    updated: int
+
+
+def _check_headers(kind: str, headers: list[str]) -> None:
+    missing = [c for c in COLUMNS[kind] if c not in headers and c != "name_en"]
+    if missing:
+        raise ImportRejected([RowError(1, c, "column is missing") for c in missing])
+
+
+def _collect(errors: list, line: int, exc: ValidationError) -> None:
+    for field, msgs in exc.message_dict.items():
+        for m in msgs:
+            errors.append(RowError(line, field, m))
+
+
+@transaction.atomic
+def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -> ImportResult:
+    """Import institutions or programmes; raise ImportRejected listing every bad row."""
+    if kind not in COLUMNS:
+        raise ValueError(kind)
+    if kind == "institutions":
+        authorize(actor, "reference.edit")
+    elif not (can(actor, "catalogue.import") or can(actor, "programme.import")):
+        raise PermissionDenied("Your roles do not allow importing programmes.")
+    try:
+        headers, rows = read_table(data, fmt)
+    except TableError as exc:
+        raise ImportRejected([RowError(1, "file", str(exc))]) from exc
+    _check_headers(kind, headers)
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    cleaned = []
+    for line, row in rows:
+        key = row.get("code", "").strip().lower() if kind == "institutions" else row.get("code", "").strip()
+        if key in seen:
+            errors.append(RowError(line, "code", f"duplicate of line {seen[key]}"))
+            continue
+        seen[key] = line
+        try:
+            if kind == "institutions":
+                cleaned.append((line, rules.clean_institution(row), None))
+            else:
+                clean = rules.clean_programme(row)
+                inst = rules.institution_by_code(row.get("institution"))
+                if inst is None:
+                    raise ValidationError({"institution": [
+                        f"Unknown institution “{row.get('institution', '')}”."]})
+                if not can(actor, "catalogue.import") and not can(actor, "programme.import",
+                                                                   inst.organisation):
+                    raise ValidationError({"institution": [
+                        "You can only import programmes of your own institution."]})
+                owner = Programme.objects.filter(code=clean["code"]).values_list(
+                    "institution_id", flat=True).first()
+                if owner is not None and owner != inst.pk:
+                    raise ValidationError({"code": ["This code belongs to another institution's programme."]})
+                cleaned.append((line, clean, inst))
+        except ValidationError as exc:
+            _collect(errors, line, exc)
+    if not rows:
+        errors.append(RowError(2, "file", "no rows to import"))
+    if errors:
+        raise ImportRejected(errors)
+    created = updated = 0
+    for _line, clean, inst in cleaned:
+        if kind == "institutions":
+            obj, before = _write_institution(clean)
+            after = institution_snapshot(obj)
+        else:
+            obj, before = _write_programme(inst, clean)
+            after = programme_snapshot(obj)
+        if before is None:
+            created += 1
+        else:
+            updated += 1
+        if before != after:
+            record(actor, f"{kind[:-1]}.import", obj, before=before, after=after,
+                   reason=reason or "import")
+    return ImportResult(kind, created, updated)
+
+
+def export_table(kind: str, fmt: str, queryset=None) -> bytes:
+    """The catalogue back to CSV or XLSX, in the import's own columns (a round trip)."""
+    if kind == "institutions":
+        qs = queryset or Institution.objects.select_related("organisation__municipality")
+        rows = []
+        for i in qs:
+            snap = institution_snapshot(i)
+            snap["heads"] = rules.format_heads(snap["heads"])
+            rows.append([i.code, *(snap.get(c, "") for c in INSTITUTION_COLUMNS[1:])])
+        return write_table(INSTITUTION_COLUMNS, rows, fmt)
+    qs = queryset or Programme.objects.select_related(
+        "institution__organisation", "field", "skills_test", "subject_group")
+    rows = []
+    for p in qs:
+        snap = programme_snapshot(p)
+        row = [p.code]
+        for c in PROGRAMME_COLUMNS[1:]:
+            v = snap.get(c)
+            row.append(("yes" if v else "no") if isinstance(v, bool) else ("" if v is None else v))
+        rows.append(row)
+    return write_table(PROGRAMME_COLUMNS, rows, fmt)

@@ -1,0 +1,165 @@
+"""Staff pages of the catalogue: announcements, review, programmes, import and export."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from kari.accounts.decorators import staff_required
+from kari.accounts.permissions import authorize_any
+from kari.rounds.deadlines import deadline
+from kari.rounds.services import current_round
+
+from . import services, transfer
+from .forms import FlagForm, ImportForm, ProgrammeForm
+from .models import Announcement, AnnouncementStatus, Institution, Programme
+
+
+def _own_institution(request) -> Institution:
+    inst = Institution.objects.filter(organisation=request.user.organisation).first()
+    if inst is None:
+        raise PermissionDenied(_("Your organisation is not an institution."))
+    return inst
+
+
+def _show_errors(request, exc: ValidationError):
+    for field, msgs in getattr(exc, "message_dict", {"": exc.messages}).items():
+        for m in msgs:
+            messages.error(request, f"{field}: {m}" if field and field != "__all__" else m)
+
+
+@staff_required
+def announcement(request):
+    """A13: the institution enters places per programme and submits before the deadline."""
+    inst = _own_institution(request)
+    round_ = current_round()
+    if round_ is None:
+        raise Http404
+    ann = services.announcement_for(inst, round_)
+    lines = {line.programme_id: line for line in ann.lines.all()}
+    typed = {}
+    if request.method == "POST":
+        changes = {}
+        for p in inst.programmes.all():
+            places = request.POST.get(f"places-{p.code}", "").strip()
+            sen = request.POST.get(f"sen-{p.code}", "").strip()
+            typed[p.code] = (places, sen)
+            if not places and not sen:
+                if p.pk in lines:
+                    changes[p.code] = None
+                continue
+            try:
+                changes[p.code] = (int(places), int(sen or 0))
+            except ValueError:
+                messages.error(request, _("%(code)s: enter whole numbers.") % {"code": p.code})
+                changes = None
+                break
+        if changes is not None:
+            try:
+                services.set_places(request.user, inst, round_, changes)
+                if "submit" in request.POST:
+                    services.submit_announcement(request.user, ann)
+                    messages.success(request, _("Announcement submitted to the quality centre."))
+                else:
+                    messages.success(request, _("Places saved."))
+                return redirect("catalogue:announcement")
+            except ValidationError as exc:
+                _show_errors(request, exc)
+        ann.refresh_from_db()
+    rows = []
+    for p in inst.programmes.select_related("field").order_by("code"):
+        line = lines.get(p.pk)
+        places, sen = typed.get(p.code, (line.places if line else "", line.sen_places if line else ""))
+        rows.append({"programme": p, "places": places, "sen": sen})
+    return render(request, "catalogue/announcement.html", {
+        "institution": inst, "round": round_, "ann": ann, "rows": rows,
+        "deadline": round_.announcement_deadline,
+        "open": services.submission_open(round_),
+        "editable": ann.status in (AnnouncementStatus.DRAFT, AnnouncementStatus.FLAGGED),
+    })
+
+
+@staff_required
+def review(request):
+    """A13.3: the quality centre's list of announcements to confirm."""
+    authorize_any(request.user, ("announcement.confirm", None))
+    round_ = current_round()
+    if round_ is None:
+        raise Http404
+    anns = (Announcement.objects.filter(round=round_)
+            .select_related("institution__organisation").order_by("status", "institution__organisation__name_ka"))
+    return render(request, "catalogue/review.html", {
+        "round": round_, "announcements": anns,
+        "deadline": deadline(round_, "confirmation"),
+    })
+
+
+@staff_required
+def review_detail(request, pk):
+    authorize_any(request.user, ("announcement.confirm", None))
+    ann = get_object_or_404(Announcement.objects.select_related("institution__organisation", "round"), pk=pk)
+    form = FlagForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if "confirm" in request.POST:
+                services.confirm_announcement(request.user, ann)
+                messages.success(request, _("Announcement confirmed."))
+                return redirect("catalogue:review")
+            if form.is_valid():
+                services.flag_announcement(request.user, ann, form.cleaned_data["reason"])
+                messages.success(request, _("Returned to the institution."))
+                return redirect("catalogue:review")
+        except ValidationError as exc:
+            _show_errors(request, exc)
+    return render(request, "catalogue/review_detail.html", {
+        "ann": ann, "lines": ann.lines.select_related("programme"), "form": form,
+        "mismatches": {line.pk for line in services.mismatches(ann)},
+        "deadline": deadline(ann.round, "confirmation"),
+    })
+
+
+@staff_required
+def programme_edit(request, code=None):
+    inst = _own_institution(request)
+    prog = get_object_or_404(Programme, code=code, institution=inst) if code else None
+    initial = {}
+    if prog:
+        initial = services.programme_snapshot(prog) | {"code": prog.code}
+    form = ProgrammeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_programme(request.user, inst, form.cleaned_data)
+            messages.success(request, _("Programme %(code)s saved.") % {"code": saved.code})
+            return redirect("catalogue:announcement")
+        except ValidationError as exc:
+            form.apply_errors(exc)
+    return render(request, "catalogue/programme_form.html", {"form": form, "programme": prog})
+
+
+@staff_required
+def import_view(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors = result = None
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        try:
+            result = transfer.import_table(request.user, form.cleaned_data["kind"], f.read(),
+                                           f.name.rsplit(".", 1)[-1], reason=form.cleaned_data["reason"])
+        except transfer.ImportRejected as exc:
+            errors = exc.errors
+    return render(request, "catalogue/import.html", {"form": form, "errors": errors, "result": result})
+
+
+@staff_required
+def export(request, kind, fmt):
+    authorize_any(request.user, ("catalogue.export", None), ("catalogue.import", None))
+    if kind not in transfer.COLUMNS or fmt not in ("csv", "xlsx"):
+        raise Http404
+    content_type = "text/csv" if fmt == "csv" else (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(transfer.export_table(kind, fmt), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="kari-{kind}.{fmt}"'
+    return response
+
+

@@ -1,0 +1,25 @@
+"""The `kari` console command.
+
+`kari allocate ...` runs the pure allocation engine without starting Django;
+every other subcommand is a Django management command (Django's and Kari's own).
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "allocate":
+        from kari.allocation.cli import main as allocate_main
+
+        return allocate_main(argv[1:])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kari.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kari", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Personal identity: personal numbers, phone numbers and the civil registry (A17.5)."""

@@ -1,0 +1,27 @@
+"""Notifications, sent only after the transaction commits."""
+
+import logging
+
+from django.core.mail import send_mail
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def email_on_commit(recipients: list[str], subject: str, body: str) -> None:
+    recipients = [r for r in recipients if r]
+    if not recipients:
+        return
+
+    def send():
+        try:
+            send_mail(subject, body, None, recipients)
+        except OSError:
+            log.exception("email could not be sent (subject %r)", subject)
+
+    transaction.on_commit(send)
+
+
+def notify_organisation(org, subject: str, body: str) -> None:
+    staff = [u.email for u in org.staff.filter(is_active=True) if u.email]
+    email_on_commit(sorted({org.email, *staff} - {""}), subject, body)

@@ -1,0 +1,44 @@
+"""The public VET portal (A13.8-9): confirmed programmes of the current round."""
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+
+from kari.catalogue.models import Direction, Field, Institution, Municipality, SkillsTest
+from kari.catalogue.selectors import published_lines, search_lines
+from kari.rounds.services import current_round
+
+FILTERS = ("direction", "field", "municipality", "institution", "skills_test")
+
+
+def home(request):
+    round_ = current_round()
+    params = {k: request.GET.get(k, "").strip() for k in ("q", *FILTERS)}
+    lines = search_lines(round_, **params) if round_ else []
+    page = Paginator(lines, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    fields = Field.objects.all()
+    if params["direction"]:
+        fields = fields.filter(direction__code=params["direction"])
+    return render(request, "portal/home.html", {
+        "round": round_, "page": page, "params": params, "querystring": query.urlencode(),
+        "directions": Direction.objects.all(), "fields": fields,
+        "municipalities": Municipality.objects.filter(organisation__institution__isnull=False).distinct(),
+        "institutions": Institution.objects.select_related("organisation"),
+        "skills_tests": SkillsTest.objects.all(),
+        "filtered": any(params.values()),
+    })
+
+
+def programme(request, code):
+    round_ = current_round()
+    line = published_lines(round_).filter(programme__code=code).first() if round_ else None
+    if line is None:
+        raise Http404
+    p = line.programme
+    return render(request, "portal/programme.html", {
+        "round": round_, "line": line, "programme": p,
+        "subjects": p.subject_group.subjects.all() if p.subject_group else [],
+        "institution": p.institution,
+    })

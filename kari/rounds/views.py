@@ -1,0 +1,59 @@
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kari.accounts.decorators import staff_required
+from kari.accounts.permissions import authorize
+
+from . import services
+from .deadlines import statutory_deadlines
+from .models import SCHEDULE_FIELDS, Round
+
+
+def timeline(request, pk=None):
+    """The round's schedule and every statutory deadline, with the body that must act."""
+    r = get_object_or_404(Round, pk=pk) if pk else services.current_round()
+    if r is None:
+        return render(request, "rounds/timeline.html", {"round": None})
+    today = timezone.localdate()
+    own_kind = getattr(getattr(request.user, "organisation", None), "kind", None)
+    items = [{"kind": "schedule", "date": getattr(r, f), "label": Round._meta.get_field(f).verbose_name}
+             for f in SCHEDULE_FIELDS]
+    items += [{"kind": "deadline", "date": d.date, "label": d.what, "citation": d.citation,
+               "body": d.body_label, "mine": d.body == own_kind} for d in statutory_deadlines(r)]
+    items.sort(key=lambda i: (i["date"], i["kind"] != "schedule"))
+    for i in items:
+        i["past"] = i["date"] < today
+        i["days"] = (i["date"] - today).days
+    return render(request, "rounds/timeline.html", {
+        "round": r, "items": items, "rounds": Round.objects.all(), "today": today})
+
+
+class ScheduleForm(forms.ModelForm):
+    reason = forms.CharField(label=_("Reason (for the audit log)"), required=False)
+
+    class Meta:
+        model = Round
+        fields = SCHEDULE_FIELDS
+        widgets = {f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for f in SCHEDULE_FIELDS}
+
+
+@staff_required
+def schedule(request, pk):
+    r = get_object_or_404(Round, pk=pk)
+    authorize(request.user, "round.schedule")
+    form = ScheduleForm(request.POST or None, instance=Round.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in SCHEDULE_FIELDS}
+        try:
+            services.set_schedule(request.user, r, reason=form.cleaned_data["reason"], **data)
+            messages.success(request, _("Schedule saved."))
+            return redirect("rounds:timeline", pk=r.pk)
+        except ValidationError as exc:
+            for f, msgs in exc.message_dict.items():
+                for m in msgs:
+                    form.add_error(f if f in form.fields else None, m)
+    return render(request, "rounds/schedule.html", {"round": r, "form": form})

@@ -1,0 +1,14 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+urlpatterns += i18n_patterns(
+    path("staff/", include("kari.accounts.urls")),
+    path("audit/", include("kari.audit.urls")),
+    path("rounds/", include("kari.rounds.urls")),
+    path("catalogue/", include("kari.catalogue.urls")),
+    path("", include("kari.portal.urls")),
+    prefix_default_language=False,
+)
