@@ -105,11 +105,17 @@ def instance_json(arrays: dict[str, np.ndarray]) -> dict:
     own = arrays["own"].tolist()
     common = arrays["common"].astype(np.int64).tolist()
     pids = ids("P", arrays["capacity"].size, 6)
-    programmes = [{"id": p, "capacity": c} for p, c in zip(pids, arrays["capacity"].tolist(), strict=True)]
+    programmes = [
+        {"id": p, "capacity": c} for p, c in zip(pids, arrays["capacity"].tolist(), strict=True)
+    ]
     applicants = []
     k = 0
     for i, n in enumerate(lengths):
-        app = {"id": f"A{i:08d}", "score": common[i], "preferences": [pids[j] for j in prefs[k : k + n]]}
+        app = {
+            "id": f"A{i:08d}",
+            "score": common[i],
+            "preferences": [pids[j] for j in prefs[k : k + n]],
+        }
         extra = {pids[prefs[j]]: scores[j] for j in range(k, k + n) if own[j]}
         if extra:
             app["programme_scores"] = extra
@@ -241,7 +247,9 @@ def machine_info() -> None:
 def run_child(args: list[str], timeout: float | None = None, env: dict | None = None):
     """Run a child process; return (stdout, wall seconds, peak RSS KiB) or None on timeout."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -263,17 +271,23 @@ def _child_peak_kib() -> int:
 
 
 def bench_engine(sizes: list[int], n_prog: int, tmp: Path) -> None:
-    print(f"\n== engine (warm; best of 3; {n_prog} programmes; lists of 1..{MAX_LIST}; scores 0..{MAX_SCORE})")
-    print(f"{'applicants':>11} {'choices':>10} {'engine s':>9} {'verify s':>9} {'peak RSS MiB':>13} "
-          f"{'RSS before solve':>17} {'placed':>9} {'extra places':>13} {'progs over cap':>15}")
+    print(
+        f"\n== engine (warm; best of 3; {n_prog} programmes; lists of 1..{MAX_LIST}; scores 0..{MAX_SCORE})"
+    )
+    print(
+        f"{'applicants':>11} {'choices':>10} {'engine s':>9} {'verify s':>9} {'peak RSS MiB':>13} "
+        f"{'RSS before solve':>17} {'placed':>9} {'extra places':>13} {'progs over cap':>15}"
+    )
     for n in sizes:
         path = tmp / f"inst-{n}.npz"
         np.savez(path, **generate(n, n_prog))
         out, _, _ = run_child([sys.executable, __file__, "--engine-child", str(path)])
         r = json.loads(out)
-        print(f"{n:>11,} {r['choices']:>10,} {r['engine_s']:>9.3f} {r['verify_s']:>9.3f} "
-              f"{r['peak_rss_kib'] / 1024:>13.0f} {r['rss_before_solve_kib'] / 1024:>13.0f} MiB "
-              f"{r['placed']:>9,} {r['extra_places']:>13,} {r['over_capacity_programmes']:>15,}")
+        print(
+            f"{n:>11,} {r['choices']:>10,} {r['engine_s']:>9.3f} {r['verify_s']:>9.3f} "
+            f"{r['peak_rss_kib'] / 1024:>13.0f} {r['rss_before_solve_kib'] / 1024:>13.0f} MiB "
+            f"{r['placed']:>9,} {r['extra_places']:>13,} {r['over_capacity_programmes']:>15,}"
+        )
         path.unlink()
 
 
@@ -284,9 +298,13 @@ def bench_cli(n: int, n_prog: int, tmp: Path) -> None:
     small = tmp / "small.json"
     small.write_text(json.dumps(instance_json(generate(1000, 50, seed=2))))
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "numba-cold"))
-    _, cold, _ = run_child([kari, "allocate", str(small), "-o", str(tmp / "small-out.json")], env=env)
+    _, cold, _ = run_child(
+        [kari, "allocate", str(small), "-o", str(tmp / "small-out.json")], env=env
+    )
     _, warm, _ = run_child([kari, "allocate", str(small), "-o", str(tmp / "small-out.json")])
-    print(f"1,000-applicant instance: {cold:.2f} s with a cold numba cache (JIT compile), {warm:.2f} s cached")
+    print(
+        f"1,000-applicant instance: {cold:.2f} s with a cold numba cache (JIT compile), {warm:.2f} s cached"
+    )
     t0 = time.perf_counter()
     inst = tmp / "inst.json"
     with open(inst, "w") as handle:
@@ -295,8 +313,12 @@ def bench_cli(n: int, n_prog: int, tmp: Path) -> None:
     print(f"instance JSON: {size_mb:.0f} MiB (written in {time.perf_counter() - t0:.1f} s)")
     out = tmp / "out.json"
     t0 = time.perf_counter()
-    proc = subprocess.Popen([kari, "allocate", str(inst), "-o", str(out), "--verify"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [kari, "allocate", str(inst), "-o", str(out), "--verify"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     err = proc.stderr.read()
@@ -304,8 +326,12 @@ def bench_cli(n: int, n_prog: int, tmp: Path) -> None:
     proc.stderr.close()
     code = os.waitstatus_to_exitcode(status)
     last = err.strip().splitlines()[-1] if err.strip() else ""
-    print(f"exit {code}; wall {wall:.2f} s; peak RSS {usage.ru_maxrss / 1024:.0f} MiB; "
-          f"result JSON {out.stat().st_size / 2**20:.0f} MiB" if out.exists() else f"exit {code}")
+    print(
+        f"exit {code}; wall {wall:.2f} s; peak RSS {usage.ru_maxrss / 1024:.0f} MiB; "
+        f"result JSON {out.stat().st_size / 2**20:.0f} MiB"
+        if out.exists()
+        else f"exit {code}"
+    )
     print(f"stderr (last line): {last}")
     inst.unlink()
     if out.exists():
@@ -313,33 +339,49 @@ def bench_cli(n: int, n_prog: int, tmp: Path) -> None:
 
 
 def bench_matching(n_prog: int, max_n: int, timeout: float) -> None:
-    print(f"\n== versus matching.games.HospitalResident (resident-optimal; {n_prog} programmes, "
-          f"lists of 1..5, distinct scores; {timeout:.0f} s limit per size)")
-    print(f"{'applicants':>11} {'matching setup s':>17} {'matching solve s':>17} {'ours s':>10} "
-          f"{'ratio (solve)':>14} {'same result':>12}")
+    print(
+        f"\n== versus matching.games.HospitalResident (resident-optimal; {n_prog} programmes, "
+        f"lists of 1..5, distinct scores; {timeout:.0f} s limit per size)"
+    )
+    print(
+        f"{'applicants':>11} {'matching setup s':>17} {'matching solve s':>17} {'ours s':>10} "
+        f"{'ratio (solve)':>14} {'same result':>12}"
+    )
     best = None
     n = 500
     while n <= max_n:
-        res = run_child([sys.executable, __file__, "--matching-child", str(n), str(n_prog)], timeout=timeout)
+        res = run_child(
+            [sys.executable, __file__, "--matching-child", str(n), str(n_prog)], timeout=timeout
+        )
         if res is None:
             print(f"{n:>11,} did not finish within {timeout:.0f} s")
             break
         r = json.loads(res[0])
         ratio = r["solve_s"] / r["ours_s"]
-        print(f"{n:>11,} {r['setup_s']:>17.2f} {r['solve_s']:>17.2f} {r['ours_s']:>10.6f} "
-              f"{ratio:>13,.0f}x {str(r['agree']):>12}")
+        print(
+            f"{n:>11,} {r['setup_s']:>17.2f} {r['solve_s']:>17.2f} {r['ours_s']:>10.6f} "
+            f"{ratio:>13,.0f}x {str(r['agree']):>12}"
+        )
         best = (n, ratio)
         n *= 2
     if best:
-        print(f"largest size matching finished: {best[0]:,} applicants; ours is {best[1]:,.0f}x faster (solve only)")
+        print(
+            f"largest size matching finished: {best[0]:,} applicants; ours is {best[1]:,.0f}x faster (solve only)"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="100000,1000000,3000000", help="engine sizes, comma-separated")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="100000,1000000,3000000", help="engine sizes, comma-separated"
+    )
     parser.add_argument("--programmes", type=int, default=20_000)
     parser.add_argument("--cli-size", type=int, default=1_000_000, help="0 to skip the CLI run")
-    parser.add_argument("--matching-max", type=int, default=1_000_000, help="0 to skip; largest size tried")
+    parser.add_argument(
+        "--matching-max", type=int, default=1_000_000, help="0 to skip; largest size tried"
+    )
     parser.add_argument("--matching-programmes", type=int, default=10)
     parser.add_argument("--matching-timeout", type=float, default=60.0)
     parser.add_argument("--engine-child", help=argparse.SUPPRESS)

@@ -143,3 +143,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KARI_LOG_LEVEL", "WARNING")},
 }
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,11 @@ def check(instance: Instance, result: Result) -> list[str]:
 
     assign = result.assignment.astype(np.int64)
     if ((assign < -1) | (assign >= n_prog)).any():
-        report("applicant {}: assignment is not a programme", (assign < -1) | (assign >= n_prog), apps.__getitem__)
+        report(
+            "applicant {}: assignment is not a programme",
+            (assign < -1) | (assign >= n_prog),
+            apps.__getitem__,
+        )
         return problems
 
     # Where is each applicant's programme on their list?
@@ -86,7 +90,9 @@ def check(instance: Instance, result: Result) -> list[str]:
     hit = prefs == assign[row]
     assigned = assign >= 0
     listed = np.bincount(row[hit], minlength=n_app) == 1
-    report("applicant {}: assigned a programme not on their list", assigned & ~listed, apps.__getitem__)
+    report(
+        "applicant {}: assigned a programme not on their list", assigned & ~listed, apps.__getitem__
+    )
     if problems:
         return problems
     rank = lengths.copy()  # unassigned: every listed programme is "above"
@@ -105,8 +111,14 @@ def check(instance: Instance, result: Result) -> list[str]:
     extra = np.maximum(admitted - cap, 0)
     pname = progs.__getitem__
     report("programme {}: admitted figure is wrong", result.admitted != admitted, pname)
-    report("programme {}: cutoff figure is wrong", ~_same(result.cutoff.astype(np.float64), cutoff), pname)
-    report("programme {}: extra_places figure is wrong (A27.10)", result.extra_places != extra, pname)
+    report(
+        "programme {}: cutoff figure is wrong",
+        ~_same(result.cutoff.astype(np.float64), cutoff),
+        pname,
+    )
+    report(
+        "programme {}: extra_places figure is wrong (A27.10)", result.extra_places != extra, pname
+    )
 
     # Over capacity only through a tie at the cut-off (A27.9).
     report(
@@ -124,7 +136,11 @@ def check(instance: Instance, result: Result) -> list[str]:
     report("applicant {}: a programme ranked higher has a free place", free, lambda i: apps[who[i]])
     # NaN cut-off (nobody admitted) compares False, as it should.
     beaten = cutoff[q] <= s
-    report("applicant {}: scores at least the cut-off of a programme ranked higher", beaten, lambda i: apps[who[i]])
+    report(
+        "applicant {}: scores at least the cut-off of a programme ranked higher",
+        beaten,
+        lambda i: apps[who[i]],
+    )
 
     # Explanations: one per programme ranked above, in order, with true figures.
     if not np.array_equal(np.diff(result.expl_offsets), rank) or result.expl_offsets[0] != 0:
@@ -142,7 +158,9 @@ def check(instance: Instance, result: Result) -> list[str]:
     no_places = cap[q] == 0
     rcut = result.expl_cutoff.astype(np.float64)
     rscore = result.expl_score.astype(np.float64)
-    wrong = (result.expl_programme.astype(np.int64) != q) | (result.expl_no_places.astype(bool) != no_places)
+    wrong = (result.expl_programme.astype(np.int64) != q) | (
+        result.expl_no_places.astype(bool) != no_places
+    )
     wrong |= ~no_places & ((rcut != cutoff[q]) | (rscore != s) | ~(rscore < rcut))
     report("applicant {}: an explanation is wrong", wrong, lambda i: apps[who[i]])
     return problems

@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("instance", help="instance JSON file")
     parser.add_argument("-o", "--output", required=True, help="result JSON file to write")
-    parser.add_argument("--verify", action="store_true", help="check the result with the independent checker")
+    parser.add_argument(
+        "--verify", action="store_true", help="check the result with the independent checker"
+    )
     return parser
 
 
@@ -70,7 +72,9 @@ def main(argv: list[str]) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     phases = ["parse", "allocate"] + (["verify"] if args.verify else []) + ["write"]
-    with tqdm(total=len(phases), delay=1, file=sys.stderr, desc="kari allocate", unit="phase") as bar:
+    with tqdm(
+        total=len(phases), delay=1, file=sys.stderr, desc="kari allocate", unit="phase"
+    ) as bar:
 
         def phase(name: str) -> None:
             bar.set_postfix_str(name, refresh=False)
@@ -100,7 +104,9 @@ def _run(args: argparse.Namespace) -> int:
             _write_atomically(args.output, to_json(instance, result))
         except OSError as exc:
             bar.close()
-            print(f"kari allocate: error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            print(
+                f"kari allocate: error: cannot write {args.output}: {exc.strerror}", file=sys.stderr
+            )
             return 1
         bar.update()
     print(

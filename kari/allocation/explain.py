@@ -35,6 +35,6 @@ def explanation_arrays(instance: Instance, pos: np.ndarray, cutoff: np.ndarray):
     index += np.arange(expl_offsets[-1], dtype=np.int64)
     programme = instance.prefs[index]
     no_places = instance.capacity[programme] == 0
-    expl_cutoff = cutoff[programme]
-    expl_score = instance.scores[index]
+    expl_cutoff = np.where(no_places, np.nan, cutoff[programme])
+    expl_score = np.where(no_places, np.nan, instance.scores[index])
     return expl_offsets, programme, no_places, expl_cutoff, expl_score

@@ -133,7 +133,7 @@ def _parse_programmes(raw: object) -> tuple[list[str], list[int]]:
     seen: set[str] = set()
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise InstanceError(f'programme #{i}: must be an object')
+            raise InstanceError(f"programme #{i}: must be an object")
         pid = item.get("id", _MISSING)
         if type(pid) is not str or not pid:
             raise _fail("programme", f"#{i}", "id", "must be a non-empty string")
@@ -180,7 +180,12 @@ def parse(data: object) -> Instance:
     flat_scores: list[object] = []
     # Local names: this loop runs once per applicant (millions of times).
     missing, number, limit, known = _MISSING, _NUMBER, SCORE_LIMIT, _APPLICANT_KEYS
-    add_id, add_len, add_prefs, add_scores = app_ids.append, lengths.append, pref_lists.append, flat_scores.extend
+    add_id, add_len, add_prefs, add_scores = (
+        app_ids.append,
+        lengths.append,
+        pref_lists.append,
+        flat_scores.extend,
+    )
     for i, app in enumerate(raw_apps):
         if type(app) is not dict:
             raise InstanceError(f"applicant #{i}: must be an object")
@@ -204,9 +209,16 @@ def parse(data: object) -> Instance:
                 raise _fail("applicant", aid, "programme_scores", "must be an object")
             for pid, value in own.items():
                 if pid not in index:
-                    raise _fail("applicant", aid, "programme_scores", f"unknown programme {json.dumps(pid)}")
+                    raise _fail(
+                        "applicant", aid, "programme_scores", f"unknown programme {json.dumps(pid)}"
+                    )
                 if not (type(value) in number and -limit < value < limit):
-                    raise _fail("applicant", aid, f"programme_scores.{pid}", _score_problem(value) or "invalid")
+                    raise _fail(
+                        "applicant",
+                        aid,
+                        f"programme_scores.{pid}",
+                        _score_problem(value) or "invalid",
+                    )
             try:
                 add_scores([own.get(p, common) for p in prefs])
             except TypeError:  # an unhashable programme "id"; reported below
@@ -229,9 +241,16 @@ def parse(data: object) -> Instance:
         for aid, prefs in zip(app_ids, pref_lists, strict=True):
             for p in prefs:
                 if type(p) is not str:
-                    raise _fail("applicant", aid, "preferences", f"must be a programme id string, got {json.dumps(p)}") from None
+                    raise _fail(
+                        "applicant",
+                        aid,
+                        "preferences",
+                        f"must be a programme id string, got {json.dumps(p)}",
+                    ) from None
                 if p not in index:
-                    raise _fail("applicant", aid, "preferences", f"unknown programme {json.dumps(p)}") from None
+                    raise _fail(
+                        "applicant", aid, "preferences", f"unknown programme {json.dumps(p)}"
+                    ) from None
         raise  # pragma: no cover - defensive
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(np.asarray(lengths, dtype=np.int64), out=offsets[1:])
@@ -239,7 +258,9 @@ def parse(data: object) -> Instance:
     if row >= 0:
         prefs = pref_lists[row]
         dup = next(p for k, p in enumerate(prefs) if p in prefs[:k])
-        raise _fail("applicant", app_ids[row], "preferences", f"programme {json.dumps(dup)} listed twice")
+        raise _fail(
+            "applicant", app_ids[row], "preferences", f"programme {json.dumps(dup)} listed twice"
+        )
     del pref_lists
 
     try:
@@ -251,10 +272,12 @@ def parse(data: object) -> Instance:
                 if flat_scores[k] is missing:
                     pid = prog_ids[flat_prefs[k]]
                     raise _fail(
-                        "applicant", app_ids[a], "score",
+                        "applicant",
+                        app_ids[a],
+                        "score",
                         f"missing: programme {json.dumps(pid)} has no programme score and there is no common score",
-                    )
-        raise InstanceError("invalid score")  # pragma: no cover - defensive
+                    ) from None
+        raise InstanceError("invalid score") from None  # pragma: no cover - defensive
 
     return from_arrays(
         app_ids,

@@ -83,17 +83,27 @@ def _number(value: object, where: str) -> float:
 def from_json(instance: Instance, data: object) -> Result:
     """Read result JSON back into a :class:`Result` so the checker can judge it."""
     if not isinstance(data, dict) or set(data) != {"assignments", "programmes", "explanations"}:
-        raise ResultFormatError('result: must be an object with "assignments", "programmes", "explanations"')
+        raise ResultFormatError(
+            'result: must be an object with "assignments", "programmes", "explanations"'
+        )
     index = {pid: i for i, pid in enumerate(instance.programme_ids)}
     index[None] = -1
     apps = instance.applicant_ids
-    assignments, programmes, explanations = data["assignments"], data["programmes"], data["explanations"]
+    assignments, programmes, explanations = (
+        data["assignments"],
+        data["programmes"],
+        data["explanations"],
+    )
     for field, value, ids in (
         ("assignments", assignments, apps),
         ("programmes", programmes, instance.programme_ids),
         ("explanations", explanations, apps),
     ):
-        if not isinstance(value, dict) or len(value) != len(ids) or not all(i in value for i in ids):
+        if (
+            not isinstance(value, dict)
+            or len(value) != len(ids)
+            or not all(i in value for i in ids)
+        ):
             raise ResultFormatError(f"result: {field!r} must have exactly one entry per id")
     try:
         assignment = np.array([index[assignments[a]] for a in apps], dtype=np.int32)
@@ -106,7 +116,9 @@ def from_json(instance: Instance, data: object) -> Result:
             raise ResultFormatError(f"programme {pid!r}: must be an object")
         adm, cut, ext = figures.get("admitted"), figures.get("cutoff"), figures.get("extra_places")
         if type(adm) is not int or type(ext) is not int:
-            raise ResultFormatError(f"programme {pid!r}: admitted and extra_places must be integers")
+            raise ResultFormatError(
+                f"programme {pid!r}: admitted and extra_places must be integers"
+            )
         admitted.append(adm)
         extra.append(ext)
         cutoff.append(math.nan if cut is None else _number(cut, f"programme {pid!r}: cutoff"))
@@ -118,7 +130,11 @@ def from_json(instance: Instance, data: object) -> Result:
         lengths.append(len(items))
         for item in items:
             where = f"explanations {aid!r}"
-            if not isinstance(item, dict) or item.get("programme") not in index or item.get("programme") is None:
+            if (
+                not isinstance(item, dict)
+                or item.get("programme") not in index
+                or item.get("programme") is None
+            ):
                 raise ResultFormatError(f"{where}: entry must name a known programme")
             programme.append(index[item["programme"]])
             reason = item.get("reason")
@@ -126,7 +142,12 @@ def from_json(instance: Instance, data: object) -> Result:
                 no_places.append(True)
                 ecut.append(math.nan)
                 escore.append(math.nan)
-            elif reason == "below_cutoff" and set(item) == {"programme", "reason", "cutoff", "score"}:
+            elif reason == "below_cutoff" and set(item) == {
+                "programme",
+                "reason",
+                "cutoff",
+                "score",
+            }:
                 no_places.append(False)
                 ecut.append(_number(item["cutoff"], where))
                 escore.append(_number(item["score"], where))

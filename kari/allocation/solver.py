@@ -37,7 +37,8 @@ class Result:
     in CSR form: applicant ``a`` has entries ``expl_offsets[a]:expl_offsets[a+1]``,
     one per programme ranked above the one obtained (all listed programmes if
     unassigned), best first: ``expl_programme``, ``expl_no_places`` (capacity 0),
-    otherwise ``expl_cutoff`` and ``expl_score`` with score < cutoff.
+    otherwise ``expl_cutoff`` and ``expl_score`` with score < cutoff (both NaN
+    for ``no_places``).
     """
 
     assignment: np.ndarray  # int32 (A,)

@@ -15,7 +15,7 @@ from kari.allocation import check, parse, solve, to_json
 
 settings.register_profile(
     "kari-allocation",
-    max_examples=int(os.environ.get("KARI_ALLOCATION_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("KARI_ALLOCATION_EXAMPLES", "300")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -22,11 +22,21 @@ def inst(programmes: dict[str, int], *applicants: tuple) -> dict:
         if own:
             app["programme_scores"] = own[0]
         apps.append(app)
-    return {"programmes": [{"id": p, "capacity": c} for p, c in programmes.items()], "applicants": apps}
+    return {
+        "programmes": [{"id": p, "capacity": c} for p, c in programmes.items()],
+        "applicants": apps,
+    }
 
 
 def test_A27_2_allocation_by_places_and_scores():
-    out = allocate(inst({"P1": 1, "P2": 1}, ("A1", 10, "P1 P2".split()), ("A2", 20, "P1 P2".split()), ("A3", 5, ["P1"])))
+    out = allocate(
+        inst(
+            {"P1": 1, "P2": 1},
+            ("A1", 10, ["P1", "P2"]),
+            ("A2", 20, ["P1", "P2"]),
+            ("A3", 5, ["P1"]),
+        )
+    )
     assert out["assignments"] == {"A1": "P2", "A2": "P1", "A3": None}
     assert out["programmes"]["P1"] == {"admitted": 1, "cutoff": 20, "extra_places": 0}
     assert out["programmes"]["P2"] == {"admitted": 1, "cutoff": 10, "extra_places": 0}
@@ -44,7 +54,14 @@ def test_A27_2_applicant_proposing_chain_of_rejections():
 
 
 def test_A27_9_all_tied_at_cutoff_admitted():
-    data = inst({"P1": 2}, ("A1", 9, ["P1"]), ("A2", 7, ["P1"]), ("A3", 7, ["P1"]), ("A4", 7, ["P1"]), ("A5", 6, ["P1"]))
+    data = inst(
+        {"P1": 2},
+        ("A1", 9, ["P1"]),
+        ("A2", 7, ["P1"]),
+        ("A3", 7, ["P1"]),
+        ("A4", 7, ["P1"]),
+        ("A5", 6, ["P1"]),
+    )
     out = allocate(data)
     assert out["assignments"] == {"A1": "P1", "A2": "P1", "A3": "P1", "A4": "P1", "A5": None}
     assert out["programmes"]["P1"] == {"admitted": 4, "cutoff": 7, "extra_places": 2}
@@ -78,7 +95,13 @@ def test_A27_9_everyone_tied_everyone_admitted():
 
 
 def test_A27_10_extra_places():
-    data = inst({"P1": 1, "P2": 2}, ("A1", 3, ["P1"]), ("A2", 3, ["P1"]), ("A3", 3, ["P1"]), ("A4", 2, ["P2"]))
+    data = inst(
+        {"P1": 1, "P2": 2},
+        ("A1", 3, ["P1"]),
+        ("A2", 3, ["P1"]),
+        ("A3", 3, ["P1"]),
+        ("A4", 2, ["P2"]),
+    )
     out = allocate(data)
     assert out["programmes"]["P1"]["extra_places"] == 2
     assert out["programmes"]["P2"] == {"admitted": 1, "cutoff": 2, "extra_places": 0}
@@ -91,12 +114,19 @@ def test_A27_4_programme_score_overrides_common():
     data = inst({"P1": 1, "P2": 1}, ("A1", 30, ["P1", "P2"], {"P1": 2}), ("A2", 10, ["P1", "P2"]))
     out = allocate(data)
     assert out["assignments"] == {"A1": "P2", "A2": "P1"}
-    assert out["explanations"]["A1"] == [{"programme": "P1", "reason": "below_cutoff", "cutoff": 10, "score": 2}]
+    assert out["explanations"]["A1"] == [
+        {"programme": "P1", "reason": "below_cutoff", "cutoff": 10, "score": 2}
+    ]
 
 
 def test_A27_3_programme_score_only_applies_to_its_programme():
     # Competition + test score for the art programme P1; common score elsewhere.
-    data = inst({"P1": 1, "P2": 1}, ("A1", 1, ["P1", "P2"], {"P1": 50}), ("A2", 40, ["P1", "P2"]), ("A3", 2, ["P2"]))
+    data = inst(
+        {"P1": 1, "P2": 1},
+        ("A1", 1, ["P1", "P2"], {"P1": 50}),
+        ("A2", 40, ["P1", "P2"]),
+        ("A3", 2, ["P2"]),
+    )
     out = allocate(data)
     assert out["assignments"] == {"A1": "P1", "A2": "P2", "A3": None}
 
@@ -139,7 +169,11 @@ def test_A27_2_empty_preference_list_and_no_applicants():
     assert out["assignments"] == {"A1": None, "A2": None}
     assert out["explanations"] == {"A1": [], "A2": []}
     assert out["programmes"]["P1"] == {"admitted": 0, "cutoff": None, "extra_places": 0}
-    assert allocate({"programmes": [], "applicants": []}) == {"assignments": {}, "programmes": {}, "explanations": {}}
+    assert allocate({"programmes": [], "applicants": []}) == {
+        "assignments": {},
+        "programmes": {},
+        "explanations": {},
+    }
 
 
 def test_A27_2_one_applicant():
@@ -215,7 +249,12 @@ def _with(result: Result, **changes) -> Result:
     return Result(**fields)
 
 
-CASE = inst({"P1": 1, "P2": 1, "P0": 0}, ("A1", 5, ["P0", "P1", "P2"]), ("A2", 6, ["P1"]), ("A3", 6, ["P1", "P2"]))
+CASE = inst(
+    {"P1": 1, "P2": 1, "P0": 0},
+    ("A1", 5, ["P0", "P1", "P2"]),
+    ("A2", 6, ["P1"]),
+    ("A3", 6, ["P1", "P2"]),
+)
 
 
 @pytest.mark.parametrize(
@@ -259,7 +298,10 @@ def test_A27_2_checker_detects_instability():
             "P1": {"admitted": 1, "cutoff": 5, "extra_places": 0},
             "P2": {"admitted": 1, "cutoff": 6, "extra_places": 0},
         },
-        "explanations": {"A1": [], "A2": [{"programme": "P1", "reason": "below_cutoff", "cutoff": 5, "score": 6}]},
+        "explanations": {
+            "A1": [],
+            "A2": [{"programme": "P1", "reason": "below_cutoff", "cutoff": 5, "score": 6}],
+        },
     }
     problems = check(instance, from_json(instance, swapped))
     assert any("scores at least the cut-off" in p for p in problems), problems

@@ -1,0 +1,309 @@
+"""A deterministic, realistic demo round: national bodies, ~60 institutions across every
+region, ~400 programmes, a staff account for every role, and a local civil registry.
+
+The same seed and anchor date always give the same data.
+"""
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from kari import workdays
+from kari.accounts import services as accounts
+from kari.accounts.models import Organisation
+from kari.accounts.roles import OrgKind, Role
+from kari.audit.log import record
+from kari.catalogue import reference, services
+from kari.catalogue.models import (
+    Announcement,
+    AnnouncementLine,
+    AnnouncementStatus,
+    Field,
+    Institution,
+    Municipality,
+    Programme,
+    Region,
+    SkillsTest,
+    SubjectGroup,
+)
+from kari.rounds.models import Round, Season
+
+DEMO_PASSWORD = "kari-demo-2026"  # noqa: S105 - demo accounts only
+INSTITUTIONS = 60
+# Share of institutions per region code, roughly by population.
+REGION_WEIGHT = {"TB": 14}
+
+
+@dataclass
+class DemoResult:
+    accounts: list[dict] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    round: Round | None = None
+
+
+def totp_key(seed: int, username: str) -> str:
+    """A deterministic 20-byte TOTP key (hex), so demo codes are reproducible."""
+    return hashlib.sha256(f"kari-demo:{seed}:{username}".encode()).hexdigest()[:40]
+
+
+def totp_base32(hex_key: str) -> str:
+    return base64.b32encode(bytes.fromhex(hex_key)).decode()
+
+
+def schedule_from(anchor: dt.date) -> dict:
+    """A round whose announcement deadline is three weeks after `anchor`."""
+    w = workdays.on_or_after
+    ann = w(anchor + dt.timedelta(days=21))
+    reg_open = w(ann + dt.timedelta(days=10))
+    reg_close = w(reg_open + dt.timedelta(days=21))
+    test_start = w(reg_close + dt.timedelta(days=18))
+    test_end = w(test_start + dt.timedelta(days=4))
+    results = w(test_end + dt.timedelta(days=7))
+    rr_open = w(results + dt.timedelta(days=1))
+    rr_close = w(rr_open + dt.timedelta(days=4))
+    ranking = workdays.within_days(workdays.next_working_day(rr_close), 7)
+    enrol_start = w(ranking + dt.timedelta(days=3))
+    return {
+        "announcement_deadline": ann, "registration_opens": reg_open,
+        "registration_closes": reg_close, "test_starts": test_start, "test_ends": test_end,
+        "results_published": results, "reranking_opens": rr_open, "reranking_closes": rr_close,
+        "ranking_date": ranking, "enrolment_starts": enrol_start,
+        "enrolment_ends": w(enrol_start + dt.timedelta(days=10)),
+    }
+
+
+def _phone(rng) -> str:
+    return f"+9955{rng.randint(50, 99)}{rng.randint(100000, 999999)}"
+
+
+def _landline(rng) -> str:
+    return f"+995322{rng.randint(100000, 999999)}"
+
+
+class Builder:
+    def __init__(self, seed: int, anchor: dt.date):
+        self.seed, self.anchor = seed, anchor
+        self.rng = random.Random(seed)
+        self.people = reference.data("people")
+        self.result = DemoResult()
+
+    # -- people
+    def person(self):
+        female = self.rng.random() < 0.5
+        first = self.rng.choice(self.people["female_names" if female else "male_names"])
+        last = self.rng.choice(self.people["surnames"])
+        return first, last
+
+    def staff(self, username, org, roles, ka_name=None):
+        first, last = self.person()
+        key = totp_key(self.seed, username)
+        accounts.create_staff(
+            None, username=username, password=DEMO_PASSWORD, organisation=org, roles=roles,
+            full_name_ka=ka_name or f"{first['ka']} {last['ka']}",
+            email=f"{username}@demo.kari.ge", totp_key=key)
+        self.result.accounts.append({
+            "username": username, "roles": ", ".join(roles), "organisation": org.name_en or org.name_ka,
+            "totp_secret": totp_base32(key)})
+
+    # -- organisations
+    def org(self, code, kind, name_ka, name_en, municipality, rng):
+        street = rng.choice(self.people["street_names"])
+        number = rng.randint(1, 120)
+        return accounts.create_organisation(
+            None, code=code, kind=kind, name_ka=name_ka, name_en=name_en,
+            municipality=municipality, address=f"{street['ka']} {number}",
+            phone=_landline(rng), email=f"info@{code}.demo.kari.ge")
+
+    def build(self) -> DemoResult:
+        rng = self.rng
+        counts = reference.load_reference()
+        tbilisi = Municipality.objects.get(code="tbilisi")
+        ministry = self.org("ministry", OrgKind.MINISTRY, "განათლების, მეცნიერებისა და ახალგაზრდობის სამინისტრო",
+                            "Ministry of Education, Science and Youth", tbilisi, rng)
+        emis = self.org("emis", OrgKind.EMIS, "განათლების მართვის საინფორმაციო სისტემა",
+                        "Education Management Information System (EMIS)", tbilisi, rng)
+        naec = self.org("naec", OrgKind.NAEC, "შეფასებისა და გამოცდების ეროვნული ცენტრი",
+                        "National Assessment and Examinations Centre (NAEC)", tbilisi, rng)
+        quality = self.org("nceqe", OrgKind.QUALITY_CENTRE, "განათლების ხარისხის განვითარების ეროვნული ცენტრი",
+                           "National Centre for Educational Quality Enhancement", tbilisi, rng)
+        regions = list(Region.objects.prefetch_related("municipalities").order_by("code"))
+        resource_centres = []
+        for region in regions:
+            munis = list(region.municipalities.order_by("code"))
+            if not munis:
+                continue
+            centre = munis[0]
+            resource_centres.append(self.org(
+                f"rc-{region.code.lower()}", OrgKind.RESOURCE_CENTRE,
+                f"{region.name_ka} — საგანმანათლებლო რესურსცენტრი",
+                f"{region.name_en} educational resource centre", centre, rng))
+        institutions = self.institutions(regions)
+        host = self.org("exam-host-rustavi", OrgKind.EXAM_HOST, "რუსთავის საგამოცდო ცენტრი",
+                        "Rustavi exam centre", Municipality.objects.filter(code="rustavi").first() or tbilisi, rng)
+        first_inst = institutions[0].organisation
+        self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
+        self.staff("emis", emis, [Role.EMIS_OPERATOR])
+        self.staff("naec", naec, [Role.NAEC_OFFICER])
+        self.staff("quality", quality, [Role.QUALITY_OFFICER])
+        self.staff("clerk", resource_centres[0], [Role.REGISTRATION_CLERK])
+        self.staff("college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK])
+        self.staff("proctor", naec, [Role.PROCTOR])
+        self.staff("commission", naec, [Role.COMMISSION_MEMBER])
+        self.staff("host", host, [Role.EXAM_HOST_MANAGER])
+        self.programmes(institutions)
+        self.result.round = self.round_and_announcements(institutions)
+        self.registry()
+        counts.update({
+            "organisations": Organisation.objects.count(), "institutions": len(institutions),
+            "programmes": Programme.objects.count(),
+            "confirmed announcements": Announcement.objects.filter(status=AnnouncementStatus.CONFIRMED).count(),
+        })
+        self.result.counts = counts
+        return self.result
+
+    def institutions(self, regions):
+        rng = self.rng
+        names = list(self.people["college_names"])
+        rng.shuffle(names)
+        patterns = self.people["institution_patterns"]
+        slots = []
+        for region in regions:
+            munis = list(region.municipalities.order_by("code"))
+            if munis:
+                slots.append((region, munis))
+        # every region gets at least two, Tbilisi more, the rest spread by region size
+        plan = []
+        for region, munis in slots:
+            plan += [(region, munis)] * (REGION_WEIGHT.get(region.code, 2))
+        while len(plan) < INSTITUTIONS:
+            region, munis = rng.choice(slots)
+            plan.append((region, munis))
+        out = []
+        for i, (region, munis) in enumerate(plan[:INSTITUTIONS], start=1):
+            name = names[i % len(names)]
+            pattern = patterns[i % len(patterns)]
+            muni = munis[0] if region.code == "TB" else rng.choice(munis)
+            suffix = "" if i <= len(names) else f" {i // len(names) + 1}"
+            data = {
+                "code": f"inst-{i:03d}",
+                "name_ka": pattern["ka"].format(name=name["ka"]) + suffix,
+                "name_en": pattern["en"].format(name=name["en"]) + suffix,
+                "legal_form": "საჯარო სამართლის იურიდიული პირი" if rng.random() < 0.8 else "არასამეწარმეო (არაკომერციული) იურიდიული პირი",
+                "municipality": muni.code,
+                "address": f"{rng.choice(self.people['street_names'])['ka']} {rng.randint(1, 150)}, {muni.name_ka}",
+                "phone": _phone(rng),
+                "email": f"info@inst-{i:03d}.demo.kari.ge",
+                "heads": [],
+            }
+            first, last = self.person()
+            data["heads"] = [{"name": f"{first['ka']} {last['ka']}", "phone": _phone(rng)}]
+            out.append(services.save_institution(self._emis_actor(), data, reason="demo data"))
+        return out
+
+    def _emis_actor(self):
+        return None  # system actions: the audit log records them as "system"
+
+    def programmes(self, institutions):
+        rng = self.rng
+        fields = reference.field_defaults()
+        field_codes = sorted(fields)
+        tests = {t.code: t for t in SkillsTest.objects.all()}
+        groups = {g.code: g for g in SubjectGroup.objects.all()}
+        field_objs = {f.code: f for f in Field.objects.all()}
+        counter = 0
+        for inst in institutions:
+            chosen = rng.sample(field_codes, k=min(len(field_codes), rng.randint(3, 6)))
+            for fcode in chosen:
+                f = fields[fcode]
+                picks = rng.sample(f["programmes"], k=min(len(f["programmes"]), rng.randint(1, 2)))
+                for p in picks:
+                    counter += 1
+                    work_based = rng.random() < max(0.05, float(p.get("work_based_share", 0.1)) / 2)
+                    Programme.objects.create(
+                        institution=inst, code=f"{fcode}-{counter:04d}",
+                        name_ka=p["name_ka"], name_en=p["name_en"], field=field_objs[fcode],
+                        art_sport_tourism=bool(p.get("art_sport_tourism")),
+                        work_based=work_based, framework_based=rng.random() < 0.3,
+                        skills_test=tests[f["skills_test"]], subject_group=groups[f["subject_group"]],
+                        foreign_language=rng.choice(["any", "any", "any", "en", "de", "ru", "fr"]),
+                        extra_requirements=("საბაზო განათლების დამადასტურებელი დოკუმენტი"
+                                            if rng.random() < 0.7 else
+                                            "საბაზო განათლება; სამედიცინო ცნობა ფორმა №100"),
+                        work_based_specifics=("კონკურსი: გასაუბრება და პრაქტიკული დავალება; სწავლება "
+                                              "დამსაქმებელთან, სამუშაო გარემოში" if work_based else ""),
+                        authorised_places=None,
+                    )
+        # top up to ~400 programmes deterministically
+        insts = list(institutions)
+        while counter < 400:
+            inst = insts[counter % len(insts)]
+            fcode = rng.choice(field_codes)
+            f = fields[fcode]
+            p = rng.choice(f["programmes"])
+            counter += 1
+            Programme.objects.create(
+                institution=inst, code=f"{fcode}-{counter:04d}", name_ka=p["name_ka"],
+                name_en=p["name_en"], field=field_objs[fcode],
+                art_sport_tourism=bool(p.get("art_sport_tourism")),
+                skills_test=tests[f["skills_test"]], subject_group=groups[f["subject_group"]],
+                extra_requirements="საბაზო განათლების დამადასტურებელი დოკუმენტი")
+
+    @transaction.atomic
+    def round_and_announcements(self, institutions):
+        rng = self.rng
+        sched = schedule_from(self.anchor)
+        season = Season.SPRING if sched["test_starts"].month <= 6 else Season.AUTUMN
+        r = Round.objects.create(year=sched["test_starts"].year, season=season, **sched)
+        record(None, "round.create", r, after=r.schedule(), reason="demo data")
+        now = timezone.now()
+        for n, inst in enumerate(institutions):
+            # The first institution (the demo account's) is left as a draft to try the flow.
+            status = AnnouncementStatus.DRAFT if n == 0 else (
+                AnnouncementStatus.SUBMITTED if n % 12 == 5 else AnnouncementStatus.CONFIRMED)
+            ann = Announcement.objects.create(institution=inst, round=r, status=status)
+            lines = []
+            for p in inst.programmes.all():
+                places = rng.choice([10, 12, 15, 15, 20, 20, 24, 25, 30, 40])
+                sen = 0 if p.work_based else -(-places // 10) + rng.choice([0, 0, 1])
+                p.authorised_places = places if rng.random() < 0.95 else places + 5
+                p.save(update_fields=["authorised_places"])
+                if status != AnnouncementStatus.DRAFT:
+                    lines.append(AnnouncementLine(announcement=ann, programme=p, places=places,
+                                                  sen_places=sen))
+            AnnouncementLine.objects.bulk_create(lines)
+            if status != AnnouncementStatus.DRAFT:
+                ann.submitted_at = now
+            if status == AnnouncementStatus.CONFIRMED:
+                ann.confirmed_at = now
+            ann.save()
+            record(None, f"announcement.{status}", ann, after=ann.snapshot(), reason="demo data")
+        return r
+
+    def registry(self):
+        rng = random.Random(self.seed + 1)
+        path = Path(settings.KARI_CIVIL_REGISTRY["PATH"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        people, seen = [], set()
+        while len(people) < 2000:
+            number = f"{rng.randint(1, 62):02d}{rng.randint(0, 10**9 - 1):09d}"
+            if number in seen:
+                continue
+            seen.add(number)
+            first, last = self.person()
+            born = dt.date(2005, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 6))
+            people.append({"personal_number": number, "first_name_ka": first["ka"],
+                           "last_name_ka": last["ka"], "first_name_en": first["en"],
+                           "last_name_en": last["en"], "birth_date": born.isoformat()})
+        path.write_text(json.dumps(people, ensure_ascii=False, indent=0), "utf-8")
+
+
+def build(seed: int = 1, anchor: dt.date | None = None) -> DemoResult:
+    return Builder(seed, anchor or timezone.localdate()).build()

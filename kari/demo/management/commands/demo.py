@@ -1,0 +1,53 @@
+"""`kari demo`: build the demo round on a fresh database and (with --serve) serve Kari."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from kari.demo.generator import DEMO_PASSWORD, build
+
+
+class Command(BaseCommand):
+    help = "Build deterministic demo data (a fresh database) and optionally serve Kari."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--anchor", type=dt.date.fromisoformat, default=None,
+                            help="date the round's schedule is anchored on (default: today)")
+        parser.add_argument("--serve", action="store_true", help="then serve on 127.0.0.1:8000")
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--keep", action="store_true",
+                            help="do not wipe an existing SQLite database first")
+
+    def handle(self, *args, seed, anchor, serve, addr, keep, **options):
+        db = settings.DATABASES["default"]
+        if db["ENGINE"].endswith("sqlite3") and not keep:
+            path = Path(db["NAME"])
+            connection.close()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        elif not db["ENGINE"].endswith("sqlite3") and not keep:
+            raise CommandError("Refusing to wipe a non-SQLite database; pass --keep on an empty one.")
+        call_command("migrate", verbosity=0)
+        self.stdout.write("Building the demo round…")
+        result = build(seed=seed, anchor=anchor)
+        for k, v in result.counts.items():
+            self.stdout.write(f"  {k}: {v}")
+        r = result.round
+        self.stdout.write(f"  round: {r} (announcement deadline {r.announcement_deadline:%d.%m.%Y})")
+        self.stdout.write("\nDemo staff accounts (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write("Second factor: add the TOTP secret to an authenticator app, or run "
+                          "`.venv/bin/kari totp USERNAME` for the current code.\n")
+        width = max(len(a["username"]) for a in result.accounts)
+        for a in result.accounts:
+            self.stdout.write(f"  {a['username']:<{width}}  {a['totp_secret']}  {a['roles']} — {a['organisation']}")
+        if serve:
+            self.stdout.write(f"\nServing Kari on http://{addr}/ (Ctrl-C to stop)")
+            os.environ.setdefault("KARI_DEBUG", "1")
+            call_command("runserver", addr, use_reloader=False)

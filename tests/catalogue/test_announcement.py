@@ -1,0 +1,117 @@
+"""Admission announcements (A13): places, submission, confirmation, the deadline and mismatches."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from kari.accounts.roles import Role
+from kari.audit.models import AuditEntry
+from kari.catalogue import services
+from kari.catalogue.models import AnnouncementStatus
+from kari.catalogue.selectors import published_lines
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(world):
+    return world["users"][Role.INSTITUTION_ADMIN]
+
+
+@pytest.fixture
+def officer(world):
+    return world["users"][Role.QUALITY_OFFICER]
+
+
+def submitted(world, admin, lines=None):
+    services.set_places(admin, world["inst_a"], world["round"], lines or {"A-0": (20, 2), "A-1": (10, 1)})
+    return services.submit_announcement(admin, world["inst_a"].announcements.get())
+
+
+def test_A13_1_institution_enters_places_and_submits_before_the_deadline(world, admin):
+    ann = submitted(world, admin)
+    assert ann.status == AnnouncementStatus.SUBMITTED and ann.submitted_at
+    assert ann.snapshot()["lines"] == {"A-0": [20, 2], "A-1": [10, 1]}
+
+
+def test_A13_4_e_places_errors_name_the_programme_and_field(world, admin):
+    with pytest.raises(ValidationError) as exc:
+        services.set_places(admin, world["inst_a"], world["round"], {"A-0": (3, 1), "A-1": (20, 1)})
+    assert set(exc.value.message_dict) == {"A-0.places", "A-1.sen_places"}
+    from kari.catalogue.models import AnnouncementLine
+
+    # nothing half-written: the valid line was rolled back with the invalid one
+    assert not AnnouncementLine.objects.filter(announcement__institution=world["inst_a"]).exists()
+
+
+def test_A13_5_after_the_deadline_an_institution_cannot_announce(world, admin):
+    r = world["round"]
+    r.announcement_deadline = dt.date.today() - dt.timedelta(days=1)
+    r.save()
+    with pytest.raises(ValidationError) as exc:
+        services.set_places(admin, world["inst_a"], r, {"A-0": (20, 2)})
+    assert "A13.5" in str(exc.value)
+    assert not services.can_admit(world["inst_a"], r)
+
+
+def test_A13_5_only_a_confirmed_announcement_admits(world, admin, officer):
+    ann = submitted(world, admin)
+    assert not services.can_admit(world["inst_a"], world["round"])
+    services.confirm_announcement(officer, ann)
+    assert services.can_admit(world["inst_a"], world["round"])
+    assert not services.can_admit(world["inst_b"], world["round"])
+
+
+def test_A13_3_quality_centre_confirms_and_the_audit_log_says_if_late(world, admin, officer):
+    ann = services.confirm_announcement(officer, submitted(world, admin))
+    assert ann.status == AnnouncementStatus.CONFIRMED and ann.confirmed_by == officer
+    entry = AuditEntry.objects.get(action="announcement.confirm")
+    assert entry.after["late"] is False
+    with pytest.raises(ValidationError):
+        services.set_places(admin, world["inst_a"], world["round"], {"A-0": (30, 3)})
+
+
+def test_A13_3_only_a_submitted_announcement_is_confirmed(world, officer):
+    ann = services.announcement_for(world["inst_a"], world["round"])
+    with pytest.raises(ValidationError):
+        services.confirm_announcement(officer, ann)
+
+
+def test_A13_6_mismatch_with_authorised_places_is_flagged_and_notified(world, admin, officer,
+                                                                       settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    p = world["progs_a"][0]
+    p.authorised_places = 25
+    p.save()
+    ann = submitted(world, admin)
+    assert [line.programme.code for line in services.mismatches(ann)] == ["A-0"]
+    with pytest.raises(ValidationError):
+        services.flag_announcement(officer, ann, "  ")
+    with pytest.raises(ValidationError):
+        services.flag_announcement(officer, ann, "")
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        ann = services.flag_announcement(officer, ann, "A-0: 20 announced, 25 authorised")
+    assert ann.status == AnnouncementStatus.FLAGGED
+    assert len(mail.outbox) == 1 and "25 authorised" in mail.outbox[0].body
+    assert "u-institution_admin@example.ge" in mail.outbox[0].to
+    # The institution corrects and resubmits.
+    services.set_places(admin, world["inst_a"], world["round"], {"A-0": (25, 3)})
+    ann = services.submit_announcement(admin, ann)
+    assert ann.status == AnnouncementStatus.SUBMITTED and services.mismatches(ann) == []
+
+
+def test_A13_9_portal_publishes_only_confirmed_programmes(world, admin, officer):
+    ann = submitted(world, admin)
+    assert not published_lines(world["round"]).exists()
+    services.confirm_announcement(officer, ann)
+    assert sorted(published_lines(world["round"]).values_list("programme__code", flat=True)) == ["A-0", "A-1"]
+
+
+def test_submission_needs_at_least_one_programme(world, admin):
+    ann = services.announcement_for(world["inst_a"], world["round"])
+    with pytest.raises(ValidationError):
+        services.submit_announcement(admin, ann)

@@ -1,0 +1,159 @@
+"""Pages through HTTP: the portal (A13.9), language switch, staff sign-in with TOTP, staff flows."""
+
+import pytest
+from django_otp.oath import totp
+
+from kari.accounts.roles import Role
+from kari.accounts.services import confirmed_device
+from kari.catalogue import services
+from kari.catalogue.models import AnnouncementStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(world):
+    admin = world["users"][Role.INSTITUTION_ADMIN]
+    services.set_places(admin, world["inst_a"], world["round"], {"A-0": (20, 2)})
+    ann = services.submit_announcement(admin, world["inst_a"].announcements.get())
+    services.confirm_announcement(world["users"][Role.QUALITY_OFFICER], ann)
+    return world
+
+
+def sign_in(client, user):
+    response = client.post("/staff/login/", {"username": user.username, "password": "Long-enough-pass-1"})
+    assert response.status_code == 302 and "/staff/login/code/" in response["Location"]
+    device = confirmed_device(user)
+    code = f"{totp(device.bin_key):06d}"
+    response = client.post("/staff/login/code/", {"token": code})
+    assert response.status_code == 302, response.content[:500]
+    return response
+
+
+def test_A13_9_portal_is_georgian_by_default_and_lists_confirmed_programmes(client, published):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="ka">' in html and "მზარეული" in html
+    assert "A-0" in html and "A-1" not in html
+
+
+def test_portal_filters_by_municipality_and_test_type(client, published):
+    assert "A-0" in client.get("/?municipality=tbilisi").content.decode()
+    assert "A-0" not in client.get("/?municipality=kutaisi").content.decode()
+    test_code = published["progs_a"][0].skills_test.code
+    assert "A-0" in client.get(f"/?skills_test={test_code}&q=მზარ").content.decode()
+    assert "A-0" not in client.get("/?q=nothing-like-this").content.decode()
+
+
+def test_programme_page_shows_places_sen_places_test_subjects_and_requirements(client, published):
+    p = published["progs_a"][0]
+    html = client.get(f"/en/programmes/{p.code}/").content.decode()
+    assert "20" in html and p.skills_test.name_en in html
+    for s in p.subject_group.subjects.all():
+        assert s.name_en in html
+    assert client.get("/programmes/A-1/").status_code == 404  # not confirmed
+
+
+def test_language_switch_to_english(client, published):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
+    html = response.content.decode()
+    assert '<html lang="en">' in html and "Cook" in html
+
+
+def test_staff_need_password_and_totp(client, world):
+    user = world["users"][Role.INSTITUTION_ADMIN]
+    assert client.get("/staff/").status_code == 302
+    client.post("/staff/login/", {"username": user.username, "password": "Long-enough-pass-1"})
+    assert client.get("/staff/").status_code == 302  # password alone is not enough
+    device = confirmed_device(user)
+    bad = client.post("/staff/login/code/", {"token": "000000"})
+    assert bad.status_code == 200 and client.get("/staff/").status_code == 302
+    # Throttled: right after a wrong code even the right one is refused for a while.
+    good = f"{totp(device.bin_key):06d}"
+    assert client.post("/staff/login/code/", {"token": good}).status_code == 200
+    device.refresh_from_db()
+    assert device.throttling_failure_count >= 1
+    device.throttle_reset()
+    sign_in(client, user)
+    assert client.get("/staff/").status_code == 200
+
+
+def test_wrong_password_is_refused(client, world):
+    response = client.post("/staff/login/", {"username": "u-institution_admin", "password": "nope"})
+    assert response.status_code == 200 and client.get("/staff/").status_code == 302
+
+
+def test_first_sign_in_enrols_an_authenticator(client, world):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kari.accounts.services import create_staff
+
+    user = create_staff(None, username="newbie", password="Long-enough-pass-1",
+                        organisation=world["inst_a"].organisation, roles=[Role.INSTITUTION_ADMIN])
+    response = client.post("/staff/login/", {"username": "newbie", "password": "Long-enough-pass-1"})
+    assert "/staff/login/enrol/" in response["Location"]
+    page = client.get(response["Location"]).content.decode()
+    assert "data:image/svg+xml" in page
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post("/staff/login/enrol/", {"token": f"{totp(device.bin_key):06d}"})
+    assert response.status_code == 302 and confirmed_device(user) is not None
+
+
+def test_announcement_flow_over_http(client, world):
+    admin = world["users"][Role.INSTITUTION_ADMIN]
+    sign_in(client, admin)
+    response = client.post("/en/catalogue/announcement/", {"places-A-0": "3", "sen-A-0": "1", "save": "1"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "A13.4(e)" in html
+    assert 'value="3"' in html  # the form keeps what the user typed
+    response = client.post("/en/catalogue/announcement/", {"places-A-0": "20", "sen-A-0": "2", "submit": "1"})
+    assert response.status_code == 302
+    ann = world["inst_a"].announcements.get()
+    assert ann.status == AnnouncementStatus.SUBMITTED
+    client.post("/staff/logout/")
+    sign_in(client, world["users"][Role.QUALITY_OFFICER])
+    assert "college-a" in client.get("/en/catalogue/review/").content.decode().lower() or \
+        world["inst_a"].organisation.name_en in client.get("/en/catalogue/review/").content.decode()
+    response = client.post(f"/en/catalogue/review/{ann.pk}/", {"confirm": "1"})
+    assert response.status_code == 302
+    ann.refresh_from_db()
+    assert ann.status == AnnouncementStatus.CONFIRMED
+
+
+def test_other_institutions_admin_gets_403_on_review(client, world):
+    sign_in(client, world["admin_b"])
+    ann = services.announcement_for(world["inst_a"], world["round"])
+    assert client.get(f"/catalogue/review/{ann.pk}/").status_code == 403
+
+
+def test_programme_form_keeps_input_and_names_the_field(client, world):
+    sign_in(client, world["users"][Role.INSTITUTION_ADMIN])
+    response = client.post("/en/catalogue/programmes/new/", {
+        "code": "NEW-1", "name_ka": "ახალი", "field": "1013", "stage": "primary",
+        "foreign_language": "any", "work_based": "on"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "A13.4(g)" in html and 'value="NEW-1"' in html
+
+
+def test_import_page_lists_errors(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sign_in(client, world["users"][Role.INSTITUTION_ADMIN])
+    upload = SimpleUploadedFile("p.csv", b"code,institution\nX,college-a\n", "text/csv")
+    response = client.post("/en/catalogue/import/", {"kind": "programmes", "file": upload})
+    assert "nothing was imported" in response.content.decode()
+
+
+def test_csp_and_security_headers(client, db):
+    response = client.get("/")
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_audit_history_page(client, published):
+    sign_in(client, published["users"][Role.INSTITUTION_ADMIN])
+    ann = published["inst_a"].announcements.get()
+    html = client.get(f"/en/audit/catalogue.announcement/{ann.pk}/").content.decode()
+    assert "announcement.confirm" in html and "u-quality_officer" in html

@@ -1,0 +1,80 @@
+"""Staff act only within their own organisation: a scoping test for every role."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from kari.accounts import services
+from kari.accounts.permissions import authorize, can
+from kari.accounts.roles import NATIONAL, ROLE_KINDS, SCOPED, OrgKind, Role
+from kari.catalogue import services as catalogue
+from tests.conftest import make_org, programme_data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", Role.values)
+def test_every_role_is_refused_for_another_organisation(world, role):
+    user = world["users"][role]
+    kind = user.organisation.kind
+    other = world["orgs"][kind][1]
+    assert other.pk != user.organisation_id
+    scoped = SCOPED[role]
+    assert scoped, "every role has at least one scoped permission"
+    for perm in scoped:
+        authorize(user, perm, user.organisation)  # own organisation: allowed
+        with pytest.raises(PermissionDenied):
+            authorize(user, perm, other)
+    # Nothing beyond its own permissions, e.g. never another body's statutory act.
+    all_perms = set().union(*SCOPED.values(), *NATIONAL.values())
+    for perm in all_perms - scoped - NATIONAL.get(role, set()):
+        assert not can(user, perm, user.organisation), perm
+
+
+@pytest.mark.django_db
+def test_institution_admin_cannot_announce_for_another_institution(world):
+    admin_a = world["users"][Role.INSTITUTION_ADMIN]
+    with pytest.raises(PermissionDenied):
+        catalogue.set_places(admin_a, world["inst_b"], world["round"], {"B-1": (10, 1)})
+    with pytest.raises(PermissionDenied):
+        catalogue.save_programme(admin_a, world["inst_b"], programme_data("B-9"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [r for r in Role.values if r != Role.QUALITY_OFFICER])
+def test_only_the_quality_centre_confirms_announcements(world, role):
+    admin = world["users"][Role.INSTITUTION_ADMIN]
+    catalogue.set_places(admin, world["inst_a"], world["round"], {"A-0": (10, 1)})
+    ann = catalogue.submit_announcement(admin, world["inst_a"].announcements.get())
+    with pytest.raises(PermissionDenied):
+        catalogue.confirm_announcement(world["users"][role], ann)
+
+
+@pytest.mark.django_db
+def test_a_role_cannot_be_held_in_the_wrong_kind_of_organisation(world):
+    rc = world["orgs"][OrgKind.RESOURCE_CENTRE][0]
+    with pytest.raises(ValidationError):
+        services.create_staff(None, username="x", password="Long-enough-pass-1",
+                              organisation=rc, roles=[Role.QUALITY_OFFICER])
+
+
+@pytest.mark.django_db
+def test_a_role_grant_that_does_not_fit_the_organisation_gives_nothing(world):
+    """Even if a grant is written directly, the policy ignores it outside its organisation kind."""
+    from kari.accounts.models import RoleGrant
+
+    user = world["users"][Role.REGISTRATION_CLERK]
+    RoleGrant.objects.create(user=user, role=Role.QUALITY_OFFICER)
+    user = type(user).objects.get(pk=user.pk)
+    assert not can(user, "announcement.confirm")
+
+
+def test_every_role_has_organisation_kinds():
+    assert set(ROLE_KINDS) == set(Role.values)
+
+
+@pytest.mark.django_db
+def test_staff_without_organisation_can_do_nothing(db):
+    from kari.accounts.models import User
+
+    u = User.objects.create_user("lonely", password="Long-enough-pass-1")
+    with pytest.raises(PermissionDenied):
+        authorize(u, "org.view")
