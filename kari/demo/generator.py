@@ -81,7 +81,8 @@ def schedule_from(anchor: dt.date) -> dict:
 
 
 def _phone(rng) -> str:
-    return f"+9955{rng.randint(50, 99)}{rng.randint(100000, 999999)}"
+    prefix = rng.choice(["555", "557", "558", "568", "571", "574", "577", "591", "593", "595", "599"])
+    return f"+995{prefix}{rng.randint(100000, 999999)}"
 
 
 def _landline(rng) -> str:
@@ -105,13 +106,14 @@ class Builder:
     def staff(self, username, org, roles, ka_name=None):
         first, last = self.person()
         key = totp_key(self.seed, username)
-        accounts.create_staff(
+        user = accounts.create_staff(
             None, username=username, password=DEMO_PASSWORD, organisation=org, roles=roles,
             full_name_ka=ka_name or f"{first['ka']} {last['ka']}",
             email=f"{username}@demo.kari.ge", totp_key=key)
         self.result.accounts.append({
             "username": username, "roles": ", ".join(roles), "organisation": org.name_en or org.name_ka,
             "totp_secret": totp_base32(key)})
+        return user
 
     # -- organisations
     def org(self, code, kind, name_ka, name_en, municipality, rng):
@@ -145,14 +147,14 @@ class Builder:
                 f"rc-{region.code.lower()}", OrgKind.RESOURCE_CENTRE,
                 f"{region.name_ka} — საგანმანათლებლო რესურსცენტრი",
                 f"{region.name_en} educational resource centre", centre, rng))
+        self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
+        self.emis_user = self.staff("emis", emis, [Role.EMIS_OPERATOR])
+        self.staff("naec", naec, [Role.NAEC_OFFICER])
+        self.staff("quality", quality, [Role.QUALITY_OFFICER])
         institutions = self.institutions(regions)
         host = self.org("exam-host-rustavi", OrgKind.EXAM_HOST, "რუსთავის საგამოცდო ცენტრი",
                         "Rustavi exam centre", Municipality.objects.filter(code="rustavi").first() or tbilisi, rng)
         first_inst = institutions[0].organisation
-        self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
-        self.staff("emis", emis, [Role.EMIS_OPERATOR])
-        self.staff("naec", naec, [Role.NAEC_OFFICER])
-        self.staff("quality", quality, [Role.QUALITY_OFFICER])
         self.staff("clerk", resource_centres[0], [Role.REGISTRATION_CLERK])
         self.staff("college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK])
         self.staff("proctor", naec, [Role.PROCTOR])
@@ -205,56 +207,41 @@ class Builder:
             }
             first, last = self.person()
             data["heads"] = [{"name": f"{first['ka']} {last['ka']}", "phone": _phone(rng)}]
-            out.append(services.save_institution(self._emis_actor(), data, reason="demo data"))
+            out.append(services.save_institution(self.emis_user, data, reason="demo data"))
         return out
 
-    def _emis_actor(self):
-        return None  # system actions: the audit log records them as "system"
-
     def programmes(self, institutions):
+        """~400 programmes, created through the catalogue service as EMIS would import them."""
         rng = self.rng
         fields = reference.field_defaults()
         field_codes = sorted(fields)
-        tests = {t.code: t for t in SkillsTest.objects.all()}
-        groups = {g.code: g for g in SubjectGroup.objects.all()}
-        field_objs = {f.code: f for f in Field.objects.all()}
-        counter = 0
+        plan = []
         for inst in institutions:
-            chosen = rng.sample(field_codes, k=min(len(field_codes), rng.randint(3, 6)))
-            for fcode in chosen:
-                f = fields[fcode]
-                picks = rng.sample(f["programmes"], k=min(len(f["programmes"]), rng.randint(1, 2)))
-                for p in picks:
-                    counter += 1
-                    work_based = rng.random() < max(0.05, float(p.get("work_based_share", 0.1)) / 2)
-                    Programme.objects.create(
-                        institution=inst, code=f"{fcode}-{counter:04d}",
-                        name_ka=p["name_ka"], name_en=p["name_en"], field=field_objs[fcode],
-                        art_sport_tourism=bool(p.get("art_sport_tourism")),
-                        work_based=work_based, framework_based=rng.random() < 0.3,
-                        skills_test=tests[f["skills_test"]], subject_group=groups[f["subject_group"]],
-                        foreign_language=rng.choice(["any", "any", "any", "en", "de", "ru", "fr"]),
-                        extra_requirements=("საბაზო განათლების დამადასტურებელი დოკუმენტი"
-                                            if rng.random() < 0.7 else
-                                            "საბაზო განათლება; სამედიცინო ცნობა ფორმა №100"),
-                        work_based_specifics=("კონკურსი: გასაუბრება და პრაქტიკული დავალება; სწავლება "
-                                              "დამსაქმებელთან, სამუშაო გარემოში" if work_based else ""),
-                        authorised_places=None,
-                    )
-        # top up to ~400 programmes deterministically
-        insts = list(institutions)
-        while counter < 400:
-            inst = insts[counter % len(insts)]
+            for fcode in rng.sample(field_codes, k=rng.randint(3, 6)):
+                for p in rng.sample(fields[fcode]["programmes"], k=rng.randint(1, 2)):
+                    plan.append((inst, fcode, p))
+        while len(plan) < 400:
             fcode = rng.choice(field_codes)
+            plan.append((institutions[len(plan) % len(institutions)], fcode,
+                         rng.choice(fields[fcode]["programmes"])))
+        for n, (inst, fcode, p) in enumerate(plan, start=1):
             f = fields[fcode]
-            p = rng.choice(f["programmes"])
-            counter += 1
-            Programme.objects.create(
-                institution=inst, code=f"{fcode}-{counter:04d}", name_ka=p["name_ka"],
-                name_en=p["name_en"], field=field_objs[fcode],
-                art_sport_tourism=bool(p.get("art_sport_tourism")),
-                skills_test=tests[f["skills_test"]], subject_group=groups[f["subject_group"]],
-                extra_requirements="საბაზო განათლების დამადასტურებელი დოკუმენტი")
+            work_based = rng.random() < 0.08
+            services.save_programme(self.emis_user, inst, {
+                "code": f"{fcode}-{n:04d}", "name_ka": p["name_ka"], "name_en": p["name_en"],
+                "field": fcode, "stage": "primary",
+                "art_sport_tourism": bool(p.get("art_sport_tourism")),
+                "work_based": work_based, "framework_based": rng.random() < 0.3,
+                "skills_test": f["skills_test"], "subject_group": f["subject_group"],
+                "foreign_language": rng.choice(["any", "any", "any", "en", "de", "ru", "fr"]),
+                "extra_requirements": rng.choice([
+                    "საბაზო განათლების დამადასტურებელი დოკუმენტი",
+                    "საბაზო განათლება; ჯანმრთელობის ცნობა (ფორმა №100)",
+                    "საბაზო განათლება; 16 წლის ასაკი"]),
+                "work_based_specifics": ("კონკურსი: გასაუბრება და პრაქტიკული დავალება; სწავლება "
+                                         "დამსაქმებელთან, სამუშაო გარემოში") if work_based else "",
+                "authorised_places": rng.choice([10, 12, 15, 15, 20, 20, 24, 25, 30, 40]),
+            }, reason="demo data")
 
     @transaction.atomic
     def round_and_announcements(self, institutions):
@@ -270,11 +257,10 @@ class Builder:
                 AnnouncementStatus.SUBMITTED if n % 12 == 5 else AnnouncementStatus.CONFIRMED)
             ann = Announcement.objects.create(institution=inst, round=r, status=status)
             lines = []
-            for p in inst.programmes.all():
-                places = rng.choice([10, 12, 15, 15, 20, 20, 24, 25, 30, 40])
+            for p in inst.programmes.order_by("code"):
+                # Most announce the authorised number; a few differ (for A13.6 to catch).
+                places = p.authorised_places if rng.random() < 0.95 else p.authorised_places + 5
                 sen = 0 if p.work_based else -(-places // 10) + rng.choice([0, 0, 1])
-                p.authorised_places = places if rng.random() < 0.95 else places + 5
-                p.save(update_fields=["authorised_places"])
                 if status != AnnouncementStatus.DRAFT:
                     lines.append(AnnouncementLine(announcement=ann, programme=p, places=places,
                                                   sen_places=sen))
