@@ -17,14 +17,14 @@ class Bilingual(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         if (get_language() or "ka").startswith("en") and self.name_en:
             return self.name_en
         return self.name_ka
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Organisation(Bilingual):
@@ -74,6 +74,9 @@ class RoleGrant(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_role_grant")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role}"
 
     def role_fits(self) -> bool:
         return self.user.organisation is not None and (

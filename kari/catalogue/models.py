@@ -207,3 +207,6 @@ class AnnouncementLine(models.Model):
                                     name="one_line_per_programme"),
         ]
         ordering = ["programme__code"]
+
+    def __str__(self) -> str:
+        return f"{self.programme.code}: {self.places} ({self.sen_places} SEN)"

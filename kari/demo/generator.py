@@ -26,13 +26,9 @@ from kari.catalogue.models import (
     Announcement,
     AnnouncementLine,
     AnnouncementStatus,
-    Field,
-    Institution,
     Municipality,
     Programme,
     Region,
-    SkillsTest,
-    SubjectGroup,
 )
 from kari.rounds.models import Round, Season
 

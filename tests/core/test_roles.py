@@ -7,7 +7,7 @@ from kari.accounts import services
 from kari.accounts.permissions import authorize, can
 from kari.accounts.roles import NATIONAL, ROLE_KINDS, SCOPED, OrgKind, Role
 from kari.catalogue import services as catalogue
-from tests.conftest import make_org, programme_data
+from tests.conftest import programme_data
 
 
 @pytest.mark.django_db

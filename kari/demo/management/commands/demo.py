@@ -41,7 +41,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {k}: {v}")
         r = result.round
         self.stdout.write(f"  round: {r} (announcement deadline {r.announcement_deadline:%d.%m.%Y})")
-        self.stdout.write("\nDemo staff accounts (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo staff accounts (password for all: {DEMO_PASSWORD})")
         self.stdout.write("Second factor: add the TOTP secret to an authenticator app, or run "
                           "`.venv/bin/kari totp USERNAME` for the current code.\n")
         width = max(len(a["username"]) for a in result.accounts)

@@ -1,0 +1,151 @@
+"""Browser tests: a real Kari server on a fresh demo database, driven by Debian's Chromium.
+
+pytest-django's live_server is not used: its transactional flush deletes rows, and the
+audit log's SQLite triggers forbid DELETE. Instead every test module (and every xdist
+worker) builds its own demo database with `kari demo` in a temporary directory and serves
+it with `kari runserver` in a subprocess. The tests themselves never touch the database.
+"""
+
+import datetime as dt
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DEMO_PASSWORD = "kari-demo-2026"
+KARI = Path(sys.executable).parent / "kari"
+
+
+def _require_chromium():
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (`make browser` installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class KariServer:
+    """A running Kari with its demo data; `kari(...)` runs another command on the same data."""
+
+    def __init__(self, base_url: str, env: dict, workdir: Path):
+        self.base_url = base_url
+        self.env = env
+        self.workdir = workdir
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def kari(self, *args: str, timeout: float = 120) -> str:
+        done = subprocess.run([str(KARI), *args], env=self.env, cwd=self.workdir,
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise AssertionError(f"kari {' '.join(args)} failed ({done.returncode}):\n"
+                                 f"{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def totp(self, username: str) -> str:
+        """The user's current code, with at least 3 s of validity left."""
+        for _attempt in range(3):
+            out = self.kari("totp", username)
+            m = re.search(r"\b(\d{6})\s+\(valid for (\d+) s more\)", out)
+            assert m, f"unexpected `kari totp` output: {out!r}"
+            code, left = m.group(1), int(m.group(2))
+            if left >= 3:
+                return code
+            time.sleep(left + 0.5)
+        raise AssertionError("could not get a TOTP code with enough validity left")
+
+
+@pytest.fixture(scope="module")
+def kari_server(tmp_path_factory):
+    _require_chromium()
+    assert KARI.exists(), f"the kari console script is missing: {KARI}"
+    var = tmp_path_factory.mktemp("kari-var")
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    env.update({
+        "KARI_VAR_DIR": str(var),
+        "KARI_DEBUG": "1",
+        "KARI_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Never talk to a real SMTP server from the browser tests.
+        "KARI_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "DJANGO_SETTINGS_MODULE": "kari.settings",
+        "PYTHONUNBUFFERED": "1",
+    })
+    server = KariServer("", env, var)
+    server.demo_output = server.kari("demo", "--anchor", dt.date.today().isoformat(), timeout=300)
+
+    port = _free_port()
+    log = (var / "runserver.log").open("w")
+    proc = subprocess.Popen([str(KARI), "runserver", f"127.0.0.1:{port}", "--noreload"],
+                            env=env, cwd=var, stdout=log, stderr=subprocess.STDOUT)
+    server.base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"kari runserver exited with {proc.returncode}:\n"
+                                     + (var / "runserver.log").read_text())
+            try:
+                with urllib.request.urlopen(server.base_url + "/", timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("kari runserver did not answer within 60 s:\n"
+                                     + (var / "runserver.log").read_text())
+            time.sleep(0.25)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Pages in fresh browser contexts (no shared cookies), closed after the test."""
+    contexts = []
+
+    def make(**context_options):
+        ctx = browser.new_context(**context_options)
+        ctx.set_default_timeout(15_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
