@@ -120,3 +120,18 @@ def world(reference, round_open):
         "round": round_open, "orgs": orgs, "users": users, "inst_a": inst_a, "inst_b": inst_b,
         "admin_b": admin_b, "progs_a": progs_a, "prog_b": prog_b, "emis": emis,
     }
+
+
+def sign_in(client, user):
+    """Password, then the current TOTP code: a staff session over HTTP."""
+    from django_otp.oath import totp
+
+    from kari.accounts.services import confirmed_device
+
+    response = client.post("/staff/login/", {"username": user.username, "password": "Long-enough-pass-1"})
+    assert response.status_code == 302 and "/staff/login/code/" in response["Location"]
+    device = confirmed_device(user)
+    code = f"{totp(device.bin_key):06d}"
+    response = client.post("/staff/login/code/", {"token": code})
+    assert response.status_code == 302, response.content[:500]
+    return response

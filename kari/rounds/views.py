@@ -41,6 +41,31 @@ class ScheduleForm(forms.ModelForm):
         widgets = {f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for f in SCHEDULE_FIELDS}
 
 
+class NewRoundForm(ScheduleForm):
+    class Meta(ScheduleForm.Meta):
+        fields = ["year", "season", *SCHEDULE_FIELDS]
+
+
+@staff_required
+def new_round(request):
+    """A18.1: the ministry schedules a spring or autumn round."""
+    authorize(request.user, "round.schedule")
+    form = NewRoundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in SCHEDULE_FIELDS}
+        try:
+            r = services.create_round(request.user, year=form.cleaned_data["year"],
+                                      season=form.cleaned_data["season"],
+                                      reason=form.cleaned_data["reason"], **data)
+            messages.success(request, _("Round created."))
+            return redirect("rounds:timeline", pk=r.pk)
+        except ValidationError as exc:
+            for f, msgs in exc.message_dict.items():
+                for m in msgs:
+                    form.add_error(f if f in form.fields else None, m)
+    return render(request, "rounds/schedule.html", {"round": None, "form": form})
+
+
 @staff_required
 def schedule(request, pk):
     r = get_object_or_404(Round, pk=pk)

@@ -102,3 +102,18 @@ def test_timeline_page_shows_each_deadline_with_its_body(client, world):
     due = deadline(r, "confirmation").date
     assert due.strftime("%d.%m.%Y") in html and "A13.3" in html
     assert "Quality centre (NCEQE)" in html and "A17.2(b)" in html
+
+
+@pytest.mark.django_db
+def test_A18_1_ministry_creates_a_round_over_http_and_errors_keep_input(client, world):
+    from tests.conftest import sign_in
+
+    sign_in(client, world["users"][Role.MINISTRY_OFFICER])
+    values = {k: v.replace(year=2028).isoformat()
+              for k, v in a_round().__dict__.items() if k in Round().schedule()}
+    bad = dict(values, registration_closes="2028-03-01")  # before it opens
+    response = client.post("/en/rounds/new/", {"year": 2028, "season": "spring", **bad})
+    assert response.status_code == 200 and 'value="2028-03-01"' in response.content.decode()
+    response = client.post("/en/rounds/new/", {"year": 2028, "season": "spring", **values})
+    assert response.status_code == 302
+    assert Round.objects.filter(year=2028, season="spring").exists()

@@ -7,6 +7,7 @@ from kari.accounts.roles import Role
 from kari.accounts.services import confirmed_device
 from kari.catalogue import services
 from kari.catalogue.models import AnnouncementStatus
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -18,16 +19,6 @@ def published(world):
     ann = services.submit_announcement(admin, world["inst_a"].announcements.get())
     services.confirm_announcement(world["users"][Role.QUALITY_OFFICER], ann)
     return world
-
-
-def sign_in(client, user):
-    response = client.post("/staff/login/", {"username": user.username, "password": "Long-enough-pass-1"})
-    assert response.status_code == 302 and "/staff/login/code/" in response["Location"]
-    device = confirmed_device(user)
-    code = f"{totp(device.bin_key):06d}"
-    response = client.post("/staff/login/code/", {"token": code})
-    assert response.status_code == 302, response.content[:500]
-    return response
 
 
 def test_A13_9_portal_is_georgian_by_default_and_lists_confirmed_programmes(client, published):

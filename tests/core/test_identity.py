@@ -21,9 +21,14 @@ def test_personal_number_rejects_other_lengths(value):
 
 
 def test_nine_digits_is_explained_as_a_document_number():
-    with pytest.raises(ValidationError) as exc:
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         validators.clean_personal_number("123456789")
     assert "9-digit" in exc.value.messages[0]
+    with translation.override("ka"), pytest.raises(ValidationError) as exc:
+        validators.clean_personal_number("123456789")
+    assert "9" in exc.value.messages[0] and "digit" not in exc.value.messages[0]
 
 
 @pytest.mark.parametrize("value,expected", [
