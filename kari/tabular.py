@@ -3,6 +3,7 @@
 import csv
 import io
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 FORMATS = ("csv", "xlsx")
@@ -19,19 +20,19 @@ def read_table(data: bytes, fmt: str) -> tuple[list[str], list[tuple[int, dict]]
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise TableError("The CSV file is not UTF-8 text.") from exc
+            raise TableError(_("The CSV file is not UTF-8 text.")) from exc
         reader = csv.reader(io.StringIO(text))
         rows = list(reader)
     elif fmt == "xlsx":
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds
-            raise TableError("The file is not a readable XLSX workbook.") from exc
+            raise TableError(_("The file is not a readable XLSX workbook.")) from exc
         rows = [["" if v is None else v for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
     else:
-        raise TableError(f"Unsupported format “{fmt}”: use CSV or XLSX.")
+        raise TableError(_("Unsupported format “%(fmt)s”: use CSV or XLSX.") % {"fmt": fmt})
     if not rows:
-        raise TableError("The file is empty.")
+        raise TableError(_("The file is empty."))
     headers = [str(h).strip().lower() for h in rows[0]]
     out = []
     for number, values in enumerate(rows[1:], start=2):
@@ -64,4 +65,4 @@ def write_table(headers: list[str], rows: list[list], fmt: str) -> bytes:
         buf = io.BytesIO()
         wb.save(buf)
         return buf.getvalue()
-    raise TableError(f"Unsupported format “{fmt}”: use CSV or XLSX.")
+    raise TableError(_("Unsupported format “%(fmt)s”: use CSV or XLSX.") % {"fmt": fmt})

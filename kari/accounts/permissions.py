@@ -1,6 +1,7 @@
 """The one place where services check who may do what, and for which organisation."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from .roles import ROLE_KINDS, national_permissions, scoped_permissions
 
@@ -13,18 +14,18 @@ def authorize(actor, perm: str, organisation=None) -> None:
     is the statutory act of the actor's own body (e.g. A13.3), whatever the target.
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        raise PermissionDenied("Sign in first.")
+        raise PermissionDenied(_("Sign in first."))
     own = actor.organisation
     if own is None:
-        raise PermissionDenied("Your account belongs to no organisation.")
+        raise PermissionDenied(_("Your account belongs to no organisation."))
     roles = {r for r in actor.roles if own.kind in ROLE_KINDS.get(r, set())}
     if perm in national_permissions(roles):
         return
     if perm in scoped_permissions(roles):
         if organisation is None or organisation.pk == own.pk:
             return
-        raise PermissionDenied("You can only act for your own organisation.")
-    raise PermissionDenied(f"Your roles do not allow this ({perm}).")
+        raise PermissionDenied(_("You can only act for your own organisation."))
+    raise PermissionDenied(_("Your roles do not allow this (%(perm)s).") % {"perm": perm})
 
 
 def can(actor, perm: str, organisation=None) -> bool:

@@ -1,6 +1,7 @@
 """Staff accounts: creation, roles and the second factor (TOTP)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kari.audit.log import record
@@ -14,7 +15,7 @@ from .roles import ROLE_KINDS, OrgKind, Role
 def create_organisation(actor, *, code: str, kind: str, name_ka: str, name_en: str = "",
                         **extra) -> Organisation:
     if kind not in OrgKind.values:
-        raise RuleError(f"Unknown organisation kind “{kind}”.", field="kind")
+        raise RuleError(_("Unknown organisation kind “%(kind)s”.") % {"kind": kind}, field="kind")
     org = Organisation.objects.create(code=code, kind=kind, name_ka=name_ka, name_en=name_en,
                                       **extra)
     record(actor, "organisation.create", org, after={"code": code, "kind": kind, "name_ka": name_ka})
@@ -28,11 +29,12 @@ def create_staff(actor, *, username: str, password: str, organisation: Organisat
     """A staff member belongs to one organisation and holds roles that fit its kind."""
     for role in roles:
         if role not in Role.values:
-            raise RuleError(f"Unknown role “{role}”.", field="roles")
+            raise RuleError(_("Unknown role “%(role)s”.") % {"role": role}, field="roles")
         if organisation.kind not in ROLE_KINDS[role]:
             raise RuleError(
-                f"The role “{Role(role).label}” cannot be held in a "
-                f"{OrgKind(organisation.kind).label}.", field="roles")
+                _("The role “%(role)s” cannot be held in a %(kind)s.")
+                % {"role": Role(role).label, "kind": OrgKind(organisation.kind).label},
+                field="roles")
     user = User.objects.create_user(username=username, password=password, email=email,
                                     organisation=organisation, full_name_ka=full_name_ka)
     RoleGrant.objects.bulk_create([RoleGrant(user=user, role=r) for r in roles])

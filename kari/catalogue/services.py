@@ -6,6 +6,7 @@ Each function runs in one transaction, checks permissions, enforces the rules
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kari import notify
 from kari.accounts.models import Organisation
@@ -47,7 +48,8 @@ def institution_snapshot(i: Institution) -> dict:
 def _write_institution(clean: dict) -> tuple[Institution, dict | None]:
     org = Organisation.objects.filter(code=clean["code"]).first()
     if org is not None and org.kind != OrgKind.INSTITUTION:
-        raise ValidationError({"code": [f"“{clean['code']}” is already another kind of organisation."]})
+        raise ValidationError({"code": [
+            _("“%(code)s” is already another kind of organisation.") % {"code": clean["code"]}]})
     before = None
     if org is None:
         org = Organisation(code=clean["code"], kind=OrgKind.INSTITUTION)
@@ -95,7 +97,8 @@ def _write_programme(institution: Institution, clean: dict) -> tuple[Programme, 
     if prog is not None:
         if prog.institution_id != institution.pk:
             raise ValidationError({"code": [
-                f"Programme code “{clean['code']}” belongs to another institution."]})
+                _("Programme code “%(code)s” belongs to another institution.")
+                % {"code": clean["code"]}]})
         before = programme_snapshot(prog)
     else:
         prog = Programme(code=clean["code"], institution=institution)
@@ -119,7 +122,7 @@ def save_programme(actor, institution: Institution, data: dict, *, reason: str =
 # ---------------------------------------------------------------- announcements (A13)
 
 def announcement_for(institution: Institution, round_) -> Announcement:
-    ann, _ = Announcement.objects.get_or_create(institution=institution, round=round_)
+    ann, _created = Announcement.objects.get_or_create(institution=institution, round=round_)
     return ann
 
 
@@ -144,7 +147,8 @@ def set_places(actor, institution: Institution, round_, lines: dict, *, reason: 
     for code, value in lines.items():
         prog = programmes.get(code)
         if prog is None:
-            errors[f"{code}"] = [f"“{code}” is not a programme of this institution."]
+            errors[f"{code}"] = [
+                _("“%(code)s” is not a programme of this institution.") % {"code": code}]
             continue
         if value is None:
             ann.lines.filter(programme=prog).delete()
@@ -166,16 +170,17 @@ def set_places(actor, institution: Institution, round_, lines: dict, *, reason: 
 
 def _check_editable(ann: Announcement) -> None:
     if ann.status == AnnouncementStatus.CONFIRMED:
-        raise RuleError("The quality centre has confirmed this announcement; it can no longer change.",
-                        citation="A13.3")
+        raise RuleError(
+            _("The quality centre has confirmed this announcement; it can no longer change."),
+            citation="A13.3")
     if ann.status == AnnouncementStatus.FLAGGED:
         if timezone.localdate() > deadline(ann.round, "confirmation").date:
-            raise RuleError("The confirmation period is over.", citation="A13.3")
+            raise RuleError(_("The confirmation period is over."), citation="A13.3")
         return
     if not submission_open(ann.round):
         raise RuleError(
-            "The announcement deadline has passed: this institution cannot admit by test results "
-            "in this round.", citation="A13.5")
+            _("The announcement deadline has passed: this institution cannot admit by test "
+              "results in this round."), citation="A13.5")
 
 
 @transaction.atomic
@@ -184,11 +189,12 @@ def submit_announcement(actor, ann: Announcement, *, reason: str = "") -> Announ
     authorize(actor, "announcement.submit", ann.institution.organisation)
     ann = Announcement.objects.select_for_update().get(pk=ann.pk)
     if ann.status == AnnouncementStatus.SUBMITTED:
-        raise RuleError("This announcement is already submitted.", field="status")
+        raise RuleError(_("This announcement is already submitted."), field="status")
     _check_editable(ann)
     lines = list(ann.lines.select_related("programme"))
     if not lines:
-        raise RuleError("Enter places for at least one programme.", field="lines", citation="A13.4(e)")
+        raise RuleError(_("Enter places for at least one programme."), field="lines",
+                        citation="A13.4(e)")
     errors = {}
     for line in lines:
         try:
@@ -213,7 +219,7 @@ def confirm_announcement(actor, ann: Announcement, *, reason: str = "") -> Annou
     authorize(actor, "announcement.confirm")
     ann = Announcement.objects.select_for_update().get(pk=ann.pk)
     if ann.status != AnnouncementStatus.SUBMITTED:
-        raise RuleError("Only a submitted announcement can be confirmed.", field="status",
+        raise RuleError(_("Only a submitted announcement can be confirmed."), field="status",
                         citation="A13.3")
     before = ann.snapshot()
     ann.status = AnnouncementStatus.CONFIRMED
@@ -226,8 +232,9 @@ def confirm_announcement(actor, ann: Announcement, *, reason: str = "") -> Annou
            reason=reason or (f"confirmed after the A13.3 deadline {due:%d.%m.%Y}" if late else ""))
     notify.notify_organisation(
         ann.institution.organisation,
-        f"Kari: admission announcement confirmed ({ann.round})",
-        f"The quality centre confirmed your admission announcement for {ann.round}.",
+        _("Kari: admission announcement confirmed (%(round)s)") % {"round": ann.round},
+        _("The quality centre confirmed your admission announcement for %(round)s.")
+        % {"round": ann.round},
     )
     return ann
 
@@ -237,10 +244,10 @@ def flag_announcement(actor, ann: Announcement, reason: str) -> Announcement:
     """A13.6: places differ from the authorisation council's; the institution is notified."""
     authorize(actor, "announcement.flag")
     if not (reason or "").strip():
-        raise RuleError("Say what differs.", field="reason", citation="A13.6")
+        raise RuleError(_("Say what differs."), field="reason", citation="A13.6")
     ann = Announcement.objects.select_for_update().get(pk=ann.pk)
     if ann.status != AnnouncementStatus.SUBMITTED:
-        raise RuleError("Only a submitted announcement can be returned.", field="status")
+        raise RuleError(_("Only a submitted announcement can be returned."), field="status")
     before = ann.snapshot()
     ann.status = AnnouncementStatus.FLAGGED
     ann.flag_reason = reason.strip()
@@ -248,8 +255,9 @@ def flag_announcement(actor, ann: Announcement, reason: str) -> Announcement:
     record(actor, "announcement.flag", ann, before=before, after=ann.snapshot(), reason=reason)
     notify.notify_organisation(
         ann.institution.organisation,
-        f"Kari: places differ from the authorisation ({ann.round})",
-        f"The quality centre returned your admission announcement for {ann.round}:\n\n{reason}",
+        _("Kari: places differ from the authorisation (%(round)s)") % {"round": ann.round},
+        _("The quality centre returned your admission announcement for %(round)s:\n\n%(reason)s")
+        % {"round": ann.round, "reason": reason},
     )
     return ann
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import authorize, can
 from kari.audit.log import record
@@ -39,7 +40,8 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}, {self.field}: {self.message}"
+        return _("line %(line)s, %(field)s: %(message)s") % {
+            "line": self.line, "field": self.field, "message": self.message}
 
 
 class ImportRejected(Exception):
@@ -58,7 +60,7 @@ class ImportResult:
 def _check_headers(kind: str, headers: list[str]) -> None:
     missing = [c for c in COLUMNS[kind] if c not in headers and c != "name_en"]
     if missing:
-        raise ImportRejected([RowError(1, c, "column is missing") for c in missing])
+        raise ImportRejected([RowError(1, c, _("column is missing")) for c in missing])
 
 
 def _collect(errors: list, line: int, exc: ValidationError) -> None:
@@ -75,7 +77,7 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
     if kind == "institutions":
         authorize(actor, "reference.edit")
     elif not (can(actor, "catalogue.import") or can(actor, "programme.import")):
-        raise PermissionDenied("Your roles do not allow importing programmes.")
+        raise PermissionDenied(_("Your roles do not allow importing programmes."))
     try:
         headers, rows = read_table(data, fmt)
     except TableError as exc:
@@ -87,7 +89,7 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
     for line, row in rows:
         key = row.get("code", "").strip().lower() if kind == "institutions" else row.get("code", "").strip()
         if key in seen:
-            errors.append(RowError(line, "code", f"duplicate of line {seen[key]}"))
+            errors.append(RowError(line, "code", _("duplicate of line %(line)s") % {"line": seen[key]}))
             continue
         seen[key] = line
         try:
@@ -98,20 +100,21 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
                 inst = rules.institution_by_code(row.get("institution"))
                 if inst is None:
                     raise ValidationError({"institution": [
-                        f"Unknown institution “{row.get('institution', '')}”."]})
+                        _("Unknown institution “%(code)s”.") % {"code": row.get("institution", "")}]})
                 if not can(actor, "catalogue.import") and not can(actor, "programme.import",
                                                                    inst.organisation):
                     raise ValidationError({"institution": [
-                        "You can only import programmes of your own institution."]})
+                        _("You can only import programmes of your own institution.")]})
                 owner = Programme.objects.filter(code=clean["code"]).values_list(
                     "institution_id", flat=True).first()
                 if owner is not None and owner != inst.pk:
-                    raise ValidationError({"code": ["This code belongs to another institution's programme."]})
+                    raise ValidationError({"code": [
+                        _("This code belongs to another institution's programme.")]})
                 cleaned.append((line, clean, inst))
         except ValidationError as exc:
             _collect(errors, line, exc)
     if not rows:
-        errors.append(RowError(2, "file", "no rows to import"))
+        errors.append(RowError(2, "file", _("no rows to import")))
     if errors:
         raise ImportRejected(errors)
     created = updated = 0

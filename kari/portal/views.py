@@ -1,6 +1,7 @@
 """The public VET portal (A13.8-9): confirmed programmes of the current round."""
 
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import render
 
@@ -22,6 +23,7 @@ def home(request):
     if params["direction"]:
         fields = fields.filter(direction__code=params["direction"])
     return render(request, "portal/home.html", {
+        "chart": places_by_direction(lines) if round_ else [],
         "round": round_, "page": page, "params": params, "querystring": query.urlencode(),
         "directions": Direction.objects.all(), "fields": fields,
         "municipalities": Municipality.objects.filter(organisation__institution__isnull=False).distinct(),
@@ -42,3 +44,16 @@ def programme(request, code):
         "subjects": p.subject_group.subjects.all() if p.subject_group else [],
         "institution": p.institution,
     })
+
+
+def places_by_direction(lines) -> list[dict]:
+    """Places (and SEN places) per direction for the current search, as bars for a chart."""
+    totals = (lines.values("programme__field__direction__code")
+              .annotate(places=Sum("places"), sen=Sum("sen_places"))
+              .order_by("-places"))
+    names = {d.code: d.name for d in Direction.objects.all()}
+    top = max((t["places"] for t in totals), default=0) or 1
+    return [{"name": names.get(t["programme__field__direction__code"], ""),
+             "places": t["places"], "sen": t["sen"], "y": 28 * i,
+             "width": round(400 * t["places"] / top), "sen_width": round(400 * t["sen"] / top)}
+            for i, t in enumerate(totals)]

@@ -1,6 +1,7 @@
 """Setting a round's schedule (the ministry's act, A15.2, A18.1)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import authorize
 from kari.audit.log import record
@@ -27,14 +28,15 @@ def _check_schedule(year: int, values: dict) -> None:
     errors = {}
     for f in SCHEDULE_FIELDS:
         if values.get(f) is None:
-            errors.setdefault(f, []).append("This date is required.")
+            errors.setdefault(f, []).append(_("This date is required."))
     for left, right in ORDER:
         a, b = values.get(left), values.get(right)
         if a and b and a > b:
             label = Round._meta.get_field(left).verbose_name
-            errors.setdefault(right, []).append(f"Must not be before “{label}”.")
+            errors.setdefault(right, []).append(_("Must not be before “%(label)s”.") % {"label": label})
     if values.get("test_starts") and values["test_starts"].year != year:
-        errors.setdefault("test_starts", []).append("The test must take place in the round's year (A18.1).")
+        errors.setdefault("test_starts", []).append(
+            _("The test must take place in the round's year (A18.1)."))
     if errors:
         raise ValidationError(errors)
 
@@ -44,7 +46,7 @@ def create_round(actor, *, year: int, season: str, reason: str = "", **schedule)
     """A18.1: a round is the spring or autumn test of a year, scheduled by the ministry."""
     authorize(actor, "round.schedule")
     if Round.objects.filter(year=year, season=season).exists():
-        raise RuleError("This round already exists.", field="season", citation="A18.1")
+        raise RuleError(_("This round already exists."), field="season", citation="A18.1")
     _check_schedule(year, schedule)
     r = Round.objects.create(year=year, season=season, **schedule)
     record(actor, "round.create", r, after=r.schedule(), reason=reason)
@@ -58,7 +60,7 @@ def set_schedule(actor, r: Round, *, reason: str = "", **changes) -> Round:
     before = r.schedule()
     unknown = set(changes) - set(SCHEDULE_FIELDS)
     if unknown:
-        raise ValidationError({f: ["Not a schedule date."] for f in sorted(unknown)})
+        raise ValidationError({f: [_("Not a schedule date.")] for f in sorted(unknown)})
     values = before | changes
     _check_schedule(r.year, values)
     for f, v in changes.items():

@@ -42,6 +42,8 @@ def _free_port() -> int:
 class KariServer:
     """A running Kari with its demo data; `kari(...)` runs another command on the same data."""
 
+    password = DEMO_PASSWORD
+
     def __init__(self, base_url: str, env: dict, workdir: Path):
         self.base_url = base_url
         self.env = env
