@@ -23,7 +23,8 @@ def home(request):
     if params["direction"]:
         fields = fields.filter(direction__code=params["direction"])
     return render(request, "portal/home.html", {
-        "chart": places_by_direction(lines) if round_ else [],
+        "chart": (chart := places_by_direction(lines) if round_ else []),
+        "chart_height": 28 * len(chart) + 8,
         "round": round_, "page": page, "params": params, "querystring": query.urlencode(),
         "directions": Direction.objects.all(), "fields": fields,
         "municipalities": Municipality.objects.filter(organisation__institution__isnull=False).distinct(),
@@ -55,5 +56,5 @@ def places_by_direction(lines) -> list[dict]:
     top = max((t["places"] for t in totals), default=0) or 1
     return [{"name": names.get(t["programme__field__direction__code"], ""),
              "places": t["places"], "sen": t["sen"], "y": 28 * i,
-             "width": round(400 * t["places"] / top), "sen_width": round(400 * t["sen"] / top)}
+             "width": round(360 * t["places"] / top), "sen_width": round(360 * t["sen"] / top)}
             for i, t in enumerate(totals)]

@@ -46,6 +46,15 @@ def test_programme_page_shows_places_sen_places_test_subjects_and_requirements(c
     assert client.get("/programmes/A-1/").status_code == 404  # not confirmed
 
 
+def test_language_switch_back_to_georgian_from_an_english_page(client, published):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/en/programmes/A-0/").content.decode()
+    assert 'name="next" type="hidden" value="/programmes/A-0/"' in page
+    response = client.post("/i18n/setlang/", {"language": "ka", "next": "/programmes/A-0/"})
+    assert response["Location"] == "/programmes/A-0/"
+    assert '<html lang="ka">' in client.get(response["Location"]).content.decode()
+
+
 def test_language_switch_to_english(client, published):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
     html = response.content.decode()
@@ -148,3 +157,9 @@ def test_audit_history_page(client, published):
     ann = published["inst_a"].announcements.get()
     html = client.get(f"/en/audit/catalogue.announcement/{ann.pk}/").content.decode()
     assert "announcement.confirm" in html and "u-quality_officer" in html
+
+
+def test_portal_chart_shows_places_by_direction(client, published):
+    html = client.get("/en/").content.decode()
+    direction = published["progs_a"][0].field.direction
+    assert 'id="chart-title"' in html and f"{direction.name_en}: 20 (2 SEN)" in html
