@@ -8,6 +8,16 @@ from kari.accounts.roles import ROLE_KINDS, OrgKind, Role
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language (Georgian), whatever an earlier test activated."""
+    from django.utils import translation
+
+    translation.activate("ka")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many staff accounts; production keeps Django's strong default hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

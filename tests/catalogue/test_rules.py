@@ -19,7 +19,9 @@ def test_A13_4_e_a_programme_needs_at_least_5_places():
 
 
 def test_A13_2_at_least_10_percent_of_places_for_SEN_applicants():
-    with pytest.raises(ValidationError) as exc:
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         rules.check_places(21, 2, work_based=False)  # 10% of 21 is 2.1: 3 needed
     assert "3 of 21" in exc.value.message_dict["sen_places"][0]
     rules.check_places(21, 3, work_based=False)
