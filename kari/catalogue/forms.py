@@ -61,8 +61,3 @@ class ProgrammeForm(forms.Form):
         self.fields["field"].choices = _choices(Field)
         self.fields["skills_test"].choices = _choices(SkillsTest)
         self.fields["subject_group"].choices = _choices(SubjectGroup)
-
-    def apply_errors(self, exc) -> None:
-        for field, msgs in exc.message_dict.items():
-            for m in msgs:
-                self.add_error(field if field in self.fields else None, m)

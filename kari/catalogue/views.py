@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize_any
+from kari.formerrors import apply_errors
 from kari.rounds.deadlines import deadline
 from kari.rounds.services import current_round
 
@@ -133,7 +134,7 @@ def programme_edit(request, code=None):
             messages.success(request, _("Programme %(code)s saved.") % {"code": saved.code})
             return redirect("catalogue:announcement")
         except ValidationError as exc:
-            form.apply_errors(exc)
+            apply_errors(form, exc)
     return render(request, "catalogue/programme_form.html", {"form": form, "programme": prog})
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize
+from kari.formerrors import apply_errors
 
 from . import services
 from .deadlines import statutory_deadlines
@@ -60,9 +61,7 @@ def new_round(request):
             messages.success(request, _("Round created."))
             return redirect("rounds:timeline", pk=r.pk)
         except ValidationError as exc:
-            for f, msgs in exc.message_dict.items():
-                for m in msgs:
-                    form.add_error(f if f in form.fields else None, m)
+            apply_errors(form, exc)
     return render(request, "rounds/schedule.html", {"round": None, "form": form})
 
 
@@ -78,7 +77,5 @@ def schedule(request, pk):
             messages.success(request, _("Schedule saved."))
             return redirect("rounds:timeline", pk=r.pk)
         except ValidationError as exc:
-            for f, msgs in exc.message_dict.items():
-                for m in msgs:
-                    form.add_error(f if f in form.fields else None, m)
+            apply_errors(form, exc)
     return render(request, "rounds/schedule.html", {"round": r, "form": form})
