@@ -1,7 +1,6 @@
 """`kari demo`: build the demo round on a fresh database and (with --serve) serve Kari."""
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from django.conf import settings
@@ -49,5 +48,4 @@ class Command(BaseCommand):
             self.stdout.write(f"  {a['username']:<{width}}  {a['totp_secret']}  {a['roles']} — {a['organisation']}")
         if serve:
             self.stdout.write(f"\nServing Kari on http://{addr}/ (Ctrl-C to stop)")
-            os.environ.setdefault("KARI_DEBUG", "1")
             call_command("runserver", addr, use_reloader=False)
