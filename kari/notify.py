@@ -25,3 +25,13 @@ def email_on_commit(recipients: list[str], subject: str, body: str) -> None:
 def notify_organisation(org, subject: str, body: str) -> None:
     staff = [u.email for u in org.staff.filter(is_active=True) if u.email]
     email_on_commit(sorted({org.email, *staff} - {""}), subject, body)
+
+
+def mask_email(email: str) -> str:
+    """n•••@example.ge: enough for the applicant to recognise, not to read."""
+    name, _, domain = (email or "").partition("@")
+    return f"{name[:1]}•••@{domain}" if domain else ""
+
+
+def mask_phone(phone: str) -> str:
+    return f"•••{phone[-3:]}" if phone else ""

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "kari.audit",
     "kari.rounds",
     "kari.catalogue",
+    "kari.registration",
     "kari.portal",
     "kari.demo",
 ]
@@ -144,3 +145,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("KARI_LOG_LEVEL", "WARNING")},
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# SMS (A15.4: one-time codes go to the phone too). The demo writes to a file outbox.
+KARI_SMS = {
+    "BACKEND": os.environ.get("KARI_SMS_BACKEND", "kari.sms.FileOutboxBackend"),
+    "OPTIONS": (
+        {"url": os.environ.get("KARI_SMS_URL", ""), "token": os.environ.get("KARI_SMS_TOKEN", "")}
+        if os.environ.get("KARI_SMS_BACKEND", "").endswith("HttpGatewayBackend")
+        else {"path": str(VAR_DIR / "sms-outbox.jsonl")}
+    ),
+}
+# One-time codes (A15.4): lifetime, attempts per code, and rate limits per hour.
+KARI_OTP = {"TTL_SECONDS": 600, "MAX_ATTEMPTS": 5, "PER_PERSON_PER_HOUR": 5, "PER_IP_PER_HOUR": 30}

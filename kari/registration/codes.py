@@ -1,0 +1,94 @@
+"""One-time codes (A15.4): random, stored as keyed hashes, expiring, few attempts, rate-limited.
+
+Codes are never logged or stored in clear; the personal number they are for is stored
+only as a keyed hash too. A request for an unknown personal number creates a code row
+that is never delivered, so the answer (and the rate limit) is the same either way and
+does not reveal who is registered.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kari.audit.log import record
+from kari.errors import RuleError
+
+from .models import OneTimeCode
+
+
+class CodeRefused(RuleError):
+    pass
+
+
+def keyed_hash(value: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def _conf(key):
+    return settings.KARI_OTP[key]
+
+
+def _check_rate(subject: str, ip: str | None) -> None:
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = OneTimeCode.objects.filter(created_at__gte=since)
+    if recent.filter(subject=subject).count() >= _conf("PER_PERSON_PER_HOUR"):
+        raise CodeRefused(_("Too many codes were requested for this person. Try again in an hour."),
+                          field="personal_number", citation="A15.4")
+    if ip and recent.filter(ip=ip).count() >= _conf("PER_IP_PER_HOUR"):
+        raise CodeRefused(_("Too many codes were requested from this network. Try again later."),
+                          field="personal_number", citation="A15.4")
+
+
+def issue(purpose: str, personal_number: str, *, ip=None, payload=None) -> tuple[OneTimeCode, str]:
+    """Create a code; the caller delivers the returned plain code (on commit) or drops it."""
+    subject = keyed_hash(personal_number)
+    try:
+        _check_rate(subject, ip)
+    except CodeRefused:
+        _record_refusal(purpose, "otp.rate_limited", ip)
+        raise
+    plain = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    code = OneTimeCode.objects.create(
+        purpose=purpose, subject=subject, code_hash=keyed_hash(f"{subject}:{plain}"),
+        created_at=now, expires_at=now + dt.timedelta(seconds=_conf("TTL_SECONDS")), ip=ip,
+        payload=payload or {})
+    return code, plain
+
+
+def _record_refusal(purpose: str, action: str, ip, code: OneTimeCode | None = None) -> None:
+    """Refusals are audited in their own transaction, so they survive the caller's rollback."""
+    with transaction.atomic():
+        obj = code or OneTimeCode(pk=0, purpose=purpose)
+        record(None, action, obj, after={"purpose": purpose, "ip": ip},
+               reason="one-time code refused")
+
+
+def check(purpose: str, personal_number: str, plain: str, *, ip=None) -> OneTimeCode:
+    """The matching live code, marked used; otherwise CodeRefused (and an audit entry)."""
+    subject = keyed_hash(personal_number)
+    now = timezone.now()
+    with transaction.atomic():
+        code = (OneTimeCode.objects.select_for_update()
+                .filter(subject=subject, purpose=purpose, used_at__isnull=True, expires_at__gt=now)
+                .order_by("-created_at").first())
+        if code is None:
+            refused = _("The code is wrong or has expired. Ask for a new one.")
+        elif code.attempts >= _conf("MAX_ATTEMPTS"):
+            refused = _("Too many wrong attempts. Ask for a new code.")
+        else:
+            code.attempts += 1
+            if hmac.compare_digest(code.code_hash, keyed_hash(f"{subject}:{str(plain).strip()}")):
+                code.used_at = now
+                code.save(update_fields=["attempts", "used_at"])
+                return code
+            code.save(update_fields=["attempts"])
+            refused = _("The code is wrong or has expired. Ask for a new one.")
+    _record_refusal(purpose, "otp.failed", ip, code)
+    raise CodeRefused(refused, field="code", citation="A15.4")
