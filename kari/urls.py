@@ -9,6 +9,7 @@ urlpatterns += i18n_patterns(
     path("audit/", include("kari.audit.urls")),
     path("rounds/", include("kari.rounds.urls")),
     path("catalogue/", include("kari.catalogue.urls")),
+    path("", include("kari.registration.urls")),
     path("", include("kari.portal.urls")),
     prefix_default_language=False,
 )

@@ -1,0 +1,59 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kari.catalogue.models import Direction, Field, Municipality
+
+from .models import TestLanguage
+
+FOREIGN_CHOICES = [("", "—"), ("en", _("English")), ("de", _("German")), ("ru", _("Russian")),
+                   ("fr", _("French"))]
+
+
+class RegistrationForm(forms.Form):
+    """Raw input only; kari.registration.rules validates (the one place the rules live)."""
+
+    personal_number = forms.CharField(label=_("Personal number (11 digits)"), max_length=20,
+                                      widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    phone = forms.CharField(label=_("Mobile phone"), max_length=30,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    email = forms.CharField(label=_("Email"), max_length=254,
+                            widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    exam_municipality = forms.ChoiceField(label=_("Where you want to sit the test"))
+    test_language = forms.ChoiceField(label=_("Test language"), choices=TestLanguage.choices)
+    foreign_language = forms.ChoiceField(label=_("Foreign language"), choices=FOREIGN_CHOICES, required=False)
+    adapted_environment = forms.CharField(label=_("Do you need an adapted environment? Describe it"),
+                                          required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    carried_over = forms.BooleanField(label=_("Use my scores from the previous round (A28)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["exam_municipality"].choices = [("", "—")] + [
+            (m.code, m.name) for m in Municipality.objects.all()]
+
+
+class SubsequentForm(forms.Form):
+    personal_number = RegistrationForm.base_fields["personal_number"]
+    phone = RegistrationForm.base_fields["phone"]
+    email = RegistrationForm.base_fields["email"]
+    education_level = forms.CharField(label=_("Completed general-education level"), max_length=200)
+    qualification = forms.CharField(label=_("Professional qualification, if any"), max_length=200,
+                                    required=False)
+
+
+class FilterForm(forms.Form):
+    direction = forms.ChoiceField(label=_("Direction"), required=False)
+    field = forms.ChoiceField(label=_("Field"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["direction"].choices = [("", _("All"))] + [(d.code, d.name) for d in Direction.objects.all()]
+        self.fields["field"].choices = [("", _("All"))] + [(f.code, f.name) for f in Field.objects.all()]
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label=_("One-time code"), max_length=6, min_length=6, widget=forms.TextInput(
+        attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}))
+
+
+class SignInForm(forms.Form):
+    personal_number = RegistrationForm.base_fields["personal_number"]

@@ -1,0 +1,226 @@
+"""Registration pages: online (applicants), at a registration centre (clerks), the cabinet,
+printouts and their public verification. Thin: every rule is in services/rules."""
+
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kari.accounts.decorators import staff_required
+from kari.accounts.permissions import authorize
+from kari.formerrors import apply_errors
+from kari.rounds.services import current_round
+
+from . import choices, printouts, services
+from .forms import CodeForm, FilterForm, RegistrationForm, SignInForm, SubsequentForm
+from .models import Applicant, Registration
+
+PENDING, APPLICANT = "kari_pending_registration", "kari_applicant"
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+def signed_in_applicant(request) -> Applicant | None:
+    pk = request.session.get(APPLICANT)
+    return Applicant.objects.filter(pk=pk).first() if pk else None
+
+
+def _initial_from(reg: Registration) -> tuple[dict, list[str]]:
+    snap = services.snapshot(reg)
+    initial = {k: snap[k] for k in ("exam_municipality", "test_language", "foreign_language",
+                                    "adapted_environment", "carried_over")}
+    initial |= {"personal_number": reg.applicant.personal_number, "phone": reg.applicant.phone,
+                "email": reg.applicant.email}
+    return initial, snap["programmes"]
+
+
+def _register(request, *, channel: str, stage: str, actor, template: str):
+    round_ = current_round()
+    if round_ is None:
+        raise Http404
+    state = services.window(round_)
+    form_class = SubsequentForm if stage == services.SUBSEQUENT else RegistrationForm
+    existing = None
+    if isinstance(actor, Applicant):
+        existing = actor.registrations.filter(round=round_, stage=stage).first()
+    if request.method == "POST":
+        form = form_class(request.POST)
+        codes = choices.apply_action(request.POST.getlist("programmes"),
+                                     request.POST.get("action", ""), request.POST.get("add", ""))
+    else:
+        initial, codes = _initial_from(existing) if existing else ({}, [])
+        form = form_class(initial=initial)
+    filters = FilterForm(request.POST or request.GET or None)
+    if request.method == "POST" and request.POST.get("action") == "submit" and form.is_valid():
+        data = form.cleaned_data | {"programmes": codes}
+        try:
+            pending = services.start(actor, data, round_, channel=channel, stage=stage, ip=_ip(request))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session[PENDING] = {"pn": pending.personal_number, "channel": channel}
+            messages.info(request, _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)})
+            return redirect("registration:centre_confirm" if channel == "centre" else "registration:confirm")
+    chosen = choices.offered_programmes_in_order(round_, codes, stage)
+    values = form.data if form.is_bound else form.initial
+    locked = (existing.skills_test_id, existing.subject_group_id) if existing and state == "reranking" else None
+    eligible = choices.eligible(
+        round_, chosen, direction=filters.data.get("direction", "") if filters.is_bound else "",
+        field=filters.data.get("field", "") if filters.is_bound else "",
+        test_language=values.get("test_language", "ka") or "ka",
+        foreign_language=values.get("foreign_language", "") or "", stage=stage, locked_test=locked)
+    return render(request, template, {
+        "form": form, "filters": filters, "chosen": chosen, "eligible": eligible[:300],
+        "eligible_count": eligible.count(), "round": round_, "state": state, "existing": existing,
+        "stage": stage, "channel": channel,
+    })
+
+
+def register(request):
+    """A15.1: online primary-stage registration (or a change by a signed-in applicant)."""
+    return _register(request, channel="online", stage="primary", actor=signed_in_applicant(request),
+                     template="registration/register.html")
+
+
+@staff_required
+def centre_register(request, stage="primary"):
+    """A15.1, A16: a clerk registers an applicant; the applicant's code confirms it."""
+    authorize(request.user, "registration.register", request.user.organisation)
+    return _register(request, channel="centre", stage=stage, actor=request.user,
+                     template="registration/register.html")
+
+
+def _confirm(request, *, channel: str):
+    pending = request.session.get(PENDING)
+    if not pending or pending["channel"] != channel:
+        return redirect("registration:register" if channel == "online" else "registration:centre_register")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reg = services.confirm(pending["pn"], form.cleaned_data["code"], ip=_ip(request))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            del request.session[PENDING]
+            messages.success(request, _("Registration %(number)s is confirmed.") % {"number": reg.number})
+            if channel == "centre":
+                return redirect("registration:centre_done", pk=reg.pk)
+            request.session.cycle_key()
+            request.session[APPLICANT] = reg.applicant_id
+            return redirect("registration:cabinet")
+    return render(request, "registration/confirm.html", {"form": form, "channel": channel})
+
+
+def confirm(request):
+    return _confirm(request, channel="online")
+
+
+@staff_required
+def centre_confirm(request):
+    return _confirm(request, channel="centre")
+
+
+@staff_required
+def centre_done(request, pk):
+    reg = get_object_or_404(Registration.objects.select_related("applicant", "round"), pk=pk)
+    authorize(request.user, "registration.register", reg.centre)
+    return render(request, "registration/centre_done.html", {"reg": reg})
+
+
+@staff_required
+def centre_printout(request, pk):
+    reg = get_object_or_404(Registration, pk=pk)
+    authorize(request.user, "registration.register", reg.centre)
+    return _pdf(request, reg)
+
+
+def _pdf(request, reg):
+    data = printouts.render(reg, request.build_absolute_uri(printouts.verify_path(reg)))
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="kari-{reg.number}-v{reg.version}.pdf"'
+    return response
+
+
+def sign_in(request):
+    """A15.1: the applicant signs in with a personal number and a one-time code."""
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_sign_in(form.cleaned_data["personal_number"], ip=_ip(request))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session[PENDING] = {"pn": form.cleaned_data["personal_number"].strip(), "channel": "sign_in"}
+            messages.info(request, _("If this personal number is registered, a code is on its way to the email and phone on record."))
+            return redirect("registration:sign_in_code")
+    return render(request, "registration/sign_in.html", {"form": form})
+
+
+def sign_in_code(request):
+    pending = request.session.get(PENDING)
+    if not pending or pending["channel"] != "sign_in":
+        return redirect("registration:sign_in")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            applicant = services.sign_in(pending["pn"], form.cleaned_data["code"], ip=_ip(request))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            del request.session[PENDING]
+            request.session.cycle_key()
+            request.session[APPLICANT] = applicant.pk
+            return redirect("registration:cabinet")
+    return render(request, "registration/confirm.html", {"form": form, "channel": "sign_in"})
+
+
+def sign_out(request):
+    if request.method == "POST":
+        request.session.pop(APPLICANT, None)
+    return redirect("portal:home")
+
+
+def cabinet(request):
+    applicant = signed_in_applicant(request)
+    if applicant is None:
+        return redirect("registration:sign_in")
+    round_ = current_round()
+    regs = (applicant.registrations.select_related("round", "exam_municipality", "skills_test",
+                                                   "subject_group", "centre")
+            .prefetch_related("choices__programme__institution__organisation", "versions")
+            .order_by("-round__test_starts"))
+    return render(request, "registration/cabinet.html", {
+        "applicant": applicant, "registrations": regs, "round": round_,
+        "state": services.window(round_) if round_ else None,
+    })
+
+
+def cabinet_printout(request, pk):
+    applicant = signed_in_applicant(request)
+    reg = get_object_or_404(Registration, pk=pk)
+    if applicant is None or reg.applicant_id != applicant.pk:
+        raise PermissionDenied
+    return _pdf(request, reg)
+
+
+def verify(request, token):
+    """The printout's QR code opens this page: is this printout genuine and current?"""
+    try:
+        ref = signing.loads(token, salt=printouts.SALT)
+    except signing.BadSignature as exc:
+        raise Http404 from exc
+    reg = get_object_or_404(Registration.objects.select_related("applicant", "round"), pk=ref["r"])
+    version = reg.versions.filter(number=ref["v"]).first()
+    if version is None:
+        raise Http404
+    return render(request, "registration/verify.html", {
+        "reg": reg, "version": version, "current": version.number == reg.version,
+        "name": f"{reg.applicant.first_name_ka} {reg.applicant.last_name_ka[:1]}.",
+        "now": timezone.now(), "home": reverse("portal:home"),
+    })
