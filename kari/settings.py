@@ -156,4 +156,10 @@ KARI_SMS = {
     ),
 }
 # One-time codes (A15.4): lifetime, attempts per code, and rate limits per hour.
-KARI_OTP = {"TTL_SECONDS": 600, "MAX_ATTEMPTS": 5, "PER_PERSON_PER_HOUR": 5, "PER_IP_PER_HOUR": 30}
+KARI_OTP = {
+    "TTL_SECONDS": 600,
+    "MAX_ATTEMPTS": 5,
+    "PER_PERSON_PER_HOUR": int(os.environ.get("KARI_OTP_PER_PERSON_PER_HOUR", "5")),
+    # A registration centre serves many applicants from one address; raise this behind a proxy.
+    "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "200")),
+}

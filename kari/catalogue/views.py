@@ -10,7 +10,7 @@ from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize_any
 from kari.formerrors import apply_errors
 from kari.rounds.deadlines import deadline
-from kari.rounds.services import current_round
+from kari.rounds.services import announcement_round
 
 from . import services, transfer
 from .forms import FlagForm, ImportForm, ProgrammeForm
@@ -34,7 +34,7 @@ def _show_errors(request, exc: ValidationError):
 def announcement(request):
     """A13: the institution enters places per programme and submits before the deadline."""
     inst = _own_institution(request)
-    round_ = current_round()
+    round_ = announcement_round()
     if round_ is None:
         raise Http404
     ann = services.announcement_for(inst, round_)
@@ -85,7 +85,7 @@ def announcement(request):
 def review(request):
     """A13.3: the quality centre's list of announcements to confirm."""
     authorize_any(request.user, ("announcement.confirm", None))
-    round_ = current_round()
+    round_ = announcement_round()
     if round_ is None:
         raise Http404
     anns = (Announcement.objects.filter(round=round_)

@@ -54,13 +54,11 @@ def totp_base32(hex_key: str) -> str:
     return base64.b32encode(bytes.fromhex(hex_key)).decode()
 
 
-def schedule_from(anchor: dt.date) -> dict:
-    """A round whose announcement deadline is three weeks after `anchor`."""
+def schedule(announcement: dt.date, registration_opens: dt.date) -> dict:
+    """A full round schedule from its announcement deadline and registration opening."""
     w = workdays.on_or_after
-    ann = w(anchor + dt.timedelta(days=21))
-    reg_open = w(ann + dt.timedelta(days=10))
-    reg_close = w(reg_open + dt.timedelta(days=21))
-    test_start = w(reg_close + dt.timedelta(days=18))
+    reg_close = w(registration_opens + dt.timedelta(days=24))
+    test_start = w(reg_close + dt.timedelta(days=14))
     test_end = w(test_start + dt.timedelta(days=4))
     results = w(test_end + dt.timedelta(days=7))
     rr_open = w(results + dt.timedelta(days=1))
@@ -68,12 +66,22 @@ def schedule_from(anchor: dt.date) -> dict:
     ranking = workdays.within_days(workdays.next_working_day(rr_close), 7)
     enrol_start = w(ranking + dt.timedelta(days=3))
     return {
-        "announcement_deadline": ann, "registration_opens": reg_open,
+        "announcement_deadline": w(announcement), "registration_opens": w(registration_opens),
         "registration_closes": reg_close, "test_starts": test_start, "test_ends": test_end,
         "results_published": results, "reranking_opens": rr_open, "reranking_closes": rr_close,
         "ranking_date": ranking, "enrolment_starts": enrol_start,
         "enrolment_ends": w(enrol_start + dt.timedelta(days=10)),
     }
+
+
+def running_schedule(anchor: dt.date) -> dict:
+    """The round being run: announced and confirmed, registration open on `anchor`."""
+    return schedule(anchor - dt.timedelta(days=30), anchor - dt.timedelta(days=10))
+
+
+def next_schedule(anchor: dt.date, after: dict) -> dict:
+    """The next round: its announcement deadline three weeks after `anchor`."""
+    return schedule(anchor + dt.timedelta(days=21), after["enrolment_ends"] + dt.timedelta(days=30))
 
 
 def _phone(rng) -> str:
@@ -86,8 +94,8 @@ def _landline(rng) -> str:
 
 
 class Builder:
-    def __init__(self, seed: int, anchor: dt.date):
-        self.seed, self.anchor = seed, anchor
+    def __init__(self, seed: int, anchor: dt.date, people: int = 2000):
+        self.seed, self.anchor, self.people_count = seed, anchor, people
         self.rng = random.Random(seed)
         self.people = reference.data("people")
         self.result = DemoResult()
@@ -157,7 +165,7 @@ class Builder:
         self.staff("commission", naec, [Role.COMMISSION_MEMBER])
         self.staff("host", host, [Role.EXAM_HOST_MANAGER])
         self.programmes(institutions)
-        self.result.round = self.round_and_announcements(institutions)
+        self.result.round = self.rounds(institutions)
         self.registry()
         counts.update({
             "organisations": Organisation.objects.count(), "institutions": len(institutions),
@@ -239,18 +247,26 @@ class Builder:
                 "authorised_places": rng.choice([10, 12, 15, 15, 20, 20, 24, 25, 30, 40]),
             }, reason="demo data")
 
+    def rounds(self, institutions) -> Round:
+        """Two rounds: one running (registration open, all announcements confirmed) and the
+        next one, for which institutions are announcing (the demo college's is a draft)."""
+        running = running_schedule(self.anchor)
+        current = self.round_with_announcements(institutions, running, lambda n: AnnouncementStatus.CONFIRMED)
+        self.round_with_announcements(
+            institutions, next_schedule(self.anchor, running),
+            lambda n: AnnouncementStatus.DRAFT if n == 0 else (
+                AnnouncementStatus.SUBMITTED if n % 12 == 5 else AnnouncementStatus.CONFIRMED))
+        return current
+
     @transaction.atomic
-    def round_and_announcements(self, institutions):
+    def round_with_announcements(self, institutions, sched, status_of) -> Round:
         rng = self.rng
-        sched = schedule_from(self.anchor)
         season = Season.SPRING if sched["test_starts"].month <= 6 else Season.AUTUMN
         r = Round.objects.create(year=sched["test_starts"].year, season=season, **sched)
         record(None, "round.create", r, after=r.schedule(), reason="demo data")
         now = timezone.now()
         for n, inst in enumerate(institutions):
-            # The first institution (the demo account's) is left as a draft to try the flow.
-            status = AnnouncementStatus.DRAFT if n == 0 else (
-                AnnouncementStatus.SUBMITTED if n % 12 == 5 else AnnouncementStatus.CONFIRMED)
+            status = status_of(n)
             ann = Announcement.objects.create(institution=inst, round=r, status=status)
             lines = []
             for p in inst.programmes.order_by("code"):
@@ -274,7 +290,7 @@ class Builder:
         path = Path(settings.KARI_CIVIL_REGISTRY["PATH"])
         path.parent.mkdir(parents=True, exist_ok=True)
         people, seen = [], set()
-        while len(people) < 2000:
+        while len(people) < self.people_count:
             number = f"{rng.randint(1, 62):02d}{rng.randint(0, 10**9 - 1):09d}"
             if number in seen:
                 continue
@@ -287,5 +303,5 @@ class Builder:
         path.write_text(json.dumps(people, ensure_ascii=False, indent=0), "utf-8")
 
 
-def build(seed: int = 1, anchor: dt.date | None = None) -> DemoResult:
-    return Builder(seed, anchor or timezone.localdate()).build()
+def build(seed: int = 1, anchor: dt.date | None = None, people: int = 2000) -> DemoResult:
+    return Builder(seed, anchor or timezone.localdate(), people).build()

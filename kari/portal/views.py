@@ -7,14 +7,32 @@ from django.shortcuts import render
 
 from kari.catalogue.models import Direction, Field, Institution, Municipality, SkillsTest
 from kari.catalogue.selectors import published_lines, search_lines
+from kari.catalogue.models import AnnouncementStatus
+from kari.rounds.models import Round
 from kari.rounds.services import current_round
 
 FILTERS = ("direction", "field", "municipality", "institution", "skills_test")
 
 
+def published_rounds():
+    return Round.objects.filter(announcements__status=AnnouncementStatus.CONFIRMED).distinct().order_by("test_starts")
+
+
+def portal_round(request):
+    """The round the visitor looks at: ?round=<id> among rounds with published programmes,
+    otherwise the round being run."""
+    pk = request.GET.get("round", "")
+    if pk.isdigit():
+        chosen = published_rounds().filter(pk=int(pk)).first()
+        if chosen:
+            return chosen
+    return current_round()
+
+
 def home(request):
-    round_ = current_round()
+    round_ = portal_round(request)
     params = {k: request.GET.get(k, "").strip() for k in ("q", *FILTERS)}
+    filtered = any(params.values())
     lines = search_lines(round_, **params) if round_ else []
     page = Paginator(lines, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -23,6 +41,7 @@ def home(request):
     if params["direction"]:
         fields = fields.filter(direction__code=params["direction"])
     return render(request, "portal/home.html", {
+        "rounds": published_rounds(),
         "chart": (chart := places_by_direction(lines) if round_ else []),
         "chart_height": 28 * len(chart) + 8,
         "round": round_, "page": page, "params": params, "querystring": query.urlencode(),
@@ -30,12 +49,12 @@ def home(request):
         "municipalities": Municipality.objects.filter(organisation__institution__isnull=False).distinct(),
         "institutions": Institution.objects.select_related("organisation"),
         "skills_tests": SkillsTest.objects.all(),
-        "filtered": any(params.values()),
+        "filtered": filtered,
     })
 
 
 def programme(request, code):
-    round_ = current_round()
+    round_ = portal_round(request)
     line = published_lines(round_).filter(programme__code=code).first() if round_ else None
     if line is None:
         raise Http404

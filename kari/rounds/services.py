@@ -1,6 +1,7 @@
 """Setting a round's schedule (the ministry's act, A15.2, A18.1)."""
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import authorize
@@ -70,6 +71,23 @@ def set_schedule(actor, r: Round, *, reason: str = "", **changes) -> Round:
     return r
 
 
-def current_round() -> Round | None:
-    """The latest round (the one being run or prepared)."""
-    return Round.objects.order_by("-test_starts").first()
+def current_round(today=None) -> Round | None:
+    """The round being run: the earliest whose enrolment has not ended, else the latest.
+
+    Applicants, the portal and the timeline work with this round.
+    """
+    today = today or timezone.localdate()
+    running = Round.objects.filter(enrolment_ends__gte=today).order_by("test_starts").first()
+    return running or Round.objects.order_by("-test_starts").first()
+
+
+def announcement_round(today=None) -> Round | None:
+    """The round institutions announce for: the earliest whose announcement deadline or
+    confirmation period (A13.1, A13.3) is not over, else the current round."""
+    from .deadlines import deadline
+
+    today = today or timezone.localdate()
+    for r in Round.objects.filter(enrolment_ends__gte=today).order_by("test_starts"):
+        if deadline(r, "confirmation").date >= today:
+            return r
+    return current_round(today)

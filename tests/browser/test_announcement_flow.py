@@ -82,7 +82,7 @@ def _portal_anonymous(page, server):
     places, sen = numbers[0], numbers[1]
     with page.expect_navigation():
         card.locator("h2 a").click()
-    expect(page).to_have_url(re.compile(r"/programmes/[^/]+/$"))
+    expect(page).to_have_url(re.compile(r"/programmes/[^/]+/(\?round=\d+)?$"))
     expect(page.locator("main h1")).to_have_text(title)
     facts = [d.strip() for d in page.locator("dl.facts").first.locator("dd").all_inner_texts()]
     assert str(places) in facts, facts
@@ -96,6 +96,7 @@ def _announce(page, server):
     expect(page.locator("#ann-status")).to_have_text(re.compile("draft"))
     institution = page.locator("main p.meta").first.inner_text().strip()
     assert institution
+    round_name = page.locator("main h1").inner_text().split("·")[-1].strip()
 
     places_inputs = page.locator('input[name^="places-"]')
     codes = [n.removeprefix("places-") for n in
@@ -124,7 +125,7 @@ def _announce(page, server):
         expect(page.locator(f'input[name="places-{code}"]')).to_be_disabled()
     expect(page.locator("button[name=submit]")).to_have_count(0)
     _sign_out(page)
-    return institution, codes
+    return institution, codes, round_name
 
 
 def _row(page, institution):
@@ -151,9 +152,15 @@ def _confirm(page, server, institution):
     _sign_out(page)
 
 
-def _listed(page, server, institution) -> list[str]:
-    """The codes of the institution's programmes on the public portal (first page)."""
+def _listed(page, server, institution, round_name) -> list[str]:
+    """The codes of the institution's programmes in that round on the public portal."""
     page.goto(server.url("/en/"))
+    rounds = page.locator("nav.rounds")
+    if rounds.get_by_role("link", name=round_name, exact=True).count():
+        with page.expect_navigation():
+            rounds.get_by_role("link", name=round_name, exact=True).click()
+    if not page.locator("#institution").count():
+        return []
     page.select_option("#institution", label=institution)
     _search(page)
     expect(page).to_have_url(re.compile(r"[?&]institution=\w"))
@@ -169,15 +176,15 @@ def test_announce_confirm_publish(kari_server, new_page):
     _portal_anonymous(anon, kari_server)
 
     staff = new_page()
-    institution, codes = _announce(staff, kari_server)
+    institution, codes, round_name = _announce(staff, kari_server)
 
     # Submitted but not yet confirmed: nothing of this institution is public (A13.8).
-    assert _listed(new_page(), kari_server, institution) == []
+    assert _listed(new_page(), kari_server, institution, round_name) == []
 
     _confirm(new_page(), kari_server, institution)
 
     public = new_page()
-    listed = _listed(public, kari_server, institution)
+    listed = _listed(public, kari_server, institution, round_name)
     assert listed, f"no programme of {institution} on the portal after confirmation"
     assert set(listed) <= set(codes)
     assert _count(public) == len(codes)
@@ -203,7 +210,7 @@ def test_language_switch_round_trip(kari_server, new_page):
     expect(page.locator("html")).to_have_attribute("lang", "ka")
     with page.expect_navigation():
         page.locator("ul.cards li.card h2 a").first.click()
-    path = re.search(r"/programmes/[^/]+/$", page.url).group()
+    path = re.search(r"/programmes/[^/]+/(\?round=\d+)?$", page.url).group()
 
     with page.expect_navigation():
         page.locator("form.lang button", has_text="English").click()

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from kari.registration.models import Registration
 from tests.conftest import sign_in
 from tests.registration.conftest import primary, set_window
-from tests.registration.test_services import sent_code
+from tests.registration.test_registration_services import sent_code
 
 pytestmark = pytest.mark.django_db
 
