@@ -5,9 +5,15 @@ from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import render
 
-from kari.catalogue.models import Direction, Field, Institution, Municipality, SkillsTest
+from kari.catalogue.models import (
+    AnnouncementStatus,
+    Direction,
+    Field,
+    Institution,
+    Municipality,
+    SkillsTest,
+)
 from kari.catalogue.selectors import published_lines, search_lines
-from kari.catalogue.models import AnnouncementStatus
 from kari.rounds.models import Round
 from kari.rounds.services import current_round
 
