@@ -35,3 +35,17 @@ def mask_email(email: str) -> str:
 
 def mask_phone(phone: str) -> str:
     return f"•••{phone[-3:]}" if phone else ""
+
+
+def bilingual(message, **values) -> str:
+    """A notice in Georgian, then English (applicants get both whatever page they used).
+
+    `message` is a lazy translatable string with %(name)s placeholders.
+    """
+    from django.utils import translation
+
+    texts = []
+    for language in ("ka", "en"):
+        with translation.override(language):
+            texts.append(str(message) % values)
+    return texts[0] if texts[0] == texts[1] else "\n".join(texts)

@@ -1,6 +1,9 @@
 import datetime as dt
+import email
+import socket
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from kari.accounts import services as accounts
@@ -145,3 +148,26 @@ def sign_in(client, user):
     response = client.post("/staff/login/code/", {"token": code})
     assert response.status_code == 302, response.content[:500]
     return response
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    yield inbox
+    controller.stop()

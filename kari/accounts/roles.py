@@ -75,6 +75,7 @@ NATIONAL: dict[str, set[str]] = {
         "catalogue.view_all",
         "audit.view_all",
         "reference.edit",
+        "registration.view_all",
     },
     Role.NAEC_OFFICER: {"catalogue.view_all", "catalogue.export"},
     Role.QUALITY_OFFICER: {

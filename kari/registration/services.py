@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kari import notify, sms
 from kari.accounts.permissions import authorize
@@ -23,6 +24,9 @@ from . import codes, rules
 from .models import Applicant, Channel, Choice, OneTimeCode, Registration, Version
 
 PRIMARY, SUBSEQUENT = "primary", "subsequent"
+CODE_TEXT = gettext_lazy("Kari one-time code: %(code)s. It is valid for 10 minutes. Do not share it.")
+CODE_SUBJECT = gettext_lazy("Kari one-time code")
+CONFIRMED_TEXT = gettext_lazy("Kari: registration %(number)s is confirmed (version %(version)s).")
 
 
 @dataclass
@@ -67,8 +71,8 @@ def _contacts(applicant: Applicant | None, clean: dict) -> tuple[str, str]:
 
 
 def _deliver_code(email: str, phone: str, plain: str) -> list[str]:
-    text = _("Kari one-time code: %(code)s. It is valid for 10 minutes. Do not share it.") % {"code": plain}
-    notify.email_on_commit([email], _("Kari one-time code"), text)
+    text = notify.bilingual(CODE_TEXT, code=plain)
+    notify.email_on_commit([email], notify.bilingual(CODE_SUBJECT), text)
     sms.sms_on_commit(phone, text)
     return [notify.mask_email(email), notify.mask_phone(phone)]
 
@@ -215,9 +219,8 @@ def _apply(code: OneTimeCode) -> Registration:
     record(clerk or applicant, "registration.change" if existing else "registration.create", reg,
            before=before, after=after, organisation=reg.centre,
            reason=_("re-ranking window (A26.2)") if clean.get("reranking") else "")
-    text = _("Kari: registration %(number)s is confirmed (version %(version)s).") % {
-        "number": reg.number, "version": reg.version}
-    notify.email_on_commit([applicant.email], text, text)
+    text = notify.bilingual(CONFIRMED_TEXT, number=reg.number, version=reg.version)
+    notify.email_on_commit([applicant.email], text.splitlines()[0], text)
     sms.sms_on_commit(applicant.phone, text)
     return reg
 

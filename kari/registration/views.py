@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kari.accounts.decorators import staff_required
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import authorize, authorize_any
 from kari.formerrors import apply_errors
 from kari.rounds.services import current_round
 
@@ -126,18 +126,25 @@ def centre_confirm(request):
     return _confirm(request, channel="centre")
 
 
+def _staff_registration(request, pk) -> Registration:
+    """The centre that registered it, or EMIS (which runs registration nationally, A12.3)."""
+    reg = get_object_or_404(Registration.objects.select_related("applicant", "round", "centre"), pk=pk)
+    authorize_any(request.user, ("registration.view_all", None),
+                  ("registration.register", reg.centre))
+    return reg
+
+
 @staff_required
 def centre_done(request, pk):
-    reg = get_object_or_404(Registration.objects.select_related("applicant", "round"), pk=pk)
-    authorize(request.user, "registration.register", reg.centre)
-    return render(request, "registration/centre_done.html", {"reg": reg})
+    reg = _staff_registration(request, pk)
+    return render(request, "registration/centre_done.html", {
+        "reg": reg, "versions": reg.versions.all(),
+        "can_print": reg.centre_id == request.user.organisation_id})
 
 
 @staff_required
 def centre_printout(request, pk):
-    reg = get_object_or_404(Registration, pk=pk)
-    authorize(request.user, "registration.register", reg.centre)
-    return _pdf(request, reg)
+    return _pdf(request, _staff_registration(request, pk))
 
 
 def _pdf(request, reg):

@@ -1,40 +1,13 @@
 """Notifications go out through Django's SMTP backend to a real local SMTP server (aiosmtpd),
 and only after the transaction commits."""
 
-import email
-import socket
-
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import TestCase
 
 from kari.accounts.roles import Role
 from kari.catalogue import services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smtp]
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    yield inbox
-    controller.stop()
 
 
 def test_A13_6_flag_notice_reaches_the_institution_by_smtp_after_commit(world, smtp):

@@ -150,3 +150,20 @@ def test_other_centres_clerk_cannot_download_the_printout(client, reg):
                       [Role.REGISTRATION_CLERK])
     sign_in(client, other)
     assert client.get(f"/centre/registrations/{r.pk}/printout/").status_code == 403
+
+
+def test_staff_see_the_version_history_and_emis_sees_any_registration(client, reg):
+    from kari.accounts.roles import OrgKind, Role
+    from tests.conftest import make_org, make_user
+
+    sign_in(client, reg["clerk"])
+    post(client, "/centre/register/", form(primary(), ["CAT-1"]))
+    client.post("/centre/register/confirm/", {"code": sent_code()})
+    post(client, "/centre/register/", form(primary(), ["CAT-2"]))
+    client.post("/centre/register/confirm/", {"code": sent_code()})
+    r = Registration.objects.get()
+    html = client.get(f"/en/centre/registrations/{r.pk}/").content.decode()
+    assert "ლევან ჯაფარიძე" in html and "CAT-1" in html and "CAT-2" in html
+    client.post("/staff/logout/")
+    sign_in(client, make_user("emis-op", make_org("emis-x", OrgKind.EMIS), [Role.EMIS_OPERATOR]))
+    assert client.get(f"/en/centre/registrations/{r.pk}/").status_code == 200

@@ -240,3 +240,13 @@ def test_A15_1_sign_in_does_not_reveal_whether_a_number_is_registered(reg):
     with pytest.raises(ValidationError):
         services.sign_in("61001012345", "123456")
     assert Applicant.objects.count() == 1
+
+
+@pytest.mark.smtp
+def test_A15_4_code_email_reaches_a_real_smtp_server_in_georgian_and_english(reg, smtp):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.start(None, primary(), reg["round"], channel="online")
+    recipients, message = smtp.messages[-1]
+    body = message.get_payload(decode=True).decode()
+    assert recipients == ["nino@example.ge"]
+    assert sent_code() in body and "ერთჯერადი" in body and "one-time code" in body
