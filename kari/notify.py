@@ -16,8 +16,8 @@ def email_on_commit(recipients: list[str], subject: str, body: str) -> None:
     def send():
         try:
             send_mail(subject, body, None, recipients)
-        except OSError:
-            log.exception("email could not be sent (subject %r)", subject)
+        except Exception:  # the change is committed; a failed notice must not turn it into an error
+            log.exception("email could not be sent")
 
     transaction.on_commit(send)
 
@@ -37,7 +37,7 @@ def mask_phone(phone: str) -> str:
     return f"•••{phone[-3:]}" if phone else ""
 
 
-def bilingual(message, **values) -> str:
+def bilingual(message, sep: str = "\n", **values) -> str:
     """A notice in Georgian, then English (applicants get both whatever page they used).
 
     `message` is a lazy translatable string with %(name)s placeholders.
@@ -48,4 +48,4 @@ def bilingual(message, **values) -> str:
     for language in ("ka", "en"):
         with translation.override(language):
             texts.append(str(message) % values)
-    return texts[0] if texts[0] == texts[1] else "\n".join(texts)
+    return texts[0] if texts[0] == texts[1] else sep.join(texts)

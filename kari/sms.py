@@ -68,7 +68,7 @@ def sms_on_commit(phone: str, text: str) -> None:
     def send():
         try:
             get_backend().send(phone, text)
-        except OSError:
+        except Exception:  # the change is committed; a failed notice must not turn it into an error
             log.exception("SMS could not be sent")
 
     transaction.on_commit(send)

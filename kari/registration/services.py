@@ -72,7 +72,7 @@ def _contacts(applicant: Applicant | None, clean: dict) -> tuple[str, str]:
 
 def _deliver_code(email: str, phone: str, plain: str) -> list[str]:
     text = notify.bilingual(CODE_TEXT, code=plain)
-    notify.email_on_commit([email], notify.bilingual(CODE_SUBJECT), text)
+    notify.email_on_commit([email], notify.bilingual(CODE_SUBJECT, sep=" / "), text)
     sms.sms_on_commit(phone, text)
     return [notify.mask_email(email), notify.mask_phone(phone)]
 
@@ -220,7 +220,8 @@ def _apply(code: OneTimeCode) -> Registration:
            before=before, after=after, organisation=reg.centre,
            reason=_("re-ranking window (A26.2)") if clean.get("reranking") else "")
     text = notify.bilingual(CONFIRMED_TEXT, number=reg.number, version=reg.version)
-    notify.email_on_commit([applicant.email], text.splitlines()[0], text)
+    subject = notify.bilingual(CONFIRMED_TEXT, sep=" / ", number=reg.number, version=reg.version)
+    notify.email_on_commit([applicant.email], subject, text)
     sms.sms_on_commit(applicant.phone, text)
     return reg
 
