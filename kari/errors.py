@@ -11,7 +11,8 @@ class RuleError(ValidationError):
     def __init__(self, message, *, field: str | None = None, citation: str | None = None):
         self.citation = citation
         self.field = field
-        text = f"{message} ({citation})" if citation else message
+        cited = not citation or f"({citation})" in str(message)
+        text = message if cited else f"{message} ({citation})"
         if field:
             super().__init__({field: [text]})
         else:

@@ -8,6 +8,7 @@ the same `lookup()` and is chosen by settings.KARI_CIVIL_REGISTRY["BACKEND"].
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -38,14 +39,20 @@ class CivilRegistry(Protocol):
 
 class LocalFileRegistry:
     """People from a JSON list: [{"personal_number", "first_name_ka", "last_name_ka",
-    "first_name_en", "last_name_en", "birth_date": "YYYY-MM-DD"}, ...]."""
+    "first_name_en", "last_name_en", "birth_date": "YYYY-MM-DD"}, ...].
+
+    The file is parsed once per process and again only when it changes on disk.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._people: dict[str, Person] | None = None
+        self._stamp = None
 
     def _load(self) -> dict[str, Person]:
-        if self._people is None:
+        stamp = self._file_stamp()
+        if self._people is None or stamp != self._stamp:
+            self._stamp = stamp
             rows = json.loads(self.path.read_text("utf-8")) if self.path.exists() else []
             self._people = {
                 r["personal_number"]: Person(
@@ -60,6 +67,13 @@ class LocalFileRegistry:
             }
         return self._people
 
+    def _file_stamp(self):
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
     def lookup(self, personal_number: str) -> Person | None:
         return self._load().get(clean_personal_number(personal_number))
 
@@ -68,6 +82,11 @@ class LocalFileRegistry:
 
 
 def get_registry() -> CivilRegistry:
+    """The configured adapter; one instance per process and configuration."""
     conf = settings.KARI_CIVIL_REGISTRY
-    cls = import_string(conf["BACKEND"])
-    return cls(conf["PATH"])
+    return _registry(conf["BACKEND"], conf["PATH"])
+
+
+@lru_cache(maxsize=8)
+def _registry(backend: str, path: str) -> CivilRegistry:
+    return import_string(backend)(path)

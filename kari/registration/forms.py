@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kari.catalogue.models import Direction, Field, Municipality
+from kari.catalogue.models import Direction, Field
+from kari.catalogue.selectors import municipalities_by_code
 
 from .models import TestLanguage
 
@@ -27,8 +28,8 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["exam_municipality"].choices = [("", "—")] + [
-            (m.code, m.name) for m in Municipality.objects.all()]
+        self.fields["exam_municipality"].choices = [("", "—")] + sorted(
+            ((m.code, m.name) for m in municipalities_by_code().values()), key=lambda c: c[1])
 
 
 class SubsequentForm(forms.Form):

@@ -48,7 +48,9 @@ def window(round_, today=None) -> str | None:
     return None
 
 
-def snapshot(reg: Registration) -> dict:
+def snapshot(reg: Registration, programmes: list[str] | None = None) -> dict:
+    if programmes is None:
+        programmes = [c.programme.code for c in reg.choices.select_related("programme")]
     return {
         "stage": reg.stage,
         "exam_municipality": getattr(reg.exam_municipality, "code", None),
@@ -57,7 +59,7 @@ def snapshot(reg: Registration) -> dict:
         "adapted_environment": reg.adapted_environment,
         "skills_test": getattr(reg.skills_test, "code", None),
         "subject_group": getattr(reg.subject_group, "code", None),
-        "programmes": [c.programme.code for c in reg.choices.select_related("programme")],
+        "programmes": programmes,
         "carried_over": reg.carried_over,
         "education_level": reg.education_level,
         "qualification": reg.qualification,
@@ -206,10 +208,11 @@ def _apply(code: OneTimeCode) -> Registration:
     reg.subject_group = progs[0].subject_group if progs else None
     reg.retakes_test = True
     reg.save()
-    reg.choices.all().delete()
+    if existing:
+        reg.choices.all().delete()
     Choice.objects.bulk_create([Choice(registration=reg, rank=i, programme=prog)
                                 for i, prog in enumerate(progs, start=1)])
-    after = snapshot(reg)
+    after = snapshot(reg, [p.code for p in progs])
     changes = {k: [before.get(k), v] for k, v in after.items() if before and before.get(k) != v}
     actor_label = clerk.display_name if clerk else applicant.audit_label
     Version.objects.create(registration=reg, number=reg.version, at=now, actor_label=actor_label,

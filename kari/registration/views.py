@@ -56,7 +56,6 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
     else:
         initial, codes = _initial_from(existing) if existing else ({}, [])
         form = form_class(initial=initial)
-    filters = FilterForm(request.POST or request.GET or None)
     if request.method == "POST" and request.POST.get("action") == "submit" and form.is_valid():
         data = form.cleaned_data | {"programmes": codes}
         try:
@@ -67,6 +66,7 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
             request.session[PENDING] = {"pn": pending.personal_number, "channel": channel}
             messages.info(request, _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)})
             return redirect("registration:centre_confirm" if channel == "centre" else "registration:confirm")
+    filters = FilterForm(request.POST or request.GET or None)
     chosen = choices.offered_programmes_in_order(round_, codes, stage)
     values = form.data if form.is_bound else form.initial
     locked = (existing.skills_test_id, existing.subject_group_id) if existing and state == "reranking" else None

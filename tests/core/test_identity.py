@@ -69,3 +69,10 @@ def test_A17_5_local_file_registry_looks_people_up(tmp_path, settings):
     assert registry.lookup("01024099999") is None
     with pytest.raises(ValidationError):
         registry.lookup("123")
+
+
+def test_rule_errors_name_the_citation_once():
+    from kari.errors import RuleError
+
+    assert RuleError("Closed (A15.7).", citation="A15.7").messages == ["Closed (A15.7)."]
+    assert RuleError("Closed.", field="x", citation="A15.7").message_dict == {"x": ["Closed. (A15.7)"]}
