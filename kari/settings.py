@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "kari.rounds",
     "kari.catalogue",
     "kari.registration",
+    "kari.certification",
     "kari.portal",
     "kari.demo",
 ]
@@ -163,3 +164,6 @@ KARI_OTP = {
     # A registration centre serves many applicants from one address; raise this behind a proxy.
     "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "200")),
 }
+
+# Public address of this Kari, used in links printed on documents and credentials.
+KARI_PUBLIC_URL = os.environ.get("KARI_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -10,6 +10,7 @@ urlpatterns += i18n_patterns(
     path("rounds/", include("kari.rounds.urls")),
     path("catalogue/", include("kari.catalogue.urls")),
     path("", include("kari.registration.urls")),
+    path("certification/", include("kari.certification.urls")),
     path("", include("kari.portal.urls")),
     prefix_default_language=False,
 )

@@ -117,6 +117,8 @@ def world(reference, round_open):
         OrgKind.RESOURCE_CENTRE: [make_org("rc-1", OrgKind.RESOURCE_CENTRE),
                                   make_org("rc-2", OrgKind.RESOURCE_CENTRE)],
         OrgKind.EXAM_HOST: [make_org("host-1", OrgKind.EXAM_HOST), make_org("host-2", OrgKind.EXAM_HOST)],
+        OrgKind.CERTIFIER: [make_org("solidarity-fund", OrgKind.CERTIFIER),
+                            make_org("certifier-2", OrgKind.CERTIFIER)],
     }
     inst_a = make_institution("college-a")
     inst_b = make_institution("college-b", "kutaisi")

@@ -19,6 +19,7 @@ class OrgKind(models.TextChoices):
     RESOURCE_CENTRE = "resource_centre", _("Resource centre")
     INSTITUTION = "institution", _("VET institution")
     EXAM_HOST = "exam_host", _("Exam-centre host")
+    CERTIFIER = "certifier", _("Certifying organisation")
 
 
 class Role(models.TextChoices):
@@ -31,6 +32,8 @@ class Role(models.TextChoices):
     PROCTOR = "proctor", _("Proctor")
     COMMISSION_MEMBER = "commission_member", _("Appeals-commission member")
     EXAM_HOST_MANAGER = "exam_host_manager", _("Exam-centre manager")
+    CERTIFICATION_OFFICER = "certification_officer", _("Certification officer")
+    CERTIFICATION_REVIEWER = "certification_reviewer", _("Certification expert (reviewer)")
 
 
 # Which organisation kinds may hold each role.
@@ -44,6 +47,8 @@ ROLE_KINDS: dict[str, set[str]] = {
     Role.PROCTOR: {OrgKind.NAEC},  # A22: only NAEC staff in the room
     Role.COMMISSION_MEMBER: {OrgKind.NAEC},  # A23: created by the NAEC director
     Role.EXAM_HOST_MANAGER: {OrgKind.EXAM_HOST, OrgKind.INSTITUTION},  # A12.7
+    Role.CERTIFICATION_OFFICER: {OrgKind.CERTIFIER},  # C3-C5: the organisation's team
+    Role.CERTIFICATION_REVIEWER: {OrgKind.CERTIFIER},  # C3: its expert team
 }
 
 # Scoped permissions: only for the holder's own organisation.
@@ -64,6 +69,8 @@ SCOPED: dict[str, set[str]] = {
     Role.PROCTOR: {"org.view", "exam.check_in"},
     Role.COMMISSION_MEMBER: {"org.view", "appeal.decide"},
     Role.EXAM_HOST_MANAGER: {"org.view", "exam_centre.edit"},
+    Role.CERTIFICATION_OFFICER: {"org.view", "org.edit_contacts", "cert.manage", "cert.decide"},
+    Role.CERTIFICATION_REVIEWER: {"org.view", "cert.review"},
 }
 
 # National permissions: statutory acts over all organisations.

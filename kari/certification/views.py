@@ -1,0 +1,41 @@
+"""Public pages of certification: the call, certificate verification (C4), the credential,
+the revocation status list, and the alumni directory."""
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from kari.accounts.models import Organisation
+
+from . import services
+from .models import Call, Certificate
+
+
+def call(request, pk):
+    c = get_object_or_404(Call.objects.select_related("organisation"), pk=pk)
+    return render(request, "certification/call.html", {
+        "call": c, "criteria": c.criteria.all(), "open": services.call_open(c)})
+
+
+def verify(request, number):
+    """Anyone, forever: is this certificate genuine, and is it still valid?"""
+    cert = get_object_or_404(Certificate.objects.select_related(
+        "application__applicant", "application__call__organisation"), number=number)
+    return render(request, "certification/verify.html", {"cert": cert, "app": cert.application})
+
+
+def credential(request, number):
+    cert = get_object_or_404(Certificate, number=number)
+    response = JsonResponse(cert.credential, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{cert.number}.json"'
+    return response
+
+
+def status_list_view(request, org):
+    from .issuing import status_list
+
+    organisation = get_object_or_404(Organisation, code=org)
+    return JsonResponse(status_list(organisation), json_dumps_params={"ensure_ascii": False})
+
+
+def alumni(request):
+    return render(request, "certification/alumni.html", {"people": services.directory()})

@@ -1,0 +1,154 @@
+"""Individual certification rules C1-C5 at the service level."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from kari.audit.models import AuditEntry
+from kari.certification import services
+from kari.certification.models import Assignment, Status
+from tests.certification.conftest import applicant, submitted
+
+pytestmark = pytest.mark.django_db
+
+
+def in_review(cert, who=None):
+    app = submitted(cert, who)
+    return services.check_completeness(cert["officer"], app, complete=True)
+
+
+def score_all(cert, app, values):
+    for a, v in zip(Assignment.objects.filter(application=app).order_by("reviewer__username"), values, strict=True):
+        services.submit_scores(a.reviewer, a, {c.code: (v, "ok") for c in app.call.criteria.all()})
+
+
+def test_C3_default_criteria_are_the_programmes_four():
+    from kari.certification.models import DEFAULT_CRITERIA
+
+    assert [c[0] for c in DEFAULT_CRITERIA] == ["experience", "motivation", "civic_budget", "involvement"]
+
+
+def test_C1_submission_within_the_window_gives_a_receipt(cert):
+    app = submitted(cert)
+    assert app.status == Status.SUBMITTED and app.receipt.startswith("C-")
+    assert app.receipt in mail.outbox[-1].body
+
+
+def test_C1_drafts_and_submission_are_refused_after_the_deadline(cert):
+    who = applicant()
+    app = services.save_draft(who, cert["call"], answers={"experience": "x", "motivation": "y"},
+                              profile={})
+    services.add_upload(who, app, "cv", SimpleUploadedFile("cv.pdf", b"%PDF"))
+    call = cert["call"]
+    call.closes_on = timezone.localdate() - dt.timedelta(days=1)
+    call.save()
+    with pytest.raises(ValidationError) as exc:
+        services.submit(who, app)
+    assert "C1" in str(exc.value)
+    with pytest.raises(ValidationError):
+        services.save_draft(who, call, answers={}, profile={})
+
+
+def test_C1_submission_needs_the_answers_and_a_cv(cert):
+    who = applicant()
+    app = services.save_draft(who, cert["call"], answers={"experience": "x"}, profile={})
+    with pytest.raises(ValidationError) as exc:
+        services.submit(who, app)
+    assert {"motivation", "cv"} <= set(exc.value.message_dict)
+
+
+def test_C2_applicants_write_to_the_team_and_the_team_answers(cert):
+    who = applicant()
+    services.send_message(cert["call"], who, "ფაილი არ იტვირთება")
+    services.send_message(cert["call"], who, "სცადეთ PDF", staff=cert["officer"])
+    assert [m.from_staff_id is None for m in who.messages.all()] == [True, False]
+    with pytest.raises(PermissionDenied):
+        services.send_message(cert["call"], who, "x", staff=cert["reviewers"][0])
+
+
+def test_C3_incomplete_application_goes_back_with_reasons_and_can_be_resubmitted(cert):
+    app = submitted(cert)
+    with pytest.raises(ValidationError):
+        services.check_completeness(cert["officer"], app, complete=False, reasons="")
+    app = services.check_completeness(cert["officer"], app, complete=False, reasons="CV is empty")
+    assert app.status == Status.RETURNED and "CV is empty" in mail.outbox[-1].body
+    app = services.submit(app.applicant, app)
+    assert app.status == Status.SUBMITTED
+
+
+def test_C3_reviewers_are_balanced_and_conflicts_respected(cert):
+    apps = [in_review(cert, applicant(f"a{i}@example.ge", f"აპლიკანტი {i}")) for i in range(3)]
+    r0, r1, r2 = cert["reviewers"]
+    services.declare_conflict(r0, apps[0], "my colleague")
+    made = services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
+    assert made == 6
+    assert not Assignment.objects.filter(application=apps[0], reviewer=r0).exists()
+    loads = sorted(Assignment.objects.filter(reviewer=r).count() for r in (r0, r1, r2))
+    assert loads == [2, 2, 2]
+    assert services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"]) == 0
+
+
+def test_C3_scores_on_every_criterion_within_the_rubric(cert):
+    app = in_review(cert)
+    services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
+    a = Assignment.objects.filter(application=app).first()
+    with pytest.raises(ValidationError) as exc:
+        services.submit_scores(a.reviewer, a, {"experience": (9, "")})
+    assert {"experience", "motivation", "civic_budget", "involvement"} == set(exc.value.message_dict)
+    with pytest.raises(PermissionDenied):
+        services.submit_scores(cert["officer"], a, {})
+
+
+def test_C3_information_request_pauses_the_review_and_the_answer_resumes_it(cert):
+    app = in_review(cert)
+    services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
+    a = Assignment.objects.filter(application=app).first()
+    req = services.request_information(a.reviewer, app, "Send the budget documents, please.")
+    app.refresh_from_db()
+    assert app.status == Status.INFO_REQUESTED and "budget documents" in mail.outbox[-1].body
+    with pytest.raises(ValidationError) as exc:
+        services.submit_scores(a.reviewer, a, {c.code: (4, "") for c in app.call.criteria.all()})
+    assert "C3" in str(exc.value)
+    services.answer_information(app.applicant, req, "Attached.")
+    app.refresh_from_db()
+    assert app.status == Status.IN_REVIEW
+
+
+def test_C3_scores_are_aggregated_and_disagreement_flagged(cert):
+    app = in_review(cert)
+    services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
+    score_all(cert, app, [5, 2])
+    s = services.summary(app)
+    assert s["reviews"] == 2 and s["average"] == 3.5 and s["disagreement"] is True
+    assert s["means"]["experience"] == 3.5
+
+
+def test_C4_decision_needs_all_reviews_and_reasons(cert):
+    app = in_review(cert)
+    services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
+    with pytest.raises(ValidationError) as exc:
+        services.decide(cert["officer"], app, certified=False, reasons="no")
+    assert "C3" in str(exc.value)
+    score_all(cert, app, [2, 2])
+    with pytest.raises(ValidationError):
+        services.decide(cert["officer"], app, certified=False, reasons=" ")
+    with pytest.raises(PermissionDenied):
+        services.decide(cert["reviewers"][0], app, certified=False, reasons="weak")
+    app = services.decide(cert["officer"], app, certified=False, reasons="Experience too short.")
+    assert app.status == Status.NOT_CERTIFIED
+    assert AuditEntry.objects.filter(action="cert.decide", reason="Experience too short.").exists()
+
+
+def test_staff_of_another_organisation_cannot_manage_the_call(cert):
+    from kari.accounts.roles import OrgKind, Role
+    from tests.conftest import make_org, make_user
+
+    other = make_user("other-officer", make_org("other-fund", OrgKind.CERTIFIER),
+                      [Role.CERTIFICATION_OFFICER])
+    app = submitted(cert)
+    with pytest.raises(PermissionDenied):
+        services.check_completeness(other, app, complete=True)
