@@ -1,6 +1,7 @@
 """The `kari` console command.
 
-`kari allocate ...` runs the pure allocation engine without starting Django;
+`kari allocate ...` runs the pure allocation engine and `kari credential keygen|verify ...`
+checks certificates offline, both without starting Django;
 every other subcommand is a Django management command (Django's and Kari's own).
 """
 
@@ -14,6 +15,10 @@ def main(argv: list[str] | None = None) -> int:
         from kari.allocation.cli import main as allocate_main
 
         return allocate_main(argv[1:])
+    if argv and argv[0] == "credential":
+        from kari.credentials.cli import main as credential_main
+
+        return credential_main(argv[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kari.settings")
     from django.core.management import execute_from_command_line
 

@@ -10,6 +10,12 @@ from . import services
 from .models import Call, Certificate
 
 
+def calls(request):
+    items = Call.objects.select_related("organisation").order_by("-closes_on")
+    return render(request, "certification/calls.html", {
+        "calls": [(c, services.call_open(c)) for c in items]})
+
+
 def call(request, pk):
     c = get_object_or_404(Call.objects.select_related("organisation"), pk=pk)
     return render(request, "certification/call.html", {

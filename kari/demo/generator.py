@@ -164,6 +164,7 @@ class Builder:
         self.staff("proctor", naec, [Role.PROCTOR])
         self.staff("commission", naec, [Role.COMMISSION_MEMBER])
         self.staff("host", host, [Role.EXAM_HOST_MANAGER])
+        self.certification(tbilisi)
         self.programmes(institutions)
         self.result.round = self.rounds(institutions)
         self.registry()
@@ -174,6 +175,31 @@ class Builder:
         })
         self.result.counts = counts
         return self.result
+
+    def certification(self, tbilisi):
+        """The Solidarity Fund PL in Georgia, its team, signing key and an open call."""
+        from kari.certification import services as cert
+        from kari.certification.issuing import generate_key
+
+        fund = self.org("solidarity-fund", OrgKind.CERTIFIER, "სოლიდარობის ფონდი PL საქართველოში",
+                        "Solidarity Fund PL in Georgia", tbilisi, self.rng)
+        officer = self.staff("certifier", fund, [Role.CERTIFICATION_OFFICER])
+        self.staff("expert1", fund, [Role.CERTIFICATION_REVIEWER])
+        self.staff("expert2", fund, [Role.CERTIFICATION_REVIEWER])
+        generate_key(fund)
+        cert.create_call(
+            officer, fund, programme_ka="დემოკრატიის მხარდაჭერა", programme_en="Democracy Support",
+            title="ინდივიდუალური სერტიფიცირება — მონაწილეობის მექანიზმები",
+            description="სერტიფიკატი მათთვის, ვისაც აქვს გამოცდილება მონაწილეობის მექანიზმებსა და "
+                        "პროცესებში (სამოქალაქო ბიუჯეტი, მონაწილეობითი ბიუჯეტირება).",
+            eligibility="საჯარო და არასამთავრობო სექტორის წარმომადგენლები და ფიზიკური პირები, "
+                        "მონაწილეობის მექანიზმებში გამოცდილებით.",
+            questions=[
+                {"code": "experience", "label": "აღწერეთ თქვენი გამოცდილება მონაწილეობის მექანიზმებში / Your experience", "required": True},
+                {"code": "motivation", "label": "რატომ გსურთ სერტიფიკატის მიღება? / Your motivation", "required": True},
+                {"code": "plans", "label": "როგორ განავითარებდით სამოქალაქო ბიუჯეტს? / How would you develop the civic budget?", "required": False},
+            ],
+            opens_on=self.anchor - dt.timedelta(days=7), closes_on=self.anchor + dt.timedelta(days=30))
 
     def institutions(self, regions):
         rng = self.rng

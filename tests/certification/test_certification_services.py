@@ -152,3 +152,77 @@ def test_staff_of_another_organisation_cannot_manage_the_call(cert):
     app = submitted(cert)
     with pytest.raises(PermissionDenied):
         services.check_completeness(other, app, complete=True)
+
+
+def certify(cert, app=None):
+    from kari.certification.issuing import generate_key
+    from kari.certification.models import SigningKey
+
+    if not SigningKey.objects.filter(organisation=cert["org"]).exists():
+        generate_key(cert["org"])
+    app = app or in_review(cert)
+    services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
+    score_all(cert, app, [4, 5])
+    return services.decide(cert["officer"], app, certified=True, reasons="Strong civic-budget experience.")
+
+
+def test_C4_certified_applicant_gets_a_numbered_signed_credential(cert):
+    from kari.credentials import vc
+
+    app = certify(cert)
+    c = app.certificate
+    assert c.number.startswith("SOLIDA-") and app.status == Status.CERTIFIED
+    result = vc.verify(c.credential)
+    assert result.ok, result.reason
+    assert c.credential["credentialSubject"]["name"] == "ნინო ბერიძე"
+    tampered = dict(c.credential, credentialSubject=dict(c.credential["credentialSubject"], name="ნინო ბერიძი"))
+    assert not vc.verify(tampered).ok
+
+
+def test_C4_no_certificate_without_the_organisations_key(cert):
+    app = in_review(cert)
+    services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
+    score_all(cert, app, [4, 4])
+    with pytest.raises(ValidationError) as exc:
+        services.decide(cert["officer"], app, certified=True, reasons="ok")
+    assert "keygen" in str(exc.value)
+
+
+def test_C4_revocation_shows_in_the_public_status_list(cert):
+    from kari.certification.issuing import status_list
+    from kari.credentials import status, vc
+
+    c = certify(cert).certificate
+    index = int(c.status_index)
+    assert not status.is_revoked(status_list(cert["org"])["credentialSubject"]["encodedList"], index)
+    with pytest.raises(ValidationError):
+        services.revoke(cert["officer"], c, "")
+    services.revoke(cert["officer"], c, "Misrepresented experience.")
+    listed = status_list(cert["org"])
+    assert vc.verify(listed).ok
+    assert status.is_revoked(listed["credentialSubject"]["encodedList"], index)
+
+
+def test_C5_certified_holders_are_invited_attend_and_receive_their_certificate(cert):
+    from kari.certification.models import Event
+
+    c = certify(cert).certificate
+    event = Event.objects.create(organisation=cert["org"], name="კონფერენცია 2026",
+                                 starts_at=timezone.now() + dt.timedelta(days=30), place="თბილისი")
+    assert services.invite_certified(cert["officer"], event) == 1
+    assert services.invite_certified(cert["officer"], event) == 0
+    invitation = event.invitations.get()
+    services.record_attendance(cert["officer"], invitation, attended=True, handed_over=True)
+    c.refresh_from_db()
+    assert c.handed_over_at is not None and "კონფერენცია 2026" in mail.outbox[-1].subject
+
+
+def test_alumni_directory_lists_only_opted_in_certified_people(cert):
+    app = certify(cert)
+    assert list(services.directory()) == []
+    who = app.applicant
+    who.directory_opt_in = True
+    who.save()
+    assert list(services.directory()) == [who]
+    services.revoke(cert["officer"], app.certificate, "revoked")
+    assert list(services.directory()) == []

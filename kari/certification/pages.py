@@ -1,0 +1,229 @@
+"""Pages for applicants (sign in by email code, apply, answer, talk to the team, download the
+certificate) and for the organisation's team (check, assign, score, ask, decide, revoke)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from kari.accounts.decorators import staff_required
+from kari.accounts.permissions import authorize_any
+from kari.formerrors import apply_errors
+
+from . import services
+from .forms import (
+    AnswerForm,
+    ApplicationForm,
+    CheckForm,
+    DecisionForm,
+    EmailForm,
+    MessageForm,
+    QuestionForm,
+    ScoreForm,
+)
+from .models import Application, Assignment, Call, CertApplicant, Certificate, InfoRequest
+
+SESSION, PENDING = "kari_cert_applicant", "kari_cert_pending"
+
+
+def _applicant(request) -> CertApplicant | None:
+    pk = request.session.get(SESSION)
+    return CertApplicant.objects.filter(pk=pk).first() if pk else None
+
+
+def sign_in(request):
+    form = EmailForm(request.POST or None)
+    code_form = None
+    if request.method == "POST" and "code" in request.POST and request.session.get(PENDING):
+        try:
+            who = services.sign_in(request.session[PENDING], request.POST["code"],
+                                   ip=request.META.get("REMOTE_ADDR"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            request.session.cycle_key()
+            request.session[SESSION] = who.pk
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = reverse("certification:mine")
+            return redirect(target)
+        code_form = True
+    elif request.method == "POST" and form.is_valid():
+        try:
+            services.request_sign_in(form.cleaned_data["email"], ip=request.META.get("REMOTE_ADDR"))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session[PENDING] = form.cleaned_data["email"].lower()
+            code_form = True
+    return render(request, "certification/sign_in.html", {"form": form, "code_form": code_form})
+
+
+def apply(request, pk):
+    call = get_object_or_404(Call, pk=pk)
+    who = _applicant(request)
+    if who is None:
+        return redirect(f"{reverse('certification:sign_in')}?next={request.path}")
+    app = Application.objects.filter(call=call, applicant=who).first()
+    initial = {"full_name_ka": who.full_name_ka, "full_name_en": who.full_name_en,
+               "phone": who.phone, "affiliation": who.affiliation} | (app.answers if app else {})
+    form = ApplicationForm(request.POST or None, request.FILES or None, questions=call.questions,
+                           initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            app = services.save_draft(who, call, answers={q: data[q] for q in form.questions},
+                                      profile={k: data[k] for k in services.PROFILE_FIELDS})
+            for kind in ("cv", "evidence"):
+                if data.get(kind):
+                    services.add_upload(who, app, kind, data[kind])
+            if "submit" in request.POST:
+                app = services.submit(who, app)
+                messages.success(request, _("Submitted. Your receipt number is %(r)s.") % {"r": app.receipt})
+                return redirect("certification:mine")
+            messages.success(request, _("Draft saved."))
+            return redirect("certification:apply", pk=call.pk)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    return render(request, "certification/apply.html", {
+        "call": call, "form": form, "app": app, "open": services.call_open(call),
+        "uploads": app.uploads.all() if app else []})
+
+
+def mine(request):
+    who = _applicant(request)
+    if who is None:
+        return redirect("certification:sign_in")
+    if request.method == "POST":
+        try:
+            if "answer" in request.POST:
+                req = get_object_or_404(InfoRequest, pk=request.POST["request"], application__applicant=who)
+                services.answer_information(who, req, request.POST["answer"])
+                messages.success(request, _("Thank you. The review continues."))
+            elif "body" in request.POST:
+                call = get_object_or_404(Call, pk=request.POST["call"])
+                services.send_message(call, who, request.POST["body"])
+                messages.success(request, _("Sent to the team."))
+            elif "directory" in request.POST:
+                who.directory_opt_in = "opt_in" in request.POST
+                who.directory_show_email = "show_email" in request.POST
+                who.directory_show_affiliation = "show_affiliation" in request.POST
+                who.directory_bio = request.POST.get("bio", "")[:1000]
+                who.save()
+                messages.success(request, _("Your directory entry is saved."))
+            return redirect("certification:mine")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(request, "certification/mine.html", {
+        "who": who, "applications": who.applications.select_related("call").prefetch_related(
+            "info_requests", "uploads"), "answer_form": AnswerForm(), "message_form": MessageForm(),
+        "calls": Call.objects.all()})
+
+
+def certificate_pdf(request, number):
+    """The holder, or the organisation's staff."""
+    from kari.documents import certificate_pdf as render_pdf
+
+    from .issuing import site_url
+
+    cert = get_object_or_404(Certificate.objects.select_related(
+        "application__applicant", "application__call__organisation"), number=number)
+    who = _applicant(request)
+    if not (who and who.pk == cert.application.applicant_id):
+        if not request.user.is_authenticated:
+            raise PermissionDenied
+        authorize_any(request.user, ("cert.manage", cert.organisation))
+    app, org = cert.application, cert.application.call.organisation
+    data = render_pdf({
+        "number": cert.number, "holder_name": app.applicant.full_name_ka,
+        "holder_name_en": app.applicant.full_name_en, "programme": app.call.programme_ka,
+        "programme_en": app.call.programme_en, "title_ka": "ინდივიდუალური სერტიფიცირება",
+        "title_en": "Individual Certification",
+        "achievement_ka": "მონაწილეობის მექანიზმებისა და სამოქალაქო ბიუჯეტის ექსპერტიზა",
+        "achievement_en": "Expertise in participation mechanisms and the civic budget",
+        "organisation": org.name_ka, "organisation_en": org.name_en,
+        "issued_on": cert.issued_at.strftime("%d.%m.%Y"),
+        "signatories": [{"name": app.decided_by.display_name if app.decided_by else "", "role": "ექსპერტთა გუნდი / Expert team"}],
+        "verify_url": site_url(services.verify_url(cert)),
+        "status_note": "REVOKED / გაუქმებულია" if cert.revoked_at else "",
+    })
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
+    return response
+
+
+# ---------------------------------------------------------------- the organisation's team
+
+def _staff_app(request, pk) -> Application:
+    app = get_object_or_404(Application.objects.select_related("call__organisation", "applicant"), pk=pk)
+    authorize_any(request.user, ("cert.manage", app.call.organisation), ("cert.review", app.call.organisation))
+    return app
+
+
+@staff_required
+def staff_list(request):
+    authorize_any(request.user, ("cert.manage", request.user.organisation), ("cert.review", request.user.organisation))
+    calls = Call.objects.filter(organisation=request.user.organisation).prefetch_related("applications__applicant")
+    mine = Assignment.objects.filter(reviewer=request.user).select_related("application__applicant")
+    if request.method == "POST" and "assign" in request.POST:
+        call = get_object_or_404(Call, pk=request.POST["assign"], organisation=request.user.organisation)
+        from kari.accounts.models import User
+
+        made = services.assign_reviewers(request.user, call, User.objects.filter(organisation=call.organisation))
+        messages.success(request, _("%(n)s reviews assigned.") % {"n": made})
+        return redirect("certification:staff")
+    return render(request, "certification/staff_list.html", {"calls": calls, "mine": mine})
+
+
+@staff_required
+def staff_detail(request, pk):
+    app = _staff_app(request, pk)
+    assignment = app.assignments.filter(reviewer=request.user).first()
+    score_form = ScoreForm(request.POST if "score" in request.POST else None,
+                           criteria=app.call.criteria.all())
+    decision_form = DecisionForm(request.POST if "decide" in request.POST else None)
+    question_form = QuestionForm(request.POST if "ask" in request.POST else None)
+    check_form = CheckForm(request.POST if "check" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "check" in request.POST and check_form.is_valid():
+                services.check_completeness(request.user, app, complete=request.POST["check"] == "complete",
+                                            reasons=check_form.cleaned_data["reasons"])
+            elif "ask" in request.POST and question_form.is_valid():
+                services.request_information(request.user, app, question_form.cleaned_data["question"])
+            elif "score" in request.POST and assignment and score_form.is_valid():
+                services.submit_scores(request.user, assignment, score_form.scores())
+            elif "decide" in request.POST and decision_form.is_valid():
+                services.decide(request.user, app, certified=decision_form.cleaned_data["certified"] == "yes",
+                                reasons=decision_form.cleaned_data["reasons"])
+            elif "conflict" in request.POST:
+                services.declare_conflict(request.user, app, request.POST.get("conflict_reason", ""))
+            else:
+                raise ValidationError(_("Check the form."))
+            messages.success(request, _("Saved."))
+            return redirect("certification:staff_detail", pk=app.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(request, "certification/staff_detail.html", {
+        "app": app, "summary": services.summary(app), "assignment": assignment,
+        "score_form": score_form, "decision_form": decision_form, "question_form": question_form,
+        "check_form": check_form, "can_manage": request.user.has_kari_perm("cert.manage"),
+        "uploads": app.uploads.all(), "requests": app.info_requests.all(),
+        "assignments": app.assignments.select_related("reviewer").prefetch_related("scores__criterion"),
+        "certificate": getattr(app, "certificate", None) if app.status == "certified" else None,
+    })
+
+
+@staff_required
+def upload(request, pk):
+    from .models import Upload
+
+    up = get_object_or_404(Upload.objects.select_related("application__call__organisation"), pk=pk)
+    authorize_any(request.user, ("cert.manage", up.application.call.organisation),
+                  ("cert.review", up.application.call.organisation))
+    response = HttpResponse(up.file.read(), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{up.name}"'
+    return response

@@ -1,0 +1,408 @@
+"""The individual-certification certificate (C4-C5), handed over at the Fund's conference.
+
+One A4 landscape page, Georgian first with the English in smaller grey type. The labels are fixed
+bilingual strings, not gettext, like the registration printout.
+
+``data`` holds display-ready strings: ``number`` (e.g. "SF-2026-0007"), ``holder_name`` (Georgian),
+``holder_name_en`` (Latin, may be ""), ``programme``/``programme_en``, ``title_ka``/``title_en``,
+``achievement_ka``/``achievement_en`` (one sentence each), ``organisation``/``organisation_en``,
+``issued_on`` (dd.mm.yyyy), ``signatories`` (a list of ``{"name", "role"}``), ``verify_url``
+(absolute, encoded in the QR code) and optionally ``status_note`` (e.g. "REVOKED"): when present
+it is stamped large and red across the page, and printed once more in plain text by the number.
+
+Everything is laid out at fixed places with auto page break off; text that could be long (names,
+the achievement, roles, the URL) shrinks, then wraps, so the certificate always stays one page.
+"""
+
+import math
+
+from fpdf import FPDF
+from fpdf.enums import MethodReturnValue, XPos, YPos
+
+from . import pdf as kpdf
+
+TITLE = "სერტიფიკატი / Certificate"
+TITLE_KA, TITLE_EN = kpdf.split_label(TITLE)
+AWARDED_TO = "გადაეცემა / Awarded to"
+PROGRAMME = "პროგრამა / Programme"
+ISSUED_ON = "გაცემის თარიღი / Date of issue"
+NUMBER = "სერტიფიკატის № / Certificate No."
+STATUS = "სტატუსი / Status"
+VERIFY = "გადაამოწმეთ / Verify:"
+
+PAGE_W, PAGE_H = 297.0, 210.0
+OUTER = 8.0  # mm from the page edge to the outer (thick) border line
+INNER = 11.0  # ... to the inner (thin) border line
+LEFT, RIGHT = 24.0, PAGE_W - 24.0  # content edges
+TOP, BOTTOM = 20.0, PAGE_H - 19.0
+TEXT_W = 215.0  # width of the centred text column
+
+QR_SIZE = 35.0  # mm, quiet zone included
+QR_BLOCK_W = 62.0  # the QR code and its caption, at the bottom right
+INFO_W = 62.0  # date of issue and number, at the bottom left
+SIGN_GAP = 10.0  # between two signature lines
+SIGN_ROOM = 14.0  # blank space above a signature line, to sign in
+MIDDLE_BOTTOM = 143.0  # the centred text ends above this; the bottom row starts below it
+
+NAVY = (27, 54, 93)
+GOLD = (176, 141, 62)
+RED = (200, 30, 30)
+PT = 25.4 / 72  # mm per point
+
+
+def _h(size: float, factor: float = 1.22) -> float:
+    """Line height in mm for a font size in points."""
+    return size * PT * factor
+
+
+class _Certificate(FPDF):
+    """A plain FPDF: no footer, the certificate has no page numbers."""
+
+
+def _new_pdf(title: str) -> FPDF:
+    pdf = _Certificate(orientation="landscape", unit="mm", format="A4")
+    for style, path in kpdf.FONT_FILES.items():
+        pdf.add_font(kpdf.FONT_FAMILY, style, path)
+    pdf.set_margins(left=LEFT, top=TOP, right=PAGE_W - RIGHT)
+    pdf.set_auto_page_break(auto=False)
+    pdf.set_title(title)
+    pdf.set_creator("Kari")
+    pdf.set_lang("ka")
+    pdf.add_page()
+    return pdf
+
+
+def _font(pdf: FPDF, size: float, bold: bool = False, color=kpdf.INK) -> None:
+    pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
+    if isinstance(color, tuple):
+        pdf.set_text_color(*color)
+    else:
+        pdf.set_text_color(color)
+
+
+def _fit_size(pdf: FPDF, text: str, width: float, size: float, minimum: float,
+              bold: bool = False) -> float:
+    """The largest font size <= ``size`` (down to ``minimum``) at which ``text`` fits on one line."""
+    pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
+    text_w = pdf.get_string_width(text)
+    if text_w <= width:
+        return size
+    return max(minimum, math.floor(size * width / text_w * 10) / 10)
+
+
+# --- Centred text blocks ------------------------------------------------------------------------
+#
+# The middle of the certificate is a column of blocks; each is measured first, so the whole column
+# can be scaled down (and then vertically centred) to fit between the title and the bottom row.
+
+
+def _text_block(text, size, bold=False, color=kpdf.INK, gap=0.0, shrink_to=None):
+    """One centred paragraph; ``shrink_to`` lets a one-line text shrink to that size before wrapping."""
+    return {"kind": "text", "text": text, "size": size, "bold": bold, "color": color, "gap": gap,
+            "shrink_to": shrink_to}
+
+
+def _pair_block(label, size, gap=0.0):
+    """A bilingual label, Georgian in ink then English in grey, on one line if it fits."""
+    return {"kind": "pair", "text": label, "size": size, "gap": gap}
+
+
+def _rule_block(width, gap=0.0):
+    return {"kind": "rule", "width": width, "gap": gap}
+
+
+def _block_size(pdf: FPDF, block: dict, scale: float) -> float:
+    size = block["size"] * scale
+    if block.get("shrink_to"):
+        size = _fit_size(pdf, block["text"], TEXT_W, size, block["shrink_to"] * scale,
+                         block["bold"])
+    return size
+
+
+def _pair_inline(pdf: FPDF, ka: str, en: str, size: float) -> tuple[bool, float, float]:
+    pdf.set_font(kpdf.FONT_FAMILY, "B", size)
+    ka_w = pdf.get_string_width(ka)
+    pdf.set_font(kpdf.FONT_FAMILY, "", size * 0.85)
+    en_w = pdf.get_string_width(f" / {en}") if en else 0
+    return ka_w + en_w <= TEXT_W, ka_w, en_w
+
+
+def _measure(pdf: FPDF, block: dict, scale: float) -> float:
+    if block["kind"] == "rule":
+        return 1.0
+    if block["kind"] == "pair":
+        size = block["size"] * scale
+        ka, en = kpdf.split_label(block["text"])
+        inline, _, _ = _pair_inline(pdf, ka, en, size)
+        pdf.set_font(kpdf.FONT_FAMILY, "B", size)
+        height = pdf.multi_cell(TEXT_W, _h(size), ka, align="C", dry_run=True,
+                                output=MethodReturnValue.HEIGHT)
+        if en and not inline:
+            pdf.set_font(kpdf.FONT_FAMILY, "", size * 0.85)
+            height += pdf.multi_cell(TEXT_W, _h(size * 0.85), en, align="C", dry_run=True,
+                                     output=MethodReturnValue.HEIGHT)
+        return height
+    size = _block_size(pdf, block, scale)
+    pdf.set_font(kpdf.FONT_FAMILY, "B" if block["bold"] else "", size)
+    return pdf.multi_cell(TEXT_W, _h(size), block["text"], align="C", dry_run=True,
+                          output=MethodReturnValue.HEIGHT)
+
+
+def _column_height(pdf: FPDF, blocks: list[dict], scale: float) -> float:
+    return sum(block["gap"] * scale + _measure(pdf, block, scale) for block in blocks)
+
+
+def _render(pdf: FPDF, block: dict, scale: float) -> None:
+    x0 = (PAGE_W - TEXT_W) / 2
+    pdf.set_y(pdf.get_y() + block["gap"] * scale)
+    if block["kind"] == "rule":
+        y = pdf.get_y() + 0.5
+        pdf.set_draw_color(*GOLD)
+        pdf.set_line_width(0.35)
+        half = block["width"] * scale / 2
+        pdf.line(PAGE_W / 2 - half, y, PAGE_W / 2 + half, y)
+        pdf.set_y(y + 0.5)
+        return
+    if block["kind"] == "pair":
+        size = block["size"] * scale
+        ka, en = kpdf.split_label(block["text"])
+        inline, ka_w, en_w = _pair_inline(pdf, ka, en, size)
+        if inline:
+            pdf.set_x((PAGE_W - ka_w - en_w) / 2)
+            _font(pdf, size, bold=True, color=NAVY)
+            pdf.cell(ka_w, _h(size), ka)
+            if en:
+                _font(pdf, size * 0.85, color=kpdf.GREY)
+                pdf.cell(en_w, _h(size), f" / {en}")
+            pdf.ln(_h(size))
+        else:
+            pdf.set_x(x0)
+            _font(pdf, size, bold=True, color=NAVY)
+            pdf.multi_cell(TEXT_W, _h(size), ka, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+            if en:
+                _font(pdf, size * 0.85, color=kpdf.GREY)
+                pdf.multi_cell(TEXT_W, _h(size * 0.85), en, align="C", new_x=XPos.LEFT,
+                               new_y=YPos.NEXT)
+        return
+    size = _block_size(pdf, block, scale)
+    pdf.set_x(x0)
+    _font(pdf, size, bold=block["bold"], color=block["color"])
+    pdf.multi_cell(TEXT_W, _h(size), block["text"], align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+
+
+def _column(pdf: FPDF, blocks: list[dict], top: float, bottom: float) -> None:
+    """Render ``blocks`` centred between ``top`` and ``bottom``, shrunk if they would not fit."""
+    scale = 1.0
+    while scale > 0.55 and _column_height(pdf, blocks, scale) > bottom - top:
+        scale -= 0.05
+    height = _column_height(pdf, blocks, scale)
+    pdf.set_y(top + max(0.0, (bottom - top - height) / 2))
+    for block in blocks:
+        _render(pdf, block, scale)
+
+
+# --- The page ------------------------------------------------------------------------------------
+
+
+def _border(pdf: FPDF) -> None:
+    """A thick navy frame, a thin gold one inside it and small gold diamonds in the corners."""
+    pdf.set_draw_color(*NAVY)
+    pdf.set_line_width(1.4)
+    pdf.rect(OUTER, OUTER, PAGE_W - 2 * OUTER, PAGE_H - 2 * OUTER)
+    pdf.set_draw_color(*GOLD)
+    pdf.set_line_width(0.4)
+    pdf.rect(INNER, INNER, PAGE_W - 2 * INNER, PAGE_H - 2 * INNER)
+    pdf.set_fill_color(*GOLD)
+    r = 2.2
+    for x in (INNER, PAGE_W - INNER):
+        for y in (INNER, PAGE_H - INNER):
+            pdf.polygon([(x, y - r), (x + r, y), (x, y + r), (x - r, y)], style="F")
+
+
+def _ornament(pdf: FPDF, y: float, half_width: float = 38.0) -> None:
+    """A gold rule with a small diamond in the middle."""
+    cx = PAGE_W / 2
+    pdf.set_draw_color(*GOLD)
+    pdf.set_fill_color(*GOLD)
+    pdf.set_line_width(0.35)
+    pdf.line(cx - half_width, y, cx - 3.5, y)
+    pdf.line(cx + 3.5, y, cx + half_width, y)
+    r = 1.8
+    pdf.polygon([(cx, y - r), (cx + r, y), (cx, y + r), (cx - r, y)], style="F")
+
+
+def _header(pdf: FPDF, data: dict) -> float:
+    """The organisation, an ornament and the big title; returns the y under them."""
+    x0 = (PAGE_W - TEXT_W) / 2
+    organisation = data.get("organisation", "")
+    size = _fit_size(pdf, organisation, TEXT_W, 13, 10, bold=True)
+    pdf.set_xy(x0, TOP)
+    _font(pdf, size, bold=True, color=NAVY)
+    pdf.multi_cell(TEXT_W, _h(size), organisation, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT,
+                   max_line_height=_h(size))
+    organisation_en = data.get("organisation_en", "")
+    if organisation_en:
+        size = _fit_size(pdf, organisation_en, TEXT_W, 9, 7)
+        _font(pdf, size, color=kpdf.GREY)
+        pdf.multi_cell(TEXT_W, _h(size), organisation_en, align="C", new_x=XPos.LEFT,
+                       new_y=YPos.NEXT)
+    _ornament(pdf, pdf.get_y() + 4)
+
+    pdf.set_xy(x0, pdf.get_y() + 7)
+    _font(pdf, 34, bold=True, color=NAVY)
+    pdf.cell(TEXT_W, _h(34, 1.15), TITLE_KA, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    _font(pdf, 13, color=GOLD)
+    pdf.set_char_spacing(2.5)
+    pdf.cell(TEXT_W, _h(13), TITLE_EN.upper(), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_char_spacing(0)
+    return pdf.get_y()
+
+
+def _middle_blocks(data: dict) -> list[dict]:
+    title = " / ".join(t for t in (data.get("title_ka", ""), data.get("title_en", "")) if t)
+    blocks = []
+    if title:
+        blocks.append(_pair_block(title, 12))
+    blocks.append(_pair_block(AWARDED_TO, 9, gap=6))
+    blocks.append(_text_block(data["holder_name"], 26, bold=True, gap=1.5, shrink_to=16))
+    if data.get("holder_name_en"):
+        blocks.append(_text_block(data["holder_name_en"], 12.5, color=kpdf.GREY, shrink_to=9))
+    blocks.append(_rule_block(120, gap=1.5))
+    if data.get("achievement_ka"):
+        blocks.append(_text_block(data["achievement_ka"], 11, gap=3.5))
+    if data.get("achievement_en"):
+        blocks.append(_text_block(data["achievement_en"], 9.5, color=kpdf.GREY, gap=1))
+    programme_ka = data.get("programme", "")
+    programme_en = data.get("programme_en", "")
+    if programme_ka or programme_en:
+        ka_label, en_label = kpdf.split_label(PROGRAMME)
+        label = f"{ka_label}: „{programme_ka}“" if programme_ka else ""
+        if programme_en:
+            label = f"{label} / {en_label}: “{programme_en}”" if label else f"{en_label}: “{programme_en}”"
+        blocks.append(_pair_block(label, 10, gap=4))
+    return blocks
+
+
+def _small_label(pdf: FPDF, x: float, y: float, width: float, label: str, size: float = 7,
+                 align: str = "L") -> float:
+    """A bilingual label on one small line (Georgian in ink, English grey); returns its height."""
+    ka, en = kpdf.split_label(label)
+    _font(pdf, size)
+    ka_w = pdf.get_string_width(ka)
+    en_text = f" / {en}" if en else ""
+    en_w = pdf.get_string_width(en_text)
+    size = min(size, size * width / (ka_w + en_w)) if ka_w + en_w > width else size
+    _font(pdf, size)
+    ka_w = pdf.get_string_width(ka)
+    en_w = pdf.get_string_width(en_text)
+    start = {"L": x, "C": x + (width - ka_w - en_w) / 2, "R": x + width - ka_w - en_w}[align]
+    pdf.set_xy(start, y)
+    pdf.cell(ka_w, _h(size), ka)
+    if en_text:
+        _font(pdf, size, color=kpdf.GREY)
+        pdf.cell(en_w, _h(size), en_text)
+    return _h(size)
+
+
+def _info(pdf: FPDF, data: dict, bottom: float) -> None:
+    """Date of issue, certificate number (and status note), bottom-aligned at the left."""
+    rows = [(ISSUED_ON, data.get("issued_on", ""), kpdf.INK), (NUMBER, data["number"], NAVY)]
+    if data.get("status_note"):
+        rows.append((STATUS, data["status_note"], RED))
+    row_h = _h(7) + _h(11) + 2.5
+    y = bottom - row_h * len(rows) + 2.5
+    for label, value, color in rows:
+        y += _small_label(pdf, LEFT, y, INFO_W, label)
+        size = _fit_size(pdf, value, INFO_W, 11, 7, bold=True)
+        _font(pdf, size, bold=True, color=color)
+        pdf.set_xy(LEFT, y + 0.3)
+        pdf.cell(INFO_W, _h(11), value)
+        y += _h(11) + 2.5
+
+
+def _signatures(pdf: FPDF, signatories: list[dict], x0: float, x1: float, bottom: float) -> None:
+    """Signature lines side by side, each with the name (bold) and role (grey) under it."""
+    if not signatories:
+        return
+    n = len(signatories)
+    line_w = min(70.0, (x1 - x0 - SIGN_GAP * (n - 1)) / n)
+    total = n * line_w + (n - 1) * SIGN_GAP
+    start = x0 + (x1 - x0 - total) / 2
+    name_size = 9.5 if line_w >= 45 else 8
+    role_size = 7.5 if line_w >= 45 else 6.5
+    # The text under the lines may wrap: measure the tallest, so every line sits at the same y.
+    under = 0.0
+    for person in signatories:
+        pdf.set_font(kpdf.FONT_FAMILY, "B", name_size)
+        h = pdf.multi_cell(line_w, _h(name_size), person.get("name", ""), align="C",
+                           dry_run=True, output=MethodReturnValue.HEIGHT)
+        pdf.set_font(kpdf.FONT_FAMILY, "", role_size)
+        h += pdf.multi_cell(line_w, _h(role_size), person.get("role", ""), align="C",
+                            dry_run=True, output=MethodReturnValue.HEIGHT)
+        under = max(under, h)
+    y_line = min(bottom - under - 1.2, bottom - 9)
+    pdf.set_draw_color(kpdf.INK)
+    pdf.set_line_width(0.3)
+    for i, person in enumerate(signatories):
+        x = start + i * (line_w + SIGN_GAP)
+        pdf.line(x, y_line, x + line_w, y_line)
+        pdf.set_xy(x, y_line + 1.2)
+        _font(pdf, name_size, bold=True)
+        pdf.multi_cell(line_w, _h(name_size), person.get("name", ""), align="C",
+                       new_x=XPos.LEFT, new_y=YPos.NEXT)
+        _font(pdf, role_size, color=kpdf.GREY)
+        pdf.multi_cell(line_w, _h(role_size), person.get("role", ""), align="C")
+
+
+def _qr_block(pdf: FPDF, url: str, bottom: float) -> None:
+    """The QR code, bottom right, with "Verify: <url>" under it (the URL on one line if it can be)."""
+    x0 = RIGHT - QR_BLOCK_W
+    url_size = _fit_size(pdf, url, QR_BLOCK_W, 7, 5.5)
+    pdf.set_font(kpdf.FONT_FAMILY, "", url_size)
+    url_h = pdf.multi_cell(QR_BLOCK_W, _h(url_size), url, align="C", wrapmode="CHAR",
+                           dry_run=True, output=MethodReturnValue.HEIGHT)
+    label_h = _h(7)
+    y_qr = bottom - url_h - label_h - QR_SIZE
+    kpdf.qr(pdf, url, x=x0 + (QR_BLOCK_W - QR_SIZE) / 2, y=y_qr, size_mm=QR_SIZE)
+    y = y_qr + QR_SIZE
+    y += _small_label(pdf, x0, y, QR_BLOCK_W, VERIFY, align="C")
+    _font(pdf, url_size, color=kpdf.GREY)
+    pdf.set_xy(x0, y)
+    pdf.multi_cell(QR_BLOCK_W, _h(url_size), url, align="C", wrapmode="CHAR")
+
+
+def _watermark(pdf: FPDF, note: str) -> None:
+    """``note`` in large, half-transparent red capitals across the page's diagonal."""
+    angle = math.degrees(math.atan2(PAGE_H, PAGE_W))
+    diagonal = math.hypot(PAGE_W - 2 * INNER, PAGE_H - 2 * INNER)
+    pdf.set_font(kpdf.FONT_FAMILY, "B", 10)
+    size = min(110.0, 10 * diagonal * 0.72 / pdf.get_string_width(note))
+    _font(pdf, size, bold=True, color=RED)
+    width = pdf.get_string_width(note)
+    cx, cy = PAGE_W / 2, PAGE_H / 2
+    with pdf.local_context(fill_opacity=0.28, stroke_opacity=0.5), pdf.rotation(angle, cx, cy):
+        # A hollow outline as well as the tint keeps it legible over text and on grey printers.
+        pdf.set_draw_color(*RED)
+        pdf.set_line_width(0.5)
+        pdf.text_mode = "FILL_STROKE"
+        pdf.text(cx - width / 2, cy + size * PT * 0.36, note)
+        pdf.text_mode = "FILL"
+
+
+def certificate_pdf(data: dict) -> bytes:
+    """The individual-certification certificate as PDF bytes; see the module docstring for ``data``."""
+    pdf = _new_pdf(f"{TITLE} {data['number']}")
+    pdf.set_subject(data.get("title_en") or data.get("title_ka") or TITLE)
+    _border(pdf)
+    y = _header(pdf, data)
+    _column(pdf, _middle_blocks(data), y + 3, MIDDLE_BOTTOM)
+
+    _info(pdf, data, BOTTOM)
+    _qr_block(pdf, data["verify_url"], BOTTOM)
+    _signatures(pdf, data.get("signatories") or [], LEFT + INFO_W + 6, RIGHT - QR_BLOCK_W - 6,
+                BOTTOM)
+
+    note = (data.get("status_note") or "").strip()
+    if note:
+        _watermark(pdf, note)
+    return bytes(pdf.output())

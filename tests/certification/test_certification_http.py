@@ -1,0 +1,85 @@
+"""Certification through HTTP: apply, review, decide, download and verify the certificate."""
+
+import io
+import json
+import re
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfReader
+
+from kari.certification.issuing import generate_key
+from kari.certification.models import Application, Status
+from kari.credentials.cli import main as credential_main
+from tests.conftest import sign_in as staff_sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def applicant_sign_in(client, email="nino@example.ge"):
+    client.post("/en/certification/sign-in/", {"email": email})
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    response = client.post("/en/certification/sign-in/", {"code": code})
+    assert response.status_code == 302
+
+
+def test_C1_to_C4_apply_review_decide_and_verify(client, cert, tmp_path):
+    generate_key(cert["org"])
+    call = cert["call"]
+    applicant_sign_in(client)
+    page = client.get(f"/en/certification/calls/{call.pk}/apply/")
+    assert page.status_code == 200 and "Describe your experience" in page.content.decode()
+    response = client.post(f"/en/certification/calls/{call.pk}/apply/", {
+        "full_name_ka": "ნინო ბერიძე", "experience": "5 წელი სამოქალაქო ბიუჯეტში",
+        "motivation": "სწავლა", "cv": SimpleUploadedFile("cv.pdf", b"%PDF-1.4"), "submit": "1"})
+    assert response.status_code == 302
+    app = Application.objects.get()
+    assert app.status == Status.SUBMITTED and app.uploads.count() == 1
+    # The team: completeness, assignment, a question, the answer, two scores, the decision.
+    staff = client.__class__()
+    staff_sign_in(staff, cert["officer"])
+    staff.post(f"/en/certification/staff/applications/{app.pk}/", {"check": "complete", "reasons": ""})
+    staff.post("/en/certification/staff/", {"assign": call.pk})
+    assert app.assignments.count() == 2
+    r1, r2 = [a.reviewer for a in app.assignments.order_by("reviewer__username")]
+    rev = client.__class__()
+    staff_sign_in(rev, r1)
+    rev.post(f"/en/certification/staff/applications/{app.pk}/", {"ask": "1", "question": "Which municipality?"})
+    app.refresh_from_db()
+    assert app.status == Status.INFO_REQUESTED
+    req = app.info_requests.get()
+    client.post("/en/certification/my/", {"request": req.pk, "answer": "Kutaisi"})
+    app.refresh_from_db()
+    assert app.status == Status.IN_REVIEW
+    scores = {f"score_{c.code}": "4" for c in call.criteria.all()}
+    rev.post(f"/en/certification/staff/applications/{app.pk}/", {"score": "1", **scores})
+    rev2 = client.__class__()
+    staff_sign_in(rev2, r2)
+    rev2.post(f"/en/certification/staff/applications/{app.pk}/", {"score": "1", **scores})
+    html = staff.get(f"/en/certification/staff/applications/{app.pk}/").content.decode()
+    assert "2 of 2 reviews done" in html and "4.00" in html
+    staff.post(f"/en/certification/staff/applications/{app.pk}/",
+               {"decide": "1", "certified": "yes", "reasons": "Strong experience."})
+    app.refresh_from_db()
+    assert app.status == Status.CERTIFIED
+    number = app.certificate.number
+    # The holder downloads the PDF; anyone verifies the certificate and its credential.
+    mine = client.get("/en/certification/my/").content.decode()
+    assert number in mine
+    pdf = client.get(f"/certification/certificates/{number}/certificate.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "ნინო ბერიძე" in text and number in text
+    anonymous = client.__class__()
+    page = anonymous.get(f"/en/certification/certificates/{number}/").content.decode()
+    assert "Valid" in page and "ნინო ბერიძე" in page
+    assert anonymous.get(f"/certification/certificates/{number}/certificate.pdf").status_code == 403
+    credential = anonymous.get(f"/certification/certificates/{number}/credential.json").content
+    path = tmp_path / "credential.json"
+    path.write_bytes(credential)
+    key = cert["org"].signing_key.public_multibase
+    assert credential_main(["verify", str(path), "--key", key]) == 0
+    path.write_text(path.read_text("utf-8").replace("ნინო", "ნანა"), "utf-8")
+    assert credential_main(["verify", str(path), "--key", key]) == 1
+    status_list = anonymous.get(f"/certification/status/{cert['org'].code}/")
+    assert json.loads(status_list.content)["type"][-1] == "BitstringStatusListCredential"
