@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	KARI_DEBUG=1 $(BIN)/kari demo --serve
+	KARI_DEBUG=1 KARI_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend $(BIN)/kari demo --serve
 
 browser:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's Chromium for the browser tests"; \

@@ -131,6 +131,7 @@ CONTENT_SECURITY_POLICY = {
 EMAIL_BACKEND = os.environ.get("KARI_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("KARI_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("KARI_EMAIL_PORT", "25"))
+EMAIL_FILE_PATH = os.environ.get("KARI_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # file backend
 DEFAULT_FROM_EMAIL = os.environ.get("KARI_FROM_EMAIL", "Kari <no-reply@kari.example.ge>")
 
 # The civil-registry adapter (A17.5): a dotted path and its options.

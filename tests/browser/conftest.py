@@ -84,8 +84,8 @@ def kari_server(tmp_path_factory):
         "KARI_VAR_DIR": str(var),
         "KARI_DEBUG": "1",
         "KARI_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        # Never talk to a real SMTP server from the browser tests.
-        "KARI_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # Email is written to files in <workdir>/mail/, where tests read one-time codes.
+        "KARI_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "DJANGO_SETTINGS_MODULE": "kari.settings",
         "PYTHONUNBUFFERED": "1",
     })
