@@ -125,7 +125,7 @@ def mine(request):
 
 def certificate_pdf(request, number):
     """The holder, or the organisation's staff."""
-    from kari.documents import certificate_pdf as render_pdf
+    from kari.documents.certificate import certificate_pdf as render_pdf
 
     from .issuing import site_url
 
