@@ -61,3 +61,34 @@ class ScoreForm(forms.Form):
     def scores(self) -> dict:
         return {c.code: (self.cleaned_data[f"score_{c.code}"], self.cleaned_data[f"comment_{c.code}"])
                 for c in self.criteria}
+
+
+class CallForm(forms.Form):
+    programme_ka = forms.CharField(label=_("Programme (Georgian)"), max_length=200)
+    programme_en = forms.CharField(label=_("Programme (English)"), max_length=200, required=False)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}))
+    eligibility = forms.CharField(label=_("Who can apply"), widget=forms.Textarea(attrs={"rows": 3}))
+    questions = forms.CharField(label=_("Questions, one per line"), widget=forms.Textarea(attrs={"rows": 3}),
+                                help_text=_("Each line becomes a required answer on the form."))
+    opens_on = forms.DateField(label=_("Applications open"), widget=forms.DateInput(attrs={"type": "date"}))
+    closes_on = forms.DateField(label=_("Applications close (C1)"), widget=forms.DateInput(attrs={"type": "date"}))
+    reviewers_per_application = forms.IntegerField(label=_("Reviewers per application"), min_value=1, max_value=5, initial=2)
+    pass_mark = forms.DecimalField(label=_("Pass mark (weighted average out of 5)"), min_value=0, max_value=5, initial=3)
+
+    def call_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        lines = [line.strip() for line in data.pop("questions").splitlines() if line.strip()]
+        data["questions"] = [{"code": f"q{i}", "label": line, "required": True}
+                             for i, line in enumerate(lines, start=1)]
+        return data
+
+
+class EventForm(forms.Form):
+    name = forms.CharField(label=_("Conference"), max_length=200)
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    place = forms.CharField(label=_("Place"), max_length=300)
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for revoking"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -17,14 +17,26 @@ from . import services
 from .forms import (
     AnswerForm,
     ApplicationForm,
+    CallForm,
     CheckForm,
     DecisionForm,
     EmailForm,
+    EventForm,
     MessageForm,
     QuestionForm,
+    RevokeForm,
     ScoreForm,
 )
-from .models import Application, Assignment, Call, CertApplicant, Certificate, InfoRequest
+from .models import (
+    Application,
+    Assignment,
+    Call,
+    CertApplicant,
+    Certificate,
+    Event,
+    InfoRequest,
+    Invitation,
+)
 
 SESSION, PENDING = "kari_cert_applicant", "kari_cert_pending"
 
@@ -227,3 +239,61 @@ def upload(request, pk):
     response = HttpResponse(up.file.read(), content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{up.name}"'
     return response
+
+
+@staff_required
+def new_call(request):
+    """The certifying organisation publishes a call with the C3 criteria."""
+    authorize_any(request.user, ("cert.manage", request.user.organisation))
+    form = CallForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            call = services.create_call(request.user, request.user.organisation, **form.call_fields())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Call published."))
+            return redirect("certification:call", pk=call.pk)
+    return render(request, "certification/form_page.html", {"form": form, "title": _("New call")})
+
+
+@staff_required
+def revoke(request, number):
+    cert = get_object_or_404(Certificate, number=number)
+    authorize_any(request.user, ("cert.decide", cert.organisation))
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.revoke(request.user, cert, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Certificate revoked."))
+            return redirect("certification:verify", number=cert.number)
+    return render(request, "certification/form_page.html", {"form": form, "title": _("Revoke %(n)s") % {"n": cert.number}})
+
+
+@staff_required
+def events(request):
+    """C5: conferences, invitations to certified holders, attendance and hand-over."""
+    org = request.user.organisation
+    authorize_any(request.user, ("cert.manage", org))
+    form = EventForm(request.POST if "create" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "create" in request.POST and form.is_valid():
+                services.create_event(request.user, org, **form.cleaned_data)
+            elif "invite" in request.POST:
+                event = get_object_or_404(Event, pk=request.POST["invite"], organisation=org)
+                n = services.invite_certified(request.user, event)
+                messages.success(request, _("%(n)s invitations sent.") % {"n": n})
+            elif "attendance" in request.POST:
+                inv = get_object_or_404(Invitation, pk=request.POST["attendance"], event__organisation=org)
+                services.record_attendance(request.user, inv, attended="attended" in request.POST,
+                                           handed_over="handed_over" in request.POST)
+            return redirect("certification:events")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(request, "certification/events.html", {
+        "form": form, "events": Event.objects.filter(organisation=org).prefetch_related(
+            "invitations__certificate__application__applicant").order_by("-starts_at")})

@@ -437,3 +437,13 @@ SIGN_IN_TEXT = gettext_lazy("Kari one-time code: %(code)s. It is valid for 10 mi
 RECEIPT_SUBJECT = gettext_lazy("Application received: %(receipt)s")
 RECEIPT_TEXT = gettext_lazy("We received your application %(receipt)s to “%(call)s”. Please tell us if any detail of it changes.")
 INVITE_TEXT = gettext_lazy("You are invited to %(event)s, %(when)s, %(place)s, where certificates are handed over.")
+
+
+@transaction.atomic
+def create_event(actor, organisation, *, name: str, starts_at, place: str) -> Event:
+    """C5: the conference where certificates are handed over."""
+    authorize(actor, "cert.manage", organisation)
+    event = Event.objects.create(organisation=organisation, name=name, starts_at=starts_at, place=place)
+    record(actor, "cert.event.create", event, organisation=organisation,
+           after={"name": name, "place": place, "starts_at": starts_at})
+    return event

@@ -22,4 +22,7 @@ urlpatterns += [
     path("staff/", pages.staff_list, name="staff"),
     path("staff/applications/<int:pk>/", pages.staff_detail, name="staff_detail"),
     path("staff/uploads/<int:pk>/", pages.upload, name="upload"),
+    path("staff/calls/new/", pages.new_call, name="new_call"),
+    path("staff/certificates/<str:number>/revoke/", pages.revoke, name="revoke"),
+    path("staff/events/", pages.events, name="events"),
 ]

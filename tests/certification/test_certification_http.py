@@ -83,3 +83,39 @@ def test_C1_to_C4_apply_review_decide_and_verify(client, cert, tmp_path):
     assert credential_main(["verify", str(path), "--key", key]) == 1
     status_list = anonymous.get(f"/certification/status/{cert['org'].code}/")
     assert json.loads(status_list.content)["type"][-1] == "BitstringStatusListCredential"
+
+
+def test_C5_officer_publishes_a_call_runs_the_conference_and_revokes(client, cert):
+    from tests.certification.test_certification_services import certify
+
+    app = certify(cert)
+    staff_sign_in(client, cert["officer"])
+    response = client.post("/en/certification/staff/calls/new/", {
+        "programme_ka": "დემოკრატიის მხარდაჭერა", "title": "Call 2027", "description": "d",
+        "eligibility": "e", "questions": "Your experience\nYour motivation", "opens_on": "2027-01-10",
+        "closes_on": "2027-01-05", "reviewers_per_application": 2, "pass_mark": "3"})
+    assert response.status_code == 200 and 'value="Call 2027"' in response.content.decode()
+    response = client.post("/en/certification/staff/calls/new/", {
+        "programme_ka": "დემოკრატიის მხარდაჭერა", "title": "Call 2027", "description": "d",
+        "eligibility": "e", "questions": "Your experience\nYour motivation", "opens_on": "2027-01-10",
+        "closes_on": "2027-02-05", "reviewers_per_application": 2, "pass_mark": "3"})
+    assert response.status_code == 302
+    from kari.certification.models import Call
+
+    new = Call.objects.get(title="Call 2027")
+    assert [q["label"] for q in new.questions] == ["Your experience", "Your motivation"]
+    assert new.criteria.count() == 4
+    client.post("/en/certification/staff/events/", {"create": "1", "name": "Conference",
+                                                    "starts_at": "2027-03-01T11:00", "place": "Tbilisi"})
+    from kari.certification.models import Event
+
+    event = Event.objects.get()
+    client.post("/en/certification/staff/events/", {"invite": event.pk})
+    inv = event.invitations.get()
+    client.post("/en/certification/staff/events/", {"attendance": inv.pk, "attended": "on", "handed_over": "on"})
+    inv.refresh_from_db()
+    assert inv.attended is True and inv.certificate.handed_over_at is not None
+    number = app.certificate.number
+    client.post(f"/en/certification/staff/certificates/{number}/revoke/", {"reason": "Misrepresented."})
+    page = client.get(f"/en/certification/certificates/{number}/").content.decode()
+    assert "REVOKED" in page and "Misrepresented." in page
