@@ -41,6 +41,8 @@ from .models import (
 )
 
 OPEN_FOR_APPLICANT = (Status.DRAFT, Status.RETURNED)
+DEFAULT_RUBRIC = ("0 — no evidence; 1 — mentioned only; 2 — some, unclear; 3 — clear evidence; "
+                  "4 — strong, with results; 5 — exemplary, others learn from it")
 PROFILE_FIELDS = ("full_name_ka", "full_name_en", "phone", "affiliation")
 
 
@@ -55,7 +57,7 @@ def create_call(actor, organisation, *, criteria=None, **fields) -> Call:
         raise RuleError(_("The call must close after it opens."), field="closes_on", citation="C1")
     call = Call.objects.create(organisation=organisation, **fields)
     Criterion.objects.bulk_create([
-        Criterion(call=call, code=c, name_ka=ka, name_en=en, weight=w)
+        Criterion(call=call, code=c, name_ka=ka, name_en=en, weight=w, rubric=DEFAULT_RUBRIC)
         for c, ka, en, w in (criteria or DEFAULT_CRITERIA)])
     record(actor, "cert.call.create", call, after={"title": call.title,
                                                    "closes_on": call.closes_on})
