@@ -1,10 +1,8 @@
 """Read queries of the catalogue (the public portal, A13.9)."""
 
-from functools import lru_cache
-
 from django.db.models import Q
 
-from .models import AnnouncementLine, AnnouncementStatus, Municipality
+from .models import AnnouncementLine, AnnouncementStatus
 
 
 def published_lines(round_):
@@ -38,9 +36,3 @@ def search_lines(round_, *, q="", direction=None, field=None, municipality=None,
         "programme__skills_test__code": skills_test,
     }
     return qs.filter(**{k: v for k, v in filters.items() if v})
-
-
-@lru_cache(maxsize=1)
-def municipalities_by_code() -> dict:
-    """Municipalities rarely change (reference data): read once per process."""
-    return {m.code: m for m in Municipality.objects.all()}

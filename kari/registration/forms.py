@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kari.catalogue.models import Direction, Field
-from kari.catalogue.selectors import municipalities_by_code
+from kari.catalogue.models import Direction, Field, Municipality
 
 from .models import TestLanguage
 
@@ -29,7 +28,7 @@ class RegistrationForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["exam_municipality"].choices = [("", "—")] + sorted(
-            ((m.code, m.name) for m in municipalities_by_code().values()), key=lambda c: c[1])
+            ((m.code, m.name) for m in Municipality.objects.all()), key=lambda c: c[1])
 
 
 class SubsequentForm(forms.Form):

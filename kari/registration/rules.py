@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from kari.catalogue.models import AnnouncementStatus, Programme, Stage
-from kari.catalogue.selectors import municipalities_by_code
+from kari.catalogue.models import AnnouncementStatus, Municipality, Programme, Stage
 from kari.identity.registry import get_registry
 from kari.identity.validators import clean_personal_number, clean_phone
 
@@ -91,7 +90,7 @@ def clean_primary(data: dict, round_) -> dict:
     errors: dict[str, list[str]] = {}
     out = clean_person(data, errors)
     muni = str(data.get("exam_municipality") or "").strip()
-    out["exam_municipality"] = municipalities_by_code().get(muni)
+    out["exam_municipality"] = Municipality.objects.filter(code=muni).first() if muni else None
     if out["exam_municipality"] is None:
         errors["exam_municipality"] = [_("Choose the municipality where you want to sit the test (A15.3(c)).")]
     out["test_language"] = str(data.get("test_language") or "ka")
