@@ -5,11 +5,10 @@ what the user typed and imports can report line and field.
 """
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kari.identity.validators import clean_phone
+from kari.identity.validators import clean_contacts, clean_phone
 
 from .models import (
     Field,
@@ -156,15 +155,7 @@ def clean_institution(data: dict) -> dict:
         if not out[f]:
             errors[f] = [_("This field is required (A13.4).")]
     out["municipality"] = _lookup(errors, "municipality", Municipality, data.get("municipality"))
-    try:
-        out["phone"] = clean_phone(data.get("phone"))
-    except ValidationError as exc:
-        errors["phone"] = exc.messages
-    out["email"] = str(data.get("email") or "").strip()
-    try:
-        validate_email(out["email"])
-    except ValidationError:
-        errors["email"] = [_("Enter a valid email address.")]
+    clean_contacts(data, errors, out)
     heads = data.get("heads") or []
     if isinstance(heads, str):
         heads = parse_heads(heads, errors)

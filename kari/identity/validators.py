@@ -52,3 +52,18 @@ def format_phone(e164: str) -> str:
 def mask_personal_number(value: str) -> str:
     """For logs and screens that need no more: only the last three digits."""
     return "•" * 8 + value[-3:] if value else ""
+
+
+def clean_contacts(data: dict, errors: dict, out: dict) -> None:
+    """Phone (Georgian) and email from raw input into `out`; problems into `errors` by field."""
+    from django.core.validators import validate_email
+
+    try:
+        out["phone"] = clean_phone(data.get("phone"))
+    except ValidationError as exc:
+        errors["phone"] = exc.messages
+    out["email"] = str(data.get("email") or "").strip()
+    try:
+        validate_email(out["email"])
+    except ValidationError:
+        errors["email"] = [_("Enter a valid email address.")]

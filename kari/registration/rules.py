@@ -4,12 +4,11 @@ Raises ValidationError({field: [message]}) so forms keep what the applicant type
 """
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from kari.catalogue.models import AnnouncementStatus, Municipality, Programme, Stage
 from kari.identity.registry import get_registry
-from kari.identity.validators import clean_personal_number, clean_phone
+from kari.identity.validators import clean_contacts, clean_personal_number
 
 from .models import TestLanguage
 
@@ -34,15 +33,7 @@ def clean_person(data: dict, errors: dict) -> dict:
         out["person"] = person
     except ValidationError as exc:
         errors["personal_number"] = exc.messages
-    try:
-        out["phone"] = clean_phone(data.get("phone"))
-    except ValidationError as exc:
-        errors["phone"] = exc.messages
-    out["email"] = str(data.get("email") or "").strip()
-    try:
-        validate_email(out["email"])
-    except ValidationError:
-        errors["email"] = [_("Enter a valid email address.")]
+    clean_contacts(data, errors, out)
     return out
 
 
