@@ -151,3 +151,19 @@ def new_page(browser):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+def staff_sign_in(page, server, username: str, prefix: str = "") -> None:
+    """Password, then the TOTP code, on /<prefix>/staff/login/; ends on the staff dashboard."""
+    from playwright.sync_api import expect
+
+    page.goto(server.url(f"{prefix}/staff/login/"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", server.password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(re.escape(prefix) + r"/staff/login/code/"))
+    page.fill("#id_token", server.totp(username))
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(re.escape(prefix) + r"/staff/$"))

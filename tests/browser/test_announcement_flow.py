@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import staff_sign_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -21,16 +23,7 @@ def _search(page):
 
 
 def _sign_in(page, server, username):
-    page.goto(server.url("/en/staff/login/"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", server.password)
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/en/staff/login/code/"))
-    page.fill("#id_token", server.totp(username))
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/en/staff/$"))
+    staff_sign_in(page, server, username, "/en")
     expect(page.locator("main h1")).to_contain_text("Hello")
 
 

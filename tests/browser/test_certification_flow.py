@@ -19,6 +19,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import staff_sign_in
+
 pytestmark = pytest.mark.browser
 
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
@@ -69,17 +71,6 @@ def _code_mailed_to(server, address: str, after: int) -> str:
 def _submit(page, selector: str):
     with page.expect_navigation():
         page.locator(selector).click()
-
-
-def _staff_sign_in(page, server, username: str):
-    page.goto(server.url("/staff/login/"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", server.password)
-    _submit(page, "main form button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/staff/login/code/"))
-    page.fill("#id_token", server.totp(username))
-    _submit(page, "main form button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/staff/$"))
 
 
 def _open_application(page, server, app_path: str):
@@ -155,7 +146,7 @@ def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, 
 
     # C3: the officer finds it complete and assigns the reviewers.
     officer = new_page()
-    _staff_sign_in(officer, server, "certifier")
+    staff_sign_in(officer, server, "certifier")
     officer.goto(server.url("/certification/staff/"))
     link = officer.locator("main table a", has_text=receipt)
     expect(link).to_have_count(1)
@@ -175,7 +166,7 @@ def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, 
 
     # C3: a reviewer sees it under "Assigned to me" and asks for more information.
     expert1 = new_page()
-    _staff_sign_in(expert1, server, "expert1")
+    staff_sign_in(expert1, server, "expert1")
     expert1.goto(server.url("/certification/staff/"))
     assigned = expert1.locator(f'main > ul a[href="{app_path}"]')
     expect(assigned).to_have_count(1)
@@ -201,7 +192,7 @@ def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, 
     # C3: both reviewers score every criterion.
     _score(expert1, server, app_path)
     expert2 = new_page()
-    _staff_sign_in(expert2, server, "expert2")
+    staff_sign_in(expert2, server, "expert2")
     _score(expert2, server, app_path)
 
     # C4: the officer certifies, with reasons.

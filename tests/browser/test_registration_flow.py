@@ -13,6 +13,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import staff_sign_in
+
 pytestmark = pytest.mark.browser
 
 PHONE_VIEWPORT = {"width": 390, "height": 844}
@@ -124,19 +126,6 @@ def _register_online(page, server, person, phone, e164, email, n=2) -> list[str]
     return codes
 
 
-def _staff_sign_in(page, server, username: str):
-    page.goto(server.url("/staff/login/"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", server.password)
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/staff/login/code/"))
-    page.fill("#id_token", server.totp(username))
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/staff/$"))
-
-
 # ---------------------------------------------------------------- the tests
 
 def test_A15_1_new_applicant_registers_and_edits_the_list_in_georgian(kari_server, new_page):
@@ -207,7 +196,7 @@ def test_A15_4_clerk_registers_and_downloads_the_printout(kari_server, new_page)
     phone, e164 = "+995 555 000 011", "+995555000011"
     page = new_page(accept_downloads=True)
 
-    _staff_sign_in(page, server, "clerk")
+    staff_sign_in(page, server, "clerk")
     expect(page.locator("html")).to_have_attribute("lang", "ka")
     greeting_ka = page.locator("main h1").inner_text().strip()
     page.goto(server.url("/en/staff/"))
