@@ -49,14 +49,19 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
     existing = None
     if isinstance(actor, Applicant):
         existing = actor.registrations.filter(round=round_, stage=stage).first()
+    action = request.POST.get("action", "") if request.method == "POST" else ""
     if request.method == "POST":
-        form = form_class(request.POST)
-        codes = choices.apply_action(request.POST.getlist("programmes"),
-                                     request.POST.get("action", ""), request.POST.get("add", ""))
+        codes = choices.apply_action(request.POST.getlist("programmes"), action,
+                                     request.POST.get("add", ""))
+        if action == "submit":
+            form = form_class(request.POST)
+        else:  # editing the list: keep what was typed, judge nothing yet
+            form = form_class(initial={name: request.POST.get(name, "") for name in form_class.base_fields}
+                              | {"carried_over": "carried_over" in request.POST})
     else:
         initial, codes = _initial_from(existing) if existing else ({}, [])
         form = form_class(initial=initial)
-    if request.method == "POST" and request.POST.get("action") == "submit" and form.is_valid():
+    if action == "submit" and form.is_valid():
         data = form.cleaned_data | {"programmes": codes}
         try:
             pending = services.start(actor, data, round_, channel=channel, stage=stage, ip=_ip(request))

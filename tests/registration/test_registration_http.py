@@ -167,3 +167,10 @@ def test_staff_see_the_version_history_and_emis_sees_any_registration(client, re
     client.post("/staff/logout/")
     sign_in(client, make_user("emis-op", make_org("emis-x", OrgKind.EMIS), [Role.EMIS_OPERATOR]))
     assert client.get(f"/en/centre/registrations/{r.pk}/").status_code == 200
+
+
+def test_editing_the_list_shows_no_errors_before_submitting(client, reg):
+    page = post(client, "/en/register/", {"action": "add", "add": "CAT-1", "phone": "+995 555"})
+    html = page.content.decode()
+    assert 'name="programmes" value="CAT-1"' in html and 'value="+995 555"' in html
+    assert "errorlist" not in html
