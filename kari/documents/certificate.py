@@ -38,11 +38,11 @@ TOP, BOTTOM = 20.0, PAGE_H - 19.0
 TEXT_W = 215.0  # width of the centred text column
 
 QR_SIZE = 35.0  # mm, quiet zone included
-QR_BLOCK_W = 62.0  # the QR code and its caption, at the bottom right
+QR_BLOCK_W = 64.0  # the QR code and its caption, at the bottom right
 INFO_W = 62.0  # date of issue and number, at the bottom left
 SIGN_GAP = 10.0  # between two signature lines
 SIGN_ROOM = 14.0  # blank space above a signature line, to sign in
-MIDDLE_BOTTOM = 143.0  # the centred text ends above this; the bottom row starts below it
+MIDDLE_BOTTOM = 150.0  # the centred text ends above this at the latest
 
 NAVY = (27, 54, 93)
 GOLD = (176, 141, 62)
@@ -84,6 +84,7 @@ def _fit_size(pdf: FPDF, text: str, width: float, size: float, minimum: float,
               bold: bool = False) -> float:
     """The largest font size <= ``size`` (down to ``minimum``) at which ``text`` fits on one line."""
     pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
+    width -= 2 * pdf.c_margin + 0.01  # cells keep a small padding on either side
     text_w = pdf.get_string_width(text)
     if text_w <= width:
         return size
@@ -109,6 +110,30 @@ def _pair_block(label, size, gap=0.0):
 
 def _rule_block(width, gap=0.0):
     return {"kind": "rule", "width": width, "gap": gap}
+
+
+def _lines(pdf: FPDF, width: float, text: str) -> int:
+    return len(pdf.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES))
+
+
+def _balanced_width(pdf: FPDF, text: str, width: float) -> float:
+    """The narrowest width (down to 60 %) that wraps ``text`` into as few lines as ``width`` does.
+
+    Wrapping at it evens the lines out, so a paragraph never ends with one orphaned word.
+    """
+    lines = _lines(pdf, width, text)
+    if lines <= 1:
+        return width
+    low, high = width * 0.6, width
+    if _lines(pdf, low, text) <= lines:
+        return low
+    while high - low > 1:
+        middle = (low + high) / 2
+        if _lines(pdf, middle, text) <= lines:
+            high = middle
+        else:
+            low = middle
+    return high + 0.5
 
 
 def _block_size(pdf: FPDF, block: dict, scale: float) -> float:
@@ -185,9 +210,10 @@ def _render(pdf: FPDF, block: dict, scale: float) -> None:
                                new_y=YPos.NEXT)
         return
     size = _block_size(pdf, block, scale)
-    pdf.set_x(x0)
     _font(pdf, size, bold=block["bold"], color=block["color"])
-    pdf.multi_cell(TEXT_W, _h(size), block["text"], align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    width = _balanced_width(pdf, block["text"], TEXT_W)
+    pdf.set_x((PAGE_W - width) / 2)
+    pdf.multi_cell(width, _h(size), block["text"], align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
 
 
 def _column(pdf: FPDF, blocks: list[dict], top: float, bottom: float) -> None:
@@ -263,15 +289,15 @@ def _middle_blocks(data: dict) -> list[dict]:
     blocks = []
     if title:
         blocks.append(_pair_block(title, 12))
-    blocks.append(_pair_block(AWARDED_TO, 9, gap=6))
-    blocks.append(_text_block(data["holder_name"], 26, bold=True, gap=1.5, shrink_to=16))
+    blocks.append(_pair_block(AWARDED_TO, 9, gap=8))
+    blocks.append(_text_block(data["holder_name"], 28, bold=True, gap=1.5, shrink_to=16))
     if data.get("holder_name_en"):
         blocks.append(_text_block(data["holder_name_en"], 12.5, color=kpdf.GREY, shrink_to=9))
     blocks.append(_rule_block(120, gap=1.5))
     if data.get("achievement_ka"):
-        blocks.append(_text_block(data["achievement_ka"], 11, gap=3.5))
+        blocks.append(_text_block(data["achievement_ka"], 11.5, gap=5))
     if data.get("achievement_en"):
-        blocks.append(_text_block(data["achievement_en"], 9.5, color=kpdf.GREY, gap=1))
+        blocks.append(_text_block(data["achievement_en"], 10, color=kpdf.GREY, gap=1.5))
     programme_ka = data.get("programme", "")
     programme_en = data.get("programme_en", "")
     if programme_ka or programme_en:
@@ -279,7 +305,7 @@ def _middle_blocks(data: dict) -> list[dict]:
         label = f"{ka_label}: „{programme_ka}“" if programme_ka else ""
         if programme_en:
             label = f"{label} / {en_label}: “{programme_en}”" if label else f"{en_label}: “{programme_en}”"
-        blocks.append(_pair_block(label, 10, gap=4))
+        blocks.append(_pair_block(label, 10, gap=7))
     return blocks
 
 
@@ -320,55 +346,76 @@ def _info(pdf: FPDF, data: dict, bottom: float) -> None:
         y += _h(11) + 2.5
 
 
-def _signatures(pdf: FPDF, signatories: list[dict], x0: float, x1: float, bottom: float) -> None:
-    """Signature lines side by side, each with the name (bold) and role (grey) under it."""
+def _signature_text(person: dict) -> list[tuple[str, bool, float, int]]:
+    """(text, bold, size factor, grey) lines under a signature line: name, role, English role."""
+    role_ka, role_en = kpdf.split_label(person.get("role", ""))
+    lines = [(person.get("name", ""), True, 1.0, kpdf.INK), (role_ka, False, 0.8, kpdf.INK)]
+    if role_en:
+        lines.append((role_en, False, 0.8, kpdf.GREY))
+    return [line for line in lines if line[0]]
+
+
+def _signatures(pdf: FPDF, signatories: list[dict], x0: float, x1: float, bottom: float,
+                draw: bool = True) -> float:
+    """Signature lines side by side, each with the name (bold) and the role under it.
+
+    Returns the y of the lines (``bottom`` when there is nobody to sign); only measures unless
+    ``draw``.
+    """
     if not signatories:
-        return
+        return bottom
     n = len(signatories)
-    line_w = min(70.0, (x1 - x0 - SIGN_GAP * (n - 1)) / n)
-    total = n * line_w + (n - 1) * SIGN_GAP
+    gap = SIGN_GAP if n <= 2 else SIGN_GAP / 2
+    line_w = min(68.0, (x1 - x0 - gap * (n - 1)) / n)
+    total = n * line_w + (n - 1) * gap
     start = x0 + (x1 - x0 - total) / 2
-    name_size = 9.5 if line_w >= 45 else 8
-    role_size = 7.5 if line_w >= 45 else 6.5
+    size = 9.5 if line_w >= 40 else 8
     # The text under the lines may wrap: measure the tallest, so every line sits at the same y.
     under = 0.0
     for person in signatories:
-        pdf.set_font(kpdf.FONT_FAMILY, "B", name_size)
-        h = pdf.multi_cell(line_w, _h(name_size), person.get("name", ""), align="C",
-                           dry_run=True, output=MethodReturnValue.HEIGHT)
-        pdf.set_font(kpdf.FONT_FAMILY, "", role_size)
-        h += pdf.multi_cell(line_w, _h(role_size), person.get("role", ""), align="C",
-                            dry_run=True, output=MethodReturnValue.HEIGHT)
-        under = max(under, h)
-    y_line = min(bottom - under - 1.2, bottom - 9)
+        height = 0.0
+        for text, bold, factor, _grey in _signature_text(person):
+            pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size * factor)
+            height += pdf.multi_cell(line_w, _h(size * factor), text, align="C", dry_run=True,
+                                     output=MethodReturnValue.HEIGHT)
+        under = max(under, height)
+    y_line = bottom - under - 1.2
+    if not draw:
+        return y_line
     pdf.set_draw_color(kpdf.INK)
     pdf.set_line_width(0.3)
     for i, person in enumerate(signatories):
-        x = start + i * (line_w + SIGN_GAP)
+        x = start + i * (line_w + gap)
         pdf.line(x, y_line, x + line_w, y_line)
         pdf.set_xy(x, y_line + 1.2)
-        _font(pdf, name_size, bold=True)
-        pdf.multi_cell(line_w, _h(name_size), person.get("name", ""), align="C",
-                       new_x=XPos.LEFT, new_y=YPos.NEXT)
-        _font(pdf, role_size, color=kpdf.GREY)
-        pdf.multi_cell(line_w, _h(role_size), person.get("role", ""), align="C")
+        for text, bold, factor, color in _signature_text(person):
+            _font(pdf, size * factor, bold=bold, color=color)
+            pdf.multi_cell(line_w, _h(size * factor), text, align="C", new_x=XPos.LEFT,
+                           new_y=YPos.NEXT)
+    return y_line
 
 
-def _qr_block(pdf: FPDF, url: str, bottom: float) -> None:
-    """The QR code, bottom right, with "Verify: <url>" under it (the URL on one line if it can be)."""
+def _qr_block(pdf: FPDF, url: str, bottom: float, draw: bool = True) -> float:
+    """The QR code, bottom right, with "Verify: <url>" under it (the URL on one line if it can be).
+
+    Returns the y of the top of the code; only measures unless ``draw``.
+    """
     x0 = RIGHT - QR_BLOCK_W
-    url_size = _fit_size(pdf, url, QR_BLOCK_W, 7, 5.5)
+    url_size = _fit_size(pdf, url, QR_BLOCK_W, 7, 5)
     pdf.set_font(kpdf.FONT_FAMILY, "", url_size)
     url_h = pdf.multi_cell(QR_BLOCK_W, _h(url_size), url, align="C", wrapmode="CHAR",
                            dry_run=True, output=MethodReturnValue.HEIGHT)
     label_h = _h(7)
     y_qr = bottom - url_h - label_h - QR_SIZE
+    if not draw:
+        return y_qr
     kpdf.qr(pdf, url, x=x0 + (QR_BLOCK_W - QR_SIZE) / 2, y=y_qr, size_mm=QR_SIZE)
     y = y_qr + QR_SIZE
     y += _small_label(pdf, x0, y, QR_BLOCK_W, VERIFY, align="C")
     _font(pdf, url_size, color=kpdf.GREY)
     pdf.set_xy(x0, y)
     pdf.multi_cell(QR_BLOCK_W, _h(url_size), url, align="C", wrapmode="CHAR")
+    return y_qr
 
 
 def _watermark(pdf: FPDF, note: str) -> None:
@@ -395,12 +442,17 @@ def certificate_pdf(data: dict) -> bytes:
     pdf.set_subject(data.get("title_en") or data.get("title_ka") or TITLE)
     _border(pdf)
     y = _header(pdf, data)
-    _column(pdf, _middle_blocks(data), y + 3, MIDDLE_BOTTOM)
+    # Measure the bottom row first: the centred text fills the room left above it. Everything is
+    # then drawn top to bottom, so the text extracts (and reads aloud) in a natural order.
+    signatories = data.get("signatories") or []
+    sign_x = (LEFT + INFO_W + 4, RIGHT - QR_BLOCK_W - 4)
+    y_qr = _qr_block(pdf, data["verify_url"], BOTTOM, draw=False)
+    y_sign = _signatures(pdf, signatories, *sign_x, BOTTOM, draw=False)
+    _column(pdf, _middle_blocks(data), y + 3, min(MIDDLE_BOTTOM, y_qr - 4, y_sign - SIGN_ROOM))
 
     _info(pdf, data, BOTTOM)
+    _signatures(pdf, signatories, *sign_x, BOTTOM)
     _qr_block(pdf, data["verify_url"], BOTTOM)
-    _signatures(pdf, data.get("signatories") or [], LEFT + INFO_W + 6, RIGHT - QR_BLOCK_W - 6,
-                BOTTOM)
 
     note = (data.get("status_note") or "").strip()
     if note:
