@@ -1,0 +1,740 @@
+"""The exam invitation card (A17.3), rendered one PDF per applicant, fast enough for a whole round.
+
+Plain Python: no Django, no ORM. The caller turns its records into :class:`InvitationCard` values
+(display strings, ``datetime.date``/``datetime.time`` values) and calls :func:`render_card` for one
+card or :func:`render_many` for a bulk run (a process pool, ``<number>.pdf`` files, a progress
+callback). Like the other printed documents the card is always bilingual, Georgian first with the
+English smaller and grey, so its labels are fixed strings, not gettext.
+
+The card is one A4 page: the title with the card number and the QR code of the verification URL,
+the applicant, the exam centre with its address, the applicant's sittings (date, check-in from-to,
+start, test), the adapted environment if any, and the rules of A19.1-2, A20.2 and A20.6.
+
+Speed (the target is 10,000 cards in a minute on two cores; ``benchmarks/invitations.py``).
+Per card, fpdf2 would parse the 750 kB DejaVu fonts on ``add_font`` and subset them with fontTools
+at ``output()``: about 150 ms of the first version's 180 ms. Instead, once per process:
+
+* DejaVu Sans and Sans Bold are cut down to what cards print (:data:`CARD_UNICODES`: ASCII,
+  Georgian, some punctuation; about 200 glyphs, no hinting) and parsed into fpdf2 ``TTFFont``
+  templates. A card gets cheap copies that share the templates' widths, cmap and glyph ids and
+  own what fpdf2 changes per document (the glyph subset map, the font descriptor).
+* The cut fonts are embedded as they are: fpdf2's per-document fontTools subsetting (about 8 ms a
+  font) is skipped for them by a stand-in ``Subsetter`` in ``fpdf.output`` that passes every
+  other font (other documents, the fallback below) to fontTools unchanged.
+* A card with a character the cut fonts lack falls back to the full fonts, added the usual way,
+  so nothing ever prints as a blank box; it just costs the old price.
+
+Per card: text is placed with ``FPDF.text()`` and wrapped lines are memoised (fpdf2's general
+``cell``/``multi_cell`` layout was the next cost); the QR code's mask is chosen with numpy (see
+:func:`qr_matrix`) and embedded as a small 1-bit PNG.
+
+Output is deterministic: the PDF creation date is the card's issue date (midnight UTC).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import io
+import os
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import segno
+from fontTools import subset as ftsubset
+from fontTools import ttLib
+from fpdf import FPDF
+from fpdf import output as fpdf_output
+from fpdf.enums import MethodReturnValue
+from fpdf.fonts import SubsetMap, TTFFont
+from segno import encoder as senc
+
+from . import pdf as kpdf
+
+__all__ = ["InvitationCard", "InvitationSitting", "render_card", "render_many"]
+
+TITLE = "საგამოცდო მოსაწვევი / Exam invitation"
+NUMBER = "მოსაწვევის № / Invitation No."
+ROUND = "ტური / Round"
+APPLICANT = "აპლიკანტი / Applicant"
+NAME = "სახელი, გვარი / Name"
+PERSONAL_NUMBER = "პირადი ნომერი / Personal No."
+BIRTH_DATE = "დაბადების თარიღი / Date of birth"
+CENTRE = "საგამოცდო ცენტრი / Exam centre"
+ADDRESS = "მისამართი / Address"
+MUNICIPALITY = "მუნიციპალიტეტი / Municipality"
+SITTINGS = "გამოცდები / Your tests"
+SITTING_HEADINGS = ["თარიღი / Date", "შესვლა / Check-in", "დაწყება / Start", "ტესტი / Test"]
+ROOM = "ოთახი / Room"
+ADAPTED = "ადაპტირებული გარემო / Adapted environment"
+RULES = "გახსოვდეთ / Remember"
+RULE_LINES = [
+    ("თან იქონიეთ პირადობის დამადასტურებელი დოკუმენტი (დაბადების მოწმობა, პირადობის მოწმობა, "
+     "ბინადრობის ნებართვა ან პასპორტი) და ეს მოსაწვევი.",
+     "Bring an identity document (birth certificate, ID card, residence permit or passport) "
+     "and this invitation.", "A19.1-2"),
+    ("შესვლის დასრულების შემდეგ გამოცდაზე არავინ დაიშვება — მოდით დროულად.",
+     "Nobody is admitted after check-in closes: come in time.", "A20.2"),
+    ("მობილური ტელეფონი და სხვა ელექტრონული მოწყობილობა საგამოცდო ოთახში აკრძალულია.",
+     "Phones and other electronic devices are not allowed in the exam room.", "A20.6"),
+]
+VERIFY = "გადაამოწმეთ / Verify"
+ISSUED = "გაცემის თარიღი / Issued"
+WEEKDAYS = ["ორშაბათი / Mon", "სამშაბათი / Tue", "ოთხშაბათი / Wed", "ხუთშაბათი / Thu",
+            "პარასკევი / Fri", "შაბათი / Sat", "კვირა / Sun"]
+
+PAGE_W = 210.0
+MARGIN = 16.0
+CONTENT_W = PAGE_W - 2 * MARGIN
+QR_SIZE = 34.0  # mm, quiet zone included
+FILL = kpdf.FILL
+ACCENT = (27, 54, 93)
+
+
+# --- Data ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationSitting:
+    """One test the applicant sits: a skills test or a subject, in one session (A18)."""
+
+    item_ka: str  # e.g. "მექანიკური უნარები"
+    item_en: str  # e.g. "Mechanical skills"
+    date: dt.date
+    starts_at: dt.time
+    check_in_opens: dt.time
+    check_in_closes: dt.time
+    room: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class InvitationCard:
+    """Everything printed on one invitation card (A17.3), display-ready except dates and times."""
+
+    number: str  # e.g. "INV-2026-A-000123": also the file name in render_many
+    round_label: str  # e.g. "2026 შემოდგომა / 2026 autumn"
+    first_name: str  # Georgian
+    last_name: str
+    personal_number: str
+    birth_date: dt.date
+    centre_name_ka: str
+    centre_name_en: str
+    centre_address: str
+    centre_municipality: str
+    sittings: Sequence[InvitationSitting]
+    verify_url: str  # absolute, encoded in the QR code
+    issued_on: dt.date  # also the PDF's creation date, for identical bytes on every run
+    first_name_latin: str = ""
+    last_name_latin: str = ""
+    adapted_environment: str = ""  # "" when none was granted
+    extra: dict = field(default_factory=dict, compare=False, repr=False)  # unused by the layout
+
+
+def _date(value) -> str:
+    return value.strftime("%d.%m.%Y") if isinstance(value, dt.date) else str(value)
+
+
+def _time(value) -> str:
+    return value.strftime("%H:%M") if isinstance(value, dt.time) else str(value)
+
+
+def _card_texts(card: InvitationCard) -> Iterable[str]:
+    """Every variable string printed on the card (to check the cut fonts cover it)."""
+    yield from (card.number, card.round_label, card.first_name, card.last_name,
+                card.first_name_latin, card.last_name_latin, card.personal_number,
+                _date(card.birth_date), card.centre_name_ka, card.centre_name_en,
+                card.centre_address, card.centre_municipality, card.verify_url,
+                card.adapted_environment, _date(card.issued_on))
+    for s in card.sittings:
+        yield from (s.item_ka, s.item_en, s.room, s.notes, _date(s.date), _time(s.starts_at),
+                    _time(s.check_in_opens), _time(s.check_in_closes))
+
+
+# --- Fonts --------------------------------------------------------------------------------------
+
+
+# What the cut fonts keep (about 200 glyphs of 6,000): ASCII, Georgian Mkhedruli and Mtavruli,
+# dashes, quotes, bullet, ellipsis, №, € and ₾. Anything else sends the card to the full fonts.
+CARD_UNICODES = sorted(
+    {*range(0x20, 0x7F), 0xA0, 0xA7, 0xA9, 0xAB, 0xB0, 0xB7, 0xBB, *range(0x10D0, 0x1100),
+     *range(0x1C90, 0x1CC0), *range(0x2010, 0x2028), 0x2030, 0x2039, 0x203A, 0x20AC, 0x20BE,
+     0x2116, 0x2212})
+
+_templates: dict[str, TTFFont] | None = None  # style -> parsed cut font (fpdf2 TTFFont)
+_cut_cover: frozenset[int] = frozenset()  # code points both cut fonts have
+
+
+class _CutTTFont(ttLib.TTFont):
+    """A fontTools font that is already the subset to embed: shared by every card of a process.
+
+    Fully loaded up front, so fpdf2's ``close()`` after ``output()`` cannot invalidate it; ``save``
+    writes the bytes made once. fpdf2's subsetting is skipped for it (see :class:`_Subsetter`).
+    """
+
+    font_bytes = b""
+
+    def close(self) -> None:
+        pass
+
+    def save(self, file, reorderTables=True) -> None:  # noqa: N803 (fontTools' name)
+        file.write(self.font_bytes)
+
+
+class _Subsetter(ftsubset.Subsetter):
+    """fontTools' Subsetter, except that it leaves a :class:`_CutTTFont` as it is.
+
+    Installed as ``fpdf.output.ftsubset.Subsetter`` (see :func:`_install_subsetter`): other
+    documents' fonts are subset exactly as before.
+    """
+
+    def subset(self, font) -> None:
+        if not isinstance(font, _CutTTFont):
+            super().subset(font)
+
+
+class _SubsetModule:
+    """Stands in for the ``fontTools.subset`` module in ``fpdf.output``."""
+
+    Options = ftsubset.Options
+    Subsetter = _Subsetter
+
+    def __getattr__(self, name):
+        return getattr(ftsubset, name)
+
+
+def _install_subsetter() -> bool:
+    """Let fpdf2 skip subsetting the cut fonts; False if this fpdf2 is not laid out as expected."""
+    if isinstance(getattr(fpdf_output, "ftsubset", None), _SubsetModule):
+        return True
+    if getattr(fpdf_output, "ftsubset", None) is not ftsubset:
+        return False
+    fpdf_output.ftsubset = _SubsetModule()
+    return True
+
+
+def _cut_font(path: Path) -> bytes:
+    """``path`` cut down to :data:`CARD_UNICODES`, without hinting or layout tables, as bytes."""
+    options = ftsubset.Options()
+    options.hinting = False  # viewers render unhinted TrueType well; halves the glyph data
+    options.layout_features = []
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "hdmx", "FFTM", "MATH", "meta"]
+    options.notdef_outline = True
+    options.recommended_glyphs = True
+    options.name_IDs = [1, 2, 4, 6]  # family, style, full name, PostScript name: all fpdf2 uses
+    options.glyph_names = True  # else fontTools derives every glyph name from the cmap on load
+    font = ttLib.TTFont(path, recalcTimestamp=False)
+    subsetter = ftsubset.Subsetter(options)
+    subsetter.populate(unicodes=CARD_UNICODES)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _load_templates() -> dict[str, TTFFont]:
+    """Cut and parse the fonts once per process."""
+    global _templates, _cut_cover
+    if _templates is None:
+        holder = FPDF()
+        templates = {}
+        for style, path in kpdf.FONT_FILES.items():
+            data = _cut_font(path)
+            fontkey = f"{kpdf.FONT_FAMILY.lower()}{style}"
+            font = TTFFont(holder, io.BytesIO(data), fontkey, style)
+            font.ttfont = _CutTTFont(io.BytesIO(data), recalcTimestamp=False, lazy=False)
+            font.ttfont.font_bytes = data
+            font.ttfont.getGlyphOrder()
+            font.ttffile = path  # only informative: fpdf2 reads it for text shaping, unused here
+            holder.fonts[fontkey] = font
+            templates[style] = font
+        _cut_cover = frozenset(templates[""].cmap.keys() & templates["B"].cmap.keys())
+        _templates = templates
+    return _templates
+
+
+def _fresh_font(template: TTFFont, i: int) -> TTFFont:
+    """A per-document copy of a parsed font: shares the read-only parts, owns what fpdf2 changes.
+
+    fpdf2 records the glyphs a document uses in ``subset`` and fills in ``desc`` (the font
+    descriptor) at ``output()``: those are new or copied. The widths, cmap, glyph ids and the
+    fontTools font (never subset, see :class:`_Subsetter`) are shared.
+    """
+    font = copy.copy(template)
+    font.i = i
+    font.desc = copy.copy(template.desc)
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font._hbfont = None
+    font.subset = SubsetMap(font)
+    return font
+
+
+def _covered(card: InvitationCard) -> bool:
+    cover = _cut_cover
+    return all(ch in cover for text in _card_texts(card) for ch in map(ord, text))
+
+
+def _new_pdf(card: InvitationCard) -> FPDF:
+    """An FPDF with the DejaVu fonts: the cut, pre-parsed ones unless the card needs others."""
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    templates = _load_templates()
+    if _install_subsetter() and _covered(card):
+        for template in templates.values():
+            font = _fresh_font(template, len(pdf.fonts) + 1)
+            pdf.fonts[font.fontkey] = font
+    else:
+        for style, path in kpdf.FONT_FILES.items():
+            pdf.add_font(kpdf.FONT_FAMILY, style, path)
+    return pdf
+
+
+# --- Layout -------------------------------------------------------------------------------------
+#
+# Text is placed with FPDF.text() (one BT/Tj/ET each) at computed positions rather than with cell()
+# and multi_cell(): those run fpdf2's general line layout for every string, several times the cost.
+# Wrapping is still fpdf2's (multi_cell's dry run), memoised.
+
+PT = 25.4 / 72  # mm per point
+
+
+def _font(pdf: FPDF, size: float, bold: bool = False, color=kpdf.INK) -> None:
+    pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
+    if isinstance(color, tuple):
+        pdf.set_text_color(*color)
+    else:
+        pdf.set_text_color(color)
+
+
+def _text(pdf: FPDF, x: float, y: float, h: float, text: str, align: str = "L",
+          w: float = 0.0) -> float:
+    """``text`` in the current font in a line box ``h`` high at (x, y), vertically centred like
+    cell() does; ``align`` "R"/"C" within ``w``. Returns the x after the text."""
+    width = pdf.get_string_width(text)
+    if align == "R":
+        x += w - width
+    elif align == "C":
+        x += (w - width) / 2
+    if text:
+        pdf.text(x, y + h / 2 + 0.3 * pdf.font_size, text)
+    return x + width
+
+
+_wrapped: dict[tuple, tuple[str, ...]] = {}  # (text, width, style, size) -> its lines
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> tuple[str, ...]:
+    """``text`` broken into lines ``width`` mm wide in the current font, as multi_cell would.
+
+    Memoised: the labels and rules are the same on every card, centres and tests repeat.
+    """
+    key = (text, width, pdf.font_style, pdf.font_size_pt)
+    lines = _wrapped.get(key)
+    if lines is None:
+        if pdf.get_string_width(text) <= width:
+            lines = (text,)
+        else:
+            lines = tuple(pdf.multi_cell(width, 1, text, align="L", dry_run=True, padding=0,
+                                         output=MethodReturnValue.LINES)) or ("",)
+        if len(_wrapped) > 50_000:
+            _wrapped.clear()
+        _wrapped[key] = lines
+    return lines
+
+
+def _para(pdf: FPDF, x: float, y: float, width: float, line_h: float, text: str) -> float:
+    """``text`` wrapped to ``width`` from (x, y) in the current font; returns the y below it."""
+    for line in _wrap(pdf, text, width):
+        _text(pdf, x, y, line_h, line)
+        y += line_h
+    return y
+
+
+def _label(pdf: FPDF, x: float, y: float, label: str, size: float = 7.0) -> None:
+    """A small bilingual label on one line at (x, y), grey, the English a little smaller."""
+    ka, en = kpdf.split_label(label)
+    _font(pdf, size, color=kpdf.GREY)
+    x = _text(pdf, x, y, 3.2, ka)
+    if en:
+        _font(pdf, size - 0.5, color=kpdf.GREY)
+        _text(pdf, x, y, 3.2, f" / {en}")
+
+
+def _section(pdf: FPDF, y: float, label: str) -> float:
+    """A section heading with a rule under it; returns the y below it."""
+    ka, en = kpdf.split_label(label)
+    _font(pdf, 10.5, bold=True, color=ACCENT)
+    x = _text(pdf, MARGIN, y, 5, ka)
+    if en:
+        _font(pdf, 8.5, color=kpdf.GREY)
+        _text(pdf, x, y, 5, f"  {en}")
+    y += 5.2
+    pdf.set_draw_color(*ACCENT)
+    pdf.set_line_width(0.35)
+    pdf.line(MARGIN, y, MARGIN + CONTENT_W, y)
+    return y + 2.0
+
+
+def _field(pdf: FPDF, x: float, y: float, w: float, label: str, value: str,
+           size: float = 10.5, bold: bool = True, sub: str = "") -> float:
+    """A label with its value under it (wrapping within ``w``); returns the y below it."""
+    _label(pdf, x, y, label)
+    _font(pdf, size, bold=bold)
+    y = _para(pdf, x, y + 3.6, w, size * PT * 1.25, value or "—")
+    if sub:
+        _font(pdf, size * 0.78, color=kpdf.GREY)
+        y = _para(pdf, x, y, w, size * 0.78 * PT * 1.25, sub)
+    return y
+
+
+def _header(pdf: FPDF, card: InvitationCard) -> float:
+    ka, en = kpdf.split_label(TITLE)
+    text_w = CONTENT_W - QR_SIZE - 4
+    _font(pdf, 19, bold=True, color=ACCENT)
+    _text(pdf, MARGIN, MARGIN, 8.5, ka)
+    _font(pdf, 12, color=kpdf.GREY)
+    _text(pdf, MARGIN, MARGIN + 8.5, 5.5, en)
+    y = MARGIN + 17
+    _field(pdf, MARGIN, y, 70, NUMBER, card.number, size=11.5)
+    _field(pdf, MARGIN + 74, y, text_w - 74, ROUND, card.round_label, size=10, bold=False)
+    _font(pdf, 6.5, color=kpdf.GREY)
+    _text(pdf, MARGIN, y + 11.5, 3, "A17.3")
+
+    # The QR code at the top right, the verification caption under it.
+    x_qr = MARGIN + CONTENT_W - QR_SIZE
+    _qr(pdf, card.verify_url, x_qr, MARGIN - 3, QR_SIZE)
+    ka, en = kpdf.split_label(VERIFY)
+    _font(pdf, 6.5, color=kpdf.GREY)
+    _text(pdf, x_qr, MARGIN - 3 + QR_SIZE - 1.5, 3, f"{ka} / {en}", align="C", w=QR_SIZE)
+    return max(y + 16, MARGIN - 3 + QR_SIZE + 3)
+
+
+def _applicant(pdf: FPDF, card: InvitationCard, y: float) -> float:
+    y = _section(pdf, y, APPLICANT)
+    name = f"{card.first_name} {card.last_name}".strip()
+    latin = f"{card.first_name_latin} {card.last_name_latin}".strip()
+    bottom = _field(pdf, MARGIN, y, 86, NAME, name, size=13, sub=latin)
+    bottom = max(bottom, _field(pdf, MARGIN + 90, y, 40, PERSONAL_NUMBER, card.personal_number))
+    bottom = max(bottom, _field(pdf, MARGIN + 134, y, CONTENT_W - 134, BIRTH_DATE,
+                                _date(card.birth_date)))
+    return bottom + 4
+
+
+def _centre(pdf: FPDF, card: InvitationCard, y: float) -> float:
+    y = _section(pdf, y, CENTRE)
+    _font(pdf, 12, bold=True)
+    y = _para(pdf, MARGIN, y, CONTENT_W, 12 * PT * 1.25, card.centre_name_ka)
+    if card.centre_name_en:
+        _font(pdf, 9, color=kpdf.GREY)
+        y = _para(pdf, MARGIN, y, CONTENT_W, 9 * PT * 1.3, card.centre_name_en)
+    y += 1.5
+    bottom = _field(pdf, MARGIN, y, 118, ADDRESS, card.centre_address, size=10, bold=False)
+    bottom = max(bottom, _field(pdf, MARGIN + 122, y, CONTENT_W - 122, MUNICIPALITY,
+                                card.centre_municipality, size=10, bold=False))
+    return bottom + 4
+
+
+SITTING_WIDTHS = [34.0, 32.0, 20.0, CONTENT_W - 86.0]
+CELL_PAD = 1.6
+
+
+def _sittings(pdf: FPDF, card: InvitationCard, y: float) -> float:
+    y = _section(pdf, y, SITTINGS)
+    # Heading row, shaded.
+    head_h = 8.0
+    pdf.set_fill_color(FILL)
+    pdf.rect(MARGIN, y, CONTENT_W, head_h, style="F")
+    x = MARGIN
+    for heading, w in zip(SITTING_HEADINGS, SITTING_WIDTHS, strict=True):
+        ka, en = kpdf.split_label(heading)
+        _font(pdf, 8, bold=True)
+        _text(pdf, x + CELL_PAD, y + 0.8, 3.4, ka)
+        _font(pdf, 6.5, color=kpdf.GREY)
+        _text(pdf, x + CELL_PAD, y + 4.1, 3.0, en)
+        x += w
+    y += head_h
+    pdf.set_draw_color(kpdf.RULE)
+    pdf.set_line_width(0.2)
+    test_w = SITTING_WIDTHS[3] - 2 * CELL_PAD
+    for s in card.sittings:
+        weekday = WEEKDAYS[s.date.weekday()] if isinstance(s.date, dt.date) else ""
+        extra = "  ·  ".join(p for p in (f"{ROOM}: {s.room}" if s.room else "", s.notes) if p)
+        y0 = y + CELL_PAD
+        # Date and weekday.
+        x = MARGIN + CELL_PAD
+        _font(pdf, 10.5, bold=True)
+        _text(pdf, x, y0, 4.6, _date(s.date))
+        if weekday:
+            _font(pdf, 7, color=kpdf.GREY)
+            _text(pdf, x, y0 + 4.8, 3.2, weekday)
+        # Check-in window, then the start.
+        x += SITTING_WIDTHS[0]
+        _font(pdf, 10.5, bold=True)
+        _text(pdf, x, y0, 4.6, f"{_time(s.check_in_opens)}–{_time(s.check_in_closes)}")
+        x += SITTING_WIDTHS[1]
+        _font(pdf, 10.5, bold=True, color=ACCENT)
+        _text(pdf, x, y0, 4.6, _time(s.starts_at))
+        # Test: Georgian, English, room/notes.
+        x += SITTING_WIDTHS[2]
+        _font(pdf, 9.5, bold=True)
+        bottom = _para(pdf, x, y0, test_w, 4.2, s.item_ka)
+        if s.item_en:
+            _font(pdf, 7.5, color=kpdf.GREY)
+            bottom = _para(pdf, x, bottom, test_w, 3.4, s.item_en)
+        if extra:
+            _font(pdf, 7.5)
+            bottom = _para(pdf, x, bottom, test_w, 3.4, extra)
+        y = max(bottom, y0 + 8.2) + CELL_PAD
+        pdf.line(MARGIN, y, MARGIN + CONTENT_W, y)
+    pdf.set_text_color(kpdf.INK)
+    return y + 4
+
+
+def _adapted(pdf: FPDF, card: InvitationCard, y: float) -> float:
+    if not card.adapted_environment:
+        return y
+    ka, en = kpdf.split_label(ADAPTED)
+    _font(pdf, 8.5, bold=True)
+    x = _text(pdf, MARGIN + 3, y + 2, 3.6, ka)
+    _font(pdf, 7, color=kpdf.GREY)
+    _text(pdf, x, y + 2, 3.6, f"  {en}")
+    _font(pdf, 9.5)
+    bottom = _para(pdf, MARGIN + 3, y + 6.2, CONTENT_W - 6, 4.2, card.adapted_environment) + 2
+    pdf.set_draw_color(*ACCENT)
+    pdf.set_line_width(0.3)
+    pdf.rect(MARGIN, y, CONTENT_W, bottom - y)
+    return bottom + 4
+
+
+def _rules(pdf: FPDF, y: float) -> float:
+    y = _section(pdf, y, RULES)
+    for ka, en, ref in RULE_LINES:
+        _font(pdf, 9.5, bold=True, color=ACCENT)
+        _text(pdf, MARGIN, y, 4.3, "•")
+        _font(pdf, 9.2)
+        y = _para(pdf, MARGIN + 5, y, CONTENT_W - 5, 4.3, f"{ka} ({ref})")
+        _font(pdf, 7.8, color=kpdf.GREY)
+        y = _para(pdf, MARGIN + 5, y, CONTENT_W - 5, 3.5, en) + 1.6
+    return y
+
+
+def _footer(pdf: FPDF, card: InvitationCard) -> None:
+    y = 297 - MARGIN - 8
+    pdf.set_draw_color(kpdf.RULE)
+    pdf.set_line_width(0.2)
+    pdf.line(MARGIN, y, MARGIN + CONTENT_W, y)
+    ka, en = kpdf.split_label(ISSUED)
+    _font(pdf, 7.5, color=kpdf.GREY)
+    _text(pdf, MARGIN, y + 1.5, 3.4, f"{ka} / {en}: {_date(card.issued_on)}")
+    _text(pdf, MARGIN, y + 1.5, 3.4, f"კარი / Kari · № {card.number}", align="R", w=CONTENT_W)
+    ka, en = kpdf.split_label(VERIFY)
+    _text(pdf, MARGIN, y + 5, 3.4, f"{ka} / {en}: {card.verify_url}")
+
+
+# --- QR code -------------------------------------------------------------------------------------
+#
+# segno picks the data mask by scoring all eight in pure Python (about 6 ms of its 7 ms). The same
+# choice is made here with numpy, reproducing segno's scoring (N1-N4, ties to the lower mask)
+# exactly: the card must carry the very matrix ``segno.make_qr(url, error="m")`` makes, which is
+# what verifiers and the tests compare with. The first use in a process checks the shortcut
+# against segno on a few URLs and falls back to plain segno if they ever differ.
+
+QR_BORDER = 4  # modules of quiet zone
+QR_SCALE = 4  # pixels per module: viewers smooth an upscaled 1-pixel module into a blur
+_N3_PATTERN = bytes((1, 0, 1, 1, 1, 0, 1))
+_qr_fast: bool | None = None
+
+
+@functools.lru_cache(maxsize=8)
+def _qr_layout(size: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """For a QR size: the function-pattern matrix, the data region, the 8 masks in the region."""
+    fm = senc.make_matrix(size, size)
+    senc.add_finder_patterns(fm, size, size)
+    senc.add_alignment_patterns(fm, size, size)
+    fixed = np.array([list(row) for row in fm], dtype=np.uint8)
+    region = fixed > 1  # segno's "encoding region": cells no function pattern took
+    region[-8, 8] = False  # the dark module
+    masks = [np.array([[bool(fn(i, j)) for j in range(size)] for i in range(size)]) & region
+             for fn in senc.get_data_mask_functions(False)]
+    return fixed, region, [mask.astype(np.uint8) for mask in masks]
+
+
+def _n3(seq: bytes, size: int) -> int:
+    """segno's N3 penalty of one row or column (finder-like 1:1:3:1:1 patterns), verbatim."""
+    count = 0
+    idx = seq.find(_N3_PATTERN)
+    while idx != -1:
+        offset = idx + 7
+        if idx in (0, size - 7) or not any(seq[max(idx - 4, 0):min(idx, size)]) \
+                or not any(seq[max(offset, 0):min(offset + 4, size)]):
+            count += 40
+        else:
+            offset = idx + 4
+        idx = seq.find(_N3_PATTERN, offset)
+    return count
+
+
+def _penalty(m: np.ndarray) -> int:
+    """segno's ``evaluate_mask`` (ISO/IEC 18004 7.8.3.1) of a masked matrix, vectorised."""
+    size = m.shape[0]
+    # N1: runs of 5+ equal modules in a row or column score (length - 2).
+    lines = np.pad(np.concatenate((m, m.T)).astype(np.int16), ((0, 0), (1, 1)),
+                   constant_values=-1).ravel()
+    runs = np.diff(np.flatnonzero(lines[1:] != lines[:-1]))
+    n1 = int((runs[runs >= 5] - 2).sum())
+    # N2: every 2x2 block of one colour scores 3.
+    c = m[1:, 1:]
+    n2 = 3 * int(((c == m[1:, :-1]) & (c == m[:-1, 1:]) & (c == m[:-1, :-1])).sum())
+    # N3: 1:1:3:1:1 patterns with 4 light modules on a side, rows and columns.
+    rows, cols = m.tobytes(), np.ascontiguousarray(m.T).tobytes()
+    n3 = sum(_n3(rows[k:k + size], size) + _n3(cols[k:k + size], size)
+             for k in range(0, size * size, size))
+    # N4: 10 per 5 % the share of dark modules is away from 50 %.
+    n4 = 10 * int(abs(float(int(m.sum())) / (size ** 2) * 100 - 50) / 5)
+    return n1 + n2 + n3 + n4
+
+
+def _qr_matrix_fast(url: str) -> np.ndarray:
+    # segno's encoder as make_qr calls it (never a Micro QR), but with mask 0 imposed.
+    code = senc.encode(url, error="m", mask=0, micro=False)
+    size = len(code.matrix)
+    fixed, region, masks = _qr_layout(size)
+    final0 = np.frombuffer(b"".join(code.matrix), dtype=np.uint8).reshape(size, size)
+    unmasked = np.where(region, final0 ^ masks[0], fixed).astype(np.uint8)
+    best, best_score = 0, None
+    for n, mask in enumerate(masks):
+        score = _penalty(unmasked ^ mask)
+        if best_score is None or score < best_score:
+            best, best_score = n, score
+    if best == 0:
+        return final0.copy()
+    matrix = tuple(bytearray(row) for row in (final0 ^ masks[0] ^ masks[best]))
+    senc.add_format_info(matrix, code.version, code.error, best)
+    return np.frombuffer(b"".join(matrix), dtype=np.uint8).reshape(size, size)
+
+
+def _qr_matrix_segno(url: str) -> np.ndarray:
+    return np.array(segno.make_qr(url, error="m").matrix, dtype=np.uint8)
+
+
+def qr_matrix(url: str) -> np.ndarray:
+    """The modules (1 = dark) of ``segno.make_qr(url, error="m")``, without its quiet zone."""
+    global _qr_fast
+    if _qr_fast is None:
+        samples = ["https://kari.example.ge/i/INV-2026-A-000001/3f9a", "x" * 60, "abc",
+                   "https://kari.example.ge/invitations/verify/INV-2026-A-000123/8f3a9c2d7e41"]
+        try:
+            _qr_fast = all(np.array_equal(_qr_matrix_fast(u), _qr_matrix_segno(u))
+                           for u in samples)
+        except Exception:  # noqa: BLE001 (segno's internals changed: use its public API)
+            _qr_fast = False
+    return _qr_matrix_fast(url) if _qr_fast else _qr_matrix_segno(url)
+
+
+def _png(dark: np.ndarray) -> bytes:
+    """A 1-bit greyscale PNG, :data:`QR_SCALE` pixels per module, with the quiet zone."""
+    light = np.pad(1 - dark, QR_BORDER, constant_values=1).astype(np.uint8)
+    light = light.repeat(QR_SCALE, axis=0).repeat(QR_SCALE, axis=1)
+    height, width = light.shape
+    packed = np.packbits(light, axis=1)
+    raw = np.concatenate((np.zeros((height, 1), dtype=np.uint8), packed), axis=1).tobytes()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
+    """The QR code of ``url``, ``size`` mm square with its quiet zone, top left at (x, y)."""
+    pdf.image(io.BytesIO(_png(qr_matrix(url))), x=x, y=y, w=size, h=size, alt_text=url)
+
+
+def render_card(card: InvitationCard) -> bytes:
+    """One invitation card (A17.3) as the bytes of a one-page A4 PDF."""
+    pdf = _new_pdf(card)
+    pdf.set_margins(left=MARGIN, top=MARGIN, right=MARGIN)
+    pdf.set_auto_page_break(auto=False)
+    pdf.set_title(f"{kpdf.split_label(TITLE)[0]} / Exam invitation {card.number}")
+    pdf.set_creator("Kari")
+    pdf.set_lang("ka")
+    # Deterministic output: the creation date is the issue date, never the clock.
+    pdf.set_creation_date(dt.datetime.combine(card.issued_on, dt.time(), tzinfo=dt.UTC))
+    pdf.add_page()
+    y = _header(pdf, card)
+    y = _applicant(pdf, card, y + 2)
+    y = _centre(pdf, card, y)
+    y = _sittings(pdf, card, y)
+    y = _adapted(pdf, card, y)
+    _rules(pdf, y)
+    _footer(pdf, card)
+    return bytes(pdf.output())
+
+
+# --- Bulk ---------------------------------------------------------------------------------------
+
+
+def _render_chunk(cards: list[InvitationCard], out_dir: str) -> list[str]:
+    paths = []
+    for card in cards:
+        path = Path(out_dir) / f"{card.number}.pdf"
+        partial = path.with_name(f".{path.name}.part")
+        partial.write_bytes(render_card(card))
+        partial.replace(path)  # a reader never sees half a file
+        paths.append(str(path))
+    return paths
+
+
+def render_many(cards: Sequence[InvitationCard], out_dir: str | os.PathLike,
+                workers: int | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                chunk_size: int | None = None) -> list[Path]:
+    """Write ``<number>.pdf`` for every card into ``out_dir``; returns the paths in card order.
+
+    Cards are rendered by a pool of ``workers`` processes (default: one per CPU; ``workers=1``
+    renders in this process) in chunks; ``progress(done, total)`` is called in this process after
+    each chunk, the last call with ``done == total`` (and once with ``(0, total)`` up front).
+    An existing file of the same name is replaced. The bytes do not depend on ``workers``.
+    """
+    cards = list(cards)
+    out = Path(out_dir)
+    numbers = [card.number for card in cards]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError("invitation numbers must be unique: they name the files")
+    for number in numbers:
+        if not number or number in (".", "..") or Path(number).name != number:
+            raise ValueError(f"invitation number {number!r} cannot be a file name")
+    out.mkdir(parents=True, exist_ok=True)
+    total = len(cards)
+    workers = max(1, workers or os.cpu_count() or 1)
+    if chunk_size is None:
+        # Small enough for a lively progress bar, big enough to keep the pool's overhead low.
+        chunk_size = max(1, min(100, -(-total // (workers * 4)) if total else 1))
+    chunks = [cards[i:i + chunk_size] for i in range(0, total, chunk_size)]
+    if progress:
+        progress(0, total)
+    done = 0
+    if workers == 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            _render_chunk(chunk, str(out))
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+            futures = {pool.submit(_render_chunk, chunk, str(out)): len(chunk)
+                       for chunk in chunks}
+            for future in as_completed(futures):
+                future.result()
+                done += futures[future]
+                if progress:
+                    progress(done, total)
+    return [out / f"{number}.pdf" for number in numbers]

@@ -1,0 +1,188 @@
+"""The exam invitation card (A17.3): Georgian text survives, the sittings, the rules, the QR code,
+bulk rendering with progress, identical bytes for the same input."""
+
+import datetime as dt
+import io
+
+import numpy as np
+import pytest
+import segno
+from pypdf import PdfReader
+
+from kari.documents import InvitationCard, InvitationSitting, render_card, render_many
+from kari.documents import invitation as kinv
+from tests.documents.qr_support import assert_page_has_qr_of
+
+VERIFY_URL = "https://kari.example.ge/invitations/verify/INV-2026-A-000123/8f3a9c2d"
+
+
+def card_data(**overrides) -> InvitationCard:
+    data = {
+        "number": "INV-2026-A-000123",
+        "round_label": "2026 შემოდგომა / 2026 autumn",
+        "first_name": "ნინო",
+        "last_name": "ბერიძე",
+        "first_name_latin": "Nino",
+        "last_name_latin": "Beridze",
+        "personal_number": "01024056789",
+        "birth_date": dt.date(2009, 3, 14),
+        "centre_name_ka": "ქუთაისის პროფესიული კოლეჯის საგამოცდო ცენტრი",
+        "centre_name_en": "Kutaisi vocational college exam centre",
+        "centre_address": "თამარ მეფის ქუჩა 59, მეორე სართული",
+        "centre_municipality": "ქუთაისი",
+        "sittings": [
+            InvitationSitting("მექანიკური უნარები", "Mechanical skills", dt.date(2026, 9, 14),
+                              dt.time(10, 0), dt.time(9, 0), dt.time(9, 45), room="204"),
+            InvitationSitting("ქართული ენა", "Georgian language", dt.date(2026, 9, 16),
+                              dt.time(13, 30), dt.time(12, 30), dt.time(13, 15)),
+        ],
+        "verify_url": VERIFY_URL,
+        "issued_on": dt.date(2026, 8, 20),
+    }
+    data.update(overrides)
+    return InvitationCard(**data)
+
+
+def read(pdf_bytes):
+    return PdfReader(io.BytesIO(pdf_bytes))
+
+
+def text_of(pdf_bytes) -> str:
+    return read(pdf_bytes).pages[0].extract_text()
+
+
+@pytest.fixture(scope="module")
+def card_pdf():
+    return render_card(card_data())
+
+
+def test_a17_3_card_is_one_page_with_the_title(card_pdf):
+    reader = read(card_pdf)
+    assert len(reader.pages) == 1
+    text = text_of(card_pdf)
+    assert "საგამოცდო მოსაწვევი" in text
+    assert "Exam invitation" in text
+    assert "INV-2026-A-000123" in text
+    assert "2026 შემოდგომა" in text
+
+
+def test_a17_3_applicant_and_centre_in_georgian_are_extractable(card_pdf):
+    text = text_of(card_pdf)
+    assert "ნინო ბერიძე" in text
+    assert "Nino Beridze" in text
+    assert "01024056789" in text
+    assert "14.03.2009" in text
+    assert "ქუთაისის პროფესიული კოლეჯის საგამოცდო ცენტრი" in text
+    assert "Kutaisi vocational college exam centre" in text
+    assert "თამარ მეფის ქუჩა 59, მეორე სართული" in text
+    assert "ქუთაისი" in text
+
+
+def test_a17_3_each_sitting_has_its_date_check_in_window_and_start(card_pdf):
+    text = text_of(card_pdf)
+    for date, check_in, start, test_ka, test_en in [
+        ("14.09.2026", "09:00–09:45", "10:00", "მექანიკური უნარები", "Mechanical skills"),
+        ("16.09.2026", "12:30–13:15", "13:30", "ქართული ენა", "Georgian language"),
+    ]:
+        assert date in text
+        assert check_in in text  # check-in opens - closes
+        assert start in text
+        assert test_ka in text
+        assert test_en in text
+    assert "ოთახი / Room: 204" in text
+    assert "ორშაბათი / Mon" in text  # 14.09.2026 is a Monday
+
+
+def test_a19_a20_2_a20_6_rules_are_printed(card_pdf):
+    text = " ".join(text_of(card_pdf).split())
+    # A19.1-2: an identity document and the invitation.
+    for document in ("დაბადების მოწმობა", "პირადობის მოწმობა", "ბინადრობის ნებართვა",
+                     "პასპორტი", "birth certificate", "ID card", "residence permit", "passport",
+                     "this invitation"):
+        assert document in text
+    assert "(A19.1-2)" in text
+    # A20.2: nobody is admitted after check-in closes; A20.6: no phones or electronics.
+    assert "Nobody is admitted after check-in closes" in text
+    assert "(A20.2)" in text
+    assert "Phones and other electronic devices are not allowed" in text
+    assert "(A20.6)" in text
+
+
+def test_a17_3_the_qr_code_is_an_image_of_the_verify_url(card_pdf):
+    assert_page_has_qr_of(read(card_pdf).pages[0], VERIFY_URL)
+    assert VERIFY_URL in text_of(card_pdf)
+
+
+def test_a17_3_dejavu_fonts_are_embedded(card_pdf):
+    fonts = read(card_pdf).pages[0]["/Resources"]["/Font"]
+    names = {f.get_object()["/BaseFont"] for f in fonts.values()}
+    assert any("DejaVuSans" in name and "Bold" not in name for name in names)
+    assert any("DejaVuSans" in name and "Bold" in name for name in names)
+    for font in fonts.values():
+        descriptor = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        assert descriptor.get_object()["/FontFile2"]  # embedded, not referenced
+
+
+def test_a17_3_adapted_environment_is_printed_when_granted():
+    text = text_of(render_card(card_data(adapted_environment="ეტლით მისადგომი ოთახი")))
+    assert "ადაპტირებული გარემო" in text
+    assert "ეტლით მისადგომი ოთახი" in text
+    assert "ადაპტირებული გარემო" not in text_of(render_card(card_data()))
+
+
+def test_a17_3_a_character_outside_the_cut_fonts_renders_with_the_full_fonts():
+    pdf = render_card(card_data(first_name_latin="José", last_name_latin="Müller-Łukasz"))
+    assert "José Müller-Łukasz" in text_of(pdf)
+    assert "ნინო ბერიძე" in text_of(pdf)
+
+
+def test_a17_3_long_names_and_addresses_wrap_and_stay_on_one_page():
+    long_address = "აღმაშენებლის ხეივანი, მე-13 კილომეტრი, ტექნოლოგიური პარკის მესამე კორპუსი, " * 2
+    pdf = render_card(card_data(centre_address=long_address.strip(),
+                                last_name="ჰაჰუტაშვილი-ჭავჭავაძე-წერეთელი"))
+    assert len(read(pdf).pages) == 1
+    text = " ".join(text_of(pdf).split())
+    assert "ტექნოლოგიური პარკის" in text
+    assert "ჰაჰუტაშვილი-ჭავჭავაძე-წერეთელი" in text
+
+
+def test_a17_3_same_input_gives_identical_bytes(card_pdf):
+    assert render_card(card_data()) == card_pdf
+    assert render_card(card_data(number="INV-2026-A-000124")) != card_pdf
+
+
+@pytest.mark.parametrize("url", [
+    "a", "https://kari.example.ge/i/1", VERIFY_URL, VERIFY_URL + "/" + "x" * 120,
+    "https://kari.example.ge/invitations/verify/INV-2026-B-009999/" + "0123456789abcdef" * 4,
+])
+def test_qr_matrix_is_segnos(url):
+    assert np.array_equal(kinv.qr_matrix(url), np.array(segno.make_qr(url, error="m").matrix))
+
+
+def test_a17_3_render_many_writes_one_file_per_card_and_reports_progress(tmp_path):
+    cards = [card_data(number=f"INV-2026-A-{i:06d}",
+                       verify_url=f"https://kari.example.ge/i/INV-2026-A-{i:06d}")
+             for i in range(1, 8)]
+    calls = []
+    paths = render_many(cards, tmp_path / "out", workers=2, chunk_size=2,
+                        progress=lambda done, total: calls.append((done, total)))
+    assert [p.name for p in paths] == [f"INV-2026-A-{i:06d}.pdf" for i in range(1, 8)]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [p.name for p in paths]
+    assert calls[0] == (0, 7)
+    assert calls[-1] == (7, 7)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert all(total == 7 for _, total in calls)
+    assert len(calls) == 1 + 4  # up front, then one per chunk of 2
+    # The pool's files are the same bytes as rendering in this process.
+    assert paths[2].read_bytes() == render_card(cards[2])
+    assert "INV-2026-A-000003" in text_of(paths[2].read_bytes())
+
+
+def test_a17_3_render_many_in_process_and_duplicate_numbers(tmp_path):
+    calls = []
+    paths = render_many([card_data()], tmp_path, workers=1,
+                        progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 1), (1, 1)]
+    assert paths[0].read_bytes() == render_card(card_data())
+    with pytest.raises(ValueError):
+        render_many([card_data(), card_data()], tmp_path)
