@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "kari.catalogue",
     "kari.registration",
     "kari.certification",
+    "kari.exams",
     "kari.portal",
     "kari.demo",
 ]
@@ -104,6 +105,10 @@ STATICFILES_DIRS = [BASE_DIR / "kari" / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
+# Sessions live in a signed cookie (no database row to read and write on every request; the
+# signature stops tampering). A session must therefore hold only ids, never personal data.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+
 # Security: CSRF, clickjacking, content-type sniffing, CSP (no inline scripts or styles).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -168,3 +173,5 @@ KARI_OTP = {
 
 # Public address of this Kari, used in links printed on documents and credentials.
 KARI_PUBLIC_URL = os.environ.get("KARI_PUBLIC_URL", "http://127.0.0.1:8000")
+# Processes that render invitation cards in a CLI bulk run (the web job renders in one thread).
+KARI_PDF_WORKERS = int(os.environ.get("KARI_PDF_WORKERS", "0")) or (os.cpu_count() or 1)

@@ -13,6 +13,7 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,23 +74,43 @@ def _record_refusal(purpose: str, action: str, ip, code: OneTimeCode | None = No
 
 def check(purpose: str, personal_number: str, plain: str, *, ip=None) -> OneTimeCode:
     """The matching live code, marked used; otherwise CodeRefused (and an audit entry)."""
-    subject = keyed_hash(personal_number)
-    now = timezone.now()
     with transaction.atomic():
-        code = (OneTimeCode.objects.select_for_update()
-                .filter(subject=subject, purpose=purpose, used_at__isnull=True, expires_at__gt=now)
-                .order_by("-created_at").first())
-        if code is None:
-            refused = _("The code is wrong or has expired. Ask for a new one.")
-        elif code.attempts >= _conf("MAX_ATTEMPTS"):
-            refused = _("Too many wrong attempts. Ask for a new code.")
-        else:
-            code.attempts += 1
-            if hmac.compare_digest(code.code_hash, keyed_hash(f"{subject}:{str(plain).strip()}")):
-                code.used_at = now
-                code.save(update_fields=["attempts", "used_at"])
-                return code
-            code.save(update_fields=["attempts"])
-            refused = _("The code is wrong or has expired. Ask for a new one.")
+        code, refused = verify(purpose, plain, subject=keyed_hash(personal_number))
+    if refused is None:
+        return code
+    refuse(purpose, refused, ip, code)
+
+
+def verify(purpose: str, plain: str, *, subject: str | None = None, code_id: int | None = None):
+    """Inside the caller's transaction: (the code, marked used, None) or (the code or None, why not).
+
+    The code is the newest live one for `subject`, or the one with `code_id` if it is still the
+    newest live one for its person (a newer code replaces it). A wrong code counts an attempt;
+    the caller commits that and then calls `refuse()`, outside any transaction it rolls back.
+    """
+    now = timezone.now()
+    live = OneTimeCode.objects.filter(purpose=purpose, used_at__isnull=True, expires_at__gt=now)
+    if code_id is not None:
+        newer = OneTimeCode.objects.filter(purpose=purpose, subject=OuterRef("subject"),
+                                           created_at__gt=OuterRef("created_at"))
+        code = (live.select_for_update().filter(pk=code_id).exclude(Exists(newer)).first()
+                if str(code_id).isdigit() else None)
+    else:
+        code = live.select_for_update().filter(subject=subject).order_by("-created_at").first()
+    if code is None:
+        return None, _("The code is wrong or has expired. Ask for a new one.")
+    if code.attempts >= _conf("MAX_ATTEMPTS"):
+        return code, _("Too many wrong attempts. Ask for a new code.")
+    code.attempts += 1
+    if hmac.compare_digest(code.code_hash, keyed_hash(f"{code.subject}:{str(plain).strip()}")):
+        code.used_at = now
+        code.save(update_fields=["attempts", "used_at"])
+        return code, None
+    code.save(update_fields=["attempts"])
+    return code, _("The code is wrong or has expired. Ask for a new one.")
+
+
+def refuse(purpose: str, refused, ip, code: OneTimeCode | None = None):
+    """Audit a refused code (in its own transaction) and raise CodeRefused."""
     _record_refusal(purpose, "otp.failed", ip, code)
     raise CodeRefused(refused, field="code", citation="A15.4")

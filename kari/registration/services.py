@@ -177,6 +177,15 @@ def confirm(personal_number: str, plain_code: str, *, ip=None) -> Registration:
     return _apply(code)
 
 
+def confirm_pending(code_id: int, plain_code: str, *, ip=None) -> Registration:
+    """`confirm()` for the code sent by `start()` (Pending.code_id): what a session keeps."""
+    with transaction.atomic():
+        code, refused = codes.verify("register", plain_code, code_id=code_id)
+    if refused is not None:
+        codes.refuse("register", refused, ip, code)
+    return _apply(code)
+
+
 @transaction.atomic
 def _apply(code: OneTimeCode) -> Registration:
     from kari.accounts.models import User
@@ -245,17 +254,21 @@ def _save_applicant(clean: dict, existing: Registration | None) -> Applicant:
 
 # ---------------------------------------------------------------- applicant sign-in (A15.1)
 
-def request_sign_in(personal_number: str, *, ip=None) -> None:
-    """Send a sign-in code to a registered applicant; the same answer for anyone else."""
+def request_sign_in(personal_number: str, *, ip=None) -> int:
+    """Send a sign-in code to a registered applicant; the same answer for anyone else.
+
+    Returns the code's id (a code row exists for unknown numbers too, never delivered)."""
     try:
         personal_number = clean_personal_number(personal_number)
     except ValidationError as exc:
         raise ValidationError({"personal_number": exc.messages}) from exc
-    code, plain = codes.issue("sign_in", personal_number, ip=ip)
     applicant = Applicant.objects.filter(personal_number=personal_number).first()
+    code, plain = codes.issue("sign_in", personal_number, ip=ip,
+                              payload={"applicant": applicant.pk} if applicant else None)
     if applicant is not None:
         with transaction.atomic():
             _deliver_code(applicant.email, applicant.phone, plain)
+    return code.pk
 
 
 def sign_in(personal_number: str, plain_code: str, *, ip=None) -> Applicant:
@@ -266,3 +279,15 @@ def sign_in(personal_number: str, plain_code: str, *, ip=None) -> Applicant:
         raise codes.CodeRefused(_("The code is wrong or has expired. Ask for a new one."),
                                 field="code", citation="A15.4")
     return applicant
+
+
+def sign_in_pending(code_id: int, plain_code: str, *, ip=None) -> Applicant:
+    """`sign_in()` for the code sent by `request_sign_in()` (its returned id)."""
+    with transaction.atomic():
+        code, refused = codes.verify("sign_in", plain_code, code_id=code_id)
+    if refused is None:
+        applicant = Applicant.objects.filter(pk=code.payload.get("applicant") or 0).first()
+        if applicant is not None:
+            return applicant
+        refused = _("The code is wrong or has expired. Ask for a new one.")  # never delivered
+    codes.refuse("sign_in", refused, ip, code)

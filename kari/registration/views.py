@@ -68,7 +68,8 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            request.session[PENDING] = {"pn": pending.personal_number, "channel": channel}
+            # Only the code's id: the session (a signed cookie) never holds personal data.
+            request.session[PENDING] = {"code": pending.code_id, "channel": channel}
             messages.info(request, _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)})
             return redirect("registration:centre_confirm" if channel == "centre" else "registration:confirm")
     filters = FilterForm(request.POST or request.GET or None)
@@ -103,12 +104,12 @@ def centre_register(request, stage="primary"):
 
 def _confirm(request, *, channel: str):
     pending = request.session.get(PENDING)
-    if not pending or pending["channel"] != channel:
+    if not pending or pending.get("channel") != channel or "code" not in pending:
         return redirect("registration:register" if channel == "online" else "registration:centre_register")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reg = services.confirm(pending["pn"], form.cleaned_data["code"], ip=_ip(request))
+            reg = services.confirm_pending(pending["code"], form.cleaned_data["code"], ip=_ip(request))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -164,11 +165,11 @@ def sign_in(request):
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.request_sign_in(form.cleaned_data["personal_number"], ip=_ip(request))
+            code_id = services.request_sign_in(form.cleaned_data["personal_number"], ip=_ip(request))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            request.session[PENDING] = {"pn": form.cleaned_data["personal_number"].strip(), "channel": "sign_in"}
+            request.session[PENDING] = {"code": code_id, "channel": "sign_in"}
             messages.info(request, _("If this personal number is registered, a code is on its way to the email and phone on record."))
             return redirect("registration:sign_in_code")
     return render(request, "registration/sign_in.html", {"form": form})
@@ -176,12 +177,12 @@ def sign_in(request):
 
 def sign_in_code(request):
     pending = request.session.get(PENDING)
-    if not pending or pending["channel"] != "sign_in":
+    if not pending or pending.get("channel") != "sign_in" or "code" not in pending:
         return redirect("registration:sign_in")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            applicant = services.sign_in(pending["pn"], form.cleaned_data["code"], ip=_ip(request))
+            applicant = services.sign_in_pending(pending["code"], form.cleaned_data["code"], ip=_ip(request))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

@@ -174,3 +174,30 @@ def test_editing_the_list_shows_no_errors_before_submitting(client, reg):
     html = page.content.decode()
     assert 'name="programmes" value="CAT-1"' in html and 'value="+995 555"' in html
     assert "errorlist" not in html
+
+
+def test_the_session_holds_ids_only_and_sign_in_by_code_works(client, reg):
+    """Sessions are signed cookies: no personal number and no code in them (personal data)."""
+    post(client, "/register/", form(primary(), ["CAT-1"]))
+    good = sent_code()
+    assert "01024012345" not in str(dict(client.session)) and good not in str(dict(client.session))
+    client.post("/register/confirm/", {"code": good})
+    assert set(client.session.keys()) >= {"kari_applicant"}
+    client.post("/cabinet/sign-out/")
+    post(client, "/en/cabinet/sign-in/", {"personal_number": "01024012345"})
+    code = sent_code()
+    assert "01024012345" not in str(dict(client.session)) and code not in str(dict(client.session))
+    assert client.post("/en/cabinet/sign-in/code/", {"code": code})["Location"].endswith("/cabinet/")
+    assert "ნინო ბერიძე" in client.get("/en/cabinet/").content.decode()
+
+
+def test_a_newer_code_replaces_the_one_in_an_older_session(client, reg):
+    from django.test import Client
+
+    post(client, "/register/", form(primary(), ["CAT-1"]))
+    first = sent_code()
+    other = Client()
+    post(other, "/register/", form(primary(), ["CAT-2"]))
+    response = client.post("/en/register/confirm/", {"code": first})
+    assert response.status_code == 200 and not Registration.objects.exists()
+    assert other.post("/register/confirm/", {"code": sent_code()}).status_code == 302
