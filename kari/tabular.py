@@ -2,6 +2,7 @@
 
 import csv
 import io
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -11,6 +12,23 @@ FORMATS = ("csv", "xlsx")
 
 class TableError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return _("line %(line)s, %(field)s: %(message)s") % {
+            "line": self.line, "field": self.field, "message": self.message}
+
+
+class ImportRejected(Exception):
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__("; ".join(map(str, errors[:5])))
 
 
 def read_table(data: bytes, fmt: str) -> tuple[list[str], list[tuple[int, dict]]]:

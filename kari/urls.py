@@ -11,6 +11,7 @@ urlpatterns += i18n_patterns(
     path("catalogue/", include("kari.catalogue.urls")),
     path("", include("kari.registration.urls")),
     path("certification/", include("kari.certification.urls")),
+    path("", include("kari.exams.urls")),
     path("", include("kari.portal.urls")),
     prefix_default_language=False,
 )

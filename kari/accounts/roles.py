@@ -66,7 +66,7 @@ SCOPED: dict[str, set[str]] = {
         "programme.import",
         "announcement.submit",
     },
-    Role.PROCTOR: {"org.view", "exam.check_in"},
+    Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view", "appeal.decide"},
     Role.EXAM_HOST_MANAGER: {"org.view", "exam_centre.edit"},
     Role.CERTIFICATION_OFFICER: {"org.view", "org.edit_contacts", "cert.manage", "cert.decide"},
@@ -83,8 +83,23 @@ NATIONAL: dict[str, set[str]] = {
         "audit.view_all",
         "reference.edit",
         "registration.view_all",
+        "exams.centres",  # A12.3(e): EMIS selects exam centres per municipality
+        "exams.distribute",  # A17.2, A15.8
+        "exams.invitations",  # A17.3
+        "exams.handover",  # A12.3(c), A17.2(a), A17.4 (EMIS's side)
+        "exams.view_all",
     },
-    Role.NAEC_OFFICER: {"catalogue.view_all", "catalogue.export"},
+    Role.NAEC_OFFICER: {
+        "catalogue.view_all",
+        "catalogue.export",
+        "exams.sessions",  # A12.4, A18: NAEC proposes the schedule and runs the test
+        "exams.handover",  # receives EMIS's files
+        "exams.numbers",  # A17.2(b): NAEC answers with the number per exam centre
+        "exams.results",  # A26.1
+        "exams.view_all",
+    },
+    # A11, A22: NAEC runs the test in every exam centre; its proctors act in all of them.
+    Role.PROCTOR: {"exam.check_in"},
     Role.QUALITY_OFFICER: {
         "announcement.confirm",
         "announcement.flag",

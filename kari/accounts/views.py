@@ -101,5 +101,6 @@ def dashboard(request):
         "round": current_round(),
         "can": {p.replace(".", "_"): user.has_kari_perm(p) for p in (
             "announcement.submit", "announcement.confirm", "round.schedule", "catalogue.import",
-            "programme.import", "catalogue.export", "programme.edit", "registration.register", "cert.manage", "cert.review")},
+            "programme.import", "catalogue.export", "programme.edit", "registration.register", "cert.manage", "cert.review",
+            "exams.view_all", "exam.check_in", "exam_centre.edit")},
     })

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import authorize, can
 from kari.audit.log import record
-from kari.tabular import TableError, read_table, write_table
+from kari.tabular import ImportRejected, RowError, TableError, read_table, write_table
 
 from . import rules
 from .models import Institution, Programme
@@ -31,23 +31,6 @@ PROGRAMME_COLUMNS = ["code", "institution", "name_ka", "name_en", "field", "stag
                      "subject_group", "foreign_language", "extra_requirements",
                      "work_based_specifics", "authorised_places"]
 COLUMNS = {"institutions": INSTITUTION_COLUMNS, "programmes": PROGRAMME_COLUMNS}
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return _("line %(line)s, %(field)s: %(message)s") % {
-            "line": self.line, "field": self.field, "message": self.message}
-
-
-class ImportRejected(Exception):
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__("; ".join(map(str, errors[:5])))
 
 
 @dataclass

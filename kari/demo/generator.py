@@ -74,9 +74,24 @@ def schedule(announcement: dt.date, registration_opens: dt.date) -> dict:
     }
 
 
-def running_schedule(anchor: dt.date) -> dict:
-    """The round being run: announced and confirmed, registration open on `anchor`."""
-    return schedule(anchor - dt.timedelta(days=30), anchor - dt.timedelta(days=10))
+def running_schedule(anchor: dt.date, phase: str = "registration") -> dict:
+    """The round being run: announced and confirmed, registration open on `anchor`; or, for
+    the exams phase, registration closed two weeks ago and the first test day on `anchor`."""
+    if phase != "exams":
+        return schedule(anchor - dt.timedelta(days=30), anchor - dt.timedelta(days=10))
+    sched = schedule(anchor - dt.timedelta(days=58), anchor - dt.timedelta(days=38))
+    sched["registration_closes"] = anchor - dt.timedelta(days=14)
+    sched["test_starts"], sched["test_ends"] = anchor, anchor + dt.timedelta(days=4)
+    w = workdays.on_or_after
+    results = w(anchor + dt.timedelta(days=11))
+    rr_open = w(results + dt.timedelta(days=1))
+    rr_close = w(rr_open + dt.timedelta(days=4))
+    ranking = workdays.within_days(workdays.next_working_day(rr_close), 7)
+    enrol_start = w(ranking + dt.timedelta(days=3))
+    sched.update(results_published=results, reranking_opens=rr_open, reranking_closes=rr_close,
+                 ranking_date=ranking, enrolment_starts=enrol_start,
+                 enrolment_ends=w(enrol_start + dt.timedelta(days=10)))
+    return sched
 
 
 def next_schedule(anchor: dt.date, after: dict) -> dict:
@@ -94,8 +109,10 @@ def _landline(rng) -> str:
 
 
 class Builder:
-    def __init__(self, seed: int, anchor: dt.date, people: int = 2000):
+    def __init__(self, seed: int, anchor: dt.date, people: int = 2000, phase: str = "registration",
+                 applicants: int = 400):
         self.seed, self.anchor, self.people_count = seed, anchor, people
+        self.phase, self.applicants = phase, applicants
         self.rng = random.Random(seed)
         self.people = reference.data("people")
         self.result = DemoResult()
@@ -153,7 +170,7 @@ class Builder:
                 f"{region.name_en} educational resource centre", centre, rng))
         self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
         self.emis_user = self.staff("emis", emis, [Role.EMIS_OPERATOR])
-        self.staff("naec", naec, [Role.NAEC_OFFICER])
+        self.naec_user = self.staff("naec", naec, [Role.NAEC_OFFICER])
         self.staff("quality", quality, [Role.QUALITY_OFFICER])
         institutions = self.institutions(regions)
         host = self.org("exam-host-rustavi", OrgKind.EXAM_HOST, "რუსთავის საგამოცდო ცენტრი",
@@ -168,6 +185,7 @@ class Builder:
         self.programmes(institutions)
         self.result.round = self.rounds(institutions)
         self.registry()
+        counts.update(self.exams(institutions, host))
         counts.update({
             "organisations": Organisation.objects.count(), "institutions": len(institutions),
             "programmes": Programme.objects.count(),
@@ -175,6 +193,26 @@ class Builder:
         })
         self.result.counts = counts
         return self.result
+
+    def exams(self, institutions, host) -> dict:
+        """Exam centres and the running round's sessions; on its test day (``phase="exams"``),
+        registered applicants distributed to the centres with their invitations issued."""
+        from kari.demo import exams
+
+        rng = random.Random(self.seed + 2)
+        centres = exams.centres(self.emis_user, institutions, host, rng)
+        first = None
+        if self.phase == "exams":  # the first session's check-in is open now
+            now = timezone.localtime()
+            first = (now + dt.timedelta(minutes=45)).replace(second=0, microsecond=0, tzinfo=None)
+            first -= dt.timedelta(minutes=first.minute % 5)
+            # A check-in window may not cross midnight: late in the evening, start at 23:55.
+            first = min(first, dt.datetime.combine(now.date(), dt.time(23, 55)))
+        sessions = exams.sessions(self.naec_user, self.result.round, first)
+        out = {"exam centres": len(centres), "sessions": len(sessions)}
+        if self.phase == "exams":
+            out.update(exams.exam_day(self.emis_user, self.result.round, self.applicants, rng))
+        return out
 
     def certification(self, tbilisi):
         """The Solidarity Fund PL in Georgia, its team, signing key and an open call."""
@@ -276,7 +314,7 @@ class Builder:
     def rounds(self, institutions) -> Round:
         """Two rounds: one running (registration open, all announcements confirmed) and the
         next one, for which institutions are announcing (the demo college's is a draft)."""
-        running = running_schedule(self.anchor)
+        running = running_schedule(self.anchor, self.phase)
         current = self.round_with_announcements(institutions, running, lambda n: AnnouncementStatus.CONFIRMED)
         self.round_with_announcements(
             institutions, next_schedule(self.anchor, running),
@@ -329,5 +367,6 @@ class Builder:
         path.write_text(json.dumps(people, ensure_ascii=False, indent=0), "utf-8")
 
 
-def build(seed: int = 1, anchor: dt.date | None = None, people: int = 2000) -> DemoResult:
-    return Builder(seed, anchor or timezone.localdate(), people).build()
+def build(seed: int = 1, anchor: dt.date | None = None, people: int = 2000,
+          phase: str = "registration", applicants: int = 400) -> DemoResult:
+    return Builder(seed, anchor or timezone.localdate(), people, phase, applicants).build()

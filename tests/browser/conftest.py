@@ -74,7 +74,13 @@ class KariServer:
 
 
 @pytest.fixture(scope="module")
-def kari_server(tmp_path_factory):
+def demo_args() -> list[str]:
+    """Extra `kari demo` arguments; a test module overrides this (e.g. the exams phase)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def kari_server(tmp_path_factory, demo_args):
     _require_chromium()
     assert KARI.exists(), f"the kari console script is missing: {KARI}"
     var = tmp_path_factory.mktemp("kari-var")
@@ -90,7 +96,8 @@ def kari_server(tmp_path_factory):
         "PYTHONUNBUFFERED": "1",
     })
     server = KariServer("", env, var)
-    server.demo_output = server.kari("demo", "--anchor", dt.date.today().isoformat(), timeout=300)
+    server.demo_output = server.kari("demo", "--anchor", dt.date.today().isoformat(), *demo_args,
+                                     timeout=300)
 
     port = _free_port()
     log = (var / "runserver.log").open("w")

@@ -21,12 +21,17 @@ class Command(BaseCommand):
                             help="date the round's schedule is anchored on (default: today)")
         parser.add_argument("--people", type=int, default=2000,
                             help="people in the local civil registry (A17.5)")
+        parser.add_argument("--phase", choices=["registration", "exams"], default="registration",
+                            help="registration: the round's registration is open today; exams: "
+                                 "today is its first test day, applicants distributed and invited")
+        parser.add_argument("--applicants", type=int, default=400,
+                            help="registered applicants in the exams phase")
         parser.add_argument("--serve", action="store_true", help="then serve on 127.0.0.1:8000")
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--keep", action="store_true",
                             help="do not wipe an existing SQLite database first")
 
-    def handle(self, *args, seed, anchor, people, serve, addr, keep, **options):
+    def handle(self, *args, seed, anchor, people, serve, addr, keep, phase, applicants, **options):
         db = settings.DATABASES["default"]
         if db["ENGINE"].endswith("sqlite3") and not keep:
             path = Path(db["NAME"])
@@ -38,12 +43,13 @@ class Command(BaseCommand):
             raise CommandError("Refusing to wipe a non-SQLite database; pass --keep on an empty one.")
         call_command("migrate", verbosity=0)
         self.stdout.write("Building the demo round…")
-        result = build(seed=seed, anchor=anchor, people=people)
+        result = build(seed=seed, anchor=anchor, people=people, phase=phase, applicants=applicants)
         for k, v in result.counts.items():
             self.stdout.write(f"  {k}: {v}")
         r = result.round
         self.stdout.write(f"  round being run: {r} (registration {r.registration_opens:%d.%m.%Y}–"
-                          f"{r.registration_closes:%d.%m.%Y})")
+                          f"{r.registration_closes:%d.%m.%Y}, test days {r.test_starts:%d.%m.%Y}–"
+                          f"{r.test_ends:%d.%m.%Y})")
         self.stdout.write(f"  civil registry: {people} people in {settings.KARI_CIVIL_REGISTRY['PATH']}")
         self.stdout.write(f"\nDemo staff accounts (password for all: {DEMO_PASSWORD})")
         self.stdout.write("Second factor: add the TOTP secret to an authenticator app, or run "

@@ -1,0 +1,63 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kari.accounts.models import Organisation
+from kari.accounts.roles import OrgKind
+from kari.catalogue.models import Municipality, SkillsTest, Subject
+
+from .models import BreachCategory, ExamCentre, PresenceKind
+
+
+class CentreForm(forms.ModelForm):
+    class Meta:
+        model = ExamCentre
+        fields = ["code", "name_ka", "name_en", "host", "municipality", "address", "seats",
+                  "sessions_per_day", "adapted", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host"].queryset = Organisation.objects.filter(
+            kind__in=[OrgKind.EXAM_HOST, OrgKind.INSTITUTION]).order_by("name_ka")
+        self.fields["municipality"].queryset = Municipality.objects.order_by("name_ka")
+
+
+class SessionForm(forms.Form):
+    date = forms.DateField(label=_("Test day"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_at = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
+    check_in_opens = forms.TimeField(label=_("Check-in opens"),
+                                     widget=forms.TimeInput(attrs={"type": "time"}))
+    check_in_closes = forms.TimeField(label=_("Check-in closes"),
+                                      widget=forms.TimeInput(attrs={"type": "time"}))
+    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=10,
+                                          max_value=300, initial=90)
+    skills_test = forms.ModelChoiceField(SkillsTest.objects.order_by("code"), required=False,
+                                         label=_("Skills test"))
+    subject = forms.ModelChoiceField(Subject.objects.order_by("code"), required=False,
+                                     label=_("or subject"))
+
+
+class LookupForm(forms.Form):
+    personal_number = forms.CharField(label=_("Personal number"), max_length=11, required=False,
+                                      widget=forms.TextInput(attrs={"inputmode": "numeric",
+                                                                    "autocomplete": "off"}))
+    token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class BreachForm(forms.Form):
+    category = forms.ChoiceField(label=_("Breach (A20.6)"), choices=BreachCategory.choices)
+    note = forms.CharField(label=_("What happened"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PresenceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Capacity (A22)"), choices=PresenceKind.choices)
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    document = forms.CharField(label=_("Pass or authorisation number"), max_length=60)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("File (CSV or XLSX)"))
+
+
+class NumbersForm(forms.Form):
+    file = forms.FileField(label=_("File (CSV or JSON)"))

@@ -1,0 +1,425 @@
+"""Staff pages of exam logistics: centres, sessions, distribution, invitations, hand-overs,
+results; the proctor's check-in page; the public invitation check; the applicant's card."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kari.accounts.decorators import staff_required
+from kari.accounts.permissions import authorize, authorize_any, can
+from kari.formerrors import apply_errors
+from kari.rounds.deadlines import statutory_deadlines
+from kari.tabular import ImportRejected
+
+from . import handovers, invitations, results, selectors, services
+from .charts import distance_chart
+from .forms import (
+    BreachForm,
+    CentreForm,
+    LookupForm,
+    NumbersForm,
+    PresenceForm,
+    SessionForm,
+    UploadForm,
+)
+from .models import (
+    Distribution,
+    ExamCentre,
+    ExamSession,
+    HandoverKind,
+    Invitation,
+    InvitationJob,
+    ResultImport,
+    Sitting,
+)
+
+STAGE_DEADLINES = {"registration_data", "distribution", "centres_to_naec", "numbers_to_emis",
+                   "distribution_to_naec", "results"}
+
+
+def _round_query(round_) -> str:
+    return f"?round={round_.pk}"
+
+
+def _errors_to_messages(request, exc):
+    if isinstance(exc, ImportRejected):
+        for e in exc.errors[:50]:
+            messages.error(request, str(e))
+        if len(exc.errors) > 50:
+            messages.error(request, _("… and %(n)s more.") % {"n": len(exc.errors) - 50})
+        return
+    for field, msgs in getattr(exc, "message_dict", {"": exc.messages}).items():
+        for m in msgs:
+            messages.error(request, m if field in ("", "__all__") else f"{field}: {m}")
+
+
+@staff_required
+def home(request):
+    """The round's exam stage: deadlines with who must act, and the state of each step."""
+    authorize_any(request.user, ("exams.view_all", None), ("exam.check_in", None))
+    round_ = selectors.exam_round(request)
+    today = timezone.localdate()
+    deadlines = [d for d in statutory_deadlines(round_) if d.key in STAGE_DEADLINES]
+    dist = selectors.current_distribution(round_)
+    job = InvitationJob.objects.filter(distribution=dist).order_by("-pk").first() if dist else None
+    imp = ResultImport.objects.filter(round=round_, current=True).first()
+    return render(request, "exams/home.html", {
+        "round": round_, "today": today, "deadlines": deadlines,
+        "deadline_rows": [(d, (d.date - today).days, (today - d.date).days) for d in deadlines],
+        "centres": ExamCentre.objects.filter(active=True).count(),
+        "sessions": selectors.round_sessions(round_),
+        "registrations": selectors.registrations_to_distribute(round_).count(),
+        "distribution": dist, "job": job, "results": imp,
+        "handovers": round_.handovers.select_related("by")[:20],
+        "exports": [(k, HandoverKind(k).label) for k in handovers.EXPORTS],
+        "q": _round_query(round_),
+        "may": {p.split(".")[1]: can(request.user, p) for p in (
+            "exams.sessions", "exams.distribute", "exams.handover", "exams.numbers",
+            "exams.results")},
+    })
+
+
+# ---------------------------------------------------------------- centres and sessions
+
+@staff_required
+def centres(request):
+    authorize_any(request.user, ("exams.view_all", None), ("exam_centre.edit", request.user.organisation))
+    qs = ExamCentre.objects.select_related("municipality", "host").order_by("code")
+    if not can(request.user, "exams.view_all"):
+        qs = qs.filter(host=request.user.organisation)
+    return render(request, "exams/centres.html", {"centres": qs,
+                                                  "may_add": can(request.user, "exams.centres")})
+
+
+@staff_required
+def centre_edit(request, pk=None):
+    centre = get_object_or_404(ExamCentre, pk=pk) if pk else None
+    if centre is None:
+        authorize(request.user, "exams.centres")
+    else:
+        authorize_any(request.user, ("exams.centres", None), ("exam_centre.edit", centre.host))
+    form = CentreForm(request.POST or None, instance=centre)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_centre(request.user, form.cleaned_data, centre)
+            messages.success(request, _("Exam centre saved."))
+            return redirect("exams:centres")
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    return render(request, "exams/centre_form.html", {"form": form, "centre": centre})
+
+
+@staff_required
+def sessions(request):
+    authorize(request.user, "exams.view_all")
+    round_ = selectors.exam_round(request)
+    form = SessionForm(request.POST or None)
+    if request.method == "POST":
+        authorize(request.user, "exams.sessions")
+        if form.is_valid():
+            try:
+                services.save_session(request.user, round_, form.cleaned_data)
+                messages.success(request, _("Session added."))
+                return redirect(reverse("exams:sessions") + _round_query(round_))
+            except ValidationError as exc:
+                apply_errors(form, exc)
+    return render(request, "exams/sessions.html", {
+        "round": round_, "sessions": selectors.round_sessions(round_), "form": form,
+        "may_edit": can(request.user, "exams.sessions"), "q": _round_query(round_)})
+
+
+@staff_required
+@require_POST
+def session_delete(request, pk):
+    session = get_object_or_404(ExamSession, pk=pk)
+    try:
+        services.delete_session(request.user, session)
+        messages.success(request, _("Session removed."))
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    return redirect(reverse("exams:sessions") + _round_query(session.round))
+
+
+# ---------------------------------------------------------------- distribution and invitations
+
+@staff_required
+@require_POST
+def distribute(request):
+    round_ = selectors.exam_round(request)
+    try:
+        d = services.distribute(request.user, round_)
+        messages.success(request, _("Distribution %(d)s done.") % {"d": d})
+        return redirect("exams:distribution", d.pk)
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    return redirect(reverse("exams:home") + _round_query(round_))
+
+
+@staff_required
+def distribution(request, pk):
+    authorize(request.user, "exams.view_all")
+    d = get_object_or_404(Distribution.objects.select_related("round", "run_by"), pk=pk)
+    loads = {}
+    for a in d.assignments.select_related("centre__municipality").only(
+            "centre__code", "centre__name_ka", "centre__name_en", "centre__seats",
+            "centre__municipality__name_ka", "centre__municipality__name_en", "preferred"):
+        row = loads.setdefault(a.centre.pk, {"centre": a.centre, "applicants": 0, "preferred": 0})
+        row["applicants"] += 1
+        row["preferred"] += int(a.preferred)
+    stats = d.stats or {}
+    chart = distance_chart(stats.get("histogram", {}))
+    return render(request, "exams/distribution.html", {
+        "chart_height": 28 * len(chart) + 8,
+        "d": d, "stats": stats, "loads": sorted(loads.values(), key=lambda r: r["centre"].code),
+        "chart": chart,
+        "unplaced": sorted(d.unplaced.items())[:200], "q": _round_query(d.round),
+        "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
+    })
+
+
+@staff_required
+@require_POST
+def issue(request, pk):
+    d = get_object_or_404(Distribution, pk=pk)
+    try:
+        job = services.start_invitations(request.user, d)
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+        return redirect("exams:distribution", d.pk)
+    invitations.run_in_background(job.pk)
+    return redirect("exams:job", job.pk)
+
+
+@staff_required
+def job(request, pk):
+    """The bulk job's progress page: refreshes itself until the job is done."""
+    authorize(request.user, "exams.view_all")
+    j = get_object_or_404(InvitationJob.objects.select_related("distribution__round"), pk=pk)
+    if request.GET.get("format") == "json":
+        return JsonResponse({"status": j.status, "done": j.done, "total": j.total,
+                             "percent": j.percent, "error": j.error})
+    return render(request, "exams/job.html", {"job": j, "running": j.status in ("queued", "running"),
+                                              "q": _round_query(j.distribution.round)})
+
+
+# ---------------------------------------------------------------- hand-overs and results
+
+@staff_required
+def handover_export(request, kind, fmt):
+    round_ = selectors.exam_round(request)
+    try:
+        blob, h = handovers.export(request.user, round_, kind, fmt)
+    except ImportRejected as exc:
+        _errors_to_messages(request, exc)
+        return redirect(reverse("exams:home") + _round_query(round_))
+    resp = HttpResponse(blob, content_type="application/json" if fmt == "json" else "text/csv; charset=utf-8")
+    resp["Content-Disposition"] = (f'attachment; filename="{kind}-{round_.year}-{round_.season}-'
+                                   f'{h.at:%Y%m%d%H%M}.{fmt}"')
+    return resp
+
+
+@staff_required
+def numbers_import(request):
+    """A17.2(b): NAEC uploads the number of applicants per exam centre."""
+    authorize(request.user, "exams.numbers")
+    round_ = selectors.exam_round(request)
+    form = NumbersForm(request.POST or None, request.FILES or None)
+    if request.GET.get("template"):
+        resp = HttpResponse(handovers.quota_template(round_), content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = 'attachment; filename="numbers_to_emis.csv"'
+        return resp
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        fmt = "json" if f.name.lower().endswith(".json") else "csv"
+        try:
+            h = handovers.import_numbers(request.user, round_, f.read(), fmt)
+            messages.success(request, _("%(n)s exam centres' numbers recorded.") % {"n": h.rows})
+            return redirect(reverse("exams:home") + _round_query(round_))
+        except ImportRejected as exc:
+            _errors_to_messages(request, exc)
+    return render(request, "exams/upload.html", {
+        "form": form, "round": round_, "q": _round_query(round_),
+        "title": HandoverKind.NUMBERS_TO_EMIS.label, "template": True})
+
+
+@staff_required
+def results_upload(request):
+    """A26.1: NAEC uploads the results; all-or-nothing; a re-import replaces the previous one."""
+    authorize(request.user, "exams.results")
+    round_ = selectors.exam_round(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        fmt = "xlsx" if f.name.lower().endswith(".xlsx") else "csv"
+        try:
+            imp = results.import_results(request.user, round_, f.read(), fmt, filename=f.name)
+            messages.success(request, _("%(n)s results taken in (import %(num)s).")
+                             % {"n": imp.rows, "num": imp.number})
+            return redirect(reverse("exams:results") + _round_query(round_))
+        except ImportRejected as exc:
+            _errors_to_messages(request, exc)
+    return render(request, "exams/upload.html", {
+        "form": form, "round": round_, "q": _round_query(round_), "title": _("Results (A26.1)"),
+        "imports": round_.result_imports.select_related("by"), "columns": results.REQUIRED})
+
+
+# ---------------------------------------------------------------- proctor (A19-A22)
+
+@staff_required
+def proctor(request):
+    authorize(request.user, "exam.check_in")
+    round_ = selectors.exam_round(request)
+    return render(request, "exams/proctor.html", {
+        "round": round_, "centres": selectors.active_centres(),
+        "today": selectors.sessions_today(round_), "sessions": selectors.round_sessions(round_)})
+
+
+def _checkin_context(request, centre, session, **extra):
+    sittings = (Sitting.objects.filter(session=session, assignment__centre=centre,
+                                       assignment__distribution__status="final")
+                .select_related("assignment__registration__applicant")
+                .prefetch_related("incidents").order_by("assignment__registration__applicant__last_name_ka"))
+    counts = {}
+    for s in sittings:
+        counts[s.status] = counts.get(s.status, 0) + 1
+    return {"centre": centre, "session": session, "sittings": sittings, "counts": counts,
+            "lookup": LookupForm(), "breach": BreachForm(), "presence": PresenceForm(),
+            "presences": session.presences.filter(centre=centre), "now": timezone.localtime(),
+            **extra}
+
+
+@staff_required
+def checkin(request, centre_pk, session_pk):
+    """A19-A22: find the applicant by QR code or personal number, then admit, refuse, warn."""
+    authorize(request.user, "exam.check_in")
+    centre = get_object_or_404(ExamCentre, pk=centre_pk)
+    session = get_object_or_404(ExamSession, pk=session_pk)
+    here = reverse("exams:checkin", args=[centre.pk, session.pk])
+    found, form = None, LookupForm(request.GET or None)
+    if request.GET and form.is_valid():
+        try:
+            found = services.find_sitting(request.user, session, centre,
+                                          personal_number=form.cleaned_data["personal_number"],
+                                          token=form.cleaned_data["token"])
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+    ctx = _checkin_context(request, centre, session, found=found, here=here)
+    ctx["lookup"] = form if form.is_bound else ctx["lookup"]
+    return render(request, "exams/checkin.html", ctx)
+
+
+@staff_required
+@require_POST
+def checkin_act(request, pk, action):
+    sitting = get_object_or_404(Sitting.objects.select_related("assignment__centre", "session"), pk=pk)
+    centre, session = sitting.assignment.centre, sitting.session
+    back = reverse("exams:checkin", args=[centre.pk, session.pk])
+    try:
+        if action == "admit":
+            services.admit(request.user, sitting)
+            messages.success(request, _("Admitted."))
+        elif action == "admit_verified":
+            services.admit(request.user, sitting, documents_shown=False,
+                           verified_by=request.POST.get("verified_by", ""))
+            messages.success(request, _("Admitted after verification (A20.3)."))
+        elif action == "refuse":
+            services.refuse_entry(request.user, sitting, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Entry refused."))
+        elif action == "breach":
+            form = BreachForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors)
+            incident = services.report_breach(request.user, sitting, **form.cleaned_data)
+            messages.warning(request, _("Removed from the test: download the protocol (A21).")
+                             if incident.kind == "removal" else _("Warning recorded (A21)."))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+        return redirect(f"{back}?personal_number={sitting.assignment.registration.applicant.personal_number}")
+    return redirect(f"{back}?personal_number={sitting.assignment.registration.applicant.personal_number}")
+
+
+@staff_required
+@require_POST
+def no_shows(request, centre_pk, session_pk):
+    centre = get_object_or_404(ExamCentre, pk=centre_pk)
+    session = get_object_or_404(ExamSession, pk=session_pk)
+    try:
+        n = services.mark_no_shows(request.user, session, centre)
+        messages.success(request, _("%(n)s applicants marked absent (A20.4).") % {"n": n})
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    return redirect("exams:checkin", centre.pk, session.pk)
+
+
+@staff_required
+@require_POST
+def presence(request, centre_pk, session_pk):
+    centre = get_object_or_404(ExamCentre, pk=centre_pk)
+    session = get_object_or_404(ExamSession, pk=session_pk)
+    form = PresenceForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        services.record_presence(request.user, session, centre, **form.cleaned_data)
+        messages.success(request, _("Presence recorded (A22)."))
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    return redirect("exams:checkin", centre.pk, session.pk)
+
+
+@staff_required
+def protocol(request, pk):
+    """A21: the removal protocol, as a PDF."""
+    from kari.documents.protocol import RemovalProtocol, render_protocol
+
+    authorize(request.user, "exam.check_in")
+    sitting = get_object_or_404(Sitting.objects.select_related(
+        "assignment__registration__applicant", "assignment__centre", "session"), pk=pk)
+    incidents = list(sitting.incidents.select_related("by"))
+    if not any(i.kind == "removal" for i in incidents):
+        raise Http404
+    person = sitting.assignment.registration.applicant
+    pdf = render_protocol(RemovalProtocol(
+        number=f"P-{sitting.pk:06d}", applicant=person.full_name,
+        personal_number=person.personal_number, registration=str(sitting.assignment.registration),
+        centre=f"{sitting.assignment.centre.name_ka}, {sitting.assignment.centre.address}",
+        session=str(sitting.session),
+        incidents=[(timezone.localtime(i.at), i.get_kind_display(), i.get_category_display(), i.note,
+                    i.by.full_name_ka or i.by.username) for i in incidents]))
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="protocol-P-{sitting.pk:06d}.pdf"'
+    return resp
+
+
+# ---------------------------------------------------------------- public and applicant
+
+def verify(request, token):
+    """The invitation's QR code: is this invitation genuine, and where and when is the test?"""
+    inv = get_object_or_404(Invitation.objects.select_related(
+        "registration__applicant", "assignment__centre__municipality", "assignment__distribution"),
+        token=token)
+    person = inv.registration.applicant
+    return render(request, "exams/verify.html", {
+        "inv": inv, "name": f"{person.first_name_ka} {person.last_name_ka[:1]}.",
+        "sittings": inv.assignment.sittings.select_related("session__skills_test", "session__subject"),
+        "check_in": reverse("exams:proctor")})
+
+
+def my_invitation(request, pk):
+    """The applicant downloads the invitation card in the cabinet (A17.3)."""
+    from kari.registration.views import signed_in_applicant
+
+    applicant = signed_in_applicant(request)
+    inv = get_object_or_404(Invitation.objects.select_related("registration"), pk=pk)
+    if applicant is None or inv.registration.applicant_id != applicant.pk:
+        raise PermissionDenied
+    resp = HttpResponse(invitations.pdf_bytes(inv), content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="{inv.number}.pdf"'
+    return resp

@@ -1,0 +1,104 @@
+"""A17.2, A15.8, A17.3: distributing the round's applicants to exam centres and sessions."""
+
+import pytest
+
+from kari.audit.models import AuditEntry
+from kari.errors import RuleError, ValidationError
+from kari.exams import services
+from kari.exams.models import Assignment, DistributionStatus, Sitting
+
+
+def test_A17_2_refused_while_registration_is_open(exam_world):
+    r = exam_world["round"]
+    with pytest.raises(RuleError, match="A17.2"):
+        services.distribute(exam_world["emis"], r, today=r.registration_closes)
+
+
+def test_A17_2_only_emis_distributes(exam_world):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.distribute(exam_world["naec"], exam_world["round"])
+
+
+def test_A17_2_places_everyone_within_seats_and_in_their_own_sessions(exam_world):
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    assert d.unplaced == {}
+    assignments = list(Assignment.objects.filter(distribution=d).select_related("centre"))
+    assert len(assignments) == 10
+    for s in exam_world["sessions"]:
+        for c in exam_world["centres"]:
+            assert Sitting.objects.filter(session=s, assignment__centre=c).count() <= c.seats
+    for a in assignments:
+        sat = sorted(Sitting.objects.filter(assignment=a).values_list("session_id", flat=True))
+        assert sat == sorted(s.pk for s in exam_world["sessions"])
+    assert AuditEntry.objects.filter(action="distribution.run").count() == 1
+
+
+def test_A17_2_keeps_the_preferred_municipality_as_far_as_capacity_allows(exam_world):
+    """Seven Tbilisi seats (4 + 3) for ten applicants preferring Tbilisi: seven stay."""
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    assert d.stats["preferred"] == 7
+    moved = Assignment.objects.filter(distribution=d, preferred=False)
+    assert {a.centre.code for a in moved} == {"KU-1"}
+    assert all(a.distance_km > 100 for a in moved)  # Tbilisi to Kutaisi
+
+
+def test_A17_2_adapted_environment_only_where_a_centre_has_one(exam_world):
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    a = Assignment.objects.get(distribution=d, registration=exam_world["regs"][0])
+    assert a.centre.adapted
+
+
+def test_A17_2_can_be_rerun_until_invitations_are_issued(issued):
+    with pytest.raises(RuleError, match="A17.3"):
+        services.distribute(issued["emis"], issued["round"])
+
+
+def test_A17_2_rerun_is_deterministic(exam_world):
+    a = services.distribute(exam_world["emis"], exam_world["round"])
+    b = services.distribute(exam_world["emis"], exam_world["round"])
+    assert b.number == a.number + 1 and a.inputs_hash == b.inputs_hash
+
+    def placed(d):
+        return sorted(Assignment.objects.filter(distribution=d).values_list("registration_id", "centre_id"))
+    assert placed(a) == placed(b)
+
+
+def test_A17_2_unplaced_reported_and_invitations_refused(exam_world):
+    for c in exam_world["centres"]:
+        c.seats = 1
+        c.save()
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    assert len(d.unplaced) == 7
+    with pytest.raises(RuleError, match="A17.3"):
+        services.start_invitations(exam_world["emis"], d)
+    d.refresh_from_db()
+    assert d.status == DistributionStatus.DRAFT
+
+
+def test_A15_8_emis_moves_an_applicant_with_a_reason(exam_world):
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    a = Assignment.objects.filter(distribution=d, centre__code="KU-1").exclude(
+        registration=exam_world["regs"][0]).first()
+    with pytest.raises(ValidationError) as exc:
+        services.move_applicant(exam_world["emis"], a, exam_world["centres"][0], reason=" ")
+    assert "reason" in exc.value.message_dict
+    full = exam_world["centres"][0]  # TB-1: its four seats are taken in every session
+    with pytest.raises(ValidationError) as exc:
+        services.move_applicant(exam_world["emis"], a, full, reason="closer to home")
+    assert "centre" in exc.value.message_dict
+    full.seats = 5
+    full.save()
+    moved = services.move_applicant(exam_world["emis"], a, full, reason="closer to home")
+    assert moved.preferred and moved.distance_km == 0 and moved.centre == full
+    assert moved.sittings.count() == len(exam_world["sessions"])
+    assert AuditEntry.objects.filter(action="distribution.move", reason="closer to home").exists()
+
+
+def test_A15_8_adapted_applicant_cannot_be_moved_to_a_centre_without_it(exam_world):
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    a = Assignment.objects.get(distribution=d, registration=exam_world["regs"][0])
+    with pytest.raises(ValidationError) as exc:
+        services.move_applicant(exam_world["emis"], a, exam_world["centres"][1], reason="x")
+    assert "centre" in exc.value.message_dict
