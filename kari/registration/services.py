@@ -178,16 +178,26 @@ def confirm(personal_number: str, plain_code: str, *, ip=None) -> Registration:
 
 
 def confirm_pending(code_id: int, plain_code: str, *, ip=None) -> Registration:
-    """`confirm()` for the code sent by `start()` (Pending.code_id): what a session keeps."""
+    """`confirm()` for the code sent by `start()` (Pending.code_id): what a session keeps.
+
+    The code check and the writes are one transaction: if the writes are refused (say the
+    window closed meanwhile), the code is not spent. A wrong code commits its counted attempt
+    and is audited in a transaction of its own.
+    """
     with transaction.atomic():
         code, refused = codes.verify("register", plain_code, code_id=code_id)
-    if refused is not None:
-        codes.refuse("register", refused, ip, code)
-    return _apply(code)
+        if refused is None:
+            return _write(code)
+    codes.refuse("register", refused, ip, code)
 
 
 @transaction.atomic
 def _apply(code: OneTimeCode) -> Registration:
+    return _write(code)
+
+
+def _write(code: OneTimeCode) -> Registration:
+    """Inside the caller's transaction: the registration, its list, a version, the audit entry."""
     from kari.accounts.models import User
     from kari.rounds.models import Round
 
