@@ -154,3 +154,14 @@ def test_A17_3_only_the_latest_distribution_is_issued(exam_world):
     services.distribute(exam_world["emis"], exam_world["round"])
     with pytest.raises(RuleError, match="A17.3"):
         services.start_invitations(exam_world["emis"], first)
+
+
+def test_A17_3_cabinet_shows_the_centre_the_check_in_times_and_the_card(issued, client):
+    reg = issued["regs"][3]
+    inv = Invitation.objects.select_related("assignment__centre").get(registration=reg)
+    _as_applicant(client, reg.applicant)
+    page = client.get("/cabinet/").content.decode()
+    assert inv.assignment.centre.name_ka in page and inv.assignment.centre.address in page
+    assert f"/cabinet/invitation/{inv.pk}.pdf" in page
+    first = inv.assignment.sittings.order_by("session__date", "session__starts_at").first()
+    assert first.session.check_in_opens.strftime("%H:%M") in page
