@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv browser clean
+.PHONY: demo-exams demo test lint venv browser clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	KARI_DEBUG=1 KARI_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend $(BIN)/kari demo --serve
+
+demo-exams: $(STAMP)
+	KARI_DEBUG=1 KARI_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend $(BIN)/kari demo --phase exams --serve
 
 browser:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's Chromium for the browser tests"; \
