@@ -16,17 +16,25 @@ at ``output()``: about 150 ms of the first version's 180 ms. Instead, once per p
 
 * DejaVu Sans and Sans Bold are cut down to what cards print (:data:`CARD_UNICODES`: ASCII,
   Georgian, some punctuation; about 200 glyphs, no hinting) and parsed into fpdf2 ``TTFFont``
-  templates. A card gets cheap copies that share the templates' widths, cmap and glyph ids and
-  own what fpdf2 changes per document (the glyph subset map, the font descriptor).
-* The cut fonts are embedded as they are: fpdf2's per-document fontTools subsetting (about 8 ms a
-  font) is skipped for them by a stand-in ``Subsetter`` in ``fpdf.output`` that passes every
-  other font (other documents, the fallback below) to fontTools unchanged.
-* A card with a character the cut fonts lack falls back to the full fonts, added the usual way,
-  so nothing ever prints as a blank box; it just costs the old price.
+  templates, every character given its PDF code up front (in code point order). Cards share
+  the templates: fpdf2 changes nothing in them when all the characters already have codes.
+* So the fonts' PDF objects (Type0 and CIDFont dictionaries, widths, ToUnicode, CIDToGIDMap,
+  the font file) are the same on every card: fpdf2's own ``_add_fonts`` makes them once, on a
+  throwaway document, and they are kept serialised (:class:`_FrozenObject`, references
+  renumbered per card). :class:`_CardOutputProducer`, passed to ``output()`` by
+  :func:`render_card` only, writes them instead of running ``_add_fonts`` per card.
+* Text is written by :func:`_text` as the operators ``FPDF.text()`` writes, with each string's
+  codes and width memoised (:class:`_Pen`), not through fpdf2's per-call font and fragment
+  objects; wrapping is fpdf2's (multi_cell's dry run), memoised.
+* A card with a character the cut fonts lack falls back to the full fonts, added the usual way
+  and laid out through fpdf2's ``set_font``/``text``, so nothing ever prints as a blank box; it
+  just costs the old price.
 
-Per card: text is placed with ``FPDF.text()`` and wrapped lines are memoised (fpdf2's general
-``cell``/``multi_cell`` layout was the next cost); the QR code's mask is chosen with numpy (see
-:func:`qr_matrix`) and embedded as a small 1-bit PNG.
+fpdf2 is not patched: everything above is confined to the card's own objects. It relies on
+fpdf2 2.8 internals (``OutputProducer._add_fonts``/``_add_pdf_obj``, ``TTFFont.subset``/``cw``,
+``FPDF._out``/``_resource_catalog``), checked by ``tests/documents/test_invitation_card.py``.
+
+The QR code's mask is chosen with numpy (see :func:`qr_matrix`) and embedded as a small 1-bit PNG.
 
 Output is deterministic: the PDF creation date is the card's issue date (midnight UTC).
 """
@@ -38,6 +46,7 @@ import datetime as dt
 import functools
 import io
 import os
+import re
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -50,9 +59,12 @@ import segno
 from fontTools import subset as ftsubset
 from fontTools import ttLib
 from fpdf import FPDF
-from fpdf import output as fpdf_output
-from fpdf.enums import MethodReturnValue
-from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.drawing_primitives import convert_to_device_color
+from fpdf.enums import MethodReturnValue, PDFResourceType
+from fpdf.fonts import TTFFont
+from fpdf.output import OutputProducer
+from fpdf.syntax import Name, PDFContentStream, PDFObject
+from fpdf.util import escape_parens
 from segno import encoder as senc
 
 from . import pdf as kpdf
@@ -167,15 +179,18 @@ CARD_UNICODES = sorted(
      *range(0x1C90, 0x1CC0), *range(0x2010, 0x2028), 0x2030, 0x2039, 0x203A, 0x20AC, 0x20BE,
      0x2116, 0x2212})
 
-_templates: dict[str, TTFFont] | None = None  # style -> parsed cut font (fpdf2 TTFFont)
+_templates: dict[str, TTFFont] | None = None  # style -> parsed cut font, shared by every card
 _cut_cover: frozenset[int] = frozenset()  # code points both cut fonts have
+_font_objects: list[_FrozenObject] = []  # the cut fonts' PDF objects, serialised once
+_font_dicts: dict[int, int] = {}  # font.i -> index in _font_objects of its Type0 dictionary
+_font_codes: dict[int, dict[int, str]] = {}  # font.i -> code point -> its escaped Tj bytes
 
 
 class _CutTTFont(ttLib.TTFont):
-    """A fontTools font that is already the subset to embed: shared by every card of a process.
+    """A fontTools font that is already the subset to embed: ``save`` writes the bytes made once.
 
-    Fully loaded up front, so fpdf2's ``close()`` after ``output()`` cannot invalidate it; ``save``
-    writes the bytes made once. fpdf2's subsetting is skipped for it (see :class:`_Subsetter`).
+    Only used while the cut fonts' PDF objects are made (:func:`_freeze_font_objects`); fully
+    loaded up front so that fpdf2's ``close()`` cannot invalidate it.
     """
 
     font_bytes = b""
@@ -187,36 +202,82 @@ class _CutTTFont(ttLib.TTFont):
         file.write(self.font_bytes)
 
 
-class _Subsetter(ftsubset.Subsetter):
-    """fontTools' Subsetter, except that it leaves a :class:`_CutTTFont` as it is.
+class _FrozenObject(PDFObject):
+    """A PDF object serialised once per process and written again into every card.
 
-    Installed as ``fpdf.output.ftsubset.Subsetter`` (see :func:`_install_subsetter`): other
-    documents' fonts are subset exactly as before.
+    ``parts`` alternate text and object-number offsets relative to this object: the object's
+    references are renumbered for the document it is added to, the rest is the same bytes.
     """
 
-    def subset(self, font) -> None:
-        if not isinstance(font, _CutTTFont):
-            super().subset(font)
+    def __init__(self, parts: tuple) -> None:
+        super().__init__()
+        self._parts = parts
+
+    def serialize(self, obj_dict=None, _security_handler=None) -> bytes:  # noqa: ARG002
+        if _security_handler is not None:  # cards are never encrypted; refuse rather than leak
+            raise ValueError("frozen card fonts cannot be encrypted")
+        own = self.id
+        out = [b"%d 0 obj\n" % own]
+        for k, part in enumerate(self._parts):
+            out.append(part if k % 2 == 0 else b"%d" % (own + part))
+        return b"".join(out)
 
 
-class _SubsetModule:
-    """Stands in for the ``fontTools.subset`` module in ``fpdf.output``."""
-
-    Options = ftsubset.Options
-    Subsetter = _Subsetter
-
-    def __getattr__(self, name):
-        return getattr(ftsubset, name)
+_REF = re.compile(rb"(\d+) 0 R\b")
 
 
-def _install_subsetter() -> bool:
-    """Let fpdf2 skip subsetting the cut fonts; False if this fpdf2 is not laid out as expected."""
-    if isinstance(getattr(fpdf_output, "ftsubset", None), _SubsetModule):
-        return True
-    if getattr(fpdf_output, "ftsubset", None) is not ftsubset:
-        return False
-    fpdf_output.ftsubset = _SubsetModule()
-    return True
+def _freeze(obj: PDFObject) -> _FrozenObject:
+    """``obj`` (already given its number) as a :class:`_FrozenObject`."""
+    text = obj.serialize()
+    data = text if isinstance(text, bytes) else text.encode("latin-1")
+    head, _, body = data.partition(b"\n")
+    if head != b"%d 0 obj" % obj.id:
+        raise RuntimeError(f"unexpected PDF object header {head[:40]!r}")
+    if obj.content_stream() is not None:  # font streams: no references, binary data
+        return _FrozenObject((body,))
+    parts: list = []
+    pos = 0
+    for m in _REF.finditer(body):
+        parts += [body[pos:m.start(1)], int(m.group(1)) - obj.id]
+        pos = m.end(1)
+    parts.append(body[pos:])
+    return _FrozenObject(tuple(parts))
+
+
+def _freeze_font_objects(templates: dict[str, TTFFont]) -> tuple[list[_FrozenObject],
+                                                                  dict[int, int]]:
+    """The cut fonts' PDF objects as fpdf2 2.8 writes them, made once with fpdf2 itself.
+
+    Every code point of a cut font is given its code up front (:func:`_load_templates`), so the
+    font dictionaries, widths, ToUnicode and CIDToGIDMap are the same for every card: fpdf2's
+    ``_add_fonts`` runs once here, on a throwaway document, and not per card (where it cost
+    about 5 ms: the 128 KiB CIDToGIDMap built in Python and the font streams compressed).
+    """
+    holder = FPDF()
+    originals = {}
+    for style, template in templates.items():
+        proto = copy.copy(template)
+        proto.desc = copy.copy(template.desc)
+        data = template.ttfont.font_bytes
+        proto.ttfont = _CutTTFont(io.BytesIO(data), recalcTimestamp=False, lazy=False)
+        proto.ttfont.font_bytes = data
+        originals[style] = proto.ttfont.getGlyphOrder()[:]
+        holder.fonts[proto.fontkey] = proto
+    producer = OutputProducer(holder)
+    dicts = producer._add_fonts({}, {}, {})  # noqa: SLF001 (fpdf2 internals, see module doc)
+    for style, proto in zip(templates, holder.fonts.values(), strict=True):
+        # fpdf2 subset the prototype (keeping every glyph) and reads glyph ids from the result,
+        # while the stream is the cut font as it was: their glyph orders must agree.
+        if proto.ttfont.getGlyphOrder() != originals[style]:
+            raise RuntimeError("fontTools reordered the glyphs of a cut font")
+    for obj in producer.pdf_objs:
+        if isinstance(obj, PDFContentStream) and obj.filter is None:
+            # fpdf2 leaves the ToUnicode CMaps uncompressed (3 kB each): compressed once here.
+            obj._contents = zlib.compress(obj._contents, 9)  # noqa: SLF001
+            obj.filter, obj.length = Name("FlateDecode"), len(obj._contents)  # noqa: SLF001
+    objects = [_freeze(obj) for obj in producer.pdf_objs]
+    index = {i: producer.pdf_objs.index(obj) for i, obj in dicts.items()}
+    return objects, index
 
 
 def _cut_font(path: Path) -> bytes:
@@ -239,41 +300,32 @@ def _cut_font(path: Path) -> bytes:
 
 
 def _load_templates() -> dict[str, TTFFont]:
-    """Cut and parse the fonts once per process."""
-    global _templates, _cut_cover
+    """Cut, parse and serialise the fonts once per process."""
+    global _templates, _cut_cover, _font_objects, _font_dicts, _font_codes
     if _templates is None:
         holder = FPDF()
         templates = {}
-        for style, path in kpdf.FONT_FILES.items():
+        codes = {}
+        for i, (style, path) in enumerate(kpdf.FONT_FILES.items(), start=1):
             data = _cut_font(path)
             fontkey = f"{kpdf.FONT_FAMILY.lower()}{style}"
             font = TTFFont(holder, io.BytesIO(data), fontkey, style)
+            font.i = i  # the cards' fonts are always /F1 (regular) and /F2 (bold)
             font.ttfont = _CutTTFont(io.BytesIO(data), recalcTimestamp=False, lazy=False)
             font.ttfont.font_bytes = data
-            font.ttfont.getGlyphOrder()
             font.ttffile = path  # only informative: fpdf2 reads it for text shaping, unused here
-            holder.fonts[fontkey] = font
+            # Fix every character's code now, in code point order: the same on every card.
+            codes[i] = {}
+            for uni in sorted(font.cmap):
+                code = font.subset.pick(uni)
+                if code is not None:
+                    codes[i][uni] = escape_parens(chr(code).encode("utf-16-be").decode("latin-1"))
             templates[style] = font
-        _cut_cover = frozenset(templates[""].cmap.keys() & templates["B"].cmap.keys())
+        _font_objects, _font_dicts = _freeze_font_objects(templates)
+        _font_codes = codes
+        _cut_cover = frozenset(codes[1].keys() & codes[2].keys())
         _templates = templates
     return _templates
-
-
-def _fresh_font(template: TTFFont, i: int) -> TTFFont:
-    """A per-document copy of a parsed font: shares the read-only parts, owns what fpdf2 changes.
-
-    fpdf2 records the glyphs a document uses in ``subset`` and fills in ``desc`` (the font
-    descriptor) at ``output()``: those are new or copied. The widths, cmap, glyph ids and the
-    fontTools font (never subset, see :class:`_Subsetter`) are shared.
-    """
-    font = copy.copy(template)
-    font.i = i
-    font.desc = copy.copy(template.desc)
-    font.missing_glyphs = []
-    font.biggest_size_pt = 0
-    font._hbfont = None
-    font.subset = SubsetMap(font)
-    return font
 
 
 def _covered(card: InvitationCard) -> bool:
@@ -281,14 +333,37 @@ def _covered(card: InvitationCard) -> bool:
     return all(ch in cover for text in _card_texts(card) for ch in map(ord, text))
 
 
+class _CardOutputProducer(OutputProducer):
+    """fpdf2's output producer, but a card on the cut fonts gets their pre-serialised objects.
+
+    Passed to ``FPDF.output(output_producer_class=...)`` by :func:`render_card` only: other
+    documents, and cards on the full fonts, go through fpdf2's own ``_add_fonts``.
+    """
+
+    def _add_fonts(self, image_objects_per_index, gfxstate_objs_per_name,
+                   pattern_objs_per_name):
+        fonts = sorted(self.fpdf.fonts.values(), key=lambda font: font.i)
+        cut = list((_templates or {}).values())
+        if len(fonts) != len(cut) or any(a is not b for a, b in zip(fonts, cut, strict=False)):
+            return super()._add_fonts(image_objects_per_index, gfxstate_objs_per_name,
+                                      pattern_objs_per_name)
+        added = []
+        for frozen in _font_objects:
+            obj = copy.copy(frozen)
+            self._add_pdf_obj(obj, "fonts")
+            added.append(obj)
+        return {i: added[k] for i, k in _font_dicts.items()}
+
+
 def _new_pdf(card: InvitationCard) -> FPDF:
     """An FPDF with the DejaVu fonts: the cut, pre-parsed ones unless the card needs others."""
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     templates = _load_templates()
-    if _install_subsetter() and _covered(card):
+    pdf.kari_pen = None
+    if _covered(card):
         for template in templates.values():
-            font = _fresh_font(template, len(pdf.fonts) + 1)
-            pdf.fonts[font.fontkey] = font
+            pdf.fonts[template.fontkey] = template
+        pdf.kari_pen = _Pen()
     else:
         for style, path in kpdf.FONT_FILES.items():
             pdf.add_font(kpdf.FONT_FAMILY, style, path)
@@ -304,7 +379,42 @@ def _new_pdf(card: InvitationCard) -> FPDF:
 PT = 25.4 / 72  # mm per point
 
 
+class _Pen:
+    """The text state of a card on the cut fonts, kept here instead of in fpdf2.
+
+    With every character's code fixed per process (:func:`_load_templates`) a string's Tj operand
+    and width are the same on every card, so :func:`_text` memoises them and writes the
+    operators ``FPDF.text()`` would write (``BT /Fi size Tf ET`` when the font changes, then
+    ``BT x y Td (...) Tj ET``, inside ``q colour ... Q`` unless the colour is the fill colour)
+    straight into the page, without fpdf2's per-call font, colour and text-fragment objects.
+    """
+
+    __slots__ = ("font_i", "size", "color", "color_op", "on_page")
+
+    def __init__(self) -> None:
+        self.font_i, self.size, self.color, self.color_op = 1, 10.0, None, ""
+        self.on_page: tuple[int, float] | None = None  # the font last set in the content stream
+
+
+_colors: dict = {}  # colour as the layout gives it -> (fpdf2 device colour, its operator)
+_encoded: dict[tuple[int, str], tuple[str, int]] = {}  # (font, text) -> (Tj operand, width)
+
+
+def _device_color(color) -> tuple:
+    found = _colors.get(color)
+    if found is None:
+        device = convert_to_device_color(*color) if isinstance(color, tuple) \
+            else convert_to_device_color(color)
+        found = _colors[color] = (device, device.serialize().lower())
+    return found
+
+
 def _font(pdf: FPDF, size: float, bold: bool = False, color=kpdf.INK) -> None:
+    pen = pdf.kari_pen
+    if pen is not None:
+        pen.font_i, pen.size = (2 if bold else 1), size
+        pen.color, pen.color_op = _device_color(color)
+        return
     pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
     if isinstance(color, tuple):
         pdf.set_text_color(*color)
@@ -312,17 +422,56 @@ def _font(pdf: FPDF, size: float, bold: bool = False, color=kpdf.INK) -> None:
         pdf.set_text_color(color)
 
 
+def _encode(font_i: int, text: str) -> tuple[str, int]:
+    """``text``'s Tj operand in a cut font and its width in font units (memoised)."""
+    key = (font_i, text)
+    found = _encoded.get(key)
+    if found is None:
+        codes, widths = _font_codes[font_i], _templates["B" if font_i == 2 else ""].cw
+        found = ("".join(codes[ord(ch)] for ch in text), sum(widths[ord(ch)] for ch in text))
+        if len(_encoded) > 100_000:
+            _encoded.clear()
+        _encoded[key] = found
+    return found
+
+
+def _width(pdf: FPDF, text: str) -> float:
+    """``text``'s width in mm in the current font."""
+    pen = pdf.kari_pen
+    if pen is None:
+        return pdf.get_string_width(text)
+    return _encode(pen.font_i, text)[1] * pen.size * 0.001 / pdf.k
+
+
 def _text(pdf: FPDF, x: float, y: float, h: float, text: str, align: str = "L",
           w: float = 0.0) -> float:
     """``text`` in the current font in a line box ``h`` high at (x, y), vertically centred like
     cell() does; ``align`` "R"/"C" within ``w``. Returns the x after the text."""
-    width = pdf.get_string_width(text)
+    pen = pdf.kari_pen
+    if pen is None:
+        width = pdf.get_string_width(text)
+    else:
+        operand, units = _encode(pen.font_i, text)
+        width = units * pen.size * 0.001 / pdf.k
     if align == "R":
         x += w - width
     elif align == "C":
         x += (w - width) / 2
-    if text:
+    if not text:
+        return x + width
+    if pen is None:
         pdf.text(x, y + h / 2 + 0.3 * pdf.font_size, text)
+        return x + width
+    k = pdf.k
+    if pen.on_page != (pen.font_i, pen.size):
+        pdf._out(f"BT /F{pen.font_i} {pen.size:.2f} Tf ET")  # noqa: SLF001
+        pdf._resource_catalog.add(PDFResourceType.FONT, pen.font_i, pdf.page)  # noqa: SLF001
+        pen.on_page = (pen.font_i, pen.size)
+    baseline = y + h / 2 + 0.3 * pen.size / k
+    op = f"BT {x * k:.2f} {(pdf.h - baseline) * k:.2f} Td ({operand}) Tj ET"
+    if pdf.fill_color != pen.color:
+        op = f"q {pen.color_op} {op} Q"
+    pdf._out(op)  # noqa: SLF001
     return x + width
 
 
@@ -334,12 +483,19 @@ def _wrap(pdf: FPDF, text: str, width: float) -> tuple[str, ...]:
 
     Memoised: the labels and rules are the same on every card, centres and tests repeat.
     """
-    key = (text, width, pdf.font_style, pdf.font_size_pt)
+    pen = pdf.kari_pen
+    if pen is None:
+        style, size = pdf.font_style, pdf.font_size_pt
+    else:
+        style, size = ("B" if pen.font_i == 2 else ""), pen.size
+    key = (text, width, style, size)
     lines = _wrapped.get(key)
     if lines is None:
-        if pdf.get_string_width(text) <= width:
+        if _width(pdf, text) <= width:
             lines = (text,)
         else:
+            if pen is not None:
+                pdf.set_font(kpdf.FONT_FAMILY, style, size)  # multi_cell measures with fpdf2's
             lines = tuple(pdf.multi_cell(width, 1, text, align="L", dry_run=True, padding=0,
                                          output=MethodReturnValue.LINES)) or ("",)
         if len(_wrapped) > 50_000:
@@ -676,7 +832,7 @@ def render_card(card: InvitationCard) -> bytes:
     y = _adapted(pdf, card, y)
     _rules(pdf, y)
     _footer(pdf, card)
-    return bytes(pdf.output())
+    return bytes(pdf.output(output_producer_class=_CardOutputProducer))
 
 
 # --- Bulk ---------------------------------------------------------------------------------------
