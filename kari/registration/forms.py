@@ -28,7 +28,8 @@ class RegistrationForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["exam_municipality"].choices = [("", "—")] + sorted(
-            ((m.code, m.name) for m in Municipality.objects.all()), key=lambda c: c[1])
+            ((m.code, m.name) for m in Municipality.objects.only("code", "name_ka", "name_en")),
+            key=lambda c: c[1])
 
 
 class SubsequentForm(forms.Form):

@@ -155,8 +155,7 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
                "channel": channel, "clerk": getattr(actor, "pk", None) if channel == Channel.CENTRE else None}
     code, plain = codes.issue("register", personal_number, ip=ip, payload=payload)
     email, phone = _contacts(existing.applicant if existing else None, clean)
-    with transaction.atomic():
-        sent_to = _deliver_code(email, phone, plain)
+    sent_to = _deliver_code(email, phone, plain)  # the code row is committed: sent now (on commit)
     return Pending(code.pk, personal_number, sent_to)
 
 
