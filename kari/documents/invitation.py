@@ -34,7 +34,7 @@ fpdf2 is not patched: everything above is confined to the card's own objects. It
 fpdf2 2.8 internals (``OutputProducer._add_fonts``/``_add_pdf_obj``, ``TTFFont.subset``/``cw``,
 ``FPDF._out``/``_resource_catalog``), checked by ``tests/documents/test_invitation_card.py``.
 
-The QR code's mask is chosen with numpy (see :func:`qr_matrix`) and embedded as a small 1-bit PNG.
+The QR code's mask is chosen with numpy (see :func:`qr_matrix`) and embedded as a small greyscale image.
 
 Output is deterministic: the PDF creation date is the card's issue date (midnight UTC).
 """
@@ -47,7 +47,6 @@ import functools
 import io
 import os
 import re
-import struct
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -65,6 +64,7 @@ from fpdf.fonts import TTFFont
 from fpdf.output import OutputProducer
 from fpdf.syntax import Name, PDFContentStream, PDFObject
 from fpdf.util import escape_parens
+from PIL import Image
 from segno import encoder as senc
 
 from . import pdf as kpdf
@@ -696,14 +696,14 @@ def _footer(pdf: FPDF, card: InvitationCard) -> None:
 # --- QR code -------------------------------------------------------------------------------------
 #
 # segno picks the data mask by scoring all eight in pure Python (about 6 ms of its 7 ms). The same
-# choice is made here with numpy, reproducing segno's scoring (N1-N4, ties to the lower mask)
-# exactly: the card must carry the very matrix ``segno.make_qr(url, error="m")`` makes, which is
+# choice is made here with numpy, the eight masks scored at once (:func:`_penalties`, about 0.4 ms),
+# reproducing segno's scoring (N1-N4, ties to the lower mask) exactly: the card must carry the very matrix ``segno.make_qr(url, error="m")`` makes, which is
 # what verifiers and the tests compare with. The first use in a process checks the shortcut
 # against segno on a few URLs and falls back to plain segno if they ever differ.
 
 QR_BORDER = 4  # modules of quiet zone
 QR_SCALE = 4  # pixels per module: viewers smooth an upscaled 1-pixel module into a blur
-_N3_PATTERN = bytes((1, 0, 1, 1, 1, 0, 1))
+_N3_CODE = 0b1011101  # the 1:1:3:1:1 finder-like pattern, as 7 bits
 _qr_fast: bool | None = None
 
 
@@ -721,57 +721,113 @@ def _qr_layout(size: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     return fixed, region, [mask.astype(np.uint8) for mask in masks]
 
 
-def _n3(seq: bytes, size: int) -> int:
-    """segno's N3 penalty of one row or column (finder-like 1:1:3:1:1 patterns), verbatim."""
-    count = 0
-    idx = seq.find(_N3_PATTERN)
-    while idx != -1:
-        offset = idx + 7
-        if idx in (0, size - 7) or not any(seq[max(idx - 4, 0):min(idx, size)]) \
-                or not any(seq[max(offset, 0):min(offset + 4, size)]):
-            count += 40
-        else:
-            offset = idx + 4
-        idx = seq.find(_N3_PATTERN, offset)
-    return count
+@functools.lru_cache(maxsize=8)
+def _mask_stack(size: int) -> np.ndarray:
+    return np.stack(_qr_layout(size)[2])
 
 
-def _penalty(m: np.ndarray) -> int:
-    """segno's ``evaluate_mask`` (ISO/IEC 18004 7.8.3.1) of a masked matrix, vectorised."""
-    size = m.shape[0]
-    # N1: runs of 5+ equal modules in a row or column score (length - 2).
-    lines = np.pad(np.concatenate((m, m.T)).astype(np.int16), ((0, 0), (1, 1)),
-                   constant_values=-1).ravel()
-    runs = np.diff(np.flatnonzero(lines[1:] != lines[:-1]))
-    n1 = int((runs[runs >= 5] - 2).sum())
+def _penalties(ms: np.ndarray) -> list[int]:
+    """segno's ``evaluate_mask`` of each of a stack of masked matrices (``(k, n, n)``), batched."""
+    k, size, _ = ms.shape
+    lines = np.concatenate((ms, ms.transpose(0, 2, 1)), axis=1).astype(np.int16)  # (k, 2n, n)
+    # N1: runs of 5+ equal modules in a line score (length - 2).
+    padded = np.pad(lines, ((0, 0), (0, 0), (1, 1)), constant_values=-1).reshape(k, -1)
+    change = padded[:, 1:] != padded[:, :-1]
+    starts = np.flatnonzero(change.ravel())
+    runs = np.diff(starts)
+    per = change.shape[1]
+    owner = starts[:-1] // per
+    long = runs >= 5
+    n1 = np.bincount(owner[long], weights=runs[long] - 2, minlength=k)
     # N2: every 2x2 block of one colour scores 3.
-    c = m[1:, 1:]
-    n2 = 3 * int(((c == m[1:, :-1]) & (c == m[:-1, 1:]) & (c == m[:-1, :-1])).sum())
-    # N3: 1:1:3:1:1 patterns with 4 light modules on a side, rows and columns.
-    rows, cols = m.tobytes(), np.ascontiguousarray(m.T).tobytes()
-    n3 = sum(_n3(rows[k:k + size], size) + _n3(cols[k:k + size], size)
-             for k in range(0, size * size, size))
+    c = ms[:, 1:, 1:]
+    n2 = 3 * ((c == ms[:, 1:, :-1]) & (c == ms[:, :-1, 1:])
+              & (c == ms[:, :-1, :-1])).sum(axis=(1, 2))
+    # N3: 1:1:3:1:1 patterns (1011101) with 4 light modules before or after (or at an edge).
+    w = size - 6
+    code = np.zeros(lines.shape[:2] + (w,), dtype=np.int16)
+    for b in range(7):
+        code = (code << 1) | lines[:, :, b:b + w]
+    hits = np.argwhere(code == _N3_CODE)  # (mask, line, idx), in order
+    n3 = np.zeros(k, dtype=np.int64)
+    if len(hits):
+        csum = np.zeros(lines.shape[:2] + (size + 1,), dtype=np.int32)
+        np.cumsum(lines != 0, axis=2, out=csum[:, :, 1:])
+        mk, ln, idx = hits[:, 0], hits[:, 1], hits[:, 2]
+        before = csum[mk, ln, idx] - csum[mk, ln, np.maximum(idx - 4, 0)]
+        end = np.minimum(idx + 11, size)
+        after = csum[mk, ln, end] - csum[mk, ln, np.minimum(idx + 7, size)]
+        ok = (idx == 0) | (idx == size - 7) | (before == 0) | (after == 0)
+        # A counted pattern makes segno search on after it, skipping overlapping ones (which
+        # start 4 or 6 modules later); an uncounted one does not skip any.
+        last = (-1, -1)
+        stop = -1
+        for m, line, i, counts in zip(mk.tolist(), ln.tolist(), idx.tolist(), ok.tolist(),
+                                      strict=True):
+            if (m, line) != last:
+                last, stop = (m, line), -1
+            if i < stop:
+                continue
+            if counts:
+                n3[m] += 40
+                stop = i + 7
     # N4: 10 per 5 % the share of dark modules is away from 50 %.
-    n4 = 10 * int(abs(float(int(m.sum())) / (size ** 2) * 100 - 50) / 5)
-    return n1 + n2 + n3 + n4
+    dark = ms.reshape(k, -1).sum(axis=1).tolist()
+    n4 = [10 * int(abs(float(d) / (size ** 2) * 100 - 50) / 5) for d in dark]
+    return [int(a) + int(b) + int(c) + d
+            for a, b, c, d in zip(n1.tolist(), n2.tolist(), n3.tolist(), n4, strict=True)]
+
+
+@functools.lru_cache(maxsize=8)
+def _qr_placement(size: int) -> np.ndarray:
+    """The flat indexes of the data modules in the order segno's ``add_codewords`` fills them."""
+    fixed = _qr_layout(size)[0]
+    order = []
+    for right in range(size - 1, 0, -2):
+        if right <= 6:
+            right -= 1  # noqa: PLW2901 (segno's walk: the timing column is skipped)
+        for vertical in range(size):
+            for z in (0, 1):
+                j = right - z
+                upwards = ((right & 2) == 0) ^ (j < 6)
+                i = (size - 1 - vertical) if upwards else vertical
+                if fixed[i, j] == 0x2:
+                    order.append(i * size + j)
+    return np.array(order, dtype=np.intp)
+
+
+def _qr_codewords(url: str) -> tuple[int, int, np.ndarray]:
+    """Version, error level and final message bits of ``url``: segno's ``encode`` (error "m",
+    no Micro QR, error level boosted) up to the codewords, as its ``_encode`` does it."""
+    error = senc.normalize_errorlevel("m")
+    segments = senc.prepare_data(url, None, None)
+    version = senc.find_version(segments, error, eci=False, micro=False)
+    error = senc.boost_error_level(version, error, segments, False)
+    buff = senc.Buffer()
+    ver_range = senc.version_range(version)
+    for segment in segments:
+        senc.write_segment(buff, segment, None, ver_range, False)
+    capacity = senc.consts.SYMBOL_CAPACITY[version][error]
+    senc.write_terminator(buff, capacity, None, len(buff))
+    senc.write_padding_bits(buff, version, len(buff))
+    senc.write_pad_codewords(buff, version, capacity, len(buff))
+    bits = senc.make_final_message(version, error, buff).getbits()
+    return version, error, np.frombuffer(bytes(bits), dtype=np.uint8)
 
 
 def _qr_matrix_fast(url: str) -> np.ndarray:
-    # segno's encoder as make_qr calls it (never a Micro QR), but with mask 0 imposed.
-    code = senc.encode(url, error="m", mask=0, micro=False)
-    size = len(code.matrix)
-    fixed, region, masks = _qr_layout(size)
-    final0 = np.frombuffer(b"".join(code.matrix), dtype=np.uint8).reshape(size, size)
-    unmasked = np.where(region, final0 ^ masks[0], fixed).astype(np.uint8)
-    best, best_score = 0, None
-    for n, mask in enumerate(masks):
-        score = _penalty(unmasked ^ mask)
-        if best_score is None or score < best_score:
-            best, best_score = n, score
-    if best == 0:
-        return final0.copy()
-    matrix = tuple(bytearray(row) for row in (final0 ^ masks[0] ^ masks[best]))
-    senc.add_format_info(matrix, code.version, code.error, best)
+    # segno's encoder as make_qr calls it (never a Micro QR), the codewords placed and the eight
+    # masks scored with numpy: segno's add_codewords and apply_mask are pure Python.
+    version, error, bits = _qr_codewords(url)
+    size = version * 4 + 17
+    fixed, _region, masks = _qr_layout(size)
+    unmasked = fixed.copy()
+    unmasked.ravel()[_qr_placement(size)[:len(bits)]] = bits
+    scores = _penalties(unmasked[None] ^ _mask_stack(size))
+    best = scores.index(min(scores))  # ties go to the lower mask, as in segno
+    matrix = tuple(bytearray(row) for row in (unmasked ^ masks[best]).tolist())
+    senc.add_format_info(matrix, version, error, best)
+    senc.add_version_info(matrix, version)
     return np.frombuffer(b"".join(matrix), dtype=np.uint8).reshape(size, size)
 
 
@@ -793,25 +849,18 @@ def qr_matrix(url: str) -> np.ndarray:
     return _qr_matrix_fast(url) if _qr_fast else _qr_matrix_segno(url)
 
 
-def _png(dark: np.ndarray) -> bytes:
-    """A 1-bit greyscale PNG, :data:`QR_SCALE` pixels per module, with the quiet zone."""
-    light = np.pad(1 - dark, QR_BORDER, constant_values=1).astype(np.uint8)
+def _qr_image(dark: np.ndarray) -> Image.Image:
+    """The QR code as an 8-bit greyscale image, :data:`QR_SCALE` pixels per module, with the quiet
+    zone. fpdf2 embeds it Flate-compressed as it is; a 1-bit image costs more (fpdf2 re-encodes
+    those as CCITT G4 through a TIFF) and comes out larger."""
+    light = np.pad(1 - dark, QR_BORDER, constant_values=1).astype(np.uint8) * 255
     light = light.repeat(QR_SCALE, axis=0).repeat(QR_SCALE, axis=1)
-    height, width = light.shape
-    packed = np.packbits(light, axis=1)
-    raw = np.concatenate((np.zeros((height, 1), dtype=np.uint8), packed), axis=1).tobytes()
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return Image.fromarray(light, mode="L")
 
 
 def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
     """The QR code of ``url``, ``size`` mm square with its quiet zone, top left at (x, y)."""
-    pdf.image(io.BytesIO(_png(qr_matrix(url))), x=x, y=y, w=size, h=size, alt_text=url)
+    pdf.image(_qr_image(qr_matrix(url)), x=x, y=y, w=size, h=size, alt_text=url)
 
 
 def render_card(card: InvitationCard) -> bytes:

@@ -186,3 +186,73 @@ def test_a17_3_render_many_in_process_and_duplicate_numbers(tmp_path):
     assert paths[0].read_bytes() == render_card(card_data())
     with pytest.raises(ValueError):
         render_many([card_data(), card_data()], tmp_path)
+
+
+# --- Speed shortcuts keep the output right (see the module doc of kari.documents.invitation) ---
+
+
+def _qr_samples():
+    import random
+
+    rnd = random.Random(2026)
+    urls = [f"https://kari.example.ge/invitations/verify/INV-2026-A-{rnd.randint(0, 999999):06d}/"
+            f"{rnd.getrandbits(64):016x}" for _ in range(20)]
+    # Other lengths (QR versions 1 to 10 and more), modes (numeric, alphanumeric, byte, UTF-8).
+    urls += ["".join(rnd.choice("abcXYZ019/:.-ა€ ") for _ in range(rnd.randint(1, 300)))
+             for _ in range(20)]
+    return urls + ["", "0123456789" * 8, "HTTPS://KARI.EXAMPLE.GE/I/1"]
+
+
+@pytest.mark.parametrize("url", _qr_samples())
+def test_qr_matrix_is_segnos_for_many_contents(url):
+    assert np.array_equal(kinv.qr_matrix(url), np.array(segno.make_qr(url, error="m").matrix))
+
+
+def test_penalties_match_a_plain_reading_of_segnos_mask_scoring():
+    from segno import encoder as senc
+
+    rng = np.random.default_rng(7)
+    for size in (21, 25, 33, 45):
+        stack = (rng.random((8, size, size)) < 0.5).astype(np.uint8)
+        # Finder-like 1011101 patterns, some overlapping (segno skips those after a counted one).
+        for m in range(8):
+            stack[m, 3, 2:13] = [1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1]
+            stack[m, 5:16, 7] = [0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1]
+        expected = [senc.evaluate_mask(tuple(bytearray(r) for r in m.tolist()), size, size)
+                    for m in stack]
+        assert kinv._penalties(stack) == expected
+
+
+def test_every_character_of_the_cut_fonts_extracts_from_the_card():
+    letters = "".join(chr(c) for c in range(0x10D0, 0x10FB))
+    card = card_data(first_name=letters, last_name="«№ 5 — 10 € · ‘x’ “y” …»",
+                     first_name_latin="ABCDEFGHIJKLMNOPQRSTUVWXYZ", last_name_latin="0123456789")
+    kinv._load_templates()
+    assert kinv._covered(card)  # rendered with the cut fonts and their frozen PDF objects
+    text = " ".join(text_of(render_card(card)).split())
+    assert letters in text.replace(" ", "")  # wrapped over lines
+    assert "«№ 5 — 10 € · ‘x’ “y” …»" in text
+    assert "ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789" in text
+
+
+def test_cards_leave_fpdf2_and_other_documents_alone():
+    import fontTools.subset
+    from fpdf import FPDF
+    from fpdf import output as fpdf_output
+
+    from kari.documents import pdf as kpdf
+
+    first = render_card(card_data())
+    assert fpdf_output.ftsubset is fontTools.subset  # nothing patched process-wide
+    # A plain fpdf2 document with the same (full) fonts is subset by fpdf2 as usual...
+    doc = FPDF()
+    for style, path in kpdf.FONT_FILES.items():
+        doc.add_font(kpdf.FONT_FAMILY, style, path)
+    doc.add_page()
+    doc.set_font(kpdf.FONT_FAMILY, "B", 12)
+    doc.cell(text="ნინო ბერიძე")
+    plain = bytes(doc.output())
+    assert len(plain) < 40_000  # subset, not the 700 kB font
+    assert "ნინო ბერიძე" in text_of(plain)
+    # ... and does not change the next card.
+    assert render_card(card_data()) == first
