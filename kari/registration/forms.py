@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kari.catalogue.models import Direction, Field, Municipality
@@ -27,8 +28,10 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        english = (get_language() or "ka").startswith("en")  # as Bilingual.name, without models
         self.fields["exam_municipality"].choices = [("", "—")] + sorted(
-            ((m.code, m.name) for m in Municipality.objects.only("code", "name_ka", "name_en")),
+            ((code, en if english and en else ka)
+             for code, ka, en in Municipality.objects.values_list("code", "name_ka", "name_en")),
             key=lambda c: c[1])
 
 

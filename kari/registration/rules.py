@@ -30,7 +30,7 @@ def chosen_programmes(round_, codes, stage=Stage.PRIMARY):
     return Programme.objects.filter(
         stage=stage, code__in=codes, announced__announcement__round=round_,
         announced__announcement__status=AnnouncementStatus.CONFIRMED,
-    ).select_related(*related)
+    ).select_related(*related).order_by()  # no ordering: the caller maps them by code
 
 
 def clean_person(data: dict, errors: dict) -> dict:
