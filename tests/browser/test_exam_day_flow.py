@@ -89,3 +89,59 @@ def test_A19_A21_proctor_checks_in_warns_removes_and_downloads_the_protocol(kari
     # The page works on a phone: nothing wider than the screen.
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def _y4m_with_qr(path, text: str, frames: int = 30) -> None:
+    """A short Y4M video showing the QR code of `text`: Chromium's fake camera plays it."""
+    import numpy as np
+    import segno
+
+    qr = np.array(segno.make_qr(text, error="m").matrix, dtype=np.uint8)
+    qr = np.pad(qr, 4)  # quiet zone
+    scale = 400 // qr.shape[0]
+    big = np.kron(qr, np.ones((scale, scale), dtype=np.uint8))
+    w, h = 640, 480
+    y = np.full((h, w), 235, dtype=np.uint8)
+    top, left = (h - big.shape[0]) // 2, (w - big.shape[1]) // 2
+    y[top:top + big.shape[0], left:left + big.shape[1]] = np.where(big == 1, 16, 235)
+    chroma = np.full((h // 2) * (w // 2), 128, dtype=np.uint8).tobytes()
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + y.tobytes() + chroma + chroma)
+
+
+def test_A19_1_proctor_scans_the_invitation_qr_code_with_the_camera(kari_server, browser, tmp_path):
+    """The camera (Chromium's fake device playing a video of the card's QR code) finds the
+    applicant: the scanner reads the invitation link and looks the token up (A19.1-2)."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    row = _first_session_row(kari_server)
+    out = kari_server.kari("shell", "-c", (
+        "from kari.exams.models import Invitation; "
+        f"print(Invitation.objects.get(registration__applicant__personal_number='{row['personal_number']}').token)"))
+    token = out.strip().splitlines()[-1]
+    video = tmp_path / "qr.y4m"
+    _y4m_with_qr(video, kari_server.url(f"/invitation/{token}/"))
+    args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"]
+    camera_browser = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args,
+                                                 headless=True)
+    try:
+        ctx = camera_browser.new_context(viewport=PHONE_VIEWPORT)
+        ctx.set_default_timeout(15_000)
+        ctx.grant_permissions(["camera"], origin=kari_server.base_url)
+        page = ctx.new_page()
+        staff_sign_in(page, kari_server, "proctor")
+        page.goto(kari_server.url("/exams/proctor/"))
+        centre = page.locator("details", has=page.locator("summary", has_text=row["centre"] + " "))
+        centre.locator("summary").click()
+        with page.expect_navigation():
+            centre.locator("li a").first.click()
+        expect(page.locator("#scan-start")).to_be_visible()
+        with page.expect_navigation(url=re.compile(r"token=")):
+            page.locator("#scan-start").click()
+        expect(page.locator("#who")).to_contain_text(row["last_name"])
+        expect(page.locator("main")).to_contain_text(row["personal_number"])
+    finally:
+        camera_browser.close()
