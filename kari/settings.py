@@ -105,9 +105,11 @@ STATICFILES_DIRS = [BASE_DIR / "kari" / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
-# Sessions live in a signed cookie (no database row to read and write on every request; the
-# signature stops tampering). A session must therefore hold only ids, never personal data.
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Sessions live in the database, so signing out (or an administrator) really ends one: a copied
+# cookie is useless afterwards. Signed-cookie sessions were measured (issue 4): ~10 fewer queries
+# per registration, but no server-side revocation for staff. Sessions hold only ids, never
+# personal numbers or codes.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Security: CSRF, clickjacking, content-type sniffing, CSP (no inline scripts or styles).
 SESSION_COOKIE_HTTPONLY = True

@@ -163,3 +163,16 @@ def test_portal_chart_shows_places_by_direction(client, published):
     html = client.get("/en/").content.decode()
     direction = published["progs_a"][0].field.direction
     assert 'id="chart-title"' in html and f"{direction.name_en}: 20 (2 SEN)" in html
+
+
+def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_is_useless(client, world):
+    from django.conf import settings
+    from django.test import Client
+
+    sign_in(client, world["users"][Role.EMIS_OPERATOR])
+    copied = client.cookies[settings.SESSION_COOKIE_NAME].value
+    other = Client()
+    other.cookies[settings.SESSION_COOKIE_NAME] = copied
+    assert other.get("/staff/").status_code == 200  # the copy works while the session lives
+    client.post("/staff/logout/")
+    assert other.get("/staff/").status_code == 302  # … and not after signing out
