@@ -4,9 +4,11 @@
     .venv/bin/python benchmarks/exams.py --section distribution --applicants 50000 --centres 60
 
 Sections live in ``SECTIONS`` (name -> function taking the parsed arguments and returning
-True when its targets are met); ``--section all`` runs them in order. New sections (the
-``invitations`` section is planned) register themselves with the ``@section("name")``
-decorator below; see the marked place near the end of the file.
+True when its targets are met); ``--section all`` runs them in order. Sections register
+themselves with the ``@section("name")`` decorator.
+
+``invitations``: the A17.3 cards, one PDF each, rendered by ``render_many`` with a process per
+core (``benchmarks/invitations.py``); target 10,000 cards in <= 60 s.
 
 ``distribution``: kari.distribution (A17.2, A15.8, A12.3(e)) on a synthetic national
 instance. Municipalities with coordinates from kari/catalogue/data/municipalities.json
@@ -45,6 +47,7 @@ from kari.distribution import Candidate, Centre, Session, check, distribute  # n
 
 DATA = ROOT / "kari" / "catalogue" / "data"
 TARGET_SECONDS = 30.0
+CARD_TARGET_SECONDS = 60.0  # A17.3: 10,000 cards
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], bool]] = {}
 
@@ -267,8 +270,22 @@ def distribution(args: argparse.Namespace) -> bool:
     return ok
 
 
-# --- further sections --------------------------------------------------------------------
-# >>> Register the "invitations" section (A17.3) here, with @section("invitations"). <<<
+@section("invitations")
+def invitation_cards(args: argparse.Namespace) -> bool:
+    """A17.3: one PDF card per applicant, rendered by a process pool (benchmarks/invitations.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import invitations  # noqa: PLC0415 - the sibling benchmark script
+
+    print(f"== invitations: {args.cards:,} cards, one PDF each ==")
+    r = invitations.run(args.cards, workers=args.workers)
+    print(f"cards: {r['cards']:,}  workers: {r['workers']}  seconds: {r['seconds']}  "
+          f"cards/s: {r['cards_per_s']}  bytes/card: {r['bytes_per_card']:,}")
+    print(f"cpu: {r['cpu_seconds']} s, {r['cpu_ms_per_card']} ms per card")
+    limit = CARD_TARGET_SECONDS * args.cards / 10_000
+    met = r["seconds"] <= limit
+    print(f"target 10,000 cards in <= {CARD_TARGET_SECONDS:.0f} s "
+          f"(<= {limit:.1f} s for {args.cards:,}): {'met' if met else 'MISSED'}")
+    return met
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--section", choices=[*SECTIONS, "all"], default="all")
     parser.add_argument("--applicants", type=int, default=50_000)
     parser.add_argument("--centres", type=int, default=60)
+    parser.add_argument("--cards", type=int, default=10_000, help="invitations: cards to render")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="invitations: rendering processes (default: one per core)")
     parser.add_argument(
         "--time-limit",
         type=float,
