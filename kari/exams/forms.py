@@ -61,3 +61,13 @@ class UploadForm(forms.Form):
 
 class NumbersForm(forms.Form):
     file = forms.FileField(label=_("File (CSV or JSON)"))
+
+
+class RescheduleForm(forms.Form):
+    date = forms.DateField(label=_("New test day"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_at = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
+    check_in_opens = forms.TimeField(label=_("Check-in opens"),
+                                     widget=forms.TimeInput(attrs={"type": "time"}))
+    check_in_closes = forms.TimeField(label=_("Check-in closes"),
+                                      widget=forms.TimeInput(attrs={"type": "time"}))
+    reason = forms.CharField(label=_("What happened (A18.2)"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -119,6 +119,17 @@ def run_in_background(job_id: int) -> None:
     threading.Thread(target=target, name=f"invitations-{job_id}", daemon=True).start()
 
 
+def rerender(invs: list[Invitation]) -> None:
+    """Render the given issued invitations again, in place (after a change such as A18.2)."""
+    for inv in invs:
+        full = invitations_of_one(inv.pk)
+        if not full.pdf:
+            continue
+        path = Path(settings.MEDIA_ROOT) / full.pdf.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(render_card(card_for(full)))
+
+
 def pdf_bytes(inv: Invitation) -> bytes:
     """The issued card; rendered again from the same data if the file is missing."""
     if inv.pdf and Path(inv.pdf.path).exists():

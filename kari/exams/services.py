@@ -118,19 +118,8 @@ def save_session(actor, round_, data: dict, session: ExamSession | None = None) 
                                     citation="A18.1").messages[0]]
     if bool(data.get("skills_test")) == bool(data.get("subject")):
         errors["skills_test"] = [_("Choose either a skills test or a subject (A7.1).")]
-    if starts and opens and closes and not (opens < closes <= starts):
-        errors["check_in_closes"] = [_("Check-in opens, then closes, no later than the start "
-                                       "(A19.4, A20.2).")]
-    if day and starts and not errors:
-        begin = _minutes(starts)
-        for other in ExamSession.objects.filter(round=round_, date=day).exclude(
-                pk=getattr(session, "pk", None)):
-            o = _minutes(other.starts_at)
-            if begin < o + other.duration_minutes and o < begin + duration:
-                errors["starts_at"] = [_("It overlaps the session at %(t)s (%(test)s); sessions "
-                                         "of a round never overlap, so no applicant's tests clash.")
-                                       % {"t": f"{other.starts_at:%H:%M}", "test": other.test_label}]
-                break
+    errors.update(_timing_errors(round_, day, starts, opens, closes, duration, session,
+                                 check_overlap=not errors))
     if errors:
         raise ValidationError(errors)
     before = None if session is None else {"session": str(session)}
@@ -140,6 +129,74 @@ def save_session(actor, round_, data: dict, session: ExamSession | None = None) 
     session.duration_minutes = duration
     session.save()
     record(actor, "exam_session.save", session, before=before, after={"session": str(session)})
+    return session
+
+
+def _timing_errors(round_, day, starts, opens, closes, duration, session, *, check_overlap=True):
+    """Check-in opens, then closes, no later than the start; no overlap with another session."""
+    errors = {}
+    if starts and opens and closes and not (opens < closes <= starts):
+        errors["check_in_closes"] = [_("Check-in opens, then closes, no later than the start "
+                                       "(A19.4, A20.2).")]
+    if day and starts and check_overlap and not errors:
+        begin = _minutes(starts)
+        for other in ExamSession.objects.filter(round=round_, date=day).exclude(
+                pk=getattr(session, "pk", None)):
+            o = _minutes(other.starts_at)
+            if begin < o + other.duration_minutes and o < begin + duration:
+                errors["starts_at"] = [_("It overlaps the session at %(t)s (%(test)s); sessions "
+                                         "of a round never overlap, so no applicant's tests clash.")
+                                       % {"t": f"{other.starts_at:%H:%M}", "test": other.test_label}]
+                break
+    return errors
+
+
+@transaction.atomic
+def reschedule_session(actor, session: ExamSession, data: dict, *, reason: str,
+                       today=None) -> ExamSession:
+    """A18.2: after force majeure or a fault of EMIS or NAEC, NAEC sets a new date and time.
+
+    Allowed after the invitations are issued: the affected applicants' cards are rendered again
+    and they are told by email and SMS after commit.
+    """
+    from kari import notify
+    from kari.sms import sms_on_commit
+
+    from .invitations import rerender, site_url
+
+    authorize(actor, "exams.sessions")
+    if not reason.strip():
+        raise field_error("reason", _("Say what happened (force majeure, or a fault of EMIS or "
+                                      "NAEC)."), "A18.2")
+    today = today or timezone.localdate()
+    day, starts = data.get("date"), data.get("starts_at")
+    errors = {}
+    if day is None or day < today:
+        errors["date"] = [_("Choose a new test day, today or later.")]
+    errors.update(_timing_errors(session.round, day, starts, data.get("check_in_opens"),
+                                 data.get("check_in_closes"), session.duration_minutes, session,
+                                 check_overlap=not errors))
+    if errors:
+        raise ValidationError(errors)
+    before = {"session": str(session), "check_in": f"{session.check_in_opens:%H:%M}–"
+                                                   f"{session.check_in_closes:%H:%M}"}
+    for f in ("date", "starts_at", "check_in_opens", "check_in_closes"):
+        setattr(session, f, data[f])
+    session.save()
+    invs = list(Invitation.objects.filter(
+        assignment__sittings__session=session,
+        assignment__distribution__status=DistributionStatus.FINAL).select_related(
+        "registration__applicant"))
+    rerender(invs)
+    record(actor, "exam_session.reschedule", session, before=before,
+           after={"session": str(session), "invitations": len(invs)}, reason=reason)
+    message = _lazy_reschedule_notice()
+    when = f"{session.date:%d.%m.%Y} {session.starts_at:%H:%M}"
+    for inv in invs:
+        person = inv.registration.applicant
+        values = {"test": session.test_label, "when": when, "url": site_url("/cabinet/")}
+        notify.email_on_commit([person.email], f"Kari: {inv.number}", notify.bilingual(message, **values))
+        sms_on_commit(person.phone, notify.bilingual(message, sep=" / ", **values))
     return session
 
 
@@ -480,6 +537,13 @@ def finish_invitations(job_id: int) -> InvitationJob:
         sms_on_commit(person.phone, notify.bilingual(message, sep=" / ", number=inv.number,
                                                      url=cabinet))
     return job
+
+
+def _lazy_reschedule_notice():
+    from django.utils.translation import gettext_lazy
+
+    return gettext_lazy("Your test %(test)s is moved to %(when)s (A18.2). Your invitation is "
+                        "updated: %(url)s")
 
 
 def _lazy_invitation_notice():

@@ -10,6 +10,7 @@ urlpatterns = [
     path("exams/centres/<int:pk>/", views.centre_edit, name="centre_edit"),
     path("exams/sessions/", views.sessions, name="sessions"),
     path("exams/sessions/<int:pk>/delete/", views.session_delete, name="session_delete"),
+    path("exams/sessions/<int:pk>/reschedule/", views.session_reschedule, name="session_reschedule"),
     path("exams/distribute/", views.distribute, name="distribute"),
     path("exams/distributions/<int:pk>/", views.distribution, name="distribution"),
     path("exams/distributions/<int:pk>/issue/", views.issue, name="issue"),

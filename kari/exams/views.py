@@ -24,6 +24,7 @@ from .forms import (
     LookupForm,
     NumbersForm,
     PresenceForm,
+    RescheduleForm,
     SessionForm,
     UploadForm,
 )
@@ -131,6 +132,29 @@ def sessions(request):
     return render(request, "exams/sessions.html", {
         "round": round_, "sessions": selectors.round_sessions(round_), "form": form,
         "may_edit": can(request.user, "exams.sessions"), "q": _round_query(round_)})
+
+
+@staff_required
+def session_reschedule(request, pk):
+    """A18.2: NAEC moves a session after force majeure or a fault of EMIS or NAEC."""
+    authorize(request.user, "exams.sessions")
+    session = get_object_or_404(ExamSession.objects.select_related("round"), pk=pk)
+    form = RescheduleForm(request.POST or None, initial={
+        "date": session.date, "starts_at": session.starts_at,
+        "check_in_opens": session.check_in_opens, "check_in_closes": session.check_in_closes})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        try:
+            services.reschedule_session(request.user, session, data, reason=reason)
+            messages.success(request, _("Session moved; the applicants' invitations are updated "
+                                        "and they are told (A18.2)."))
+            return redirect(reverse("exams:sessions") + _round_query(session.round))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    return render(request, "exams/reschedule.html", {
+        "session": session, "form": form, "q": _round_query(session.round),
+        "affected": session.sittings.filter(assignment__distribution__status="final").count()})
 
 
 @staff_required
