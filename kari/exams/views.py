@@ -319,19 +319,28 @@ def _checkin_context(request, centre, session, **extra):
 
 @staff_required
 def checkin(request, centre_pk, session_pk):
-    """A19-A22: find the applicant by QR code or personal number, then admit, refuse, warn."""
+    """A19-A22: find the applicant by QR code or personal number, then admit, refuse, warn.
+
+    The lookup is a POST that redirects to ``?sitting=<id>``: neither the personal number nor
+    the invitation's token ever appears in a URL, so access logs never hold them.
+    """
     authorize(request.user, "exam.check_in")
     centre = get_object_or_404(ExamCentre, pk=centre_pk)
     session = get_object_or_404(ExamSession, pk=session_pk)
     here = reverse("exams:checkin", args=[centre.pk, session.pk])
-    found, form = None, LookupForm(request.GET or None)
-    if request.GET and form.is_valid():
+    found, form = None, LookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
             found = services.find_sitting(request.user, session, centre,
                                           personal_number=form.cleaned_data["personal_number"],
                                           token=form.cleaned_data["token"])
+            return redirect(f"{here}?sitting={found.pk}")
         except ValidationError as exc:
             _errors_to_messages(request, exc)
+    elif request.GET.get("sitting", "").isdigit():
+        found = (Sitting.objects.select_related("assignment__registration__applicant")
+                 .filter(pk=request.GET["sitting"], session=session, assignment__centre=centre)
+                 .first())
     ctx = _checkin_context(request, centre, session, found=found, here=here)
     ctx["lookup"] = form if form.is_bound else ctx["lookup"]
     return render(request, "exams/checkin.html", ctx)
@@ -365,8 +374,7 @@ def checkin_act(request, pk, action):
             raise Http404
     except ValidationError as exc:
         _errors_to_messages(request, exc)
-        return redirect(f"{back}?personal_number={sitting.assignment.registration.applicant.personal_number}")
-    return redirect(f"{back}?personal_number={sitting.assignment.registration.applicant.personal_number}")
+    return redirect(f"{back}?sitting={sitting.pk}")
 
 
 @staff_required

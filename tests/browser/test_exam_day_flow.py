@@ -139,7 +139,7 @@ def test_A19_1_proctor_scans_the_invitation_qr_code_with_the_camera(kari_server,
         with page.expect_navigation():
             centre.locator("li a").first.click()
         expect(page.locator("#scan-start")).to_be_visible()
-        with page.expect_navigation(url=re.compile(r"token=")):
+        with page.expect_navigation(url=re.compile(r"\?sitting=\d+$")):
             page.locator("#scan-start").click()
         expect(page.locator("#who")).to_contain_text(row["last_name"])
         expect(page.locator("main")).to_contain_text(row["personal_number"])
