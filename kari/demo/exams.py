@@ -133,11 +133,13 @@ def registrations(round_, count: int, rng: random.Random) -> int:
     return len(people)
 
 
-def exam_day(emis, round_, count: int, rng: random.Random) -> dict:
-    """The round on its first test day: registered, distributed, invitations issued."""
+def exam_day(emis, round_, count: int, rng: random.Random, *, issue: bool = True) -> dict:
+    """The round registered and distributed; with ``issue``, its invitations issued too."""
     n = registrations(round_, count, rng)
     d = services.distribute(emis, round_)
-    job = services.start_invitations(emis, d)
-    invitations.run_job(job.pk, workers=1)
-    return {"registrations": n, "in preferred municipality": d.stats.get("preferred"),
-            "invitations": job.total}
+    out = {"registrations": n, "in preferred municipality": d.stats.get("preferred")}
+    if issue:
+        job = services.start_invitations(emis, d)
+        invitations.run_job(job.pk, workers=1)
+        out["invitations"] = job.total
+    return out

@@ -76,7 +76,12 @@ def schedule(announcement: dt.date, registration_opens: dt.date) -> dict:
 
 def running_schedule(anchor: dt.date, phase: str = "registration") -> dict:
     """The round being run: announced and confirmed, registration open on `anchor`; or, for
-    the exams phase, registration closed two weeks ago and the first test day on `anchor`."""
+    the exams phase, registration closed two weeks ago and the first test day on `anchor`; for
+    the distribution phase, registration closed yesterday and the test two weeks away."""
+    if phase == "distribution":
+        sched = schedule(anchor - dt.timedelta(days=45), anchor - dt.timedelta(days=25))
+        sched["registration_closes"] = anchor - dt.timedelta(days=1)
+        return sched
     if phase != "exams":
         return schedule(anchor - dt.timedelta(days=30), anchor - dt.timedelta(days=10))
     sched = schedule(anchor - dt.timedelta(days=58), anchor - dt.timedelta(days=38))
@@ -195,8 +200,9 @@ class Builder:
         return self.result
 
     def exams(self, institutions, host) -> dict:
-        """Exam centres and the running round's sessions; on its test day (``phase="exams"``),
-        registered applicants distributed to the centres with their invitations issued."""
+        """Exam centres and the running round's sessions; in the distribution phase, registered
+        applicants distributed to the centres; on its test day (``phase="exams"``), their
+        invitations issued as well."""
         from kari.demo import exams
 
         rng = random.Random(self.seed + 2)
@@ -210,8 +216,9 @@ class Builder:
             first = min(first, dt.datetime.combine(now.date(), dt.time(23, 55)))
         sessions = exams.sessions(self.naec_user, self.result.round, first)
         out = {"exam centres": len(centres), "sessions": len(sessions)}
-        if self.phase == "exams":
-            out.update(exams.exam_day(self.emis_user, self.result.round, self.applicants, rng))
+        if self.phase in ("exams", "distribution"):
+            out.update(exams.exam_day(self.emis_user, self.result.round, self.applicants, rng,
+                                      issue=self.phase == "exams"))
         return out
 
     def certification(self, tbilisi):

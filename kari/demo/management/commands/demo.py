@@ -21,11 +21,14 @@ class Command(BaseCommand):
                             help="date the round's schedule is anchored on (default: today)")
         parser.add_argument("--people", type=int, default=2000,
                             help="people in the local civil registry (A17.5)")
-        parser.add_argument("--phase", choices=["registration", "exams"], default="registration",
-                            help="registration: the round's registration is open today; exams: "
-                                 "today is its first test day, applicants distributed and invited")
+        parser.add_argument("--phase", choices=["registration", "distribution", "exams"],
+                            default="registration",
+                            help="registration: the round's registration is open today; "
+                                 "distribution: it closed yesterday, applicants distributed, "
+                                 "invitations not yet issued; exams: today is its first test "
+                                 "day, applicants distributed and invited")
         parser.add_argument("--applicants", type=int, default=400,
-                            help="registered applicants in the exams phase")
+                            help="registered applicants in the distribution and exams phases")
         parser.add_argument("--serve", action="store_true", help="then serve on 127.0.0.1:8000")
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--keep", action="store_true",
