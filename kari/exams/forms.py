@@ -71,3 +71,17 @@ class RescheduleForm(forms.Form):
     check_in_closes = forms.TimeField(label=_("Check-in closes"),
                                       widget=forms.TimeInput(attrs={"type": "time"}))
     reason = forms.CharField(label=_("What happened (A18.2)"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MoveForm(forms.Form):
+    registration = forms.CharField(label=_("Registration number"), max_length=12,
+                                   help_text=_("As on the printout, e.g. R-000123."))
+    centre = forms.ModelChoiceField(ExamCentre.objects.filter(active=True).order_by("code"),
+                                    label=_("New exam centre"))
+    reason = forms.CharField(label=_("Reason (A15.8)"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_registration(self):
+        value = self.cleaned_data["registration"].strip().upper().removeprefix("R-")
+        if not value.isdigit():
+            raise forms.ValidationError(_("Enter a registration number such as R-000123."))
+        return int(value)

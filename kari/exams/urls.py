@@ -14,6 +14,7 @@ urlpatterns = [
     path("exams/distribute/", views.distribute, name="distribute"),
     path("exams/distributions/<int:pk>/", views.distribution, name="distribution"),
     path("exams/distributions/<int:pk>/issue/", views.issue, name="issue"),
+    path("exams/distributions/<int:pk>/move/", views.move, name="move"),
     path("exams/jobs/<int:pk>/", views.job, name="job"),
     path("exams/handover/<str:kind>.<str:fmt>", views.handover_export, name="export"),
     path("exams/handover/numbers/", views.numbers_import, name="numbers"),

@@ -22,6 +22,7 @@ from .forms import (
     BreachForm,
     CentreForm,
     LookupForm,
+    MoveForm,
     NumbersForm,
     PresenceForm,
     RescheduleForm,
@@ -29,6 +30,7 @@ from .forms import (
     UploadForm,
 )
 from .models import (
+    Assignment,
     Distribution,
     ExamCentre,
     ExamSession,
@@ -203,7 +205,30 @@ def distribution(request, pk):
         "chart": chart,
         "unplaced": sorted(d.unplaced.items())[:200], "q": _round_query(d.round),
         "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
+        "move": MoveForm() if can(request.user, "exams.distribute") and d.status == "draft" else None,
     })
+
+
+@staff_required
+@require_POST
+def move(request, pk):
+    """A15.8: EMIS moves one applicant of a draft distribution to another exam centre."""
+    d = get_object_or_404(Distribution, pk=pk)
+    form = MoveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        a = Assignment.objects.filter(distribution=d,
+                                      registration_id=form.cleaned_data["registration"]).first()
+        if a is None:
+            raise ValidationError({"registration": [_("This registration is not in the distribution.")]})
+        a = services.move_applicant(request.user, a, form.cleaned_data["centre"],
+                                    reason=form.cleaned_data["reason"])
+        messages.success(request, _("%(reg)s moved to %(centre)s.")
+                         % {"reg": a.registration, "centre": a.centre.code})
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    return redirect("exams:distribution", d.pk)
 
 
 @staff_required

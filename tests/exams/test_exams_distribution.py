@@ -102,3 +102,26 @@ def test_A15_8_adapted_applicant_cannot_be_moved_to_a_centre_without_it(exam_wor
     with pytest.raises(ValidationError) as exc:
         services.move_applicant(exam_world["emis"], a, exam_world["centres"][1], reason="x")
     assert "centre" in exc.value.message_dict
+
+
+def test_A15_8_emis_moves_an_applicant_over_http(exam_world, client):
+    from tests.conftest import sign_in
+
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    a = Assignment.objects.filter(distribution=d, centre__code="KU-1").exclude(
+        registration=exam_world["regs"][0]).first()
+    target = exam_world["centres"][0]
+    target.seats = 5
+    target.save()
+    sign_in(client, exam_world["emis"])
+    page = client.get(f"/exams/distributions/{d.pk}/").content.decode()
+    assert 'id="move"' in page
+    client.post(f"/exams/distributions/{d.pk}/move/", {
+        "registration": str(a.registration), "centre": target.pk, "reason": ""})
+    a.refresh_from_db()
+    assert a.centre.code == "KU-1"  # no reason, no move
+    response = client.post(f"/exams/distributions/{d.pk}/move/", {
+        "registration": str(a.registration), "centre": target.pk, "reason": "lives in Tbilisi now"})
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert a.centre == target and a.preferred
