@@ -3,6 +3,7 @@ results; the proctor's check-in page; the public invitation check; the applicant
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -190,13 +191,11 @@ def distribute(request):
 def distribution(request, pk):
     authorize(request.user, "exams.view_all")
     d = get_object_or_404(Distribution.objects.select_related("round", "run_by"), pk=pk)
-    loads = {}
-    for a in d.assignments.select_related("centre__municipality").only(
-            "centre__code", "centre__name_ka", "centre__name_en", "centre__seats",
-            "centre__municipality__name_ka", "centre__municipality__name_en", "preferred"):
-        row = loads.setdefault(a.centre.pk, {"centre": a.centre, "applicants": 0, "preferred": 0})
-        row["applicants"] += 1
-        row["preferred"] += int(a.preferred)
+    counts = {row["centre"]: row for row in d.assignments.values("centre").annotate(
+        applicants=Count("pk"), preferred=Count("pk", filter=Q(preferred=True)))}
+    centres = ExamCentre.objects.filter(pk__in=counts).select_related("municipality")
+    loads = {c.pk: {"centre": c, "applicants": counts[c.pk]["applicants"],
+                    "preferred": counts[c.pk]["preferred"]} for c in centres}
     stats = d.stats or {}
     chart = distance_chart(stats.get("histogram", {}))
     return render(request, "exams/distribution.html", {
