@@ -7,6 +7,9 @@ Sections live in ``SECTIONS`` (name -> function taking the parsed arguments and 
 True when its targets are met); ``--section all`` runs them in order. Sections register
 themselves with the ``@section("name")`` decorator.
 
+``service``: distribute() and the invitation job through Kari's services on PostgreSQL
+(``benchmarks/exams_service.py``); needs a server, drops and recreates ``--db``.
+
 ``invitations``: the A17.3 cards, one PDF each, rendered by ``render_many`` with a process per
 core (``benchmarks/invitations.py``); target 10,000 cards in <= 60 s.
 
@@ -288,12 +291,31 @@ def invitation_cards(args: argparse.Namespace) -> bool:
     return met
 
 
+@section("service")
+def service(args: argparse.Namespace) -> bool:
+    """A17.2 and A17.3 end to end through Kari's services on PostgreSQL (needs a server)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import exams_service  # noqa: PLC0415 - the sibling module
+
+    print(f"== service: {args.service_applicants:,} registrations, {args.centres} centres, "
+          f"PostgreSQL ==")
+    return exams_service.run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--section", choices=[*SECTIONS, "all"], default="all")
     parser.add_argument("--applicants", type=int, default=50_000)
     parser.add_argument("--centres", type=int, default=60)
     parser.add_argument("--cards", type=int, default=10_000, help="invitations: cards to render")
+    parser.add_argument("--service-applicants", type=int, default=50_000,
+                        help="service: registrations in the database")
+    parser.add_argument("--service-invitations", action="store_true",
+                        help="service: also issue and render every card (slow)")
+    parser.add_argument("--pg", default=os.environ.get("KARI_BENCH_PG",
+                                                       "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--db", default="kari_bench_exams",
+                        help="service: PostgreSQL database (dropped first!)")
     parser.add_argument("--workers", type=int, default=None,
                         help="invitations: rendering processes (default: one per core)")
     parser.add_argument(
