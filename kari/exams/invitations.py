@@ -119,15 +119,17 @@ def run_in_background(job_id: int) -> None:
     threading.Thread(target=target, name=f"invitations-{job_id}", daemon=True).start()
 
 
-def rerender(invs: list[Invitation]) -> None:
+def rerender(pks: list[int]) -> None:
     """Render the given issued invitations again, in place (after a change such as A18.2)."""
-    for inv in invs:
-        full = invitations_of_one(inv.pk)
-        if not full.pdf:
-            continue
-        path = Path(settings.MEDIA_ROOT) / full.pdf.name
+    qs = (Invitation.objects.filter(pk__in=pks).exclude(pdf="")
+          .select_related("registration__applicant", "registration__round",
+                          "assignment__centre__municipality")
+          .prefetch_related("assignment__sittings__session__skills_test",
+                            "assignment__sittings__session__subject"))
+    for inv in qs:
+        path = Path(settings.MEDIA_ROOT) / inv.pdf.name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(render_card(card_for(full)))
+        path.write_bytes(render_card(card_for(inv)))
 
 
 def pdf_bytes(inv: Invitation) -> bytes:

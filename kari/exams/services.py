@@ -11,7 +11,7 @@ import json
 import secrets
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +39,7 @@ from .models import (
     SittingStatus,
 )
 
+SOLVER_SECONDS = 600  # a plan is returned (not proven optimal) if HiGHS needs longer
 CENTRE_FIELDS = ["code", "name_ka", "name_en", "host", "municipality", "address", "seats",
                  "sessions_per_day", "adapted", "active"]
 HOST_KINDS = {OrgKind.EXAM_HOST, OrgKind.INSTITUTION}
@@ -62,11 +63,13 @@ def save_centre(actor, data: dict, centre: ExamCentre | None = None, *, reason: 
         centre = ExamCentre()
         before = None
     else:
+        # A fresh copy: a bound ModelForm has already written the posted values onto `centre`.
+        centre = ExamCentre.objects.select_for_update().get(pk=centre.pk)
         authorize_any(actor, ("exams.centres", None), ("exam_centre.edit", centre.host))
         before = _snapshot(centre, CENTRE_FIELDS)
         if not can(actor, "exams.centres"):  # a host manager may not hand the centre to another host
             data = {**data, "host": centre.host, "code": centre.code}
-    errors = {}
+    errors = _in_use_errors(centre, data) if centre.pk else {}
     host = data.get("host")
     if host is None or host.kind not in HOST_KINDS:
         errors["host"] = [_("The host must be a VET institution or an exam-centre host (A12.7).")]
@@ -96,6 +99,31 @@ def save_centre(actor, data: dict, centre: ExamCentre | None = None, *, reason: 
     return centre
 
 
+def _in_use_errors(centre: ExamCentre, data: dict) -> dict:
+    """Once invitations name this centre (A17.3) and the test is not over, its place may not
+    change under the applicants, and its seats may not drop below a session's load."""
+    today = timezone.localdate()
+    live = Sitting.objects.filter(assignment__centre=centre,
+                                  assignment__distribution__status=DistributionStatus.FINAL,
+                                  session__date__gte=today)
+    if not live.exists():
+        return {}
+    errors = {}
+    message = _("Invitations name this exam centre for a test still to come: this cannot change.")
+    muni = data.get("municipality")
+    if muni is not None and muni.pk != centre.municipality_id:
+        errors["municipality"] = [message]
+    if str(data.get("address", centre.address)).strip() != centre.address:
+        errors["address"] = [message]
+    if "active" in data and not data["active"]:
+        errors["active"] = [message]
+    load = max(live.values("session").annotate(n=Count("pk")).values_list("n", flat=True),
+               default=0)
+    if int(data.get("seats") or 0) < load:
+        errors["seats"] = [_("A session here already has %(n)s applicants.") % {"n": load}]
+    return errors
+
+
 # ---------------------------------------------------------------- sessions (A18, A19.4)
 
 def _minutes(t: dt.time) -> int:
@@ -106,6 +134,7 @@ def _minutes(t: dt.time) -> int:
 def save_session(actor, round_, data: dict, session: ExamSession | None = None) -> ExamSession:
     """NAEC schedules one sitting of one test within the round's test days (A18.1, A19.4)."""
     authorize(actor, "exams.sessions")
+    _lock_round(round_)
     _refuse_if_final(round_)
     errors = {}
     day, starts = data.get("date"), data.get("starts_at")
@@ -165,9 +194,14 @@ def reschedule_session(actor, session: ExamSession, data: dict, *, reason: str,
     from .invitations import rerender, site_url
 
     authorize(actor, "exams.sessions")
+    _lock_round(session.round)
     if not reason.strip():
         raise field_error("reason", _("Say what happened (force majeure, or a fault of EMIS or "
                                       "NAEC)."), "A18.2")
+    if InvitationJob.objects.filter(distribution__round=session.round,
+                                    status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
+        raise RuleError(_("The invitation cards are being rendered: move the session when the "
+                          "job has finished."), citation="A18.2")
     today = today or timezone.localdate()
     day, starts = data.get("date"), data.get("starts_at")
     errors = {}
@@ -187,7 +221,7 @@ def reschedule_session(actor, session: ExamSession, data: dict, *, reason: str,
         assignment__sittings__session=session,
         assignment__distribution__status=DistributionStatus.FINAL).select_related(
         "registration__applicant"))
-    rerender(invs)
+    transaction.on_commit(lambda: rerender([inv.pk for inv in invs]))
     record(actor, "exam_session.reschedule", session, before=before,
            after={"session": str(session), "invitations": len(invs)}, reason=reason)
     message = _lazy_reschedule_notice()
@@ -203,12 +237,20 @@ def reschedule_session(actor, session: ExamSession, data: dict, *, reason: str,
 @transaction.atomic
 def delete_session(actor, session: ExamSession) -> None:
     authorize(actor, "exams.sessions")
+    _lock_round(session.round)
     _refuse_if_final(session.round)
     if session.sittings.exists():
         raise RuleError(_("Applicants are distributed to this session: re-run the distribution "
                           "without it first."))
     record(actor, "exam_session.delete", session, before={"session": str(session)})
     session.delete()
+
+
+def _lock_round(round_) -> None:
+    """Serialise the round's exam-stage writes (distribution, moves, issuing, the schedule)."""
+    from kari.rounds.models import Round
+
+    Round.objects.select_for_update().get(pk=round_.pk)
 
 
 def _refuse_if_final(round_) -> None:
@@ -219,21 +261,38 @@ def _refuse_if_final(round_) -> None:
 
 # ---------------------------------------------------------------- distribution (A17.2, A15.8)
 
+def _has_coords(muni) -> bool:
+    return muni is not None and muni.lat is not None and muni.lon is not None
+
+
 def solver_inputs(round_):
-    """The solver's candidates, centres and sessions for the round, and their hash."""
+    """The solver's candidates, centres and sessions for the round, and their hash.
+
+    A registration the solver cannot place (no preferred municipality with coordinates, no
+    test) is left out and listed with its reason; a centre without coordinates is refused.
+    """
     sessions = selectors.round_sessions(round_)
     quotas = dict(CentreQuota.objects.filter(round=round_).values_list("centre_id", "applicants"))
     centres = selectors.active_centres()
-    regs = list(selectors.registrations_to_distribute(round_))
+    bad = [c.code for c in centres if not _has_coords(c.municipality)]
+    if bad:
+        raise RuleError(_("These exam centres' municipalities have no coordinates, so distances "
+                          "cannot be computed: %(codes)s.") % {"codes": ", ".join(bad)},
+                        citation="A17.2")
     coords = {c.municipality.code: (c.municipality.lat, c.municipality.lon) for c in centres}
-    candidates = []
-    for reg in regs:
-        muni = reg.exam_municipality
-        if muni is not None:
-            coords[muni.code] = (muni.lat, muni.lon)
+    candidates, left_out = [], {}
+    for reg in selectors.registrations_to_distribute(round_):
+        muni, items = reg.exam_municipality, tuple(selectors.items_of(reg))
+        if not _has_coords(muni):
+            left_out[reg.pk] = str(_("no preferred exam municipality with coordinates (A15.3(c))"))
+            continue
+        if not items:
+            left_out[reg.pk] = str(_("no skills test or subject group (A15.3(d))"))
+            continue
+        coords[muni.code] = (muni.lat, muni.lon)
         candidates.append(solver.Candidate(
-            key=reg.pk, municipality=muni.code if muni else "",
-            adapted=bool(reg.adapted_environment.strip()), items=tuple(selectors.items_of(reg))))
+            key=reg.pk, municipality=muni.code, adapted=bool(reg.adapted_environment.strip()),
+            items=items))
     s_items = [solver.Session(key=s.pk, item=s.item) for s in sessions]
     s_centres = [solver.Centre(key=c.pk, municipality=c.municipality.code, seats=c.seats,
                                adapted=c.adapted,
@@ -241,8 +300,8 @@ def solver_inputs(round_):
                                quota=quotas.get(c.pk))
                  for c in centres]
     blob = json.dumps([[repr(c) for c in candidates], [repr(c) for c in s_centres],
-                       [repr(s) for s in s_items]], sort_keys=True).encode()
-    return candidates, s_centres, s_items, coords, hashlib.sha256(blob).hexdigest()
+                       [repr(s) for s in s_items], sorted(left_out)], sort_keys=True).encode()
+    return candidates, s_centres, s_items, coords, left_out, hashlib.sha256(blob).hexdigest()
 
 
 @transaction.atomic
@@ -259,15 +318,24 @@ def distribute(actor, round_, *, today=None) -> Distribution:
         raise RuleError(_("Registration is open until %(d)s: applicants are distributed after "
                           "it closes.") % {"d": f"{round_.registration_closes:%d.%m.%Y}"},
                         citation="A17.2")
+    _lock_round(round_)
     _refuse_if_final(round_)
-    candidates, centres, sessions, coords, digest = solver_inputs(round_)
-    if not candidates:
+    candidates, centres, sessions, coords, left_out, digest = solver_inputs(round_)
+    if not candidates and not left_out:
         raise RuleError(_("No applicant is registered for this round."), citation="A17.2")
-    plan = solver.distribute(candidates, centres, sessions, coords)
-    number = (Distribution.objects.filter(round=round_).aggregate(n=Max("number"))["n"] or 0) + 1
+    try:
+        plan = solver.distribute(candidates, centres, sessions, coords, time_limit=SOLVER_SECONDS)
+    except (solver.DistributionError, solver.SolverError) as exc:
+        raise RuleError(_("The distribution could not be computed: %(why)s")
+                        % {"why": exc}, citation="A17.2") from exc
+    unplaced = {**plan.unplaced, **left_out}
+    stats = plan.stats.as_dict() | {"unplaced": len(unplaced)}
+    earlier = Distribution.objects.filter(round=round_)
+    number = (earlier.aggregate(n=Max("number"))["n"] or 0) + 1
+    earlier.filter(status=DistributionStatus.DRAFT).delete()  # a re-run replaces the draft
     d = Distribution.objects.create(
         round=round_, number=number, run_at=timezone.now(), run_by=actor, inputs_hash=digest,
-        stats=plan.stats.as_dict(), unplaced={str(k): v for k, v in sorted(plan.unplaced.items())})
+        stats=stats, unplaced={str(k): v for k, v in sorted(unplaced.items())})
     assignments = Assignment.objects.bulk_create([
         Assignment(distribution=d, registration_id=key, centre_id=p.centre,
                    distance_km=round(p.distance_km, 1), preferred=p.preferred)
@@ -278,52 +346,91 @@ def distribute(actor, round_, *, today=None) -> Distribution:
         for _item, session_key in sorted(plan.placements[a.registration_id].sittings.items())],
         batch_size=5000)
     record(actor, "distribution.run", d, after={"stats": d.stats, "inputs": digest,
-                                                "unplaced": len(plan.unplaced)},
+                                                "unplaced": len(unplaced)},
            reason=_("Distribution to exam centres (A17.2)"))
     return d
 
 
 @transaction.atomic
-def move_applicant(actor, assignment: Assignment, centre: ExamCentre, *, reason: str) -> Assignment:
-    """A15.8: EMIS moves an applicant to an exam centre in another city or municipality."""
+def move_applicant(actor, d: Distribution, registration, centre: ExamCentre, *,
+                   reason: str) -> Assignment:
+    """A15.8: EMIS moves an applicant, or places an unplaced one, at another exam centre.
+
+    The centre must have a free seat in a session of each of the applicant's tests, room under
+    NAEC's number (A17.2(b)) and, where needed, an adapted environment.
+    """
     authorize(actor, "exams.distribute")
-    d = assignment.distribution
+    _lock_round(d.round)
+    d = Distribution.objects.select_for_update().get(pk=d.pk)
     _refuse_if_final(d.round)
+    if selectors.current_distribution(d.round).pk != d.pk:
+        raise RuleError(_("Only the latest distribution can be changed."), citation="A15.8")
     if not reason.strip():
         raise field_error("reason", _("Say why the applicant is moved."), "A15.8")
-    reg = assignment.registration
+    reg = registration
+    assignment = Assignment.objects.filter(distribution=d, registration=reg).first()
+    if assignment is None and str(reg.pk) not in d.unplaced:
+        raise field_error("registration", _("This registration is not in the distribution."))
     if reg.adapted_environment.strip() and not centre.adapted:
         raise field_error("centre", _("The applicant needs an adapted environment, which this "
                                       "centre cannot provide."), "A17.2")
+    quota = CentreQuota.objects.filter(round=d.round, centre=centre).first()
+    others = Assignment.objects.filter(distribution=d, centre=centre).exclude(registration=reg)
+    if quota is not None and others.count() >= quota.applicants:
+        raise field_error("centre", _("NAEC's number for this centre, %(n)s, is reached.")
+                          % {"n": quota.applicants}, "A17.2(b)")
     sessions = selectors.round_sessions(d.round)
     hosted = {s.item: [] for s in sessions}
     for s in selectors.hosted_sessions(centre, sessions):
         hosted[s.item].append(s)
+    load = dict(Sitting.objects.filter(assignment__in=others).values("session")
+                .annotate(n=Count("pk")).values_list("session", "n"))
     new_sittings = []
     for item in selectors.items_of(reg):
-        free = [s for s in hosted.get(item, [])
-                if Sitting.objects.filter(assignment__distribution=d, assignment__centre=centre,
-                                          session=s).count() < centre.seats]
+        free = [s for s in hosted.get(item, []) if load.get(s.pk, 0) < centre.seats]
         if not free:
             raise field_error("centre", _("The centre has no free seat for %(item)s.")
                               % {"item": item}, "A17.2")
-        new_sittings.append(free[0])
-    before = {"centre": assignment.centre.code, "distance_km": assignment.distance_km}
-    assignment.sittings.all().delete()
+        new_sittings.append(min(free, key=lambda s: (load.get(s.pk, 0), s.date, s.starts_at)))
     here = reg.exam_municipality
-    assignment.centre = centre
-    assignment.preferred = here is not None and here.pk == centre.municipality_id
-    assignment.distance_km = 0.0
-    if here is not None and not assignment.preferred:
-        _names, km = solver.distance_matrix({"a": (here.lat, here.lon), "b": (
+    preferred = here is not None and here.pk == centre.municipality_id
+    km = 0.0
+    if not preferred and _has_coords(here):
+        _names, matrix = solver.distance_matrix({"a": (here.lat, here.lon), "b": (
             centre.municipality.lat, centre.municipality.lon)})
-        assignment.distance_km = round(float(km[0, 1]), 1)
+        km = round(float(matrix[0, 1]), 1)
+    if assignment is None:
+        before = {"unplaced": d.unplaced.pop(str(reg.pk))}
+        assignment = Assignment(distribution=d, registration=reg)
+    else:
+        before = {"centre": assignment.centre.code, "distance_km": assignment.distance_km}
+        assignment.sittings.all().delete()
+    assignment.centre, assignment.preferred, assignment.distance_km = centre, preferred, km
     assignment.moved_by = actor
     assignment.save()
     Sitting.objects.bulk_create([Sitting(assignment=assignment, session=s) for s in new_sittings])
+    d.stats = {**d.stats, **_current_stats(d)}
+    d.save(update_fields=["stats", "unplaced"])
     record(actor, "distribution.move", reg, before=before,
-           after={"centre": centre.code, "distance_km": assignment.distance_km}, reason=reason)
+           after={"centre": centre.code, "distance_km": km}, reason=reason)
     return assignment
+
+
+def _current_stats(d: Distribution) -> dict:
+    """The distribution's figures recomputed from its rows (after a move, A15.8)."""
+    rows = list(d.assignments.values_list("distance_km", "preferred", "centre_id"))
+    total = sum(km for km, _p, _c in rows)
+    histogram = {label: 0 for label, _upper in solver.HISTOGRAM_BUCKETS}
+    for km, _p, _c in rows:
+        histogram[solver.bucket(km)] += 1
+    load = {}
+    for _km, _p, c in rows:
+        load[str(c)] = load.get(str(c), 0) + 1
+    return {"placed": len(rows), "unplaced": len(d.unplaced),
+            "preferred": sum(1 for _km, p, _c in rows if p),
+            "total_distance_km": round(total, 3),
+            "mean_distance_km": round(total / len(rows), 3) if rows else 0.0,
+            "histogram": histogram, "centre_load": dict(sorted(load.items()))}
 
 
 # ---------------------------------------------------------------- check-in (A19, A20)
@@ -351,6 +458,15 @@ def find_sitting(actor, session: ExamSession, centre: ExamCentre, *, personal_nu
     return sitting
 
 
+def _final_sitting(sitting: Sitting) -> Sitting:
+    """The sitting, locked; only sittings of issued invitations exist on test day (A17.3, A19.1)."""
+    sitting = Sitting.objects.select_for_update().select_related(
+        "assignment__distribution", "session").get(pk=sitting.pk)
+    if sitting.assignment.distribution.status != DistributionStatus.FINAL:
+        raise RuleError(_("This applicant has no invitation for this session."), citation="A19.1")
+    return sitting
+
+
 @transaction.atomic
 def admit(actor, sitting: Sitting, *, documents_shown: bool = True, verified_by: str = "",
           now=None) -> Sitting:
@@ -361,7 +477,7 @@ def admit(actor, sitting: Sitting, *, documents_shown: bool = True, verified_by:
     applicant who is already in is a no-op (scanning twice is idempotent).
     """
     authorize(actor, "exam.check_in")
-    sitting = Sitting.objects.select_for_update().get(pk=sitting.pk)
+    sitting = _final_sitting(sitting)
     if sitting.status == SittingStatus.CHECKED_IN:
         return sitting
     now = now or timezone.now()
@@ -393,7 +509,7 @@ def admit(actor, sitting: Sitting, *, documents_shown: bool = True, verified_by:
 def refuse_entry(actor, sitting: Sitting, *, reason: str, now=None) -> Sitting:
     """A20.2: refuse entry to an applicant who arrives after check-in closes (or other grounds)."""
     authorize(actor, "exam.check_in")
-    sitting = Sitting.objects.select_for_update().get(pk=sitting.pk)
+    sitting = _final_sitting(sitting)
     if sitting.status != SittingStatus.EXPECTED:
         raise RuleError(_("Only an applicant who has not checked in can be refused entry."))
     if not reason.strip():
@@ -427,7 +543,7 @@ def mark_no_shows(actor, session: ExamSession, centre: ExamCentre, *, now=None) 
 def report_breach(actor, sitting: Sitting, *, category: str, note: str = "", now=None) -> Incident:
     """A21: a breach of A20.6 earns a warning; a repeated breach removes the applicant."""
     authorize(actor, "exam.check_in")
-    sitting = Sitting.objects.select_for_update().get(pk=sitting.pk)
+    sitting = _final_sitting(sitting)
     if sitting.status != SittingStatus.CHECKED_IN:
         raise RuleError(_("Only an applicant sitting the test can be warned or removed."),
                         citation="A21")
@@ -485,6 +601,7 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
     cannot be issued. The cards are rendered by the job (``invitations.run_job``).
     """
     authorize(actor, "exams.invitations")
+    _lock_round(distribution.round)
     d = Distribution.objects.select_for_update().get(pk=distribution.pk)
     latest = selectors.current_distribution(d.round)
     if latest.pk != d.pk:
@@ -496,6 +613,9 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
         raise RuleError(_("%(n)s applicants have no exam centre: every registered applicant gets "
                           "an invitation, so add capacity and re-run the distribution first.")
                         % {"n": len(d.unplaced)}, citation="A17.3")
+    if solver_inputs(d.round)[-1] != d.inputs_hash:
+        raise RuleError(_("Registrations, exam centres, sessions or NAEC's numbers changed after "
+                          "this distribution was run: run it again first."), citation="A17.3")
     d.status = DistributionStatus.FINAL
     d.save(update_fields=["status"])
     now = timezone.now()
@@ -508,6 +628,28 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
                                        started_by=actor)
     record(actor, "invitations.issue", d, after={"invitations": job.total},
            reason=_("Invitations (A17.3)"))
+    return job
+
+
+STALE_JOB = dt.timedelta(minutes=30)
+
+
+@transaction.atomic
+def resume_invitations(actor, job: InvitationJob) -> InvitationJob:
+    """Run a failed (or stalled) invitation job again: the cards are rendered anew and the
+    applicants told when it finishes (A17.3). Nothing else about the distribution changes."""
+    authorize(actor, "exams.invitations")
+    job = InvitationJob.objects.select_for_update().get(pk=job.pk)
+    stalled = (job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+               and (job.started_at or job.distribution.run_at) < timezone.now() - STALE_JOB)
+    if job.status != JobStatus.FAILED and not stalled:
+        raise RuleError(_("This job has not failed: it is %(status)s.")
+                        % {"status": job.get_status_display()}, citation="A17.3")
+    before = {"status": job.status, "done": job.done, "error": job.error[:200]}
+    job.status, job.done, job.error, job.started_by = JobStatus.QUEUED, 0, "", actor
+    job.save(update_fields=["status", "done", "error", "started_by"])
+    record(actor, "invitations.resume", job.distribution, before=before,
+           after={"job": job.pk}, reason=_("Invitations (A17.3)"))
     return job
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("exams/distributions/<int:pk>/issue/", views.issue, name="issue"),
     path("exams/distributions/<int:pk>/move/", views.move, name="move"),
     path("exams/jobs/<int:pk>/", views.job, name="job"),
+    path("exams/jobs/<int:pk>/resume/", views.job_resume, name="job_resume"),
     path("exams/handover/<str:kind>.<str:fmt>", views.handover_export, name="export"),
     path("exams/handover/numbers/", views.numbers_import, name="numbers"),
     path("exams/results/", views.results_upload, name="results"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize, authorize_any, can
 from kari.formerrors import apply_errors
+from kari.registration.models import Registration
 from kari.rounds.deadlines import statutory_deadlines
 from kari.tabular import ImportRejected
 
@@ -31,7 +32,6 @@ from .forms import (
     UploadForm,
 )
 from .models import (
-    Assignment,
     Distribution,
     ExamCentre,
     ExamSession,
@@ -44,6 +44,13 @@ from .models import (
 
 STAGE_DEADLINES = {"registration_data", "distribution", "centres_to_naec", "numbers_to_emis",
                    "distribution_to_naec", "results"}
+
+
+def _round(request):
+    round_ = selectors.exam_round(request)
+    if round_ is None:
+        raise Http404(_("No round has been created yet."))
+    return round_
 
 
 def _round_query(round_) -> str:
@@ -66,7 +73,7 @@ def _errors_to_messages(request, exc):
 def home(request):
     """The round's exam stage: deadlines with who must act, and the state of each step."""
     authorize_any(request.user, ("exams.view_all", None), ("exam.check_in", None))
-    round_ = selectors.exam_round(request)
+    round_ = _round(request)
     today = timezone.localdate()
     deadlines = [d for d in statutory_deadlines(round_) if d.key in STAGE_DEADLINES]
     dist = selectors.current_distribution(round_)
@@ -121,7 +128,7 @@ def centre_edit(request, pk=None):
 @staff_required
 def sessions(request):
     authorize(request.user, "exams.view_all")
-    round_ = selectors.exam_round(request)
+    round_ = _round(request)
     form = SessionForm(request.POST or None)
     if request.method == "POST":
         authorize(request.user, "exams.sessions")
@@ -177,7 +184,7 @@ def session_delete(request, pk):
 @staff_required
 @require_POST
 def distribute(request):
-    round_ = selectors.exam_round(request)
+    round_ = _round(request)
     try:
         d = services.distribute(request.user, round_)
         messages.success(request, _("Distribution %(d)s done.") % {"d": d})
@@ -202,7 +209,8 @@ def distribution(request, pk):
         "chart_height": 28 * len(chart) + 8,
         "d": d, "stats": stats, "loads": sorted(loads.values(), key=lambda r: r["centre"].code),
         "chart": chart,
-        "unplaced": sorted(d.unplaced.items())[:200], "q": _round_query(d.round),
+        "unplaced": sorted((int(k), why) for k, why in d.unplaced.items())[:200],
+        "q": _round_query(d.round),
         "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
         "move": MoveForm() if can(request.user, "exams.distribute") and d.status == "draft" else None,
     })
@@ -217,11 +225,10 @@ def move(request, pk):
     try:
         if not form.is_valid():
             raise ValidationError(form.errors)
-        a = Assignment.objects.filter(distribution=d,
-                                      registration_id=form.cleaned_data["registration"]).first()
-        if a is None:
+        reg = Registration.objects.filter(pk=form.cleaned_data["registration"], round=d.round).first()
+        if reg is None:
             raise ValidationError({"registration": [_("This registration is not in the distribution.")]})
-        a = services.move_applicant(request.user, a, form.cleaned_data["centre"],
+        a = services.move_applicant(request.user, d, reg, form.cleaned_data["centre"],
                                     reason=form.cleaned_data["reason"])
         messages.success(request, _("%(reg)s moved to %(centre)s.")
                          % {"reg": a.registration, "centre": a.centre.code})
@@ -244,6 +251,18 @@ def issue(request, pk):
 
 
 @staff_required
+@require_POST
+def job_resume(request, pk):
+    j = get_object_or_404(InvitationJob, pk=pk)
+    try:
+        services.resume_invitations(request.user, j)
+        invitations.run_in_background(j.pk)
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    return redirect("exams:job", j.pk)
+
+
+@staff_required
 def job(request, pk):
     """The bulk job's progress page: refreshes itself until the job is done."""
     authorize(request.user, "exams.view_all")
@@ -251,15 +270,18 @@ def job(request, pk):
     if request.GET.get("format") == "json":
         return JsonResponse({"status": j.status, "done": j.done, "total": j.total,
                              "percent": j.percent, "error": j.error})
-    return render(request, "exams/job.html", {"job": j, "running": j.status in ("queued", "running"),
-                                              "q": _round_query(j.distribution.round)})
+    return render(request, "exams/job.html", {
+        "job": j, "running": j.status in ("queued", "running"), "q": _round_query(j.distribution.round),
+        "may_resume": j.status == "failed" and can(request.user, "exams.invitations")})
 
 
 # ---------------------------------------------------------------- hand-overs and results
 
 @staff_required
+@require_POST
 def handover_export(request, kind, fmt):
-    round_ = selectors.exam_round(request)
+    """A download that records a hand-over: a POST, so no prefetch or link can stamp one."""
+    round_ = _round(request)
     try:
         blob, h = handovers.export(request.user, round_, kind, fmt)
     except ImportRejected as exc:
@@ -275,7 +297,7 @@ def handover_export(request, kind, fmt):
 def numbers_import(request):
     """A17.2(b): NAEC uploads the number of applicants per exam centre."""
     authorize(request.user, "exams.numbers")
-    round_ = selectors.exam_round(request)
+    round_ = _round(request)
     form = NumbersForm(request.POST or None, request.FILES or None)
     if request.GET.get("template"):
         resp = HttpResponse(handovers.quota_template(round_), content_type="text/csv; charset=utf-8")
@@ -299,7 +321,7 @@ def numbers_import(request):
 def results_upload(request):
     """A26.1: NAEC uploads the results; all-or-nothing; a re-import replaces the previous one."""
     authorize(request.user, "exams.results")
-    round_ = selectors.exam_round(request)
+    round_ = _round(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
@@ -321,10 +343,14 @@ def results_upload(request):
 @staff_required
 def proctor(request):
     authorize(request.user, "exam.check_in")
-    round_ = selectors.exam_round(request)
+    round_ = _round(request)
+    sessions = selectors.round_sessions(round_)
+    today = timezone.localdate()
+    centres = [(c, sorted(selectors.hosted_sessions(c, sessions),
+                          key=lambda s: (s.date != today, s.date, s.starts_at)))
+               for c in selectors.active_centres()]
     return render(request, "exams/proctor.html", {
-        "round": round_, "centres": selectors.active_centres(),
-        "today": selectors.sessions_today(round_), "sessions": selectors.round_sessions(round_)})
+        "round": round_, "centres": centres, "today": selectors.sessions_today(round_)})
 
 
 def _checkin_context(request, centre, session, **extra):
@@ -334,7 +360,7 @@ def _checkin_context(request, centre, session, **extra):
                 .prefetch_related("incidents").order_by("assignment__registration__applicant__last_name_ka"))
     counts = {}
     for s in sittings:
-        counts[s.status] = counts.get(s.status, 0) + 1
+        counts[s.get_status_display()] = counts.get(s.get_status_display(), 0) + 1
     return {"centre": centre, "session": session, "sittings": sittings, "counts": counts,
             "lookup": LookupForm(), "breach": BreachForm(), "presence": PresenceForm(),
             "presences": session.presences.filter(centre=centre), "now": timezone.localtime(),
@@ -363,7 +389,8 @@ def checkin(request, centre_pk, session_pk):
             _errors_to_messages(request, exc)
     elif request.GET.get("sitting", "").isdigit():
         found = (Sitting.objects.select_related("assignment__registration__applicant")
-                 .filter(pk=request.GET["sitting"], session=session, assignment__centre=centre)
+                 .filter(pk=request.GET["sitting"], session=session, assignment__centre=centre,
+                         assignment__distribution__status="final")
                  .first())
     ctx = _checkin_context(request, centre, session, found=found, here=here)
     ctx["lookup"] = form if form.is_bound else ctx["lookup"]

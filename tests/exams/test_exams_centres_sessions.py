@@ -213,3 +213,32 @@ def test_A17_3_after_invitations_the_schedule_is_final(issued):
     with pytest.raises(RuleError, match="A17.3"):
         services.delete_session(issued["naec"], issued["sessions"][-1])
     assert ExamSession.objects.filter(round=issued["round"]).count() == len(issued["sessions"])
+
+
+def test_A12_7_editing_through_the_form_audits_the_real_before_and_keeps_the_code(exam_world, client):
+    """A bound ModelForm writes the posted values onto the instance: the service must take its
+    "before" and the fields a host manager may not change from the database."""
+    from tests.conftest import sign_in
+
+    centre = exam_world["centres"][0]  # TB-1, hosted by host-1
+    sign_in(client, exam_world["host_manager"])
+    response = client.post(f"/exams/centres/{centre.pk}/", {
+        "code": "HACKED", "name_ka": centre.name_ka, "name_en": centre.name_en,
+        "host": centre.host.pk, "municipality": centre.municipality.pk, "address": centre.address,
+        "seats": 9, "sessions_per_day": 4, "adapted": "", "active": "on"})
+    assert response.status_code == 302
+    centre.refresh_from_db()
+    assert centre.code == "TB-1" and centre.seats == 9
+    entry = AuditEntry.objects.filter(action="exam_centre.save").order_by("-seq").first()
+    assert entry.before["seats"] == 4 and entry.after["seats"] == 9
+
+
+def test_A17_3_a_centre_named_on_invitations_keeps_its_place_and_enough_seats(issued):
+    centre = next(c for c in issued["centres"] if c.assignments.filter(
+        distribution__status="final").exists())
+    errors = _errors(lambda: services.save_centre(issued["emis"], {
+        **_centre_data(issued, code=centre.code, host=centre.host, municipality=centre.municipality),
+        "address": "ახალი მისამართი", "seats": 1, "active": False}, centre))
+    assert {"address", "seats", "active"} <= set(errors)
+    centre.refresh_from_db()
+    assert centre.address != "ახალი მისამართი"

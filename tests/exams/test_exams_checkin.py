@@ -368,3 +368,15 @@ def test_A21_breach_through_the_view_warns_then_removes(live, client):
     assert sitting.status == SittingStatus.REMOVED
     assert client.get(f"/exams/sittings/{sitting.pk}/protocol.pdf").status_code == 200
     assert client.post(f"/exams/sittings/{sitting.pk}/dance/").status_code == 404
+
+
+def test_A19_1_a_draft_distribution_gives_nobody_a_seat_at_check_in(exam_world, client):
+    """Before invitations are issued nobody is expected: neither the services nor the page act."""
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    sitting = Sitting.objects.filter(assignment__distribution=d).first()
+    with pytest.raises(RuleError, match="A19.1"):
+        services.admit(exam_world["proctor"], sitting)
+    sign_in(client, exam_world["proctor"])
+    url = f"/exams/proctor/{sitting.assignment.centre.pk}/{sitting.session.pk}/?sitting={sitting.pk}"
+    html = client.get(url).content.decode()
+    assert sitting.assignment.registration.applicant.personal_number not in html

@@ -149,11 +149,40 @@ def test_A17_3_only_emis_issues_invitations(exam_world):
     assert d.status == DistributionStatus.DRAFT and not Invitation.objects.exists()
 
 
-def test_A17_3_only_the_latest_distribution_is_issued(exam_world):
+def test_A17_3_a_re_run_replaces_the_draft_and_only_the_latest_is_issued(exam_world):
+    from kari.exams.models import Distribution
+
     first = services.distribute(exam_world["emis"], exam_world["round"])
-    services.distribute(exam_world["emis"], exam_world["round"])
-    with pytest.raises(RuleError, match="A17.3"):
+    second = services.distribute(exam_world["emis"], exam_world["round"])
+    assert list(Distribution.objects.values_list("number", flat=True)) == [second.number]
+    assert second.number == first.number + 1
+    with pytest.raises(Distribution.DoesNotExist):
         services.start_invitations(exam_world["emis"], first)
+    assert services.start_invitations(exam_world["emis"], second).total == 10
+
+
+def test_A17_3_a_stale_draft_is_not_issued(exam_world):
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    centre = exam_world["centres"][2]
+    centre.seats += 1
+    centre.save()  # the inputs changed after the run
+    with pytest.raises(RuleError, match="run it again"):
+        services.start_invitations(exam_world["emis"], d)
+
+
+def test_A17_3_a_failed_job_can_be_run_again_and_then_tells_the_applicants(exam_world):
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    job = services.start_invitations(exam_world["emis"], d)
+    with pytest.raises(RuleError, match="not failed"):
+        services.resume_invitations(exam_world["emis"], job)
+    InvitationJob.objects.filter(pk=job.pk).update(status="failed", error="disk full")
+    job = services.resume_invitations(exam_world["emis"], job)
+    assert job.status == "queued" and job.error == ""
+    invitations.run_job(job.pk, workers=1)
+    job.refresh_from_db()
+    assert job.status == "done" and job.done == 10
+    assert all(Path(i.pdf.path).exists() for i in Invitation.objects.all())
+    assert AuditEntry.objects.filter(action="invitations.resume").count() == 1
 
 
 def test_A17_3_cabinet_shows_the_centre_the_check_in_times_and_the_card(issued, client):

@@ -83,3 +83,13 @@ def test_A18_2_over_http_a_rejected_form_keeps_the_input(issued, client):
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.starts_at == dt.time(18, 0)
+
+
+def test_A18_2_refused_while_the_cards_are_being_rendered(exam_world):
+    from kari.errors import RuleError
+
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.start_invitations(exam_world["emis"], d)  # the job is queued, not yet run
+    with pytest.raises(RuleError, match="A18.2"):
+        services.reschedule_session(exam_world["naec"], exam_world["sessions"][0],
+                                    _new_time(exam_world), reason="storm")

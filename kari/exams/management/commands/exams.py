@@ -1,7 +1,7 @@
 """`kari exams …`: exam logistics from the command line, through the same services as the web.
 
     kari exams distribute   --user emis [--round PK]
-    kari exams invitations  --user emis [--round PK] [--workers N]   # progress bar
+    kari exams invitations  --user emis [--round PK] [--workers N] [--resume]   # progress bar
     kari exams export KIND  --user emis [--round PK] [--format csv|json] [-o FILE]
     kari exams numbers FILE --user naec [--round PK]                 # A17.2(b)
     kari exams results FILE --user naec [--round PK]                 # A26.1
@@ -31,8 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("-o", "--output", default="-")
         parser.add_argument("--workers", type=int, default=None, help="PDF rendering processes")
+        parser.add_argument("--resume", action="store_true",
+                            help="invitations: run a failed or stalled job again")
 
-    def handle(self, *args, action, arg, user, round, format, output, workers, **options):
+    def handle(self, *args, action, arg, user, round, format, output, workers, resume, **options):
+        self.resume = resume
         from kari.exams import selectors
 
         actor = User.objects.filter(username=user, is_active=True).first()
@@ -63,11 +66,18 @@ class Command(BaseCommand):
 
     def do_invitations(self, actor, round_, arg, fmt, output, workers):
         from kari.exams import invitations, selectors, services
+        from kari.exams.models import InvitationJob
 
         d = selectors.current_distribution(round_)
         if d is None:
             raise CommandError("distribute first")
-        job = services.start_invitations(actor, d)
+        if self.resume:
+            job = InvitationJob.objects.filter(distribution=d).order_by("-pk").first()
+            if job is None:
+                raise CommandError("no invitation job to resume")
+            job = services.resume_invitations(actor, job)
+        else:
+            job = services.start_invitations(actor, d)
         with tqdm(total=job.total, unit="card", desc="invitations") as bar:
             def progress(done, total):
                 bar.update(done - bar.n)

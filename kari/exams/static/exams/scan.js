@@ -50,7 +50,7 @@
   start.addEventListener("click", function () {
     navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}}).then(function (s) {
       stream = s; video.srcObject = s; box.hidden = false; video.play(); requestAnimationFrame(frame);
-    }).catch(function (e) { status.textContent = String(e); box.hidden = false; });
+    }).catch(function () { status.textContent = status.dataset.camera; box.hidden = false; });
   });
   document.getElementById("scan-stop").addEventListener("click", stop);
 })();
