@@ -144,7 +144,8 @@ def export(actor, round_, kind: str, fmt: str, *, today=None) -> tuple[bytes, Ha
     return blob, _stamp(actor, round_, kind, fmt, len(rows), blob, today or timezone.localdate())
 
 
-def _read(data: bytes, fmt: str) -> list[tuple[int, dict]]:
+def _read(data: bytes, fmt: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    """(line, row) pairs and the errors found while reading them (rows too long for the header)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -152,7 +153,7 @@ def _read(data: bytes, fmt: str) -> list[tuple[int, dict]]:
     if fmt == "json":
         try:
             doc = json.loads(text)
-            return [(i, {k: str(v) for k, v in r.items()}) for i, r in enumerate(doc["rows"], 1)]
+            return [(i, {k: str(v) for k, v in r.items()}) for i, r in enumerate(doc["rows"], 1)], []
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ImportRejected([RowError(1, "file", _("Not a hand-over JSON document with "
                                                         "“rows”."))]) from exc
@@ -165,17 +166,22 @@ def _read(data: bytes, fmt: str) -> list[tuple[int, dict]]:
     missing = [c for c in QUOTA_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportRejected([RowError(skip + 1, c, _("column is missing")) for c in missing])
-    return [(skip + n, {k: (v or "").strip() for k, v in row.items()})
-            for n, row in enumerate(reader, start=2)]
+    rows, errors = [], []
+    for n, row in enumerate(reader, start=2):
+        if None in row:  # DictReader keeps the cells beyond the header as a list under None
+            errors.append(RowError(skip + n, "file", _("too many columns")))
+            continue
+        rows.append((skip + n, {k: (v or "").strip() for k, v in row.items()}))
+    return rows, errors
 
 
 @transaction.atomic
 def import_numbers(actor, round_, data: bytes, fmt: str, *, today=None) -> Handover:
     """A17.2(b): NAEC's number of applicants per exam centre; all-or-nothing; replaces earlier."""
     authorize(actor, "exams.numbers")
-    rows = _read(data, fmt)
+    rows, errors = _read(data, fmt)
     centres = {c.code: c for c in ExamCentre.objects.filter(active=True)}
-    errors, quotas = [], {}
+    quotas = {}
     for line, row in rows:
         code = row.get("centre", "")
         if code not in centres:
@@ -192,10 +198,10 @@ def import_numbers(actor, round_, data: bytes, fmt: str, *, today=None) -> Hando
             errors.append(RowError(line, "applicants", _("A whole number, 0 or more.")))
             continue
         quotas[code] = n
-    if not rows:
+    if not rows and not errors:
         errors.append(RowError(1, "file", _("The file is empty.")))
     if errors:
-        raise ImportRejected(errors)
+        raise ImportRejected(sorted(errors, key=lambda e: (e.line, e.field)))
     CentreQuota.objects.filter(round=round_).delete()
     CentreQuota.objects.bulk_create([CentreQuota(round=round_, centre=centres[c], applicants=n)
                                      for c, n in sorted(quotas.items())])

@@ -7,6 +7,7 @@ sit the subject. The upload is all-or-nothing; a re-import replaces the previous
 """
 
 import hashlib
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from kari.accounts.permissions import authorize
 from kari.audit.log import record
 from kari.rounds.deadlines import deadline
+from kari.rounds.models import Round
 from kari.tabular import ImportRejected, RowError, TableError, read_table
 
 from .models import (
@@ -32,6 +34,13 @@ from .models import (
 MAX_SCORE = Decimal(30)  # facts.md: each test is scored out of 30 points
 REQUIRED = ["personal_number", "status", "skills_score"]
 STATUS_WORDS = {v: v for v in ResultStatus.values}
+SHORT_NUMBER = re.compile(r"[0-9]{1,10}")  # a personal number read as a number lost its leading 0s
+
+
+def _personal_number(value: str) -> str:
+    """Personal numbers are 11 digits and may start with 0 (facts.md); an XLSX number cell
+    drops the zeros, so plain digits that are too short are padded back to 11."""
+    return value.zfill(11) if SHORT_NUMBER.fullmatch(value) else value
 
 
 def _score(value: str, line: int, field: str, errors: list) -> Decimal | None:
@@ -76,6 +85,9 @@ def _check_status(status: str, seen: set[str], line: int, errors: list) -> None:
     if status == ResultStatus.COMPLETED and not seen <= {SittingStatus.CHECKED_IN}:
         errors.append(RowError(line, "status", _("The applicant did not check in at every "
                                                  "session, so cannot have completed the test.")))
+    if status == ResultStatus.NOT_FINISHED and SittingStatus.CHECKED_IN not in seen:
+        errors.append(RowError(line, "status", _("The applicant did not check in, so cannot "
+                                                 "have started the test.")))
     if status == ResultStatus.REMOVED and SittingStatus.REMOVED not in seen:
         errors.append(RowError(line, "status", _("No removal was recorded for this applicant (A21).")))
     if status != ResultStatus.REMOVED and SittingStatus.REMOVED in seen:
@@ -98,7 +110,7 @@ def parse(round_, data: bytes, fmt: str) -> list[dict]:
     errors: list[RowError] = []
     parsed, seen_numbers = [], {}
     for line, row in rows:
-        pn = row.get("personal_number", "")
+        pn = _personal_number(row.get("personal_number", ""))
         if pn not in expected:
             errors.append(RowError(line, "personal_number", _(
                 "Nobody with this personal number was invited to this round's test.")))
@@ -121,6 +133,10 @@ def parse(round_, data: bytes, fmt: str) -> list[dict]:
                 errors.append(RowError(line, code, _("column is missing")))
                 continue
             scores[code] = _score(row.get(code, ""), line, code, errors)
+        if status == ResultStatus.ABSENT:
+            for code, value in [("skills_score", skills), *scores.items()]:
+                if value is not None:
+                    errors.append(RowError(line, code, _("An absent applicant has no score.")))
         if status == ResultStatus.COMPLETED:
             if skills is None:
                 errors.append(RowError(line, "skills_score", _("A completed test needs its score.")))
@@ -144,6 +160,9 @@ def parse(round_, data: bytes, fmt: str) -> list[dict]:
 def import_results(actor, round_, data: bytes, fmt: str, *, filename: str = "", today=None) -> ResultImport:
     """A26.1: take in NAEC's results; all-or-nothing; a re-import replaces the previous one."""
     authorize(actor, "exams.results")
+    # One import per round at a time: a second waits here, then numbers after the first (the
+    # (round, number) unique constraint would otherwise fail with an IntegrityError).
+    Round.objects.select_for_update().get(pk=round_.pk)
     rows = parse(round_, data, fmt)
     today = today or timezone.localdate()
     due = deadline(round_, "results").date

@@ -224,3 +224,23 @@ def test_A17_2_b_quota_template_lists_the_centres(exam_world, client):
     head, header, rows = _csv(response.content)
     assert head["kind"] == "numbers_to_emis" and header == ["centre", "applicants"]
     assert [row[0] for row in rows] == ["KU-1", "TB-1", "TB-2"]
+
+
+@pytest.mark.parametrize("body", [
+    "centre,applicants\nTB-1,2\nTB-2,3,9\n",
+    "# kind: numbers_to_emis\ncentre,applicants\nTB-1,2\nTB-2,3,9,\"x\"\n",
+])
+def test_A17_2_b_a_row_with_too_many_columns_is_rejected_not_a_crash(exam_world, body):
+    """csv.DictReader keeps a long row's extra cells as a list under the key None."""
+    r = exam_world["round"]
+    handovers.import_numbers(exam_world["naec"], r, b"centre,applicants\nKU-1,7\n", "csv")
+    bad = body + "XX-9,1\n"
+    line = bad.splitlines().index(next(x for x in bad.splitlines() if x.startswith("TB-2"))) + 1
+    with pytest.raises(ImportRejected) as exc:
+        handovers.import_numbers(exam_world["naec"], r, bad.encode(), "csv")
+    errors = {(e.line, e.field): e.message for e in exc.value.errors}
+    assert "too many columns" in errors[(line, "file")]
+    assert (line + 1, "centre") in errors  # the other rows are still checked
+    assert dict(CentreQuota.objects.filter(round=r).values_list("centre__code", "applicants")) == {
+        "KU-1": 7}
+    assert Handover.objects.count() == 1

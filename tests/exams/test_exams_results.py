@@ -7,6 +7,9 @@ import io
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models.query import QuerySet
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -14,6 +17,7 @@ from kari.audit.models import AuditEntry
 from kari.exams import results, services
 from kari.exams.models import Result, ResultImport, ResultStatus, Sitting, SittingStatus
 from kari.rounds.deadlines import deadline
+from kari.rounds.models import Round
 from kari.tabular import ImportRejected
 from tests.conftest import sign_in
 
@@ -247,3 +251,75 @@ def test_A26_1_http_upload_shows_errors_and_keeps_nothing(sat, client):
 def test_A26_1_http_upload_page_is_naec_only(sat, client):
     sign_in(client, sat["emis"])
     assert client.get("/exams/results/").status_code == 403
+
+
+def test_A26_1_a_personal_number_read_as_a_number_gets_its_leading_zero_back(sat):
+    """Facts: 11 digits, may start with 0. A spreadsheet number cell drops the zero (10 digits)."""
+    assert sat["regs"][0].applicant.personal_number.startswith("0")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(_headers(sat))
+    for row in _rows(sat):
+        ws.append([int(row[0]), row[1]] + [float(v) if v else None for v in row[2:]])
+    assert isinstance(ws.cell(row=2, column=1).value, int)
+    buf = io.BytesIO()
+    wb.save(buf)
+    imp = results.import_results(sat["naec"], sat["round"], buf.getvalue(), "xlsx")
+    assert imp.rows == 10
+    assert imp.results.get(registration=sat["regs"][0]).skills_score == 20
+
+
+@pytest.mark.parametrize("pn", ["1001000000x", "１001000000"])
+def test_A26_1_a_only_plain_digits_are_padded(sat, pn):
+    rows = _replace(_rows(sat), 0, "personal_number", pn, _headers(sat))
+    found, _errors = _rejected(sat, _csv(_headers(sat), rows))
+    assert (2, "personal_number") in found
+
+
+def test_A26_1_b_not_finished_needs_a_check_in(sat):
+    headers = _headers(sat)
+    rows = _replace(_rows(sat), 8, "status", "not_finished", headers)  # reg 8 never came
+    found, _errors = _rejected(sat, _csv(headers, rows))
+    assert found == {(10, "status")}
+    rows = _replace(_rows(sat), 0, "status", "not_finished", headers)  # reg 0 checked in
+    rows = _replace(rows, 0, sat["subjects"][0], "", headers)
+    imp = results.import_results(sat["naec"], sat["round"], _csv(headers, rows), "csv")
+    r0 = imp.results.get(registration=sat["regs"][0])
+    assert r0.status == ResultStatus.NOT_FINISHED and sat["subjects"][0] not in r0.subject_scores
+
+
+def test_A26_1_c_an_absent_row_carries_no_scores(sat):
+    headers, subject = _headers(sat), sat["subjects"][0]
+    rows = _replace(_rows(sat), 8, "skills_score", "12", headers)
+    rows = _replace(rows, 9, subject, "0", headers)
+    found, _errors = _rejected(sat, _csv(headers, rows))
+    assert found == {(10, "skills_score"), (11, subject)}
+
+
+def test_A26_1_c_a_removed_row_may_keep_partial_scores(sat):
+    headers = _headers(sat)
+    rows = _replace(_rows(sat), 7, "skills_score", "11", headers)
+    imp = results.import_results(sat["naec"], sat["round"], _csv(headers, rows), "csv")
+    assert imp.results.get(registration=sat["regs"][7]).skills_score == 11
+
+
+def test_A26_1_d_imports_lock_the_round_before_numbering(sat, monkeypatch):
+    """Two uploads at once must not both take number n+1: the round row is locked first."""
+    locked = []
+    real = QuerySet.select_for_update
+
+    def spy(qs, *args, **kwargs):
+        locked.append(qs.model)
+        return real(qs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "select_for_update", spy)
+    data = _csv(_headers(sat), _rows(sat))
+    results.import_results(sat["naec"], sat["round"], data, "csv")
+    with CaptureQueriesContext(connection) as queries:
+        second = results.import_results(sat["naec"], sat["round"], data, "csv")
+    assert Round in locked and second.number == 2
+    if connection.features.has_select_for_update:
+        sql = [q["sql"] for q in queries.captured_queries]
+        lock = next(i for i, q in enumerate(sql) if "FOR UPDATE" in q)
+        insert = next(i for i, q in enumerate(sql) if q.startswith("INSERT") and "resultimport" in q)
+        assert Round._meta.db_table in sql[lock] and lock < insert
