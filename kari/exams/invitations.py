@@ -104,19 +104,22 @@ def run_job(job_id: int, *, workers: int | None = None, progress=None) -> Invita
         raise
 
 
-def run_in_background(job_id: int) -> None:
-    """The web's way to run a job: a thread, so the page can show progress meanwhile."""
+def run_in_background(job_id: int, run=None) -> None:
+    """The web's way to run a job: a thread, so the page can show progress meanwhile.
+
+    ``run`` defaults to rendering invitation job ``job_id`` in one process."""
+    run = run or (lambda pk: run_job(pk, workers=1))
 
     def target():
         close_old_connections()
         try:
-            run_job(job_id, workers=1)
+            run(job_id)
         except Exception:  # recorded on the job (FAILED, with the error); the page shows it
-            log.warning("invitation job %s stopped with an error", job_id)
+            log.warning("background job %s stopped with an error", job_id)
         finally:
             close_old_connections()
 
-    threading.Thread(target=target, name=f"invitations-{job_id}", daemon=True).start()
+    threading.Thread(target=target, name=f"kari-job-{job_id}", daemon=True).start()
 
 
 def rerender(pks: list[int]) -> None:

@@ -205,6 +205,23 @@ class InvitationJob(models.Model):
         return int(100 * self.done / self.total) if self.total else (100 if self.done else 0)
 
 
+class DistributionJob(models.Model):
+    """A distribution run in the background (A17.2), so the web page can show it is working."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    result = models.ForeignKey(Distribution, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"distribution job #{self.pk}"
+
+
 class BreachCategory(models.TextChoices):
     """A20.6: what is forbidden during the test."""
 

@@ -26,6 +26,7 @@ from .models import (
     Assignment,
     CentreQuota,
     Distribution,
+    DistributionJob,
     DistributionStatus,
     ExamCentre,
     ExamSession,
@@ -304,6 +305,48 @@ def solver_inputs(round_):
     return candidates, s_centres, s_items, coords, left_out, hashlib.sha256(blob).hexdigest()
 
 
+def _check_can_distribute(round_, today) -> None:
+    if today <= round_.registration_closes:
+        raise RuleError(_("Registration is open until %(d)s: applicants are distributed after "
+                          "it closes.") % {"d": f"{round_.registration_closes:%d.%m.%Y}"},
+                        citation="A17.2")
+    _refuse_if_final(round_)
+
+
+@transaction.atomic
+def start_distribution(actor, round_, *, today=None) -> DistributionJob:
+    """Queue a distribution run (the web runs it in the background with a progress page)."""
+    authorize(actor, "exams.distribute")
+    _lock_round(round_)
+    _check_can_distribute(round_, today or timezone.localdate())
+    if DistributionJob.objects.filter(round=round_, status__in=[JobStatus.QUEUED,
+                                                                JobStatus.RUNNING]).exists():
+        raise RuleError(_("A distribution of this round is already running."), citation="A17.2")
+    return DistributionJob.objects.create(round=round_, started_at=timezone.now(),
+                                          started_by=actor)
+
+
+def run_distribution_job(job_id: int) -> DistributionJob:
+    """Run a queued distribution job: ``distribute`` in its own transaction; the outcome
+    (the distribution, or the error shown to EMIS) is recorded on the job."""
+    job = DistributionJob.objects.select_related("round", "started_by").get(pk=job_id)
+    DistributionJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    try:
+        d = distribute(job.started_by, job.round)
+    except ValidationError as exc:
+        DistributionJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=" ".join(exc.messages)[:2000], finished_at=timezone.now())
+    except Exception as exc:
+        DistributionJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+        raise
+    else:
+        DistributionJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.DONE, result=d, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
 @transaction.atomic
 def distribute(actor, round_, *, today=None) -> Distribution:
     """A17.2: after registration closes, assign every applicant to a centre and sessions.
@@ -313,13 +356,8 @@ def distribute(actor, round_, *, today=None) -> Distribution:
     adapted environment only to centres that have one. Re-runnable until invitations are issued.
     """
     authorize(actor, "exams.distribute")
-    today = today or timezone.localdate()
-    if today <= round_.registration_closes:
-        raise RuleError(_("Registration is open until %(d)s: applicants are distributed after "
-                          "it closes.") % {"d": f"{round_.registration_closes:%d.%m.%Y}"},
-                        citation="A17.2")
     _lock_round(round_)
-    _refuse_if_final(round_)
+    _check_can_distribute(round_, today or timezone.localdate())
     candidates, centres, sessions, coords, left_out, digest = solver_inputs(round_)
     if not candidates and not left_out:
         raise RuleError(_("No applicant is registered for this round."), citation="A17.2")

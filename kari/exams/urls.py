@@ -12,6 +12,7 @@ urlpatterns = [
     path("exams/sessions/<int:pk>/delete/", views.session_delete, name="session_delete"),
     path("exams/sessions/<int:pk>/reschedule/", views.session_reschedule, name="session_reschedule"),
     path("exams/distribute/", views.distribute, name="distribute"),
+    path("exams/distribute/<int:pk>/", views.distribution_job, name="distribution_job"),
     path("exams/distributions/<int:pk>/", views.distribution, name="distribution"),
     path("exams/distributions/<int:pk>/issue/", views.issue, name="issue"),
     path("exams/distributions/<int:pk>/move/", views.move, name="move"),

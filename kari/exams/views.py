@@ -33,6 +33,7 @@ from .forms import (
 )
 from .models import (
     Distribution,
+    DistributionJob,
     ExamCentre,
     ExamSession,
     HandoverKind,
@@ -186,12 +187,27 @@ def session_delete(request, pk):
 def distribute(request):
     round_ = _round(request)
     try:
-        d = services.distribute(request.user, round_)
-        messages.success(request, _("Distribution %(d)s done.") % {"d": d})
-        return redirect("exams:distribution", d.pk)
+        job = services.start_distribution(request.user, round_)
     except ValidationError as exc:
         _errors_to_messages(request, exc)
-    return redirect(reverse("exams:home") + _round_query(round_))
+        return redirect(reverse("exams:home") + _round_query(round_))
+    invitations.run_in_background(job.pk, run=services.run_distribution_job)
+    return redirect("exams:distribution_job", job.pk)
+
+
+@staff_required
+def distribution_job(request, pk):
+    """The distribution running in the background: a page that waits for it, then links it."""
+    authorize(request.user, "exams.view_all")
+    j = get_object_or_404(DistributionJob.objects.select_related("round"), pk=pk)
+    if request.GET.get("format") == "json":
+        return JsonResponse({"status": j.status, "done": 0, "total": 0, "error": j.error,
+                             "distribution": j.result_id})
+    if j.status == "done" and j.result_id:
+        messages.success(request, _("Distribution %(d)s done.") % {"d": j.result})
+        return redirect("exams:distribution", j.result_id)
+    return render(request, "exams/distribution_job.html", {
+        "job": j, "running": j.status in ("queued", "running"), "q": _round_query(j.round)})
 
 
 @staff_required

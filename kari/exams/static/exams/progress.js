@@ -7,7 +7,7 @@
   function poll() {
     fetch(box.dataset.url, {credentials: "same-origin"}).then(function (r) { return r.json(); })
       .then(function (j) {
-        bar.value = j.done; done.textContent = j.done;
+        if (j.total) { bar.value = j.done; if (done) done.textContent = j.done; }
         if (j.status === "done" || j.status === "failed") { window.location.reload(); }
         else { setTimeout(poll, 1000); }
       }).catch(function () { setTimeout(poll, 3000); });
