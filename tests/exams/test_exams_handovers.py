@@ -134,7 +134,9 @@ def test_exports_need_a_known_kind_and_format_and_the_right(exam_world):
 def test_A12_3_c_export_over_http(exam_world, client):
     sign_in(client, exam_world["emis"])
     r = exam_world["round"]
-    response = client.get(f"/exams/handover/registration_data.csv?round={r.pk}")
+    assert client.get(f"/exams/handover/registration_data.csv?round={r.pk}").status_code == 405
+    assert not Handover.objects.exists()  # a GET (a prefetch, a link) records nothing
+    response = client.post(f"/exams/handover/registration_data.csv?round={r.pk}")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     assert response.content.decode().startswith("# kind: registration_data\n")
