@@ -616,6 +616,8 @@ def record_presence(actor, session: ExamSession, centre: ExamCentre, *, kind: st
         errors["full_name"] = [_("Enter the full name.")]
     if not document.strip():
         errors["document"] = [_("Enter the pass or authorisation number (A22).")]
+    if session.pk not in {s.pk for s in selectors.hosted_sessions(centre, selectors.round_sessions(session.round))}:
+        errors["__all__"] = [_("This exam centre does not host this session.")]
     if errors:
         raise ValidationError(errors)
     p = Presence.objects.create(session=session, centre=centre, kind=kind,

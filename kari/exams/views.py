@@ -305,7 +305,7 @@ def handover_export(request, kind, fmt):
         return redirect(reverse("exams:home") + _round_query(round_))
     resp = HttpResponse(blob, content_type="application/json" if fmt == "json" else "text/csv; charset=utf-8")
     resp["Content-Disposition"] = (f'attachment; filename="{kind}-{round_.year}-{round_.season}-'
-                                   f'{h.at:%Y%m%d%H%M}.{fmt}"')
+                                   f'{timezone.localtime(h.at):%Y%m%d%H%M}.{fmt}"')
     return resp
 
 
@@ -416,9 +416,12 @@ def checkin(request, centre_pk, session_pk):
 @staff_required
 @require_POST
 def checkin_act(request, pk, action):
+    """Admit, admit after verification, refuse entry, or record a breach; a refused action
+    shows the page again with what the proctor typed and the error beside its field."""
     sitting = get_object_or_404(Sitting.objects.select_related("assignment__centre", "session"), pk=pk)
     centre, session = sitting.assignment.centre, sitting.session
     back = reverse("exams:checkin", args=[centre.pk, session.pk])
+    breach = BreachForm(request.POST if action == "breach" else None)
     try:
         if action == "admit":
             services.admit(request.user, sitting)
@@ -431,16 +434,26 @@ def checkin_act(request, pk, action):
             services.refuse_entry(request.user, sitting, reason=request.POST.get("reason", ""))
             messages.success(request, _("Entry refused."))
         elif action == "breach":
-            form = BreachForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(form.errors)
-            incident = services.report_breach(request.user, sitting, **form.cleaned_data)
+            if not breach.is_valid():
+                raise ValidationError(breach.errors)
+            incident = services.report_breach(request.user, sitting, **breach.cleaned_data)
             messages.warning(request, _("Removed from the test: download the protocol (A21).")
                              if incident.kind == "removal" else _("Warning recorded (A21)."))
         else:
             raise Http404
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        field_errors = {k: v for k, v in getattr(exc, "message_dict", {}).items()
+                        if k in ("verified_by", "reason")}
+        if action == "breach":
+            apply_errors(breach, exc)
+        elif not field_errors:
+            _errors_to_messages(request, exc)
+        sitting.refresh_from_db()
+        ctx = _checkin_context(request, centre, session, found=sitting, here=back,
+                               typed={k: request.POST.get(k, "") for k in ("verified_by", "reason")},
+                               field_errors=field_errors, open_action=action)
+        ctx["breach"] = breach if action == "breach" else ctx["breach"]
+        return render(request, "exams/checkin.html", ctx, status=400)
     return redirect(f"{back}?sitting={sitting.pk}")
 
 
@@ -469,7 +482,11 @@ def presence(request, centre_pk, session_pk):
         services.record_presence(request.user, session, centre, **form.cleaned_data)
         messages.success(request, _("Presence recorded (A22)."))
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        apply_errors(form, exc)
+        ctx = _checkin_context(request, centre, session,
+                               here=reverse("exams:checkin", args=[centre.pk, session.pk]))
+        ctx["presence"] = form
+        return render(request, "exams/checkin.html", ctx, status=400)
     return redirect("exams:checkin", centre.pk, session.pk)
 
 

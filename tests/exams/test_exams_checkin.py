@@ -380,3 +380,36 @@ def test_A19_1_a_draft_distribution_gives_nobody_a_seat_at_check_in(exam_world, 
     url = f"/exams/proctor/{sitting.assignment.centre.pk}/{sitting.session.pk}/?sitting={sitting.pk}"
     html = client.get(url).content.decode()
     assert sitting.assignment.registration.applicant.personal_number not in html
+
+
+def test_A20_3_a_refused_verification_keeps_what_was_typed_beside_its_field(live, client):
+    sitting = live["sitting"]
+    sign_in(client, live["proctor"])
+    response = client.post(f"/exams/sittings/{sitting.pk}/admit_verified/", {"verified_by": "   "})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="verified_by_errors"' in html and 'aria-invalid="true"' in html
+    assert "<details open>" in html  # the form the proctor used stays open
+
+
+def test_A21_a_breach_without_a_category_keeps_the_note(live, client):
+    sitting = live["sitting"]
+    sign_in(client, live["proctor"])
+    client.post(f"/exams/sittings/{sitting.pk}/admit/")
+    response = client.post(f"/exams/sittings/{sitting.pk}/breach/",
+                           {"category": "", "note": "ტელეფონი ჯიბეში"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "ტელეფონი ჯიბეში" in html
+    assert not sitting.incidents.exists()
+
+
+def test_A22_presence_in_a_session_the_centre_does_not_host_is_refused(first):
+    from kari.exams.models import ExamCentre
+
+    other = ExamCentre.objects.exclude(pk=first["centre"].pk).first()
+    other.sessions_per_day = 1
+    other.save()
+    later = [s for s in first["sessions"] if s.pk != first["sessions"][0].pk][0]
+    with pytest.raises(ValidationError):
+        services.record_presence(first["proctor"], later, other, kind="observer",
+                                 full_name="გიორგი ბერიძე", document="MIN-1")
