@@ -211,9 +211,10 @@ def distribution_job(request, pk):
 
 
 @staff_required
-def distribution(request, pk):
+def distribution(request, pk, move_form=None):
     authorize(request.user, "exams.view_all")
     d = get_object_or_404(Distribution.objects.select_related("round", "run_by"), pk=pk)
+    may_move = can(request.user, "exams.distribute") and d.status == "draft"
     counts = {row["centre"]: row for row in d.assignments.values("centre").annotate(
         applicants=Count("pk"), preferred=Count("pk", filter=Q(preferred=True)))}
     centres = ExamCentre.objects.filter(pk__in=counts).select_related("municipality")
@@ -228,8 +229,8 @@ def distribution(request, pk):
         "unplaced": sorted((int(k), why) for k, why in d.unplaced.items())[:200],
         "q": _round_query(d.round),
         "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
-        "move": MoveForm() if can(request.user, "exams.distribute") and d.status == "draft" else None,
-    })
+        "move": (move_form or MoveForm()) if may_move else None, "move_open": move_form is not None,
+    }, status=400 if move_form is not None else 200)
 
 
 @staff_required
@@ -249,7 +250,8 @@ def move(request, pk):
         messages.success(request, _("%(reg)s moved to %(centre)s.")
                          % {"reg": a.registration, "centre": a.centre.code})
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        apply_errors(form, exc)
+        return distribution(request, d.pk, move_form=form)
     return redirect("exams:distribution", d.pk)
 
 

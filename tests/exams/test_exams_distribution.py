@@ -117,10 +117,13 @@ def test_A15_8_emis_moves_an_applicant_over_http(exam_world, client):
     sign_in(client, exam_world["emis"])
     page = client.get(f"/exams/distributions/{d.pk}/").content.decode()
     assert 'id="move"' in page
-    client.post(f"/exams/distributions/{d.pk}/move/", {
+    response = client.post(f"/exams/distributions/{d.pk}/move/", {
         "registration": str(a.registration), "centre": target.pk, "reason": ""})
     a.refresh_from_db()
     assert a.centre.code == "KU-1"  # no reason, no move
+    html = response.content.decode()
+    assert response.status_code == 400 and f'value="{a.registration}"' in html  # kept as typed
+    assert "id_reason_errors" in html
     response = client.post(f"/exams/distributions/{d.pk}/move/", {
         "registration": str(a.registration), "centre": target.pk, "reason": "lives in Tbilisi now"})
     assert response.status_code == 302
