@@ -315,12 +315,15 @@ def _check_can_distribute(round_, today) -> None:
 
 @transaction.atomic
 def start_distribution(actor, round_, *, today=None) -> DistributionJob:
-    """Queue a distribution run (the web runs it in the background with a progress page)."""
+    """Queue a distribution run (the web runs it in the background with a progress page).
+
+    A run that has not finished after ``STALE_JOB`` (its process died) no longer blocks a new one.
+    """
     authorize(actor, "exams.distribute")
     _lock_round(round_)
     _check_can_distribute(round_, today or timezone.localdate())
-    if DistributionJob.objects.filter(round=round_, status__in=[JobStatus.QUEUED,
-                                                                JobStatus.RUNNING]).exists():
+    if DistributionJob.objects.filter(round=round_, status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+                                      started_at__gte=timezone.now() - STALE_JOB).exists():
         raise RuleError(_("A distribution of this round is already running."), citation="A17.2")
     return DistributionJob.objects.create(round=round_, started_at=timezone.now(),
                                           started_by=actor)

@@ -187,3 +187,20 @@ def test_A19_proctor_home_lists_todays_sessions(issued, client):
     html = _html(client.get("/exams/proctor/"))
     centre, session = issued["centres"][0], issued["sessions"][0]
     assert f"/exams/proctor/{centre.pk}/{session.pk}/" in html
+
+
+def test_A17_2_a_running_distribution_blocks_another_until_it_is_stale(exam_world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kari.errors import RuleError
+    from kari.exams import services
+    from kari.exams.models import DistributionJob
+
+    job = services.start_distribution(exam_world["emis"], exam_world["round"])
+    with pytest.raises(RuleError, match="A17.2"):
+        services.start_distribution(exam_world["emis"], exam_world["round"])
+    DistributionJob.objects.filter(pk=job.pk).update(
+        status="running", started_at=timezone.now() - dt.timedelta(hours=1))  # its process died
+    assert services.start_distribution(exam_world["emis"], exam_world["round"]).pk != job.pk
