@@ -3,6 +3,8 @@
 import datetime as dt
 import re
 
+import pytest
+
 from kari.accounts.roles import Role
 from kari.exams import services
 from kari.exams.models import Distribution, ExamCentre, ExamSession
@@ -190,12 +192,9 @@ def test_A19_proctor_home_lists_todays_sessions(issued, client):
 
 
 def test_A17_2_a_running_distribution_blocks_another_until_it_is_stale(exam_world):
-    import datetime as dt
-
     from django.utils import timezone
 
     from kari.errors import RuleError
-    from kari.exams import services
     from kari.exams.models import DistributionJob
 
     job = services.start_distribution(exam_world["emis"], exam_world["round"])
