@@ -42,6 +42,7 @@ from .models import (
     ResultImport,
     Sitting,
 )
+from .reasons import reason_label
 
 STAGE_DEADLINES = {"registration_data", "distribution", "centres_to_naec", "numbers_to_emis",
                    "distribution_to_naec", "results"}
@@ -226,7 +227,8 @@ def distribution(request, pk, move_form=None):
         "chart_height": 28 * len(chart) + 8,
         "d": d, "stats": stats, "loads": sorted(loads.values(), key=lambda r: r["centre"].code),
         "chart": chart,
-        "unplaced": sorted((int(k), why) for k, why in d.unplaced.items())[:200],
+        "unplaced": [(k, reason_label(why))
+                     for k, why in sorted((int(k), why) for k, why in d.unplaced.items())[:200]],
         "q": _round_query(d.round),
         "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
         "move": (move_form or MoveForm()) if may_move else None, "move_open": move_form is not None,

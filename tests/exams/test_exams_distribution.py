@@ -177,3 +177,23 @@ def test_A17_2_a_centre_without_coordinates_is_named(exam_world):
     Municipality.objects.filter(code="kutaisi").update(lat=None, lon=None)
     with pytest.raises(RuleError, match="KU-1"):
         services.distribute(exam_world["emis"], exam_world["round"])
+
+
+def test_A17_2_the_solver_s_reasons_are_shown_in_georgian(exam_world, client):
+    from django.utils import translation
+
+    from kari.exams.reasons import reason_label
+    from tests.conftest import sign_in
+
+    with translation.override("ka"):
+        text = reason_label("no capacity for item subject:georgian")
+        assert "ქართული ენა" in text and "item" not in text
+        assert reason_label("centre quotas reached").endswith("(A17.2(b))")
+        assert reason_label("something new") == "something new"
+    for c in exam_world["centres"]:
+        c.seats = 1
+        c.save()
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    sign_in(client, exam_world["emis"])
+    html = client.get(f"/exams/distributions/{d.pk}/").content.decode()
+    assert "no capacity" not in html and "R-" in html
