@@ -68,7 +68,7 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            # Only the code's id: the session (a signed cookie) never holds personal data.
+            # Only the code's id: the session never holds a personal number or a code.
             request.session[PENDING] = {"code": pending.code_id, "channel": channel}
             messages.info(request, _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)})
             return redirect("registration:centre_confirm" if channel == "centre" else "registration:confirm")
