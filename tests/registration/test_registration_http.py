@@ -177,7 +177,7 @@ def test_editing_the_list_shows_no_errors_before_submitting(client, reg):
 
 
 def test_the_session_holds_ids_only_and_sign_in_by_code_works(client, reg):
-    """Sessions are signed cookies: no personal number and no code in them (personal data)."""
+    """A session holds ids only: no personal number and no code in it (personal data)."""
     post(client, "/register/", form(primary(), ["CAT-1"]))
     good = sent_code()
     assert "01024012345" not in str(dict(client.session)) and good not in str(dict(client.session))
