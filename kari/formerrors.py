@@ -1,4 +1,5 @@
-"""Showing a service's ValidationError on a form: each message on its field, the rest on top."""
+"""Showing a service's errors: on a form (each message on its field, the rest on top) or as
+messages on the next page."""
 
 
 def apply_errors(form, exc) -> None:
@@ -9,3 +10,21 @@ def apply_errors(form, exc) -> None:
     for field, messages in exc.message_dict.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def errors_to_messages(request, exc) -> None:
+    """A service's ValidationError as messages on the next page, each prefixed by its field;
+    an all-or-nothing import's rejection (``kari.tabular.ImportRejected``) line by line."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    rows = getattr(exc, "errors", None)
+    if isinstance(rows, list):
+        for e in rows[:50]:
+            messages.error(request, str(e))
+        if len(rows) > 50:
+            messages.error(request, _("… and %(n)s more.") % {"n": len(rows) - 50})
+        return
+    for field, msgs in getattr(exc, "message_dict", {"": exc.messages}).items():
+        for m in msgs:
+            messages.error(request, f"{field}: {m}" if field and field != "__all__" else m)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize_any
-from kari.formerrors import apply_errors
+from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
 from kari.rounds.services import announcement_round
 
@@ -22,12 +22,6 @@ def _own_institution(request) -> Institution:
     if inst is None:
         raise PermissionDenied(_("Your organisation is not an institution."))
     return inst
-
-
-def _show_errors(request, exc: ValidationError):
-    for field, msgs in getattr(exc, "message_dict", {"": exc.messages}).items():
-        for m in msgs:
-            messages.error(request, f"{field}: {m}" if field and field != "__all__" else m)
 
 
 @staff_required
@@ -66,7 +60,7 @@ def announcement(request):
                     messages.success(request, _("Places saved."))
                 return redirect("catalogue:announcement")
             except ValidationError as exc:
-                _show_errors(request, exc)
+                errors_to_messages(request, exc)
         ann.refresh_from_db()
     rows = []
     for p in inst.programmes.select_related("field").order_by("code"):
@@ -112,7 +106,7 @@ def review_detail(request, pk):
                 messages.success(request, _("Returned to the institution."))
                 return redirect("catalogue:review")
         except ValidationError as exc:
-            _show_errors(request, exc)
+            errors_to_messages(request, exc)
     return render(request, "catalogue/review_detail.html", {
         "ann": ann, "lines": ann.lines.select_related("programme"), "form": form,
         "mismatches": {line.pk for line in services.mismatches(ann)},

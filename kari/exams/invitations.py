@@ -62,13 +62,17 @@ def card_for(inv: Invitation) -> InvitationCard:
         adapted_environment=reg.adapted_environment if centre.adapted else "")
 
 
-def invitations_of(job: InvitationJob):
-    return (Invitation.objects.filter(assignment__distribution=job.distribution)
-            .select_related("registration__applicant", "registration__round",
-                            "assignment__centre__municipality")
+def with_card_data(qs):
+    """Invitations with everything ``card_for`` reads, in a fixed number of queries."""
+    return (qs.select_related("registration__applicant", "registration__round",
+                              "assignment__centre__municipality")
             .prefetch_related("assignment__sittings__session__skills_test",
-                              "assignment__sittings__session__subject")
-            .order_by("number"))
+                              "assignment__sittings__session__subject"))
+
+
+def invitations_of(job: InvitationJob):
+    return with_card_data(Invitation.objects.filter(
+        assignment__distribution=job.distribution)).order_by("number")
 
 
 def relative_path(job: InvitationJob, number: str) -> str:
@@ -124,12 +128,7 @@ def run_in_background(job_id: int, run=None) -> None:
 
 def rerender(pks: list[int]) -> None:
     """Render the given issued invitations again, in place (after a change such as A18.2)."""
-    qs = (Invitation.objects.filter(pk__in=pks).exclude(pdf="")
-          .select_related("registration__applicant", "registration__round",
-                          "assignment__centre__municipality")
-          .prefetch_related("assignment__sittings__session__skills_test",
-                            "assignment__sittings__session__subject"))
-    for inv in qs:
+    for inv in with_card_data(Invitation.objects.filter(pk__in=pks).exclude(pdf="")):
         path = Path(settings.MEDIA_ROOT) / inv.pdf.name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(render_card(card_for(inv)))
@@ -139,12 +138,4 @@ def pdf_bytes(inv: Invitation) -> bytes:
     """The issued card; rendered again from the same data if the file is missing."""
     if inv.pdf and Path(inv.pdf.path).exists():
         return Path(inv.pdf.path).read_bytes()
-    inv = invitations_of_one(inv.pk)
-    return render_card(card_for(inv))
-
-
-def invitations_of_one(pk: int) -> Invitation:
-    return (Invitation.objects.select_related("registration__applicant", "registration__round",
-                                              "assignment__centre__municipality")
-            .prefetch_related("assignment__sittings__session__skills_test",
-                              "assignment__sittings__session__subject").get(pk=pk))
+    return render_card(card_for(with_card_data(Invitation.objects).get(pk=inv.pk)))

@@ -7,47 +7,50 @@ this module turns them, and the test items they name, into translated text for t
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kari.catalogue.models import SkillsTest, Subject
 
 
-def item_label(item: str) -> str:
+def item_names() -> dict[str, str]:
+    """Every test item's display name, read once (two small reference tables)."""
+    names = {f"skills:{t.code}": str(t) for t in SkillsTest.objects.all()}
+    names.update({f"subject:{s.code}": str(s) for s in Subject.objects.all()})
+    return names
+
+
+def item_label(item: str, names: dict[str, str] | None = None) -> str:
     """``skills:mechanical`` -> the skills test's name; ``subject:georgian`` -> the subject's."""
-    kind, _sep, code = item.partition(":")
-    model = SkillsTest if kind == "skills" else Subject if kind == "subject" else None
-    found = model.objects.filter(code=code).first() if model else None
-    return str(found) if found else item
+    return (names if names is not None else item_names()).get(item, item)
 
 
-def _items(text: str) -> str:
-    return ", ".join(item_label(i.strip()) for i in text.split(","))
-
-
+# (pattern, message marked for translation); a message's %(test)s is the one item named, %(tests)s the list.
 PATTERNS = [
-    (re.compile(r"^no session for item (\S+)$"),
-     lambda m: _("no session of %(test)s") % {"test": item_label(m[1])}),
-    (re.compile(r"^no adapted centre$"), lambda m: _("no centre with an adapted environment")),
-    (re.compile(r"^no centre with seats$"), lambda m: _("no centre with seats")),
-    (re.compile(r"^no adapted centre hosts item (\S+)$"),
-     lambda m: _("no centre with an adapted environment hosts %(test)s") % {"test": item_label(m[1])}),
-    (re.compile(r"^no centre hosts item (\S+)$"),
-     lambda m: _("no centre hosts %(test)s") % {"test": item_label(m[1])}),
-    (re.compile(r"^no adapted centre hosts all of: (.+)$"),
-     lambda m: _("no centre with an adapted environment hosts all of: %(tests)s") % {"tests": _items(m[1])}),
-    (re.compile(r"^no centre hosts all of: (.+)$"),
-     lambda m: _("no centre hosts all of: %(tests)s") % {"tests": _items(m[1])}),
-    (re.compile(r"^no capacity for item (\S+)$"),
-     lambda m: _("no free seat for %(test)s") % {"test": item_label(m[1])}),
-    (re.compile(r"^centre quotas reached$"),
-     lambda m: _("NAEC's numbers for the centres are reached (A17.2(b))")),
-    (re.compile(r"^no capacity: "),
-     lambda m: _("every possible centre is full for one of the applicant's tests")),
+    (re.compile(r"^no session for item (?P<test>\S+)$"), gettext_noop("no session of %(test)s")),
+    (re.compile(r"^no adapted centre$"), gettext_noop("no centre with an adapted environment")),
+    (re.compile(r"^no centre with seats$"), gettext_noop("no centre with seats")),
+    (re.compile(r"^no adapted centre hosts item (?P<test>\S+)$"),
+     gettext_noop("no centre with an adapted environment hosts %(test)s")),
+    (re.compile(r"^no centre hosts item (?P<test>\S+)$"), gettext_noop("no centre hosts %(test)s")),
+    (re.compile(r"^no adapted centre hosts all of: (?P<tests>.+)$"),
+     gettext_noop("no centre with an adapted environment hosts all of: %(tests)s")),
+    (re.compile(r"^no centre hosts all of: (?P<tests>.+)$"), gettext_noop("no centre hosts all of: %(tests)s")),
+    (re.compile(r"^no capacity for item (?P<test>\S+)$"), gettext_noop("no free seat for %(test)s")),
+    (re.compile(r"^centre quotas reached$"), gettext_noop("NAEC's numbers for the centres are reached (A17.2(b))")),
+    (re.compile(r"^no capacity: "), gettext_noop("every possible centre is full for one of the applicant's tests")),
 ]
 
 
-def reason_label(reason: str) -> str:
-    for pattern, label in PATTERNS:
+def reason_label(reason: str, names: dict[str, str] | None = None) -> str:
+    """The reason in the active language; pass ``names`` (``item_names()``) for many reasons."""
+    for pattern, message in PATTERNS:
         m = pattern.match(reason)
         if m:
-            return label(m)
+            groups = m.groupdict()
+            if groups:
+                names = names if names is not None else item_names()
+                groups = {k: ", ".join(item_label(i.strip(), names) for i in v.split(","))
+                          for k, v in groups.items()}
+            return _(message) % groups
     return reason  # already translated (the service's own reasons) or unknown
+

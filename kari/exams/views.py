@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize, authorize_any, can
-from kari.formerrors import apply_errors
+from kari.formerrors import apply_errors, errors_to_messages
 from kari.registration.models import Registration
 from kari.rounds.deadlines import statutory_deadlines
 from kari.tabular import ImportRejected
@@ -42,7 +42,7 @@ from .models import (
     ResultImport,
     Sitting,
 )
-from .reasons import reason_label
+from .reasons import item_names, reason_label
 
 STAGE_DEADLINES = {"registration_data", "distribution", "centres_to_naec", "numbers_to_emis",
                    "distribution_to_naec", "results"}
@@ -57,18 +57,6 @@ def _round(request):
 
 def _round_query(round_) -> str:
     return f"?round={round_.pk}"
-
-
-def _errors_to_messages(request, exc):
-    if isinstance(exc, ImportRejected):
-        for e in exc.errors[:50]:
-            messages.error(request, str(e))
-        if len(exc.errors) > 50:
-            messages.error(request, _("… and %(n)s more.") % {"n": len(exc.errors) - 50})
-        return
-    for field, msgs in getattr(exc, "message_dict", {"": exc.messages}).items():
-        for m in msgs:
-            messages.error(request, m if field in ("", "__all__") else f"{field}: {m}")
 
 
 @staff_required
@@ -177,7 +165,7 @@ def session_delete(request, pk):
         services.delete_session(request.user, session)
         messages.success(request, _("Session removed."))
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        errors_to_messages(request, exc)
     return redirect(reverse("exams:sessions") + _round_query(session.round))
 
 
@@ -190,7 +178,7 @@ def distribute(request):
     try:
         job = services.start_distribution(request.user, round_)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        errors_to_messages(request, exc)
         return redirect(reverse("exams:home") + _round_query(round_))
     invitations.run_in_background(job.pk, run=services.run_distribution_job)
     return redirect("exams:distribution_job", job.pk)
@@ -222,12 +210,13 @@ def distribution(request, pk, move_form=None):
     loads = {c.pk: {"centre": c, "applicants": counts[c.pk]["applicants"],
                     "preferred": counts[c.pk]["preferred"]} for c in centres}
     stats = d.stats or {}
+    names = item_names()
     chart = distance_chart(stats.get("histogram", {}))
     return render(request, "exams/distribution.html", {
         "chart_height": 28 * len(chart) + 8,
         "d": d, "stats": stats, "loads": sorted(loads.values(), key=lambda r: r["centre"].code),
         "chart": chart,
-        "unplaced": [(k, reason_label(why))
+        "unplaced": [(k, reason_label(why, names))
                      for k, why in sorted((int(k), why) for k, why in d.unplaced.items())[:200]],
         "q": _round_query(d.round),
         "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
@@ -264,7 +253,7 @@ def issue(request, pk):
     try:
         job = services.start_invitations(request.user, d)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        errors_to_messages(request, exc)
         return redirect("exams:distribution", d.pk)
     invitations.run_in_background(job.pk)
     return redirect("exams:job", job.pk)
@@ -278,7 +267,7 @@ def job_resume(request, pk):
         services.resume_invitations(request.user, j)
         invitations.run_in_background(j.pk)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        errors_to_messages(request, exc)
     return redirect("exams:job", j.pk)
 
 
@@ -305,7 +294,7 @@ def handover_export(request, kind, fmt):
     try:
         blob, h = handovers.export(request.user, round_, kind, fmt)
     except ImportRejected as exc:
-        _errors_to_messages(request, exc)
+        errors_to_messages(request, exc)
         return redirect(reverse("exams:home") + _round_query(round_))
     resp = HttpResponse(blob, content_type="application/json" if fmt == "json" else "text/csv; charset=utf-8")
     resp["Content-Disposition"] = (f'attachment; filename="{kind}-{round_.year}-{round_.season}-'
@@ -331,7 +320,7 @@ def numbers_import(request):
             messages.success(request, _("%(n)s exam centres' numbers recorded.") % {"n": h.rows})
             return redirect(reverse("exams:home") + _round_query(round_))
         except ImportRejected as exc:
-            _errors_to_messages(request, exc)
+            errors_to_messages(request, exc)
     return render(request, "exams/upload.html", {
         "form": form, "round": round_, "q": _round_query(round_),
         "title": HandoverKind.NUMBERS_TO_EMIS.label, "template": True})
@@ -352,7 +341,7 @@ def results_upload(request):
                              % {"n": imp.rows, "num": imp.number})
             return redirect(reverse("exams:results") + _round_query(round_))
         except ImportRejected as exc:
-            _errors_to_messages(request, exc)
+            errors_to_messages(request, exc)
     return render(request, "exams/upload.html", {
         "form": form, "round": round_, "q": _round_query(round_), "title": _("Results (A26.1)"),
         "imports": round_.result_imports.select_related("by"), "columns": results.REQUIRED})
@@ -406,7 +395,7 @@ def checkin(request, centre_pk, session_pk):
                                           token=form.cleaned_data["token"])
             return redirect(f"{here}?sitting={found.pk}")
         except ValidationError as exc:
-            _errors_to_messages(request, exc)
+            errors_to_messages(request, exc)
     elif request.GET.get("sitting", "").isdigit():
         found = (Sitting.objects.select_related("assignment__registration__applicant")
                  .filter(pk=request.GET["sitting"], session=session, assignment__centre=centre,
@@ -451,7 +440,7 @@ def checkin_act(request, pk, action):
         if action == "breach":
             apply_errors(breach, exc)
         elif not field_errors:
-            _errors_to_messages(request, exc)
+            errors_to_messages(request, exc)
         sitting.refresh_from_db()
         ctx = _checkin_context(request, centre, session, found=sitting, here=back,
                                typed={k: request.POST.get(k, "") for k in ("verified_by", "reason")},
@@ -470,7 +459,7 @@ def no_shows(request, centre_pk, session_pk):
         n = services.mark_no_shows(request.user, session, centre)
         messages.success(request, _("%(n)s applicants marked absent (A20.4).") % {"n": n})
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        errors_to_messages(request, exc)
     return redirect("exams:checkin", centre.pk, session.pk)
 
 

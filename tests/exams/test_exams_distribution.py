@@ -197,3 +197,26 @@ def test_A17_2_the_solver_s_reasons_are_shown_in_georgian(exam_world, client):
     sign_in(client, exam_world["emis"])
     html = client.get(f"/exams/distributions/{d.pk}/").content.decode()
     assert "no capacity" not in html and "R-" in html
+
+
+def test_A17_2_the_distribution_page_reads_a_fixed_number_of_queries(exam_world, client):
+    """Reasons and loads are read in bulk, not once per unplaced applicant or centre."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import sign_in
+
+    sign_in(client, exam_world["emis"])
+
+    def page_queries(seats):
+        for c in exam_world["centres"]:
+            c.seats = seats
+            c.save()
+        d = services.distribute(exam_world["emis"], exam_world["round"])
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/exams/distributions/{d.pk}/").status_code == 200
+        return len(d.unplaced), len(ctx.captured_queries)
+
+    few, many = page_queries(3), page_queries(1)
+    assert few[0] < many[0]  # more applicants unplaced …
+    assert few[1] == many[1]  # … the same number of queries
