@@ -281,13 +281,17 @@ def invitation_cards(args: argparse.Namespace) -> bool:
 
     print(f"== invitations: {args.cards:,} cards, one PDF each ==")
     r = invitations.run(args.cards, workers=args.workers)
-    print(f"cards: {r['cards']:,}  workers: {r['workers']}  seconds: {r['seconds']}  "
-          f"cards/s: {r['cards_per_s']}  bytes/card: {r['bytes_per_card']:,}")
+    print(
+        f"cards: {r['cards']:,}  workers: {r['workers']}  seconds: {r['seconds']}  "
+        f"cards/s: {r['cards_per_s']}  bytes/card: {r['bytes_per_card']:,}"
+    )
     print(f"cpu: {r['cpu_seconds']} s, {r['cpu_ms_per_card']} ms per card")
     limit = CARD_TARGET_SECONDS * args.cards / 10_000
     met = r["seconds"] <= limit
-    print(f"target 10,000 cards in <= {CARD_TARGET_SECONDS:.0f} s "
-          f"(<= {limit:.1f} s for {args.cards:,}): {'met' if met else 'MISSED'}")
+    print(
+        f"target 10,000 cards in <= {CARD_TARGET_SECONDS:.0f} s "
+        f"(<= {limit:.1f} s for {args.cards:,}): {'met' if met else 'MISSED'}"
+    )
     return met
 
 
@@ -297,8 +301,10 @@ def service(args: argparse.Namespace) -> bool:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import exams_service  # noqa: PLC0415 - the sibling module
 
-    print(f"== service: {args.service_applicants:,} registrations, {args.centres} centres, "
-          f"PostgreSQL ==")
+    print(
+        f"== service: {args.service_applicants:,} registrations, {args.centres} centres, "
+        f"PostgreSQL =="
+    )
     return exams_service.run(args)
 
 
@@ -308,16 +314,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--applicants", type=int, default=50_000)
     parser.add_argument("--centres", type=int, default=60)
     parser.add_argument("--cards", type=int, default=10_000, help="invitations: cards to render")
-    parser.add_argument("--service-applicants", type=int, default=50_000,
-                        help="service: registrations in the database")
-    parser.add_argument("--service-invitations", action="store_true",
-                        help="service: also issue and render every card (slow)")
-    parser.add_argument("--pg", default=os.environ.get("KARI_BENCH_PG",
-                                                       "postgres://postgres@127.0.0.1:5432"))
-    parser.add_argument("--db", default="kari_bench_exams",
-                        help="service: PostgreSQL database (dropped first!)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="invitations: rendering processes (default: one per core)")
+    parser.add_argument(
+        "--service-applicants",
+        type=int,
+        default=50_000,
+        help="service: registrations in the database",
+    )
+    parser.add_argument(
+        "--service-invitations",
+        action="store_true",
+        help="service: also issue and render every card (slow)",
+    )
+    parser.add_argument(
+        "--pg", default=os.environ.get("KARI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    )
+    parser.add_argument(
+        "--db", default="kari_bench_exams", help="service: PostgreSQL database (dropped first!)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="invitations: rendering processes (default: one per core)",
+    )
     parser.add_argument(
         "--time-limit",
         type=float,

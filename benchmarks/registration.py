@@ -69,6 +69,7 @@ ERROR_RE = re.compile(r'<ul class="errorlist"[^>]*>(.*?)</ul>', re.S)
 
 # ------------------------------------------------------------------ machine and environment
 
+
 def machine_info(pg_url: str) -> list[str]:
     cpu = platform.processor() or "?"
     try:
@@ -79,8 +80,13 @@ def machine_info(pg_url: str) -> list[str]:
     except OSError:
         pass
     try:
-        mem_kib = int(next(x for x in Path("/proc/meminfo").read_text().splitlines()
-                           if x.startswith("MemTotal")).split()[1])
+        mem_kib = int(
+            next(
+                x
+                for x in Path("/proc/meminfo").read_text().splitlines()
+                if x.startswith("MemTotal")
+            ).split()[1]
+        )
         mem = f"{mem_kib / 2**20:.1f} GiB RAM"
     except (OSError, StopIteration):
         mem = "? RAM"
@@ -92,6 +98,7 @@ def machine_info(pg_url: str) -> list[str]:
         maxconn = c.execute("SHOW max_connections").fetchone()[0]
     try:
         import gunicorn
+
         gv = gunicorn.__version__
     except ImportError:
         gv = "not installed"
@@ -108,22 +115,27 @@ def _db_url(pg_url: str, name: str) -> str:
 
 def server_env(args, var_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KARI_")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "kari.settings",
-        "DATABASE_URL": _db_url(args.pg, args.db),
-        "KARI_VAR_DIR": str(var_dir),
-        "KARI_CONN_MAX_AGE": "60",
-        "KARI_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "KARI_SECRET_KEY": "kari-benchmark-secret-key-not-for-production-0123456789",
-        "KARI_OTP_PER_IP_PER_HOUR": str(10**9),
-        "KARI_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "KARI_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "kari.settings",
+            "DATABASE_URL": _db_url(args.pg, args.db),
+            "KARI_VAR_DIR": str(var_dir),
+            "KARI_CONN_MAX_AGE": "60",
+            "KARI_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "KARI_SECRET_KEY": "kari-benchmark-secret-key-not-for-production-0123456789",
+            "KARI_OTP_PER_IP_PER_HOUR": str(10**9),
+            "KARI_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "KARI_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(
+                os.pathsep
+            ),
+        }
+    )
     return env
 
 
 # ------------------------------------------------------------------ database
+
 
 def build_database(args, var_dir: Path, env: dict) -> None:
     import psycopg
@@ -142,16 +154,22 @@ def build_database(args, var_dir: Path, env: dict) -> None:
     t = time.perf_counter()
     kari = BIN / "kari"
     subprocess.run([str(kari), "migrate", "--verbosity", "0"], env=env, cwd=ROOT, check=True)
-    subprocess.run([str(kari), "demo", "--keep", "--people", str(args.people)], env=env, cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(kari), "demo", "--keep", "--people", str(args.people)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     print(f"  built in {time.perf_counter() - t:.1f} s")
 
 
 def setup_django(env: dict) -> None:
     for k in [k for k in os.environ if k.startswith("KARI_")]:
         del os.environ[k]
-    os.environ.update({k: v for k, v in env.items() if k.startswith(("KARI_", "DATABASE_URL",
-                                                                       "DJANGO_SETTINGS"))})
+    os.environ.update(
+        {k: v for k, v in env.items() if k.startswith(("KARI_", "DATABASE_URL", "DJANGO_SETTINGS"))}
+    )
     import django
 
     django.setup()
@@ -219,16 +237,40 @@ class Server:
 
     def start(self) -> None:
         a = self.args
-        cmd = [str(BIN / "gunicorn"), a.app, "--bind", f"127.0.0.1:{a.port}",
-               "--workers", str(a.workers), "--worker-class", "gthread" if a.threads > 1 else "sync",
-               "--threads", str(a.threads), "--keep-alive", "75", "--timeout", "120",
-               "--backlog", "2048", "--error-logfile", str(self.log), "--log-level", "warning"]
+        cmd = [
+            str(BIN / "gunicorn"),
+            a.app,
+            "--bind",
+            f"127.0.0.1:{a.port}",
+            "--workers",
+            str(a.workers),
+            "--worker-class",
+            "gthread" if a.threads > 1 else "sync",
+            "--threads",
+            str(a.threads),
+            "--keep-alive",
+            "75",
+            "--timeout",
+            "120",
+            "--backlog",
+            "2048",
+            "--error-logfile",
+            str(self.log),
+            "--log-level",
+            "warning",
+        ]
         if not a.cold_workers:
             conf = self.log.parent / "gunicorn_warm.py"
             conf.write_text(WARM_WORKER, "utf-8")
             cmd += ["--config", str(conf)]
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -258,6 +300,7 @@ class Server:
 
 
 # ------------------------------------------------------------------ the SMS outbox
+
 
 class Outbox:
     """Tails the file outbox (kari.sms.FileOutboxBackend) and hands out codes by phone."""
@@ -300,6 +343,7 @@ class Outbox:
 
 
 # ------------------------------------------------------------------ the virtual users
+
 
 class Applicants:
     """Hands out each applicant once: personal number, unique phone, ranked list."""
@@ -394,27 +438,49 @@ class User:
             self.res.attempted.add(pn)
         if self.args.with_get and not self.get_form():
             return False
-        form = [("csrfmiddlewaretoken", self.token), ("personal_number", pn), ("phone", phone),
-                ("email", f"a{pn}@bench.example.ge"), ("exam_municipality", self.plan.municipality),
-                ("test_language", "ka"), ("foreign_language", self.plan.foreign_language),
-                ("adapted_environment", "")] + [("programmes", c) for c in progs] + [("action", "submit")]
+        form = (
+            [
+                ("csrfmiddlewaretoken", self.token),
+                ("personal_number", pn),
+                ("phone", phone),
+                ("email", f"a{pn}@bench.example.ge"),
+                ("exam_municipality", self.plan.municipality),
+                ("test_language", "ka"),
+                ("foreign_language", self.plan.foreign_language),
+                ("adapted_environment", ""),
+            ]
+            + [("programmes", c) for c in progs]
+            + [("action", "submit")]
+        )
         resp, data = self.request("POST /register/", "POST", "/register/", form)
         if resp is None:
             return False
         if resp.status != 302 or not resp.getheader("Location", "").endswith("/register/confirm/"):
-            errs = " | ".join(re.sub(r"<[^>]+>", " ", e).strip() for e in ERROR_RE.findall(data.decode("utf-8", "replace")))
-            self.res.error(f"POST /register/ {resp.status}", html.unescape(errs) or data[:200].decode("utf-8", "replace"))
+            errs = " | ".join(
+                re.sub(r"<[^>]+>", " ", e).strip()
+                for e in ERROR_RE.findall(data.decode("utf-8", "replace"))
+            )
+            self.res.error(
+                f"POST /register/ {resp.status}",
+                html.unescape(errs) or data[:200].decode("utf-8", "replace"),
+            )
             return False
         code = self.outbox.code_for(phone)
         if code is None:
             self.res.error("no one-time code in the SMS outbox", phone)
             return False
-        resp, data = self.request("POST /register/confirm/", "POST", "/register/confirm/",
-                                  [("csrfmiddlewaretoken", self.token), ("code", code)])
+        resp, data = self.request(
+            "POST /register/confirm/",
+            "POST",
+            "/register/confirm/",
+            [("csrfmiddlewaretoken", self.token), ("code", code)],
+        )
         if resp is None:
             return False
         if resp.status != 302 or not resp.getheader("Location", "").endswith("/cabinet/"):
-            self.res.error(f"POST /register/confirm/ {resp.status}", data[:300].decode("utf-8", "replace"))
+            self.res.error(
+                f"POST /register/confirm/ {resp.status}", data[:300].decode("utf-8", "replace")
+            )
             return False
         with self.res.lock:
             self.res.confirmed[pn] = progs
@@ -443,7 +509,9 @@ def cpu_times() -> tuple[int, int]:
 def pct(sorted_ms: list[float], q: float) -> float:
     if not sorted_ms:
         return float("nan")
-    return sorted_ms[min(len(sorted_ms) - 1, max(0, int(round(q / 100 * len(sorted_ms) + 0.5)) - 1))]
+    return sorted_ms[
+        min(len(sorted_ms) - 1, max(0, int(round(q / 100 * len(sorted_ms) + 0.5)) - 1))
+    ]
 
 
 @dataclass
@@ -478,22 +546,35 @@ def run_level(users: int, args, plan: Plan, applicants: Applicants, outbox: Outb
         t.join(timeout=args.duration + 300)
     in_window = [f for f in res.flows if w0 <= f[0] < w1 and f[2]]
     p = {}
-    steps = ["POST /register/", "POST /register/confirm/"] + (["GET /register/"] if args.with_get else [])
+    steps = ["POST /register/", "POST /register/confirm/"] + (
+        ["GET /register/"] if args.with_get else []
+    )
     for step in [*steps, "all requests", "flow (both + code lookup)"]:
         if step == "flow (both + code lookup)":
             ms = sorted(f[1] for f in in_window)
         else:
-            ms = sorted(s[2] for s in res.samples if w0 <= s[0] < w1 and s[1] in steps
-                        and (step == "all requests" or s[1] == step))
+            ms = sorted(
+                s[2]
+                for s in res.samples
+                if w0 <= s[0] < w1 and s[1] in steps and (step == "all requests" or s[1] == step)
+            )
         p[step] = (len(ms), pct(ms, 50), pct(ms, 95), pct(ms, 99), ms[-1] if ms else float("nan"))
     total, idle = c1[0] - c0[0], c1[1] - c0[1]
-    return Level(users, len(in_window) / args.duration, len(in_window), p,
-                 sum(res.errors.values()), sum(1 for s in res.samples if s[3] >= 500),
-                 100.0 * (total - idle) / total if total else float("nan"),
-                 100.0 * (r1 - r0) / args.duration, res)
+    return Level(
+        users,
+        len(in_window) / args.duration,
+        len(in_window),
+        p,
+        sum(res.errors.values()),
+        sum(1 for s in res.samples if s[3] >= 500),
+        100.0 * (total - idle) / total if total else float("nan"),
+        100.0 * (r1 - r0) / args.duration,
+        res,
+    )
 
 
 # ------------------------------------------------------------------ checks in the database
+
 
 def db_baseline(round_id: int) -> dict:
     from kari.audit.models import AuditEntry
@@ -507,7 +588,9 @@ def db_baseline(round_id: int) -> dict:
     }
 
 
-def verify(round_id: int, base: dict, confirmed: dict, attempted: set, chain: bool) -> list[tuple[str, bool, str]]:
+def verify(
+    round_id: int, base: dict, confirmed: dict, attempted: set, chain: bool
+) -> list[tuple[str, bool, str]]:
     from django.db.models import Count
 
     from kari.audit.log import verify as verify_chain
@@ -517,42 +600,83 @@ def verify(round_id: int, base: dict, confirmed: dict, attempted: set, chain: bo
     checks = []
     created = now["registrations"] - base["registrations"]
     n = len(confirmed)
-    checks.append(("registrations created == confirmed flows", created == n,
-                   f"{created} created, {n} confirmed by the client"))
-    regs = dict(Registration.objects.filter(round_id=round_id, stage="primary",
-                                            applicant__personal_number__in=list(attempted))
-                .values_list("applicant__personal_number", "pk"))
+    checks.append(
+        (
+            "registrations created == confirmed flows",
+            created == n,
+            f"{created} created, {n} confirmed by the client",
+        )
+    )
+    regs = dict(
+        Registration.objects.filter(
+            round_id=round_id, stage="primary", applicant__personal_number__in=list(attempted)
+        ).values_list("applicant__personal_number", "pk")
+    )
     lost = set(confirmed) - set(regs)
     unseen = set(regs) - set(confirmed)
     checks.append(("none lost (confirmed but not in the DB)", not lost, f"{len(lost)} lost"))
-    checks.append(("none unseen (in the DB but not confirmed)", not unseen,
-                   f"{len(unseen)} registered without a confirmation seen by the client"))
-    dup_app = (Applicant.objects.values("personal_number").annotate(n=Count("pk")).filter(n__gt=1).count())
-    dup_reg = (Registration.objects.filter(round_id=round_id, stage="primary").values("applicant")
-               .annotate(n=Count("pk")).filter(n__gt=1).count())
-    checks.append(("no duplicates (applicant, registration per person)", dup_app == 0 and dup_reg == 0,
-                   f"{dup_app} duplicated applicants, {dup_reg} duplicated registrations"))
+    checks.append(
+        (
+            "none unseen (in the DB but not confirmed)",
+            not unseen,
+            f"{len(unseen)} registered without a confirmation seen by the client",
+        )
+    )
+    dup_app = (
+        Applicant.objects.values("personal_number").annotate(n=Count("pk")).filter(n__gt=1).count()
+    )
+    dup_reg = (
+        Registration.objects.filter(round_id=round_id, stage="primary")
+        .values("applicant")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count()
+    )
+    checks.append(
+        (
+            "no duplicates (applicant, registration per person)",
+            dup_app == 0 and dup_reg == 0,
+            f"{dup_app} duplicated applicants, {dup_reg} duplicated registrations",
+        )
+    )
     lists: dict[int, list[str]] = defaultdict(list)
-    for reg_id, code in (Choice.objects.filter(registration_id__in=list(regs.values()))
-                         .order_by("registration_id", "rank").values_list("registration_id", "programme__code")):
+    for reg_id, code in (
+        Choice.objects.filter(registration_id__in=list(regs.values()))
+        .order_by("registration_id", "rank")
+        .values_list("registration_id", "programme__code")
+    ):
         lists[reg_id].append(code)
     wrong = [pn for pn, progs in confirmed.items() if pn in regs and lists.get(regs[pn]) != progs]
     rows = sum(len(v) for v in lists.values())
-    checks.append(("each ranked list stored exactly (Choice rows, order)", not wrong,
-                   f"{rows} Choice rows for {len(regs)} registrations; {len(wrong)} wrong"))
-    for key, label in (("versions", "one Version each"), ("audit", "one audit entry each"),
-                       ("codes_used", "one code used each")):
+    checks.append(
+        (
+            "each ranked list stored exactly (Choice rows, order)",
+            not wrong,
+            f"{rows} Choice rows for {len(regs)} registrations; {len(wrong)} wrong",
+        )
+    )
+    for key, label in (
+        ("versions", "one Version each"),
+        ("audit", "one audit entry each"),
+        ("codes_used", "one code used each"),
+    ):
         d = now[key] - base[key]
         checks.append((label, d == n, f"{d} for {n}"))
     if chain:
         t = time.perf_counter()
         problems = verify_chain()
-        checks.append(("audit hash chain intact", not problems,
-                       f"{len(problems)} problems (checked in {time.perf_counter() - t:.1f} s)"))
+        checks.append(
+            (
+                "audit hash chain intact",
+                not problems,
+                f"{len(problems)} problems (checked in {time.perf_counter() - t:.1f} s)",
+            )
+        )
     return checks
 
 
 # ------------------------------------------------------------------ diagnosis in-process
+
 
 def diagnose(plan: Plan, applicants: Applicants, outbox: Outbox) -> None:
     """One flow through Django's test client: SQL queries per request, then a profile."""
@@ -567,10 +691,17 @@ def diagnose(plan: Plan, applicants: Applicants, outbox: Outbox) -> None:
             return None
         pn, phone, progs = person
         c = Client(REMOTE_ADDR="127.0.0.1", HTTP_HOST="127.0.0.1")
-        form = {"personal_number": pn, "phone": phone, "email": f"a{pn}@bench.example.ge",
-                "exam_municipality": plan.municipality, "test_language": "ka",
-                "foreign_language": plan.foreign_language, "adapted_environment": "",
-                "programmes": progs, "action": "submit"}
+        form = {
+            "personal_number": pn,
+            "phone": phone,
+            "email": f"a{pn}@bench.example.ge",
+            "exam_municipality": plan.municipality,
+            "test_language": "ka",
+            "foreign_language": plan.foreign_language,
+            "adapted_environment": "",
+            "programmes": progs,
+            "action": "submit",
+        }
         out = []
         for step in ("GET /register/", "POST /register/", "POST /register/confirm/"):
             with CaptureQueriesContext(connection) as q:
@@ -596,7 +727,9 @@ def diagnose(plan: Plan, applicants: Applicants, outbox: Outbox) -> None:
     print("\nIn-process, one flow (Django test client, same database and settings):")
     for step, status, ms, queries in result:
         sql_ms = sum(float(q["time"]) for q in queries) * 1000
-        print(f"  {step:<26} {status}  {ms:7.1f} ms, {len(queries)} SQL queries ({sql_ms:.1f} ms in SQL)")
+        print(
+            f"  {step:<26} {status}  {ms:7.1f} ms, {len(queries)} SQL queries ({sql_ms:.1f} ms in SQL)"
+        )
         kinds = Counter()
         for q in queries:
             s = q["sql"]
@@ -610,8 +743,12 @@ def diagnose(plan: Plan, applicants: Applicants, outbox: Outbox) -> None:
         return
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf)
-    stats.sort_stats("cumulative").print_stats(r"kari|json|django/(db|template|contrib/sessions)", 25)
-    print("\ncProfile of the two POSTs of one flow (cumulative, kari/json/db/template/session functions):")
+    stats.sort_stats("cumulative").print_stats(
+        r"kari|json|django/(db|template|contrib/sessions)", 25
+    )
+    print(
+        "\ncProfile of the two POSTs of one flow (cumulative, kari/json/db/template/session functions):"
+    )
     lines = buf.getvalue().splitlines()
     start = next((i for i, x in enumerate(lines) if "ncalls" in x), 0)
     total = next((x for x in lines if "function calls" in x), "")
@@ -623,35 +760,65 @@ def diagnose(plan: Plan, applicants: Applicants, outbox: Outbox) -> None:
 
 # ------------------------------------------------------------------ main
 
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--duration", type=float, default=30, help="measured seconds per level (30)")
     ap.add_argument("--warmup", type=float, default=5, help="warm-up seconds per level (5)")
-    ap.add_argument("--users", default="8,16,32", help="concurrent virtual users, comma list (8,16,32)")
+    ap.add_argument(
+        "--users", default="8,16,32", help="concurrent virtual users, comma list (8,16,32)"
+    )
     ap.add_argument("--people", type=int, default=60000, help="civil-registry size (60000)")
     ap.add_argument("--keep-db", action="store_true", help="reuse the database if it exists")
     ap.add_argument("--db", default="kari_bench", help="PostgreSQL database name (dropped first!)")
-    ap.add_argument("--pg", default=os.environ.get("KARI_BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
-                    help="PostgreSQL server URL without the database")
-    ap.add_argument("--var-dir", type=Path, default=None,
-                    help="KARI_VAR_DIR for the server (default: <tmp>/kari-bench-<db>)")
-    ap.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
-                    help="gunicorn workers (2*cores+1)")
-    ap.add_argument("--threads", type=int, default=1, help="threads per worker; >1 uses gthread (1: sync)")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("KARI_BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL without the database",
+    )
+    ap.add_argument(
+        "--var-dir",
+        type=Path,
+        default=None,
+        help="KARI_VAR_DIR for the server (default: <tmp>/kari-bench-<db>)",
+    )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn workers (2*cores+1)",
+    )
+    ap.add_argument(
+        "--threads", type=int, default=1, help="threads per worker; >1 uses gthread (1: sync)"
+    )
     ap.add_argument("--port", type=int, default=8765)
-    ap.add_argument("--app", default="kari.wsgi:application",
-                    help="WSGI application for gunicorn (to compare a candidate change; the module "
-                         "must be importable with PYTHONPATH)")
+    ap.add_argument(
+        "--app",
+        default="kari.wsgi:application",
+        help="WSGI application for gunicorn (to compare a candidate change; the module "
+        "must be importable with PYTHONPATH)",
+    )
     ap.add_argument("--with-get", action="store_true", help="GET /register/ in every flow too")
-    ap.add_argument("--cold-workers", action="store_true",
-                    help="do not warm the gunicorn workers before they accept requests")
+    ap.add_argument(
+        "--cold-workers",
+        action="store_true",
+        help="do not warm the gunicorn workers before they accept requests",
+    )
     ap.add_argument("--no-chain-check", action="store_true", help="skip the audit hash-chain check")
-    ap.add_argument("--diagnose", choices=["auto", "always", "never"], default="auto",
-                    help="in-process query count and profile of one flow (auto: if a target is missed)")
+    ap.add_argument(
+        "--diagnose",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="in-process query count and profile of one flow (auto: if a target is missed)",
+    )
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 3000 people, users 4, 2 s warm-up, 8 s measured")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 3000 people, users 4, 2 s warm-up, 8 s measured",
+    )
     args = ap.parse_args()
     if args.quick:
         args.people, args.users, args.warmup, args.duration = min(args.people, 3000), "4", 2, 8
@@ -669,23 +836,33 @@ def main() -> int:
     setup_django(env)
     info = machine_info(args.pg)
     plan = make_plan(var_dir, args.seed)
-    print(f"round #{plan.round_id}; {len(plan.people)} people not yet registered; ranked lists of 1-5 "
-          f"from {len(plan.group)} programmes sharing a skills test and subject group "
-          f"(foreign language {plan.foreign_language}); municipality {plan.municipality}")
+    print(
+        f"round #{plan.round_id}; {len(plan.people)} people not yet registered; ranked lists of 1-5 "
+        f"from {len(plan.group)} programmes sharing a skills test and subject group "
+        f"(foreign language {plan.foreign_language}); municipality {plan.municipality}"
+    )
     base = db_baseline(plan.round_id)
     outbox = Outbox(var_dir / "sms-outbox.jsonl")
     applicants = Applicants(plan, args.seed)
     server = Server(args, env, var_dir)
     levels: list[Level] = []
-    print(f"server: {server.description}; DEBUG off, CONN_MAX_AGE 60, file SMS outbox, dummy e-mail")
+    print(
+        f"server: {server.description}; DEBUG off, CONN_MAX_AGE 60, file SMS outbox, dummy e-mail"
+    )
     server.start()
     try:
         for n in users:
-            print(f"  {n} users: {args.warmup:g} s warm-up + {args.duration:g} s measured …", flush=True)
+            print(
+                f"  {n} users: {args.warmup:g} s warm-up + {args.duration:g} s measured …",
+                flush=True,
+            )
             lv = run_level(n, args, plan, applicants, outbox)
             levels.append(lv)
-            print(f"    {lv.rate:.1f} confirmed/s, p99 {lv.p['all requests'][3]:.0f} ms, "
-                  f"{lv.errors} errors", flush=True)
+            print(
+                f"    {lv.rate:.1f} confirmed/s, p99 {lv.p['all requests'][3]:.0f} ms, "
+                f"{lv.errors} errors",
+                flush=True,
+            )
             if applicants.exhausted:
                 print("    WARNING: ran out of people; raise --people")
                 break
@@ -704,46 +881,75 @@ def main() -> int:
     print("Kari online registration (A15, primary stage) on PostgreSQL, loopback")
     for line in info:
         print(line)
-    print(f"machine busy before the run: {background:.0f}% CPU"
-          + ("  (WARNING: other load on the machine; figures are pessimistic)" if background > 10 else ""))
+    print(
+        f"machine busy before the run: {background:.0f}% CPU"
+        + (
+            "  (WARNING: other load on the machine; figures are pessimistic)"
+            if background > 10
+            else ""
+        )
+    )
     print(f"server: {server.description}")
-    print(f"client: this process, {'GET + ' if args.with_get else ''}POST /register/ + code from the "
-          f"SMS outbox + POST /register/confirm/ per flow; warm-up {args.warmup:g} s, "
-          f"measured {args.duration:g} s per level; latency in ms")
+    print(
+        f"client: this process, {'GET + ' if args.with_get else ''}POST /register/ + code from the "
+        f"SMS outbox + POST /register/confirm/ per flow; warm-up {args.warmup:g} s, "
+        f"measured {args.duration:g} s per level; latency in ms"
+    )
     print("-" * 100)
-    print(f"{'users':>5} {'confirmed/s':>11} {'in window':>9} {'errors':>6} {'5xx':>4} {'CPU%':>5} "
-          f"{'client CPU%':>11}  {'request':<26} {'n':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}")
+    print(
+        f"{'users':>5} {'confirmed/s':>11} {'in window':>9} {'errors':>6} {'5xx':>4} {'CPU%':>5} "
+        f"{'client CPU%':>11}  {'request':<26} {'n':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}"
+    )
     for lv in levels:
         first = True
         for step, (cnt, p50, p95, p99, mx) in lv.p.items():
-            head = (f"{lv.users:>5} {lv.rate:>11.1f} {lv.confirmed_in_window:>9} {lv.errors:>6} "
-                    f"{lv.server_5xx:>4} {lv.cpu_busy:>5.0f} {lv.client_cpu:>11.0f}") if first else " " * 59
+            head = (
+                (
+                    f"{lv.users:>5} {lv.rate:>11.1f} {lv.confirmed_in_window:>9} {lv.errors:>6} "
+                    f"{lv.server_5xx:>4} {lv.cpu_busy:>5.0f} {lv.client_cpu:>11.0f}"
+                )
+                if first
+                else " " * 59
+            )
             print(f"{head}  {step:<26} {cnt:>6} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {mx:>7.1f}")
             first = False
     print("-" * 100)
     ok_levels = [lv for lv in levels if lv.errors == 0 and lv.p["all requests"][3] <= TARGET_P99_MS]
     best = max(ok_levels, key=lambda lv: lv.rate) if ok_levels else None
     if best:
-        print(f"best within p99 <= {TARGET_P99_MS:.0f} ms and no errors: {best.rate:.1f} confirmed "
-              f"registrations/s at {best.users} users (p50 {best.p['all requests'][1]:.0f}, "
-              f"p95 {best.p['all requests'][2]:.0f}, p99 {best.p['all requests'][3]:.0f} ms)")
+        print(
+            f"best within p99 <= {TARGET_P99_MS:.0f} ms and no errors: {best.rate:.1f} confirmed "
+            f"registrations/s at {best.users} users (p50 {best.p['all requests'][1]:.0f}, "
+            f"p95 {best.p['all requests'][2]:.0f}, p99 {best.p['all requests'][3]:.0f} ms)"
+        )
     else:
         print(f"no level met p99 <= {TARGET_P99_MS:.0f} ms with no errors")
     top = max(levels, key=lambda lv: lv.rate) if levels else None
     if top:
-        print(f"highest throughput: {top.rate:.1f} confirmed/s at {top.users} users "
-              f"(p99 {top.p['all requests'][3]:.0f} ms)")
+        print(
+            f"highest throughput: {top.rate:.1f} confirmed/s at {top.users} users "
+            f"(p99 {top.p['all requests'][3]:.0f} ms)"
+        )
     for lv in levels:
         for ex in lv.res.error_examples:
             print(f"  error example ({lv.users} users): {ex}")
     print("\nDatabase checks:")
     for name, ok, detail in checks:
         print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
-    print(f"  [{'ok' if not log_problems else 'FAIL'}] server error log: "
-          f"{len(log_problems)} error lines ({server.log})")
-    met = bool(best) and best.rate >= TARGET_RATE and all(ok for _, ok, _ in checks) and not log_problems
-    print(f"\ntargets (>= {TARGET_RATE:.0f} confirmed/s, p99 <= {TARGET_P99_MS:.0f} ms, no errors, "
-          f"nothing lost or duplicated): {'MET' if met else 'NOT MET'}")
+    print(
+        f"  [{'ok' if not log_problems else 'FAIL'}] server error log: "
+        f"{len(log_problems)} error lines ({server.log})"
+    )
+    met = (
+        bool(best)
+        and best.rate >= TARGET_RATE
+        and all(ok for _, ok, _ in checks)
+        and not log_problems
+    )
+    print(
+        f"\ntargets (>= {TARGET_RATE:.0f} confirmed/s, p99 <= {TARGET_P99_MS:.0f} ms, no errors, "
+        f"nothing lost or duplicated): {'MET' if met else 'NOT MET'}"
+    )
     if args.diagnose == "always" or (args.diagnose == "auto" and not met):
         diagnose(plan, applicants, outbox)
     return 0 if met else 1

@@ -29,8 +29,9 @@ class FileOutboxBackend:
 
     def send(self, phone: str, text: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"at": timezone.now().isoformat(), "to": phone, "text": text},
-                          ensure_ascii=False)
+        line = json.dumps(
+            {"at": timezone.now().isoformat(), "to": phone, "text": text}, ensure_ascii=False
+        )
         with _lock, self.path.open("a", encoding="utf-8") as f:
             f.write(line + "\n")
 
@@ -49,8 +50,11 @@ class HttpGatewayBackend:
     def send(self, phone: str, text: str) -> None:
         body = json.dumps({"to": phone, "text": text}).encode()
         request = urllib.request.Request(  # noqa: S310 - the URL is checked to be http(s)
-            self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "Authorization": f"Bearer {self.token}"})
+            self.url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+        )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
             if response.status >= 300:
                 raise OSError(f"SMS gateway answered {response.status}")

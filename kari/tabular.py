@@ -22,7 +22,10 @@ class RowError:
 
     def __str__(self) -> str:
         return _("line %(line)s, %(field)s: %(message)s") % {
-            "line": self.line, "field": self.field, "message": self.message}
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+        }
 
 
 class ImportRejected(Exception):
@@ -46,7 +49,10 @@ def read_table(data: bytes, fmt: str) -> tuple[list[str], list[tuple[int, dict]]
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds
             raise TableError(_("The file is not a readable XLSX workbook.")) from exc
-        rows = [["" if v is None else v for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
+        rows = [
+            ["" if v is None else v for v in r]
+            for r in wb.worksheets[0].iter_rows(values_only=True)
+        ]
     else:
         raise TableError(_("Unsupported format “%(fmt)s”: use CSV or XLSX.") % {"fmt": fmt})
     if not rows:

@@ -31,7 +31,10 @@ class Organisation(Bilingual):
     code = models.SlugField(_("code"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=30, choices=OrgKind.choices)
     municipality = models.ForeignKey(
-        "catalogue.Municipality", on_delete=models.PROTECT, null=True, blank=True,
+        "catalogue.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         verbose_name=_("municipality"),
     )
     address = models.CharField(_("postal address"), max_length=300, blank=True)
@@ -47,7 +50,11 @@ class User(AbstractUser):
     """A staff member: belongs to exactly one organisation and holds roles there."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="staff",
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
         verbose_name=_("organisation"),
     )
     full_name_ka = models.CharField(_("full name (Georgian)"), max_length=200, blank=True)

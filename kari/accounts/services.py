@@ -12,20 +12,32 @@ from .roles import ROLE_KINDS, OrgKind, Role
 
 
 @transaction.atomic
-def create_organisation(actor, *, code: str, kind: str, name_ka: str, name_en: str = "",
-                        **extra) -> Organisation:
+def create_organisation(
+    actor, *, code: str, kind: str, name_ka: str, name_en: str = "", **extra
+) -> Organisation:
     if kind not in OrgKind.values:
         raise RuleError(_("Unknown organisation kind “%(kind)s”.") % {"kind": kind}, field="kind")
-    org = Organisation.objects.create(code=code, kind=kind, name_ka=name_ka, name_en=name_en,
-                                      **extra)
-    record(actor, "organisation.create", org, after={"code": code, "kind": kind, "name_ka": name_ka})
+    org = Organisation.objects.create(
+        code=code, kind=kind, name_ka=name_ka, name_en=name_en, **extra
+    )
+    record(
+        actor, "organisation.create", org, after={"code": code, "kind": kind, "name_ka": name_ka}
+    )
     return org
 
 
 @transaction.atomic
-def create_staff(actor, *, username: str, password: str, organisation: Organisation,
-                 roles: list[str], full_name_ka: str = "", email: str = "",
-                 totp_key: str | None = None) -> User:
+def create_staff(
+    actor,
+    *,
+    username: str,
+    password: str,
+    organisation: Organisation,
+    roles: list[str],
+    full_name_ka: str = "",
+    email: str = "",
+    totp_key: str | None = None,
+) -> User:
     """A staff member belongs to one organisation and holds roles that fit its kind."""
     for role in roles:
         if role not in Role.values:
@@ -34,14 +46,25 @@ def create_staff(actor, *, username: str, password: str, organisation: Organisat
             raise RuleError(
                 _("The role “%(role)s” cannot be held in a %(kind)s.")
                 % {"role": Role(role).label, "kind": OrgKind(organisation.kind).label},
-                field="roles")
-    user = User.objects.create_user(username=username, password=password, email=email,
-                                    organisation=organisation, full_name_ka=full_name_ka)
+                field="roles",
+            )
+    user = User.objects.create_user(
+        username=username,
+        password=password,
+        email=email,
+        organisation=organisation,
+        full_name_ka=full_name_ka,
+    )
     RoleGrant.objects.bulk_create([RoleGrant(user=user, role=r) for r in roles])
     if totp_key:
         TOTPDevice.objects.create(user=user, name="authenticator", key=totp_key, confirmed=True)
-    record(actor, "staff.create", user, organisation=organisation,
-           after={"username": username, "roles": sorted(roles)})
+    record(
+        actor,
+        "staff.create",
+        user,
+        organisation=organisation,
+        after={"username": username, "roles": sorted(roles)},
+    )
     return user
 
 

@@ -30,8 +30,9 @@ def _next(request) -> str:
 def sign_in(request):
     form = PasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=form.cleaned_data["username"],
-                            password=form.cleaned_data["password"])
+        user = authenticate(
+            request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+        )
         if user is None or user.organisation_id is None:
             form.add_error(None, _("The username or password is wrong."))
         else:
@@ -63,7 +64,9 @@ def code(request):
         allowed, _info = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["token"]):
             return _finish(request, user, device)
-        form.add_error("token", _("The code is wrong or has expired. Wait for a new one and try again."))
+        form.add_error(
+            "token", _("The code is wrong or has expired. Wait for a new one and try again.")
+        )
     return render(request, "accounts/code.html", {"form": form, "next": _next(request)})
 
 
@@ -82,10 +85,16 @@ def enrol(request):
             return _finish(request, user, device)
         form.add_error("token", _("The code does not match. Check the time on your phone."))
     qr = segno.make(device.config_url, error="m")
-    return render(request, "accounts/enrol.html", {
-        "form": form, "next": _next(request), "qr": qr.svg_data_uri(scale=5),
-        "secret": device.config_url.split("secret=")[1].split("&")[0],
-    })
+    return render(
+        request,
+        "accounts/enrol.html",
+        {
+            "form": form,
+            "next": _next(request),
+            "qr": qr.svg_data_uri(scale=5),
+            "secret": device.config_url.split("secret=")[1].split("&")[0],
+        },
+    )
 
 
 @require_POST
@@ -97,10 +106,28 @@ def sign_out(request):
 @staff_required
 def dashboard(request):
     user = request.user
-    return render(request, "accounts/dashboard.html", {
-        "round": current_round(),
-        "can": {p.replace(".", "_"): user.has_kari_perm(p) for p in (
-            "announcement.submit", "announcement.confirm", "round.schedule", "catalogue.import",
-            "programme.import", "catalogue.export", "programme.edit", "registration.register", "cert.manage", "cert.review",
-            "exams.view_all", "exam.check_in", "exam_centre.edit")},
-    })
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {
+            "round": current_round(),
+            "can": {
+                p.replace(".", "_"): user.has_kari_perm(p)
+                for p in (
+                    "announcement.submit",
+                    "announcement.confirm",
+                    "round.schedule",
+                    "catalogue.import",
+                    "programme.import",
+                    "catalogue.export",
+                    "programme.edit",
+                    "registration.register",
+                    "cert.manage",
+                    "cert.review",
+                    "exams.view_all",
+                    "exam.check_in",
+                    "exam_centre.edit",
+                )
+            },
+        },
+    )

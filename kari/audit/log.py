@@ -59,8 +59,9 @@ def _hashed_fields(e: AuditEntry) -> dict:
     }
 
 
-def record(actor, action: str, obj, *, before=None, after=None, reason: str = "",
-           organisation=None) -> AuditEntry:
+def record(
+    actor, action: str, obj, *, before=None, after=None, reason: str = "", organisation=None
+) -> AuditEntry:
     """Append one entry: who (`actor`), what (`action` on `obj`, before/after), why."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must run inside the service's transaction")
@@ -100,7 +101,9 @@ def _organisation_of(obj):
     for attr in ("organisation", "institution"):
         value = getattr(obj, attr, None)
         if value is not None:
-            return value if isinstance(value, Organisation) else getattr(value, "organisation", None)
+            return (
+                value if isinstance(value, Organisation) else getattr(value, "organisation", None)
+            )
     return None
 
 

@@ -7,8 +7,10 @@ from .models import Field, ForeignLanguage, SkillsTest, Stage, SubjectGroup
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=[
-        ("institutions", _("Institutions")), ("programmes", _("Programmes"))])
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=[("institutions", _("Institutions")), ("programmes", _("Programmes"))],
+    )
     file = forms.FileField(label=_("CSV or XLSX file"))
     reason = forms.CharField(label=_("Reason (for the audit log)"), required=False, max_length=300)
 
@@ -23,8 +25,10 @@ class ImportForm(forms.Form):
 
 
 class FlagForm(forms.Form):
-    reason = forms.CharField(label=_("What differs from the authorisation (A13.6)"),
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("What differs from the authorisation (A13.6)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 def _choices(model):
@@ -41,20 +45,29 @@ class ProgrammeForm(forms.Form):
     stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
     skills_test = forms.ChoiceField(label=_("Skills test"), required=False)
     subject_group = forms.ChoiceField(label=_("Subject group"), required=False)
-    foreign_language = forms.ChoiceField(label=_("Foreign language"),
-                                         choices=ForeignLanguage.choices)
-    art_sport_tourism = forms.BooleanField(label=_("Art, sport or tourism programme (A9)"),
-                                           required=False)
+    foreign_language = forms.ChoiceField(
+        label=_("Foreign language"), choices=ForeignLanguage.choices
+    )
+    art_sport_tourism = forms.BooleanField(
+        label=_("Art, sport or tourism programme (A9)"), required=False
+    )
     work_based = forms.BooleanField(label=_("Work-based programme (A10)"), required=False)
     framework_based = forms.BooleanField(
-        label=_("Built on a programme framework document (A4.2)"), required=False)
-    extra_requirements = forms.CharField(label=_("Extra admission requirements"),
-                                         widget=forms.Textarea(attrs={"rows": 3}), required=False)
+        label=_("Built on a programme framework document (A4.2)"), required=False
+    )
+    extra_requirements = forms.CharField(
+        label=_("Extra admission requirements"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
     work_based_specifics = forms.CharField(
         label=_("Competition and delivery specifics (work-based)"),
-        widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    authorised_places = forms.IntegerField(label=_("Authorised places"), required=False,
-                                           min_value=0)
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    authorised_places = forms.IntegerField(
+        label=_("Authorised places"), required=False, min_value=0
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

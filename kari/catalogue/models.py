@@ -95,8 +95,9 @@ class Stage(models.TextChoices):
 class Institution(models.Model):
     """A VET institution with its A13.4 announcement data."""
 
-    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT,
-                                        related_name="institution")
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="institution"
+    )
     legal_form = models.CharField(_("legal form"), max_length=200)
     heads = models.JSONField(_("heads with phones"), default=list, blank=True)
 
@@ -113,30 +114,42 @@ class Institution(models.Model):
 
 
 class Programme(Bilingual):
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT,
-                                    related_name="programmes")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="programmes"
+    )
     code = models.CharField(_("identification code"), max_length=30, unique=True)
-    field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="programmes",
-                              verbose_name=_("field"))
-    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices,
-                             default=Stage.PRIMARY)
+    field = models.ForeignKey(
+        Field, on_delete=models.PROTECT, related_name="programmes", verbose_name=_("field")
+    )
+    stage = models.CharField(
+        _("stage"), max_length=12, choices=Stage.choices, default=Stage.PRIMARY
+    )
     art_sport_tourism = models.BooleanField(_("art, sport or tourism (A9)"), default=False)
     work_based = models.BooleanField(_("work-based (A10)"), default=False)
-    framework_based = models.BooleanField(_("built on a framework document (A4.2)"),
-                                          default=False)
-    skills_test = models.ForeignKey(SkillsTest, on_delete=models.PROTECT, null=True, blank=True,
-                                    verbose_name=_("skills test"))
-    subject_group = models.ForeignKey(SubjectGroup, on_delete=models.PROTECT, null=True,
-                                      blank=True, verbose_name=_("subject group"))
-    foreign_language = models.CharField(_("foreign language (A7.5)"), max_length=3,
-                                        choices=ForeignLanguage.choices,
-                                        default=ForeignLanguage.ANY)
-    extra_requirements = models.TextField(_("extra admission requirements (A13.4(f))"),
-                                          blank=True)
-    work_based_specifics = models.TextField(_("competition and delivery specifics (A13.4(g))"),
-                                            blank=True)
+    framework_based = models.BooleanField(_("built on a framework document (A4.2)"), default=False)
+    skills_test = models.ForeignKey(
+        SkillsTest, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("skills test")
+    )
+    subject_group = models.ForeignKey(
+        SubjectGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("subject group"),
+    )
+    foreign_language = models.CharField(
+        _("foreign language (A7.5)"),
+        max_length=3,
+        choices=ForeignLanguage.choices,
+        default=ForeignLanguage.ANY,
+    )
+    extra_requirements = models.TextField(_("extra admission requirements (A13.4(f))"), blank=True)
+    work_based_specifics = models.TextField(
+        _("competition and delivery specifics (A13.4(g))"), blank=True
+    )
     authorised_places = models.PositiveIntegerField(
-        _("places authorised by the authorisation council (A13.6)"), null=True, blank=True)
+        _("places authorised by the authorisation council (A13.6)"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["code"]
@@ -157,22 +170,30 @@ class AnnouncementStatus(models.TextChoices):
 class Announcement(models.Model):
     """An institution's admission announcement for a round (A13)."""
 
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT,
-                                    related_name="announcements")
-    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT,
-                              related_name="announcements")
-    status = models.CharField(_("status"), max_length=12, choices=AnnouncementStatus.choices,
-                              default=AnnouncementStatus.DRAFT)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="announcements"
+    )
+    round = models.ForeignKey(
+        "rounds.Round", on_delete=models.PROTECT, related_name="announcements"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=AnnouncementStatus.choices,
+        default=AnnouncementStatus.DRAFT,
+    )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
-    confirmed_by = models.ForeignKey("accounts.User", null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    confirmed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     flag_reason = models.TextField(_("reason returned"), blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["institution", "round"],
-                                    name="one_announcement_per_round"),
+            models.UniqueConstraint(
+                fields=["institution", "round"], name="one_announcement_per_round"
+            ),
         ]
         verbose_name = _("admission announcement")
 
@@ -203,8 +224,9 @@ class AnnouncementLine(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["announcement", "programme"],
-                                    name="one_line_per_programme"),
+            models.UniqueConstraint(
+                fields=["announcement", "programme"], name="one_line_per_programme"
+            ),
         ]
         ordering = ["programme__code"]
 

@@ -29,34 +29,54 @@ def _upsert(model, code, **values):
 def load_reference(actor=None) -> dict:
     """Create or update all reference data; idempotent. Returns counts."""
     geo = data("municipalities")
-    regions = {r["code"]: _upsert(Region, r["code"], name_ka=r["name_ka"], name_en=r["name_en"])
-               for r in geo["regions"]}
+    regions = {
+        r["code"]: _upsert(Region, r["code"], name_ka=r["name_ka"], name_en=r["name_en"])
+        for r in geo["regions"]
+    }
     for m in geo["municipalities"]:
         if m.get("occupied"):
             continue
-        _upsert(Municipality, m["code"], region=regions[m["region"]], name_ka=m["name_ka"],
-                name_en=m["name_en"], lat=m["lat"], lon=m["lon"])
+        _upsert(
+            Municipality,
+            m["code"],
+            region=regions[m["region"]],
+            name_ka=m["name_ka"],
+            name_en=m["name_en"],
+            lat=m["lat"],
+            lon=m["lon"],
+        )
     tests = data("tests")
     for t in tests["skills_tests"]:
         _upsert(SkillsTest, t["code"], name_ka=t["name_ka"], name_en=t["name_en"])
-    subjects = {s["code"]: _upsert(Subject, s["code"], name_ka=s["name_ka"], name_en=s["name_en"])
-                for s in tests["subjects"]}
+    subjects = {
+        s["code"]: _upsert(Subject, s["code"], name_ka=s["name_ka"], name_en=s["name_en"])
+        for s in tests["subjects"]
+    }
     for g in tests["subject_groups"]:
         group = _upsert(SubjectGroup, g["code"], name_ka=g["name_ka"], name_en=g["name_en"])
         group.subjects.set([subjects[c] for c in g["subjects"]])
     for d in data("qualifications")["directions"]:
         direction = _upsert(Direction, d["code"], name_ka=d["name_ka"], name_en=d["name_en"])
         for f in d["fields"]:
-            _upsert(Field, f["code"], direction=direction, name_ka=f["name_ka"],
-                    name_en=f["name_en"])
+            _upsert(
+                Field, f["code"], direction=direction, name_ka=f["name_ka"], name_en=f["name_en"]
+            )
     counts = {
-        "regions": Region.objects.count(), "municipalities": Municipality.objects.count(),
-        "directions": Direction.objects.count(), "fields": Field.objects.count(),
-        "skills_tests": SkillsTest.objects.count(), "subjects": Subject.objects.count(),
+        "regions": Region.objects.count(),
+        "municipalities": Municipality.objects.count(),
+        "directions": Direction.objects.count(),
+        "fields": Field.objects.count(),
+        "skills_tests": SkillsTest.objects.count(),
+        "subjects": Subject.objects.count(),
         "subject_groups": SubjectGroup.objects.count(),
     }
-    record(actor, "reference.load", Region.objects.first(), after=counts,
-           reason="reference data loaded from kari/catalogue/data")
+    record(
+        actor,
+        "reference.load",
+        Region.objects.first(),
+        after=counts,
+        reason="reference data loaded from kari/catalogue/data",
+    )
     return counts
 
 

@@ -37,17 +37,21 @@ def check_places(places, sen_places, *, work_based: bool) -> None:
     except on work-based programmes (A10.4)."""
     errors = {}
     if places is None or places < MIN_PLACES:
-        errors["places"] = [_("A programme needs at least %(n)s places (A13.4(e)).") % {"n": MIN_PLACES}]
+        errors["places"] = [
+            _("A programme needs at least %(n)s places (A13.4(e)).") % {"n": MIN_PLACES}
+        ]
     if sen_places is None or sen_places < 0:
         errors["sen_places"] = [_("SEN places cannot be negative.")]
     elif places is not None and sen_places > places:
         errors["sen_places"] = [_("SEN places cannot exceed the programme's places.")]
-    elif (not work_based and places is not None
-          and sen_places * 100 < places * SEN_SHARE_PERCENT):
+    elif not work_based and places is not None and sen_places * 100 < places * SEN_SHARE_PERCENT:
         needed = -(-places * SEN_SHARE_PERCENT // 100)
         errors["sen_places"] = [
-            _("At least 10%% of places are reserved for SEN applicants: %(needed)s of %(places)s "
-              "(A13.2).") % {"needed": needed, "places": places}
+            _(
+                "At least 10%% of places are reserved for SEN applicants: %(needed)s of %(places)s "
+                "(A13.2)."
+            )
+            % {"needed": needed, "places": places}
         ]
     if errors:
         raise ValidationError(errors)
@@ -63,8 +67,10 @@ def _lookup(errors, field, model, value, *, required=True, key="code"):
         if field in _UNKNOWN:
             errors[field] = [_UNKNOWN[field] % {"value": value}]
         else:
-            errors[field] = [_("Unknown %(field)s “%(value)s”.")
-                             % {"field": field.replace("_", " "), "value": value}]
+            errors[field] = [
+                _("Unknown %(field)s “%(value)s”.")
+                % {"field": field.replace("_", " "), "value": value}
+            ]
     return obj
 
 
@@ -104,28 +110,35 @@ def clean_programme(data: dict) -> dict:
         out[f] = _flag(errors, f, data.get(f))
     primary = stage == Stage.PRIMARY
     # A7.1-2: a primary-stage programme names one skills test and its subject group.
-    out["skills_test"] = _lookup(errors, "skills_test", SkillsTest, data.get("skills_test"),
-                                 required=primary)
-    out["subject_group"] = _lookup(errors, "subject_group", SubjectGroup,
-                                   data.get("subject_group"), required=primary)
+    out["skills_test"] = _lookup(
+        errors, "skills_test", SkillsTest, data.get("skills_test"), required=primary
+    )
+    out["subject_group"] = _lookup(
+        errors, "subject_group", SubjectGroup, data.get("subject_group"), required=primary
+    )
     if errors.get("skills_test") == [required]:
         errors["skills_test"] = [_("A primary-stage programme names its skills test (A7.1).")]
     if errors.get("subject_group") == [required]:
         errors["subject_group"] = [
-            _("A primary-stage programme names its subject group (A7.2, A7.4).")]
+            _("A primary-stage programme names its subject group (A7.2, A7.4).")
+        ]
     lang = str(data.get("foreign_language") or ForeignLanguage.ANY).strip().lower()
     if lang not in ForeignLanguage.values:
         errors["foreign_language"] = [
-            _("Foreign language is one of English (en), German (de), Russian (ru), French (fr), "
-              "or “any” when the institution names none (A7.3, A7.5).")
+            _(
+                "Foreign language is one of English (en), German (de), Russian (ru), French (fr), "
+                "or “any” when the institution names none (A7.3, A7.5)."
+            )
         ]
     out["foreign_language"] = lang
     out["extra_requirements"] = str(data.get("extra_requirements") or "").strip()
     out["work_based_specifics"] = str(data.get("work_based_specifics") or "").strip()
     if out["work_based"] and not out["work_based_specifics"]:
         errors["work_based_specifics"] = [
-            _("A work-based programme states its competition and delivery specifics "
-              "(A13.4(g), A10.3).")
+            _(
+                "A work-based programme states its competition and delivery specifics "
+                "(A13.4(g), A10.3)."
+            )
         ]
     auth = data.get("authorised_places")
     if auth in (None, ""):
@@ -173,12 +186,16 @@ def parse_heads(text: str, errors: dict) -> list[dict]:
     for part in filter(None, (p.strip() for p in text.split(";"))):
         name, sep, phone = part.rpartition(":")
         if not sep or not name.strip():
-            errors["heads"] = [_("Write each head as “Name: phone”, not “%(part)s”.") % {"part": part}]
+            errors["heads"] = [
+                _("Write each head as “Name: phone”, not “%(part)s”.") % {"part": part}
+            ]
             return []
         try:
             heads.append({"name": name.strip(), "phone": clean_phone(phone)})
         except ValidationError:
-            errors["heads"] = [_("“%(phone)s” is not a Georgian phone number.") % {"phone": phone.strip()}]
+            errors["heads"] = [
+                _("“%(phone)s” is not a Georgian phone number.") % {"phone": phone.strip()}
+            ]
             return []
     return heads
 
@@ -188,5 +205,8 @@ def format_heads(heads: list[dict]) -> str:
 
 
 def institution_by_code(code: str) -> Institution | None:
-    return Institution.objects.select_related("organisation").filter(
-        organisation__code=str(code or "").strip().lower()).first()
+    return (
+        Institution.objects.select_related("organisation")
+        .filter(organisation__code=str(code or "").strip().lower())
+        .first()
+    )

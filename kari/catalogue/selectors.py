@@ -9,24 +9,38 @@ def published_lines(round_):
     """A13.8-9: programmes of confirmed announcements, published on the VET portal."""
     return (
         AnnouncementLine.objects.filter(
-            announcement__round=round_, announcement__status=AnnouncementStatus.CONFIRMED)
+            announcement__round=round_, announcement__status=AnnouncementStatus.CONFIRMED
+        )
         .select_related(
-            "programme__field__direction", "programme__skills_test", "programme__subject_group",
+            "programme__field__direction",
+            "programme__skills_test",
+            "programme__subject_group",
             "programme__institution__organisation__municipality__region",
         )
         .order_by("programme__institution__organisation__name_ka", "programme__name_ka")
     )
 
 
-def search_lines(round_, *, q="", direction=None, field=None, municipality=None,
-                 institution=None, skills_test=None, region=None):
+def search_lines(
+    round_,
+    *,
+    q="",
+    direction=None,
+    field=None,
+    municipality=None,
+    institution=None,
+    skills_test=None,
+    region=None,
+):
     qs = published_lines(round_)
     if q:
         qs = qs.filter(
-            Q(programme__name_ka__icontains=q) | Q(programme__name_en__icontains=q)
+            Q(programme__name_ka__icontains=q)
+            | Q(programme__name_en__icontains=q)
             | Q(programme__code__icontains=q)
             | Q(programme__institution__organisation__name_ka__icontains=q)
-            | Q(programme__institution__organisation__name_en__icontains=q))
+            | Q(programme__institution__organisation__name_en__icontains=q)
+        )
     filters = {
         "programme__field__direction__code": direction,
         "programme__field__code": field,

@@ -20,9 +20,19 @@ from . import rules
 from .models import Announcement, AnnouncementLine, AnnouncementStatus, Institution, Programme
 
 PROGRAMME_FIELDS = [
-    "name_ka", "name_en", "field", "stage", "art_sport_tourism", "work_based",
-    "framework_based", "skills_test", "subject_group", "foreign_language",
-    "extra_requirements", "work_based_specifics", "authorised_places",
+    "name_ka",
+    "name_en",
+    "field",
+    "stage",
+    "art_sport_tourism",
+    "work_based",
+    "framework_based",
+    "skills_test",
+    "subject_group",
+    "foreign_language",
+    "extra_requirements",
+    "work_based_specifics",
+    "authorised_places",
 ]
 INSTITUTION_FIELDS = ["legal_form", "heads"]
 ORG_FIELDS = ["name_ka", "name_en", "municipality", "address", "phone", "email"]
@@ -45,11 +55,18 @@ def institution_snapshot(i: Institution) -> dict:
 
 # ---------------------------------------------------------------- institutions
 
+
 def _write_institution(clean: dict) -> tuple[Institution, dict | None]:
     org = Organisation.objects.filter(code=clean["code"]).first()
     if org is not None and org.kind != OrgKind.INSTITUTION:
-        raise ValidationError({"code": [
-            _("“%(code)s” is already another kind of organisation.") % {"code": clean["code"]}]})
+        raise ValidationError(
+            {
+                "code": [
+                    _("“%(code)s” is already another kind of organisation.")
+                    % {"code": clean["code"]}
+                ]
+            }
+        )
     before = None
     if org is None:
         org = Organisation(code=clean["code"], kind=OrgKind.INSTITUTION)
@@ -76,19 +93,24 @@ def save_institution(actor, data: dict, *, reason: str = "") -> Institution:
     if existing is None:
         authorize(actor, "reference.edit")
     else:
-        authorize_any(actor, ("reference.edit", None),
-                      ("institution.edit", existing.organisation))
+        authorize_any(actor, ("reference.edit", None), ("institution.edit", existing.organisation))
     inst, before = _write_institution(clean)
-    record(actor, "institution.save", inst, before=before, after=institution_snapshot(inst),
-           reason=reason)
+    record(
+        actor,
+        "institution.save",
+        inst,
+        before=before,
+        after=institution_snapshot(inst),
+        reason=reason,
+    )
     return inst
 
 
 # ---------------------------------------------------------------- programmes
 
+
 def _authorize_programme(actor, institution: Institution) -> None:
-    authorize_any(actor, ("catalogue.import", None),
-                  ("programme.edit", institution.organisation))
+    authorize_any(actor, ("catalogue.import", None), ("programme.edit", institution.organisation))
 
 
 def _write_programme(institution: Institution, clean: dict) -> tuple[Programme, dict | None]:
@@ -96,9 +118,14 @@ def _write_programme(institution: Institution, clean: dict) -> tuple[Programme, 
     before = None
     if prog is not None:
         if prog.institution_id != institution.pk:
-            raise ValidationError({"code": [
-                _("Programme code “%(code)s” belongs to another institution.")
-                % {"code": clean["code"]}]})
+            raise ValidationError(
+                {
+                    "code": [
+                        _("Programme code “%(code)s” belongs to another institution.")
+                        % {"code": clean["code"]}
+                    ]
+                }
+            )
         before = programme_snapshot(prog)
     else:
         prog = Programme(code=clean["code"], institution=institution)
@@ -114,12 +141,20 @@ def save_programme(actor, institution: Institution, data: dict, *, reason: str =
     _authorize_programme(actor, institution)
     clean = rules.clean_programme(data)
     prog, before = _write_programme(institution, clean)
-    record(actor, "programme.save", prog, before=before, after=programme_snapshot(prog),
-           reason=reason, organisation=institution.organisation)
+    record(
+        actor,
+        "programme.save",
+        prog,
+        before=before,
+        after=programme_snapshot(prog),
+        reason=reason,
+        organisation=institution.organisation,
+    )
     return prog
 
 
 # ---------------------------------------------------------------- announcements (A13)
+
 
 def announcement_for(institution: Institution, round_) -> Announcement:
     ann, _created = Announcement.objects.get_or_create(institution=institution, round=round_)
@@ -132,7 +167,9 @@ def submission_open(round_, today=None) -> bool:
 
 
 @transaction.atomic
-def set_places(actor, institution: Institution, round_, lines: dict, *, reason: str = "") -> Announcement:
+def set_places(
+    actor, institution: Institution, round_, lines: dict, *, reason: str = ""
+) -> Announcement:
     """Enter places per programme (A13.4(e), A13.2, A10.4) before the deadline (A13.1).
 
     `lines` maps a programme code to (places, sen_places); a code mapped to None is removed.
@@ -148,7 +185,8 @@ def set_places(actor, institution: Institution, round_, lines: dict, *, reason: 
         prog = programmes.get(code)
         if prog is None:
             errors[f"{code}"] = [
-                _("“%(code)s” is not a programme of this institution.") % {"code": code}]
+                _("“%(code)s” is not a programme of this institution.") % {"code": code}
+            ]
             continue
         if value is None:
             ann.lines.filter(programme=prog).delete()
@@ -161,7 +199,8 @@ def set_places(actor, institution: Institution, round_, lines: dict, *, reason: 
                 errors[f"{code}.{f}"] = msgs
             continue
         AnnouncementLine.objects.update_or_create(
-            announcement=ann, programme=prog, defaults={"places": places, "sen_places": sen})
+            announcement=ann, programme=prog, defaults={"places": places, "sen_places": sen}
+        )
     if errors:
         raise ValidationError(errors)
     record(actor, "announcement.places", ann, before=before, after=ann.snapshot(), reason=reason)
@@ -172,15 +211,20 @@ def _check_editable(ann: Announcement) -> None:
     if ann.status == AnnouncementStatus.CONFIRMED:
         raise RuleError(
             _("The quality centre has confirmed this announcement; it can no longer change."),
-            citation="A13.3")
+            citation="A13.3",
+        )
     if ann.status == AnnouncementStatus.FLAGGED:
         if timezone.localdate() > deadline(ann.round, "confirmation").date:
             raise RuleError(_("The confirmation period is over."), citation="A13.3")
         return
     if not submission_open(ann.round):
         raise RuleError(
-            _("The announcement deadline has passed: this institution cannot admit by test "
-              "results in this round."), citation="A13.5")
+            _(
+                "The announcement deadline has passed: this institution cannot admit by test "
+                "results in this round."
+            ),
+            citation="A13.5",
+        )
 
 
 @transaction.atomic
@@ -193,8 +237,9 @@ def submit_announcement(actor, ann: Announcement, *, reason: str = "") -> Announ
     _check_editable(ann)
     lines = list(ann.lines.select_related("programme"))
     if not lines:
-        raise RuleError(_("Enter places for at least one programme."), field="lines",
-                        citation="A13.4(e)")
+        raise RuleError(
+            _("Enter places for at least one programme."), field="lines", citation="A13.4(e)"
+        )
     errors = {}
     for line in lines:
         try:
@@ -219,8 +264,9 @@ def confirm_announcement(actor, ann: Announcement, *, reason: str = "") -> Annou
     authorize(actor, "announcement.confirm")
     ann = Announcement.objects.select_for_update().get(pk=ann.pk)
     if ann.status != AnnouncementStatus.SUBMITTED:
-        raise RuleError(_("Only a submitted announcement can be confirmed."), field="status",
-                        citation="A13.3")
+        raise RuleError(
+            _("Only a submitted announcement can be confirmed."), field="status", citation="A13.3"
+        )
     before = ann.snapshot()
     ann.status = AnnouncementStatus.CONFIRMED
     ann.confirmed_at = timezone.now()
@@ -228,8 +274,14 @@ def confirm_announcement(actor, ann: Announcement, *, reason: str = "") -> Annou
     ann.save()
     due = deadline(ann.round, "confirmation").date
     late = timezone.localdate() > due
-    record(actor, "announcement.confirm", ann, before=before, after=ann.snapshot() | {"late": late},
-           reason=reason or (f"confirmed after the A13.3 deadline {due:%d.%m.%Y}" if late else ""))
+    record(
+        actor,
+        "announcement.confirm",
+        ann,
+        before=before,
+        after=ann.snapshot() | {"late": late},
+        reason=reason or (f"confirmed after the A13.3 deadline {due:%d.%m.%Y}" if late else ""),
+    )
     notify.notify_organisation(
         ann.institution.organisation,
         _("Kari: admission announcement confirmed (%(round)s)") % {"round": ann.round},
@@ -265,7 +317,8 @@ def flag_announcement(actor, ann: Announcement, reason: str) -> Announcement:
 def mismatches(ann: Announcement) -> list[AnnouncementLine]:
     """A13.6: lines whose places differ from the authorisation council's number."""
     return [
-        line for line in ann.lines.select_related("programme")
+        line
+        for line in ann.lines.select_related("programme")
         if line.programme.authorised_places is not None
         and line.places != line.programme.authorised_places
     ]
@@ -274,5 +327,7 @@ def mismatches(ann: Announcement) -> list[AnnouncementLine]:
 def can_admit(institution: Institution, round_) -> bool:
     """A13.5: only an institution whose announcement was submitted in time and confirmed admits."""
     return Announcement.objects.filter(
-        institution=institution, round=round_, status=AnnouncementStatus.CONFIRMED,
+        institution=institution,
+        round=round_,
+        status=AnnouncementStatus.CONFIRMED,
     ).exists()

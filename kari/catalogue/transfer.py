@@ -24,12 +24,34 @@ from .services import (
     programme_snapshot,
 )
 
-INSTITUTION_COLUMNS = ["code", "name_ka", "name_en", "legal_form", "municipality", "address",
-                       "phone", "email", "heads"]
-PROGRAMME_COLUMNS = ["code", "institution", "name_ka", "name_en", "field", "stage",
-                     "art_sport_tourism", "work_based", "framework_based", "skills_test",
-                     "subject_group", "foreign_language", "extra_requirements",
-                     "work_based_specifics", "authorised_places"]
+INSTITUTION_COLUMNS = [
+    "code",
+    "name_ka",
+    "name_en",
+    "legal_form",
+    "municipality",
+    "address",
+    "phone",
+    "email",
+    "heads",
+]
+PROGRAMME_COLUMNS = [
+    "code",
+    "institution",
+    "name_ka",
+    "name_en",
+    "field",
+    "stage",
+    "art_sport_tourism",
+    "work_based",
+    "framework_based",
+    "skills_test",
+    "subject_group",
+    "foreign_language",
+    "extra_requirements",
+    "work_based_specifics",
+    "authorised_places",
+]
 COLUMNS = {"institutions": INSTITUTION_COLUMNS, "programmes": PROGRAMME_COLUMNS}
 
 
@@ -70,9 +92,15 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
     seen: dict[str, int] = {}
     cleaned = []
     for line, row in rows:
-        key = row.get("code", "").strip().lower() if kind == "institutions" else row.get("code", "").strip()
+        key = (
+            row.get("code", "").strip().lower()
+            if kind == "institutions"
+            else row.get("code", "").strip()
+        )
         if key in seen:
-            errors.append(RowError(line, "code", _("duplicate of line %(line)s") % {"line": seen[key]}))
+            errors.append(
+                RowError(line, "code", _("duplicate of line %(line)s") % {"line": seen[key]})
+            )
             continue
         seen[key] = line
         try:
@@ -82,17 +110,33 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
                 clean = rules.clean_programme(row)
                 inst = rules.institution_by_code(row.get("institution"))
                 if inst is None:
-                    raise ValidationError({"institution": [
-                        _("Unknown institution “%(code)s”.") % {"code": row.get("institution", "")}]})
-                if not can(actor, "catalogue.import") and not can(actor, "programme.import",
-                                                                   inst.organisation):
-                    raise ValidationError({"institution": [
-                        _("You can only import programmes of your own institution.")]})
-                owner = Programme.objects.filter(code=clean["code"]).values_list(
-                    "institution_id", flat=True).first()
+                    raise ValidationError(
+                        {
+                            "institution": [
+                                _("Unknown institution “%(code)s”.")
+                                % {"code": row.get("institution", "")}
+                            ]
+                        }
+                    )
+                if not can(actor, "catalogue.import") and not can(
+                    actor, "programme.import", inst.organisation
+                ):
+                    raise ValidationError(
+                        {
+                            "institution": [
+                                _("You can only import programmes of your own institution.")
+                            ]
+                        }
+                    )
+                owner = (
+                    Programme.objects.filter(code=clean["code"])
+                    .values_list("institution_id", flat=True)
+                    .first()
+                )
                 if owner is not None and owner != inst.pk:
-                    raise ValidationError({"code": [
-                        _("This code belongs to another institution's programme.")]})
+                    raise ValidationError(
+                        {"code": [_("This code belongs to another institution's programme.")]}
+                    )
                 cleaned.append((line, clean, inst))
         except ValidationError as exc:
             _collect(errors, line, exc)
@@ -113,8 +157,14 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
         else:
             updated += 1
         if before != after:
-            record(actor, f"{kind[:-1]}.import", obj, before=before, after=after,
-                   reason=reason or "import")
+            record(
+                actor,
+                f"{kind[:-1]}.import",
+                obj,
+                before=before,
+                after=after,
+                reason=reason or "import",
+            )
     return ImportResult(kind, created, updated)
 
 
@@ -129,7 +179,8 @@ def export_table(kind: str, fmt: str, queryset=None) -> bytes:
             rows.append([i.code, *(snap.get(c, "") for c in INSTITUTION_COLUMNS[1:])])
         return write_table(INSTITUTION_COLUMNS, rows, fmt)
     qs = queryset or Programme.objects.select_related(
-        "institution__organisation", "field", "skills_test", "subject_group")
+        "institution__organisation", "field", "skills_test", "subject_group"
+    )
     rows = []
     for p in qs:
         snap = programme_snapshot(p)

@@ -65,14 +65,23 @@ def announcement(request):
     rows = []
     for p in inst.programmes.select_related("field").order_by("code"):
         line = lines.get(p.pk)
-        places, sen = typed.get(p.code, (line.places if line else "", line.sen_places if line else ""))
+        places, sen = typed.get(
+            p.code, (line.places if line else "", line.sen_places if line else "")
+        )
         rows.append({"programme": p, "places": places, "sen": sen})
-    return render(request, "catalogue/announcement.html", {
-        "institution": inst, "round": round_, "ann": ann, "rows": rows,
-        "deadline": round_.announcement_deadline,
-        "open": services.submission_open(round_),
-        "editable": ann.status in (AnnouncementStatus.DRAFT, AnnouncementStatus.FLAGGED),
-    })
+    return render(
+        request,
+        "catalogue/announcement.html",
+        {
+            "institution": inst,
+            "round": round_,
+            "ann": ann,
+            "rows": rows,
+            "deadline": round_.announcement_deadline,
+            "open": services.submission_open(round_),
+            "editable": ann.status in (AnnouncementStatus.DRAFT, AnnouncementStatus.FLAGGED),
+        },
+    )
 
 
 @staff_required
@@ -82,18 +91,28 @@ def review(request):
     round_ = announcement_round()
     if round_ is None:
         raise Http404
-    anns = (Announcement.objects.filter(round=round_)
-            .select_related("institution__organisation").order_by("status", "institution__organisation__name_ka"))
-    return render(request, "catalogue/review.html", {
-        "round": round_, "announcements": anns,
-        "deadline": deadline(round_, "confirmation"),
-    })
+    anns = (
+        Announcement.objects.filter(round=round_)
+        .select_related("institution__organisation")
+        .order_by("status", "institution__organisation__name_ka")
+    )
+    return render(
+        request,
+        "catalogue/review.html",
+        {
+            "round": round_,
+            "announcements": anns,
+            "deadline": deadline(round_, "confirmation"),
+        },
+    )
 
 
 @staff_required
 def review_detail(request, pk):
     authorize_any(request.user, ("announcement.confirm", None))
-    ann = get_object_or_404(Announcement.objects.select_related("institution__organisation", "round"), pk=pk)
+    ann = get_object_or_404(
+        Announcement.objects.select_related("institution__organisation", "round"), pk=pk
+    )
     form = FlagForm(request.POST or None)
     if request.method == "POST":
         try:
@@ -107,11 +126,17 @@ def review_detail(request, pk):
                 return redirect("catalogue:review")
         except ValidationError as exc:
             errors_to_messages(request, exc)
-    return render(request, "catalogue/review_detail.html", {
-        "ann": ann, "lines": ann.lines.select_related("programme"), "form": form,
-        "mismatches": {line.pk for line in services.mismatches(ann)},
-        "deadline": deadline(ann.round, "confirmation"),
-    })
+    return render(
+        request,
+        "catalogue/review_detail.html",
+        {
+            "ann": ann,
+            "lines": ann.lines.select_related("programme"),
+            "form": form,
+            "mismatches": {line.pk for line in services.mismatches(ann)},
+            "deadline": deadline(ann.round, "confirmation"),
+        },
+    )
 
 
 @staff_required
@@ -139,11 +164,18 @@ def import_view(request):
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
         try:
-            result = transfer.import_table(request.user, form.cleaned_data["kind"], f.read(),
-                                           f.name.rsplit(".", 1)[-1], reason=form.cleaned_data["reason"])
+            result = transfer.import_table(
+                request.user,
+                form.cleaned_data["kind"],
+                f.read(),
+                f.name.rsplit(".", 1)[-1],
+                reason=form.cleaned_data["reason"],
+            )
         except transfer.ImportRejected as exc:
             errors = exc.errors
-    return render(request, "catalogue/import.html", {"form": form, "errors": errors, "result": result})
+    return render(
+        request, "catalogue/import.html", {"form": form, "errors": errors, "result": result}
+    )
 
 
 @staff_required
@@ -151,10 +183,11 @@ def export(request, kind, fmt):
     authorize_any(request.user, ("catalogue.export", None), ("catalogue.import", None))
     if kind not in transfer.COLUMNS or fmt not in ("csv", "xlsx"):
         raise Http404
-    content_type = "text/csv" if fmt == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    content_type = (
+        "text/csv"
+        if fmt == "csv"
+        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )
     response = HttpResponse(transfer.export_table(kind, fmt), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="kari-{kind}.{fmt}"'
     return response
-
-

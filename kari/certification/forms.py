@@ -3,24 +3,31 @@ from django.utils.translation import gettext_lazy as _
 
 
 class EmailForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class ApplicationForm(forms.Form):
     """The call's questions become fields; the service validates on submission."""
 
     full_name_ka = forms.CharField(label=_("Full name (Georgian)"), max_length=200)
-    full_name_en = forms.CharField(label=_("Full name (Latin letters)"), max_length=200, required=False)
+    full_name_en = forms.CharField(
+        label=_("Full name (Latin letters)"), max_length=200, required=False
+    )
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
-    affiliation = forms.CharField(label=_("Organisation or municipality"), max_length=200, required=False)
+    affiliation = forms.CharField(
+        label=_("Organisation or municipality"), max_length=200, required=False
+    )
     cv = forms.FileField(label=_("CV (PDF, DOCX, ODT)"), required=False)
     evidence = forms.FileField(label=_("Evidence of your experience (optional)"), required=False)
 
     def __init__(self, *args, questions=(), **kwargs):
         super().__init__(*args, **kwargs)
         for q in questions:
-            self.fields[q["code"]] = forms.CharField(label=q["label"], required=False,
-                                                     widget=forms.Textarea(attrs={"rows": 4}))
+            self.fields[q["code"]] = forms.CharField(
+                label=q["label"], required=False, widget=forms.Textarea(attrs={"rows": 4})
+            )
         self.questions = [q["code"] for q in questions]
 
 
@@ -33,17 +40,25 @@ class MessageForm(forms.Form):
 
 
 class CheckForm(forms.Form):
-    reasons = forms.CharField(label=_("What is missing (if incomplete)"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    reasons = forms.CharField(
+        label=_("What is missing (if incomplete)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class QuestionForm(forms.Form):
-    question = forms.CharField(label=_("Request more information"), widget=forms.Textarea(attrs={"rows": 2}))
+    question = forms.CharField(
+        label=_("Request more information"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DecisionForm(forms.Form):
-    certified = forms.ChoiceField(label=_("Decision"), choices=[("yes", _("Certify")), ("no", _("Do not certify"))],
-                                  widget=forms.RadioSelect)
+    certified = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("yes", _("Certify")), ("no", _("Do not certify"))],
+        widget=forms.RadioSelect,
+    )
     reasons = forms.CharField(label=_("Reasons (C4)"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -52,15 +67,21 @@ class ScoreForm(forms.Form):
         super().__init__(*args, **kwargs)
         for c in criteria:
             self.fields[f"score_{c.code}"] = forms.TypedChoiceField(
-                label=f"{c.name_ka} ({c.weight}×)", coerce=int,
-                choices=[(i, str(i)) for i in range(c.max_score + 1)], help_text=c.rubric)
+                label=f"{c.name_ka} ({c.weight}×)",
+                coerce=int,
+                choices=[(i, str(i)) for i in range(c.max_score + 1)],
+                help_text=c.rubric,
+            )
             self.fields[f"comment_{c.code}"] = forms.CharField(
-                label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+                label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
         self.criteria = list(criteria)
 
     def scores(self) -> dict:
-        return {c.code: (self.cleaned_data[f"score_{c.code}"], self.cleaned_data[f"comment_{c.code}"])
-                for c in self.criteria}
+        return {
+            c.code: (self.cleaned_data[f"score_{c.code}"], self.cleaned_data[f"comment_{c.code}"])
+            for c in self.criteria
+        }
 
 
 class CallForm(forms.Form):
@@ -68,27 +89,46 @@ class CallForm(forms.Form):
     programme_en = forms.CharField(label=_("Programme (English)"), max_length=200, required=False)
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}))
-    eligibility = forms.CharField(label=_("Who can apply"), widget=forms.Textarea(attrs={"rows": 3}))
-    questions = forms.CharField(label=_("Questions, one per line"), widget=forms.Textarea(attrs={"rows": 3}),
-                                help_text=_("Each line becomes a required answer on the form."))
-    opens_on = forms.DateField(label=_("Applications open"), widget=forms.DateInput(attrs={"type": "date"}))
-    closes_on = forms.DateField(label=_("Applications close (C1)"), widget=forms.DateInput(attrs={"type": "date"}))
-    reviewers_per_application = forms.IntegerField(label=_("Reviewers per application"), min_value=1, max_value=5, initial=2)
-    pass_mark = forms.DecimalField(label=_("Pass mark (weighted average out of 5)"), min_value=0, max_value=5, initial=3)
+    eligibility = forms.CharField(
+        label=_("Who can apply"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    questions = forms.CharField(
+        label=_("Questions, one per line"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Each line becomes a required answer on the form."),
+    )
+    opens_on = forms.DateField(
+        label=_("Applications open"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    closes_on = forms.DateField(
+        label=_("Applications close (C1)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reviewers_per_application = forms.IntegerField(
+        label=_("Reviewers per application"), min_value=1, max_value=5, initial=2
+    )
+    pass_mark = forms.DecimalField(
+        label=_("Pass mark (weighted average out of 5)"), min_value=0, max_value=5, initial=3
+    )
 
     def call_fields(self) -> dict:
         data = dict(self.cleaned_data)
         lines = [line.strip() for line in data.pop("questions").splitlines() if line.strip()]
-        data["questions"] = [{"code": f"q{i}", "label": line, "required": True}
-                             for i, line in enumerate(lines, start=1)]
+        data["questions"] = [
+            {"code": f"q{i}", "label": line, "required": True}
+            for i, line in enumerate(lines, start=1)
+        ]
         return data
 
 
 class EventForm(forms.Form):
     name = forms.CharField(label=_("Conference"), max_length=200)
-    starts_at = forms.DateTimeField(label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = forms.DateTimeField(
+        label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
     place = forms.CharField(label=_("Place"), max_length=300)
 
 
 class RevokeForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for revoking"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason for revoking"), widget=forms.Textarea(attrs={"rows": 2})
+    )

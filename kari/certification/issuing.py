@@ -26,8 +26,12 @@ def generate_key(organisation, actor=None) -> SigningKey:
     if SigningKey.objects.filter(organisation=organisation).exists():
         raise RuleError(_("This organisation already has a signing key."), field="organisation")
     private_pem, public = keys.generate()
-    key = SigningKey.objects.create(organisation=organisation, private_pem=private_pem,
-                                    public_multibase=public, created_at=timezone.now())
+    key = SigningKey.objects.create(
+        organisation=organisation,
+        private_pem=private_pem,
+        public_multibase=public,
+        created_at=timezone.now(),
+    )
     record(actor, "cert.keygen", organisation, after={"public_key": public})
     return key
 
@@ -44,12 +48,19 @@ def issue_certificate(app) -> Certificate:
     org = app.call.organisation
     key = SigningKey.objects.filter(organisation=org).first()
     if key is None:
-        raise RuleError(_("Generate the organisation's signing key first (kari certification keygen)."),
-                        field="status", citation="C4")
+        raise RuleError(
+            _("Generate the organisation's signing key first (kari certification keygen)."),
+            field="status",
+            citation="C4",
+        )
     now = timezone.now()
     index = (Certificate.objects.aggregate(m=Max("status_index"))["m"] or 0) + 1
-    seq = Certificate.objects.filter(application__call__organisation=org,
-                                     issued_at__year=now.year).count() + 1
+    seq = (
+        Certificate.objects.filter(
+            application__call__organisation=org, issued_at__year=now.year
+        ).count()
+        + 1
+    )
     number = f"{org.code.upper()[:6]}-{now.year}-{seq:04d}"
     verify = site_url(reverse("certification:verify", args=[number]))
     achievement = {
@@ -60,16 +71,23 @@ def issue_certificate(app) -> Certificate:
     }
     did = issuer_id(key)
     credential = vc.build_credential(
-        credential_id=verify, issuer={"id": did, "name": org.name_ka, "url": site_url("/")},
-        subject_name=app.applicant.full_name_ka, achievement=achievement,
+        credential_id=verify,
+        issuer={"id": did, "name": org.name_ka, "url": site_url("/")},
+        subject_name=app.applicant.full_name_ka,
+        achievement=achievement,
         valid_from=now.replace(microsecond=0).isoformat(),
-        status={"id": f"{site_url(reverse('certification:status_list', args=[org.code]))}#{index}",
-                "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
-                "statusListIndex": str(index),
-                "statusListCredential": site_url(reverse("certification:status_list", args=[org.code]))})
+        status={
+            "id": f"{site_url(reverse('certification:status_list', args=[org.code]))}#{index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(index),
+            "statusListCredential": site_url(reverse("certification:status_list", args=[org.code])),
+        },
+    )
     signed = vc.sign(credential, bytes(key.private_pem), f"{did}#{key.public_multibase}")
-    cert = Certificate.objects.create(application=app, number=number, status_index=index,
-                                      issued_at=now, credential=signed)
+    cert = Certificate.objects.create(
+        application=app, number=number, status_index=index, issued_at=now, credential=signed
+    )
     record(None, "cert.issue", cert, organisation=org, after={"number": number})
     return cert
 
@@ -77,13 +95,16 @@ def issue_certificate(app) -> Certificate:
 def status_list(organisation) -> dict:
     """The signed public status list of the organisation's revoked certificates."""
     key = SigningKey.objects.get(organisation=organisation)
-    revoked = set(Certificate.objects.filter(application__call__organisation=organisation,
-                                             revoked_at__isnull=False)
-                  .values_list("status_index", flat=True))
+    revoked = set(
+        Certificate.objects.filter(
+            application__call__organisation=organisation, revoked_at__isnull=False
+        ).values_list("status_index", flat=True)
+    )
     from django.urls import reverse
 
     url = site_url(reverse("certification:status_list", args=[organisation.code]))
     did = issuer_id(key)
-    unsigned = status.status_list_credential(url, {"id": did, "name": organisation.name_ka},
-                                             status.encode(revoked, STATUS_LIST_LENGTH))
+    unsigned = status.status_list_credential(
+        url, {"id": did, "name": organisation.name_ka}, status.encode(revoked, STATUS_LIST_LENGTH)
+    )
     return vc.sign(unsigned, bytes(key.private_pem), f"{did}#{key.public_multibase}")

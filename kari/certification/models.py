@@ -7,15 +7,25 @@ from django.utils.translation import gettext_lazy as _
 DEFAULT_CRITERIA = [  # C3
     ("experience", "არსებული გამოცდილება", "Existing experience", 2),
     ("motivation", "მოტივაცია", "Motivation", 1),
-    ("civic_budget", "სამოქალაქო ბიუჯეტის განვითარების უნარი", "Ability to develop the civic budget", 2),
-    ("involvement", "მოქალაქეების ჩართვის უნარი მონაწილეობის მექანიზმებში",
-     "Ability to involve citizens in participation mechanisms", 2),
+    (
+        "civic_budget",
+        "სამოქალაქო ბიუჯეტის განვითარების უნარი",
+        "Ability to develop the civic budget",
+        2,
+    ),
+    (
+        "involvement",
+        "მოქალაქეების ჩართვის უნარი მონაწილეობის მექანიზმებში",
+        "Ability to involve citizens in participation mechanisms",
+        2,
+    ),
 ]
 
 
 class Call(models.Model):
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
-                                     related_name="calls")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="calls"
+    )
     programme_ka = models.CharField(_("programme (Georgian)"), max_length=200)
     programme_en = models.CharField(_("programme (English)"), max_length=200, blank=True)
     title = models.CharField(_("title"), max_length=200)
@@ -25,10 +35,12 @@ class Call(models.Model):
     opens_on = models.DateField(_("applications open"))
     closes_on = models.DateField(_("applications close (C1)"))
     reviewers_per_application = models.PositiveSmallIntegerField(default=2)
-    pass_mark = models.DecimalField(_("pass mark (weighted average)"), max_digits=4,
-                                    decimal_places=2, default=3)
-    disagreement = models.DecimalField(_("flag when reviewers differ by more than"),
-                                       max_digits=4, decimal_places=2, default=1.5)
+    pass_mark = models.DecimalField(
+        _("pass mark (weighted average)"), max_digits=4, decimal_places=2, default=3
+    )
+    disagreement = models.DecimalField(
+        _("flag when reviewers differ by more than"), max_digits=4, decimal_places=2, default=1.5
+    )
 
     def __str__(self) -> str:
         return self.title
@@ -85,8 +97,9 @@ class Status(models.TextChoices):
 
 class Application(models.Model):
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="applications")
-    applicant = models.ForeignKey(CertApplicant, on_delete=models.PROTECT,
-                                  related_name="applications")
+    applicant = models.ForeignKey(
+        CertApplicant, on_delete=models.PROTECT, related_name="applications"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     answers = models.JSONField(default=dict)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -94,12 +107,14 @@ class Application(models.Model):
     return_reasons = models.TextField(blank=True)
     decision_reasons = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey("accounts.User", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["call", "applicant"],
-                                               name="one_application_per_call")]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "applicant"], name="one_application_per_call")
+        ]
 
     def __str__(self) -> str:
         return self.receipt or f"draft #{self.pk}"
@@ -128,22 +143,26 @@ class Conflict(models.Model):
     reason = models.CharField(max_length=300)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["reviewer", "application"],
-                                               name="conflict_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["reviewer", "application"], name="conflict_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.reviewer} ⟂ {self.application}"
 
 
 class Assignment(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="assignments")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="assignments"
+    )
     reviewer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     assigned_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["application", "reviewer"],
-                                               name="assigned_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "reviewer"], name="assigned_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.application} → {self.reviewer}"
@@ -156,8 +175,9 @@ class Score(models.Model):
     comment = models.TextField(blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["assignment", "criterion"],
-                                               name="scored_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "criterion"], name="scored_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.criterion.code}: {self.score}"
@@ -166,7 +186,9 @@ class Score(models.Model):
 class InfoRequest(models.Model):
     """C3: the organisation may request additional information; review pauses until answered."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="info_requests")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="info_requests"
+    )
     asked_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     question = models.TextField()
     asked_at = models.DateTimeField()
@@ -182,8 +204,9 @@ class Message(models.Model):
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="messages")
     applicant = models.ForeignKey(CertApplicant, on_delete=models.CASCADE, related_name="messages")
-    from_staff = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    from_staff = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     body = models.TextField()
     sent_at = models.DateTimeField()
 
@@ -195,8 +218,9 @@ class Message(models.Model):
 
 
 class Certificate(models.Model):
-    application = models.OneToOneField(Application, on_delete=models.PROTECT,
-                                       related_name="certificate")
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="certificate"
+    )
     number = models.CharField(max_length=40, unique=True)
     status_index = models.PositiveIntegerField(unique=True)
     issued_at = models.DateTimeField()
@@ -216,8 +240,9 @@ class Certificate(models.Model):
 class SigningKey(models.Model):
     """The organisation's Ed25519 key (C4 credentials); the private key stays on the server."""
 
-    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.PROTECT,
-                                        related_name="signing_key")
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="signing_key"
+    )
     private_pem = models.BinaryField()
     public_multibase = models.CharField(max_length=100)
     created_at = models.DateTimeField()
@@ -229,7 +254,9 @@ class SigningKey(models.Model):
 class Event(models.Model):
     """C5: the conference where certificates are handed over."""
 
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
     name = models.CharField(max_length=200)
     starts_at = models.DateTimeField()
     place = models.CharField(max_length=300)
@@ -240,12 +267,16 @@ class Event(models.Model):
 
 class Invitation(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="invitations")
-    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="invitations")
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.CASCADE, related_name="invitations"
+    )
     invited_at = models.DateTimeField()
     attended = models.BooleanField(null=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["event", "certificate"], name="invited_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "certificate"], name="invited_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.event}: {self.certificate}"

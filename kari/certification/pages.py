@@ -51,8 +51,9 @@ def sign_in(request):
     code_form = None
     if request.method == "POST" and "code" in request.POST and request.session.get(PENDING):
         try:
-            who = services.sign_in(request.session[PENDING], request.POST["code"],
-                                   ip=request.META.get("REMOTE_ADDR"))
+            who = services.sign_in(
+                request.session[PENDING], request.POST["code"], ip=request.META.get("REMOTE_ADDR")
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -80,29 +81,48 @@ def apply(request, pk):
     if who is None:
         return redirect(f"{reverse('certification:sign_in')}?next={request.path}")
     app = Application.objects.filter(call=call, applicant=who).first()
-    initial = {"full_name_ka": who.full_name_ka, "full_name_en": who.full_name_en,
-               "phone": who.phone, "affiliation": who.affiliation} | (app.answers if app else {})
-    form = ApplicationForm(request.POST or None, request.FILES or None, questions=call.questions,
-                           initial=initial)
+    initial = {
+        "full_name_ka": who.full_name_ka,
+        "full_name_en": who.full_name_en,
+        "phone": who.phone,
+        "affiliation": who.affiliation,
+    } | (app.answers if app else {})
+    form = ApplicationForm(
+        request.POST or None, request.FILES or None, questions=call.questions, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            app = services.save_draft(who, call, answers={q: data[q] for q in form.questions},
-                                      profile={k: data[k] for k in services.PROFILE_FIELDS})
+            app = services.save_draft(
+                who,
+                call,
+                answers={q: data[q] for q in form.questions},
+                profile={k: data[k] for k in services.PROFILE_FIELDS},
+            )
             for kind in ("cv", "evidence"):
                 if data.get(kind):
                     services.add_upload(who, app, kind, data[kind])
             if "submit" in request.POST:
                 app = services.submit(who, app)
-                messages.success(request, _("Submitted. Your receipt number is %(r)s.") % {"r": app.receipt})
+                messages.success(
+                    request, _("Submitted. Your receipt number is %(r)s.") % {"r": app.receipt}
+                )
                 return redirect("certification:mine")
             messages.success(request, _("Draft saved."))
             return redirect("certification:apply", pk=call.pk)
         except ValidationError as exc:
             apply_errors(form, exc)
-    return render(request, "certification/apply.html", {
-        "call": call, "form": form, "app": app, "open": services.call_open(call),
-        "uploads": app.uploads.all() if app else []})
+    return render(
+        request,
+        "certification/apply.html",
+        {
+            "call": call,
+            "form": form,
+            "app": app,
+            "open": services.call_open(call),
+            "uploads": app.uploads.all() if app else [],
+        },
+    )
 
 
 def mine(request):
@@ -112,7 +132,9 @@ def mine(request):
     if request.method == "POST":
         try:
             if "answer" in request.POST:
-                req = get_object_or_404(InfoRequest, pk=request.POST["request"], application__applicant=who)
+                req = get_object_or_404(
+                    InfoRequest, pk=request.POST["request"], application__applicant=who
+                )
                 services.answer_information(who, req, request.POST["answer"])
                 messages.success(request, _("Thank you. The review continues."))
             elif "body" in request.POST:
@@ -129,10 +151,19 @@ def mine(request):
             return redirect("certification:mine")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-    return render(request, "certification/mine.html", {
-        "who": who, "applications": who.applications.select_related("call").prefetch_related(
-            "info_requests", "uploads"), "answer_form": AnswerForm(), "message_form": MessageForm(),
-        "calls": Call.objects.all()})
+    return render(
+        request,
+        "certification/mine.html",
+        {
+            "who": who,
+            "applications": who.applications.select_related("call").prefetch_related(
+                "info_requests", "uploads"
+            ),
+            "answer_form": AnswerForm(),
+            "message_form": MessageForm(),
+            "calls": Call.objects.all(),
+        },
+    )
 
 
 def certificate_pdf(request, number):
@@ -141,27 +172,42 @@ def certificate_pdf(request, number):
 
     from .issuing import site_url
 
-    cert = get_object_or_404(Certificate.objects.select_related(
-        "application__applicant", "application__call__organisation"), number=number)
+    cert = get_object_or_404(
+        Certificate.objects.select_related(
+            "application__applicant", "application__call__organisation"
+        ),
+        number=number,
+    )
     who = _applicant(request)
     if not (who and who.pk == cert.application.applicant_id):
         if not request.user.is_authenticated:
             raise PermissionDenied
         authorize_any(request.user, ("cert.manage", cert.organisation))
     app, org = cert.application, cert.application.call.organisation
-    data = render_pdf({
-        "number": cert.number, "holder_name": app.applicant.full_name_ka,
-        "holder_name_en": app.applicant.full_name_en, "programme": app.call.programme_ka,
-        "programme_en": app.call.programme_en, "title_ka": "ინდივიდუალური სერტიფიცირება",
-        "title_en": "Individual Certification",
-        "achievement_ka": "მონაწილეობის მექანიზმებისა და სამოქალაქო ბიუჯეტის ექსპერტიზა",
-        "achievement_en": "Expertise in participation mechanisms and the civic budget",
-        "organisation": org.name_ka, "organisation_en": org.name_en,
-        "issued_on": cert.issued_at.strftime("%d.%m.%Y"),
-        "signatories": [{"name": app.decided_by.display_name if app.decided_by else "", "role": "ექსპერტთა გუნდი / Expert team"}],
-        "verify_url": site_url(services.verify_url(cert)),
-        "status_note": "REVOKED / გაუქმებულია" if cert.revoked_at else "",
-    })
+    data = render_pdf(
+        {
+            "number": cert.number,
+            "holder_name": app.applicant.full_name_ka,
+            "holder_name_en": app.applicant.full_name_en,
+            "programme": app.call.programme_ka,
+            "programme_en": app.call.programme_en,
+            "title_ka": "ინდივიდუალური სერტიფიცირება",
+            "title_en": "Individual Certification",
+            "achievement_ka": "მონაწილეობის მექანიზმებისა და სამოქალაქო ბიუჯეტის ექსპერტიზა",
+            "achievement_en": "Expertise in participation mechanisms and the civic budget",
+            "organisation": org.name_ka,
+            "organisation_en": org.name_en,
+            "issued_on": cert.issued_at.strftime("%d.%m.%Y"),
+            "signatories": [
+                {
+                    "name": app.decided_by.display_name if app.decided_by else "",
+                    "role": "ექსპერტთა გუნდი / Expert team",
+                }
+            ],
+            "verify_url": site_url(services.verify_url(cert)),
+            "status_note": "REVOKED / გაუქმებულია" if cert.revoked_at else "",
+        }
+    )
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
     return response
@@ -169,22 +215,37 @@ def certificate_pdf(request, number):
 
 # ---------------------------------------------------------------- the organisation's team
 
+
 def _staff_app(request, pk) -> Application:
-    app = get_object_or_404(Application.objects.select_related("call__organisation", "applicant"), pk=pk)
-    authorize_any(request.user, ("cert.manage", app.call.organisation), ("cert.review", app.call.organisation))
+    app = get_object_or_404(
+        Application.objects.select_related("call__organisation", "applicant"), pk=pk
+    )
+    authorize_any(
+        request.user, ("cert.manage", app.call.organisation), ("cert.review", app.call.organisation)
+    )
     return app
 
 
 @staff_required
 def staff_list(request):
-    authorize_any(request.user, ("cert.manage", request.user.organisation), ("cert.review", request.user.organisation))
-    calls = Call.objects.filter(organisation=request.user.organisation).prefetch_related("applications__applicant")
+    authorize_any(
+        request.user,
+        ("cert.manage", request.user.organisation),
+        ("cert.review", request.user.organisation),
+    )
+    calls = Call.objects.filter(organisation=request.user.organisation).prefetch_related(
+        "applications__applicant"
+    )
     mine = Assignment.objects.filter(reviewer=request.user).select_related("application__applicant")
     if request.method == "POST" and "assign" in request.POST:
-        call = get_object_or_404(Call, pk=request.POST["assign"], organisation=request.user.organisation)
+        call = get_object_or_404(
+            Call, pk=request.POST["assign"], organisation=request.user.organisation
+        )
         from kari.accounts.models import User
 
-        made = services.assign_reviewers(request.user, call, User.objects.filter(organisation=call.organisation))
+        made = services.assign_reviewers(
+            request.user, call, User.objects.filter(organisation=call.organisation)
+        )
         messages.success(request, _("%(n)s reviews assigned.") % {"n": made})
         return redirect("certification:staff")
     return render(request, "certification/staff_list.html", {"calls": calls, "mine": mine})
@@ -194,39 +255,64 @@ def staff_list(request):
 def staff_detail(request, pk):
     app = _staff_app(request, pk)
     assignment = app.assignments.filter(reviewer=request.user).first()
-    score_form = ScoreForm(request.POST if "score" in request.POST else None,
-                           criteria=app.call.criteria.all())
+    score_form = ScoreForm(
+        request.POST if "score" in request.POST else None, criteria=app.call.criteria.all()
+    )
     decision_form = DecisionForm(request.POST if "decide" in request.POST else None)
     question_form = QuestionForm(request.POST if "ask" in request.POST else None)
     check_form = CheckForm(request.POST if "check" in request.POST else None)
     if request.method == "POST":
         try:
             if "check" in request.POST and check_form.is_valid():
-                services.check_completeness(request.user, app, complete=request.POST["check"] == "complete",
-                                            reasons=check_form.cleaned_data["reasons"])
+                services.check_completeness(
+                    request.user,
+                    app,
+                    complete=request.POST["check"] == "complete",
+                    reasons=check_form.cleaned_data["reasons"],
+                )
             elif "ask" in request.POST and question_form.is_valid():
-                services.request_information(request.user, app, question_form.cleaned_data["question"])
+                services.request_information(
+                    request.user, app, question_form.cleaned_data["question"]
+                )
             elif "score" in request.POST and assignment and score_form.is_valid():
                 services.submit_scores(request.user, assignment, score_form.scores())
             elif "decide" in request.POST and decision_form.is_valid():
-                services.decide(request.user, app, certified=decision_form.cleaned_data["certified"] == "yes",
-                                reasons=decision_form.cleaned_data["reasons"])
+                services.decide(
+                    request.user,
+                    app,
+                    certified=decision_form.cleaned_data["certified"] == "yes",
+                    reasons=decision_form.cleaned_data["reasons"],
+                )
             elif "conflict" in request.POST:
-                services.declare_conflict(request.user, app, request.POST.get("conflict_reason", ""))
+                services.declare_conflict(
+                    request.user, app, request.POST.get("conflict_reason", "")
+                )
             else:
                 raise ValidationError(_("Check the form."))
             messages.success(request, _("Saved."))
             return redirect("certification:staff_detail", pk=app.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-    return render(request, "certification/staff_detail.html", {
-        "app": app, "summary": services.summary(app), "assignment": assignment,
-        "score_form": score_form, "decision_form": decision_form, "question_form": question_form,
-        "check_form": check_form, "can_manage": request.user.has_kari_perm("cert.manage"),
-        "uploads": app.uploads.all(), "requests": app.info_requests.all(),
-        "assignments": app.assignments.select_related("reviewer").prefetch_related("scores__criterion"),
-        "certificate": getattr(app, "certificate", None) if app.status == "certified" else None,
-    })
+    return render(
+        request,
+        "certification/staff_detail.html",
+        {
+            "app": app,
+            "summary": services.summary(app),
+            "assignment": assignment,
+            "score_form": score_form,
+            "decision_form": decision_form,
+            "question_form": question_form,
+            "check_form": check_form,
+            "can_manage": request.user.has_kari_perm("cert.manage"),
+            "uploads": app.uploads.all(),
+            "requests": app.info_requests.all(),
+            "assignments": app.assignments.select_related("reviewer").prefetch_related(
+                "scores__criterion"
+            ),
+            "certificate": getattr(app, "certificate", None) if app.status == "certified" else None,
+        },
+    )
 
 
 @staff_required
@@ -234,8 +320,11 @@ def upload(request, pk):
     from .models import Upload
 
     up = get_object_or_404(Upload.objects.select_related("application__call__organisation"), pk=pk)
-    authorize_any(request.user, ("cert.manage", up.application.call.organisation),
-                  ("cert.review", up.application.call.organisation))
+    authorize_any(
+        request.user,
+        ("cert.manage", up.application.call.organisation),
+        ("cert.review", up.application.call.organisation),
+    )
     response = HttpResponse(up.file.read(), content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{up.name}"'
     return response
@@ -248,7 +337,9 @@ def new_call(request):
     form = CallForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            call = services.create_call(request.user, request.user.organisation, **form.call_fields())
+            call = services.create_call(
+                request.user, request.user.organisation, **form.call_fields()
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -270,7 +361,11 @@ def revoke(request, number):
         else:
             messages.success(request, _("Certificate revoked."))
             return redirect("certification:verify", number=cert.number)
-    return render(request, "certification/form_page.html", {"form": form, "title": _("Revoke %(n)s") % {"n": cert.number}})
+    return render(
+        request,
+        "certification/form_page.html",
+        {"form": form, "title": _("Revoke %(n)s") % {"n": cert.number}},
+    )
 
 
 @staff_required
@@ -288,12 +383,25 @@ def events(request):
                 n = services.invite_certified(request.user, event)
                 messages.success(request, _("%(n)s invitations sent.") % {"n": n})
             elif "attendance" in request.POST:
-                inv = get_object_or_404(Invitation, pk=request.POST["attendance"], event__organisation=org)
-                services.record_attendance(request.user, inv, attended="attended" in request.POST,
-                                           handed_over="handed_over" in request.POST)
+                inv = get_object_or_404(
+                    Invitation, pk=request.POST["attendance"], event__organisation=org
+                )
+                services.record_attendance(
+                    request.user,
+                    inv,
+                    attended="attended" in request.POST,
+                    handed_over="handed_over" in request.POST,
+                )
             return redirect("certification:events")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-    return render(request, "certification/events.html", {
-        "form": form, "events": Event.objects.filter(organisation=org).prefetch_related(
-            "invitations__certificate__application__applicant").order_by("-starts_at")})
+    return render(
+        request,
+        "certification/events.html",
+        {
+            "form": form,
+            "events": Event.objects.filter(organisation=org)
+            .prefetch_related("invitations__certificate__application__applicant")
+            .order_by("-starts_at"),
+        },
+    )

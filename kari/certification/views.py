@@ -12,20 +12,28 @@ from .models import Call, Certificate
 
 def calls(request):
     items = Call.objects.select_related("organisation").order_by("-closes_on")
-    return render(request, "certification/calls.html", {
-        "calls": [(c, services.call_open(c)) for c in items]})
+    return render(
+        request, "certification/calls.html", {"calls": [(c, services.call_open(c)) for c in items]}
+    )
 
 
 def call(request, pk):
     c = get_object_or_404(Call.objects.select_related("organisation"), pk=pk)
-    return render(request, "certification/call.html", {
-        "call": c, "criteria": c.criteria.all(), "open": services.call_open(c)})
+    return render(
+        request,
+        "certification/call.html",
+        {"call": c, "criteria": c.criteria.all(), "open": services.call_open(c)},
+    )
 
 
 def verify(request, number):
     """Anyone, forever: is this certificate genuine, and is it still valid?"""
-    cert = get_object_or_404(Certificate.objects.select_related(
-        "application__applicant", "application__call__organisation"), number=number)
+    cert = get_object_or_404(
+        Certificate.objects.select_related(
+            "application__applicant", "application__call__organisation"
+        ),
+        number=number,
+    )
     return render(request, "certification/verify.html", {"cert": cert, "app": cert.application})
 
 

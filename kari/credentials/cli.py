@@ -26,8 +26,13 @@ from kari.credentials import keys, status, vc
 __all__ = ["main"]
 
 _OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
-_UNSAFE = {*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)),
-           *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
+_UNSAFE = {
+    *map(chr, range(0x20)),
+    "\x7f",
+    *map(chr, range(0x80, 0xA0)),
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+}
 
 
 class _Usage(Exception):
@@ -46,14 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     keygen = commands.add_parser("keygen", help="create an Ed25519 issuer key pair")
-    keygen.add_argument("--out", required=True, metavar="DIR",
-                        help="directory for private.pem and public.txt")
+    keygen.add_argument(
+        "--out", required=True, metavar="DIR", help="directory for private.pem and public.txt"
+    )
     check = commands.add_parser("verify", help="verify a credential file offline")
     check.add_argument("file", metavar="FILE.json")
-    check.add_argument("--key", action="append", metavar="PUBLIC_MULTIBASE",
-                       help="trusted issuer key (z6Mk...); may be repeated")
-    check.add_argument("--status", metavar="STATUSLIST.json",
-                       help="downloaded status list credential to check revocation against")
+    check.add_argument(
+        "--key",
+        action="append",
+        metavar="PUBLIC_MULTIBASE",
+        help="trusted issuer key (z6Mk...); may be repeated",
+    )
+    check.add_argument(
+        "--status",
+        metavar="STATUSLIST.json",
+        help="downloaded status list credential to check revocation against",
+    )
     return parser
 
 
@@ -164,16 +177,20 @@ def _verify(args: argparse.Namespace) -> int:
     entries = _revocation_entries(credential)
     if status_list is not None:
         if not entries:
-            print("note: the credential has no revocation status entry; --status not used",
-                  file=sys.stderr)
+            print(
+                "note: the credential has no revocation status entry; --status not used",
+                file=sys.stderr,
+            )
         for entry in entries:
             _check_status(credential, entry, status_list, trusted or [result.signer])
     elif entries:
-        print("note: revocation was not checked (pass --status STATUSLIST.json)",
-              file=sys.stderr)
+        print("note: revocation was not checked (pass --status STATUSLIST.json)", file=sys.stderr)
     if trusted is None:
-        print("note: the signer was not checked against a trusted key (pass --key); the proof "
-              f"was made by {result.signer}", file=sys.stderr)
+        print(
+            "note: the signer was not checked against a trusted key (pass --key); the proof "
+            f"was made by {result.signer}",
+            file=sys.stderr,
+        )
     print(f"VALID: {_safe(line)}")
     return 0
 
@@ -184,9 +201,11 @@ def _summary(credential: dict) -> str:
         raise _Invalid("credentialSubject is not a single object")
     name = subject.get("name")
     if not isinstance(name, str):
-        names = [i.get("identityHash") for i in subject.get("identifier") or []
-                 if isinstance(i, dict) and i.get("identityType") == "name"
-                 and i.get("hashed") is False]
+        names = [
+            i.get("identityHash")
+            for i in subject.get("identifier") or []
+            if isinstance(i, dict) and i.get("identityType") == "name" and i.get("hashed") is False
+        ]
         name = names[0] if names and isinstance(names[0], str) else "(unnamed holder)"
     achievement = subject.get("achievement")
     if not isinstance(achievement, dict) or not isinstance(achievement.get("name"), str):

@@ -122,7 +122,7 @@ def key_from_did(did: str) -> str:
     """The publicKeyMultibase of a bare ``did:key:z...`` (no fragment)."""
     if not isinstance(did, str) or not did.startswith(DID_KEY_PREFIX) or "#" in did:
         raise KeyFormatError("not a did:key")
-    key = did[len(DID_KEY_PREFIX):]
+    key = did[len(DID_KEY_PREFIX) :]
     public_from_multibase(key)
     return key
 
@@ -131,7 +131,7 @@ def key_from_verification_method(url: str) -> str:
     """The publicKeyMultibase named by a did:key verification method URL (``did:key:X#X``)."""
     if not isinstance(url, str) or not url.startswith(DID_KEY_PREFIX):
         raise KeyFormatError("verificationMethod is not a did:key URL")
-    did, sep, fragment = url[len(DID_KEY_PREFIX):].partition("#")
+    did, sep, fragment = url[len(DID_KEY_PREFIX) :].partition("#")
     if not sep or did != fragment:
         raise KeyFormatError("did:key verificationMethod must be did:key:<key>#<key>")
     public_from_multibase(did)

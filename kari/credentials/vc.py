@@ -144,7 +144,9 @@ def build_credential(
         "type": ["Achievement"],
         "name": _require_text(achievement.get("name"), "achievement.name"),
         "description": _require_text(achievement.get("description"), "achievement.description"),
-        "criteria": {"narrative": _require_text(achievement.get("criteria"), "achievement.criteria")},
+        "criteria": {
+            "narrative": _require_text(achievement.get("criteria"), "achievement.criteria")
+        },
     }
     if achievement.get("achievementType") is not None:
         ach["achievementType"] = _require_text(achievement["achievementType"], "achievementType")
@@ -155,15 +157,27 @@ def build_credential(
     identifiers = []
     if subject_email_hash is not None:
         if not _EMAIL_HASH.fullmatch(subject_email_hash):
-            raise CredentialError("subject_email_hash must be 'sha256$' + 64 hex digits (hash_email)")
-        identity = {"type": "IdentityObject", "identityType": "emailAddress", "hashed": True,
-                    "identityHash": subject_email_hash}
+            raise CredentialError(
+                "subject_email_hash must be 'sha256$' + 64 hex digits (hash_email)"
+            )
+        identity = {
+            "type": "IdentityObject",
+            "identityType": "emailAddress",
+            "hashed": True,
+            "identityHash": subject_email_hash,
+        }
         if subject_email_salt is not None:
             identity["salt"] = subject_email_salt
         identifiers.append(identity)
     if not identifiers and subject_id is None:
-        identifiers.append({"type": "IdentityObject", "identityType": "name", "hashed": False,
-                            "identityHash": subject_name})
+        identifiers.append(
+            {
+                "type": "IdentityObject",
+                "identityType": "name",
+                "hashed": False,
+                "identityHash": subject_name,
+            }
+        )
     if identifiers:
         subject["identifier"] = identifiers
     subject["achievement"] = ach
@@ -212,9 +226,10 @@ def proof_hash_data(document: dict, proof_options: dict) -> bytes:
     """
     config = dict(proof_options)
     config["@context"] = document.get("@context")
-    return hashlib.sha256(canonicalize(config)).digest() + hashlib.sha256(
-        canonicalize(document)
-    ).digest()
+    return (
+        hashlib.sha256(canonicalize(config)).digest()
+        + hashlib.sha256(canonicalize(document)).digest()
+    )
 
 
 def sign(
@@ -372,8 +387,11 @@ def _verify(credential: object, trusted_keys: list[str] | None, now: dt.datetime
         signer = candidate
         break
     if signer is None:
-        return Result(False, "the signature does not match the credential (it has been altered "
-                             "or was not signed with this key)")
+        return Result(
+            False,
+            "the signature does not match the credential (it has been altered "
+            "or was not signed with this key)",
+        )
 
     valid_from = credential.get("validFrom")
     if valid_from is not None and parse_datetime(valid_from, "validFrom") > now:

@@ -46,11 +46,23 @@ def centres(emis, institutions, host: Organisation, rng: random.Random) -> list:
         hosts = hosts_by_muni.get(muni.pk) or [host]
         org = host if muni.code == "rustavi" else hosts[(n - 1) % len(hosts)]
         code = f"EC-{muni.code}-{n}"
-        out.append(services.save_centre(emis, {
-            "code": code, "name_ka": f"{muni.name_ka} — საგამოცდო ცენტრი №{n}",
-            "name_en": f"{muni.name_en} exam centre No. {n}", "host": org, "municipality": muni,
-            "address": org.address or muni.name_ka, "seats": rng.choice([24, 30, 36, 40, 48, 60]),
-            "sessions_per_day": 4, "adapted": len(out) % 3 == 0, "active": True}))
+        out.append(
+            services.save_centre(
+                emis,
+                {
+                    "code": code,
+                    "name_ka": f"{muni.name_ka} — საგამოცდო ცენტრი №{n}",
+                    "name_en": f"{muni.name_en} exam centre No. {n}",
+                    "host": org,
+                    "municipality": muni,
+                    "address": org.address or muni.name_ka,
+                    "seats": rng.choice([24, 30, 36, 40, 48, 60]),
+                    "sessions_per_day": 4,
+                    "adapted": len(out) % 3 == 0,
+                    "active": True,
+                },
+            )
+        )
     return out
 
 
@@ -68,8 +80,10 @@ def _plan(round_, items, first: dt.datetime | None) -> list[tuple[dt.date, dt.ti
             out.append((at.date(), at.time()))
             at += dt.timedelta(minutes=150)
         return out
-    return [(round_.test_starts + dt.timedelta(days=n // len(STARTS)), STARTS[n % len(STARTS)])
-            for n in range(len(items))]
+    return [
+        (round_.test_starts + dt.timedelta(days=n // len(STARTS)), STARTS[n % len(STARTS)])
+        for n in range(len(items))
+    ]
 
 
 def sessions(naec, round_, first: dt.datetime | None = None) -> list:
@@ -80,12 +94,21 @@ def sessions(naec, round_, first: dt.datetime | None = None) -> list:
     out = []
     for (kind, test), (date, start) in zip(items, _plan(round_, items, first), strict=True):
         at = dt.datetime.combine(date, start)
-        out.append(services.save_session(naec, round_, {
-            "date": date, "starts_at": start,
-            "check_in_opens": (at - dt.timedelta(minutes=75)).time(),
-            "check_in_closes": (at - dt.timedelta(minutes=15)).time(), "duration_minutes": 90,
-            "skills_test": test if kind == "skills_test" else None,
-            "subject": test if kind == "subject" else None}))
+        out.append(
+            services.save_session(
+                naec,
+                round_,
+                {
+                    "date": date,
+                    "starts_at": start,
+                    "check_in_opens": (at - dt.timedelta(minutes=75)).time(),
+                    "check_in_closes": (at - dt.timedelta(minutes=15)).time(),
+                    "duration_minutes": 90,
+                    "skills_test": test if kind == "skills_test" else None,
+                    "subject": test if kind == "subject" else None,
+                },
+            )
+        )
     return out
 
 
@@ -93,16 +116,23 @@ def sessions(naec, round_, first: dt.datetime | None = None) -> list:
 def registrations(round_, count: int, rng: random.Random) -> int:
     """`count` people of the civil registry, registered for the round as if online (demo data)."""
     people = json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8"))[:count]
-    lines = list(AnnouncementLine.objects.filter(announcement__round=round_,
-                                                 announcement__status="confirmed")
-                 .select_related("programme__institution__organisation").order_by("programme__code"))
+    lines = list(
+        AnnouncementLine.objects.filter(
+            announcement__round=round_, announcement__status="confirmed"
+        )
+        .select_related("programme__institution__organisation")
+        .order_by("programme__code")
+    )
     by_test = {}
     for line in lines:
         p = line.programme
         by_test.setdefault((p.skills_test_id, p.subject_group_id), []).append(p)
     groups = sorted(by_test.values(), key=lambda g: g[0].code)
-    centre_munis = list(Municipality.objects.filter(pk__in=services.ExamCentre.objects.values(
-        "municipality")).order_by("code"))
+    centre_munis = list(
+        Municipality.objects.filter(
+            pk__in=services.ExamCentre.objects.values("municipality")
+        ).order_by("code")
+    )
     now = timezone.now()
     for n, person in enumerate(people):
         group = rng.choice(groups)
@@ -112,24 +142,47 @@ def registrations(round_, count: int, rng: random.Random) -> int:
         home = chosen[0].institution.organisation.municipality
         muni = home if rng.random() < 0.7 else rng.choice(centre_munis)
         applicant = Applicant.objects.create(
-            personal_number=person["personal_number"], first_name_ka=person["first_name_ka"],
-            last_name_ka=person["last_name_ka"], first_name_en=person["first_name_en"],
+            personal_number=person["personal_number"],
+            first_name_ka=person["first_name_ka"],
+            last_name_ka=person["last_name_ka"],
+            first_name_en=person["first_name_en"],
             last_name_en=person["last_name_en"],
             birth_date=dt.date.fromisoformat(person["birth_date"]),
-            phone=f"+99559{n:07d}", email=f"applicant{n}@demo.kari.ge")
+            phone=f"+99559{n:07d}",
+            email=f"applicant{n}@demo.kari.ge",
+        )
         at = now - dt.timedelta(days=20, seconds=n * 37)
         reg = Registration.objects.create(
-            applicant=applicant, round=round_, channel="online", exam_municipality=muni,
-            test_language="ka", foreign_language=language,
+            applicant=applicant,
+            round=round_,
+            channel="online",
+            exam_municipality=muni,
+            test_language="ka",
+            foreign_language=language,
             adapted_environment="ეტლით გადაადგილება" if n % 40 == 7 else "",
-            skills_test_id=chosen[0].skills_test_id, subject_group_id=chosen[0].subject_group_id,
-            registered_at=at, updated_at=at)
-        Choice.objects.bulk_create([Choice(registration=reg, rank=i, programme=p)
-                                    for i, p in enumerate(chosen, start=1)])
-        Version.objects.create(registration=reg, number=1, at=at, actor_label=applicant.audit_label,
-                               channel="online", data={"programmes": [p.code for p in chosen]})
-        record(None, "registration.create", reg, after={"programmes": [p.code for p in chosen]},
-               reason="demo data")
+            skills_test_id=chosen[0].skills_test_id,
+            subject_group_id=chosen[0].subject_group_id,
+            registered_at=at,
+            updated_at=at,
+        )
+        Choice.objects.bulk_create(
+            [Choice(registration=reg, rank=i, programme=p) for i, p in enumerate(chosen, start=1)]
+        )
+        Version.objects.create(
+            registration=reg,
+            number=1,
+            at=at,
+            actor_label=applicant.audit_label,
+            channel="online",
+            data={"programmes": [p.code for p in chosen]},
+        )
+        record(
+            None,
+            "registration.create",
+            reg,
+            after={"programmes": [p.code for p in chosen]},
+            reason="demo data",
+        )
     return len(people)
 
 

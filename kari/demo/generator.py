@@ -66,10 +66,16 @@ def schedule(announcement: dt.date, registration_opens: dt.date) -> dict:
     ranking = workdays.within_days(workdays.next_working_day(rr_close), 7)
     enrol_start = w(ranking + dt.timedelta(days=3))
     return {
-        "announcement_deadline": w(announcement), "registration_opens": w(registration_opens),
-        "registration_closes": reg_close, "test_starts": test_start, "test_ends": test_end,
-        "results_published": results, "reranking_opens": rr_open, "reranking_closes": rr_close,
-        "ranking_date": ranking, "enrolment_starts": enrol_start,
+        "announcement_deadline": w(announcement),
+        "registration_opens": w(registration_opens),
+        "registration_closes": reg_close,
+        "test_starts": test_start,
+        "test_ends": test_end,
+        "results_published": results,
+        "reranking_opens": rr_open,
+        "reranking_closes": rr_close,
+        "ranking_date": ranking,
+        "enrolment_starts": enrol_start,
         "enrolment_ends": w(enrol_start + dt.timedelta(days=10)),
     }
 
@@ -93,9 +99,14 @@ def running_schedule(anchor: dt.date, phase: str = "registration") -> dict:
     rr_close = w(rr_open + dt.timedelta(days=4))
     ranking = workdays.within_days(workdays.next_working_day(rr_close), 7)
     enrol_start = w(ranking + dt.timedelta(days=3))
-    sched.update(results_published=results, reranking_opens=rr_open, reranking_closes=rr_close,
-                 ranking_date=ranking, enrolment_starts=enrol_start,
-                 enrolment_ends=w(enrol_start + dt.timedelta(days=10)))
+    sched.update(
+        results_published=results,
+        reranking_opens=rr_open,
+        reranking_closes=rr_close,
+        ranking_date=ranking,
+        enrolment_starts=enrol_start,
+        enrolment_ends=w(enrol_start + dt.timedelta(days=10)),
+    )
     return sched
 
 
@@ -105,7 +116,9 @@ def next_schedule(anchor: dt.date, after: dict) -> dict:
 
 
 def _phone(rng) -> str:
-    prefix = rng.choice(["555", "557", "558", "568", "571", "574", "577", "591", "593", "595", "599"])
+    prefix = rng.choice(
+        ["555", "557", "558", "568", "571", "574", "577", "591", "593", "595", "599"]
+    )
     return f"+995{prefix}{rng.randint(100000, 999999)}"
 
 
@@ -114,8 +127,14 @@ def _landline(rng) -> str:
 
 
 class Builder:
-    def __init__(self, seed: int, anchor: dt.date, people: int = 2000, phase: str = "registration",
-                 applicants: int = 400):
+    def __init__(
+        self,
+        seed: int,
+        anchor: dt.date,
+        people: int = 2000,
+        phase: str = "registration",
+        applicants: int = 400,
+    ):
         self.seed, self.anchor, self.people_count = seed, anchor, people
         self.phase, self.applicants = phase, applicants
         self.rng = random.Random(seed)
@@ -133,12 +152,23 @@ class Builder:
         first, last = self.person()
         key = totp_key(self.seed, username)
         user = accounts.create_staff(
-            None, username=username, password=DEMO_PASSWORD, organisation=org, roles=roles,
+            None,
+            username=username,
+            password=DEMO_PASSWORD,
+            organisation=org,
+            roles=roles,
             full_name_ka=ka_name or f"{first['ka']} {last['ka']}",
-            email=f"{username}@demo.kari.ge", totp_key=key)
-        self.result.accounts.append({
-            "username": username, "roles": ", ".join(roles), "organisation": org.name_en or org.name_ka,
-            "totp_secret": totp_base32(key)})
+            email=f"{username}@demo.kari.ge",
+            totp_key=key,
+        )
+        self.result.accounts.append(
+            {
+                "username": username,
+                "roles": ", ".join(roles),
+                "organisation": org.name_en or org.name_ka,
+                "totp_secret": totp_base32(key),
+            }
+        )
         return user
 
     # -- organisations
@@ -146,22 +176,53 @@ class Builder:
         street = rng.choice(self.people["street_names"])
         number = rng.randint(1, 120)
         return accounts.create_organisation(
-            None, code=code, kind=kind, name_ka=name_ka, name_en=name_en,
-            municipality=municipality, address=f"{street['ka']} {number}",
-            phone=_landline(rng), email=f"info@{code}.demo.kari.ge")
+            None,
+            code=code,
+            kind=kind,
+            name_ka=name_ka,
+            name_en=name_en,
+            municipality=municipality,
+            address=f"{street['ka']} {number}",
+            phone=_landline(rng),
+            email=f"info@{code}.demo.kari.ge",
+        )
 
     def build(self) -> DemoResult:
         rng = self.rng
         counts = reference.load_reference()
         tbilisi = Municipality.objects.get(code="tbilisi")
-        ministry = self.org("ministry", OrgKind.MINISTRY, "განათლების, მეცნიერებისა და ახალგაზრდობის სამინისტრო",
-                            "Ministry of Education, Science and Youth", tbilisi, rng)
-        emis = self.org("emis", OrgKind.EMIS, "განათლების მართვის საინფორმაციო სისტემა",
-                        "Education Management Information System (EMIS)", tbilisi, rng)
-        naec = self.org("naec", OrgKind.NAEC, "შეფასებისა და გამოცდების ეროვნული ცენტრი",
-                        "National Assessment and Examinations Centre (NAEC)", tbilisi, rng)
-        quality = self.org("nceqe", OrgKind.QUALITY_CENTRE, "განათლების ხარისხის განვითარების ეროვნული ცენტრი",
-                           "National Centre for Educational Quality Enhancement", tbilisi, rng)
+        ministry = self.org(
+            "ministry",
+            OrgKind.MINISTRY,
+            "განათლების, მეცნიერებისა და ახალგაზრდობის სამინისტრო",
+            "Ministry of Education, Science and Youth",
+            tbilisi,
+            rng,
+        )
+        emis = self.org(
+            "emis",
+            OrgKind.EMIS,
+            "განათლების მართვის საინფორმაციო სისტემა",
+            "Education Management Information System (EMIS)",
+            tbilisi,
+            rng,
+        )
+        naec = self.org(
+            "naec",
+            OrgKind.NAEC,
+            "შეფასებისა და გამოცდების ეროვნული ცენტრი",
+            "National Assessment and Examinations Centre (NAEC)",
+            tbilisi,
+            rng,
+        )
+        quality = self.org(
+            "nceqe",
+            OrgKind.QUALITY_CENTRE,
+            "განათლების ხარისხის განვითარების ეროვნული ცენტრი",
+            "National Centre for Educational Quality Enhancement",
+            tbilisi,
+            rng,
+        )
         regions = list(Region.objects.prefetch_related("municipalities").order_by("code"))
         resource_centres = []
         for region in regions:
@@ -169,17 +230,29 @@ class Builder:
             if not munis:
                 continue
             centre = munis[0]
-            resource_centres.append(self.org(
-                f"rc-{region.code.lower()}", OrgKind.RESOURCE_CENTRE,
-                f"{region.name_ka} — საგანმანათლებლო რესურსცენტრი",
-                f"{region.name_en} educational resource centre", centre, rng))
+            resource_centres.append(
+                self.org(
+                    f"rc-{region.code.lower()}",
+                    OrgKind.RESOURCE_CENTRE,
+                    f"{region.name_ka} — საგანმანათლებლო რესურსცენტრი",
+                    f"{region.name_en} educational resource centre",
+                    centre,
+                    rng,
+                )
+            )
         self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
         self.emis_user = self.staff("emis", emis, [Role.EMIS_OPERATOR])
         self.naec_user = self.staff("naec", naec, [Role.NAEC_OFFICER])
         self.staff("quality", quality, [Role.QUALITY_OFFICER])
         institutions = self.institutions(regions)
-        host = self.org("exam-host-rustavi", OrgKind.EXAM_HOST, "რუსთავის საგამოცდო ცენტრი",
-                        "Rustavi exam centre", Municipality.objects.filter(code="rustavi").first() or tbilisi, rng)
+        host = self.org(
+            "exam-host-rustavi",
+            OrgKind.EXAM_HOST,
+            "რუსთავის საგამოცდო ცენტრი",
+            "Rustavi exam centre",
+            Municipality.objects.filter(code="rustavi").first() or tbilisi,
+            rng,
+        )
         first_inst = institutions[0].organisation
         self.staff("clerk", resource_centres[0], [Role.REGISTRATION_CLERK])
         self.staff("college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK])
@@ -191,11 +264,16 @@ class Builder:
         self.result.round = self.rounds(institutions)
         self.registry()
         counts.update(self.exams(institutions, host))
-        counts.update({
-            "organisations": Organisation.objects.count(), "institutions": len(institutions),
-            "programmes": Programme.objects.count(),
-            "confirmed announcements": Announcement.objects.filter(status=AnnouncementStatus.CONFIRMED).count(),
-        })
+        counts.update(
+            {
+                "organisations": Organisation.objects.count(),
+                "institutions": len(institutions),
+                "programmes": Programme.objects.count(),
+                "confirmed announcements": Announcement.objects.filter(
+                    status=AnnouncementStatus.CONFIRMED
+                ).count(),
+            }
+        )
         self.result.counts = counts
         return self.result
 
@@ -217,8 +295,15 @@ class Builder:
         sessions = exams.sessions(self.naec_user, self.result.round, first)
         out = {"exam centres": len(centres), "sessions": len(sessions)}
         if self.phase in ("exams", "distribution"):
-            out.update(exams.exam_day(self.emis_user, self.result.round, self.applicants, rng,
-                                      issue=self.phase == "exams"))
+            out.update(
+                exams.exam_day(
+                    self.emis_user,
+                    self.result.round,
+                    self.applicants,
+                    rng,
+                    issue=self.phase == "exams",
+                )
+            )
         return out
 
     def certification(self, tbilisi):
@@ -226,25 +311,48 @@ class Builder:
         from kari.certification import services as cert
         from kari.certification.issuing import generate_key
 
-        fund = self.org("solidarity-fund", OrgKind.CERTIFIER, "სოლიდარობის ფონდი PL საქართველოში",
-                        "Solidarity Fund PL in Georgia", tbilisi, self.rng)
+        fund = self.org(
+            "solidarity-fund",
+            OrgKind.CERTIFIER,
+            "სოლიდარობის ფონდი PL საქართველოში",
+            "Solidarity Fund PL in Georgia",
+            tbilisi,
+            self.rng,
+        )
         officer = self.staff("certifier", fund, [Role.CERTIFICATION_OFFICER])
         self.staff("expert1", fund, [Role.CERTIFICATION_REVIEWER])
         self.staff("expert2", fund, [Role.CERTIFICATION_REVIEWER])
         generate_key(fund)
         cert.create_call(
-            officer, fund, programme_ka="დემოკრატიის მხარდაჭერა", programme_en="Democracy Support",
+            officer,
+            fund,
+            programme_ka="დემოკრატიის მხარდაჭერა",
+            programme_en="Democracy Support",
             title="ინდივიდუალური სერტიფიცირება — მონაწილეობის მექანიზმები",
             description="სერტიფიკატი მათთვის, ვისაც აქვს გამოცდილება მონაწილეობის მექანიზმებსა და "
-                        "პროცესებში (სამოქალაქო ბიუჯეტი, მონაწილეობითი ბიუჯეტირება).",
+            "პროცესებში (სამოქალაქო ბიუჯეტი, მონაწილეობითი ბიუჯეტირება).",
             eligibility="საჯარო და არასამთავრობო სექტორის წარმომადგენლები და ფიზიკური პირები, "
-                        "მონაწილეობის მექანიზმებში გამოცდილებით.",
+            "მონაწილეობის მექანიზმებში გამოცდილებით.",
             questions=[
-                {"code": "experience", "label": "აღწერეთ თქვენი გამოცდილება მონაწილეობის მექანიზმებში / Your experience", "required": True},
-                {"code": "motivation", "label": "რატომ გსურთ სერტიფიკატის მიღება? / Your motivation", "required": True},
-                {"code": "plans", "label": "როგორ განავითარებდით სამოქალაქო ბიუჯეტს? / How would you develop the civic budget?", "required": False},
+                {
+                    "code": "experience",
+                    "label": "აღწერეთ თქვენი გამოცდილება მონაწილეობის მექანიზმებში / Your experience",
+                    "required": True,
+                },
+                {
+                    "code": "motivation",
+                    "label": "რატომ გსურთ სერტიფიკატის მიღება? / Your motivation",
+                    "required": True,
+                },
+                {
+                    "code": "plans",
+                    "label": "როგორ განავითარებდით სამოქალაქო ბიუჯეტს? / How would you develop the civic budget?",
+                    "required": False,
+                },
             ],
-            opens_on=self.anchor - dt.timedelta(days=7), closes_on=self.anchor + dt.timedelta(days=30))
+            opens_on=self.anchor - dt.timedelta(days=7),
+            closes_on=self.anchor + dt.timedelta(days=30),
+        )
 
     def institutions(self, regions):
         rng = self.rng
@@ -273,7 +381,9 @@ class Builder:
                 "code": f"inst-{i:03d}",
                 "name_ka": pattern["ka"].format(name=name["ka"]) + suffix,
                 "name_en": pattern["en"].format(name=name["en"]) + suffix,
-                "legal_form": "საჯარო სამართლის იურიდიული პირი" if rng.random() < 0.8 else "არასამეწარმეო (არაკომერციული) იურიდიული პირი",
+                "legal_form": "საჯარო სამართლის იურიდიული პირი"
+                if rng.random() < 0.8
+                else "არასამეწარმეო (არაკომერციული) იურიდიული პირი",
                 "municipality": muni.code,
                 "address": f"{rng.choice(self.people['street_names'])['ka']} {rng.randint(1, 150)}, {muni.name_ka}",
                 "phone": _phone(rng),
@@ -297,36 +407,65 @@ class Builder:
                     plan.append((inst, fcode, p))
         while len(plan) < 400:
             fcode = rng.choice(field_codes)
-            plan.append((institutions[len(plan) % len(institutions)], fcode,
-                         rng.choice(fields[fcode]["programmes"])))
+            plan.append(
+                (
+                    institutions[len(plan) % len(institutions)],
+                    fcode,
+                    rng.choice(fields[fcode]["programmes"]),
+                )
+            )
         for n, (inst, fcode, p) in enumerate(plan, start=1):
             f = fields[fcode]
             work_based = rng.random() < 0.08
-            services.save_programme(self.emis_user, inst, {
-                "code": f"{fcode}-{n:04d}", "name_ka": p["name_ka"], "name_en": p["name_en"],
-                "field": fcode, "stage": "primary",
-                "art_sport_tourism": bool(p.get("art_sport_tourism")),
-                "work_based": work_based, "framework_based": rng.random() < 0.3,
-                "skills_test": f["skills_test"], "subject_group": f["subject_group"],
-                "foreign_language": rng.choice(["any", "any", "any", "en", "de", "ru", "fr"]),
-                "extra_requirements": rng.choice([
-                    "საბაზო განათლების დამადასტურებელი დოკუმენტი",
-                    "საბაზო განათლება; ჯანმრთელობის ცნობა (ფორმა №100)",
-                    "საბაზო განათლება; 16 წლის ასაკი"]),
-                "work_based_specifics": ("კონკურსი: გასაუბრება და პრაქტიკული დავალება; სწავლება "
-                                         "დამსაქმებელთან, სამუშაო გარემოში") if work_based else "",
-                "authorised_places": rng.choice([10, 12, 15, 15, 20, 20, 24, 25, 30, 40]),
-            }, reason="demo data")
+            services.save_programme(
+                self.emis_user,
+                inst,
+                {
+                    "code": f"{fcode}-{n:04d}",
+                    "name_ka": p["name_ka"],
+                    "name_en": p["name_en"],
+                    "field": fcode,
+                    "stage": "primary",
+                    "art_sport_tourism": bool(p.get("art_sport_tourism")),
+                    "work_based": work_based,
+                    "framework_based": rng.random() < 0.3,
+                    "skills_test": f["skills_test"],
+                    "subject_group": f["subject_group"],
+                    "foreign_language": rng.choice(["any", "any", "any", "en", "de", "ru", "fr"]),
+                    "extra_requirements": rng.choice(
+                        [
+                            "საბაზო განათლების დამადასტურებელი დოკუმენტი",
+                            "საბაზო განათლება; ჯანმრთელობის ცნობა (ფორმა №100)",
+                            "საბაზო განათლება; 16 წლის ასაკი",
+                        ]
+                    ),
+                    "work_based_specifics": (
+                        "კონკურსი: გასაუბრება და პრაქტიკული დავალება; სწავლება "
+                        "დამსაქმებელთან, სამუშაო გარემოში"
+                    )
+                    if work_based
+                    else "",
+                    "authorised_places": rng.choice([10, 12, 15, 15, 20, 20, 24, 25, 30, 40]),
+                },
+                reason="demo data",
+            )
 
     def rounds(self, institutions) -> Round:
         """Two rounds: one running (registration open, all announcements confirmed) and the
         next one, for which institutions are announcing (the demo college's is a draft)."""
         running = running_schedule(self.anchor, self.phase)
-        current = self.round_with_announcements(institutions, running, lambda n: AnnouncementStatus.CONFIRMED)
+        current = self.round_with_announcements(
+            institutions, running, lambda n: AnnouncementStatus.CONFIRMED
+        )
         self.round_with_announcements(
-            institutions, next_schedule(self.anchor, running),
-            lambda n: AnnouncementStatus.DRAFT if n == 0 else (
-                AnnouncementStatus.SUBMITTED if n % 12 == 5 else AnnouncementStatus.CONFIRMED))
+            institutions,
+            next_schedule(self.anchor, running),
+            lambda n: (
+                AnnouncementStatus.DRAFT
+                if n == 0
+                else (AnnouncementStatus.SUBMITTED if n % 12 == 5 else AnnouncementStatus.CONFIRMED)
+            ),
+        )
         return current
 
     @transaction.atomic
@@ -345,8 +484,11 @@ class Builder:
                 places = p.authorised_places if rng.random() < 0.95 else p.authorised_places + 5
                 sen = 0 if p.work_based else -(-places // 10) + rng.choice([0, 0, 1])
                 if status != AnnouncementStatus.DRAFT:
-                    lines.append(AnnouncementLine(announcement=ann, programme=p, places=places,
-                                                  sen_places=sen))
+                    lines.append(
+                        AnnouncementLine(
+                            announcement=ann, programme=p, places=places, sen_places=sen
+                        )
+                    )
             AnnouncementLine.objects.bulk_create(lines)
             if status != AnnouncementStatus.DRAFT:
                 ann.submitted_at = now
@@ -368,12 +510,24 @@ class Builder:
             seen.add(number)
             first, last = self.person()
             born = dt.date(2005, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 6))
-            people.append({"personal_number": number, "first_name_ka": first["ka"],
-                           "last_name_ka": last["ka"], "first_name_en": first["en"],
-                           "last_name_en": last["en"], "birth_date": born.isoformat()})
+            people.append(
+                {
+                    "personal_number": number,
+                    "first_name_ka": first["ka"],
+                    "last_name_ka": last["ka"],
+                    "first_name_en": first["en"],
+                    "last_name_en": last["en"],
+                    "birth_date": born.isoformat(),
+                }
+            )
         path.write_text(json.dumps(people, ensure_ascii=False, indent=0), "utf-8")
 
 
-def build(seed: int = 1, anchor: dt.date | None = None, people: int = 2000,
-          phase: str = "registration", applicants: int = 400) -> DemoResult:
+def build(
+    seed: int = 1,
+    anchor: dt.date | None = None,
+    people: int = 2000,
+    phase: str = "registration",
+    applicants: int = 400,
+) -> DemoResult:
     return Builder(seed, anchor or timezone.localdate(), people, phase, applicants).build()

@@ -80,8 +80,9 @@ def _font(pdf: FPDF, size: float, bold: bool = False, color=kpdf.INK) -> None:
         pdf.set_text_color(color)
 
 
-def _fit_size(pdf: FPDF, text: str, width: float, size: float, minimum: float,
-              bold: bool = False) -> float:
+def _fit_size(
+    pdf: FPDF, text: str, width: float, size: float, minimum: float, bold: bool = False
+) -> float:
     """The largest font size <= ``size`` (down to ``minimum``) at which ``text`` fits on one line."""
     pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
     width -= 2 * pdf.c_margin + 0.01  # cells keep a small padding on either side
@@ -99,8 +100,15 @@ def _fit_size(pdf: FPDF, text: str, width: float, size: float, minimum: float,
 
 def _text_block(text, size, bold=False, color=kpdf.INK, gap=0.0, shrink_to=None):
     """One centred paragraph; ``shrink_to`` lets a one-line text shrink to that size before wrapping."""
-    return {"kind": "text", "text": text, "size": size, "bold": bold, "color": color, "gap": gap,
-            "shrink_to": shrink_to}
+    return {
+        "kind": "text",
+        "text": text,
+        "size": size,
+        "bold": bold,
+        "color": color,
+        "gap": gap,
+        "shrink_to": shrink_to,
+    }
 
 
 def _pair_block(label, size, gap=0.0):
@@ -139,8 +147,9 @@ def _balanced_width(pdf: FPDF, text: str, width: float) -> float:
 def _block_size(pdf: FPDF, block: dict, scale: float) -> float:
     size = block["size"] * scale
     if block.get("shrink_to"):
-        size = _fit_size(pdf, block["text"], TEXT_W, size, block["shrink_to"] * scale,
-                         block["bold"])
+        size = _fit_size(
+            pdf, block["text"], TEXT_W, size, block["shrink_to"] * scale, block["bold"]
+        )
     return size
 
 
@@ -160,17 +169,25 @@ def _measure(pdf: FPDF, block: dict, scale: float) -> float:
         ka, en = kpdf.split_label(block["text"])
         inline, _, _ = _pair_inline(pdf, ka, en, size)
         pdf.set_font(kpdf.FONT_FAMILY, "B", size)
-        height = pdf.multi_cell(TEXT_W, _h(size), ka, align="C", dry_run=True,
-                                output=MethodReturnValue.HEIGHT)
+        height = pdf.multi_cell(
+            TEXT_W, _h(size), ka, align="C", dry_run=True, output=MethodReturnValue.HEIGHT
+        )
         if en and not inline:
             pdf.set_font(kpdf.FONT_FAMILY, "", size * 0.85)
-            height += pdf.multi_cell(TEXT_W, _h(size * 0.85), en, align="C", dry_run=True,
-                                     output=MethodReturnValue.HEIGHT)
+            height += pdf.multi_cell(
+                TEXT_W,
+                _h(size * 0.85),
+                en,
+                align="C",
+                dry_run=True,
+                output=MethodReturnValue.HEIGHT,
+            )
         return height
     size = _block_size(pdf, block, scale)
     pdf.set_font(kpdf.FONT_FAMILY, "B" if block["bold"] else "", size)
-    return pdf.multi_cell(TEXT_W, _h(size), block["text"], align="C", dry_run=True,
-                          output=MethodReturnValue.HEIGHT)
+    return pdf.multi_cell(
+        TEXT_W, _h(size), block["text"], align="C", dry_run=True, output=MethodReturnValue.HEIGHT
+    )
 
 
 def _column_height(pdf: FPDF, blocks: list[dict], scale: float) -> float:
@@ -206,8 +223,9 @@ def _render(pdf: FPDF, block: dict, scale: float) -> None:
             pdf.multi_cell(TEXT_W, _h(size), ka, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
             if en:
                 _font(pdf, size * 0.85, color=kpdf.GREY)
-                pdf.multi_cell(TEXT_W, _h(size * 0.85), en, align="C", new_x=XPos.LEFT,
-                               new_y=YPos.NEXT)
+                pdf.multi_cell(
+                    TEXT_W, _h(size * 0.85), en, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
+                )
         return
     size = _block_size(pdf, block, scale)
     _font(pdf, size, bold=block["bold"], color=block["color"])
@@ -264,14 +282,22 @@ def _header(pdf: FPDF, data: dict) -> float:
     size = _fit_size(pdf, organisation, TEXT_W, 13, 10, bold=True)
     pdf.set_xy(x0, TOP)
     _font(pdf, size, bold=True, color=NAVY)
-    pdf.multi_cell(TEXT_W, _h(size), organisation, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT,
-                   max_line_height=_h(size))
+    pdf.multi_cell(
+        TEXT_W,
+        _h(size),
+        organisation,
+        align="C",
+        new_x=XPos.LEFT,
+        new_y=YPos.NEXT,
+        max_line_height=_h(size),
+    )
     organisation_en = data.get("organisation_en", "")
     if organisation_en:
         size = _fit_size(pdf, organisation_en, TEXT_W, 9, 7)
         _font(pdf, size, color=kpdf.GREY)
-        pdf.multi_cell(TEXT_W, _h(size), organisation_en, align="C", new_x=XPos.LEFT,
-                       new_y=YPos.NEXT)
+        pdf.multi_cell(
+            TEXT_W, _h(size), organisation_en, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
+        )
     _ornament(pdf, pdf.get_y() + 4)
 
     pdf.set_xy(x0, pdf.get_y() + 7)
@@ -304,13 +330,18 @@ def _middle_blocks(data: dict) -> list[dict]:
         ka_label, en_label = kpdf.split_label(PROGRAMME)
         label = f"{ka_label}: „{programme_ka}“" if programme_ka else ""
         if programme_en:
-            label = f"{label} / {en_label}: “{programme_en}”" if label else f"{en_label}: “{programme_en}”"
+            label = (
+                f"{label} / {en_label}: “{programme_en}”"
+                if label
+                else f"{en_label}: “{programme_en}”"
+            )
         blocks.append(_pair_block(label, 10, gap=7))
     return blocks
 
 
-def _small_label(pdf: FPDF, x: float, y: float, width: float, label: str, size: float = 7,
-                 align: str = "L") -> float:
+def _small_label(
+    pdf: FPDF, x: float, y: float, width: float, label: str, size: float = 7, align: str = "L"
+) -> float:
     """A bilingual label on one small line (Georgian in ink, English grey); returns its height."""
     ka, en = kpdf.split_label(label)
     _font(pdf, size)
@@ -355,8 +386,9 @@ def _signature_text(person: dict) -> list[tuple[str, bool, float, int]]:
     return [line for line in lines if line[0]]
 
 
-def _signatures(pdf: FPDF, signatories: list[dict], x0: float, x1: float, bottom: float,
-                draw: bool = True) -> float:
+def _signatures(
+    pdf: FPDF, signatories: list[dict], x0: float, x1: float, bottom: float, draw: bool = True
+) -> float:
     """Signature lines side by side, each with the name (bold) and the role under it.
 
     Returns the y of the lines (``bottom`` when there is nobody to sign); only measures unless
@@ -376,8 +408,14 @@ def _signatures(pdf: FPDF, signatories: list[dict], x0: float, x1: float, bottom
         height = 0.0
         for text, bold, factor, _grey in _signature_text(person):
             pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size * factor)
-            height += pdf.multi_cell(line_w, _h(size * factor), text, align="C", dry_run=True,
-                                     output=MethodReturnValue.HEIGHT)
+            height += pdf.multi_cell(
+                line_w,
+                _h(size * factor),
+                text,
+                align="C",
+                dry_run=True,
+                output=MethodReturnValue.HEIGHT,
+            )
         under = max(under, height)
     y_line = bottom - under - 1.2
     if not draw:
@@ -390,8 +428,9 @@ def _signatures(pdf: FPDF, signatories: list[dict], x0: float, x1: float, bottom
         pdf.set_xy(x, y_line + 1.2)
         for text, bold, factor, color in _signature_text(person):
             _font(pdf, size * factor, bold=bold, color=color)
-            pdf.multi_cell(line_w, _h(size * factor), text, align="C", new_x=XPos.LEFT,
-                           new_y=YPos.NEXT)
+            pdf.multi_cell(
+                line_w, _h(size * factor), text, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
+            )
     return y_line
 
 
@@ -403,8 +442,15 @@ def _qr_block(pdf: FPDF, url: str, bottom: float, draw: bool = True) -> float:
     x0 = RIGHT - QR_BLOCK_W
     url_size = _fit_size(pdf, url, QR_BLOCK_W, 7, 5)
     pdf.set_font(kpdf.FONT_FAMILY, "", url_size)
-    url_h = pdf.multi_cell(QR_BLOCK_W, _h(url_size), url, align="C", wrapmode="CHAR",
-                           dry_run=True, output=MethodReturnValue.HEIGHT)
+    url_h = pdf.multi_cell(
+        QR_BLOCK_W,
+        _h(url_size),
+        url,
+        align="C",
+        wrapmode="CHAR",
+        dry_run=True,
+        output=MethodReturnValue.HEIGHT,
+    )
     label_h = _h(7)
     y_qr = bottom - url_h - label_h - QR_SIZE
     if not draw:

@@ -87,19 +87,35 @@ ROOM = "ოთახი / Room"
 ADAPTED = "ადაპტირებული გარემო / Adapted environment"
 RULES = "გახსოვდეთ / Remember"
 RULE_LINES = [
-    ("თან იქონიეთ პირადობის დამადასტურებელი დოკუმენტი (დაბადების მოწმობა, პირადობის მოწმობა, "
-     "ბინადრობის ნებართვა ან პასპორტი) და ეს მოსაწვევი.",
-     "Bring an identity document (birth certificate, ID card, residence permit or passport) "
-     "and this invitation.", "A19.1-2"),
-    ("შესვლის დასრულების შემდეგ გამოცდაზე არავინ დაიშვება — მოდით დროულად.",
-     "Nobody is admitted after check-in closes: come in time.", "A20.2"),
-    ("მობილური ტელეფონი და სხვა ელექტრონული მოწყობილობა საგამოცდო ოთახში აკრძალულია.",
-     "Phones and other electronic devices are not allowed in the exam room.", "A20.6"),
+    (
+        "თან იქონიეთ პირადობის დამადასტურებელი დოკუმენტი (დაბადების მოწმობა, პირადობის მოწმობა, "
+        "ბინადრობის ნებართვა ან პასპორტი) და ეს მოსაწვევი.",
+        "Bring an identity document (birth certificate, ID card, residence permit or passport) "
+        "and this invitation.",
+        "A19.1-2",
+    ),
+    (
+        "შესვლის დასრულების შემდეგ გამოცდაზე არავინ დაიშვება — მოდით დროულად.",
+        "Nobody is admitted after check-in closes: come in time.",
+        "A20.2",
+    ),
+    (
+        "მობილური ტელეფონი და სხვა ელექტრონული მოწყობილობა საგამოცდო ოთახში აკრძალულია.",
+        "Phones and other electronic devices are not allowed in the exam room.",
+        "A20.6",
+    ),
 ]
 VERIFY = "გადაამოწმეთ / Verify"
 ISSUED = "გაცემის თარიღი / Issued"
-WEEKDAYS = ["ორშაბათი / Mon", "სამშაბათი / Tue", "ოთხშაბათი / Wed", "ხუთშაბათი / Thu",
-            "პარასკევი / Fri", "შაბათი / Sat", "კვირა / Sun"]
+WEEKDAYS = [
+    "ორშაბათი / Mon",
+    "სამშაბათი / Tue",
+    "ოთხშაბათი / Wed",
+    "ხუთშაბათი / Thu",
+    "პარასკევი / Fri",
+    "შაბათი / Sat",
+    "კვირა / Sun",
+]
 
 PAGE_W = 210.0
 MARGIN = 16.0
@@ -159,14 +175,34 @@ def _time(value) -> str:
 
 def _card_texts(card: InvitationCard) -> Iterable[str]:
     """Every variable string printed on the card (to check the cut fonts cover it)."""
-    yield from (card.number, card.round_label, card.first_name, card.last_name,
-                card.first_name_latin, card.last_name_latin, card.personal_number,
-                _date(card.birth_date), card.centre_name_ka, card.centre_name_en,
-                card.centre_address, card.centre_municipality, card.verify_url,
-                card.adapted_environment, _date(card.issued_on))
+    yield from (
+        card.number,
+        card.round_label,
+        card.first_name,
+        card.last_name,
+        card.first_name_latin,
+        card.last_name_latin,
+        card.personal_number,
+        _date(card.birth_date),
+        card.centre_name_ka,
+        card.centre_name_en,
+        card.centre_address,
+        card.centre_municipality,
+        card.verify_url,
+        card.adapted_environment,
+        _date(card.issued_on),
+    )
     for s in card.sittings:
-        yield from (s.item_ka, s.item_en, s.room, s.notes, _date(s.date), _time(s.starts_at),
-                    _time(s.check_in_opens), _time(s.check_in_closes))
+        yield from (
+            s.item_ka,
+            s.item_en,
+            s.room,
+            s.notes,
+            _date(s.date),
+            _time(s.starts_at),
+            _time(s.check_in_opens),
+            _time(s.check_in_closes),
+        )
 
 
 # --- Fonts --------------------------------------------------------------------------------------
@@ -175,9 +211,27 @@ def _card_texts(card: InvitationCard) -> Iterable[str]:
 # What the cut fonts keep (about 200 glyphs of 6,000): ASCII, Georgian Mkhedruli and Mtavruli,
 # dashes, quotes, bullet, ellipsis, №, € and ₾. Anything else sends the card to the full fonts.
 CARD_UNICODES = sorted(
-    {*range(0x20, 0x7F), 0xA0, 0xA7, 0xA9, 0xAB, 0xB0, 0xB7, 0xBB, *range(0x10D0, 0x1100),
-     *range(0x1C90, 0x1CC0), *range(0x2010, 0x2028), 0x2030, 0x2039, 0x203A, 0x20AC, 0x20BE,
-     0x2116, 0x2212})
+    {
+        *range(0x20, 0x7F),
+        0xA0,
+        0xA7,
+        0xA9,
+        0xAB,
+        0xB0,
+        0xB7,
+        0xBB,
+        *range(0x10D0, 0x1100),
+        *range(0x1C90, 0x1CC0),
+        *range(0x2010, 0x2028),
+        0x2030,
+        0x2039,
+        0x203A,
+        0x20AC,
+        0x20BE,
+        0x2116,
+        0x2212,
+    }
+)
 
 _templates: dict[str, TTFFont] | None = None  # style -> parsed cut font, shared by every card
 _cut_cover: frozenset[int] = frozenset()  # code points both cut fonts have
@@ -238,14 +292,15 @@ def _freeze(obj: PDFObject) -> _FrozenObject:
     parts: list = []
     pos = 0
     for m in _REF.finditer(body):
-        parts += [body[pos:m.start(1)], int(m.group(1)) - obj.id]
+        parts += [body[pos : m.start(1)], int(m.group(1)) - obj.id]
         pos = m.end(1)
     parts.append(body[pos:])
     return _FrozenObject(tuple(parts))
 
 
-def _freeze_font_objects(templates: dict[str, TTFFont]) -> tuple[list[_FrozenObject],
-                                                                  dict[int, int]]:
+def _freeze_font_objects(
+    templates: dict[str, TTFFont],
+) -> tuple[list[_FrozenObject], dict[int, int]]:
     """The cut fonts' PDF objects as fpdf2 2.8 writes them, made once with fpdf2 itself.
 
     Every code point of a cut font is given its code up front (:func:`_load_templates`), so the
@@ -340,13 +395,13 @@ class _CardOutputProducer(OutputProducer):
     documents, and cards on the full fonts, go through fpdf2's own ``_add_fonts``.
     """
 
-    def _add_fonts(self, image_objects_per_index, gfxstate_objs_per_name,
-                   pattern_objs_per_name):
+    def _add_fonts(self, image_objects_per_index, gfxstate_objs_per_name, pattern_objs_per_name):
         fonts = sorted(self.fpdf.fonts.values(), key=lambda font: font.i)
         cut = list((_templates or {}).values())
         if len(fonts) != len(cut) or any(a is not b for a, b in zip(fonts, cut, strict=False)):
-            return super()._add_fonts(image_objects_per_index, gfxstate_objs_per_name,
-                                      pattern_objs_per_name)
+            return super()._add_fonts(
+                image_objects_per_index, gfxstate_objs_per_name, pattern_objs_per_name
+            )
         added = []
         for frozen in _font_objects:
             obj = copy.copy(frozen)
@@ -403,8 +458,11 @@ _encoded: dict[tuple[int, str], tuple[str, int]] = {}  # (font, text) -> (Tj ope
 def _device_color(color) -> tuple:
     found = _colors.get(color)
     if found is None:
-        device = convert_to_device_color(*color) if isinstance(color, tuple) \
+        device = (
+            convert_to_device_color(*color)
+            if isinstance(color, tuple)
             else convert_to_device_color(color)
+        )
         found = _colors[color] = (device, device.serialize().lower())
     return found
 
@@ -443,8 +501,9 @@ def _width(pdf: FPDF, text: str) -> float:
     return _encode(pen.font_i, text)[1] * pen.size * 0.001 / pdf.k
 
 
-def _text(pdf: FPDF, x: float, y: float, h: float, text: str, align: str = "L",
-          w: float = 0.0) -> float:
+def _text(
+    pdf: FPDF, x: float, y: float, h: float, text: str, align: str = "L", w: float = 0.0
+) -> float:
     """``text`` in the current font in a line box ``h`` high at (x, y), vertically centred like
     cell() does; ``align`` "R"/"C" within ``w``. Returns the x after the text."""
     pen = pdf.kari_pen
@@ -496,8 +555,17 @@ def _wrap(pdf: FPDF, text: str, width: float) -> tuple[str, ...]:
         else:
             if pen is not None:
                 pdf.set_font(kpdf.FONT_FAMILY, style, size)  # multi_cell measures with fpdf2's
-            lines = tuple(pdf.multi_cell(width, 1, text, align="L", dry_run=True, padding=0,
-                                         output=MethodReturnValue.LINES)) or ("",)
+            lines = tuple(
+                pdf.multi_cell(
+                    width,
+                    1,
+                    text,
+                    align="L",
+                    dry_run=True,
+                    padding=0,
+                    output=MethodReturnValue.LINES,
+                )
+            ) or ("",)
         if len(_wrapped) > 50_000:
             _wrapped.clear()
         _wrapped[key] = lines
@@ -537,8 +605,17 @@ def _section(pdf: FPDF, y: float, label: str) -> float:
     return y + 2.0
 
 
-def _field(pdf: FPDF, x: float, y: float, w: float, label: str, value: str,
-           size: float = 10.5, bold: bool = True, sub: str = "") -> float:
+def _field(
+    pdf: FPDF,
+    x: float,
+    y: float,
+    w: float,
+    label: str,
+    value: str,
+    size: float = 10.5,
+    bold: bool = True,
+    sub: str = "",
+) -> float:
     """A label with its value under it (wrapping within ``w``); returns the y below it."""
     _label(pdf, x, y, label)
     _font(pdf, size, bold=bold)
@@ -577,8 +654,9 @@ def _applicant(pdf: FPDF, card: InvitationCard, y: float) -> float:
     latin = f"{card.first_name_latin} {card.last_name_latin}".strip()
     bottom = _field(pdf, MARGIN, y, 86, NAME, name, size=13, sub=latin)
     bottom = max(bottom, _field(pdf, MARGIN + 90, y, 40, PERSONAL_NUMBER, card.personal_number))
-    bottom = max(bottom, _field(pdf, MARGIN + 134, y, CONTENT_W - 134, BIRTH_DATE,
-                                _date(card.birth_date)))
+    bottom = max(
+        bottom, _field(pdf, MARGIN + 134, y, CONTENT_W - 134, BIRTH_DATE, _date(card.birth_date))
+    )
     return bottom + 4
 
 
@@ -591,8 +669,19 @@ def _centre(pdf: FPDF, card: InvitationCard, y: float) -> float:
         y = _para(pdf, MARGIN, y, CONTENT_W, 9 * PT * 1.3, card.centre_name_en)
     y += 1.5
     bottom = _field(pdf, MARGIN, y, 118, ADDRESS, card.centre_address, size=10, bold=False)
-    bottom = max(bottom, _field(pdf, MARGIN + 122, y, CONTENT_W - 122, MUNICIPALITY,
-                                card.centre_municipality, size=10, bold=False))
+    bottom = max(
+        bottom,
+        _field(
+            pdf,
+            MARGIN + 122,
+            y,
+            CONTENT_W - 122,
+            MUNICIPALITY,
+            card.centre_municipality,
+            size=10,
+            bold=False,
+        ),
+    )
     return bottom + 4
 
 
@@ -716,8 +805,10 @@ def _qr_layout(size: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     fixed = np.array([list(row) for row in fm], dtype=np.uint8)
     region = fixed > 1  # segno's "encoding region": cells no function pattern took
     region[-8, 8] = False  # the dark module
-    masks = [np.array([[bool(fn(i, j)) for j in range(size)] for i in range(size)]) & region
-             for fn in senc.get_data_mask_functions(False)]
+    masks = [
+        np.array([[bool(fn(i, j)) for j in range(size)] for i in range(size)]) & region
+        for fn in senc.get_data_mask_functions(False)
+    ]
     return fixed, region, [mask.astype(np.uint8) for mask in masks]
 
 
@@ -741,13 +832,14 @@ def _penalties(ms: np.ndarray) -> list[int]:
     n1 = np.bincount(owner[long], weights=runs[long] - 2, minlength=k)
     # N2: every 2x2 block of one colour scores 3.
     c = ms[:, 1:, 1:]
-    n2 = 3 * ((c == ms[:, 1:, :-1]) & (c == ms[:, :-1, 1:])
-              & (c == ms[:, :-1, :-1])).sum(axis=(1, 2))
+    n2 = 3 * ((c == ms[:, 1:, :-1]) & (c == ms[:, :-1, 1:]) & (c == ms[:, :-1, :-1])).sum(
+        axis=(1, 2)
+    )
     # N3: 1:1:3:1:1 patterns (1011101) with 4 light modules before or after (or at an edge).
     w = size - 6
     code = np.zeros(lines.shape[:2] + (w,), dtype=np.int16)
     for b in range(7):
-        code = (code << 1) | lines[:, :, b:b + w]
+        code = (code << 1) | lines[:, :, b : b + w]
     hits = np.argwhere(code == _N3_CODE)  # (mask, line, idx), in order
     n3 = np.zeros(k, dtype=np.int64)
     if len(hits):
@@ -762,8 +854,9 @@ def _penalties(ms: np.ndarray) -> list[int]:
         # start 4 or 6 modules later); an uncounted one does not skip any.
         last = (-1, -1)
         stop = -1
-        for m, line, i, counts in zip(mk.tolist(), ln.tolist(), idx.tolist(), ok.tolist(),
-                                      strict=True):
+        for m, line, i, counts in zip(
+            mk.tolist(), ln.tolist(), idx.tolist(), ok.tolist(), strict=True
+        ):
             if (m, line) != last:
                 last, stop = (m, line), -1
             if i < stop:
@@ -773,9 +866,11 @@ def _penalties(ms: np.ndarray) -> list[int]:
                 stop = i + 7
     # N4: 10 per 5 % the share of dark modules is away from 50 %.
     dark = ms.reshape(k, -1).sum(axis=1).tolist()
-    n4 = [10 * int(abs(float(d) / (size ** 2) * 100 - 50) / 5) for d in dark]
-    return [int(a) + int(b) + int(c) + d
-            for a, b, c, d in zip(n1.tolist(), n2.tolist(), n3.tolist(), n4, strict=True)]
+    n4 = [10 * int(abs(float(d) / (size**2) * 100 - 50) / 5) for d in dark]
+    return [
+        int(a) + int(b) + int(c) + d
+        for a, b, c, d in zip(n1.tolist(), n2.tolist(), n3.tolist(), n4, strict=True)
+    ]
 
 
 @functools.lru_cache(maxsize=8)
@@ -822,7 +917,7 @@ def _qr_matrix_fast(url: str) -> np.ndarray:
     size = version * 4 + 17
     fixed, _region, masks = _qr_layout(size)
     unmasked = fixed.copy()
-    unmasked.ravel()[_qr_placement(size)[:len(bits)]] = bits
+    unmasked.ravel()[_qr_placement(size)[: len(bits)]] = bits
     scores = _penalties(unmasked[None] ^ _mask_stack(size))
     best = scores.index(min(scores))  # ties go to the lower mask, as in segno
     matrix = tuple(bytearray(row) for row in (unmasked ^ masks[best]).tolist())
@@ -839,11 +934,14 @@ def qr_matrix(url: str) -> np.ndarray:
     """The modules (1 = dark) of ``segno.make_qr(url, error="m")``, without its quiet zone."""
     global _qr_fast
     if _qr_fast is None:
-        samples = ["https://kari.example.ge/i/INV-2026-A-000001/3f9a", "x" * 60, "abc",
-                   "https://kari.example.ge/invitations/verify/INV-2026-A-000123/8f3a9c2d7e41"]
+        samples = [
+            "https://kari.example.ge/i/INV-2026-A-000001/3f9a",
+            "x" * 60,
+            "abc",
+            "https://kari.example.ge/invitations/verify/INV-2026-A-000123/8f3a9c2d7e41",
+        ]
         try:
-            _qr_fast = all(np.array_equal(_qr_matrix_fast(u), _qr_matrix_segno(u))
-                           for u in samples)
+            _qr_fast = all(np.array_equal(_qr_matrix_fast(u), _qr_matrix_segno(u)) for u in samples)
         except Exception:  # noqa: BLE001 (segno's internals changed: use its public API)
             _qr_fast = False
     return _qr_matrix_fast(url) if _qr_fast else _qr_matrix_segno(url)
@@ -898,10 +996,13 @@ def _render_chunk(cards: list[InvitationCard], out_dir: str) -> list[str]:
     return paths
 
 
-def render_many(cards: Sequence[InvitationCard], out_dir: str | os.PathLike,
-                workers: int | None = None,
-                progress: Callable[[int, int], None] | None = None,
-                chunk_size: int | None = None) -> list[Path]:
+def render_many(
+    cards: Sequence[InvitationCard],
+    out_dir: str | os.PathLike,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    chunk_size: int | None = None,
+) -> list[Path]:
     """Write ``<number>.pdf`` for every card into ``out_dir``; returns the paths in card order.
 
     Cards are rendered by a pool of ``workers`` processes (default: one per CPU; ``workers=1``
@@ -923,7 +1024,7 @@ def render_many(cards: Sequence[InvitationCard], out_dir: str | os.PathLike,
     if chunk_size is None:
         # Small enough for a lively progress bar, big enough to keep the pool's overhead low.
         chunk_size = max(1, min(100, -(-total // (workers * 4)) if total else 1))
-    chunks = [cards[i:i + chunk_size] for i in range(0, total, chunk_size)]
+    chunks = [cards[i : i + chunk_size] for i in range(0, total, chunk_size)]
     if progress:
         progress(0, total)
     done = 0
@@ -935,8 +1036,7 @@ def render_many(cards: Sequence[InvitationCard], out_dir: str | os.PathLike,
                 progress(done, total)
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-            futures = {pool.submit(_render_chunk, chunk, str(out)): len(chunk)
-                       for chunk in chunks}
+            futures = {pool.submit(_render_chunk, chunk, str(out)): len(chunk) for chunk in chunks}
             for future in as_completed(futures):
                 future.result()
                 done += futures[future]

@@ -103,8 +103,9 @@ def heading(pdf: FPDF, text: str, size: float = 15, keep_with_next: float = 15) 
 
 
 def _measure(pdf: FPDF, width: float, line_h: float, text: str) -> float:
-    return pdf.multi_cell(width, line_h, text, align="L", dry_run=True,
-                          output=MethodReturnValue.HEIGHT)
+    return pdf.multi_cell(
+        width, line_h, text, align="L", dry_run=True, output=MethodReturnValue.HEIGHT
+    )
 
 
 def field_table(pdf: FPDF, rows: list[tuple[str, str]], label_width: float = 74) -> None:
@@ -129,8 +130,11 @@ def field_table(pdf: FPDF, rows: list[tuple[str, str]], label_width: float = 74)
         ka_h = _measure(pdf, label_w, body_h, ka)
         pdf.set_font(FONT_FAMILY, "", SMALL_SIZE)
         en_text = f"{SEPARATOR.lstrip()}{en}" if en else ""
-        inline = bool(en) and ka_h <= body_h + 0.01 and ka_w + pdf.get_string_width(
-            " " + en_text) <= label_w
+        inline = (
+            bool(en)
+            and ka_h <= body_h + 0.01
+            and ka_w + pdf.get_string_width(" " + en_text) <= label_w
+        )
         en_h = 0 if inline or not en else _measure(pdf, label_w, small_h, en)
         pdf.set_font(FONT_FAMILY, "", BODY_SIZE)
         value_h = _measure(pdf, value_w, body_h, value)
@@ -165,18 +169,31 @@ def field_table(pdf: FPDF, rows: list[tuple[str, str]], label_width: float = 74)
     pdf.set_text_color(INK)
 
 
-def grid_table(pdf: FPDF, headings: list[str], rows: list[list[str]],
-               col_widths: list[float], align: list[str] | None = None) -> None:
+def grid_table(
+    pdf: FPDF,
+    headings: list[str],
+    rows: list[list[str]],
+    col_widths: list[float],
+    align: list[str] | None = None,
+) -> None:
     """A bordered table with a shaded heading row, repeated on every page the table spans."""
-    heading_style = FontFace(family=FONT_FAMILY, emphasis="BOLD", size_pt=BODY_SIZE - 1.5,
-                             color=INK, fill_color=FILL)
+    heading_style = FontFace(
+        family=FONT_FAMILY, emphasis="BOLD", size_pt=BODY_SIZE - 1.5, color=INK, fill_color=FILL
+    )
     pdf.set_font(FONT_FAMILY, "", BODY_SIZE - 0.5)
     pdf.set_text_color(INK)
     pdf.set_draw_color(RULE)
     pdf.set_line_width(0.2)
-    with pdf.table(col_widths=col_widths, width=pdf.epw, headings_style=heading_style,
-                   text_align=tuple(align) if align else "LEFT", line_height=BODY_SIZE * 0.45,
-                   padding=(1.2, 1.5), repeat_headings=1, v_align="TOP") as table:
+    with pdf.table(
+        col_widths=col_widths,
+        width=pdf.epw,
+        headings_style=heading_style,
+        text_align=tuple(align) if align else "LEFT",
+        line_height=BODY_SIZE * 0.45,
+        padding=(1.2, 1.5),
+        repeat_headings=1,
+        v_align="TOP",
+    ) as table:
         for cells in [headings, *rows]:
             row = table.row()
             for cell in cells:

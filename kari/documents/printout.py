@@ -48,8 +48,10 @@ DOCUMENTS = "თან მოსატანი დოკუმენტებ�
 CONFIRMED_BY = "რეგისტრაცია დაადასტურა / Confirmed by:"
 PRINTED_AT = "დაბეჭდილია / Printed at:"
 VERIFY = "გადაამოწმეთ / Verify:"
-SIGNATURES = ["აპლიკანტის ხელმოწერა / Applicant's signature",
-              "თანამშრომლის ხელმოწერა / Staff member's signature"]
+SIGNATURES = [
+    "აპლიკანტის ხელმოწერა / Applicant's signature",
+    "თანამშრომლის ხელმოწერა / Staff member's signature",
+]
 
 QR_SIZE = 30  # mm, quiet zone included
 SIGNATURE_GAP = 13  # mm between the QR block and the signature lines: room to sign
@@ -90,8 +92,13 @@ def registration_printout(data: dict) -> bytes:
     programmes = sorted(data.get("programmes") or [], key=lambda p: p["rank"])
     if programmes:
         rows = [[str(p["rank"]), p["code"], p["name"], p["institution"]] for p in programmes]
-        kpdf.grid_table(pdf, PROGRAMME_HEADINGS, rows, PROGRAMME_WIDTHS,
-                        align=["CENTER", "LEFT", "LEFT", "LEFT"])
+        kpdf.grid_table(
+            pdf,
+            PROGRAMME_HEADINGS,
+            rows,
+            PROGRAMME_WIDTHS,
+            align=["CENTER", "LEFT", "LEFT", "LEFT"],
+        )
     else:
         pdf.multi_cell(0, 5, NO_PROGRAMMES, new_x="LMARGIN", new_y="NEXT")
 
@@ -133,8 +140,15 @@ def _confirmation(pdf, data: dict) -> None:
         _small_label(pdf, VERIFY)
         pdf.ln(4)
         pdf.set_font(kpdf.FONT_FAMILY, "", kpdf.BODY_SIZE - 1)
-        pdf.multi_cell(text_w, 4.2, data["verify_url"], align="L", wrapmode="CHAR",
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            text_w,
+            4.2,
+            data["verify_url"],
+            align="L",
+            wrapmode="CHAR",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     finally:
         pdf.set_left_margin(left_margin)
     pdf.set_xy(pdf.l_margin, max(pdf.get_y(), y0 + QR_SIZE) + SIGNATURE_GAP)

@@ -20,10 +20,14 @@ FIELDS = [
 INCIDENTS = "დარღვევები (მუხლი 20.6, 21) / Breaches (A20.6, A21)"
 HEADINGS = ["დრო / Time", "ზომა / Measure", "დარღვევა / Breach", "აღწერა / Note", "ვინ / By"]
 WIDTHS = [24, 26, 44, 50, 30]
-BASIS = ("აპლიკანტი მოხსნილია ტესტიდან განმეორებითი დარღვევის გამო (მუხლი 21). / The applicant is "
-         "removed from the test for a repeated breach (A21).")
-SIGNATURES = ["გამომცდელის ხელმოწერა / Proctor's signature",
-              "აპლიკანტის ხელმოწერა / Applicant's signature"]
+BASIS = (
+    "აპლიკანტი მოხსნილია ტესტიდან განმეორებითი დარღვევის გამო (მუხლი 21). / The applicant is "
+    "removed from the test for a repeated breach (A21)."
+)
+SIGNATURES = [
+    "გამომცდელის ხელმოწერა / Proctor's signature",
+    "აპლიკანტის ხელმოწერა / Applicant's signature",
+]
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,16 @@ def render_protocol(p: RemovalProtocol) -> bytes:
     kpdf.field_table(pdf, [(label, str(getattr(p, key))) for key, label in FIELDS])
     pdf.ln(4)
     kpdf.heading(pdf, INCIDENTS, size=11)
-    rows = [[at.strftime("%d.%m.%Y %H:%M") if isinstance(at, dt.datetime) else str(at),
-             measure, breach, note or "—", by] for at, measure, breach, note, by in p.incidents]
+    rows = [
+        [
+            at.strftime("%d.%m.%Y %H:%M") if isinstance(at, dt.datetime) else str(at),
+            measure,
+            breach,
+            note or "—",
+            by,
+        ]
+        for at, measure, breach, note, by in p.incidents
+    ]
     kpdf.grid_table(pdf, HEADINGS, rows, WIDTHS)
     pdf.ln(4)
     pdf.multi_cell(0, 5, BASIS, new_x="LMARGIN", new_y="NEXT")

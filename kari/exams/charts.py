@@ -10,5 +10,12 @@ def distance_chart(histogram: dict) -> list[dict]:
     """Rows of (label, count, bar width, y) in the bucket order, for the template's SVG."""
     keys = [k for k in ORDER if k in histogram] + sorted(k for k in histogram if k not in ORDER)
     top = max((int(histogram[k]) for k in keys), default=0) or 1
-    return [{"label": k, "count": int(histogram[k]), "y": 28 * i,
-             "width": round(WIDTH * int(histogram[k]) / top)} for i, k in enumerate(keys)]
+    return [
+        {
+            "label": k,
+            "count": int(histogram[k]),
+            "y": 28 * i,
+            "width": round(WIDTH * int(histogram[k]) / top),
+        }
+        for i, k in enumerate(keys)
+    ]

@@ -11,42 +11,62 @@ from .models import BreachCategory, ExamCentre, PresenceKind
 class CentreForm(forms.ModelForm):
     class Meta:
         model = ExamCentre
-        fields = ["code", "name_ka", "name_en", "host", "municipality", "address", "seats",
-                  "sessions_per_day", "adapted", "active"]
+        fields = [
+            "code",
+            "name_ka",
+            "name_en",
+            "host",
+            "municipality",
+            "address",
+            "seats",
+            "sessions_per_day",
+            "adapted",
+            "active",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["host"].queryset = Organisation.objects.filter(
-            kind__in=[OrgKind.EXAM_HOST, OrgKind.INSTITUTION]).order_by("name_ka")
+            kind__in=[OrgKind.EXAM_HOST, OrgKind.INSTITUTION]
+        ).order_by("name_ka")
         self.fields["municipality"].queryset = Municipality.objects.order_by("name_ka")
 
 
 class SessionForm(forms.Form):
     date = forms.DateField(label=_("Test day"), widget=forms.DateInput(attrs={"type": "date"}))
     starts_at = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
-    check_in_opens = forms.TimeField(label=_("Check-in opens"),
-                                     widget=forms.TimeInput(attrs={"type": "time"}))
-    check_in_closes = forms.TimeField(label=_("Check-in closes"),
-                                      widget=forms.TimeInput(attrs={"type": "time"}))
-    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=10,
-                                          max_value=300, initial=90)
-    skills_test = forms.ModelChoiceField(SkillsTest.objects.order_by("code"), required=False,
-                                         label=_("Skills test"))
-    subject = forms.ModelChoiceField(Subject.objects.order_by("code"), required=False,
-                                     label=_("or subject"))
+    check_in_opens = forms.TimeField(
+        label=_("Check-in opens"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    check_in_closes = forms.TimeField(
+        label=_("Check-in closes"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=10, max_value=300, initial=90
+    )
+    skills_test = forms.ModelChoiceField(
+        SkillsTest.objects.order_by("code"), required=False, label=_("Skills test")
+    )
+    subject = forms.ModelChoiceField(
+        Subject.objects.order_by("code"), required=False, label=_("or subject")
+    )
 
 
 class LookupForm(forms.Form):
-    personal_number = forms.CharField(label=_("Personal number"), max_length=11, required=False,
-                                      widget=forms.TextInput(attrs={"inputmode": "numeric",
-                                                                    "autocomplete": "off"}))
+    personal_number = forms.CharField(
+        label=_("Personal number"),
+        max_length=11,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
     token = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 class BreachForm(forms.Form):
     category = forms.ChoiceField(label=_("Breach (A20.6)"), choices=BreachCategory.choices)
-    note = forms.CharField(label=_("What happened"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class PresenceForm(forms.Form):
@@ -66,18 +86,26 @@ class NumbersForm(forms.Form):
 class RescheduleForm(forms.Form):
     date = forms.DateField(label=_("New test day"), widget=forms.DateInput(attrs={"type": "date"}))
     starts_at = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
-    check_in_opens = forms.TimeField(label=_("Check-in opens"),
-                                     widget=forms.TimeInput(attrs={"type": "time"}))
-    check_in_closes = forms.TimeField(label=_("Check-in closes"),
-                                      widget=forms.TimeInput(attrs={"type": "time"}))
-    reason = forms.CharField(label=_("What happened (A18.2)"), widget=forms.Textarea(attrs={"rows": 2}))
+    check_in_opens = forms.TimeField(
+        label=_("Check-in opens"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    check_in_closes = forms.TimeField(
+        label=_("Check-in closes"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    reason = forms.CharField(
+        label=_("What happened (A18.2)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class MoveForm(forms.Form):
-    registration = forms.CharField(label=_("Registration number"), max_length=12,
-                                   help_text=_("As on the printout, e.g. R-000123."))
-    centre = forms.ModelChoiceField(ExamCentre.objects.filter(active=True).order_by("code"),
-                                    label=_("New exam centre"))
+    registration = forms.CharField(
+        label=_("Registration number"),
+        max_length=12,
+        help_text=_("As on the printout, e.g. R-000123."),
+    )
+    centre = forms.ModelChoiceField(
+        ExamCentre.objects.filter(active=True).order_by("code"), label=_("New exam centre")
+    )
     reason = forms.CharField(label=_("Reason (A15.8)"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_registration(self):

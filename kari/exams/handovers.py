@@ -36,59 +36,145 @@ CITATION = {
     HandoverKind.NUMBERS_TO_EMIS: "A17.2(b)",
     HandoverKind.DISTRIBUTION_TO_NAEC: "A17.4",
 }
-EXPORTS = [HandoverKind.REGISTRATION_DATA, HandoverKind.CENTRES_TO_NAEC,
-           HandoverKind.DISTRIBUTION_TO_NAEC]
+EXPORTS = [
+    HandoverKind.REGISTRATION_DATA,
+    HandoverKind.CENTRES_TO_NAEC,
+    HandoverKind.DISTRIBUTION_TO_NAEC,
+]
 QUOTA_COLUMNS = ["centre", "applicants"]
 
 
 def _registration_rows(round_):
-    headers = ["registration", "personal_number", "last_name", "first_name", "birth_date",
-               "test_language", "foreign_language", "skills_test", "subject_group",
-               "preferred_municipality", "adapted_environment"]
+    headers = [
+        "registration",
+        "personal_number",
+        "last_name",
+        "first_name",
+        "birth_date",
+        "test_language",
+        "foreign_language",
+        "skills_test",
+        "subject_group",
+        "preferred_municipality",
+        "adapted_environment",
+    ]
     rows = []
     for reg in selectors.registrations_to_distribute(round_):
         a = reg.applicant
-        rows.append([str(reg), a.personal_number, a.last_name_ka, a.first_name_ka,
-                     a.birth_date.isoformat(), reg.test_language, reg.foreign_language,
-                     getattr(reg.skills_test, "code", ""), getattr(reg.subject_group, "code", ""),
-                     getattr(reg.exam_municipality, "code", ""), reg.adapted_environment])
+        rows.append(
+            [
+                str(reg),
+                a.personal_number,
+                a.last_name_ka,
+                a.first_name_ka,
+                a.birth_date.isoformat(),
+                reg.test_language,
+                reg.foreign_language,
+                getattr(reg.skills_test, "code", ""),
+                getattr(reg.subject_group, "code", ""),
+                getattr(reg.exam_municipality, "code", ""),
+                reg.adapted_environment,
+            ]
+        )
     return headers, rows
 
 
 def _centre_rows(round_):
     """A17.2(a): the centres, and registrants by preferred municipality and tests."""
-    headers = ["section", "centre", "name", "municipality", "address", "seats",
-               "sessions_per_day", "adapted", "skills_test", "subject_group", "applicants"]
-    rows = [["centre", c.code, c.name_ka, c.municipality.code, c.address, c.seats,
-             c.sessions_per_day, int(c.adapted), "", "", ""] for c in selectors.active_centres()]
+    headers = [
+        "section",
+        "centre",
+        "name",
+        "municipality",
+        "address",
+        "seats",
+        "sessions_per_day",
+        "adapted",
+        "skills_test",
+        "subject_group",
+        "applicants",
+    ]
+    rows = [
+        [
+            "centre",
+            c.code,
+            c.name_ka,
+            c.municipality.code,
+            c.address,
+            c.seats,
+            c.sessions_per_day,
+            int(c.adapted),
+            "",
+            "",
+            "",
+        ]
+        for c in selectors.active_centres()
+    ]
     demand: dict[tuple, int] = {}
     for reg in selectors.registrations_to_distribute(round_):
-        key = (getattr(reg.exam_municipality, "code", ""), getattr(reg.skills_test, "code", ""),
-               getattr(reg.subject_group, "code", ""), int(bool(reg.adapted_environment.strip())))
+        key = (
+            getattr(reg.exam_municipality, "code", ""),
+            getattr(reg.skills_test, "code", ""),
+            getattr(reg.subject_group, "code", ""),
+            int(bool(reg.adapted_environment.strip())),
+        )
         demand[key] = demand.get(key, 0) + 1
-    rows += [["registrants", "", "", m, "", "", "", adapted, st, sg, n]
-             for (m, st, sg, adapted), n in sorted(demand.items())]
+    rows += [
+        ["registrants", "", "", m, "", "", "", adapted, st, sg, n]
+        for (m, st, sg, adapted), n in sorted(demand.items())
+    ]
     return headers, rows
 
 
 def _distribution_rows(round_):
     """A17.4: names, personal numbers, registration data and each sitting."""
-    headers = ["registration", "personal_number", "last_name", "first_name", "birth_date",
-               "test_language", "foreign_language", "adapted_environment", "centre",
-               "session_date", "session_start", "test"]
+    headers = [
+        "registration",
+        "personal_number",
+        "last_name",
+        "first_name",
+        "birth_date",
+        "test_language",
+        "foreign_language",
+        "adapted_environment",
+        "centre",
+        "session_date",
+        "session_start",
+        "test",
+    ]
     rows = []
-    sittings = (Sitting.objects.filter(assignment__distribution__round=round_,
-                                       assignment__distribution__status=DistributionStatus.FINAL)
-                .select_related("assignment__registration__applicant", "assignment__centre",
-                                "session__skills_test", "session__subject")
-                .order_by("assignment__registration_id", "session__date", "session__starts_at"))
+    sittings = (
+        Sitting.objects.filter(
+            assignment__distribution__round=round_,
+            assignment__distribution__status=DistributionStatus.FINAL,
+        )
+        .select_related(
+            "assignment__registration__applicant",
+            "assignment__centre",
+            "session__skills_test",
+            "session__subject",
+        )
+        .order_by("assignment__registration_id", "session__date", "session__starts_at")
+    )
     for s in sittings:
         reg = s.assignment.registration
         a = reg.applicant
-        rows.append([str(reg), a.personal_number, a.last_name_ka, a.first_name_ka,
-                     a.birth_date.isoformat(), reg.test_language, reg.foreign_language,
-                     reg.adapted_environment, s.assignment.centre.code, s.session.date.isoformat(),
-                     f"{s.session.starts_at:%H:%M}", s.session.item])
+        rows.append(
+            [
+                str(reg),
+                a.personal_number,
+                a.last_name_ka,
+                a.first_name_ka,
+                a.birth_date.isoformat(),
+                reg.test_language,
+                reg.foreign_language,
+                reg.adapted_environment,
+                s.assignment.centre.code,
+                s.session.date.isoformat(),
+                f"{s.session.starts_at:%H:%M}",
+                s.session.item,
+            ]
+        )
     return headers, rows
 
 
@@ -101,14 +187,22 @@ BUILDERS = {
 
 def meta(round_, kind: str) -> dict:
     d = deadline(round_, kind)
-    return {"kind": kind, "citation": CITATION[kind], "round": str(round_),
-            "deadline": d.date.isoformat(), "generated_at": timezone.localtime().isoformat(timespec="seconds")}
+    return {
+        "kind": kind,
+        "citation": CITATION[kind],
+        "round": str(round_),
+        "deadline": d.date.isoformat(),
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+    }
 
 
 def encode(headers, rows, fmt: str, head: dict) -> bytes:
     if fmt == "json":
-        return json.dumps({"meta": head, "rows": [dict(zip(headers, r, strict=True)) for r in rows]},
-                          ensure_ascii=False, indent=1).encode()
+        return json.dumps(
+            {"meta": head, "rows": [dict(zip(headers, r, strict=True)) for r in rows]},
+            ensure_ascii=False,
+            indent=1,
+        ).encode()
     buf = io.StringIO()
     for k, v in head.items():
         buf.write(f"# {k}: {v}\n")
@@ -120,12 +214,30 @@ def encode(headers, rows, fmt: str, head: dict) -> bytes:
 
 def _stamp(actor, round_, kind: str, fmt: str, rows: int, blob: bytes, today) -> Handover:
     due = deadline(round_, kind).date
-    h = Handover.objects.create(round=round_, kind=kind, fmt=fmt, at=timezone.now(), by=actor,
-                                deadline=due, on_time=today <= due, rows=rows,
-                                sha256=hashlib.sha256(blob).hexdigest())
-    record(actor, f"handover.{kind}", h, after={"format": fmt, "rows": rows, "sha256": h.sha256,
-                                                "deadline": due.isoformat(), "on_time": h.on_time},
-           reason=CITATION[kind])
+    h = Handover.objects.create(
+        round=round_,
+        kind=kind,
+        fmt=fmt,
+        at=timezone.now(),
+        by=actor,
+        deadline=due,
+        on_time=today <= due,
+        rows=rows,
+        sha256=hashlib.sha256(blob).hexdigest(),
+    )
+    record(
+        actor,
+        f"handover.{kind}",
+        h,
+        after={
+            "format": fmt,
+            "rows": rows,
+            "sha256": h.sha256,
+            "deadline": due.isoformat(),
+            "on_time": h.on_time,
+        },
+        reason=CITATION[kind],
+    )
     return h
 
 
@@ -135,10 +247,21 @@ def export(actor, round_, kind: str, fmt: str, *, today=None) -> tuple[bytes, Ha
     authorize(actor, "exams.handover")
     if kind not in BUILDERS or fmt not in ("csv", "json"):
         raise ImportRejected([RowError(0, "kind", _("Unknown hand-over or format."))])
-    if kind == HandoverKind.DISTRIBUTION_TO_NAEC and not Assignment.objects.filter(
-            distribution__round=round_, distribution__status=DistributionStatus.FINAL).exists():
-        raise ImportRejected([RowError(0, "distribution", _(
-            "Issue the invitations first: A17.4 sends the final distribution."))])
+    if (
+        kind == HandoverKind.DISTRIBUTION_TO_NAEC
+        and not Assignment.objects.filter(
+            distribution__round=round_, distribution__status=DistributionStatus.FINAL
+        ).exists()
+    ):
+        raise ImportRejected(
+            [
+                RowError(
+                    0,
+                    "distribution",
+                    _("Issue the invitations first: A17.4 sends the final distribution."),
+                )
+            ]
+        )
     headers, rows = BUILDERS[kind](round_)
     blob = encode(headers, rows, fmt, meta(round_, kind))
     return blob, _stamp(actor, round_, kind, fmt, len(rows), blob, today or timezone.localdate())
@@ -153,10 +276,13 @@ def _read(data: bytes, fmt: str) -> tuple[list[tuple[int, dict]], list[RowError]
     if fmt == "json":
         try:
             doc = json.loads(text)
-            return [(i, {k: str(v) for k, v in r.items()}) for i, r in enumerate(doc["rows"], 1)], []
+            return [
+                (i, {k: str(v) for k, v in r.items()}) for i, r in enumerate(doc["rows"], 1)
+            ], []
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ImportRejected([RowError(1, "file", _("Not a hand-over JSON document with "
-                                                        "“rows”."))]) from exc
+            raise ImportRejected(
+                [RowError(1, "file", _("Not a hand-over JSON document with “rows”."))]
+            ) from exc
     lines = text.splitlines()
     skip = 0
     while lines and lines[0].startswith("#"):
@@ -203,10 +329,21 @@ def import_numbers(actor, round_, data: bytes, fmt: str, *, today=None) -> Hando
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: (e.line, e.field)))
     CentreQuota.objects.filter(round=round_).delete()
-    CentreQuota.objects.bulk_create([CentreQuota(round=round_, centre=centres[c], applicants=n)
-                                     for c, n in sorted(quotas.items())])
-    return _stamp(actor, round_, HandoverKind.NUMBERS_TO_EMIS, fmt, len(quotas), data,
-                  today or timezone.localdate())
+    CentreQuota.objects.bulk_create(
+        [
+            CentreQuota(round=round_, centre=centres[c], applicants=n)
+            for c, n in sorted(quotas.items())
+        ]
+    )
+    return _stamp(
+        actor,
+        round_,
+        HandoverKind.NUMBERS_TO_EMIS,
+        fmt,
+        len(quotas),
+        data,
+        today or timezone.localdate(),
+    )
 
 
 def quota_template(round_) -> bytes:

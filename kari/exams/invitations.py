@@ -42,37 +42,56 @@ def card_for(inv: Invitation) -> InvitationCard:
     a = inv.assignment
     reg, centre = inv.registration, a.centre
     person = reg.applicant
-    sittings = [InvitationSitting(
-        item_ka=s.session.test.name_ka, item_en=s.session.test.name_en or "",
-        date=s.session.date, starts_at=s.session.starts_at,
-        check_in_opens=s.session.check_in_opens, check_in_closes=s.session.check_in_closes,
-        notes=(_language(reg.foreign_language) if s.session.subject_id
-               and s.session.subject.code == "foreign_language" else ""))
-        for s in a.sittings.all()]
+    sittings = [
+        InvitationSitting(
+            item_ka=s.session.test.name_ka,
+            item_en=s.session.test.name_en or "",
+            date=s.session.date,
+            starts_at=s.session.starts_at,
+            check_in_opens=s.session.check_in_opens,
+            check_in_closes=s.session.check_in_closes,
+            notes=(
+                _language(reg.foreign_language)
+                if s.session.subject_id and s.session.subject.code == "foreign_language"
+                else ""
+            ),
+        )
+        for s in a.sittings.all()
+    ]
     r = reg.round
     return InvitationCard(
-        number=inv.number, round_label=f"{r.year} {r.get_season_display()}",
-        first_name=person.first_name_ka, last_name=person.last_name_ka,
-        first_name_latin=person.first_name_en, last_name_latin=person.last_name_en,
-        personal_number=person.personal_number, birth_date=person.birth_date,
-        centre_name_ka=centre.name_ka, centre_name_en=centre.name_en, centre_address=centre.address,
-        centre_municipality=centre.municipality.name_ka, sittings=sittings,
+        number=inv.number,
+        round_label=f"{r.year} {r.get_season_display()}",
+        first_name=person.first_name_ka,
+        last_name=person.last_name_ka,
+        first_name_latin=person.first_name_en,
+        last_name_latin=person.last_name_en,
+        personal_number=person.personal_number,
+        birth_date=person.birth_date,
+        centre_name_ka=centre.name_ka,
+        centre_name_en=centre.name_en,
+        centre_address=centre.address,
+        centre_municipality=centre.municipality.name_ka,
+        sittings=sittings,
         verify_url=site_url(reverse("exams:verify", args=[inv.token])),
         issued_on=timezone.localdate(inv.issued_at),
-        adapted_environment=reg.adapted_environment if centre.adapted else "")
+        adapted_environment=reg.adapted_environment if centre.adapted else "",
+    )
 
 
 def with_card_data(qs):
     """Invitations with everything ``card_for`` reads, in a fixed number of queries."""
-    return (qs.select_related("registration__applicant", "registration__round",
-                              "assignment__centre__municipality")
-            .prefetch_related("assignment__sittings__session__skills_test",
-                              "assignment__sittings__session__subject"))
+    return qs.select_related(
+        "registration__applicant", "registration__round", "assignment__centre__municipality"
+    ).prefetch_related(
+        "assignment__sittings__session__skills_test", "assignment__sittings__session__subject"
+    )
 
 
 def invitations_of(job: InvitationJob):
-    return with_card_data(Invitation.objects.filter(
-        assignment__distribution=job.distribution)).order_by("number")
+    return with_card_data(
+        Invitation.objects.filter(assignment__distribution=job.distribution)
+    ).order_by("number")
 
 
 def relative_path(job: InvitationJob, number: str) -> str:
@@ -103,8 +122,9 @@ def run_job(job_id: int, *, workers: int | None = None, progress=None) -> Invita
         return services.finish_invitations(job.pk)
     except Exception as exc:
         log.exception("invitation job %s failed", job.pk)
-        InvitationJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000],
-                                                       finished_at=timezone.now())
+        InvitationJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
         raise
 
 

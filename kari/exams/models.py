@@ -13,10 +13,18 @@ class ExamCentre(Bilingual):
     """A12.3(e), A12.7: a building with computers, hosted by an institution or another host."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
-    host = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
-                             related_name="exam_centres", verbose_name=_("host organisation"))
-    municipality = models.ForeignKey("catalogue.Municipality", on_delete=models.PROTECT,
-                                     related_name="+", verbose_name=_("municipality"))
+    host = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="exam_centres",
+        verbose_name=_("host organisation"),
+    )
+    municipality = models.ForeignKey(
+        "catalogue.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("municipality"),
+    )
     address = models.CharField(_("address"), max_length=300)
     seats = models.PositiveIntegerField(_("seats (computers) per session"))
     sessions_per_day = models.PositiveSmallIntegerField(_("sessions per test day"), default=3)
@@ -44,21 +52,37 @@ class ExamSession(models.Model):
     check_in_opens = models.TimeField(_("check-in opens"))
     check_in_closes = models.TimeField(_("check-in closes"))
     duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), default=90)
-    skills_test = models.ForeignKey("catalogue.SkillsTest", on_delete=models.PROTECT, null=True,
-                                    blank=True, related_name="+", verbose_name=_("skills test"))
-    subject = models.ForeignKey("catalogue.Subject", on_delete=models.PROTECT, null=True,
-                                blank=True, related_name="+", verbose_name=_("subject"))
+    skills_test = models.ForeignKey(
+        "catalogue.SkillsTest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("skills test"),
+    )
+    subject = models.ForeignKey(
+        "catalogue.Subject",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("subject"),
+    )
 
     class Meta:
         ordering = ["date", "starts_at"]
         verbose_name = _("exam session")
         constraints = [
-            models.UniqueConstraint(fields=["round", "date", "starts_at"],
-                                    name="one_session_per_slot"),
+            models.UniqueConstraint(
+                fields=["round", "date", "starts_at"], name="one_session_per_slot"
+            ),
             models.CheckConstraint(
-                condition=(Q(skills_test__isnull=False, subject__isnull=True)
-                           | Q(skills_test__isnull=True, subject__isnull=False)),
-                name="session_tests_one_item"),
+                condition=(
+                    Q(skills_test__isnull=False, subject__isnull=True)
+                    | Q(skills_test__isnull=True, subject__isnull=False)
+                ),
+                name="session_tests_one_item",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -67,8 +91,11 @@ class ExamSession(models.Model):
     @property
     def item(self) -> str:
         """The test item key the distribution works with: "skills:<code>" or "subject:<code>"."""
-        return (f"skills:{self.skills_test.code}" if self.skills_test_id
-                else f"subject:{self.subject.code}")
+        return (
+            f"skills:{self.skills_test.code}"
+            if self.skills_test_id
+            else f"subject:{self.subject.code}"
+        )
 
     @property
     def test(self):
@@ -87,22 +114,26 @@ class DistributionStatus(models.TextChoices):
 class Distribution(models.Model):
     """A17.2: one run of the distribution of a round's applicants to centres and sessions."""
 
-    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE,
-                              related_name="distributions")
+    round = models.ForeignKey(
+        "rounds.Round", on_delete=models.CASCADE, related_name="distributions"
+    )
     number = models.PositiveIntegerField()
-    status = models.CharField(max_length=6, choices=DistributionStatus.choices,
-                              default=DistributionStatus.DRAFT)
+    status = models.CharField(
+        max_length=6, choices=DistributionStatus.choices, default=DistributionStatus.DRAFT
+    )
     run_at = models.DateTimeField()
-    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                               related_name="+")
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     inputs_hash = models.CharField(max_length=64)
     stats = models.JSONField(default=dict)
     unplaced = models.JSONField(default=dict)  # registration id -> reason
 
     class Meta:
         ordering = ["-number"]
-        constraints = [models.UniqueConstraint(fields=["round", "number"],
-                                               name="one_distribution_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="one_distribution_number")
+        ]
 
     def __str__(self) -> str:
         return f"D-{self.round_id}-{self.number}"
@@ -111,19 +142,25 @@ class Distribution(models.Model):
 class Assignment(models.Model):
     """An applicant's exam centre in a distribution (A17.2), the basis of the invitation (A17.3)."""
 
-    distribution = models.ForeignKey(Distribution, on_delete=models.CASCADE,
-                                     related_name="assignments")
-    registration = models.ForeignKey("registration.Registration", on_delete=models.PROTECT,
-                                     related_name="assignments")
+    distribution = models.ForeignKey(
+        Distribution, on_delete=models.CASCADE, related_name="assignments"
+    )
+    registration = models.ForeignKey(
+        "registration.Registration", on_delete=models.PROTECT, related_name="assignments"
+    )
     centre = models.ForeignKey(ExamCentre, on_delete=models.PROTECT, related_name="assignments")
     distance_km = models.FloatField()
     preferred = models.BooleanField()
-    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                 blank=True, related_name="+")  # A15.8 move by EMIS
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # A15.8 move by EMIS
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["distribution", "registration"],
-                                               name="one_assignment_per_registration")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["distribution", "registration"], name="one_assignment_per_registration"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.registration} → {self.centre.code}"
@@ -142,17 +179,22 @@ class Sitting(models.Model):
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="sittings")
     session = models.ForeignKey(ExamSession, on_delete=models.PROTECT, related_name="sittings")
-    status = models.CharField(max_length=12, choices=SittingStatus.choices,
-                              default=SittingStatus.EXPECTED)
+    status = models.CharField(
+        max_length=12, choices=SittingStatus.choices, default=SittingStatus.EXPECTED
+    )
     checked_in_at = models.DateTimeField(null=True, blank=True)
-    checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                      null=True, blank=True, related_name="+")
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     verified_by = models.CharField(_("identity verified by (A20.3)"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["session__date", "session__starts_at"]
-        constraints = [models.UniqueConstraint(fields=["assignment", "session"],
-                                               name="one_sitting_per_session")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "session"], name="one_sitting_per_session"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.assignment.registration} @ {self.session}"
@@ -165,8 +207,9 @@ class Sitting(models.Model):
 class Invitation(models.Model):
     """A17.3: the applicant's invitation card, one per registration, renewed if re-distributed."""
 
-    registration = models.OneToOneField("registration.Registration", on_delete=models.PROTECT,
-                                        related_name="invitation")
+    registration = models.OneToOneField(
+        "registration.Registration", on_delete=models.PROTECT, related_name="invitation"
+    )
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="+")
     number = models.CharField(max_length=40, unique=True)
     token = models.CharField(max_length=64, unique=True)  # the QR code's verification link
@@ -193,8 +236,9 @@ class InvitationJob(models.Model):
     done = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                   related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     error = models.TextField(blank=True)
 
     def __str__(self) -> str:
@@ -212,10 +256,12 @@ class DistributionJob(models.Model):
     status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
-    result = models.ForeignKey(Distribution, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    result = models.ForeignKey(
+        Distribution, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     error = models.TextField(blank=True)
 
     def __str__(self) -> str:
@@ -275,8 +321,9 @@ class Presence(models.Model):
     full_name = models.CharField(_("full name"), max_length=200)
     document = models.CharField(_("pass or authorisation number"), max_length=60)
     at = models.DateTimeField()
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.get_kind_display()})"
@@ -298,8 +345,9 @@ class ResultStatus(models.TextChoices):
 class ResultImport(models.Model):
     """A26.1: one upload of a round's results by NAEC; a re-import replaces the previous one."""
 
-    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE,
-                              related_name="result_imports")
+    round = models.ForeignKey(
+        "rounds.Round", on_delete=models.CASCADE, related_name="result_imports"
+    )
     number = models.PositiveIntegerField()
     at = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -311,8 +359,9 @@ class ResultImport(models.Model):
 
     class Meta:
         ordering = ["-number"]
-        constraints = [models.UniqueConstraint(fields=["round", "number"],
-                                               name="one_result_import_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="one_result_import_number")
+        ]
 
     def __str__(self) -> str:
         return f"results #{self.number}"
@@ -321,17 +370,22 @@ class ResultImport(models.Model):
 class Result(models.Model):
     """A26.1: an applicant's scores and status from one import."""
 
-    result_import = models.ForeignKey(ResultImport, on_delete=models.CASCADE,
-                                      related_name="results")
-    registration = models.ForeignKey("registration.Registration", on_delete=models.PROTECT,
-                                     related_name="results")
+    result_import = models.ForeignKey(
+        ResultImport, on_delete=models.CASCADE, related_name="results"
+    )
+    registration = models.ForeignKey(
+        "registration.Registration", on_delete=models.PROTECT, related_name="results"
+    )
     status = models.CharField(max_length=12, choices=ResultStatus.choices)
     skills_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     subject_scores = models.JSONField(default=dict)  # subject code -> score
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["result_import", "registration"],
-                                               name="one_result_per_import")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["result_import", "registration"], name="one_result_per_import"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.registration}: {self.status}"
@@ -374,8 +428,9 @@ class CentreQuota(models.Model):
     applicants = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["round", "centre"],
-                                               name="one_quota_per_centre")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "centre"], name="one_quota_per_centre")
+        ]
 
     def __str__(self) -> str:
         return f"{self.centre}: {self.applicants}"

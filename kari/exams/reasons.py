@@ -29,15 +29,31 @@ PATTERNS = [
     (re.compile(r"^no session for item (?P<test>\S+)$"), gettext_noop("no session of %(test)s")),
     (re.compile(r"^no adapted centre$"), gettext_noop("no centre with an adapted environment")),
     (re.compile(r"^no centre with seats$"), gettext_noop("no centre with seats")),
-    (re.compile(r"^no adapted centre hosts item (?P<test>\S+)$"),
-     gettext_noop("no centre with an adapted environment hosts %(test)s")),
+    (
+        re.compile(r"^no adapted centre hosts item (?P<test>\S+)$"),
+        gettext_noop("no centre with an adapted environment hosts %(test)s"),
+    ),
     (re.compile(r"^no centre hosts item (?P<test>\S+)$"), gettext_noop("no centre hosts %(test)s")),
-    (re.compile(r"^no adapted centre hosts all of: (?P<tests>.+)$"),
-     gettext_noop("no centre with an adapted environment hosts all of: %(tests)s")),
-    (re.compile(r"^no centre hosts all of: (?P<tests>.+)$"), gettext_noop("no centre hosts all of: %(tests)s")),
-    (re.compile(r"^no capacity for item (?P<test>\S+)$"), gettext_noop("no free seat for %(test)s")),
-    (re.compile(r"^centre quotas reached$"), gettext_noop("NAEC's numbers for the centres are reached (A17.2(b))")),
-    (re.compile(r"^no capacity: "), gettext_noop("every possible centre is full for one of the applicant's tests")),
+    (
+        re.compile(r"^no adapted centre hosts all of: (?P<tests>.+)$"),
+        gettext_noop("no centre with an adapted environment hosts all of: %(tests)s"),
+    ),
+    (
+        re.compile(r"^no centre hosts all of: (?P<tests>.+)$"),
+        gettext_noop("no centre hosts all of: %(tests)s"),
+    ),
+    (
+        re.compile(r"^no capacity for item (?P<test>\S+)$"),
+        gettext_noop("no free seat for %(test)s"),
+    ),
+    (
+        re.compile(r"^centre quotas reached$"),
+        gettext_noop("NAEC's numbers for the centres are reached (A17.2(b))"),
+    ),
+    (
+        re.compile(r"^no capacity: "),
+        gettext_noop("every possible centre is full for one of the applicant's tests"),
+    ),
 ]
 
 
@@ -49,8 +65,9 @@ def reason_label(reason: str, names: dict[str, str] | None = None) -> str:
             groups = m.groupdict()
             if groups:
                 names = names if names is not None else item_names()
-                groups = {k: ", ".join(item_label(i.strip(), names) for i in v.split(","))
-                          for k, v in groups.items()}
+                groups = {
+                    k: ", ".join(item_label(i.strip(), names) for i in v.split(","))
+                    for k, v in groups.items()
+                }
             return _(message) % groups
     return reason  # already translated (the service's own reasons) or unknown
-

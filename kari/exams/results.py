@@ -52,8 +52,9 @@ def _score(value: str, line: int, field: str, errors: list) -> Decimal | None:
         errors.append(RowError(line, field, _("“%(v)s” is not a number.") % {"v": value}))
         return None
     if not Decimal(0) <= d <= MAX_SCORE:
-        errors.append(RowError(line, field, _("A score is between 0 and %(max)s.")
-                               % {"max": MAX_SCORE}))
+        errors.append(
+            RowError(line, field, _("A score is between 0 and %(max)s.") % {"max": MAX_SCORE})
+        )
         return None
     return d
 
@@ -61,19 +62,24 @@ def _score(value: str, line: int, field: str, errors: list) -> Decimal | None:
 def _expected(round_) -> dict[str, tuple[Assignment, list[str], set[str]]]:
     """Personal number -> (assignment, subject codes, sitting statuses) of the final distribution."""
     out = {}
-    assignments = (Assignment.objects.filter(distribution__round=round_,
-                                             distribution__status=DistributionStatus.FINAL)
-                   .select_related("registration__applicant", "registration__subject_group")
-                   .prefetch_related("registration__subject_group__subjects"))
+    assignments = (
+        Assignment.objects.filter(
+            distribution__round=round_, distribution__status=DistributionStatus.FINAL
+        )
+        .select_related("registration__applicant", "registration__subject_group")
+        .prefetch_related("registration__subject_group__subjects")
+    )
     statuses: dict[int, set[str]] = {}
     for a_id, status in Sitting.objects.filter(
-            assignment__distribution__round=round_,
-            assignment__distribution__status=DistributionStatus.FINAL).values_list(
-            "assignment_id", "status"):
+        assignment__distribution__round=round_,
+        assignment__distribution__status=DistributionStatus.FINAL,
+    ).values_list("assignment_id", "status"):
         statuses.setdefault(a_id, set()).add(status)
     for a in assignments:
         reg = a.registration
-        subjects = sorted(s.code for s in reg.subject_group.subjects.all()) if reg.subject_group_id else []
+        subjects = (
+            sorted(s.code for s in reg.subject_group.subjects.all()) if reg.subject_group_id else []
+        )
         out[reg.applicant.personal_number] = (a, subjects, statuses.get(a.pk, set()))
     return out
 
@@ -83,13 +89,28 @@ def _check_status(status: str, seen: set[str], line: int, errors: list) -> None:
     if status == ResultStatus.ABSENT and SittingStatus.CHECKED_IN in seen:
         errors.append(RowError(line, "status", _("The applicant checked in, so cannot be absent.")))
     if status == ResultStatus.COMPLETED and not seen <= {SittingStatus.CHECKED_IN}:
-        errors.append(RowError(line, "status", _("The applicant did not check in at every "
-                                                 "session, so cannot have completed the test.")))
+        errors.append(
+            RowError(
+                line,
+                "status",
+                _(
+                    "The applicant did not check in at every "
+                    "session, so cannot have completed the test."
+                ),
+            )
+        )
     if status == ResultStatus.NOT_FINISHED and SittingStatus.CHECKED_IN not in seen:
-        errors.append(RowError(line, "status", _("The applicant did not check in, so cannot "
-                                                 "have started the test.")))
+        errors.append(
+            RowError(
+                line,
+                "status",
+                _("The applicant did not check in, so cannot have started the test."),
+            )
+        )
     if status == ResultStatus.REMOVED and SittingStatus.REMOVED not in seen:
-        errors.append(RowError(line, "status", _("No removal was recorded for this applicant (A21).")))
+        errors.append(
+            RowError(line, "status", _("No removal was recorded for this applicant (A21)."))
+        )
     if status != ResultStatus.REMOVED and SittingStatus.REMOVED in seen:
         errors.append(RowError(line, "status", _("The applicant was removed from the test (A21).")))
 
@@ -105,25 +126,47 @@ def parse(round_, data: bytes, fmt: str) -> list[dict]:
         raise ImportRejected([RowError(1, c, _("column is missing")) for c in missing])
     expected = _expected(round_)
     if not expected:
-        raise ImportRejected([RowError(1, "file", _("No invitations have been issued for this "
-                                                     "round, so there are no results to take in."))])
+        raise ImportRejected(
+            [
+                RowError(
+                    1,
+                    "file",
+                    _(
+                        "No invitations have been issued for this "
+                        "round, so there are no results to take in."
+                    ),
+                )
+            ]
+        )
     errors: list[RowError] = []
     parsed, seen_numbers = [], {}
     for line, row in rows:
         pn = _personal_number(row.get("personal_number", ""))
         if pn not in expected:
-            errors.append(RowError(line, "personal_number", _(
-                "Nobody with this personal number was invited to this round's test.")))
+            errors.append(
+                RowError(
+                    line,
+                    "personal_number",
+                    _("Nobody with this personal number was invited to this round's test."),
+                )
+            )
             continue
         if pn in seen_numbers:
-            errors.append(RowError(line, "personal_number", _("Already given on line %(n)s.")
-                                   % {"n": seen_numbers[pn]}))
+            errors.append(
+                RowError(
+                    line,
+                    "personal_number",
+                    _("Already given on line %(n)s.") % {"n": seen_numbers[pn]},
+                )
+            )
             continue
         seen_numbers[pn] = line
         assignment, subjects, seen = expected[pn]
         status = row.get("status", "").strip().lower()
         if status not in STATUS_WORDS:
-            errors.append(RowError(line, "status", _("Use completed, absent, not_finished or removed.")))
+            errors.append(
+                RowError(line, "status", _("Use completed, absent, not_finished or removed."))
+            )
             continue
         _check_status(status, seen, line, errors)
         skills = _score(row.get("skills_score", ""), line, "skills_score", errors)
@@ -139,25 +182,41 @@ def parse(round_, data: bytes, fmt: str) -> list[dict]:
                     errors.append(RowError(line, code, _("An absent applicant has no score.")))
         if status == ResultStatus.COMPLETED:
             if skills is None:
-                errors.append(RowError(line, "skills_score", _("A completed test needs its score.")))
+                errors.append(
+                    RowError(line, "skills_score", _("A completed test needs its score."))
+                )
             for code, value in scores.items():
                 if value is None:
                     errors.append(RowError(line, code, _("A completed test needs its score.")))
-        parsed.append({"registration": assignment.registration_id, "status": status,
-                       "skills_score": skills,
-                       "subject_scores": {k: str(v) for k, v in scores.items() if v is not None}})
+        parsed.append(
+            {
+                "registration": assignment.registration_id,
+                "status": status,
+                "skills_score": skills,
+                "subject_scores": {k: str(v) for k, v in scores.items() if v is not None},
+            }
+        )
     for pn, (assignment, _subjects, _seen) in expected.items():
         if pn not in seen_numbers and len(errors) < 200:
-            errors.append(RowError(0, "personal_number", _(
-                "%(reg)s was invited but has no row; list absent applicants with status absent.")
-                % {"reg": assignment.registration}))
+            errors.append(
+                RowError(
+                    0,
+                    "personal_number",
+                    _(
+                        "%(reg)s was invited but has no row; list absent applicants with status absent."
+                    )
+                    % {"reg": assignment.registration},
+                )
+            )
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: (e.line, e.field)))
     return parsed
 
 
 @transaction.atomic
-def import_results(actor, round_, data: bytes, fmt: str, *, filename: str = "", today=None) -> ResultImport:
+def import_results(
+    actor, round_, data: bytes, fmt: str, *, filename: str = "", today=None
+) -> ResultImport:
     """A26.1: take in NAEC's results; all-or-nothing; a re-import replaces the previous one."""
     authorize(actor, "exams.results")
     # One import per round at a time: a second waits here, then numbers after the first (the
@@ -169,23 +228,55 @@ def import_results(actor, round_, data: bytes, fmt: str, *, filename: str = "", 
     previous = ResultImport.objects.filter(round=round_, current=True).first()
     number = (ResultImport.objects.filter(round=round_).aggregate(n=Max("number"))["n"] or 0) + 1
     imp = ResultImport.objects.create(
-        round=round_, number=number, at=timezone.now(), by=actor, filename=filename[:200],
-        sha256=hashlib.sha256(data).hexdigest(), rows=len(rows), on_time=today <= due)
-    Result.objects.bulk_create([
-        Result(result_import=imp, registration_id=r["registration"], status=r["status"],
-               skills_score=r["skills_score"], subject_scores=r["subject_scores"])
-        for r in rows], batch_size=2000)
+        round=round_,
+        number=number,
+        at=timezone.now(),
+        by=actor,
+        filename=filename[:200],
+        sha256=hashlib.sha256(data).hexdigest(),
+        rows=len(rows),
+        on_time=today <= due,
+    )
+    Result.objects.bulk_create(
+        [
+            Result(
+                result_import=imp,
+                registration_id=r["registration"],
+                status=r["status"],
+                skills_score=r["skills_score"],
+                subject_scores=r["subject_scores"],
+            )
+            for r in rows
+        ],
+        batch_size=2000,
+    )
     changed = 0
     if previous is not None:
-        old = {r.registration_id: (r.status, r.skills_score, r.subject_scores)
-               for r in previous.results.all()}
-        changed = sum(1 for r in rows if old.get(r["registration"]) != (
-            r["status"], r["skills_score"], r["subject_scores"]))
+        old = {
+            r.registration_id: (r.status, r.skills_score, r.subject_scores)
+            for r in previous.results.all()
+        }
+        changed = sum(
+            1
+            for r in rows
+            if old.get(r["registration"]) != (r["status"], r["skills_score"], r["subject_scores"])
+        )
         previous.current = False
         previous.save(update_fields=["current"])
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in ResultStatus.values}
-    record(actor, "results.import", imp, before={"replaces": previous.number} if previous else None,
-           after={"rows": len(rows), "by_status": counts, "sha256": imp.sha256,
-                  "deadline": due.isoformat(), "on_time": imp.on_time, "changed": changed},
-           reason=_("Results from NAEC (A26.1)"))
+    record(
+        actor,
+        "results.import",
+        imp,
+        before={"replaces": previous.number} if previous else None,
+        after={
+            "rows": len(rows),
+            "by_status": counts,
+            "sha256": imp.sha256,
+            "deadline": due.isoformat(),
+            "on_time": imp.on_time,
+            "changed": changed,
+        },
+        reason=_("Results from NAEC (A26.1)"),
+    )
     return imp

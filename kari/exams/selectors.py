@@ -19,9 +19,12 @@ def items_of(reg: Registration) -> list[str]:
 
 def registrations_to_distribute(round_):
     """Primary-stage registrations of the round (A17.2); the institution tests the subsequent stage (A8.2)."""
-    return (Registration.objects.filter(round=round_, stage="primary")
-            .select_related("exam_municipality", "skills_test", "subject_group", "applicant")
-            .prefetch_related("subject_group__subjects").order_by("pk"))
+    return (
+        Registration.objects.filter(round=round_, stage="primary")
+        .select_related("exam_municipality", "skills_test", "subject_group", "applicant")
+        .prefetch_related("subject_group__subjects")
+        .order_by("pk")
+    )
 
 
 def hosted_sessions(centre: ExamCentre, sessions: list[ExamSession]) -> list[ExamSession]:
@@ -29,7 +32,7 @@ def hosted_sessions(centre: ExamCentre, sessions: list[ExamSession]) -> list[Exa
     by_day = defaultdict(list)
     for s in sorted(sessions, key=lambda s: (s.date, s.starts_at)):
         by_day[s.date].append(s)
-    return [s for day in sorted(by_day) for s in by_day[day][:centre.sessions_per_day]]
+    return [s for day in sorted(by_day) for s in by_day[day][: centre.sessions_per_day]]
 
 
 def round_sessions(round_) -> list[ExamSession]:
@@ -48,8 +51,11 @@ def current_assignment(reg: Registration) -> Assignment | None:
     d = current_distribution(reg.round)
     if d is None:
         return None
-    return (Assignment.objects.filter(distribution=d, registration=reg)
-            .select_related("centre", "centre__municipality").first())
+    return (
+        Assignment.objects.filter(distribution=d, registration=reg)
+        .select_related("centre", "centre__municipality")
+        .first()
+    )
 
 
 def current_results(round_):
@@ -71,7 +77,9 @@ def exam_round(request=None, today=None):
         if r is not None:
             return r
     today = today or timezone.localdate()
-    closed = Round.objects.filter(registration_closes__lt=today).order_by("-registration_closes").first()
+    closed = (
+        Round.objects.filter(registration_closes__lt=today).order_by("-registration_closes").first()
+    )
     return closed or current_round(today)
 
 

@@ -10,7 +10,9 @@ urlpatterns = [
     path("exams/centres/<int:pk>/", views.centre_edit, name="centre_edit"),
     path("exams/sessions/", views.sessions, name="sessions"),
     path("exams/sessions/<int:pk>/delete/", views.session_delete, name="session_delete"),
-    path("exams/sessions/<int:pk>/reschedule/", views.session_reschedule, name="session_reschedule"),
+    path(
+        "exams/sessions/<int:pk>/reschedule/", views.session_reschedule, name="session_reschedule"
+    ),
     path("exams/distribute/", views.distribute, name="distribute"),
     path("exams/distribute/<int:pk>/", views.distribution_job, name="distribution_job"),
     path("exams/distributions/<int:pk>/", views.distribution, name="distribution"),
@@ -23,8 +25,12 @@ urlpatterns = [
     path("exams/results/", views.results_upload, name="results"),
     path("exams/proctor/", views.proctor, name="proctor"),
     path("exams/proctor/<int:centre_pk>/<int:session_pk>/", views.checkin, name="checkin"),
-    path("exams/proctor/<int:centre_pk>/<int:session_pk>/no-shows/", views.no_shows, name="no_shows"),
-    path("exams/proctor/<int:centre_pk>/<int:session_pk>/presence/", views.presence, name="presence"),
+    path(
+        "exams/proctor/<int:centre_pk>/<int:session_pk>/no-shows/", views.no_shows, name="no_shows"
+    ),
+    path(
+        "exams/proctor/<int:centre_pk>/<int:session_pk>/presence/", views.presence, name="presence"
+    ),
     path("exams/sittings/<int:pk>/<str:action>/", views.checkin_act, name="act"),
     path("exams/sittings/<int:pk>/protocol.pdf", views.protocol, name="protocol"),
     path("invitation/<str:token>/", views.verify, name="verify"),

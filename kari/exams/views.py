@@ -44,8 +44,14 @@ from .models import (
 )
 from .reasons import item_names, reason_label
 
-STAGE_DEADLINES = {"registration_data", "distribution", "centres_to_naec", "numbers_to_emis",
-                   "distribution_to_naec", "results"}
+STAGE_DEADLINES = {
+    "registration_data",
+    "distribution",
+    "centres_to_naec",
+    "numbers_to_emis",
+    "distribution_to_naec",
+    "results",
+}
 
 
 def _round(request):
@@ -69,32 +75,53 @@ def home(request):
     dist = selectors.current_distribution(round_)
     job = InvitationJob.objects.filter(distribution=dist).order_by("-pk").first() if dist else None
     imp = ResultImport.objects.filter(round=round_, current=True).first()
-    return render(request, "exams/home.html", {
-        "round": round_, "today": today, "deadlines": deadlines,
-        "deadline_rows": [(d, (d.date - today).days, (today - d.date).days) for d in deadlines],
-        "centres": ExamCentre.objects.filter(active=True).count(),
-        "sessions": selectors.round_sessions(round_),
-        "registrations": selectors.registrations_to_distribute(round_).count(),
-        "distribution": dist, "job": job, "results": imp,
-        "handovers": round_.handovers.select_related("by")[:20],
-        "exports": [(k, HandoverKind(k).label) for k in handovers.EXPORTS],
-        "q": _round_query(round_),
-        "may": {p.split(".")[1]: can(request.user, p) for p in (
-            "exams.sessions", "exams.distribute", "exams.handover", "exams.numbers",
-            "exams.results")},
-    })
+    return render(
+        request,
+        "exams/home.html",
+        {
+            "round": round_,
+            "today": today,
+            "deadlines": deadlines,
+            "deadline_rows": [(d, (d.date - today).days, (today - d.date).days) for d in deadlines],
+            "centres": ExamCentre.objects.filter(active=True).count(),
+            "sessions": selectors.round_sessions(round_),
+            "registrations": selectors.registrations_to_distribute(round_).count(),
+            "distribution": dist,
+            "job": job,
+            "results": imp,
+            "handovers": round_.handovers.select_related("by")[:20],
+            "exports": [(k, HandoverKind(k).label) for k in handovers.EXPORTS],
+            "q": _round_query(round_),
+            "may": {
+                p.split(".")[1]: can(request.user, p)
+                for p in (
+                    "exams.sessions",
+                    "exams.distribute",
+                    "exams.handover",
+                    "exams.numbers",
+                    "exams.results",
+                )
+            },
+        },
+    )
 
 
 # ---------------------------------------------------------------- centres and sessions
 
+
 @staff_required
 def centres(request):
-    authorize_any(request.user, ("exams.view_all", None), ("exam_centre.edit", request.user.organisation))
+    authorize_any(
+        request.user, ("exams.view_all", None), ("exam_centre.edit", request.user.organisation)
+    )
     qs = ExamCentre.objects.select_related("municipality", "host").order_by("code")
     if not can(request.user, "exams.view_all"):
         qs = qs.filter(host=request.user.organisation)
-    return render(request, "exams/centres.html", {"centres": qs,
-                                                  "may_add": can(request.user, "exams.centres")})
+    return render(
+        request,
+        "exams/centres.html",
+        {"centres": qs, "may_add": can(request.user, "exams.centres")},
+    )
 
 
 @staff_required
@@ -129,9 +156,17 @@ def sessions(request):
                 return redirect(reverse("exams:sessions") + _round_query(round_))
             except ValidationError as exc:
                 apply_errors(form, exc)
-    return render(request, "exams/sessions.html", {
-        "round": round_, "sessions": selectors.round_sessions(round_), "form": form,
-        "may_edit": can(request.user, "exams.sessions"), "q": _round_query(round_)})
+    return render(
+        request,
+        "exams/sessions.html",
+        {
+            "round": round_,
+            "sessions": selectors.round_sessions(round_),
+            "form": form,
+            "may_edit": can(request.user, "exams.sessions"),
+            "q": _round_query(round_),
+        },
+    )
 
 
 @staff_required
@@ -139,22 +174,40 @@ def session_reschedule(request, pk):
     """A18.2: NAEC moves a session after force majeure or a fault of EMIS or NAEC."""
     authorize(request.user, "exams.sessions")
     session = get_object_or_404(ExamSession.objects.select_related("round"), pk=pk)
-    form = RescheduleForm(request.POST or None, initial={
-        "date": session.date, "starts_at": session.starts_at,
-        "check_in_opens": session.check_in_opens, "check_in_closes": session.check_in_closes})
+    form = RescheduleForm(
+        request.POST or None,
+        initial={
+            "date": session.date,
+            "starts_at": session.starts_at,
+            "check_in_opens": session.check_in_opens,
+            "check_in_closes": session.check_in_closes,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason")
         try:
             services.reschedule_session(request.user, session, data, reason=reason)
-            messages.success(request, _("Session moved; the applicants' invitations are updated "
-                                        "and they are told (A18.2)."))
+            messages.success(
+                request,
+                _(
+                    "Session moved; the applicants' invitations are updated "
+                    "and they are told (A18.2)."
+                ),
+            )
             return redirect(reverse("exams:sessions") + _round_query(session.round))
         except ValidationError as exc:
             apply_errors(form, exc)
-    return render(request, "exams/reschedule.html", {
-        "session": session, "form": form, "q": _round_query(session.round),
-        "affected": session.sittings.filter(assignment__distribution__status="final").count()})
+    return render(
+        request,
+        "exams/reschedule.html",
+        {
+            "session": session,
+            "form": form,
+            "q": _round_query(session.round),
+            "affected": session.sittings.filter(assignment__distribution__status="final").count(),
+        },
+    )
 
 
 @staff_required
@@ -170,6 +223,7 @@ def session_delete(request, pk):
 
 
 # ---------------------------------------------------------------- distribution and invitations
+
 
 @staff_required
 @require_POST
@@ -190,13 +244,23 @@ def distribution_job(request, pk):
     authorize(request.user, "exams.view_all")
     j = get_object_or_404(DistributionJob.objects.select_related("round"), pk=pk)
     if request.GET.get("format") == "json":
-        return JsonResponse({"status": j.status, "done": 0, "total": 0, "error": j.error,
-                             "distribution": j.result_id})
+        return JsonResponse(
+            {
+                "status": j.status,
+                "done": 0,
+                "total": 0,
+                "error": j.error,
+                "distribution": j.result_id,
+            }
+        )
     if j.status == "done" and j.result_id:
         messages.success(request, _("Distribution %(d)s done.") % {"d": j.result})
         return redirect("exams:distribution", j.result_id)
-    return render(request, "exams/distribution_job.html", {
-        "job": j, "running": j.status in ("queued", "running"), "q": _round_query(j.round)})
+    return render(
+        request,
+        "exams/distribution_job.html",
+        {"job": j, "running": j.status in ("queued", "running"), "q": _round_query(j.round)},
+    )
 
 
 @staff_required
@@ -204,24 +268,44 @@ def distribution(request, pk, move_form=None):
     authorize(request.user, "exams.view_all")
     d = get_object_or_404(Distribution.objects.select_related("round", "run_by"), pk=pk)
     may_move = can(request.user, "exams.distribute") and d.status == "draft"
-    counts = {row["centre"]: row for row in d.assignments.values("centre").annotate(
-        applicants=Count("pk"), preferred=Count("pk", filter=Q(preferred=True)))}
+    counts = {
+        row["centre"]: row
+        for row in d.assignments.values("centre").annotate(
+            applicants=Count("pk"), preferred=Count("pk", filter=Q(preferred=True))
+        )
+    }
     centres = ExamCentre.objects.filter(pk__in=counts).select_related("municipality")
-    loads = {c.pk: {"centre": c, "applicants": counts[c.pk]["applicants"],
-                    "preferred": counts[c.pk]["preferred"]} for c in centres}
+    loads = {
+        c.pk: {
+            "centre": c,
+            "applicants": counts[c.pk]["applicants"],
+            "preferred": counts[c.pk]["preferred"],
+        }
+        for c in centres
+    }
     stats = d.stats or {}
     names = item_names()
     chart = distance_chart(stats.get("histogram", {}))
-    return render(request, "exams/distribution.html", {
-        "chart_height": 28 * len(chart) + 8,
-        "d": d, "stats": stats, "loads": sorted(loads.values(), key=lambda r: r["centre"].code),
-        "chart": chart,
-        "unplaced": [(k, reason_label(why, names))
-                     for k, why in sorted((int(k), why) for k, why in d.unplaced.items())[:200]],
-        "q": _round_query(d.round),
-        "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
-        "move": (move_form or MoveForm()) if may_move else None, "move_open": move_form is not None,
-    }, status=400 if move_form is not None else 200)
+    return render(
+        request,
+        "exams/distribution.html",
+        {
+            "chart_height": 28 * len(chart) + 8,
+            "d": d,
+            "stats": stats,
+            "loads": sorted(loads.values(), key=lambda r: r["centre"].code),
+            "chart": chart,
+            "unplaced": [
+                (k, reason_label(why, names))
+                for k, why in sorted((int(k), why) for k, why in d.unplaced.items())[:200]
+            ],
+            "q": _round_query(d.round),
+            "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
+            "move": (move_form or MoveForm()) if may_move else None,
+            "move_open": move_form is not None,
+        },
+        status=400 if move_form is not None else 200,
+    )
 
 
 @staff_required
@@ -233,13 +317,20 @@ def move(request, pk):
     try:
         if not form.is_valid():
             raise ValidationError(form.errors)
-        reg = Registration.objects.filter(pk=form.cleaned_data["registration"], round=d.round).first()
+        reg = Registration.objects.filter(
+            pk=form.cleaned_data["registration"], round=d.round
+        ).first()
         if reg is None:
-            raise ValidationError({"registration": [_("This registration is not in the distribution.")]})
-        a = services.move_applicant(request.user, d, reg, form.cleaned_data["centre"],
-                                    reason=form.cleaned_data["reason"])
-        messages.success(request, _("%(reg)s moved to %(centre)s.")
-                         % {"reg": a.registration, "centre": a.centre.code})
+            raise ValidationError(
+                {"registration": [_("This registration is not in the distribution.")]}
+            )
+        a = services.move_applicant(
+            request.user, d, reg, form.cleaned_data["centre"], reason=form.cleaned_data["reason"]
+        )
+        messages.success(
+            request,
+            _("%(reg)s moved to %(centre)s.") % {"reg": a.registration, "centre": a.centre.code},
+        )
     except ValidationError as exc:
         apply_errors(form, exc)
         return distribution(request, d.pk, move_form=form)
@@ -277,14 +368,29 @@ def job(request, pk):
     authorize(request.user, "exams.view_all")
     j = get_object_or_404(InvitationJob.objects.select_related("distribution__round"), pk=pk)
     if request.GET.get("format") == "json":
-        return JsonResponse({"status": j.status, "done": j.done, "total": j.total,
-                             "percent": j.percent, "error": j.error})
-    return render(request, "exams/job.html", {
-        "job": j, "running": j.status in ("queued", "running"), "q": _round_query(j.distribution.round),
-        "may_resume": j.status == "failed" and can(request.user, "exams.invitations")})
+        return JsonResponse(
+            {
+                "status": j.status,
+                "done": j.done,
+                "total": j.total,
+                "percent": j.percent,
+                "error": j.error,
+            }
+        )
+    return render(
+        request,
+        "exams/job.html",
+        {
+            "job": j,
+            "running": j.status in ("queued", "running"),
+            "q": _round_query(j.distribution.round),
+            "may_resume": j.status == "failed" and can(request.user, "exams.invitations"),
+        },
+    )
 
 
 # ---------------------------------------------------------------- hand-overs and results
+
 
 @staff_required
 @require_POST
@@ -296,9 +402,13 @@ def handover_export(request, kind, fmt):
     except ImportRejected as exc:
         errors_to_messages(request, exc)
         return redirect(reverse("exams:home") + _round_query(round_))
-    resp = HttpResponse(blob, content_type="application/json" if fmt == "json" else "text/csv; charset=utf-8")
-    resp["Content-Disposition"] = (f'attachment; filename="{kind}-{round_.year}-{round_.season}-'
-                                   f'{timezone.localtime(h.at):%Y%m%d%H%M}.{fmt}"')
+    resp = HttpResponse(
+        blob, content_type="application/json" if fmt == "json" else "text/csv; charset=utf-8"
+    )
+    resp["Content-Disposition"] = (
+        f'attachment; filename="{kind}-{round_.year}-{round_.season}-'
+        f'{timezone.localtime(h.at):%Y%m%d%H%M}.{fmt}"'
+    )
     return resp
 
 
@@ -309,7 +419,9 @@ def numbers_import(request):
     round_ = _round(request)
     form = NumbersForm(request.POST or None, request.FILES or None)
     if request.GET.get("template"):
-        resp = HttpResponse(handovers.quota_template(round_), content_type="text/csv; charset=utf-8")
+        resp = HttpResponse(
+            handovers.quota_template(round_), content_type="text/csv; charset=utf-8"
+        )
         resp["Content-Disposition"] = 'attachment; filename="numbers_to_emis.csv"'
         return resp
     if request.method == "POST" and form.is_valid():
@@ -321,9 +433,17 @@ def numbers_import(request):
             return redirect(reverse("exams:home") + _round_query(round_))
         except ImportRejected as exc:
             errors_to_messages(request, exc)
-    return render(request, "exams/upload.html", {
-        "form": form, "round": round_, "q": _round_query(round_),
-        "title": HandoverKind.NUMBERS_TO_EMIS.label, "template": True})
+    return render(
+        request,
+        "exams/upload.html",
+        {
+            "form": form,
+            "round": round_,
+            "q": _round_query(round_),
+            "title": HandoverKind.NUMBERS_TO_EMIS.label,
+            "template": True,
+        },
+    )
 
 
 @staff_required
@@ -337,17 +457,29 @@ def results_upload(request):
         fmt = "xlsx" if f.name.lower().endswith(".xlsx") else "csv"
         try:
             imp = results.import_results(request.user, round_, f.read(), fmt, filename=f.name)
-            messages.success(request, _("%(n)s results taken in (import %(num)s).")
-                             % {"n": imp.rows, "num": imp.number})
+            messages.success(
+                request,
+                _("%(n)s results taken in (import %(num)s).") % {"n": imp.rows, "num": imp.number},
+            )
             return redirect(reverse("exams:results") + _round_query(round_))
         except ImportRejected as exc:
             errors_to_messages(request, exc)
-    return render(request, "exams/upload.html", {
-        "form": form, "round": round_, "q": _round_query(round_), "title": _("Results (A26.1)"),
-        "imports": round_.result_imports.select_related("by"), "columns": results.REQUIRED})
+    return render(
+        request,
+        "exams/upload.html",
+        {
+            "form": form,
+            "round": round_,
+            "q": _round_query(round_),
+            "title": _("Results (A26.1)"),
+            "imports": round_.result_imports.select_related("by"),
+            "columns": results.REQUIRED,
+        },
+    )
 
 
 # ---------------------------------------------------------------- proctor (A19-A22)
+
 
 @staff_required
 def proctor(request):
@@ -355,25 +487,47 @@ def proctor(request):
     round_ = _round(request)
     sessions = selectors.round_sessions(round_)
     today = timezone.localdate()
-    centres = [(c, sorted(selectors.hosted_sessions(c, sessions),
-                          key=lambda s: (s.date != today, s.date, s.starts_at)))
-               for c in selectors.active_centres()]
-    return render(request, "exams/proctor.html", {
-        "round": round_, "centres": centres, "today": selectors.sessions_today(round_)})
+    centres = [
+        (
+            c,
+            sorted(
+                selectors.hosted_sessions(c, sessions),
+                key=lambda s: (s.date != today, s.date, s.starts_at),
+            ),
+        )
+        for c in selectors.active_centres()
+    ]
+    return render(
+        request,
+        "exams/proctor.html",
+        {"round": round_, "centres": centres, "today": selectors.sessions_today(round_)},
+    )
 
 
 def _checkin_context(request, centre, session, **extra):
-    sittings = (Sitting.objects.filter(session=session, assignment__centre=centre,
-                                       assignment__distribution__status="final")
-                .select_related("assignment__registration__applicant")
-                .prefetch_related("incidents").order_by("assignment__registration__applicant__last_name_ka"))
+    sittings = (
+        Sitting.objects.filter(
+            session=session, assignment__centre=centre, assignment__distribution__status="final"
+        )
+        .select_related("assignment__registration__applicant")
+        .prefetch_related("incidents")
+        .order_by("assignment__registration__applicant__last_name_ka")
+    )
     counts = {}
     for s in sittings:
         counts[s.get_status_display()] = counts.get(s.get_status_display(), 0) + 1
-    return {"centre": centre, "session": session, "sittings": sittings, "counts": counts,
-            "lookup": LookupForm(), "breach": BreachForm(), "presence": PresenceForm(),
-            "presences": session.presences.filter(centre=centre), "now": timezone.localtime(),
-            **extra}
+    return {
+        "centre": centre,
+        "session": session,
+        "sittings": sittings,
+        "counts": counts,
+        "lookup": LookupForm(),
+        "breach": BreachForm(),
+        "presence": PresenceForm(),
+        "presences": session.presences.filter(centre=centre),
+        "now": timezone.localtime(),
+        **extra,
+    }
 
 
 @staff_required
@@ -390,17 +544,27 @@ def checkin(request, centre_pk, session_pk):
     found, form = None, LookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            found = services.find_sitting(request.user, session, centre,
-                                          personal_number=form.cleaned_data["personal_number"],
-                                          token=form.cleaned_data["token"])
+            found = services.find_sitting(
+                request.user,
+                session,
+                centre,
+                personal_number=form.cleaned_data["personal_number"],
+                token=form.cleaned_data["token"],
+            )
             return redirect(f"{here}?sitting={found.pk}")
         except ValidationError as exc:
             errors_to_messages(request, exc)
     elif request.GET.get("sitting", "").isdigit():
-        found = (Sitting.objects.select_related("assignment__registration__applicant")
-                 .filter(pk=request.GET["sitting"], session=session, assignment__centre=centre,
-                         assignment__distribution__status="final")
-                 .first())
+        found = (
+            Sitting.objects.select_related("assignment__registration__applicant")
+            .filter(
+                pk=request.GET["sitting"],
+                session=session,
+                assignment__centre=centre,
+                assignment__distribution__status="final",
+            )
+            .first()
+        )
     ctx = _checkin_context(request, centre, session, found=found, here=here)
     ctx["lookup"] = form if form.is_bound else ctx["lookup"]
     return render(request, "exams/checkin.html", ctx)
@@ -411,7 +575,9 @@ def checkin(request, centre_pk, session_pk):
 def checkin_act(request, pk, action):
     """Admit, admit after verification, refuse entry, or record a breach; a refused action
     shows the page again with what the proctor typed and the error beside its field."""
-    sitting = get_object_or_404(Sitting.objects.select_related("assignment__centre", "session"), pk=pk)
+    sitting = get_object_or_404(
+        Sitting.objects.select_related("assignment__centre", "session"), pk=pk
+    )
     centre, session = sitting.assignment.centre, sitting.session
     back = reverse("exams:checkin", args=[centre.pk, session.pk])
     breach = BreachForm(request.POST if action == "breach" else None)
@@ -420,8 +586,12 @@ def checkin_act(request, pk, action):
             services.admit(request.user, sitting)
             messages.success(request, _("Admitted."))
         elif action == "admit_verified":
-            services.admit(request.user, sitting, documents_shown=False,
-                           verified_by=request.POST.get("verified_by", ""))
+            services.admit(
+                request.user,
+                sitting,
+                documents_shown=False,
+                verified_by=request.POST.get("verified_by", ""),
+            )
             messages.success(request, _("Admitted after verification (A20.3)."))
         elif action == "refuse":
             services.refuse_entry(request.user, sitting, reason=request.POST.get("reason", ""))
@@ -430,21 +600,35 @@ def checkin_act(request, pk, action):
             if not breach.is_valid():
                 raise ValidationError(breach.errors)
             incident = services.report_breach(request.user, sitting, **breach.cleaned_data)
-            messages.warning(request, _("Removed from the test: download the protocol (A21).")
-                             if incident.kind == "removal" else _("Warning recorded (A21)."))
+            messages.warning(
+                request,
+                _("Removed from the test: download the protocol (A21).")
+                if incident.kind == "removal"
+                else _("Warning recorded (A21)."),
+            )
         else:
             raise Http404
     except ValidationError as exc:
-        field_errors = {k: v for k, v in getattr(exc, "message_dict", {}).items()
-                        if k in ("verified_by", "reason")}
+        field_errors = {
+            k: v
+            for k, v in getattr(exc, "message_dict", {}).items()
+            if k in ("verified_by", "reason")
+        }
         if action == "breach":
             apply_errors(breach, exc)
         elif not field_errors:
             errors_to_messages(request, exc)
         sitting.refresh_from_db()
-        ctx = _checkin_context(request, centre, session, found=sitting, here=back,
-                               typed={k: request.POST.get(k, "") for k in ("verified_by", "reason")},
-                               field_errors=field_errors, open_action=action)
+        ctx = _checkin_context(
+            request,
+            centre,
+            session,
+            found=sitting,
+            here=back,
+            typed={k: request.POST.get(k, "") for k in ("verified_by", "reason")},
+            field_errors=field_errors,
+            open_action=action,
+        )
         ctx["breach"] = breach if action == "breach" else ctx["breach"]
         return render(request, "exams/checkin.html", ctx, status=400)
     return redirect(f"{back}?sitting={sitting.pk}")
@@ -476,8 +660,9 @@ def presence(request, centre_pk, session_pk):
         messages.success(request, _("Presence recorded (A22)."))
     except ValidationError as exc:
         apply_errors(form, exc)
-        ctx = _checkin_context(request, centre, session,
-                               here=reverse("exams:checkin", args=[centre.pk, session.pk]))
+        ctx = _checkin_context(
+            request, centre, session, here=reverse("exams:checkin", args=[centre.pk, session.pk])
+        )
         ctx["presence"] = form
         return render(request, "exams/checkin.html", ctx, status=400)
     return redirect("exams:checkin", centre.pk, session.pk)
@@ -489,19 +674,36 @@ def protocol(request, pk):
     from kari.documents.protocol import RemovalProtocol, render_protocol
 
     authorize(request.user, "exam.check_in")
-    sitting = get_object_or_404(Sitting.objects.select_related(
-        "assignment__registration__applicant", "assignment__centre", "session"), pk=pk)
+    sitting = get_object_or_404(
+        Sitting.objects.select_related(
+            "assignment__registration__applicant", "assignment__centre", "session"
+        ),
+        pk=pk,
+    )
     incidents = list(sitting.incidents.select_related("by"))
     if not any(i.kind == "removal" for i in incidents):
         raise Http404
     person = sitting.assignment.registration.applicant
-    pdf = render_protocol(RemovalProtocol(
-        number=f"P-{sitting.pk:06d}", applicant=person.full_name,
-        personal_number=person.personal_number, registration=str(sitting.assignment.registration),
-        centre=f"{sitting.assignment.centre.name_ka}, {sitting.assignment.centre.address}",
-        session=str(sitting.session),
-        incidents=[(timezone.localtime(i.at), i.get_kind_display(), i.get_category_display(), i.note,
-                    i.by.full_name_ka or i.by.username) for i in incidents]))
+    pdf = render_protocol(
+        RemovalProtocol(
+            number=f"P-{sitting.pk:06d}",
+            applicant=person.full_name,
+            personal_number=person.personal_number,
+            registration=str(sitting.assignment.registration),
+            centre=f"{sitting.assignment.centre.name_ka}, {sitting.assignment.centre.address}",
+            session=str(sitting.session),
+            incidents=[
+                (
+                    timezone.localtime(i.at),
+                    i.get_kind_display(),
+                    i.get_category_display(),
+                    i.note,
+                    i.by.full_name_ka or i.by.username,
+                )
+                for i in incidents
+            ],
+        )
+    )
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'attachment; filename="protocol-P-{sitting.pk:06d}.pdf"'
     return resp
@@ -509,16 +711,30 @@ def protocol(request, pk):
 
 # ---------------------------------------------------------------- public and applicant
 
+
 def verify(request, token):
     """The invitation's QR code: is this invitation genuine, and where and when is the test?"""
-    inv = get_object_or_404(Invitation.objects.select_related(
-        "registration__applicant", "assignment__centre__municipality", "assignment__distribution"),
-        token=token)
+    inv = get_object_or_404(
+        Invitation.objects.select_related(
+            "registration__applicant",
+            "assignment__centre__municipality",
+            "assignment__distribution",
+        ),
+        token=token,
+    )
     person = inv.registration.applicant
-    return render(request, "exams/verify.html", {
-        "inv": inv, "name": f"{person.first_name_ka} {person.last_name_ka[:1]}.",
-        "sittings": inv.assignment.sittings.select_related("session__skills_test", "session__subject"),
-        "check_in": reverse("exams:proctor")})
+    return render(
+        request,
+        "exams/verify.html",
+        {
+            "inv": inv,
+            "name": f"{person.first_name_ka} {person.last_name_ka[:1]}.",
+            "sittings": inv.assignment.sittings.select_related(
+                "session__skills_test", "session__subject"
+            ),
+            "check_in": reverse("exams:proctor"),
+        },
+    )
 
 
 def my_invitation(request, pk):

@@ -28,11 +28,13 @@ def clean_phone(value) -> str:
     try:
         number = phonenumbers.parse(text, "GE")
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(_("Enter a Georgian phone number, e.g. +995 555 12 34 56."),
-                              code="phone") from exc
+        raise ValidationError(
+            _("Enter a Georgian phone number, e.g. +995 555 12 34 56."), code="phone"
+        ) from exc
     if number.country_code != 995 or not phonenumbers.is_valid_number(number):
-        raise ValidationError(_("Enter a Georgian phone number, e.g. +995 555 12 34 56."),
-                              code="phone")
+        raise ValidationError(
+            _("Enter a Georgian phone number, e.g. +995 555 12 34 56."), code="phone"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -45,8 +47,9 @@ def is_mobile(e164: str) -> bool:
 
 
 def format_phone(e164: str) -> str:
-    return phonenumbers.format_number(phonenumbers.parse(e164, "GE"),
-                                      phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(
+        phonenumbers.parse(e164, "GE"), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
 
 
 def mask_personal_number(value: str) -> str:

@@ -21,7 +21,11 @@ FILTERS = ("direction", "field", "municipality", "institution", "skills_test")
 
 
 def published_rounds():
-    return Round.objects.filter(announcements__status=AnnouncementStatus.CONFIRMED).distinct().order_by("test_starts")
+    return (
+        Round.objects.filter(announcements__status=AnnouncementStatus.CONFIRMED)
+        .distinct()
+        .order_by("test_starts")
+    )
 
 
 def portal_round(request):
@@ -46,17 +50,27 @@ def home(request):
     fields = Field.objects.all()
     if params["direction"]:
         fields = fields.filter(direction__code=params["direction"])
-    return render(request, "portal/home.html", {
-        "rounds": published_rounds(),
-        "chart": (chart := places_by_direction(lines) if round_ else []),
-        "chart_height": 28 * len(chart) + 8,
-        "round": round_, "page": page, "params": params, "querystring": query.urlencode(),
-        "directions": Direction.objects.all(), "fields": fields,
-        "municipalities": Municipality.objects.filter(organisation__institution__isnull=False).distinct(),
-        "institutions": Institution.objects.select_related("organisation"),
-        "skills_tests": SkillsTest.objects.all(),
-        "filtered": filtered,
-    })
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "rounds": published_rounds(),
+            "chart": (chart := places_by_direction(lines) if round_ else []),
+            "chart_height": 28 * len(chart) + 8,
+            "round": round_,
+            "page": page,
+            "params": params,
+            "querystring": query.urlencode(),
+            "directions": Direction.objects.all(),
+            "fields": fields,
+            "municipalities": Municipality.objects.filter(
+                organisation__institution__isnull=False
+            ).distinct(),
+            "institutions": Institution.objects.select_related("organisation"),
+            "skills_tests": SkillsTest.objects.all(),
+            "filtered": filtered,
+        },
+    )
 
 
 def programme(request, code):
@@ -65,21 +79,36 @@ def programme(request, code):
     if line is None:
         raise Http404
     p = line.programme
-    return render(request, "portal/programme.html", {
-        "round": round_, "line": line, "programme": p,
-        "subjects": p.subject_group.subjects.all() if p.subject_group else [],
-        "institution": p.institution,
-    })
+    return render(
+        request,
+        "portal/programme.html",
+        {
+            "round": round_,
+            "line": line,
+            "programme": p,
+            "subjects": p.subject_group.subjects.all() if p.subject_group else [],
+            "institution": p.institution,
+        },
+    )
 
 
 def places_by_direction(lines) -> list[dict]:
     """Places (and SEN places) per direction for the current search, as bars for a chart."""
-    totals = (lines.values("programme__field__direction__code")
-              .annotate(places=Sum("places"), sen=Sum("sen_places"))
-              .order_by("-places"))
+    totals = (
+        lines.values("programme__field__direction__code")
+        .annotate(places=Sum("places"), sen=Sum("sen_places"))
+        .order_by("-places")
+    )
     names = {d.code: d.name for d in Direction.objects.all()}
     top = max((t["places"] for t in totals), default=0) or 1
-    return [{"name": names.get(t["programme__field__direction__code"], ""),
-             "places": t["places"], "sen": t["sen"], "y": 28 * i,
-             "width": round(360 * t["places"] / top), "sen_width": round(360 * t["sen"] / top)}
-            for i, t in enumerate(totals)]
+    return [
+        {
+            "name": names.get(t["programme__field__direction__code"], ""),
+            "places": t["places"],
+            "sen": t["sen"],
+            "y": 28 * i,
+            "width": round(360 * t["places"] / top),
+            "sen_width": round(360 * t["sen"] / top),
+        }
+        for i, t in enumerate(totals)
+    ]

@@ -22,8 +22,17 @@ def apply_action(codes: list[str], action: str, added: str = "") -> list[str]:
     return codes
 
 
-def eligible(round_, chosen, *, direction="", field="", test_language="ka", foreign_language="",
-             stage="primary", locked_test=None):
+def eligible(
+    round_,
+    chosen,
+    *,
+    direction="",
+    field="",
+    test_language="ka",
+    foreign_language="",
+    stage="primary",
+    locked_test=None,
+):
     """Programmes the applicant may still add: offered this round, matching the choices made."""
     qs = offered_programmes(round_, stage).exclude(code__in=[p.code for p in chosen])
     if chosen:

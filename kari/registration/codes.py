@@ -40,11 +40,17 @@ def _check_rate(subject: str, ip: str | None) -> None:
     recent = OneTimeCode.objects.filter(created_at__gte=since)
     person_limit, ip_limit = _conf("PER_PERSON_PER_HOUR"), _conf("PER_IP_PER_HOUR")
     if recent.filter(subject=subject)[:person_limit].count() >= person_limit:
-        raise CodeRefused(_("Too many codes were requested for this person. Try again in an hour."),
-                          field="personal_number", citation="A15.4")
+        raise CodeRefused(
+            _("Too many codes were requested for this person. Try again in an hour."),
+            field="personal_number",
+            citation="A15.4",
+        )
     if ip and recent.filter(ip=ip)[:ip_limit].count() >= ip_limit:
-        raise CodeRefused(_("Too many codes were requested from this network. Try again later."),
-                          field="personal_number", citation="A15.4")
+        raise CodeRefused(
+            _("Too many codes were requested from this network. Try again later."),
+            field="personal_number",
+            citation="A15.4",
+        )
 
 
 def issue(purpose: str, personal_number: str, *, ip=None, payload=None) -> tuple[OneTimeCode, str]:
@@ -58,9 +64,14 @@ def issue(purpose: str, personal_number: str, *, ip=None, payload=None) -> tuple
     plain = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
     code = OneTimeCode.objects.create(
-        purpose=purpose, subject=subject, code_hash=keyed_hash(f"{subject}:{plain}"),
-        created_at=now, expires_at=now + dt.timedelta(seconds=_conf("TTL_SECONDS")), ip=ip,
-        payload=payload or {})
+        purpose=purpose,
+        subject=subject,
+        code_hash=keyed_hash(f"{subject}:{plain}"),
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=_conf("TTL_SECONDS")),
+        ip=ip,
+        payload=payload or {},
+    )
     return code, plain
 
 
@@ -68,8 +79,9 @@ def _record_refusal(purpose: str, action: str, ip, code: OneTimeCode | None = No
     """Refusals are audited in their own transaction, so they survive the caller's rollback."""
     with transaction.atomic():
         obj = code or OneTimeCode(pk=0, purpose=purpose)
-        record(None, action, obj, after={"purpose": purpose, "ip": ip},
-               reason="one-time code refused")
+        record(
+            None, action, obj, after={"purpose": purpose, "ip": ip}, reason="one-time code refused"
+        )
 
 
 def check(purpose: str, personal_number: str, plain: str, *, ip=None) -> OneTimeCode:
@@ -91,10 +103,14 @@ def verify(purpose: str, plain: str, *, subject: str | None = None, code_id: int
     now = timezone.now()
     live = OneTimeCode.objects.filter(purpose=purpose, used_at__isnull=True, expires_at__gt=now)
     if code_id is not None:
-        newer = OneTimeCode.objects.filter(purpose=purpose, subject=OuterRef("subject"),
-                                           created_at__gt=OuterRef("created_at"))
-        code = (live.select_for_update().filter(pk=code_id).exclude(Exists(newer)).first()
-                if str(code_id).isdigit() else None)
+        newer = OneTimeCode.objects.filter(
+            purpose=purpose, subject=OuterRef("subject"), created_at__gt=OuterRef("created_at")
+        )
+        code = (
+            live.select_for_update().filter(pk=code_id).exclude(Exists(newer)).first()
+            if str(code_id).isdigit()
+            else None
+        )
     else:
         code = live.select_for_update().filter(subject=subject).order_by("-created_at").first()
     if code is None:

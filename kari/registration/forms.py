@@ -6,33 +6,55 @@ from kari.catalogue.models import Direction, Field, Municipality
 
 from .models import TestLanguage
 
-FOREIGN_CHOICES = [("", "—"), ("en", _("English")), ("de", _("German")), ("ru", _("Russian")),
-                   ("fr", _("French"))]
+FOREIGN_CHOICES = [
+    ("", "—"),
+    ("en", _("English")),
+    ("de", _("German")),
+    ("ru", _("Russian")),
+    ("fr", _("French")),
+]
 
 
 class RegistrationForm(forms.Form):
     """Raw input only; kari.registration.rules validates (the one place the rules live)."""
 
-    personal_number = forms.CharField(label=_("Personal number (11 digits)"), max_length=20,
-                                      widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
-    phone = forms.CharField(label=_("Mobile phone"), max_length=30,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    email = forms.CharField(label=_("Email"), max_length=254,
-                            widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    personal_number = forms.CharField(
+        label=_("Personal number (11 digits)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     exam_municipality = forms.ChoiceField(label=_("Where you want to sit the test"))
     test_language = forms.ChoiceField(label=_("Test language"), choices=TestLanguage.choices)
-    foreign_language = forms.ChoiceField(label=_("Foreign language"), choices=FOREIGN_CHOICES, required=False)
-    adapted_environment = forms.CharField(label=_("Do you need an adapted environment? Describe it"),
-                                          required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    carried_over = forms.BooleanField(label=_("Use my scores from the previous round (A28)"), required=False)
+    foreign_language = forms.ChoiceField(
+        label=_("Foreign language"), choices=FOREIGN_CHOICES, required=False
+    )
+    adapted_environment = forms.CharField(
+        label=_("Do you need an adapted environment? Describe it"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    carried_over = forms.BooleanField(
+        label=_("Use my scores from the previous round (A28)"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         english = (get_language() or "ka").startswith("en")  # as Bilingual.name, without models
         self.fields["exam_municipality"].choices = [("", "—")] + sorted(
-            ((code, en if english and en else ka)
-             for code, ka, en in Municipality.objects.values_list("code", "name_ka", "name_en")),
-            key=lambda c: c[1])
+            (
+                (code, en if english and en else ka)
+                for code, ka, en in Municipality.objects.values_list("code", "name_ka", "name_en")
+            ),
+            key=lambda c: c[1],
+        )
 
 
 class SubsequentForm(forms.Form):
@@ -40,8 +62,9 @@ class SubsequentForm(forms.Form):
     phone = RegistrationForm.base_fields["phone"]
     email = RegistrationForm.base_fields["email"]
     education_level = forms.CharField(label=_("Completed general-education level"), max_length=200)
-    qualification = forms.CharField(label=_("Professional qualification, if any"), max_length=200,
-                                    required=False)
+    qualification = forms.CharField(
+        label=_("Professional qualification, if any"), max_length=200, required=False
+    )
 
 
 class FilterForm(forms.Form):
@@ -50,13 +73,23 @@ class FilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["direction"].choices = [("", _("All"))] + [(d.code, d.name) for d in Direction.objects.all()]
-        self.fields["field"].choices = [("", _("All"))] + [(f.code, f.name) for f in Field.objects.all()]
+        self.fields["direction"].choices = [("", _("All"))] + [
+            (d.code, d.name) for d in Direction.objects.all()
+        ]
+        self.fields["field"].choices = [("", _("All"))] + [
+            (f.code, f.name) for f in Field.objects.all()
+        ]
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label=_("One-time code"), max_length=6, min_length=6, widget=forms.TextInput(
-        attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}))
+    code = forms.CharField(
+        label=_("One-time code"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
+        ),
+    )
 
 
 class SignInForm(forms.Form):

@@ -46,37 +46,58 @@ class Applicant(models.Model):
 
 class Registration(models.Model):
     applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="registrations")
-    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="registrations")
+    round = models.ForeignKey(
+        "rounds.Round", on_delete=models.PROTECT, related_name="registrations"
+    )
     stage = models.CharField(max_length=12, default="primary")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    exam_municipality = models.ForeignKey("catalogue.Municipality", on_delete=models.PROTECT,
-                                          null=True, blank=True,
-                                          verbose_name=_("preferred exam municipality"))
-    test_language = models.CharField(_("test language"), max_length=2,
-                                     choices=TestLanguage.choices, default=TestLanguage.KA)
+    exam_municipality = models.ForeignKey(
+        "catalogue.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("preferred exam municipality"),
+    )
+    test_language = models.CharField(
+        _("test language"), max_length=2, choices=TestLanguage.choices, default=TestLanguage.KA
+    )
     foreign_language = models.CharField(_("foreign language"), max_length=2, blank=True)
     adapted_environment = models.TextField(_("adapted environment needs"), blank=True)
-    skills_test = models.ForeignKey("catalogue.SkillsTest", on_delete=models.PROTECT, null=True,
-                                    blank=True)
-    subject_group = models.ForeignKey("catalogue.SubjectGroup", on_delete=models.PROTECT,
-                                      null=True, blank=True)
+    skills_test = models.ForeignKey(
+        "catalogue.SkillsTest", on_delete=models.PROTECT, null=True, blank=True
+    )
+    subject_group = models.ForeignKey(
+        "catalogue.SubjectGroup", on_delete=models.PROTECT, null=True, blank=True
+    )
     registered_at = models.DateTimeField(_("registered"))  # to the second (A40.6)
     updated_at = models.DateTimeField(_("last changed"))
     version = models.PositiveIntegerField(default=1)
-    centre = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, null=True,
-                               blank=True, related_name="+", verbose_name=_("registration centre"))
-    clerk = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
+    centre = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registration centre"),
+    )
+    clerk = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     carried_over = models.BooleanField(_("uses carried-over scores (A28.1)"), default=False)
     retakes_test = models.BooleanField(_("sits the test again (A28.5)"), default=True)
-    education_level = models.CharField(_("completed general-education level (A16.3)"),
-                                       max_length=200, blank=True)
-    qualification = models.CharField(_("professional qualification (A16.3)"), max_length=200,
-                                     blank=True)
+    education_level = models.CharField(
+        _("completed general-education level (A16.3)"), max_length=200, blank=True
+    )
+    qualification = models.CharField(
+        _("professional qualification (A16.3)"), max_length=200, blank=True
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["applicant", "round", "stage"],
-                                               name="one_registration_per_round_and_stage")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "round", "stage"], name="one_registration_per_round_and_stage"
+            )
+        ]
         verbose_name = _("registration")
 
     def __str__(self) -> str:
@@ -110,7 +131,9 @@ class Choice(models.Model):
 class Version(models.Model):
     """The full history of a registration: who, through which channel, when, what changed."""
 
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="versions")
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="versions"
+    )
     number = models.PositiveIntegerField()
     at = models.DateTimeField()
     actor_label = models.CharField(max_length=200)
@@ -120,8 +143,9 @@ class Version(models.Model):
 
     class Meta:
         ordering = ["-number"]
-        constraints = [models.UniqueConstraint(fields=["registration", "number"],
-                                               name="one_version_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "number"], name="one_version_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.registration} v{self.number}"
@@ -141,8 +165,10 @@ class OneTimeCode(models.Model):
     payload = models.JSONField(default=dict)  # the pending registration or change
 
     class Meta:
-        indexes = [models.Index(fields=["subject", "created_at"]),
-                   models.Index(fields=["ip", "created_at"])]
+        indexes = [
+            models.Index(fields=["subject", "created_at"]),
+            models.Index(fields=["ip", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose} code #{self.pk}"

@@ -24,7 +24,9 @@ from . import codes, rules
 from .models import Applicant, Channel, Choice, OneTimeCode, Registration, Version
 
 PRIMARY, SUBSEQUENT = "primary", "subsequent"
-CODE_TEXT = gettext_lazy("Kari one-time code: %(code)s. It is valid for 10 minutes. Do not share it.")
+CODE_TEXT = gettext_lazy(
+    "Kari one-time code: %(code)s. It is valid for 10 minutes. Do not share it."
+)
 CODE_SUBJECT = gettext_lazy("Kari one-time code")
 CONFIRMED_TEXT = gettext_lazy("Kari: registration %(number)s is confirmed (version %(version)s).")
 
@@ -83,8 +85,11 @@ def _check_actor(actor, channel: str, stage: str, personal_number: str) -> None:
     if channel == Channel.CENTRE:
         authorize(actor, "registration.register", actor.organisation if actor else None)
     elif stage == SUBSEQUENT:
-        raise RuleError(_("Subsequent-stage registration is at a registration centre only (A16.1)."),
-                        field="channel", citation="A16.1")
+        raise RuleError(
+            _("Subsequent-stage registration is at a registration centre only (A16.1)."),
+            field="channel",
+            citation="A16.1",
+        )
     elif isinstance(actor, Applicant) and actor.personal_number != personal_number:
         raise PermissionDenied(_("You can only change your own registration."))
 
@@ -93,12 +98,18 @@ def _validate(data: dict, round_, stage: str, existing: Registration | None) -> 
     state = window(round_)
     if stage == SUBSEQUENT:
         if state != "registration":
-            raise RuleError(_("Subsequent-stage registration is closed; nothing can change after the deadline (A16.5)."),
-                            citation="A16.5")
+            raise RuleError(
+                _(
+                    "Subsequent-stage registration is closed; nothing can change after the deadline (A16.5)."
+                ),
+                citation="A16.5",
+            )
         return rules.clean_subsequent(data, round_)
     if state is None or (state == "reranking" and existing is None):
-        raise RuleError(_("Registration is closed; after the window no change is possible (A15.7)."),
-                        citation="A15.7")
+        raise RuleError(
+            _("Registration is closed; after the window no change is possible (A15.7)."),
+            citation="A15.7",
+        )
     if state == "reranking":
         return _clean_reranking(data, round_, existing)
     clean = rules.clean_primary(data, round_)
@@ -111,33 +122,59 @@ def _clean_reranking(data: dict, round_, existing: Registration) -> dict:
     """A26.2: only reorder or replace programmes within the skills test and subject group taken."""
     errors: dict = {}
     programmes = rules.clean_programmes(data.get("programmes"), round_, errors)
-    wrong = [p.code for p in programmes if (p.skills_test_id, p.subject_group_id)
-             != (existing.skills_test_id, existing.subject_group_id)]
+    wrong = [
+        p.code
+        for p in programmes
+        if (p.skills_test_id, p.subject_group_id)
+        != (existing.skills_test_id, existing.subject_group_id)
+    ]
     if wrong:
-        errors["programmes"] = [_("In the re-ranking window only programmes of the skills test and subject group you sat can be chosen: %(codes)s (A26.2).") % {"codes": ", ".join(wrong)}]
+        errors["programmes"] = [
+            _(
+                "In the re-ranking window only programmes of the skills test and subject group you sat can be chosen: %(codes)s (A26.2)."
+            )
+            % {"codes": ", ".join(wrong)}
+        ]
     if errors:
         raise ValidationError(errors)
     a = existing.applicant
     return {
-        "personal_number": a.personal_number, "person": None, "phone": a.phone, "email": a.email,
-        "exam_municipality": existing.exam_municipality, "test_language": existing.test_language,
+        "personal_number": a.personal_number,
+        "person": None,
+        "phone": a.phone,
+        "email": a.email,
+        "exam_municipality": existing.exam_municipality,
+        "test_language": existing.test_language,
         "foreign_language": existing.foreign_language,
-        "adapted_environment": existing.adapted_environment, "programmes": programmes,
-        "carried_over": existing.carried_over, "reranking": True,
+        "adapted_environment": existing.adapted_environment,
+        "programmes": programmes,
+        "carried_over": existing.carried_over,
+        "reranking": True,
     }
 
 
 def _check_carried_over(personal_number: str, round_) -> None:
     """A28.1: scores carry over once, to the next round, from a round with a registration."""
-    previous = (Registration.objects.filter(applicant__personal_number=personal_number,
-                                            round__test_starts__lt=round_.test_starts)
-                .select_related("round").order_by("-round__test_starts").first())
+    previous = (
+        Registration.objects.filter(
+            applicant__personal_number=personal_number, round__test_starts__lt=round_.test_starts
+        )
+        .select_related("round")
+        .order_by("-round__test_starts")
+        .first()
+    )
     if previous is None:
-        raise RuleError(_("There are no scores from an earlier round to carry over (A28.1)."),
-                        field="carried_over", citation="A28.1")
+        raise RuleError(
+            _("There are no scores from an earlier round to carry over (A28.1)."),
+            field="carried_over",
+            citation="A28.1",
+        )
     if previous.carried_over:
-        raise RuleError(_("Carried-over scores can be used only once (A28.1)."),
-                        field="carried_over", citation="A28.1")
+        raise RuleError(
+            _("Carried-over scores can be used only once (A28.1)."),
+            field="carried_over",
+            citation="A28.1",
+        )
 
 
 def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=None) -> Pending:
@@ -147,12 +184,21 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
     except ValidationError as exc:
         raise ValidationError({"personal_number": exc.messages}) from exc
     _check_actor(actor, channel, stage, personal_number)
-    existing = (Registration.objects.filter(applicant__personal_number=personal_number,
-                                            round=round_, stage=stage)
-                .select_related("applicant").first())
+    existing = (
+        Registration.objects.filter(
+            applicant__personal_number=personal_number, round=round_, stage=stage
+        )
+        .select_related("applicant")
+        .first()
+    )
     clean = _validate(data, round_, stage, existing)
-    payload = {"data": _payload(data, clean), "round": round_.pk, "stage": stage,
-               "channel": channel, "clerk": getattr(actor, "pk", None) if channel == Channel.CENTRE else None}
+    payload = {
+        "data": _payload(data, clean),
+        "round": round_.pk,
+        "stage": stage,
+        "channel": channel,
+        "clerk": getattr(actor, "pk", None) if channel == Channel.CENTRE else None,
+    }
     code, plain = codes.issue("register", personal_number, ip=ip, payload=payload)
     email, phone = _contacts(existing.applicant if existing else None, clean)
     sent_to = _deliver_code(email, phone, plain)  # the code row is committed: sent now (on commit)
@@ -161,9 +207,18 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
 
 def _payload(data: dict, clean: dict) -> dict:
     """The raw input, to be re-validated at confirmation (the catalogue may change meanwhile)."""
-    keep = ("personal_number", "phone", "email", "exam_municipality", "test_language",
-            "foreign_language", "adapted_environment", "carried_over", "education_level",
-            "qualification")
+    keep = (
+        "personal_number",
+        "phone",
+        "email",
+        "exam_municipality",
+        "test_language",
+        "foreign_language",
+        "adapted_environment",
+        "carried_over",
+        "education_level",
+        "qualification",
+    )
     out = {k: data.get(k) for k in keep if k in data}
     out["programmes"] = [p.code for p in clean["programmes"]]
     return out
@@ -202,23 +257,39 @@ def _write(code: OneTimeCode) -> Registration:
 
     p = code.payload
     round_ = Round.objects.get(pk=p["round"])
-    clerk = User.objects.filter(pk=p["clerk"]).select_related("organisation").first() if p["clerk"] else None
-    existing = (Registration.objects.select_for_update()
-                .filter(applicant__personal_number=p["data"]["personal_number"], round=round_,
-                        stage=p["stage"]).first())
+    clerk = (
+        User.objects.filter(pk=p["clerk"]).select_related("organisation").first()
+        if p["clerk"]
+        else None
+    )
+    existing = (
+        Registration.objects.select_for_update()
+        .filter(
+            applicant__personal_number=p["data"]["personal_number"], round=round_, stage=p["stage"]
+        )
+        .first()
+    )
     clean = _validate(p["data"], round_, p["stage"], existing)
     now = timezone.now().replace(microsecond=0)
     applicant = _save_applicant(clean, existing)
-    reg = existing or Registration(applicant=applicant, round=round_, stage=p["stage"],
-                                   registered_at=now, version=0)
+    reg = existing or Registration(
+        applicant=applicant, round=round_, stage=p["stage"], registered_at=now, version=0
+    )
     before = snapshot(reg) if existing else None
     reg.channel = p["channel"]
     reg.updated_at = now
     reg.version += 1
     reg.centre = clerk.organisation if clerk else None
     reg.clerk = clerk
-    for f in ("exam_municipality", "test_language", "foreign_language", "adapted_environment",
-              "carried_over", "education_level", "qualification"):
+    for f in (
+        "exam_municipality",
+        "test_language",
+        "foreign_language",
+        "adapted_environment",
+        "carried_over",
+        "education_level",
+        "qualification",
+    ):
         if f in clean:
             setattr(reg, f, clean[f])
     progs = clean["programmes"]
@@ -228,18 +299,30 @@ def _write(code: OneTimeCode) -> Registration:
     reg.save()
     if existing:
         reg.choices.all().delete()
-    Choice.objects.bulk_create([Choice(registration=reg, rank=i, programme=prog)
-                                for i, prog in enumerate(progs, start=1)])
+    Choice.objects.bulk_create(
+        [Choice(registration=reg, rank=i, programme=prog) for i, prog in enumerate(progs, start=1)]
+    )
     after = snapshot(reg, [p.code for p in progs])
     changes = {k: [before.get(k), v] for k, v in after.items() if before and before.get(k) != v}
     actor_label = clerk.display_name if clerk else applicant.audit_label
-    Version.objects.create(registration=reg, number=reg.version, at=now, actor_label=actor_label,
-                           channel=reg.channel, data=after | {"phone": applicant.phone,
-                                                              "email": applicant.email},
-                           changes=changes)
-    record(clerk or applicant, "registration.change" if existing else "registration.create", reg,
-           before=before, after=after, organisation=reg.centre,
-           reason=_("re-ranking window (A26.2)") if clean.get("reranking") else "")
+    Version.objects.create(
+        registration=reg,
+        number=reg.version,
+        at=now,
+        actor_label=actor_label,
+        channel=reg.channel,
+        data=after | {"phone": applicant.phone, "email": applicant.email},
+        changes=changes,
+    )
+    record(
+        clerk or applicant,
+        "registration.change" if existing else "registration.create",
+        reg,
+        before=before,
+        after=after,
+        organisation=reg.centre,
+        reason=_("re-ranking window (A26.2)") if clean.get("reranking") else "",
+    )
     text = notify.bilingual(CONFIRMED_TEXT, number=reg.number, version=reg.version)
     subject = notify.bilingual(CONFIRMED_TEXT, sep=" / ", number=reg.number, version=reg.version)
     notify.email_on_commit([applicant.email], subject, text)
@@ -263,6 +346,7 @@ def _save_applicant(clean: dict, existing: Registration | None) -> Applicant:
 
 # ---------------------------------------------------------------- applicant sign-in (A15.1)
 
+
 def request_sign_in(personal_number: str, *, ip=None) -> int:
     """Send a sign-in code to a registered applicant; the same answer for anyone else.
 
@@ -272,8 +356,12 @@ def request_sign_in(personal_number: str, *, ip=None) -> int:
     except ValidationError as exc:
         raise ValidationError({"personal_number": exc.messages}) from exc
     applicant = Applicant.objects.filter(personal_number=personal_number).first()
-    code, plain = codes.issue("sign_in", personal_number, ip=ip,
-                              payload={"applicant": applicant.pk} if applicant else None)
+    code, plain = codes.issue(
+        "sign_in",
+        personal_number,
+        ip=ip,
+        payload={"applicant": applicant.pk} if applicant else None,
+    )
     if applicant is not None:
         with transaction.atomic():
             _deliver_code(applicant.email, applicant.phone, plain)
@@ -285,8 +373,11 @@ def sign_in(personal_number: str, plain_code: str, *, ip=None) -> Applicant:
     codes.check("sign_in", personal_number, plain_code, ip=ip)
     applicant = Applicant.objects.filter(personal_number=personal_number).first()
     if applicant is None:  # a code is never delivered to an unknown number
-        raise codes.CodeRefused(_("The code is wrong or has expired. Ask for a new one."),
-                                field="code", citation="A15.4")
+        raise codes.CodeRefused(
+            _("The code is wrong or has expired. Ask for a new one."),
+            field="code",
+            citation="A15.4",
+        )
     return applicant
 
 

@@ -33,10 +33,21 @@ def signed_in_applicant(request) -> Applicant | None:
 
 def _initial_from(reg: Registration) -> tuple[dict, list[str]]:
     snap = services.snapshot(reg)
-    initial = {k: snap[k] for k in ("exam_municipality", "test_language", "foreign_language",
-                                    "adapted_environment", "carried_over")}
-    initial |= {"personal_number": reg.applicant.personal_number, "phone": reg.applicant.phone,
-                "email": reg.applicant.email}
+    initial = {
+        k: snap[k]
+        for k in (
+            "exam_municipality",
+            "test_language",
+            "foreign_language",
+            "adapted_environment",
+            "carried_over",
+        )
+    }
+    initial |= {
+        "personal_number": reg.applicant.personal_number,
+        "phone": reg.applicant.phone,
+        "email": reg.applicant.email,
+    }
     return initial, snap["programmes"]
 
 
@@ -51,70 +62,116 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
         existing = actor.registrations.filter(round=round_, stage=stage).first()
     action = request.POST.get("action", "") if request.method == "POST" else ""
     if request.method == "POST":
-        codes = choices.apply_action(request.POST.getlist("programmes"), action,
-                                     request.POST.get("add", ""))
+        codes = choices.apply_action(
+            request.POST.getlist("programmes"), action, request.POST.get("add", "")
+        )
         if action == "submit":
             form = form_class(request.POST)
         else:  # editing the list: keep what was typed, judge nothing yet
-            form = form_class(initial={name: request.POST.get(name, "") for name in form_class.base_fields}
-                              | {"carried_over": "carried_over" in request.POST})
+            form = form_class(
+                initial={name: request.POST.get(name, "") for name in form_class.base_fields}
+                | {"carried_over": "carried_over" in request.POST}
+            )
     else:
         initial, codes = _initial_from(existing) if existing else ({}, [])
         form = form_class(initial=initial)
     if action == "submit" and form.is_valid():
         data = form.cleaned_data | {"programmes": codes}
         try:
-            pending = services.start(actor, data, round_, channel=channel, stage=stage, ip=_ip(request))
+            pending = services.start(
+                actor, data, round_, channel=channel, stage=stage, ip=_ip(request)
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             # Only the code's id: the session never holds a personal number or a code.
             request.session[PENDING] = {"code": pending.code_id, "channel": channel}
-            messages.info(request, _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)})
-            return redirect("registration:centre_confirm" if channel == "centre" else "registration:confirm")
+            messages.info(
+                request,
+                _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)},
+            )
+            return redirect(
+                "registration:centre_confirm" if channel == "centre" else "registration:confirm"
+            )
     filters = FilterForm(request.POST or request.GET or None)
     chosen = choices.offered_programmes_in_order(round_, codes, stage)
     values = form.data if form.is_bound else form.initial
-    locked = (existing.skills_test_id, existing.subject_group_id) if existing and state == "reranking" else None
+    locked = (
+        (existing.skills_test_id, existing.subject_group_id)
+        if existing and state == "reranking"
+        else None
+    )
     eligible = choices.eligible(
-        round_, chosen, direction=filters.data.get("direction", "") if filters.is_bound else "",
+        round_,
+        chosen,
+        direction=filters.data.get("direction", "") if filters.is_bound else "",
         field=filters.data.get("field", "") if filters.is_bound else "",
         test_language=values.get("test_language", "ka") or "ka",
-        foreign_language=values.get("foreign_language", "") or "", stage=stage, locked_test=locked)
-    return render(request, template, {
-        "form": form, "filters": filters, "chosen": chosen, "eligible": eligible[:300],
-        "eligible_count": eligible.count(), "round": round_, "state": state, "existing": existing,
-        "stage": stage, "channel": channel,
-    })
+        foreign_language=values.get("foreign_language", "") or "",
+        stage=stage,
+        locked_test=locked,
+    )
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "filters": filters,
+            "chosen": chosen,
+            "eligible": eligible[:300],
+            "eligible_count": eligible.count(),
+            "round": round_,
+            "state": state,
+            "existing": existing,
+            "stage": stage,
+            "channel": channel,
+        },
+    )
 
 
 def register(request):
     """A15.1: online primary-stage registration (or a change by a signed-in applicant)."""
-    return _register(request, channel="online", stage="primary", actor=signed_in_applicant(request),
-                     template="registration/register.html")
+    return _register(
+        request,
+        channel="online",
+        stage="primary",
+        actor=signed_in_applicant(request),
+        template="registration/register.html",
+    )
 
 
 @staff_required
 def centre_register(request, stage="primary"):
     """A15.1, A16: a clerk registers an applicant; the applicant's code confirms it."""
     authorize(request.user, "registration.register", request.user.organisation)
-    return _register(request, channel="centre", stage=stage, actor=request.user,
-                     template="registration/register.html")
+    return _register(
+        request,
+        channel="centre",
+        stage=stage,
+        actor=request.user,
+        template="registration/register.html",
+    )
 
 
 def _confirm(request, *, channel: str):
     pending = request.session.get(PENDING)
     if not pending or pending.get("channel") != channel or "code" not in pending:
-        return redirect("registration:register" if channel == "online" else "registration:centre_register")
+        return redirect(
+            "registration:register" if channel == "online" else "registration:centre_register"
+        )
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reg = services.confirm_pending(pending["code"], form.cleaned_data["code"], ip=_ip(request))
+            reg = services.confirm_pending(
+                pending["code"], form.cleaned_data["code"], ip=_ip(request)
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             del request.session[PENDING]
-            messages.success(request, _("Registration %(number)s is confirmed.") % {"number": reg.number})
+            messages.success(
+                request, _("Registration %(number)s is confirmed.") % {"number": reg.number}
+            )
             if channel == "centre":
                 return redirect("registration:centre_done", pk=reg.pk)
             request.session.cycle_key()
@@ -134,18 +191,27 @@ def centre_confirm(request):
 
 def _staff_registration(request, pk) -> Registration:
     """The centre that registered it, or EMIS (which runs registration nationally, A12.3)."""
-    reg = get_object_or_404(Registration.objects.select_related("applicant", "round", "centre"), pk=pk)
-    authorize_any(request.user, ("registration.view_all", None),
-                  ("registration.register", reg.centre))
+    reg = get_object_or_404(
+        Registration.objects.select_related("applicant", "round", "centre"), pk=pk
+    )
+    authorize_any(
+        request.user, ("registration.view_all", None), ("registration.register", reg.centre)
+    )
     return reg
 
 
 @staff_required
 def centre_done(request, pk):
     reg = _staff_registration(request, pk)
-    return render(request, "registration/centre_done.html", {
-        "reg": reg, "versions": reg.versions.all(),
-        "can_print": reg.centre_id == request.user.organisation_id})
+    return render(
+        request,
+        "registration/centre_done.html",
+        {
+            "reg": reg,
+            "versions": reg.versions.all(),
+            "can_print": reg.centre_id == request.user.organisation_id,
+        },
+    )
 
 
 @staff_required
@@ -165,12 +231,19 @@ def sign_in(request):
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            code_id = services.request_sign_in(form.cleaned_data["personal_number"], ip=_ip(request))
+            code_id = services.request_sign_in(
+                form.cleaned_data["personal_number"], ip=_ip(request)
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             request.session[PENDING] = {"code": code_id, "channel": "sign_in"}
-            messages.info(request, _("If this personal number is registered, a code is on its way to the email and phone on record."))
+            messages.info(
+                request,
+                _(
+                    "If this personal number is registered, a code is on its way to the email and phone on record."
+                ),
+            )
             return redirect("registration:sign_in_code")
     return render(request, "registration/sign_in.html", {"form": form})
 
@@ -182,7 +255,9 @@ def sign_in_code(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            applicant = services.sign_in_pending(pending["code"], form.cleaned_data["code"], ip=_ip(request))
+            applicant = services.sign_in_pending(
+                pending["code"], form.cleaned_data["code"], ip=_ip(request)
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -204,14 +279,23 @@ def cabinet(request):
     if applicant is None:
         return redirect("registration:sign_in")
     round_ = current_round()
-    regs = (applicant.registrations.select_related("round", "exam_municipality", "skills_test",
-                                                   "subject_group", "centre")
-            .prefetch_related("choices__programme__institution__organisation", "versions")
-            .order_by("-round__test_starts"))
-    return render(request, "registration/cabinet.html", {
-        "applicant": applicant, "registrations": regs, "round": round_,
-        "state": services.window(round_) if round_ else None,
-    })
+    regs = (
+        applicant.registrations.select_related(
+            "round", "exam_municipality", "skills_test", "subject_group", "centre"
+        )
+        .prefetch_related("choices__programme__institution__organisation", "versions")
+        .order_by("-round__test_starts")
+    )
+    return render(
+        request,
+        "registration/cabinet.html",
+        {
+            "applicant": applicant,
+            "registrations": regs,
+            "round": round_,
+            "state": services.window(round_) if round_ else None,
+        },
+    )
 
 
 def cabinet_printout(request, pk):
@@ -232,8 +316,15 @@ def verify(request, token):
     version = reg.versions.filter(number=ref["v"]).first()
     if version is None:
         raise Http404
-    return render(request, "registration/verify.html", {
-        "reg": reg, "version": version, "current": version.number == reg.version,
-        "name": f"{reg.applicant.first_name_ka} {reg.applicant.last_name_ka[:1]}.",
-        "now": timezone.now(), "home": reverse("portal:home"),
-    })
+    return render(
+        request,
+        "registration/verify.html",
+        {
+            "reg": reg,
+            "version": version,
+            "current": version.number == reg.version,
+            "name": f"{reg.applicant.first_name_ka} {reg.applicant.last_name_ka[:1]}.",
+            "now": timezone.now(),
+            "home": reverse("portal:home"),
+        },
+    )

@@ -34,10 +34,13 @@ def _check_schedule(year: int, values: dict) -> None:
         a, b = values.get(left), values.get(right)
         if a and b and a > b:
             label = Round._meta.get_field(left).verbose_name
-            errors.setdefault(right, []).append(_("Must not be before “%(label)s”.") % {"label": label})
+            errors.setdefault(right, []).append(
+                _("Must not be before “%(label)s”.") % {"label": label}
+            )
     if values.get("test_starts") and values["test_starts"].year != year:
         errors.setdefault("test_starts", []).append(
-            _("The test must take place in the round's year (A18.1)."))
+            _("The test must take place in the round's year (A18.1).")
+        )
     if errors:
         raise ValidationError(errors)
 

@@ -21,16 +21,30 @@ def timeline(request, pk=None):
         return render(request, "rounds/timeline.html", {"round": None})
     today = timezone.localdate()
     own_kind = getattr(getattr(request.user, "organisation", None), "kind", None)
-    items = [{"kind": "schedule", "date": getattr(r, f), "label": Round._meta.get_field(f).verbose_name}
-             for f in SCHEDULE_FIELDS]
-    items += [{"kind": "deadline", "date": d.date, "label": d.what, "citation": d.citation,
-               "body": d.body_label, "mine": d.body == own_kind} for d in statutory_deadlines(r)]
+    items = [
+        {"kind": "schedule", "date": getattr(r, f), "label": Round._meta.get_field(f).verbose_name}
+        for f in SCHEDULE_FIELDS
+    ]
+    items += [
+        {
+            "kind": "deadline",
+            "date": d.date,
+            "label": d.what,
+            "citation": d.citation,
+            "body": d.body_label,
+            "mine": d.body == own_kind,
+        }
+        for d in statutory_deadlines(r)
+    ]
     items.sort(key=lambda i: (i["date"], i["kind"] != "schedule"))
     for i in items:
         i["past"] = i["date"] < today
         i["days"] = (i["date"] - today).days
-    return render(request, "rounds/timeline.html", {
-        "round": r, "items": items, "rounds": Round.objects.all(), "today": today})
+    return render(
+        request,
+        "rounds/timeline.html",
+        {"round": r, "items": items, "rounds": Round.objects.all(), "today": today},
+    )
 
 
 class ScheduleForm(forms.ModelForm):
@@ -39,7 +53,9 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Round
         fields = SCHEDULE_FIELDS
-        widgets = {f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for f in SCHEDULE_FIELDS}
+        widgets = {
+            f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for f in SCHEDULE_FIELDS
+        }
 
 
 class NewRoundForm(ScheduleForm):
@@ -55,9 +71,13 @@ def new_round(request):
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in SCHEDULE_FIELDS}
         try:
-            r = services.create_round(request.user, year=form.cleaned_data["year"],
-                                      season=form.cleaned_data["season"],
-                                      reason=form.cleaned_data["reason"], **data)
+            r = services.create_round(
+                request.user,
+                year=form.cleaned_data["year"],
+                season=form.cleaned_data["season"],
+                reason=form.cleaned_data["reason"],
+                **data,
+            )
             messages.success(request, _("Round created."))
             return redirect("rounds:timeline", pk=r.pk)
         except ValidationError as exc:

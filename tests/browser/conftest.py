@@ -21,8 +21,14 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 DEMO_PASSWORD = "kari-demo-2026"
 KARI = Path(sys.executable).parent / "kari"
@@ -30,7 +36,9 @@ KARI = Path(sys.executable).parent / "kari"
 
 def _require_chromium():
     if not CHROMIUM.exists():
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (`make browser` installs it)")
+        pytest.skip(
+            f"Debian's Chromium is not installed at {CHROMIUM} (`make browser` installs it)"
+        )
 
 
 def _free_port() -> int:
@@ -54,11 +62,18 @@ class KariServer:
         return self.base_url + path
 
     def kari(self, *args: str, timeout: float = 120) -> str:
-        done = subprocess.run([str(KARI), *args], env=self.env, cwd=self.workdir,
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [str(KARI), *args],
+            env=self.env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if done.returncode != 0:
-            raise AssertionError(f"kari {' '.join(args)} failed ({done.returncode}):\n"
-                                 f"{done.stdout}\n{done.stderr}")
+            raise AssertionError(
+                f"kari {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
         return done.stdout
 
     def totp(self, username: str) -> str:
@@ -87,30 +102,40 @@ def kari_server(tmp_path_factory, demo_args):
     var = tmp_path_factory.mktemp("kari-var")
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
-    env.update({
-        "KARI_VAR_DIR": str(var),
-        "KARI_DEBUG": "1",
-        "KARI_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        # Email is written to files in <workdir>/mail/, where tests read one-time codes.
-        "KARI_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "DJANGO_SETTINGS_MODULE": "kari.settings",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "KARI_VAR_DIR": str(var),
+            "KARI_DEBUG": "1",
+            "KARI_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Email is written to files in <workdir>/mail/, where tests read one-time codes.
+            "KARI_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "DJANGO_SETTINGS_MODULE": "kari.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     server = KariServer("", env, var)
-    server.demo_output = server.kari("demo", "--anchor", dt.date.today().isoformat(), *demo_args,
-                                     timeout=300)
+    server.demo_output = server.kari(
+        "demo", "--anchor", dt.date.today().isoformat(), *demo_args, timeout=300
+    )
 
     port = _free_port()
     log = (var / "runserver.log").open("w")
-    proc = subprocess.Popen([str(KARI), "runserver", f"127.0.0.1:{port}", "--noreload"],
-                            env=env, cwd=var, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(KARI), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=var,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     server.base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"kari runserver exited with {proc.returncode}:\n"
-                                     + (var / "runserver.log").read_text())
+                raise AssertionError(
+                    f"kari runserver exited with {proc.returncode}:\n"
+                    + (var / "runserver.log").read_text()
+                )
             try:
                 with urllib.request.urlopen(server.base_url + "/", timeout=5) as resp:
                     if resp.status == 200:
@@ -118,8 +143,10 @@ def kari_server(tmp_path_factory, demo_args):
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError("kari runserver did not answer within 60 s:\n"
-                                     + (var / "runserver.log").read_text())
+                raise AssertionError(
+                    "kari runserver did not answer within 60 s:\n"
+                    + (var / "runserver.log").read_text()
+                )
             time.sleep(0.25)
         yield server
     finally:

@@ -92,8 +92,9 @@ def _announce(page, server):
     round_name = page.locator("main h1").inner_text().split("·")[-1].strip()
 
     places_inputs = page.locator('input[name^="places-"]')
-    codes = [n.removeprefix("places-") for n in
-             places_inputs.evaluate_all("els => els.map(e => e.name)")]
+    codes = [
+        n.removeprefix("places-") for n in places_inputs.evaluate_all("els => els.map(e => e.name)")
+    ]
     assert codes, "the college has no programmes to announce"
     for code in codes:
         page.locator(f'input[name="places-{code}"]').fill("20")
@@ -123,7 +124,8 @@ def _announce(page, server):
 
 def _row(page, institution):
     return page.locator("main tbody tr").filter(
-        has=page.get_by_role("link", name=institution, exact=True))
+        has=page.get_by_role("link", name=institution, exact=True)
+    )
 
 
 def _confirm(page, server, institution):
@@ -220,13 +222,16 @@ def test_language_switch_round_trip(kari_server, new_page):
 
 
 def test_portal_on_a_phone(kari_server, new_page, tmp_path):
-    page = new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                    is_mobile=True, has_touch=True)
+    page = new_page(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page.goto(kari_server.url("/"))
     expect(page.locator("ul.cards li.card").first).to_be_visible()
     shot = tmp_path / "portal-phone.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 0
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1] + 1, f"horizontal scroll on a phone: {widths}"

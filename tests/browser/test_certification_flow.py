@@ -27,12 +27,15 @@ CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 APPLICANT_EMAIL = "nino.beridze.cert@example.ge"
 FULL_NAME_KA = "ნინო ბერიძე"
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
-SMALL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-             b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-             b"trailer<</Root 1 0 R>>\n%%EOF\n")
+SMALL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 # ---------------------------------------------------------------- the email outbox
+
 
 def _mails(server) -> list:
     """Every email the server wrote (filebased backend), oldest first."""
@@ -68,6 +71,7 @@ def _code_mailed_to(server, address: str, after: int) -> str:
 
 # ---------------------------------------------------------------- the pages
 
+
 def _submit(page, selector: str):
     with page.expect_navigation():
         page.locator(selector).click()
@@ -88,7 +92,9 @@ def _expect_saved(page):
 
 def _error_summary(page_html: str) -> str:
     """The exception line of Django's debug page (KARI_DEBUG=1), or the start of the body."""
-    m = re.search(r"<title>(.*?)</title>.*?<pre class=\"exception_value\">(.*?)</pre>", page_html, re.S)
+    m = re.search(
+        r"<title>(.*?)</title>.*?<pre class=\"exception_value\">(.*?)</pre>", page_html, re.S
+    )
     return html.unescape(" — ".join(x.strip() for x in m.groups()) if m else page_html[:300])
 
 
@@ -105,6 +111,7 @@ def _score(page, server, app_path: str, value: str = "4"):
 
 # ---------------------------------------------------------------- the test
 
+
 def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, new_page):
     server = kari_server
 
@@ -119,7 +126,9 @@ def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, 
     expect(applicant).to_have_url(re.compile(r"/certification/calls/\d+/$"))
     with applicant.expect_navigation():
         applicant.locator('main a.btn[href$="/apply/"]').click()
-    expect(applicant).to_have_url(re.compile(r"/certification/sign-in/\?next=/certification/calls/\d+/apply/$"))
+    expect(applicant).to_have_url(
+        re.compile(r"/certification/sign-in/\?next=/certification/calls/\d+/apply/$")
+    )
 
     mark = len(_mails(server))
     applicant.fill("#id_email", APPLICANT_EMAIL)
@@ -133,8 +142,9 @@ def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, 
     applicant.fill("#id_full_name_en", "Nino Beridze")
     applicant.fill("#id_experience", "ხუთი წელი სამოქალაქო ბიუჯეტის პროექტებში.")
     applicant.fill("#id_motivation", "მსურს სხვებს დავეხმარო მონაწილეობის მექანიზმებში.")
-    applicant.set_input_files("#id_cv", {"name": "cv.pdf", "mimeType": "application/pdf",
-                                         "buffer": SMALL_PDF})
+    applicant.set_input_files(
+        "#id_cv", {"name": "cv.pdf", "mimeType": "application/pdf", "buffer": SMALL_PDF}
+    )
     _submit(applicant, "button[name=submit]")
     expect(applicant).to_have_url(re.compile(r"/certification/my/$"))
     expect(applicant.locator(".messages .msg.success")).to_contain_text("C-")
@@ -197,7 +207,9 @@ def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, 
 
     # C4: the officer certifies, with reasons.
     _open_application(officer, server, app_path)
-    expect(officer.locator("#summary strong").first).to_have_text(re.compile(r"^4(\.0+)?$"))  # all 4s
+    expect(officer.locator("#summary strong").first).to_have_text(
+        re.compile(r"^4(\.0+)?$")
+    )  # all 4s
     officer.check("input[name=certified][value=yes]")
     officer.fill("#id_reasons", "ორივე ექსპერტის შეფასება მაღალია.")
     _submit(officer, "button[name=decide]")
@@ -211,7 +223,9 @@ def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, 
     number = re.search(r"/certificates/([^/]+)/certificate\.pdf$", pdf_link.get_attribute("href"))
     assert number, pdf_link.get_attribute("href")
     number = number.group(1)
-    verify_path = applicant.locator(f'main a[href$="/certificates/{number}/"]').get_attribute("href")
+    verify_path = applicant.locator(f'main a[href$="/certificates/{number}/"]').get_attribute(
+        "href"
+    )
     assert verify_path.endswith(f"/certification/certificates/{number}/")
 
     # Anyone (no session) can verify it, in English and on the Georgian page linked.

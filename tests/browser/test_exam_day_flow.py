@@ -60,8 +60,10 @@ def test_A19_A21_proctor_checks_in_warns_removes_and_downloads_the_protocol(kari
     with page.expect_navigation():
         page.locator("form[action$='/admit/'] button").click()
     if page.locator(".msg.error").count():
-        pytest.skip("the demo's first check-in window is not open now (built near midnight): "
-                    + page.locator(".msg.error").first.inner_text())
+        pytest.skip(
+            "the demo's first check-in window is not open now (built near midnight): "
+            + page.locator(".msg.error").first.inner_text()
+        )
     expect(page.locator("#sitting-status")).to_have_class(re.compile("checked_in"))
 
     # A21: a first breach of A20.6 earns a warning …
@@ -103,7 +105,7 @@ def _y4m_with_qr(path, text: str, frames: int = 30) -> None:
     w, h = 640, 480
     y = np.full((h, w), 235, dtype=np.uint8)
     top, left = (h - big.shape[0]) // 2, (w - big.shape[1]) // 2
-    y[top:top + big.shape[0], left:left + big.shape[1]] = np.where(big == 1, 16, 235)
+    y[top : top + big.shape[0], left : left + big.shape[1]] = np.where(big == 1, 16, 235)
     chroma = np.full((h // 2) * (w // 2), 128, dtype=np.uint8).tobytes()
     with open(path, "wb") as f:
         f.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode())
@@ -117,16 +119,26 @@ def test_A19_1_proctor_scans_the_invitation_qr_code_with_the_camera(kari_server,
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
     row = _first_session_row(kari_server)
-    out = kari_server.kari("shell", "-c", (
-        "from kari.exams.models import Invitation; "
-        f"print(Invitation.objects.get(registration__applicant__personal_number='{row['personal_number']}').token)"))
+    out = kari_server.kari(
+        "shell",
+        "-c",
+        (
+            "from kari.exams.models import Invitation; "
+            f"print(Invitation.objects.get(registration__applicant__personal_number='{row['personal_number']}').token)"
+        ),
+    )
     token = out.strip().splitlines()[-1]
     video = tmp_path / "qr.y4m"
     _y4m_with_qr(video, kari_server.url(f"/invitation/{token}/"))
-    args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}"]
-    camera_browser = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args,
-                                                 headless=True)
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    camera_browser = browser.browser_type.launch(
+        executable_path=str(CHROMIUM), args=args, headless=True
+    )
     try:
         ctx = camera_browser.new_context(viewport=PHONE_VIEWPORT)
         ctx.set_default_timeout(15_000)

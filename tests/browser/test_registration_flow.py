@@ -23,6 +23,7 @@ CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 # ---------------------------------------------------------------- the demo's files
 
+
 def _var(server):
     return server.workdir  # conftest runs `kari` with cwd=KARI_VAR_DIR
 
@@ -55,6 +56,7 @@ def _code_sent_to(server, e164: str, after: int) -> str:
 
 # ---------------------------------------------------------------- the page
 
+
 def _button(page, value: str):
     return page.locator(f'button[name=action][value="{value}"]')
 
@@ -67,14 +69,17 @@ def _press(page, value: str):
 
 def _ranked(page) -> list[str]:
     return page.locator("#ranked-list input[type=hidden][name=programmes]").evaluate_all(
-        "els => els.map(e => e.value)")
+        "els => els.map(e => e.value)"
+    )
 
 
 def _fill_personal_data(page, person: dict, phone: str, email: str):
     page.fill("#id_personal_number", person["personal_number"])
     page.fill("#id_phone", phone)
     page.fill("#id_email", email)
-    municipality = page.locator("#id_exam_municipality option:not([value=''])").first.get_attribute("value")
+    municipality = page.locator("#id_exam_municipality option:not([value=''])").first.get_attribute(
+        "value"
+    )
     page.select_option("#id_exam_municipality", municipality)
     page.select_option("#id_test_language", "ka")
     page.select_option("#id_foreign_language", "en")
@@ -97,8 +102,10 @@ def _add_programmes(page, n: int) -> list[str]:
 
 
 def _no_horizontal_scroll(page):
-    sizes = page.evaluate("() => ({scroll: document.documentElement.scrollWidth,"
-                          " client: document.documentElement.clientWidth})")
+    sizes = page.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth,"
+        " client: document.documentElement.clientWidth})"
+    )
     assert sizes["scroll"] <= sizes["client"], f"horizontal scroll at {PHONE_VIEWPORT}: {sizes}"
 
 
@@ -127,6 +134,7 @@ def _register_online(page, server, person, phone, e164, email, n=2) -> list[str]
 
 
 # ---------------------------------------------------------------- the tests
+
 
 def test_A15_1_new_applicant_registers_and_edits_the_list_in_georgian(kari_server, new_page):
     server = kari_server
@@ -183,7 +191,9 @@ def test_A15_1_new_applicant_registers_and_edits_the_list_in_georgian(kari_serve
 
     expect(page).to_have_url(re.compile(r"/cabinet/$"))
     expect(page.locator("html")).to_have_attribute("lang", "ka")
-    expect(page.locator("main h1")).to_have_text(f"{person['first_name_ka']} {person['last_name_ka']}")
+    expect(page.locator("main h1")).to_have_text(
+        f"{person['first_name_ka']} {person['last_name_ka']}"
+    )
     expect(page.locator("main .messages .msg.success")).to_be_visible()
     assert _cabinet_codes(page) == [b, c]
 
@@ -284,7 +294,9 @@ def test_A15_7_locked_registration_refuses_a_change(kari_server, new_page):
         expect(page).to_have_url(re.compile(r"/register/$"))
 
         page.goto(server.url("/cabinet/"))
-        expect(page.locator("main h1")).to_have_text(f"{person['first_name_ka']} {person['last_name_ka']}")
+        expect(page.locator("main h1")).to_have_text(
+            f"{person['first_name_ka']} {person['last_name_ka']}"
+        )
         expect(page.locator("main section.card").first).to_contain_text("A15.7")
         assert _cabinet_codes(page) == codes
     finally:

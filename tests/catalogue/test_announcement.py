@@ -26,7 +26,9 @@ def officer(world):
 
 
 def submitted(world, admin, lines=None):
-    services.set_places(admin, world["inst_a"], world["round"], lines or {"A-0": (20, 2), "A-1": (10, 1)})
+    services.set_places(
+        admin, world["inst_a"], world["round"], lines or {"A-0": (20, 2), "A-1": (10, 1)}
+    )
     return services.submit_announcement(admin, world["inst_a"].announcements.get())
 
 
@@ -79,8 +81,9 @@ def test_A13_3_only_a_submitted_announcement_is_confirmed(world, officer):
         services.confirm_announcement(officer, ann)
 
 
-def test_A13_6_mismatch_with_authorised_places_is_flagged_and_notified(world, admin, officer,
-                                                                       settings):
+def test_A13_6_mismatch_with_authorised_places_is_flagged_and_notified(
+    world, admin, officer, settings
+):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     p = world["progs_a"][0]
     p.authorised_places = 25
@@ -108,7 +111,10 @@ def test_A13_9_portal_publishes_only_confirmed_programmes(world, admin, officer)
     ann = submitted(world, admin)
     assert not published_lines(world["round"]).exists()
     services.confirm_announcement(officer, ann)
-    assert sorted(published_lines(world["round"]).values_list("programme__code", flat=True)) == ["A-0", "A-1"]
+    assert sorted(published_lines(world["round"]).values_list("programme__code", flat=True)) == [
+        "A-0",
+        "A-1",
+    ]
 
 
 def test_submission_needs_at_least_one_programme(world, admin):

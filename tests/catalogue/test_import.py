@@ -18,11 +18,23 @@ def row(code, inst="college-a", field="1013", **over):
     from kari.catalogue.reference import field_defaults
 
     d = field_defaults()[field]
-    values = {"code": code, "institution": inst, "name_ka": "მზარეული", "name_en": "Cook",
-              "field": field, "stage": "primary", "art_sport_tourism": "no", "work_based": "no",
-              "framework_based": "no", "skills_test": d["skills_test"],
-              "subject_group": d["subject_group"], "foreign_language": "any",
-              "extra_requirements": "", "work_based_specifics": "", "authorised_places": "20"}
+    values = {
+        "code": code,
+        "institution": inst,
+        "name_ka": "მზარეული",
+        "name_en": "Cook",
+        "field": field,
+        "stage": "primary",
+        "art_sport_tourism": "no",
+        "work_based": "no",
+        "framework_based": "no",
+        "skills_test": d["skills_test"],
+        "subject_group": d["subject_group"],
+        "foreign_language": "any",
+        "extra_requirements": "",
+        "work_based_specifics": "",
+        "authorised_places": "20",
+    }
     values.update(over)
     return ",".join(str(values[c]) for c in transfer.PROGRAMME_COLUMNS)
 
@@ -38,8 +50,14 @@ def test_import_with_one_bad_row_writes_nothing_and_names_line_and_field(world):
 
 
 def test_import_reports_every_bad_row(world):
-    csv = "\n".join([HEAD, row("N-1", institution="nowhere"), row("N-2", skills_test="nope"),
-                     row("N-1", institution="nowhere")])
+    csv = "\n".join(
+        [
+            HEAD,
+            row("N-1", institution="nowhere"),
+            row("N-2", skills_test="nope"),
+            row("N-1", institution="nowhere"),
+        ]
+    )
     with pytest.raises(transfer.ImportRejected) as exc:
         transfer.import_table(world["emis"], "programmes", csv.encode(), "csv")
     found = {(e.line, e.field) for e in exc.value.errors}
@@ -57,10 +75,32 @@ def test_xlsx_import_of_institutions(world):
     wb = Workbook()
     ws = wb.active
     ws.append(transfer.INSTITUTION_COLUMNS)
-    ws.append(["college-x", "კოლეჯი X", "College X", "სსიპ", "batumi", "გორგილაძის 1",
-               "+995 555 11 11 11", "x@example.ge", "ნინო: +995 599 12 34 56"])
-    ws.append(["college-y", "კოლეჯი Y", "College Y", "სსიპ", "batumi", "გორგილაძის 2",
-               "12345", "y@example.ge", "ნინო: +995 599 12 34 56"])
+    ws.append(
+        [
+            "college-x",
+            "კოლეჯი X",
+            "College X",
+            "სსიპ",
+            "batumi",
+            "გორგილაძის 1",
+            "+995 555 11 11 11",
+            "x@example.ge",
+            "ნინო: +995 599 12 34 56",
+        ]
+    )
+    ws.append(
+        [
+            "college-y",
+            "კოლეჯი Y",
+            "College Y",
+            "სსიპ",
+            "batumi",
+            "გორგილაძის 2",
+            "12345",
+            "y@example.ge",
+            "ნინო: +995 599 12 34 56",
+        ]
+    )
     buf = io.BytesIO()
     wb.save(buf)
     with pytest.raises(transfer.ImportRejected) as exc:
@@ -88,7 +128,9 @@ def test_institution_admin_imports_only_own_programmes(world):
 
 def test_missing_column_is_reported(world):
     with pytest.raises(transfer.ImportRejected) as exc:
-        transfer.import_table(world["emis"], "programmes", b"code,institution\nX,college-a\n", "csv")
+        transfer.import_table(
+            world["emis"], "programmes", b"code,institution\nX,college-a\n", "csv"
+        )
     assert {e.field for e in exc.value.errors} >= {"field", "stage"}
 
 

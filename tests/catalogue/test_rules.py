@@ -42,8 +42,16 @@ def test_SEN_places_cannot_exceed_places():
 
 def test_A7_3_the_subjects_are_exactly_the_regulations_list(reference):
     assert set(Subject.objects.values_list("code", flat=True)) == {
-        "georgian", "mathematics", "foreign_language", "history", "geography", "physics",
-        "chemistry", "biology", "art"}
+        "georgian",
+        "mathematics",
+        "foreign_language",
+        "history",
+        "geography",
+        "physics",
+        "chemistry",
+        "biology",
+        "art",
+    }
 
 
 def test_A7_4_a_subject_group_lists_every_subject_the_applicant_sits(reference):
@@ -57,14 +65,18 @@ def test_A7_1_a_primary_programme_names_its_skills_test_and_subject_group(refere
         rules.clean_programme(programme_data("P-1", skills_test="", subject_group=""))
     errors = exc.value.message_dict
     assert "A7.1" in errors["skills_test"][0] and "A7.2" in errors["subject_group"][0]
-    clean = rules.clean_programme(programme_data("P-1", stage="subsequent", skills_test="",
-                                                 subject_group=""))
+    clean = rules.clean_programme(
+        programme_data("P-1", stage="subsequent", skills_test="", subject_group="")
+    )
     assert clean["skills_test"] is None  # A8.2: the institution sets the subsequent-stage test
 
 
 def test_A7_5_foreign_language_is_one_of_four_or_any(reference):
     for lang in ("any", "en", "de", "ru", "fr"):
-        assert rules.clean_programme(programme_data("P-1", foreign_language=lang))["foreign_language"] == lang
+        assert (
+            rules.clean_programme(programme_data("P-1", foreign_language=lang))["foreign_language"]
+            == lang
+        )
     with pytest.raises(ValidationError) as exc:
         rules.clean_programme(programme_data("P-1", foreign_language="it"))
     assert "A7.5" in exc.value.message_dict["foreign_language"][0]
@@ -72,8 +84,9 @@ def test_A7_5_foreign_language_is_one_of_four_or_any(reference):
 
 def test_A4_2_framework_flag_is_recorded_and_validated(world):
     admin = world["admin_b"]
-    p = save_programme(admin, world["inst_b"], programme_data("B-2", framework_based="yes",
-                                                              art_sport_tourism="no"))
+    p = save_programme(
+        admin, world["inst_b"], programme_data("B-2", framework_based="yes", art_sport_tourism="no")
+    )
     assert Programme.objects.get(pk=p.pk).framework_based is True
     with pytest.raises(ValidationError) as exc:
         save_programme(admin, world["inst_b"], programme_data("B-3", framework_based="maybe"))
@@ -88,10 +101,20 @@ def test_A13_4_g_work_based_programmes_state_their_specifics(reference):
 
 def test_A13_4_institution_data_is_complete(reference):
     with pytest.raises(ValidationError) as exc:
-        rules.clean_institution({"code": "x", "name_ka": "", "municipality": "nowhere",
-                                 "phone": "123", "email": "bad", "heads": ""})
+        rules.clean_institution(
+            {
+                "code": "x",
+                "name_ka": "",
+                "municipality": "nowhere",
+                "phone": "123",
+                "email": "bad",
+                "heads": "",
+            }
+        )
     errors = exc.value.message_dict
-    assert {"name_ka", "legal_form", "address", "municipality", "phone", "email", "heads"} <= set(errors)
+    assert {"name_ka", "legal_form", "address", "municipality", "phone", "email", "heads"} <= set(
+        errors
+    )
 
 
 def test_programme_code_of_another_institution_is_refused(world):

@@ -10,7 +10,11 @@ from kari.certification.models import CertApplicant
 from tests.conftest import make_org, make_user
 
 QUESTIONS = [
-    {"code": "experience", "label": "Describe your experience with civic budgets", "required": True},
+    {
+        "code": "experience",
+        "label": "Describe your experience with civic budgets",
+        "required": True,
+    },
     {"code": "motivation", "label": "Why do you want the certificate?", "required": True},
 ]
 
@@ -32,10 +36,17 @@ def cert(db, settings, tmp_path):
     reviewers = [make_user(f"reviewer-{i}", org, [Role.CERTIFICATION_REVIEWER]) for i in range(3)]
     today = timezone.localdate()
     call = services.create_call(
-        officer, org, programme_ka="დემოკრატიის მხარდაჭერა", programme_en="Democracy Support",
-        title="ინდივიდუალური სერტიფიცირება 2026", description="მონაწილეობის მექანიზმები",
-        eligibility="გამოცდილება სამოქალაქო ბიუჯეტში", questions=QUESTIONS,
-        opens_on=today - dt.timedelta(days=5), closes_on=today + dt.timedelta(days=10))
+        officer,
+        org,
+        programme_ka="დემოკრატიის მხარდაჭერა",
+        programme_en="Democracy Support",
+        title="ინდივიდუალური სერტიფიცირება 2026",
+        description="მონაწილეობის მექანიზმები",
+        eligibility="გამოცდილება სამოქალაქო ბიუჯეტში",
+        questions=QUESTIONS,
+        opens_on=today - dt.timedelta(days=5),
+        closes_on=today + dt.timedelta(days=10),
+    )
     return {"org": org, "officer": officer, "reviewers": reviewers, "call": call}
 
 
@@ -45,7 +56,11 @@ def applicant(email="nino@example.ge", name="ნინო ბერიძე"):
 
 def submitted(cert, who=None):
     who = who or applicant()
-    app = services.save_draft(who, cert["call"], answers={"experience": "5 წელი", "motivation": "სწავლა"},
-                              profile={"full_name_ka": who.full_name_ka})
+    app = services.save_draft(
+        who,
+        cert["call"],
+        answers={"experience": "5 წელი", "motivation": "სწავლა"},
+        profile={"full_name_ka": who.full_name_ka},
+    )
     services.add_upload(who, app, "cv", SimpleUploadedFile("cv.pdf", b"%PDF-1.4 cv"))
     return services.submit(who, app)

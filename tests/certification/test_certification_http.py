@@ -30,22 +30,34 @@ def test_C1_to_C4_apply_review_decide_and_verify(client, cert, tmp_path):
     applicant_sign_in(client)
     page = client.get(f"/en/certification/calls/{call.pk}/apply/")
     assert page.status_code == 200 and "Describe your experience" in page.content.decode()
-    response = client.post(f"/en/certification/calls/{call.pk}/apply/", {
-        "full_name_ka": "ნინო ბერიძე", "experience": "5 წელი სამოქალაქო ბიუჯეტში",
-        "motivation": "სწავლა", "cv": SimpleUploadedFile("cv.pdf", b"%PDF-1.4"), "submit": "1"})
+    response = client.post(
+        f"/en/certification/calls/{call.pk}/apply/",
+        {
+            "full_name_ka": "ნინო ბერიძე",
+            "experience": "5 წელი სამოქალაქო ბიუჯეტში",
+            "motivation": "სწავლა",
+            "cv": SimpleUploadedFile("cv.pdf", b"%PDF-1.4"),
+            "submit": "1",
+        },
+    )
     assert response.status_code == 302
     app = Application.objects.get()
     assert app.status == Status.SUBMITTED and app.uploads.count() == 1
     # The team: completeness, assignment, a question, the answer, two scores, the decision.
     staff = client.__class__()
     staff_sign_in(staff, cert["officer"])
-    staff.post(f"/en/certification/staff/applications/{app.pk}/", {"check": "complete", "reasons": ""})
+    staff.post(
+        f"/en/certification/staff/applications/{app.pk}/", {"check": "complete", "reasons": ""}
+    )
     staff.post("/en/certification/staff/", {"assign": call.pk})
     assert app.assignments.count() == 2
     r1, r2 = [a.reviewer for a in app.assignments.order_by("reviewer__username")]
     rev = client.__class__()
     staff_sign_in(rev, r1)
-    rev.post(f"/en/certification/staff/applications/{app.pk}/", {"ask": "1", "question": "Which municipality?"})
+    rev.post(
+        f"/en/certification/staff/applications/{app.pk}/",
+        {"ask": "1", "question": "Which municipality?"},
+    )
     app.refresh_from_db()
     assert app.status == Status.INFO_REQUESTED
     req = app.info_requests.get()
@@ -59,8 +71,10 @@ def test_C1_to_C4_apply_review_decide_and_verify(client, cert, tmp_path):
     rev2.post(f"/en/certification/staff/applications/{app.pk}/", {"score": "1", **scores})
     html = staff.get(f"/en/certification/staff/applications/{app.pk}/").content.decode()
     assert "2 of 2 reviews done" in html and "4.00" in html
-    staff.post(f"/en/certification/staff/applications/{app.pk}/",
-               {"decide": "1", "certified": "yes", "reasons": "Strong experience."})
+    staff.post(
+        f"/en/certification/staff/applications/{app.pk}/",
+        {"decide": "1", "certified": "yes", "reasons": "Strong experience."},
+    )
     app.refresh_from_db()
     assert app.status == Status.CERTIFIED
     number = app.certificate.number
@@ -90,32 +104,59 @@ def test_C5_officer_publishes_a_call_runs_the_conference_and_revokes(client, cer
 
     app = certify(cert)
     staff_sign_in(client, cert["officer"])
-    response = client.post("/en/certification/staff/calls/new/", {
-        "programme_ka": "დემოკრატიის მხარდაჭერა", "title": "Call 2027", "description": "d",
-        "eligibility": "e", "questions": "Your experience\nYour motivation", "opens_on": "2027-01-10",
-        "closes_on": "2027-01-05", "reviewers_per_application": 2, "pass_mark": "3"})
+    response = client.post(
+        "/en/certification/staff/calls/new/",
+        {
+            "programme_ka": "დემოკრატიის მხარდაჭერა",
+            "title": "Call 2027",
+            "description": "d",
+            "eligibility": "e",
+            "questions": "Your experience\nYour motivation",
+            "opens_on": "2027-01-10",
+            "closes_on": "2027-01-05",
+            "reviewers_per_application": 2,
+            "pass_mark": "3",
+        },
+    )
     assert response.status_code == 200 and 'value="Call 2027"' in response.content.decode()
-    response = client.post("/en/certification/staff/calls/new/", {
-        "programme_ka": "დემოკრატიის მხარდაჭერა", "title": "Call 2027", "description": "d",
-        "eligibility": "e", "questions": "Your experience\nYour motivation", "opens_on": "2027-01-10",
-        "closes_on": "2027-02-05", "reviewers_per_application": 2, "pass_mark": "3"})
+    response = client.post(
+        "/en/certification/staff/calls/new/",
+        {
+            "programme_ka": "დემოკრატიის მხარდაჭერა",
+            "title": "Call 2027",
+            "description": "d",
+            "eligibility": "e",
+            "questions": "Your experience\nYour motivation",
+            "opens_on": "2027-01-10",
+            "closes_on": "2027-02-05",
+            "reviewers_per_application": 2,
+            "pass_mark": "3",
+        },
+    )
     assert response.status_code == 302
     from kari.certification.models import Call
 
     new = Call.objects.get(title="Call 2027")
     assert [q["label"] for q in new.questions] == ["Your experience", "Your motivation"]
     assert new.criteria.count() == 4
-    client.post("/en/certification/staff/events/", {"create": "1", "name": "Conference",
-                                                    "starts_at": "2027-03-01T11:00", "place": "Tbilisi"})
+    client.post(
+        "/en/certification/staff/events/",
+        {"create": "1", "name": "Conference", "starts_at": "2027-03-01T11:00", "place": "Tbilisi"},
+    )
     from kari.certification.models import Event
 
     event = Event.objects.get()
     client.post("/en/certification/staff/events/", {"invite": event.pk})
     inv = event.invitations.get()
-    client.post("/en/certification/staff/events/", {"attendance": inv.pk, "attended": "on", "handed_over": "on"})
+    client.post(
+        "/en/certification/staff/events/",
+        {"attendance": inv.pk, "attended": "on", "handed_over": "on"},
+    )
     inv.refresh_from_db()
     assert inv.attended is True and inv.certificate.handed_over_at is not None
     number = app.certificate.number
-    client.post(f"/en/certification/staff/certificates/{number}/revoke/", {"reason": "Misrepresented."})
+    client.post(
+        f"/en/certification/staff/certificates/{number}/revoke/", {"reason": "Misrepresented."}
+    )
     page = client.get(f"/en/certification/certificates/{number}/").content.decode()
     assert "REVOKED" in page and "Misrepresented." in page

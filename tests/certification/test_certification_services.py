@@ -22,14 +22,23 @@ def in_review(cert, who=None):
 
 
 def score_all(cert, app, values):
-    for a, v in zip(Assignment.objects.filter(application=app).order_by("reviewer__username"), values, strict=True):
+    for a, v in zip(
+        Assignment.objects.filter(application=app).order_by("reviewer__username"),
+        values,
+        strict=True,
+    ):
         services.submit_scores(a.reviewer, a, {c.code: (v, "ok") for c in app.call.criteria.all()})
 
 
 def test_C3_default_criteria_are_the_programmes_four():
     from kari.certification.models import DEFAULT_CRITERIA
 
-    assert [c[0] for c in DEFAULT_CRITERIA] == ["experience", "motivation", "civic_budget", "involvement"]
+    assert [c[0] for c in DEFAULT_CRITERIA] == [
+        "experience",
+        "motivation",
+        "civic_budget",
+        "involvement",
+    ]
 
 
 def test_C1_submission_within_the_window_gives_a_receipt(cert):
@@ -40,8 +49,9 @@ def test_C1_submission_within_the_window_gives_a_receipt(cert):
 
 def test_C1_drafts_and_submission_are_refused_after_the_deadline(cert):
     who = applicant()
-    app = services.save_draft(who, cert["call"], answers={"experience": "x", "motivation": "y"},
-                              profile={})
+    app = services.save_draft(
+        who, cert["call"], answers={"experience": "x", "motivation": "y"}, profile={}
+    )
     services.add_upload(who, app, "cv", SimpleUploadedFile("cv.pdf", b"%PDF"))
     call = cert["call"]
     call.closes_on = timezone.localdate() - dt.timedelta(days=1)
@@ -98,7 +108,9 @@ def test_C3_scores_on_every_criterion_within_the_rubric(cert):
     a = Assignment.objects.filter(application=app).first()
     with pytest.raises(ValidationError) as exc:
         services.submit_scores(a.reviewer, a, {"experience": (9, "")})
-    assert {"experience", "motivation", "civic_budget", "involvement"} == set(exc.value.message_dict)
+    assert {"experience", "motivation", "civic_budget", "involvement"} == set(
+        exc.value.message_dict
+    )
     with pytest.raises(PermissionDenied):
         services.submit_scores(cert["officer"], a, {})
 
@@ -147,8 +159,9 @@ def test_staff_of_another_organisation_cannot_manage_the_call(cert):
     from kari.accounts.roles import OrgKind, Role
     from tests.conftest import make_org, make_user
 
-    other = make_user("other-officer", make_org("other-fund", OrgKind.CERTIFIER),
-                      [Role.CERTIFICATION_OFFICER])
+    other = make_user(
+        "other-officer", make_org("other-fund", OrgKind.CERTIFIER), [Role.CERTIFICATION_OFFICER]
+    )
     app = submitted(cert)
     with pytest.raises(PermissionDenied):
         services.check_completeness(other, app, complete=True)
@@ -163,7 +176,9 @@ def certify(cert, app=None):
     app = app or in_review(cert)
     services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
     score_all(cert, app, [4, 5])
-    return services.decide(cert["officer"], app, certified=True, reasons="Strong civic-budget experience.")
+    return services.decide(
+        cert["officer"], app, certified=True, reasons="Strong civic-budget experience."
+    )
 
 
 def test_C4_certified_applicant_gets_a_numbered_signed_credential(cert):
@@ -175,7 +190,9 @@ def test_C4_certified_applicant_gets_a_numbered_signed_credential(cert):
     result = vc.verify(c.credential)
     assert result.ok, result.reason
     assert c.credential["credentialSubject"]["name"] == "ნინო ბერიძე"
-    tampered = dict(c.credential, credentialSubject=dict(c.credential["credentialSubject"], name="ნინო ბერიძი"))
+    tampered = dict(
+        c.credential, credentialSubject=dict(c.credential["credentialSubject"], name="ნინო ბერიძი")
+    )
     assert not vc.verify(tampered).ok
 
 
@@ -194,7 +211,9 @@ def test_C4_revocation_shows_in_the_public_status_list(cert):
 
     c = certify(cert).certificate
     index = int(c.status_index)
-    assert not status.is_revoked(status_list(cert["org"])["credentialSubject"]["encodedList"], index)
+    assert not status.is_revoked(
+        status_list(cert["org"])["credentialSubject"]["encodedList"], index
+    )
     with pytest.raises(ValidationError):
         services.revoke(cert["officer"], c, "")
     services.revoke(cert["officer"], c, "Misrepresented experience.")
@@ -207,8 +226,12 @@ def test_C5_certified_holders_are_invited_attend_and_receive_their_certificate(c
     from kari.certification.models import Event
 
     c = certify(cert).certificate
-    event = Event.objects.create(organisation=cert["org"], name="კონფერენცია 2026",
-                                 starts_at=timezone.now() + dt.timedelta(days=30), place="თბილისი")
+    event = Event.objects.create(
+        organisation=cert["org"],
+        name="კონფერენცია 2026",
+        starts_at=timezone.now() + dt.timedelta(days=30),
+        place="თბილისი",
+    )
     assert services.invite_certified(cert["officer"], event) == 1
     assert services.invite_certified(cert["officer"], event) == 0
     invitation = event.invitations.get()

@@ -88,9 +88,18 @@ def test_staff_read_histories_only_of_their_own_organisation(client, logged):
 
     admin_b = logged["admin_b"]
     ann = logged["inst_a"].announcements.get()
-    assert not visible_entries(admin_b).filter(object_id=str(ann.pk),
-                                               object_type="catalogue.announcement").exists()
-    assert visible_entries(logged["users"][Role.INSTITUTION_ADMIN]).filter(
-        object_type="catalogue.announcement").exists()
-    assert visible_entries(logged["users"][Role.QUALITY_OFFICER]).filter(
-        object_type="catalogue.announcement").exists()
+    assert (
+        not visible_entries(admin_b)
+        .filter(object_id=str(ann.pk), object_type="catalogue.announcement")
+        .exists()
+    )
+    assert (
+        visible_entries(logged["users"][Role.INSTITUTION_ADMIN])
+        .filter(object_type="catalogue.announcement")
+        .exists()
+    )
+    assert (
+        visible_entries(logged["users"][Role.QUALITY_OFFICER])
+        .filter(object_type="catalogue.announcement")
+        .exists()
+    )

@@ -15,11 +15,20 @@ D = dt.date
 
 def a_round(**over):
     values = dict(
-        year=2027, season="spring", announcement_deadline=D(2027, 3, 1),
-        registration_opens=D(2027, 3, 10), registration_closes=D(2027, 4, 28),
-        test_starts=D(2027, 5, 7), test_ends=D(2027, 5, 11), results_published=D(2027, 5, 20),
-        reranking_opens=D(2027, 5, 21), reranking_closes=D(2027, 5, 25),
-        ranking_date=D(2027, 6, 3), enrolment_starts=D(2027, 6, 7), enrolment_ends=D(2027, 6, 18))
+        year=2027,
+        season="spring",
+        announcement_deadline=D(2027, 3, 1),
+        registration_opens=D(2027, 3, 10),
+        registration_closes=D(2027, 4, 28),
+        test_starts=D(2027, 5, 7),
+        test_ends=D(2027, 5, 11),
+        results_published=D(2027, 5, 20),
+        reranking_opens=D(2027, 5, 21),
+        reranking_closes=D(2027, 5, 25),
+        ranking_date=D(2027, 6, 3),
+        enrolment_starts=D(2027, 6, 7),
+        enrolment_ends=D(2027, 6, 18),
+    )
     values.update(over)
     return Round(**values)
 
@@ -83,7 +92,9 @@ def test_A18_1_schedule_dates_must_be_in_order(world):
     ministry = world["users"][Role.MINISTRY_OFFICER]
     r = world["round"]
     with pytest.raises(ValidationError) as exc:
-        services.set_schedule(ministry, r, registration_closes=r.registration_opens - dt.timedelta(days=1))
+        services.set_schedule(
+            ministry, r, registration_closes=r.registration_opens - dt.timedelta(days=1)
+        )
     assert "registration_closes" in exc.value.message_dict
 
 
@@ -109,8 +120,11 @@ def test_A18_1_ministry_creates_a_round_over_http_and_errors_keep_input(client, 
     from tests.conftest import sign_in
 
     sign_in(client, world["users"][Role.MINISTRY_OFFICER])
-    values = {k: v.replace(year=2028).isoformat()
-              for k, v in a_round().__dict__.items() if k in Round().schedule()}
+    values = {
+        k: v.replace(year=2028).isoformat()
+        for k, v in a_round().__dict__.items()
+        if k in Round().schedule()
+    }
     bad = dict(values, registration_closes="2028-03-01")  # before it opens
     response = client.post("/en/rounds/new/", {"year": 2028, "season": "spring", **bad})
     assert response.status_code == 200 and 'value="2028-03-01"' in response.content.decode()

@@ -89,9 +89,16 @@ def test_first_sign_in_enrols_an_authenticator(client, world):
 
     from kari.accounts.services import create_staff
 
-    user = create_staff(None, username="newbie", password="Long-enough-pass-1",
-                        organisation=world["inst_a"].organisation, roles=[Role.INSTITUTION_ADMIN])
-    response = client.post("/staff/login/", {"username": "newbie", "password": "Long-enough-pass-1"})
+    user = create_staff(
+        None,
+        username="newbie",
+        password="Long-enough-pass-1",
+        organisation=world["inst_a"].organisation,
+        roles=[Role.INSTITUTION_ADMIN],
+    )
+    response = client.post(
+        "/staff/login/", {"username": "newbie", "password": "Long-enough-pass-1"}
+    )
     assert "/staff/login/enrol/" in response["Location"]
     page = client.get(response["Location"]).content.decode()
     assert "data:image/svg+xml" in page
@@ -103,18 +110,25 @@ def test_first_sign_in_enrols_an_authenticator(client, world):
 def test_announcement_flow_over_http(client, world):
     admin = world["users"][Role.INSTITUTION_ADMIN]
     sign_in(client, admin)
-    response = client.post("/en/catalogue/announcement/", {"places-A-0": "3", "sen-A-0": "1", "save": "1"})
+    response = client.post(
+        "/en/catalogue/announcement/", {"places-A-0": "3", "sen-A-0": "1", "save": "1"}
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "A13.4(e)" in html
     assert 'value="3"' in html  # the form keeps what the user typed
-    response = client.post("/en/catalogue/announcement/", {"places-A-0": "20", "sen-A-0": "2", "submit": "1"})
+    response = client.post(
+        "/en/catalogue/announcement/", {"places-A-0": "20", "sen-A-0": "2", "submit": "1"}
+    )
     assert response.status_code == 302
     ann = world["inst_a"].announcements.get()
     assert ann.status == AnnouncementStatus.SUBMITTED
     client.post("/staff/logout/")
     sign_in(client, world["users"][Role.QUALITY_OFFICER])
-    assert "college-a" in client.get("/en/catalogue/review/").content.decode().lower() or \
-        world["inst_a"].organisation.name_en in client.get("/en/catalogue/review/").content.decode()
+    assert (
+        "college-a" in client.get("/en/catalogue/review/").content.decode().lower()
+        or world["inst_a"].organisation.name_en
+        in client.get("/en/catalogue/review/").content.decode()
+    )
     response = client.post(f"/en/catalogue/review/{ann.pk}/", {"confirm": "1"})
     assert response.status_code == 302
     ann.refresh_from_db()
@@ -129,9 +143,17 @@ def test_other_institutions_admin_gets_403_on_review(client, world):
 
 def test_programme_form_keeps_input_and_names_the_field(client, world):
     sign_in(client, world["users"][Role.INSTITUTION_ADMIN])
-    response = client.post("/en/catalogue/programmes/new/", {
-        "code": "NEW-1", "name_ka": "ახალი", "field": "1013", "stage": "primary",
-        "foreign_language": "any", "work_based": "on"})
+    response = client.post(
+        "/en/catalogue/programmes/new/",
+        {
+            "code": "NEW-1",
+            "name_ka": "ახალი",
+            "field": "1013",
+            "stage": "primary",
+            "foreign_language": "any",
+            "work_based": "on",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "A13.4(g)" in html and 'value="NEW-1"' in html
 

@@ -31,10 +31,14 @@ def test_nine_digits_is_explained_as_a_document_number():
     assert "9" in exc.value.messages[0] and "digit" not in exc.value.messages[0]
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("+995 555 12 34 56", "+995555123456"), ("555123456", "+995555123456"),
-    ("+995 32 212 34 56", "+995322123456"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("+995 555 12 34 56", "+995555123456"),
+        ("555123456", "+995555123456"),
+        ("+995 32 212 34 56", "+995322123456"),
+    ],
+)
 def test_georgian_phone_numbers(value, expected):
     assert validators.clean_phone(value) == expected
 
@@ -57,11 +61,25 @@ def test_masking_hides_all_but_three_digits():
 
 def test_A17_5_local_file_registry_looks_people_up(tmp_path, settings):
     path = tmp_path / "registry.json"
-    path.write_text(json.dumps([{
-        "personal_number": "01024012345", "first_name_ka": "ნინო", "last_name_ka": "ბერიძე",
-        "first_name_en": "Nino", "last_name_en": "Beridze", "birth_date": "2008-03-01"}]), "utf-8")
-    settings.KARI_CIVIL_REGISTRY = {"BACKEND": "kari.identity.registry.LocalFileRegistry",
-                                    "PATH": str(path)}
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "personal_number": "01024012345",
+                    "first_name_ka": "ნინო",
+                    "last_name_ka": "ბერიძე",
+                    "first_name_en": "Nino",
+                    "last_name_en": "Beridze",
+                    "birth_date": "2008-03-01",
+                }
+            ]
+        ),
+        "utf-8",
+    )
+    settings.KARI_CIVIL_REGISTRY = {
+        "BACKEND": "kari.identity.registry.LocalFileRegistry",
+        "PATH": str(path),
+    }
     registry = get_registry()
     assert isinstance(registry, LocalFileRegistry)
     person = registry.lookup("01024012345")
@@ -75,4 +93,6 @@ def test_rule_errors_name_the_citation_once():
     from kari.errors import RuleError
 
     assert RuleError("Closed (A15.7).", citation="A15.7").messages == ["Closed (A15.7)."]
-    assert RuleError("Closed.", field="x", citation="A15.7").message_dict == {"x": ["Closed. (A15.7)"]}
+    assert RuleError("Closed.", field="x", citation="A15.7").message_dict == {
+        "x": ["Closed. (A15.7)"]
+    }

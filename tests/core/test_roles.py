@@ -52,8 +52,13 @@ def test_only_the_quality_centre_confirms_announcements(world, role):
 def test_a_role_cannot_be_held_in_the_wrong_kind_of_organisation(world):
     rc = world["orgs"][OrgKind.RESOURCE_CENTRE][0]
     with pytest.raises(ValidationError):
-        services.create_staff(None, username="x", password="Long-enough-pass-1",
-                              organisation=rc, roles=[Role.QUALITY_OFFICER])
+        services.create_staff(
+            None,
+            username="x",
+            password="Long-enough-pass-1",
+            organisation=rc,
+            roles=[Role.QUALITY_OFFICER],
+        )
 
 
 @pytest.mark.django_db

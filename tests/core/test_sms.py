@@ -34,8 +34,10 @@ def gateway():
 
 def test_http_gateway_backend_posts_json_with_a_bearer_token(gateway, settings):
     url, received = gateway
-    settings.KARI_SMS = {"BACKEND": "kari.sms.HttpGatewayBackend",
-                         "OPTIONS": {"url": url, "token": "secret-token"}}
+    settings.KARI_SMS = {
+        "BACKEND": "kari.sms.HttpGatewayBackend",
+        "OPTIONS": {"url": url, "token": "secret-token"},
+    }
     sms.get_backend().send("+995555123456", "კოდი 123456")
     assert received == [("Bearer secret-token", {"to": "+995555123456", "text": "კოდი 123456"})]
 
@@ -47,8 +49,10 @@ def test_gateway_url_must_be_http():
 
 @pytest.mark.django_db
 def test_sms_waits_for_the_commit_and_is_dropped_on_rollback(tmp_path, settings):
-    settings.KARI_SMS = {"BACKEND": "kari.sms.FileOutboxBackend",
-                         "OPTIONS": {"path": str(tmp_path / "out.jsonl")}}
+    settings.KARI_SMS = {
+        "BACKEND": "kari.sms.FileOutboxBackend",
+        "OPTIONS": {"path": str(tmp_path / "out.jsonl")},
+    }
     with TestCase.captureOnCommitCallbacks(execute=True):
         with pytest.raises(RuntimeError), transaction.atomic():
             sms.sms_on_commit("+995555123456", "rolled back")

@@ -49,6 +49,22 @@ def test_named_code_and_tests_exist():
 
 def test_the_issues_citations_are_listed():
     cited = {row["citation"] for row in rows()}
-    for c in ["A4.2", "A7.3", "A7.4", "A7.5", "A10.4", "A13.1", "A13.2", "A13.3", "A13.4",
-              "A13.5", "A13.6", "A27.2", "A27.3", "A27.4", "A27.9", "A27.10"]:
+    for c in [
+        "A4.2",
+        "A7.3",
+        "A7.4",
+        "A7.5",
+        "A10.4",
+        "A13.1",
+        "A13.2",
+        "A13.3",
+        "A13.4",
+        "A13.5",
+        "A13.6",
+        "A27.2",
+        "A27.3",
+        "A27.4",
+        "A27.9",
+        "A27.10",
+    ]:
         assert c in cited, c

@@ -52,4 +52,6 @@ def test_days_before_rolls_back_to_a_working_day():
 
 def test_weekends_are_not_working_days():
     assert not workdays.is_working_day(D(2026, 11, 21))  # Saturday
-    assert workdays.next_working_day(D(2026, 11, 20)) == D(2026, 11, 24)  # 23 Nov is St George's day
+    assert workdays.next_working_day(D(2026, 11, 20)) == D(
+        2026, 11, 24
+    )  # 23 Nov is St George's day

@@ -11,8 +11,11 @@ def make_credential(public: str, **over) -> dict:
     """An unsigned certificate issued by the did:key of ``public`` (C4)."""
     data = dict(
         credential_id="https://kari.example.ge/credentials/3f1c9a2e",
-        issuer={"id": keys.did_key(public), "name": "Solidarity Fund PL in Georgia",
-                "url": "https://solidarityfund.example.ge"},
+        issuer={
+            "id": keys.did_key(public),
+            "name": "Solidarity Fund PL in Georgia",
+            "url": "https://solidarityfund.example.ge",
+        },
         subject_name="ნინო ბერიძე",
         subject_email_hash=vc.hash_email("Nino@example.ge", "s4lt"),
         subject_email_salt="s4lt",
@@ -21,7 +24,7 @@ def make_credential(public: str, **over) -> dict:
             "name": "Certificate in Participation Mechanisms",
             "description": "Analysing, evaluating and monitoring participation mechanisms.",
             "criteria": "Application evaluated by the expert team: experience, motivation, "
-                        "ability to develop the civic budget (C3).",
+            "ability to develop the civic budget (C3).",
             "achievementType": "Certificate",
         },
         valid_from="2025-06-01T10:00:00Z",

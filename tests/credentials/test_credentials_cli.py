@@ -12,8 +12,10 @@ from credentials_support import LIST_URL, make_credential
 from kari.credentials import keys, status, vc
 from kari.credentials.cli import main
 
-VALID_LINE = ("VALID: ნინო ბერიძე — Certificate in Participation Mechanisms, "
-              "issued by Solidarity Fund PL in Georgia on 2025-06-01\n")
+VALID_LINE = (
+    "VALID: ნინო ბერიძე — Certificate in Participation Mechanisms, "
+    "issued by Solidarity Fund PL in Georgia on 2025-06-01\n"
+)
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_keygen_then_sign_then_verify_then_tamper(tmp_path, issuer, capsys):
 
     text = (tmp_path / "cert.json").read_text(encoding="utf-8")
     i = text.index("ნინო") + 1
-    (tmp_path / "cert.json").write_text(text[:i] + "ო" + text[i + 1:], encoding="utf-8")
+    (tmp_path / "cert.json").write_text(text[:i] + "ო" + text[i + 1 :], encoding="utf-8")
     assert main(["verify", path, "--key", public]) == 1
     out = capsys.readouterr().out
     assert out.startswith("INVALID: ") and "signature does not match" in out
@@ -82,7 +84,8 @@ def test_other_key_given_is_invalid(tmp_path, issuer, capsys):
     path = write(tmp_path / "cert.json", issue(pem, public))
     assert main(["verify", path, "--key", other]) == 1
     assert capsys.readouterr().out == (
-        "INVALID: the credential was signed by a key that is not trusted\n")
+        "INVALID: the credential was signed by a key that is not trusted\n"
+    )
     assert main(["verify", path, "--key", other, "--key", public]) == 0
 
 
@@ -94,13 +97,16 @@ def test_credential_signed_by_another_key_fails_with_issuer_key(tmp_path, issuer
     assert capsys.readouterr().out.startswith("INVALID: ")
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    ("{not json", "not valid JSON"),
-    ('{"a": 1, "a": 2}', "duplicate member name"),
-    ('{"a": NaN}', "NaN is not allowed"),
-    ("[]", "not a JSON object"),
-    ("{}", "@context"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"a": 1, "a": 2}', "duplicate member name"),
+        ('{"a": NaN}', "NaN is not allowed"),
+        ("[]", "not a JSON object"),
+        ("{}", "@context"),
+    ],
+)
 def test_unusable_json_is_invalid(tmp_path, capsys, content, reason):
     path = tmp_path / "x.json"
     path.write_text(content, encoding="utf-8")
@@ -144,8 +150,11 @@ def test_control_characters_are_not_printed_raw(tmp_path, issuer, capsys):
 
 def status_list(pem, public, revoked, list_url=LIST_URL):
     listing = status.status_list_credential(
-        list_url, {"id": keys.did_key(public), "name": "Solidarity Fund PL in Georgia"},
-        status.encode(revoked), valid_from="2025-06-01T00:00:00Z")
+        list_url,
+        {"id": keys.did_key(public), "name": "Solidarity Fund PL in Georgia"},
+        status.encode(revoked),
+        valid_from="2025-06-01T00:00:00Z",
+    )
     return vc.sign(listing, pem)
 
 
@@ -164,7 +173,8 @@ def test_status_revoked(tmp_path, issuer, capsys):
     listing = write(tmp_path / "list.json", status_list(pem, public, {42}))
     assert main(["verify", cert, "--key", public, "--status", listing]) == 1
     assert capsys.readouterr().out == (
-        f"INVALID: the credential has been revoked (status list {LIST_URL}, index 42)\n")
+        f"INVALID: the credential has been revoked (status list {LIST_URL}, index 42)\n"
+    )
     # Without --key the list must be signed by the credential's own signer.
     assert main(["verify", cert, "--status", listing]) == 1
 
@@ -192,8 +202,10 @@ def test_status_list_from_another_key(tmp_path, issuer, capsys):
 def test_status_list_for_another_list(tmp_path, issuer, capsys):
     pem, public = issuer
     cert = write(tmp_path / "cert.json", issue(pem, public))
-    path = write(tmp_path / "list.json",
-                 status_list(pem, public, set(), "https://kari.example.ge/credentials/status/2"))
+    path = write(
+        tmp_path / "list.json",
+        status_list(pem, public, set(), "https://kari.example.ge/credentials/status/2"),
+    )
     assert main(["verify", cert, "--key", public, "--status", path]) == 1
     assert "the credential refers to" in capsys.readouterr().out
 

@@ -12,19 +12,21 @@ from kari.credentials.jcs import JCSError, canonicalize, dumps
 
 def test_rfc8785_section_3_2_2_example():
     # RFC 8785 3.2.2: the input as JSON text, and its canonical form.
-    source = r'''{
+    source = r"""{
       "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
       "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
       "literals": [null, true, false]
-    }'''
-    expected = ('{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
-                '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}')
+    }"""
+    expected = (
+        '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    )
     assert dumps(json.loads(source)) == expected
     assert canonicalize(json.loads(source)) == expected.encode("utf-8")
 
 
 def test_rfc8785_section_3_2_3_sorting_by_utf16_code_units():
-    source = r'''{
+    source = r"""{
       "\u20ac": "Euro Sign",
       "\r": "Carriage Return",
       "\ufb33": "Hebrew Letter Dalet With Dagesh",
@@ -32,10 +34,17 @@ def test_rfc8785_section_3_2_3_sorting_by_utf16_code_units():
       "\ud83d\ude00": "Emoji: Grinning Face",
       "\u0080": "Control",
       "\u00f6": "Latin Small Letter O With Diaeresis"
-    }'''
+    }"""
     values = list(json.loads(dumps(json.loads(source))).values())
-    assert values == ["Carriage Return", "One", "Control", "Latin Small Letter O With Diaeresis",
-                      "Euro Sign", "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh"]
+    assert values == [
+        "Carriage Return",
+        "One",
+        "Control",
+        "Latin Small Letter O With Diaeresis",
+        "Euro Sign",
+        "Emoji: Grinning Face",
+        "Hebrew Letter Dalet With Dagesh",
+    ]
 
 
 def test_utf16_order_differs_from_code_point_order():
@@ -103,10 +112,19 @@ def test_integers():
         dumps(10**400)
 
 
-@pytest.mark.parametrize("bad", [
-    float("nan"), float("inf"), -float("inf"), {1: "x"}, {"k": object()}, b"bytes",
-    "lone \ud800 surrogate", {"\udc00": 1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        float("nan"),
+        float("inf"),
+        -float("inf"),
+        {1: "x"},
+        {"k": object()},
+        b"bytes",
+        "lone \ud800 surrogate",
+        {"\udc00": 1},
+    ],
+)
 def test_rejects_what_has_no_canonical_form(bad):
     with pytest.raises(JCSError):
         dumps(bad)

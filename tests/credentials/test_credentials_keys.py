@@ -37,13 +37,16 @@ def test_w3c_vector_public_key_derivation():
     assert keys.public_multibase(private) == W3C_PUBLIC
 
 
-@pytest.mark.parametrize(("data", "text"), [
-    (b"", ""),
-    (b"\0", "1"),
-    (b"\0\0\x01", "112"),
-    (b"hello world", "StV1DL6CwTryKyV"),
-    (bytes.fromhex("0000287fb4cd"), "11233QC4"),
-])
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"", ""),
+        (b"\0", "1"),
+        (b"\0\0\x01", "112"),
+        (b"hello world", "StV1DL6CwTryKyV"),
+        (bytes.fromhex("0000287fb4cd"), "11233QC4"),
+    ],
+)
 def test_base58_known_values(data, text):
     assert keys.b58encode(data) == text
     assert keys.b58decode(text) == data
@@ -69,11 +72,17 @@ def test_did_key_and_verification_method():
         keys.key_from_verification_method(f"did:web:example.ge#{public}")
 
 
-@pytest.mark.parametrize("bad", [
-    "", "6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2", "u7QE",
-    "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ", "z1" + W3C_PUBLIC[1:],
-    "z" + "1" * 10,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+        "u7QE",
+        "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ",
+        "z1" + W3C_PUBLIC[1:],
+        "z" + "1" * 10,
+    ],
+)
 def test_public_from_multibase_rejects(bad):
     with pytest.raises(keys.KeyFormatError):
         keys.public_from_multibase(bad)
@@ -83,8 +92,8 @@ def test_load_private_rejects_other_keys():
     from cryptography.hazmat.primitives.asymmetric import ec
 
     pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     with pytest.raises(keys.KeyFormatError, match="not an Ed25519"):
         keys.load_private(pem)
     with pytest.raises(keys.KeyFormatError):

@@ -24,8 +24,9 @@ def test_decodes_the_spec_example():
 def test_encode_format():
     encoded = status.encode(set())
     assert encoded.startswith("u") and "=" not in encoded
-    assert set(encoded[1:]) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                   "0123456789-_")
+    assert set(encoded[1:]) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    )
     raw = base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
     assert gzip.decompress(raw) == bytes(16_384)
     assert status.encode({5}) == status.encode({5})  # deterministic (mtime 0)
@@ -52,21 +53,37 @@ def test_longer_lists():
     assert status.is_revoked(encoded, 200_000) and not status.is_revoked(encoded, 199_999)
 
 
-@pytest.mark.parametrize(("indices", "length"), [
-    ({-1}, 131_072), ({131_072}, 131_072), ({"3"}, 131_072), ({True}, 131_072),
-    (set(), 1024), (set(), 131_073),
-])
+@pytest.mark.parametrize(
+    ("indices", "length"),
+    [
+        ({-1}, 131_072),
+        ({131_072}, 131_072),
+        ({"3"}, 131_072),
+        ({True}, 131_072),
+        (set(), 1024),
+        (set(), 131_073),
+    ],
+)
 def test_encode_rejects(indices, length):
     with pytest.raises(status.StatusListError):
         status.encode(indices, length)
 
 
-@pytest.mark.parametrize("bad", [
-    "", "H4sI", "u!!!", "u" + base64.urlsafe_b64encode(b"not gzip").decode().rstrip("="),
-    "u" + base64.urlsafe_b64encode(gzip.compress(bytes(100), mtime=0)).decode().rstrip("="),  # too short
-    SPEC_EMPTY_LIST[:-10],  # truncated
-    SPEC_EMPTY_LIST + "==",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "H4sI",
+        "u!!!",
+        "u" + base64.urlsafe_b64encode(b"not gzip").decode().rstrip("="),
+        "u"
+        + base64.urlsafe_b64encode(gzip.compress(bytes(100), mtime=0))
+        .decode()
+        .rstrip("="),  # too short
+        SPEC_EMPTY_LIST[:-10],  # truncated
+        SPEC_EMPTY_LIST + "==",
+    ],
+)
 def test_decode_rejects(bad):
     with pytest.raises(status.StatusListError):
         status.decode(bad)
@@ -83,12 +100,18 @@ def test_status_list_credential_signs_and_verifies(issuer_keys):
     pem, public = issuer_keys
     encoded = status.encode({42})
     listing = status.status_list_credential(
-        LIST_URL, {"id": keys.did_key(public), "name": "Solidarity Fund PL in Georgia"}, encoded,
-        valid_from="2025-06-01T00:00:00Z")
+        LIST_URL,
+        {"id": keys.did_key(public), "name": "Solidarity Fund PL in Georgia"},
+        encoded,
+        valid_from="2025-06-01T00:00:00Z",
+    )
     assert listing["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert listing["credentialSubject"] == {
-        "id": LIST_URL + "#list", "type": "BitstringStatusList",
-        "statusPurpose": "revocation", "encodedList": encoded}
+        "id": LIST_URL + "#list",
+        "type": "BitstringStatusList",
+        "statusPurpose": "revocation",
+        "encodedList": encoded,
+    }
     assert "proof" not in listing
     signed = vc.sign(listing, pem)
     assert vc.verify(signed, trusted_keys=[public]).ok
@@ -99,8 +122,11 @@ def test_status_list_credential_signs_and_verifies(issuer_keys):
 
 def test_status_entry():
     assert status.status_entry(LIST_URL, 7) == {
-        "id": LIST_URL + "#7", "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation", "statusListIndex": "7",
-        "statusListCredential": LIST_URL}
+        "id": LIST_URL + "#7",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "7",
+        "statusListCredential": LIST_URL,
+    }
     with pytest.raises(status.StatusListError):
         status.status_entry(LIST_URL, -1)

@@ -15,6 +15,7 @@ def assert_page_has_qr_of(page, url: str) -> None:
     scale = image.width // modules
     for r, row in enumerate(matrix):
         for c, dark in enumerate(row):
-            pixel = image.getpixel(((c + border) * scale + scale // 2,
-                                    (r + border) * scale + scale // 2))
+            pixel = image.getpixel(
+                ((c + border) * scale + scale // 2, (r + border) * scale + scale // 2)
+            )
             assert (pixel < 128) == bool(dark), (r, c)

@@ -23,16 +23,18 @@ def certificate_data(**overrides):
         "title_ka": "ინდივიდუალური სერტიფიცირება",
         "title_en": "Individual Certification",
         "achievement_ka": "მონაწილეობის (პარტიციპაციის) მექანიზმებისა და სამოქალაქო ბიუჯეტის "
-                          "ანალიზის, შეფასებისა და მონიტორინგის ცოდნისა და უნარების "
-                          "დადასტურებისთვის.",
+        "ანალიზის, შეფასებისა და მონიტორინგის ცოდნისა და უნარების "
+        "დადასტურებისთვის.",
         "achievement_en": "For demonstrated knowledge and skills in analysing, evaluating and "
-                          "monitoring participation mechanisms and the civic budget.",
+        "monitoring participation mechanisms and the civic budget.",
         "organisation": "სოლიდარობის ფონდი PL საქართველოში",
         "organisation_en": "Solidarity Fund PL in Georgia",
         "issued_on": "14.05.2026",
         "signatories": [
-            {"name": "თამარ ხარაიშვილი",
-             "role": "ექსპერტთა გუნდის ხელმძღვანელი / Head of the expert team"},
+            {
+                "name": "თამარ ხარაიშვილი",
+                "role": "ექსპერტთა გუნდის ხელმძღვანელი / Head of the expert team",
+            },
             {"name": "Jan Kowalski", "role": "პროგრამის დირექტორი / Programme director"},
         ],
         "verify_url": VERIFY_URL,
@@ -103,8 +105,15 @@ def test_georgian_and_english_text_is_extractable(certificate):
 
 def test_text_reads_top_to_bottom(certificate):
     text = text_of(certificate)
-    order = ["სოლიდარობის ფონდი", "სერტიფიკატი", "ნინო ბერიძე", "დემოკრატიის მხარდაჭერა",
-             "SF-2026-0007", "Jan Kowalski", VERIFY_URL]
+    order = [
+        "სოლიდარობის ფონდი",
+        "სერტიფიკატი",
+        "ნინო ბერიძე",
+        "დემოკრატიის მხარდაჭერა",
+        "SF-2026-0007",
+        "Jan Kowalski",
+        VERIFY_URL,
+    ]
     positions = [text.index(part) for part in order]
     assert positions == sorted(positions)
 
@@ -166,6 +175,7 @@ def test_a_revoked_certificate_says_so(revoked):
     assert red + b" rg" in reader.pages[0].get_contents().get_data()
     assert b"/ca 0.28" in revoked
 
+
 def text_origins(pdf_bytes):
     """(x, y) in mm of every upright text run on page 1 (the rotated watermark is left out)."""
     origins = []
@@ -206,8 +216,9 @@ def test_long_content_still_fits_one_page_inside_the_frame():
 
 
 def test_optional_parts_may_be_missing():
-    data = certificate_data(holder_name_en="", signatories=[], achievement_en="",
-                            organisation_en="", programme_en="")
+    data = certificate_data(
+        holder_name_en="", signatories=[], achievement_en="", organisation_en="", programme_en=""
+    )
     pdf_bytes = certificate_pdf(data)
     reader = read(pdf_bytes)
     assert len(reader.pages) == 1

@@ -31,10 +31,23 @@ def card_data(**overrides) -> InvitationCard:
         "centre_address": "თამარ მეფის ქუჩა 59, მეორე სართული",
         "centre_municipality": "ქუთაისი",
         "sittings": [
-            InvitationSitting("მექანიკური უნარები", "Mechanical skills", dt.date(2026, 9, 14),
-                              dt.time(10, 0), dt.time(9, 0), dt.time(9, 45), room="204"),
-            InvitationSitting("ქართული ენა", "Georgian language", dt.date(2026, 9, 16),
-                              dt.time(13, 30), dt.time(12, 30), dt.time(13, 15)),
+            InvitationSitting(
+                "მექანიკური უნარები",
+                "Mechanical skills",
+                dt.date(2026, 9, 14),
+                dt.time(10, 0),
+                dt.time(9, 0),
+                dt.time(9, 45),
+                room="204",
+            ),
+            InvitationSitting(
+                "ქართული ენა",
+                "Georgian language",
+                dt.date(2026, 9, 16),
+                dt.time(13, 30),
+                dt.time(12, 30),
+                dt.time(13, 15),
+            ),
         ],
         "verify_url": VERIFY_URL,
         "issued_on": dt.date(2026, 8, 20),
@@ -96,9 +109,17 @@ def test_a17_3_each_sitting_has_its_date_check_in_window_and_start(card_pdf):
 def test_a19_a20_2_a20_6_rules_are_printed(card_pdf):
     text = " ".join(text_of(card_pdf).split())
     # A19.1-2: an identity document and the invitation.
-    for document in ("დაბადების მოწმობა", "პირადობის მოწმობა", "ბინადრობის ნებართვა",
-                     "პასპორტი", "birth certificate", "ID card", "residence permit", "passport",
-                     "this invitation"):
+    for document in (
+        "დაბადების მოწმობა",
+        "პირადობის მოწმობა",
+        "ბინადრობის ნებართვა",
+        "პასპორტი",
+        "birth certificate",
+        "ID card",
+        "residence permit",
+        "passport",
+        "this invitation",
+    ):
         assert document in text
     assert "(A19.1-2)" in text
     # A20.2: nobody is admitted after check-in closes; A20.6: no phones or electronics.
@@ -138,8 +159,9 @@ def test_a17_3_a_character_outside_the_cut_fonts_renders_with_the_full_fonts():
 
 def test_a17_3_long_names_and_addresses_wrap_and_stay_on_one_page():
     long_address = "აღმაშენებლის ხეივანი, მე-13 კილომეტრი, ტექნოლოგიური პარკის მესამე კორპუსი, " * 2
-    pdf = render_card(card_data(centre_address=long_address.strip(),
-                                last_name="ჰაჰუტაშვილი-ჭავჭავაძე-წერეთელი"))
+    pdf = render_card(
+        card_data(centre_address=long_address.strip(), last_name="ჰაჰუტაშვილი-ჭავჭავაძე-წერეთელი")
+    )
     assert len(read(pdf).pages) == 1
     text = " ".join(text_of(pdf).split())
     assert "ტექნოლოგიური პარკის" in text
@@ -151,21 +173,35 @@ def test_a17_3_same_input_gives_identical_bytes(card_pdf):
     assert render_card(card_data(number="INV-2026-A-000124")) != card_pdf
 
 
-@pytest.mark.parametrize("url", [
-    "a", "https://kari.example.ge/i/1", VERIFY_URL, VERIFY_URL + "/" + "x" * 120,
-    "https://kari.example.ge/invitations/verify/INV-2026-B-009999/" + "0123456789abcdef" * 4,
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "a",
+        "https://kari.example.ge/i/1",
+        VERIFY_URL,
+        VERIFY_URL + "/" + "x" * 120,
+        "https://kari.example.ge/invitations/verify/INV-2026-B-009999/" + "0123456789abcdef" * 4,
+    ],
+)
 def test_qr_matrix_is_segnos(url):
     assert np.array_equal(kinv.qr_matrix(url), np.array(segno.make_qr(url, error="m").matrix))
 
 
 def test_a17_3_render_many_writes_one_file_per_card_and_reports_progress(tmp_path):
-    cards = [card_data(number=f"INV-2026-A-{i:06d}",
-                       verify_url=f"https://kari.example.ge/i/INV-2026-A-{i:06d}")
-             for i in range(1, 8)]
+    cards = [
+        card_data(
+            number=f"INV-2026-A-{i:06d}", verify_url=f"https://kari.example.ge/i/INV-2026-A-{i:06d}"
+        )
+        for i in range(1, 8)
+    ]
     calls = []
-    paths = render_many(cards, tmp_path / "out", workers=2, chunk_size=2,
-                        progress=lambda done, total: calls.append((done, total)))
+    paths = render_many(
+        cards,
+        tmp_path / "out",
+        workers=2,
+        chunk_size=2,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert [p.name for p in paths] == [f"INV-2026-A-{i:06d}.pdf" for i in range(1, 8)]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [p.name for p in paths]
     assert calls[0] == (0, 7)
@@ -180,8 +216,9 @@ def test_a17_3_render_many_writes_one_file_per_card_and_reports_progress(tmp_pat
 
 def test_a17_3_render_many_in_process_and_duplicate_numbers(tmp_path):
     calls = []
-    paths = render_many([card_data()], tmp_path, workers=1,
-                        progress=lambda done, total: calls.append((done, total)))
+    paths = render_many(
+        [card_data()], tmp_path, workers=1, progress=lambda done, total: calls.append((done, total))
+    )
     assert calls == [(0, 1), (1, 1)]
     assert paths[0].read_bytes() == render_card(card_data())
     with pytest.raises(ValueError):
@@ -195,11 +232,16 @@ def _qr_samples():
     import random
 
     rnd = random.Random(2026)
-    urls = [f"https://kari.example.ge/invitations/verify/INV-2026-A-{rnd.randint(0, 999999):06d}/"
-            f"{rnd.getrandbits(64):016x}" for _ in range(20)]
+    urls = [
+        f"https://kari.example.ge/invitations/verify/INV-2026-A-{rnd.randint(0, 999999):06d}/"
+        f"{rnd.getrandbits(64):016x}"
+        for _ in range(20)
+    ]
     # Other lengths (QR versions 1 to 10 and more), modes (numeric, alphanumeric, byte, UTF-8).
-    urls += ["".join(rnd.choice("abcXYZ019/:.-ა€ ") for _ in range(rnd.randint(1, 300)))
-             for _ in range(20)]
+    urls += [
+        "".join(rnd.choice("abcXYZ019/:.-ა€ ") for _ in range(rnd.randint(1, 300)))
+        for _ in range(20)
+    ]
     return urls + ["", "0123456789" * 8, "HTTPS://KARI.EXAMPLE.GE/I/1"]
 
 
@@ -218,15 +260,20 @@ def test_penalties_match_a_plain_reading_of_segnos_mask_scoring():
         for m in range(8):
             stack[m, 3, 2:13] = [1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1]
             stack[m, 5:16, 7] = [0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1]
-        expected = [senc.evaluate_mask(tuple(bytearray(r) for r in m.tolist()), size, size)
-                    for m in stack]
+        expected = [
+            senc.evaluate_mask(tuple(bytearray(r) for r in m.tolist()), size, size) for m in stack
+        ]
         assert kinv._penalties(stack) == expected
 
 
 def test_every_character_of_the_cut_fonts_extracts_from_the_card():
     letters = "".join(chr(c) for c in range(0x10D0, 0x10FB))
-    card = card_data(first_name=letters, last_name="«№ 5 — 10 € · ‘x’ “y” …»",
-                     first_name_latin="ABCDEFGHIJKLMNOPQRSTUVWXYZ", last_name_latin="0123456789")
+    card = card_data(
+        first_name=letters,
+        last_name="«№ 5 — 10 € · ‘x’ “y” …»",
+        first_name_latin="ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        last_name_latin="0123456789",
+    )
     kinv._load_templates()
     assert kinv._covered(card)  # rendered with the cut fonts and their frozen PDF objects
     text = " ".join(text_of(render_card(card)).split())

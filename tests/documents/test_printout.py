@@ -19,8 +19,15 @@ PROGRAMME_NAMES = [
 
 
 def programmes(n):
-    return [{"rank": i + 1, "code": f"P{1000 + i}", "name": PROGRAMME_NAMES[i % 3],
-             "institution": "სსიპ თბილისის სახელმწიფო კოლეჯი „ივერია“"} for i in range(n)]
+    return [
+        {
+            "rank": i + 1,
+            "code": f"P{1000 + i}",
+            "name": PROGRAMME_NAMES[i % 3],
+            "institution": "სსიპ თბილისის სახელმწიფო კოლეჯი „ივერია“",
+        }
+        for i in range(n)
+    ]
 
 
 def printout_data(**overrides):
@@ -132,8 +139,10 @@ def test_adapted_environment_and_documents_to_bring():
     assert "not requested" in without
     assert "Documents to bring" not in without
 
-    data = printout_data(adapted_environment="ეტლით მისადგომი აუდიტორია",
-                         documents=["სსსმ სტატუსის დამადასტურებელი დოკუმენტი"])
+    data = printout_data(
+        adapted_environment="ეტლით მისადგომი აუდიტორია",
+        documents=["სსსმ სტატუსის დამადასტურებელი დოკუმენტი"],
+    )
     text = all_text(read(registration_printout(data)))
     assert "ეტლით მისადგომი აუდიტორია" in text
     assert "Documents to bring" in text
@@ -141,8 +150,11 @@ def test_adapted_environment_and_documents_to_bring():
 
 
 def test_subsequent_stage_and_no_programmes():
-    text = read(registration_printout(printout_data(stage="subsequent", programmes=[]))
-                ).pages[0].extract_text()
+    text = (
+        read(registration_printout(printout_data(stage="subsequent", programmes=[])))
+        .pages[0]
+        .extract_text()
+    )
     assert "შემდგომი საფეხური" in text
     assert "No programme chosen" in text
 

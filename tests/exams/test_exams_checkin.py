@@ -28,8 +28,11 @@ def first(issued):
     """The first session (check-in 07:30-08:45, start 09:00) at TB-1, and its sittings there."""
     session = issued["sessions"][0]
     centre = issued["centres"][0]
-    sittings = list(Sitting.objects.filter(session=session, assignment__centre=centre)
-                    .select_related("assignment__registration__applicant").order_by("pk"))
+    sittings = list(
+        Sitting.objects.filter(session=session, assignment__centre=centre)
+        .select_related("assignment__registration__applicant")
+        .order_by("pk")
+    )
     assert len(sittings) >= 3
     at = lambda hh, mm=0: issued["aware"](session.date, hh, mm)  # noqa: E731
     return {**issued, "session": session, "centre": centre, "sittings": sittings, "at": at}
@@ -47,41 +50,59 @@ def _checked_in(first, sitting):
 
 # ---------------------------------------------------------------- finding the applicant (A19.1)
 
+
 def test_A19_1_find_by_personal_number_and_by_qr_token(first):
     s = first["sittings"][0]
     person = s.assignment.registration.applicant
-    found = services.find_sitting(first["proctor"], first["session"], first["centre"],
-                                  personal_number=f" {person.personal_number} ")
+    found = services.find_sitting(
+        first["proctor"],
+        first["session"],
+        first["centre"],
+        personal_number=f" {person.personal_number} ",
+    )
     assert found.pk == s.pk
     token = Invitation.objects.get(registration=s.assignment.registration).token
-    assert services.find_sitting(first["proctor"], first["session"], first["centre"],
-                                 token=token).pk == s.pk
+    assert (
+        services.find_sitting(first["proctor"], first["session"], first["centre"], token=token).pk
+        == s.pk
+    )
 
 
 def test_A19_1_nobody_found_at_another_centre_or_with_an_unknown_number(first):
     s = first["sittings"][0]
     person = s.assignment.registration.applicant
     other_centre = first["centres"][2]
-    exc = _errors(lambda: services.find_sitting(first["proctor"], first["session"], other_centre,
-                                                personal_number=person.personal_number))
+    exc = _errors(
+        lambda: services.find_sitting(
+            first["proctor"], first["session"], other_centre, personal_number=person.personal_number
+        )
+    )
     assert "personal_number" in exc.message_dict
-    exc = _errors(lambda: services.find_sitting(first["proctor"], first["session"], first["centre"],
-                                                personal_number="99999999999"))
+    exc = _errors(
+        lambda: services.find_sitting(
+            first["proctor"], first["session"], first["centre"], personal_number="99999999999"
+        )
+    )
     assert "personal_number" in exc.message_dict
-    exc = _errors(lambda: services.find_sitting(first["proctor"], first["session"], first["centre"],
-                                                token="forged"))
+    exc = _errors(
+        lambda: services.find_sitting(
+            first["proctor"], first["session"], first["centre"], token="forged"
+        )
+    )
     assert "personal_number" in exc.message_dict
 
 
 def test_A19_1_only_proctors_check_in(first):
     with pytest.raises(PermissionDenied):
-        services.find_sitting(first["emis"], first["session"], first["centre"],
-                              personal_number="01001000000")
+        services.find_sitting(
+            first["emis"], first["session"], first["centre"], personal_number="01001000000"
+        )
     with pytest.raises(PermissionDenied):
         services.admit(first["host_manager"], first["sittings"][0], now=first["at"](8, 0))
 
 
 # ---------------------------------------------------------------- admitting (A19.2, A20)
+
 
 def test_A19_2_admitted_inside_the_window(first):
     s = services.admit(first["proctor"], first["sittings"][0], now=first["at"](7, 30))
@@ -100,8 +121,10 @@ def test_A20_1_refused_before_check_in_opens(first):
 
 
 def test_A20_2_nobody_admitted_after_check_in_closes(first):
-    assert services.admit(first["proctor"], first["sittings"][1],
-                          now=first["at"](8, 45)).status == SittingStatus.CHECKED_IN  # last minute
+    assert (
+        services.admit(first["proctor"], first["sittings"][1], now=first["at"](8, 45)).status
+        == SittingStatus.CHECKED_IN
+    )  # last minute
     with pytest.raises(RuleError, match=r"A20\.2") as exc:
         services.admit(first["proctor"], first["sittings"][0], now=first["at"](8, 46))
     assert exc.value.citation == "A20.2" and "08:45" in str(exc.value)
@@ -110,12 +133,24 @@ def test_A20_2_nobody_admitted_after_check_in_closes(first):
 
 def test_A20_3_without_documents_only_after_verification_which_is_recorded(first):
     sitting = first["sittings"][0]
-    exc = _errors(lambda: services.admit(first["proctor"], sitting, documents_shown=False,
-                                         verified_by="  ", now=first["at"](8, 0)))
+    exc = _errors(
+        lambda: services.admit(
+            first["proctor"],
+            sitting,
+            documents_shown=False,
+            verified_by="  ",
+            now=first["at"](8, 0),
+        )
+    )
     assert "verified_by" in exc.message_dict and "A20.3" in exc.message_dict["verified_by"][0]
     assert Sitting.objects.get(pk=sitting.pk).status == SittingStatus.EXPECTED
-    s = services.admit(first["proctor"], sitting, documents_shown=False,
-                       verified_by=" EMIS, ნ. ბერიძე ", now=first["at"](8, 0))
+    s = services.admit(
+        first["proctor"],
+        sitting,
+        documents_shown=False,
+        verified_by=" EMIS, ნ. ბერიძე ",
+        now=first["at"](8, 0),
+    )
     s.refresh_from_db()
     assert s.status == SittingStatus.CHECKED_IN and s.verified_by == "EMIS, ნ. ბერიძე"
     entry = AuditEntry.objects.get(action="exam.check_in", object_id=str(s.pk))
@@ -134,30 +169,44 @@ def test_A19_scanning_twice_is_idempotent(first):
 
 # ---------------------------------------------------------------- no-shows and refusal (A20.2, A20.4)
 
+
 def test_A20_4_no_shows_marked_only_when_the_session_starts(first):
     admitted = _checked_in(first, first["sittings"][0])
     with pytest.raises(RuleError, match="A20.4"):
-        services.mark_no_shows(first["proctor"], first["session"], first["centre"],
-                               now=first["at"](8, 59))
-    assert not Sitting.objects.filter(session=first["session"], status=SittingStatus.ABSENT).exists()
-    n = services.mark_no_shows(first["proctor"], first["session"], first["centre"],
-                               now=first["at"](9, 0))
+        services.mark_no_shows(
+            first["proctor"], first["session"], first["centre"], now=first["at"](8, 59)
+        )
+    assert not Sitting.objects.filter(
+        session=first["session"], status=SittingStatus.ABSENT
+    ).exists()
+    n = services.mark_no_shows(
+        first["proctor"], first["session"], first["centre"], now=first["at"](9, 0)
+    )
     assert n == len(first["sittings"]) - 1
     here = Sitting.objects.filter(session=first["session"], assignment__centre=first["centre"])
     assert {s.pk: s.status for s in here} == {
         s.pk: SittingStatus.CHECKED_IN if s.pk == admitted.pk else SittingStatus.ABSENT
-        for s in first["sittings"]}
+        for s in first["sittings"]
+    }
     # other centres and later sessions are untouched
-    assert not Sitting.objects.exclude(assignment__centre=first["centre"]).filter(
-        status=SittingStatus.ABSENT).exists()
-    assert not Sitting.objects.exclude(session=first["session"]).filter(
-        status=SittingStatus.ABSENT).exists()
+    assert (
+        not Sitting.objects.exclude(assignment__centre=first["centre"])
+        .filter(status=SittingStatus.ABSENT)
+        .exists()
+    )
+    assert (
+        not Sitting.objects.exclude(session=first["session"])
+        .filter(status=SittingStatus.ABSENT)
+        .exists()
+    )
     entry = AuditEntry.objects.get(action="exam.no_shows")
     assert entry.after == {"centre": "TB-1", "absent": n}
 
 
 def test_A20_4_an_absent_applicant_cannot_be_admitted_afterwards(first):
-    services.mark_no_shows(first["proctor"], first["session"], first["centre"], now=first["at"](9, 0))
+    services.mark_no_shows(
+        first["proctor"], first["session"], first["centre"], now=first["at"](9, 0)
+    )
     with pytest.raises(RuleError):
         services.admit(first["proctor"], first["sittings"][0], now=first["at"](8, 0))
 
@@ -175,29 +224,45 @@ def test_A20_2_refuse_entry_needs_a_reason(first):
 
 # ---------------------------------------------------------------- breaches (A20.6, A21)
 
+
 def test_A21_first_breach_is_a_warning_the_second_removes(first):
     sitting = _checked_in(first, first["sittings"][0])
-    one = services.report_breach(first["proctor"], sitting, category="device",
-                                 note="ტელეფონი ჯიბეში", now=first["at"](9, 10))
+    one = services.report_breach(
+        first["proctor"], sitting, category="device", note="ტელეფონი ჯიბეში", now=first["at"](9, 10)
+    )
     assert one.kind == IncidentKind.WARNING
     assert Sitting.objects.get(pk=sitting.pk).status == SittingStatus.CHECKED_IN
-    two = services.report_breach(first["proctor"], sitting, category="aids",
-                                 note="შპარგალკა მაგიდაზე", now=first["at"](9, 40))
+    two = services.report_breach(
+        first["proctor"],
+        sitting,
+        category="aids",
+        note="შპარგალკა მაგიდაზე",
+        now=first["at"](9, 40),
+    )
     assert two.kind == IncidentKind.REMOVAL
     assert Sitting.objects.get(pk=sitting.pk).status == SittingStatus.REMOVED
-    assert [e.action for e in AuditEntry.objects.filter(object_id=str(sitting.pk),
-                                                        action__startswith="exam.").order_by("seq")] \
-        == ["exam.check_in", "exam.warning", "exam.removal"]
+    assert [
+        e.action
+        for e in AuditEntry.objects.filter(
+            object_id=str(sitting.pk), action__startswith="exam."
+        ).order_by("seq")
+    ] == ["exam.check_in", "exam.warning", "exam.removal"]
     with pytest.raises(RuleError, match="A21"):  # a removed applicant no longer sits the test
         services.report_breach(first["proctor"], sitting, category="talking")
 
 
 def test_A21_protocol_pdf_names_the_applicant_and_both_breaches(first, client):
     sitting = _checked_in(first, first["sittings"][0])
-    services.report_breach(first["proctor"], sitting, category="device", note="ტელეფონი ჯიბეში",
-                           now=first["at"](9, 10))
-    services.report_breach(first["proctor"], sitting, category="aids", note="შპარგალკა მაგიდაზე",
-                           now=first["at"](9, 40))
+    services.report_breach(
+        first["proctor"], sitting, category="device", note="ტელეფონი ჯიბეში", now=first["at"](9, 10)
+    )
+    services.report_breach(
+        first["proctor"],
+        sitting,
+        category="aids",
+        note="შპარგალკა მაგიდაზე",
+        now=first["at"](9, 40),
+    )
     sign_in(client, first["proctor"])
     response = client.get(f"/exams/sittings/{sitting.pk}/protocol.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
@@ -241,29 +306,48 @@ def test_A21_breach_refused_for_an_applicant_not_checked_in(first):
 
 # ---------------------------------------------------------------- presence (A22)
 
-@pytest.mark.parametrize(("kind", "full_name", "document", "field"), [
-    ("observer", " ", "MIN-17", "full_name"),
-    ("observer", "გიორგი ბერიძე", "", "document"),
-    ("parent", "გიორგი ბერიძე", "MIN-17", "kind"),
-])
-def test_A22_presence_needs_a_name_a_document_and_an_allowed_capacity(first, kind, full_name,
-                                                                      document, field):
-    exc = _errors(lambda: services.record_presence(
-        first["proctor"], first["session"], first["centre"], kind=kind, full_name=full_name,
-        document=document))
+
+@pytest.mark.parametrize(
+    ("kind", "full_name", "document", "field"),
+    [
+        ("observer", " ", "MIN-17", "full_name"),
+        ("observer", "გიორგი ბერიძე", "", "document"),
+        ("parent", "გიორგი ბერიძე", "MIN-17", "kind"),
+    ],
+)
+def test_A22_presence_needs_a_name_a_document_and_an_allowed_capacity(
+    first, kind, full_name, document, field
+):
+    exc = _errors(
+        lambda: services.record_presence(
+            first["proctor"],
+            first["session"],
+            first["centre"],
+            kind=kind,
+            full_name=full_name,
+            document=document,
+        )
+    )
     assert field in exc.message_dict
     assert not Presence.objects.exists()
 
 
 def test_A22_observer_recorded(first):
-    p = services.record_presence(first["proctor"], first["session"], first["centre"],
-                                 kind="observer", full_name=" გიორგი ბერიძე ", document="MIN-17",
-                                 now=first["at"](9, 5))
+    p = services.record_presence(
+        first["proctor"],
+        first["session"],
+        first["centre"],
+        kind="observer",
+        full_name=" გიორგი ბერიძე ",
+        document="MIN-17",
+        now=first["at"](9, 5),
+    )
     assert (p.full_name, p.document, p.at) == ("გიორგი ბერიძე", "MIN-17", first["at"](9, 5))
     assert AuditEntry.objects.get(action="exam.presence").reason == "A22"
 
 
 # ---------------------------------------------------------------- over HTTP
+
 
 def test_A19_proctor_page_finds_the_applicant_by_personal_number(first, client):
     sign_in(client, first["proctor"])
@@ -308,22 +392,46 @@ def live(exam_world):
     naec, r = exam_world["naec"], exam_world["round"]
     tomorrow = exam_world["today"] + dt.timedelta(days=1)
     for s in exam_world["sessions"][1:]:
-        services.save_session(naec, r, {
-            "date": tomorrow, "starts_at": s.starts_at, "check_in_opens": s.check_in_opens,
-            "check_in_closes": s.check_in_closes, "duration_minutes": s.duration_minutes,
-            "skills_test": s.skills_test, "subject": s.subject}, s)
+        services.save_session(
+            naec,
+            r,
+            {
+                "date": tomorrow,
+                "starts_at": s.starts_at,
+                "check_in_opens": s.check_in_opens,
+                "check_in_closes": s.check_in_closes,
+                "duration_minutes": s.duration_minutes,
+                "skills_test": s.skills_test,
+                "subject": s.subject,
+            },
+            s,
+        )
     first = exam_world["sessions"][0]
     minute = now.hour * 60 + now.minute
     opens, closes = max(0, minute - 60), min(23 * 60 + 59, minute + 60)
     hm = lambda m: dt.time(m // 60, m % 60)  # noqa: E731
-    session = services.save_session(naec, r, {
-        "date": exam_world["today"], "starts_at": hm(closes), "check_in_opens": hm(opens),
-        "check_in_closes": hm(closes), "duration_minutes": 10,
-        "skills_test": first.skills_test, "subject": None}, first)
+    session = services.save_session(
+        naec,
+        r,
+        {
+            "date": exam_world["today"],
+            "starts_at": hm(closes),
+            "check_in_opens": hm(opens),
+            "check_in_closes": hm(closes),
+            "duration_minutes": 10,
+            "skills_test": first.skills_test,
+            "subject": None,
+        },
+        first,
+    )
     d = services.distribute(exam_world["emis"], r)
     services.start_invitations(exam_world["emis"], d)
-    sitting = Sitting.objects.filter(session=session).select_related(
-        "assignment__registration__applicant", "assignment__centre").order_by("pk").first()
+    sitting = (
+        Sitting.objects.filter(session=session)
+        .select_related("assignment__registration__applicant", "assignment__centre")
+        .order_by("pk")
+        .first()
+    )
     return {**exam_world, "session": session, "sitting": sitting}
 
 
@@ -334,8 +442,8 @@ def test_A19_admit_through_the_view(live, client):
     person = sitting.assignment.registration.applicant
     assert response.status_code == 302
     assert response["Location"].endswith(
-        f"/exams/proctor/{sitting.assignment.centre.pk}/{live['session'].pk}/"
-        f"?sitting={sitting.pk}")
+        f"/exams/proctor/{sitting.assignment.centre.pk}/{live['session'].pk}/?sitting={sitting.pk}"
+    )
     sitting.refresh_from_db()
     assert sitting.status == SittingStatus.CHECKED_IN and sitting.checked_in_by == live["proctor"]
     page = client.get(response["Location"]).content.decode()
@@ -348,7 +456,9 @@ def test_A20_3_admit_verified_through_the_view_needs_who_verified(live, client):
     client.post(f"/exams/sittings/{sitting.pk}/admit_verified/", {"verified_by": ""})
     sitting.refresh_from_db()
     assert sitting.status == SittingStatus.EXPECTED
-    client.post(f"/exams/sittings/{sitting.pk}/admit_verified/", {"verified_by": "NAEC, ლ. კაპანაძე"})
+    client.post(
+        f"/exams/sittings/{sitting.pk}/admit_verified/", {"verified_by": "NAEC, ლ. კაპანაძე"}
+    )
     sitting.refresh_from_db()
     assert sitting.status == SittingStatus.CHECKED_IN and sitting.verified_by == "NAEC, ლ. კაპანაძე"
 
@@ -357,7 +467,9 @@ def test_A21_breach_through_the_view_warns_then_removes(live, client):
     sitting = live["sitting"]
     sign_in(client, live["proctor"])
     client.post(f"/exams/sittings/{sitting.pk}/admit/")
-    client.post(f"/exams/sittings/{sitting.pk}/breach/", {"category": "talking", "note": "ლაპარაკი"})
+    client.post(
+        f"/exams/sittings/{sitting.pk}/breach/", {"category": "talking", "note": "ლაპარაკი"}
+    )
     sitting.refresh_from_db()
     assert sitting.status == SittingStatus.CHECKED_IN
     assert list(sitting.incidents.values_list("kind", flat=True)) == ["warning"]
@@ -377,7 +489,9 @@ def test_A19_1_a_draft_distribution_gives_nobody_a_seat_at_check_in(exam_world, 
     with pytest.raises(RuleError, match="A19.1"):
         services.admit(exam_world["proctor"], sitting)
     sign_in(client, exam_world["proctor"])
-    url = f"/exams/proctor/{sitting.assignment.centre.pk}/{sitting.session.pk}/?sitting={sitting.pk}"
+    url = (
+        f"/exams/proctor/{sitting.assignment.centre.pk}/{sitting.session.pk}/?sitting={sitting.pk}"
+    )
     html = client.get(url).content.decode()
     assert sitting.assignment.registration.applicant.personal_number not in html
 
@@ -396,8 +510,9 @@ def test_A21_a_breach_without_a_category_keeps_the_note(live, client):
     sitting = live["sitting"]
     sign_in(client, live["proctor"])
     client.post(f"/exams/sittings/{sitting.pk}/admit/")
-    response = client.post(f"/exams/sittings/{sitting.pk}/breach/",
-                           {"category": "", "note": "ტელეფონი ჯიბეში"})
+    response = client.post(
+        f"/exams/sittings/{sitting.pk}/breach/", {"category": "", "note": "ტელეფონი ჯიბეში"}
+    )
     html = response.content.decode()
     assert response.status_code == 400 and "ტელეფონი ჯიბეში" in html
     assert not sitting.incidents.exists()
@@ -411,5 +526,11 @@ def test_A22_presence_in_a_session_the_centre_does_not_host_is_refused(first):
     other.save()
     later = [s for s in first["sessions"] if s.pk != first["sessions"][0].pk][0]
     with pytest.raises(ValidationError):
-        services.record_presence(first["proctor"], later, other, kind="observer",
-                                 full_name="გიორგი ბერიძე", document="MIN-1")
+        services.record_presence(
+            first["proctor"],
+            later,
+            other,
+            kind="observer",
+            full_name="გიორგი ბერიძე",
+            document="MIN-1",
+        )

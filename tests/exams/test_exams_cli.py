@@ -30,8 +30,14 @@ def test_A17_2_A17_3_distribute_then_issue_the_cards_with_a_progress_bar(exam_wo
 
 def test_A17_4_export_to_a_file_with_its_deadline(issued, tmp_path):
     target = tmp_path / "a17_4.json"
-    _out, err = _run("export", "distribution_to_naec", user=issued["emis"].username,
-                     round=issued["round"].pk, format="json", output=str(target))
+    _out, err = _run(
+        "export",
+        "distribution_to_naec",
+        user=issued["emis"].username,
+        round=issued["round"].pk,
+        format="json",
+        output=str(target),
+    )
     assert '"citation": "A17.4"' in target.read_text("utf-8")
     assert "deadline" in err
 

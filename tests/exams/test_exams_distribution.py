@@ -57,7 +57,9 @@ def test_A17_2_can_be_rerun_until_invitations_are_issued(issued):
 
 def test_A17_2_rerun_is_deterministic(exam_world):
     def placed(d):
-        return sorted(Assignment.objects.filter(distribution=d).values_list("registration_id", "centre_id"))
+        return sorted(
+            Assignment.objects.filter(distribution=d).values_list("registration_id", "centre_id")
+        )
 
     a = services.distribute(exam_world["emis"], exam_world["round"])
     first = placed(a)
@@ -80,18 +82,27 @@ def test_A17_2_unplaced_reported_and_invitations_refused(exam_world):
 
 def test_A15_8_emis_moves_an_applicant_with_a_reason(exam_world):
     d = services.distribute(exam_world["emis"], exam_world["round"])
-    a = Assignment.objects.filter(distribution=d, centre__code="KU-1").exclude(
-        registration=exam_world["regs"][0]).first()
+    a = (
+        Assignment.objects.filter(distribution=d, centre__code="KU-1")
+        .exclude(registration=exam_world["regs"][0])
+        .first()
+    )
     with pytest.raises(ValidationError) as exc:
-        services.move_applicant(exam_world["emis"], d, a.registration, exam_world["centres"][0], reason=" ")
+        services.move_applicant(
+            exam_world["emis"], d, a.registration, exam_world["centres"][0], reason=" "
+        )
     assert "reason" in exc.value.message_dict
     full = exam_world["centres"][0]  # TB-1: its four seats are taken in every session
     with pytest.raises(ValidationError) as exc:
-        services.move_applicant(exam_world["emis"], d, a.registration, full, reason="closer to home")
+        services.move_applicant(
+            exam_world["emis"], d, a.registration, full, reason="closer to home"
+        )
     assert "centre" in exc.value.message_dict
     full.seats = 5
     full.save()
-    moved = services.move_applicant(exam_world["emis"], d, a.registration, full, reason="closer to home")
+    moved = services.move_applicant(
+        exam_world["emis"], d, a.registration, full, reason="closer to home"
+    )
     assert moved.preferred and moved.distance_km == 0 and moved.centre == full
     assert moved.sittings.count() == len(exam_world["sessions"])
     assert AuditEntry.objects.filter(action="distribution.move", reason="closer to home").exists()
@@ -101,7 +112,9 @@ def test_A15_8_adapted_applicant_cannot_be_moved_to_a_centre_without_it(exam_wor
     d = services.distribute(exam_world["emis"], exam_world["round"])
     a = Assignment.objects.get(distribution=d, registration=exam_world["regs"][0])
     with pytest.raises(ValidationError) as exc:
-        services.move_applicant(exam_world["emis"], d, a.registration, exam_world["centres"][1], reason="x")
+        services.move_applicant(
+            exam_world["emis"], d, a.registration, exam_world["centres"][1], reason="x"
+        )
     assert "centre" in exc.value.message_dict
 
 
@@ -109,23 +122,34 @@ def test_A15_8_emis_moves_an_applicant_over_http(exam_world, client):
     from tests.conftest import sign_in
 
     d = services.distribute(exam_world["emis"], exam_world["round"])
-    a = Assignment.objects.filter(distribution=d, centre__code="KU-1").exclude(
-        registration=exam_world["regs"][0]).first()
+    a = (
+        Assignment.objects.filter(distribution=d, centre__code="KU-1")
+        .exclude(registration=exam_world["regs"][0])
+        .first()
+    )
     target = exam_world["centres"][0]
     target.seats = 5
     target.save()
     sign_in(client, exam_world["emis"])
     page = client.get(f"/exams/distributions/{d.pk}/").content.decode()
     assert 'id="move"' in page
-    response = client.post(f"/exams/distributions/{d.pk}/move/", {
-        "registration": str(a.registration), "centre": target.pk, "reason": ""})
+    response = client.post(
+        f"/exams/distributions/{d.pk}/move/",
+        {"registration": str(a.registration), "centre": target.pk, "reason": ""},
+    )
     a.refresh_from_db()
     assert a.centre.code == "KU-1"  # no reason, no move
     html = response.content.decode()
     assert response.status_code == 400 and f'value="{a.registration}"' in html  # kept as typed
     assert "id_reason_errors" in html
-    response = client.post(f"/exams/distributions/{d.pk}/move/", {
-        "registration": str(a.registration), "centre": target.pk, "reason": "lives in Tbilisi now"})
+    response = client.post(
+        f"/exams/distributions/{d.pk}/move/",
+        {
+            "registration": str(a.registration),
+            "centre": target.pk,
+            "reason": "lives in Tbilisi now",
+        },
+    )
     assert response.status_code == 302
     a.refresh_from_db()
     assert a.centre == target and a.preferred
@@ -154,10 +178,16 @@ def test_A17_2_b_a_move_respects_naec_number_for_the_centre(exam_world):
     target = exam_world["centres"][0]
     target.seats = 10
     target.save()
-    CentreQuota.objects.create(round=exam_world["round"], centre=target,
-                               applicants=Assignment.objects.filter(distribution=d, centre=target).count())
-    a = Assignment.objects.filter(distribution=d, centre__code="KU-1").exclude(
-        registration=exam_world["regs"][0]).first()
+    CentreQuota.objects.create(
+        round=exam_world["round"],
+        centre=target,
+        applicants=Assignment.objects.filter(distribution=d, centre=target).count(),
+    )
+    a = (
+        Assignment.objects.filter(distribution=d, centre__code="KU-1")
+        .exclude(registration=exam_world["regs"][0])
+        .first()
+    )
     with pytest.raises(ValidationError) as exc:
         services.move_applicant(exam_world["emis"], d, a.registration, target, reason="x")
     assert "A17.2(b)" in str(exc.value)

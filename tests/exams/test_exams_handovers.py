@@ -15,8 +15,11 @@ from kari.rounds.deadlines import deadline
 from kari.tabular import ImportRejected
 from tests.conftest import sign_in
 
-CITATIONS = {"registration_data": "A12.3(c)", "centres_to_naec": "A17.2(a)",
-             "distribution_to_naec": "A17.4"}
+CITATIONS = {
+    "registration_data": "A12.3(c)",
+    "centres_to_naec": "A17.2(a)",
+    "distribution_to_naec": "A17.4",
+}
 
 
 def _csv(blob: bytes):
@@ -67,8 +70,13 @@ def test_A12_3_c_registration_rows_one_per_registration(exam_world):
     by_pn = {row["personal_number"]: row for row in rows}
     reg = exam_world["regs"][0]
     row = by_pn[reg.applicant.personal_number]
-    assert row["last_name"] == reg.applicant.last_name_ka and row["preferred_municipality"] == "tbilisi"
-    assert row["adapted_environment"] == reg.adapted_environment != ""  # A12.3: a different environment
+    assert (
+        row["last_name"] == reg.applicant.last_name_ka
+        and row["preferred_municipality"] == "tbilisi"
+    )
+    assert (
+        row["adapted_environment"] == reg.adapted_environment != ""
+    )  # A12.3: a different environment
     assert row["skills_test"] == reg.skills_test.code and row["birth_date"] == "2008-01-01"
 
 
@@ -80,7 +88,9 @@ def test_A17_2_a_centres_and_registrants_by_municipality_and_tests(exam_world):
     assert {c["centre"]: c["seats"] for c in centres} == {"KU-1": "10", "TB-1": "4", "TB-2": "3"}
     demand = [r for r in rows if r["section"] == "registrants"]
     assert {(d["municipality"], d["adapted"], d["applicants"]) for d in demand} == {
-        ("tbilisi", "0", "9"), ("tbilisi", "1", "1")}
+        ("tbilisi", "0", "9"),
+        ("tbilisi", "1", "1"),
+    }
     reg = exam_world["regs"][0]
     assert {d["skills_test"] for d in demand} == {reg.skills_test.code}
     assert {d["subject_group"] for d in demand} == {reg.subject_group.code}
@@ -115,8 +125,9 @@ def test_A17_2_a_export_on_time_and_late(exam_world):
     r = exam_world["round"]
     due = deadline(r, "centres_to_naec").date
     _b, on_time = handovers.export(exam_world["emis"], r, "centres_to_naec", "csv", today=due)
-    _b, late = handovers.export(exam_world["emis"], r, "centres_to_naec", "csv",
-                                today=due + dt.timedelta(days=1))
+    _b, late = handovers.export(
+        exam_world["emis"], r, "centres_to_naec", "csv", today=due + dt.timedelta(days=1)
+    )
     assert on_time.on_time is True and late.on_time is False
     entry = AuditEntry.objects.filter(action="handover.centres_to_naec").order_by("-seq").first()
     assert entry.after["on_time"] is False and entry.reason == "A17.2(a)"
@@ -154,7 +165,10 @@ def test_A17_2_b_numbers_from_csv(exam_world):
     body = "# kind: numbers_to_emis\n# citation: A17.2(b)\n" + QUOTAS
     h = handovers.import_numbers(exam_world["naec"], r, body.encode(), "csv")
     assert dict(CentreQuota.objects.filter(round=r).values_list("centre__code", "applicants")) == {
-        "TB-1": 2, "TB-2": 3, "KU-1": 10}
+        "TB-1": 2,
+        "TB-2": 3,
+        "KU-1": 10,
+    }
     assert h.kind == HandoverKind.NUMBERS_TO_EMIS and h.rows == 3
     assert h.deadline == deadline(r, "numbers_to_emis").date
 
@@ -165,25 +179,30 @@ def test_A17_2_b_numbers_from_json_replace_earlier_ones(exam_world):
     doc = {"meta": {"kind": "numbers_to_emis"}, "rows": [{"centre": "TB-2", "applicants": 1}]}
     handovers.import_numbers(exam_world["naec"], r, json.dumps(doc).encode(), "json")
     assert dict(CentreQuota.objects.filter(round=r).values_list("centre__code", "applicants")) == {
-        "TB-2": 1}
+        "TB-2": 1
+    }
 
 
 def test_A17_2_b_late_answer_is_stamped(exam_world):
     r = exam_world["round"]
     due = deadline(r, "numbers_to_emis").date
-    h = handovers.import_numbers(exam_world["naec"], r, QUOTAS.encode(), "csv",
-                                 today=due + dt.timedelta(days=1))
+    h = handovers.import_numbers(
+        exam_world["naec"], r, QUOTAS.encode(), "csv", today=due + dt.timedelta(days=1)
+    )
     assert h.on_time is False
 
 
-@pytest.mark.parametrize(("body", "line", "field"), [
-    ("centre,applicants\nTB-1,2\nXX-9,3\n", 3, "centre"),
-    ("# kind: numbers_to_emis\ncentre,applicants\nTB-1,-1\n", 3, "applicants"),
-    ("centre,applicants\nTB-1,2\nTB-2,two\n", 3, "applicants"),
-    ("centre,applicants\nTB-1,2\nTB-2,3\nTB-1,4\n", 4, "centre"),
-    ("centre,seats\nTB-1,2\n", 1, "applicants"),
-    ("centre,applicants\n", 1, "file"),
-])
+@pytest.mark.parametrize(
+    ("body", "line", "field"),
+    [
+        ("centre,applicants\nTB-1,2\nXX-9,3\n", 3, "centre"),
+        ("# kind: numbers_to_emis\ncentre,applicants\nTB-1,-1\n", 3, "applicants"),
+        ("centre,applicants\nTB-1,2\nTB-2,two\n", 3, "applicants"),
+        ("centre,applicants\nTB-1,2\nTB-2,3\nTB-1,4\n", 4, "centre"),
+        ("centre,seats\nTB-1,2\n", 1, "applicants"),
+        ("centre,applicants\n", 1, "file"),
+    ],
+)
 def test_A17_2_b_bad_numbers_are_rejected_and_nothing_is_written(exam_world, body, line, field):
     r = exam_world["round"]
     handovers.import_numbers(exam_world["naec"], r, b"centre,applicants\nKU-1,7\n", "csv")
@@ -191,15 +210,17 @@ def test_A17_2_b_bad_numbers_are_rejected_and_nothing_is_written(exam_world, bod
         handovers.import_numbers(exam_world["naec"], r, body.encode(), "csv")
     assert (line, field) in {(e.line, e.field) for e in exc.value.errors}
     assert dict(CentreQuota.objects.filter(round=r).values_list("centre__code", "applicants")) == {
-        "KU-1": 7}
+        "KU-1": 7
+    }
     assert Handover.objects.count() == 1
 
 
 def test_A17_2_b_bad_json_row_names_the_row(exam_world):
     doc = {"rows": [{"centre": "TB-1", "applicants": 2}, {"centre": "TB-2", "applicants": -3}]}
     with pytest.raises(ImportRejected) as exc:
-        handovers.import_numbers(exam_world["naec"], exam_world["round"],
-                                 json.dumps(doc).encode(), "json")
+        handovers.import_numbers(
+            exam_world["naec"], exam_world["round"], json.dumps(doc).encode(), "json"
+        )
     assert [(e.line, e.field) for e in exc.value.errors] == [(2, "applicants")]
     assert not CentreQuota.objects.exists()
 
@@ -215,8 +236,10 @@ def test_A17_2_b_quota_is_respected_by_the_distribution(exam_world):
     r = exam_world["round"]
     handovers.import_numbers(exam_world["naec"], r, QUOTAS.encode(), "csv")
     d = services.distribute(exam_world["emis"], r)
-    counts = {code: Assignment.objects.filter(distribution=d, centre__code=code).count()
-              for code in ("TB-1", "TB-2", "KU-1")}
+    counts = {
+        code: Assignment.objects.filter(distribution=d, centre__code=code).count()
+        for code in ("TB-1", "TB-2", "KU-1")
+    }
     assert counts == {"TB-1": 2, "TB-2": 3, "KU-1": 5}
     assert d.stats["preferred"] == 5 and d.unplaced == {}
 
@@ -229,10 +252,13 @@ def test_A17_2_b_quota_template_lists_the_centres(exam_world, client):
     assert [row[0] for row in rows] == ["KU-1", "TB-1", "TB-2"]
 
 
-@pytest.mark.parametrize("body", [
-    "centre,applicants\nTB-1,2\nTB-2,3,9\n",
-    "# kind: numbers_to_emis\ncentre,applicants\nTB-1,2\nTB-2,3,9,\"x\"\n",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "centre,applicants\nTB-1,2\nTB-2,3,9\n",
+        '# kind: numbers_to_emis\ncentre,applicants\nTB-1,2\nTB-2,3,9,"x"\n',
+    ],
+)
 def test_A17_2_b_a_row_with_too_many_columns_is_rejected_not_a_crash(exam_world, body):
     """csv.DictReader keeps a long row's extra cells as a list under the key None."""
     r = exam_world["round"]
@@ -245,5 +271,6 @@ def test_A17_2_b_a_row_with_too_many_columns_is_rejected_not_a_crash(exam_world,
     assert errors[(line, "file")] == gettext("too many columns")
     assert (line + 1, "centre") in errors  # the other rows are still checked
     assert dict(CentreQuota.objects.filter(round=r).values_list("centre__code", "applicants")) == {
-        "KU-1": 7}
+        "KU-1": 7
+    }
     assert Handover.objects.count() == 1

@@ -64,8 +64,9 @@ def test_A17_3_job_is_done_with_full_progress(issued):
 
 
 @pytest.mark.smtp
-def test_A17_3_applicants_are_told_by_email_and_sms_after_commit(smtp, exam_world,
-                                                                  django_capture_on_commit_callbacks):
+def test_A17_3_applicants_are_told_by_email_and_sms_after_commit(
+    smtp, exam_world, django_capture_on_commit_callbacks
+):
     """The smtp fixture comes first, so the services are called here rather than in `issued`."""
     from kari import sms
 
@@ -113,7 +114,8 @@ def test_A17_3_card_is_rendered_again_if_the_file_is_missing(issued, client):
 
 def test_A17_3_public_verify_page_shows_the_centre_and_masks_the_surname(issued, client):
     inv = Invitation.objects.select_related("assignment__centre", "registration__applicant").get(
-        registration=issued["regs"][6])
+        registration=issued["regs"][6]
+    )
     response = client.get(f"/invitation/{inv.token}/")
     assert response.status_code == 200
     html = response.content.decode()

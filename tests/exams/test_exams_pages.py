@@ -40,8 +40,9 @@ def test_pages_need_a_staff_sign_in(exam_world, client):
     assert response.status_code == 302 and "/staff/login/" in response["Location"]
 
 
-def test_A17_2_distribution_page_shows_the_preferred_count_and_a_described_histogram(exam_world,
-                                                                                     client):
+def test_A17_2_distribution_page_shows_the_preferred_count_and_a_described_histogram(
+    exam_world, client
+):
     d = services.distribute(exam_world["emis"], exam_world["round"])
     sign_in(client, exam_world["emis"])
     html = _html(client.get(f"/exams/distributions/{d.pk}/"))
@@ -80,9 +81,17 @@ def test_A12_3_e_emis_adds_a_centre_over_http_with_errors_on_the_form(exam_world
     sign_in(client, exam_world["emis"])
     from kari.catalogue.models import Municipality
 
-    data = {"code": "BT-1", "name_ka": "ცენტრი ბათუმი", "name_en": "Batumi centre",
-            "host": exam_world["host"].pk, "municipality": Municipality.objects.get(code="tbilisi").pk,
-            "address": "გორგილაძის ქუჩა 1", "seats": 0, "sessions_per_day": 3, "active": "on"}
+    data = {
+        "code": "BT-1",
+        "name_ka": "ცენტრი ბათუმი",
+        "name_en": "Batumi centre",
+        "host": exam_world["host"].pk,
+        "municipality": Municipality.objects.get(code="tbilisi").pk,
+        "address": "გორგილაძის ქუჩა 1",
+        "seats": 0,
+        "sessions_per_day": 3,
+        "active": "on",
+    }
     html = _html(client.post("/exams/centres/new/", data))
     assert not ExamCentre.objects.filter(code="BT-1").exists()
     assert 'id="id_seats_errors"' in html  # the error is shown on the seats field
@@ -119,9 +128,14 @@ def test_A18_1_naec_adds_a_session_through_a_csrf_protected_form(exam_world, cli
     client.handler.enforce_csrf_checks = True
     html = _html(client.get(url))
     tomorrow = exam_world["today"] + dt.timedelta(days=1)
-    data = {"date": tomorrow.isoformat(), "starts_at": "10:00", "check_in_opens": "08:30",
-            "check_in_closes": "09:45", "duration_minutes": 90,
-            "skills_test": exam_world["progs_a"][0].skills_test.pk}
+    data = {
+        "date": tomorrow.isoformat(),
+        "starts_at": "10:00",
+        "check_in_opens": "08:30",
+        "check_in_closes": "09:45",
+        "duration_minutes": 90,
+        "skills_test": exam_world["progs_a"][0].skills_test.pk,
+    }
     before = ExamSession.objects.count()
     assert client.post(url, data).status_code == 403
     assert ExamSession.objects.count() == before
@@ -130,25 +144,39 @@ def test_A18_1_naec_adds_a_session_through_a_csrf_protected_form(exam_world, cli
     s = ExamSession.objects.get(date=tomorrow)
     assert s.starts_at == dt.time(10, 0)
     # an overlapping one is refused and the form names the field
-    html = _html(client.post(url, {**data, "starts_at": "11:00", "check_in_closes": "10:30",
-                                   "csrfmiddlewaretoken": _csrf(client, html)}))
+    html = _html(
+        client.post(
+            url,
+            {
+                **data,
+                "starts_at": "11:00",
+                "check_in_closes": "10:30",
+                "csrfmiddlewaretoken": _csrf(client, html),
+            },
+        )
+    )
     assert ExamSession.objects.filter(date=tomorrow).count() == 1
     assert 'id="id_starts_at_errors"' in html and "10:00" in html
 
 
 def test_A17_2_emis_distributes_over_http_in_the_background_with_a_progress_page(
-        exam_world, client, monkeypatch):
+    exam_world, client, monkeypatch
+):
     """The web runs the distribution in a thread; here the thread's work runs inline when the
     progress page is first shown, so the test database (one transaction) sees it."""
     from kari.exams import invitations
 
     queued = []
-    monkeypatch.setattr(invitations, "run_in_background", lambda pk, run=None: queued.append((pk, run)))
+    monkeypatch.setattr(
+        invitations, "run_in_background", lambda pk, run=None: queued.append((pk, run))
+    )
     sign_in(client, exam_world["emis"])
     client.handler.enforce_csrf_checks = True
     html = _html(client.get("/exams/"))
-    response = client.post(f"/exams/distribute/?round={exam_world['round'].pk}",
-                           {"csrfmiddlewaretoken": _csrf(client, html)})
+    response = client.post(
+        f"/exams/distribute/?round={exam_world['round'].pk}",
+        {"csrfmiddlewaretoken": _csrf(client, html)},
+    )
     assert response.status_code == 302 and "/exams/distribute/" in response["Location"]
     page = _html(client.get(response["Location"]))
     assert "<progress" in page and 'role="status"' in page  # waiting
@@ -201,5 +229,6 @@ def test_A17_2_a_running_distribution_blocks_another_until_it_is_stale(exam_worl
     with pytest.raises(RuleError, match="A17.2"):
         services.start_distribution(exam_world["emis"], exam_world["round"])
     DistributionJob.objects.filter(pk=job.pk).update(
-        status="running", started_at=timezone.now() - dt.timedelta(hours=1))  # its process died
+        status="running", started_at=timezone.now() - dt.timedelta(hours=1)
+    )  # its process died
     assert services.start_distribution(exam_world["emis"], exam_world["round"]).pk != job.pk

@@ -50,9 +50,10 @@ def _rows(sat):
     rows = []
     for i, reg in enumerate(sat["regs"]):
         done = sat["status"][i] == "completed"
-        rows.append([reg.applicant.personal_number, sat["status"][i],
-                     str(20 + i) if done else ""] + [f"{15 + i}.5" if done else ""
-                                                     for _ in sat["subjects"]])
+        rows.append(
+            [reg.applicant.personal_number, sat["status"][i], str(20 + i) if done else ""]
+            + [f"{15 + i}.5" if done else "" for _ in sat["subjects"]]
+        )
     return rows
 
 
@@ -76,8 +77,9 @@ def _rejected(sat, data, fmt="csv"):
 
 
 def test_A26_1_a_valid_file_is_taken_in(sat):
-    imp = results.import_results(sat["naec"], sat["round"], _csv(_headers(sat), _rows(sat)), "csv",
-                                 filename="results.csv")
+    imp = results.import_results(
+        sat["naec"], sat["round"], _csv(_headers(sat), _rows(sat)), "csv", filename="results.csv"
+    )
     assert imp.rows == 10 and imp.current and imp.number == 1 and imp.filename == "results.csv"
     got = {r.registration_id: r for r in imp.results.all()}
     assert len(got) == 10
@@ -86,10 +88,17 @@ def test_A26_1_a_valid_file_is_taken_in(sat):
     assert r0.subject_scores == dict.fromkeys(sat["subjects"], "15.5")
     assert got[sat["regs"][7].pk].status == ResultStatus.REMOVED
     assert got[sat["regs"][9].pk].status == ResultStatus.ABSENT
-    assert got[sat["regs"][9].pk].skills_score is None and got[sat["regs"][9].pk].subject_scores == {}
+    assert (
+        got[sat["regs"][9].pk].skills_score is None and got[sat["regs"][9].pk].subject_scores == {}
+    )
     entry = AuditEntry.objects.get(action="results.import")
     assert entry.after["rows"] == 10
-    assert entry.after["by_status"] == {"completed": 7, "absent": 2, "removed": 1, "not_finished": 0}
+    assert entry.after["by_status"] == {
+        "completed": 7,
+        "absent": 2,
+        "removed": 1,
+        "not_finished": 0,
+    }
     assert entry.before is None
     assert entry.after["deadline"] == deadline(sat["round"], "results").date.isoformat()
 
@@ -100,17 +109,20 @@ def _replace(rows, i, column, value, headers):
     return rows
 
 
-@pytest.mark.parametrize(("case", "line", "field"), [
-    ("unknown personal number", 2, "personal_number"),
-    ("score 31", 3, "skills_score"),
-    ("score not a number", 3, "skills_score"),
-    ("missing score for completed", 4, "subject"),
-    ("absent though checked in", 5, "status"),
-    ("completed though removed", 9, "status"),
-    ("removed though not removed", 2, "status"),
-    ("unknown status", 6, "status"),
-    ("duplicate row", 12, "personal_number"),
-])
+@pytest.mark.parametrize(
+    ("case", "line", "field"),
+    [
+        ("unknown personal number", 2, "personal_number"),
+        ("score 31", 3, "skills_score"),
+        ("score not a number", 3, "skills_score"),
+        ("missing score for completed", 4, "subject"),
+        ("absent though checked in", 5, "status"),
+        ("completed though removed", 9, "status"),
+        ("removed though not removed", 2, "status"),
+        ("unknown status", 6, "status"),
+        ("duplicate row", 12, "personal_number"),
+    ],
+)
 def test_A26_1_one_bad_row_rejects_the_whole_file_naming_line_and_field(sat, case, line, field):
     headers, rows = _headers(sat), _rows(sat)
     subject = sat["subjects"][0]
@@ -163,8 +175,9 @@ def test_A26_1_xlsx_works_too(sat):
         ws.append([row[0], row[1]] + [float(v) if v else None for v in row[2:]])
     buf = io.BytesIO()
     wb.save(buf)
-    imp = results.import_results(sat["naec"], sat["round"], buf.getvalue(), "xlsx",
-                                 filename="results.xlsx")
+    imp = results.import_results(
+        sat["naec"], sat["round"], buf.getvalue(), "xlsx", filename="results.xlsx"
+    )
     assert imp.rows == 10
     r1 = imp.results.get(registration=sat["regs"][1])
     assert r1.skills_score == 21 and r1.subject_scores[sat["subjects"][0]] == "16.5"
@@ -197,7 +210,9 @@ def test_A26_1_a_re_import_replaces_the_previous_one(sat):
 
 
 def test_A26_1_a_rejected_re_import_keeps_the_current_results(sat):
-    first = results.import_results(sat["naec"], sat["round"], _csv(_headers(sat), _rows(sat)), "csv")
+    first = results.import_results(
+        sat["naec"], sat["round"], _csv(_headers(sat), _rows(sat)), "csv"
+    )
     rows = _replace(_rows(sat), 0, "skills_score", "31", _headers(sat))
     with pytest.raises(ImportRejected):
         results.import_results(sat["naec"], sat["round"], _csv(_headers(sat), rows), "csv")
@@ -209,8 +224,9 @@ def test_A26_1_late_upload_is_stamped(sat):
     due = deadline(sat["round"], "results").date
     data = _csv(_headers(sat), _rows(sat))
     on_time = results.import_results(sat["naec"], sat["round"], data, "csv", today=due)
-    late = results.import_results(sat["naec"], sat["round"], data, "csv",
-                                  today=due + dt.timedelta(days=1))
+    late = results.import_results(
+        sat["naec"], sat["round"], data, "csv", today=due + dt.timedelta(days=1)
+    )
     assert on_time.on_time is True and late.on_time is False
     entry = AuditEntry.objects.filter(action="results.import").order_by("-seq").first()
     assert entry.after["on_time"] is False
@@ -241,7 +257,9 @@ def test_A26_1_http_upload_shows_errors_and_keeps_nothing(sat, client):
     html = response.content.decode()
     assert "სტრიქონი 3, skills_score" in html  # "line 3, skills_score: …" in Georgian
     assert not ResultImport.objects.exists() and not Result.objects.exists()
-    good = SimpleUploadedFile("results.csv", _csv(_headers(sat), _rows(sat)), content_type="text/csv")
+    good = SimpleUploadedFile(
+        "results.csv", _csv(_headers(sat), _rows(sat)), content_type="text/csv"
+    )
     response = client.post(url, {"file": good})
     assert response.status_code == 302
     assert ResultImport.objects.get().rows == 10
@@ -321,5 +339,7 @@ def test_A26_1_d_imports_lock_the_round_before_numbering(sat, monkeypatch):
     if connection.features.has_select_for_update:
         sql = [q["sql"] for q in queries.captured_queries]
         lock = next(i for i, q in enumerate(sql) if "FOR UPDATE" in q)
-        insert = next(i for i, q in enumerate(sql) if q.startswith("INSERT") and "resultimport" in q)
+        insert = next(
+            i for i, q in enumerate(sql) if q.startswith("INSERT") and "resultimport" in q
+        )
         assert Round._meta.db_table in sql[lock] and lock < insert

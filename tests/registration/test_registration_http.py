@@ -34,7 +34,9 @@ def test_A15_1_online_registration_edit_the_list_then_confirm(client, reg):
     page = post(client, "/en/register/", form(data, ["CAT-1"], "add") | {"add": "CAT-2"})
     page = post(client, "/en/register/", form(data, ["CAT-1", "CAT-2"], "up:CAT-2"))
     html = page.content.decode()
-    assert html.index('name="programmes" value="CAT-2"') < html.index('name="programmes" value="CAT-1"')
+    assert html.index('name="programmes" value="CAT-2"') < html.index(
+        'name="programmes" value="CAT-1"'
+    )
     assert 'value="01024012345"' in html  # typed data is kept across edits
     # Only programmes that fit the list are offered (A14, A15.3(d)): ICT-1 has another test.
     assert '<option value="CAT-FW"' in html and '<option value="ICT-1"' not in html
@@ -56,8 +58,13 @@ def test_rejected_form_keeps_input_and_names_the_field(client, reg):
 def test_A15_7_a_locked_registration_refuses_a_change(client, reg):
     post(client, "/register/", form(primary(), ["CAT-1"]))
     client.post("/register/confirm/", {"code": sent_code()})
-    set_window(reg["round"], registration_opens=-30, registration_closes=-1, reranking_opens=5,
-               reranking_closes=8)
+    set_window(
+        reg["round"],
+        registration_opens=-30,
+        registration_closes=-1,
+        reranking_opens=5,
+        reranking_closes=8,
+    )
     page = client.get("/en/register/").content.decode()
     assert "A15.7" in page
     response = post(client, "/en/register/", form(primary(), ["CAT-2"]))
@@ -85,7 +92,9 @@ def test_A15_6_a_clerks_change_needs_a_fresh_code_and_gives_a_new_printout(clien
     client.post("/centre/register/confirm/", {"code": sent_code()})
     first = Registration.objects.get()
     post(client, "/centre/register/", form(primary(), ["CAT-2", "CAT-1"]))
-    wrong = client.post("/en/centre/register/confirm/", {"code": "999999" if sent_code() != "999999" else "888888"})
+    wrong = client.post(
+        "/en/centre/register/confirm/", {"code": "999999" if sent_code() != "999999" else "888888"}
+    )
     assert wrong.status_code == 200 and Registration.objects.get().version == 1
     client.post("/centre/register/confirm/", {"code": sent_code()})
     assert Registration.objects.get(pk=first.pk).version == 2
@@ -146,8 +155,9 @@ def test_other_centres_clerk_cannot_download_the_printout(client, reg):
     client.post("/centre/register/confirm/", {"code": sent_code()})
     r = Registration.objects.get()
     client.post("/staff/logout/")
-    other = make_user("clerk-other", make_org("rc-other", OrgKind.RESOURCE_CENTRE),
-                      [Role.REGISTRATION_CLERK])
+    other = make_user(
+        "clerk-other", make_org("rc-other", OrgKind.RESOURCE_CENTRE), [Role.REGISTRATION_CLERK]
+    )
     sign_in(client, other)
     assert client.get(f"/centre/registrations/{r.pk}/printout/").status_code == 403
 
@@ -187,7 +197,9 @@ def test_the_session_holds_ids_only_and_sign_in_by_code_works(client, reg):
     post(client, "/en/cabinet/sign-in/", {"personal_number": "01024012345"})
     code = sent_code()
     assert "01024012345" not in str(dict(client.session)) and code not in str(dict(client.session))
-    assert client.post("/en/cabinet/sign-in/code/", {"code": code})["Location"].endswith("/cabinet/")
+    assert client.post("/en/cabinet/sign-in/code/", {"code": code})["Location"].endswith(
+        "/cabinet/"
+    )
     assert "ნინო ბერიძე" in client.get("/en/cabinet/").content.decode()
 
 

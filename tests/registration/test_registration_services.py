@@ -24,7 +24,9 @@ def sent_code() -> str:
 
 def register(data, reg, *, actor=None, channel="online", stage="primary"):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        pending = services.start(actor, data, reg["round"], channel=channel, stage=stage, ip="10.0.0.1")
+        pending = services.start(
+            actor, data, reg["round"], channel=channel, stage=stage, ip="10.0.0.1"
+        )
     with TestCase.captureOnCommitCallbacks(execute=True):
         return services.confirm(pending.personal_number, sent_code(), ip="10.0.0.1")
 
@@ -48,48 +50,91 @@ def test_A15_4_code_goes_to_email_and_phone_and_nothing_is_saved_before(reg):
     with TestCase.captureOnCommitCallbacks(execute=True):
         pending = services.start(None, primary(), reg["round"], channel="online")
     assert not Registration.objects.exists()
-    assert mail.outbox[-1].to == ["nino@example.ge"] and get_backend().messages()[-1]["to"] == "+995555123456"
+    assert (
+        mail.outbox[-1].to == ["nino@example.ge"]
+        and get_backend().messages()[-1]["to"] == "+995555123456"
+    )
     assert pending.sent_to == ["n•••@example.ge", "•••456"]
     code = OneTimeCode.objects.get(pk=pending.code_id)
     assert sent_code() not in code.code_hash and "01024012345" not in code.subject
 
 
 def test_A17_5_personal_number_must_be_in_the_civil_registry(reg):
-    errs = errors_of(lambda: services.start(None, primary("01024099999"), reg["round"], channel="online"))
+    errs = errors_of(
+        lambda: services.start(None, primary("01024099999"), reg["round"], channel="online")
+    )
     assert "A17.5" in errs["personal_number"][0]
 
 
 def test_A13_5_only_programmes_confirmed_for_the_round(reg):
-    errs = errors_of(lambda: services.start(None, primary(programmes=["CAT-1", "DRAFT-1"]), reg["round"], channel="online"))
+    errs = errors_of(
+        lambda: services.start(
+            None, primary(programmes=["CAT-1", "DRAFT-1"]), reg["round"], channel="online"
+        )
+    )
     assert "DRAFT-1" in errs["programmes"][0]
 
 
 def test_A15_3_d_one_skills_test_and_subject_group(reg):
-    errs = errors_of(lambda: services.start(None, primary(programmes=["CAT-1", "ICT-1"]), reg["round"], channel="online"))
+    errs = errors_of(
+        lambda: services.start(
+            None, primary(programmes=["CAT-1", "ICT-1"]), reg["round"], channel="online"
+        )
+    )
     assert "A15.3(d)" in errs["programmes"][0]
 
 
 def test_duplicate_programmes_are_refused(reg):
-    errs = errors_of(lambda: services.start(None, primary(programmes=["CAT-1", "CAT-1"]), reg["round"], channel="online"))
+    errs = errors_of(
+        lambda: services.start(
+            None, primary(programmes=["CAT-1", "CAT-1"]), reg["round"], channel="online"
+        )
+    )
     assert "CAT-1" in errs["programmes"][0]
 
 
 def test_A4_2_other_test_language_only_if_every_programme_is_framework_based(reg):
-    errs = errors_of(lambda: services.start(None, primary(test_language="ru", programmes=["CAT-1", "CAT-2"]), reg["round"], channel="online"))
+    errs = errors_of(
+        lambda: services.start(
+            None,
+            primary(test_language="ru", programmes=["CAT-1", "CAT-2"]),
+            reg["round"],
+            channel="online",
+        )
+    )
     assert "A4.2" in errs["test_language"][0] and "CAT-1" in errs["test_language"][0]
     r = register(primary(test_language="az", programmes=["CAT-2", "CAT-FW"]), reg)
     assert r.test_language == "az"
 
 
 def test_A4_3_russian_test_excludes_russian_as_foreign_language(reg):
-    errs = errors_of(lambda: services.start(None, primary(test_language="ru", foreign_language="ru", programmes=["CAT-2"]), reg["round"], channel="online"))
+    errs = errors_of(
+        lambda: services.start(
+            None,
+            primary(test_language="ru", foreign_language="ru", programmes=["CAT-2"]),
+            reg["round"],
+            channel="online",
+        )
+    )
     assert "A4.3" in errs["foreign_language"][0]
 
 
 def test_A7_5_foreign_language_fits_every_programme(reg):
-    errs = errors_of(lambda: services.start(None, primary(foreign_language="de", programmes=["CAT-2", "CAT-EN"]), reg["round"], channel="online"))
+    errs = errors_of(
+        lambda: services.start(
+            None,
+            primary(foreign_language="de", programmes=["CAT-2", "CAT-EN"]),
+            reg["round"],
+            channel="online",
+        )
+    )
     assert "CAT-EN" in errs["foreign_language"][0]
-    assert register(primary(foreign_language="en", programmes=["CAT-2", "CAT-EN"]), reg).foreign_language == "en"
+    assert (
+        register(
+            primary(foreign_language="en", programmes=["CAT-2", "CAT-EN"]), reg
+        ).foreign_language
+        == "en"
+    )
 
 
 def test_A15_5_changes_within_the_window_make_a_new_version(reg):
@@ -104,16 +149,25 @@ def test_A15_5_changes_within_the_window_make_a_new_version(reg):
 def test_a_change_code_goes_to_the_contacts_on_record(reg):
     register(primary(), reg)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.start(None, primary(phone="+995 599 11 22 33", email="other@example.ge"),
-                       reg["round"], channel="online")
+        services.start(
+            None,
+            primary(phone="+995 599 11 22 33", email="other@example.ge"),
+            reg["round"],
+            channel="online",
+        )
     assert mail.outbox[-1].to == ["nino@example.ge"]
     assert get_backend().messages()[-1]["to"] == "+995555123456"
 
 
 def test_A15_7_locked_after_the_window(reg):
     register(primary(), reg)
-    set_window(reg["round"], registration_opens=-30, registration_closes=-1, reranking_opens=5,
-               reranking_closes=8)
+    set_window(
+        reg["round"],
+        registration_opens=-30,
+        registration_closes=-1,
+        reranking_opens=5,
+        reranking_closes=8,
+    )
     with pytest.raises(ValidationError) as exc:
         services.start(None, primary(programmes=["CAT-2"]), reg["round"], channel="online")
     assert "A15.7" in str(exc.value)
@@ -130,10 +184,22 @@ def test_A15_7_a_code_started_in_the_window_cannot_be_used_after_it(reg):
 
 def test_A26_2_reranking_window_allows_only_reordering_within_the_test_taken(reg):
     register(primary(programmes=["CAT-1"]), reg)
-    set_window(reg["round"], registration_opens=-40, registration_closes=-20, test_starts=-15,
-               test_ends=-14, results_published=-3, reranking_opens=-2, reranking_closes=3,
-               ranking_date=10, enrolment_starts=12, enrolment_ends=20)
-    errs = errors_of(lambda: services.start(None, primary(programmes=["ICT-1"]), reg["round"], channel="online"))
+    set_window(
+        reg["round"],
+        registration_opens=-40,
+        registration_closes=-20,
+        test_starts=-15,
+        test_ends=-14,
+        results_published=-3,
+        reranking_opens=-2,
+        reranking_closes=3,
+        ranking_date=10,
+        enrolment_starts=12,
+        enrolment_ends=20,
+    )
+    errs = errors_of(
+        lambda: services.start(None, primary(programmes=["ICT-1"]), reg["round"], channel="online")
+    )
     assert "A26.2" in errs["programmes"][0]
     r = register(primary(programmes=["CAT-FW", "CAT-1"], exam_municipality="kutaisi"), reg)
     assert [c.programme.code for c in r.choices.all()] == ["CAT-FW", "CAT-1"]
@@ -153,7 +219,9 @@ def test_A15_1_only_registration_clerks_register_at_a_centre(reg, world):
     from kari.accounts.roles import Role
 
     with pytest.raises(PermissionDenied):
-        services.start(world["users"][Role.QUALITY_OFFICER], primary(), reg["round"], channel="centre")
+        services.start(
+            world["users"][Role.QUALITY_OFFICER], primary(), reg["round"], channel="centre"
+        )
 
 
 def test_A16_1_subsequent_stage_only_at_a_centre(reg):
@@ -165,11 +233,29 @@ def test_A16_1_subsequent_stage_only_at_a_centre(reg):
 
 def test_A16_3_A14_subsequent_stage_within_one_institution(reg):
     data = primary(programmes=["SUB-1", "SUB-3"], education_level="საბაზო")
-    errs = errors_of(lambda: services.start(reg["clerk"], data, reg["round"], channel="centre", stage="subsequent"))
+    errs = errors_of(
+        lambda: services.start(
+            reg["clerk"], data, reg["round"], channel="centre", stage="subsequent"
+        )
+    )
     assert "A14" in errs["programmes"][0]
-    errs = errors_of(lambda: services.start(reg["clerk"], primary(programmes=["SUB-1"]), reg["round"], channel="centre", stage="subsequent"))
+    errs = errors_of(
+        lambda: services.start(
+            reg["clerk"],
+            primary(programmes=["SUB-1"]),
+            reg["round"],
+            channel="centre",
+            stage="subsequent",
+        )
+    )
     assert "A16.3" in errs["education_level"][0]
-    r = register(dict(data, programmes=["SUB-1", "SUB-2"]), reg, actor=reg["clerk"], channel="centre", stage="subsequent")
+    r = register(
+        dict(data, programmes=["SUB-1", "SUB-2"]),
+        reg,
+        actor=reg["clerk"],
+        channel="centre",
+        stage="subsequent",
+    )
     assert r.stage == "subsequent" and r.education_level == "საბაზო"
 
 
@@ -182,7 +268,9 @@ def test_A16_5_no_subsequent_stage_change_after_the_deadline(reg):
 
 
 def test_A28_1_carried_over_scores_need_an_earlier_round_and_are_used_once(reg):
-    errs = errors_of(lambda: services.start(None, primary(carried_over=True), reg["round"], channel="online"))
+    errs = errors_of(
+        lambda: services.start(None, primary(carried_over=True), reg["round"], channel="online")
+    )
     assert "A28.1" in errs["carried_over"][0]
 
 
@@ -202,7 +290,9 @@ def test_A15_4_wrong_codes_are_refused_and_audited(reg):
         services.confirm("01024012345", good)
     assert AuditEntry.objects.filter(action="otp.failed").count() == 6
     assert not Registration.objects.exists()
-    assert "01024012345" not in str(list(AuditEntry.objects.values_list("after", "reason", "object_repr")))
+    assert "01024012345" not in str(
+        list(AuditEntry.objects.values_list("after", "reason", "object_repr"))
+    )
 
 
 def test_A15_4_codes_expire_after_10_minutes(reg):

@@ -16,8 +16,12 @@ class Command(BaseCommand):
         imp = sub.add_parser("import", help="all-or-nothing import")
         imp.add_argument("kind", choices=sorted(transfer.COLUMNS))
         imp.add_argument("file")
-        imp.add_argument("--as", dest="username", required=True,
-                         help="the staff account the import is done as (audit log)")
+        imp.add_argument(
+            "--as",
+            dest="username",
+            required=True,
+            help="the staff account the import is done as (audit log)",
+        )
         imp.add_argument("--reason", default="")
         exp = sub.add_parser("export")
         exp.add_argument("kind", choices=sorted(transfer.COLUMNS))
@@ -39,7 +43,9 @@ class Command(BaseCommand):
         if actor is None:
             raise CommandError(f"no staff account “{o['username']}”")
         try:
-            result = transfer.import_table(actor, o["kind"], path.read_bytes(), fmt, reason=o["reason"])
+            result = transfer.import_table(
+                actor, o["kind"], path.read_bytes(), fmt, reason=o["reason"]
+            )
         except transfer.ImportRejected as exc:
             for e in exc.errors:
                 self.stderr.write(str(e))

@@ -17,22 +17,35 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--anchor", type=dt.date.fromisoformat, default=None,
-                            help="date the round's schedule is anchored on (default: today)")
-        parser.add_argument("--people", type=int, default=2000,
-                            help="people in the local civil registry (A17.5)")
-        parser.add_argument("--phase", choices=["registration", "distribution", "exams"],
-                            default="registration",
-                            help="registration: the round's registration is open today; "
-                                 "distribution: it closed yesterday, applicants distributed, "
-                                 "invitations not yet issued; exams: today is its first test "
-                                 "day, applicants distributed and invited")
-        parser.add_argument("--applicants", type=int, default=400,
-                            help="registered applicants in the distribution and exams phases")
+        parser.add_argument(
+            "--anchor",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="date the round's schedule is anchored on (default: today)",
+        )
+        parser.add_argument(
+            "--people", type=int, default=2000, help="people in the local civil registry (A17.5)"
+        )
+        parser.add_argument(
+            "--phase",
+            choices=["registration", "distribution", "exams"],
+            default="registration",
+            help="registration: the round's registration is open today; "
+            "distribution: it closed yesterday, applicants distributed, "
+            "invitations not yet issued; exams: today is its first test "
+            "day, applicants distributed and invited",
+        )
+        parser.add_argument(
+            "--applicants",
+            type=int,
+            default=400,
+            help="registered applicants in the distribution and exams phases",
+        )
         parser.add_argument("--serve", action="store_true", help="then serve on 127.0.0.1:8000")
         parser.add_argument("--addr", default="127.0.0.1:8000")
-        parser.add_argument("--keep", action="store_true",
-                            help="do not wipe an existing SQLite database first")
+        parser.add_argument(
+            "--keep", action="store_true", help="do not wipe an existing SQLite database first"
+        )
 
     def handle(self, *args, seed, anchor, people, serve, addr, keep, phase, applicants, **options):
         db = settings.DATABASES["default"]
@@ -43,28 +56,44 @@ class Command(BaseCommand):
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         elif not db["ENGINE"].endswith("sqlite3") and not keep:
-            raise CommandError("Refusing to wipe a non-SQLite database; pass --keep on an empty one.")
+            raise CommandError(
+                "Refusing to wipe a non-SQLite database; pass --keep on an empty one."
+            )
         call_command("migrate", verbosity=0)
         self.stdout.write("Building the demo round…")
         result = build(seed=seed, anchor=anchor, people=people, phase=phase, applicants=applicants)
         for k, v in result.counts.items():
             self.stdout.write(f"  {k}: {v}")
         r = result.round
-        self.stdout.write(f"  round being run: {r} (registration {r.registration_opens:%d.%m.%Y}–"
-                          f"{r.registration_closes:%d.%m.%Y}, test days {r.test_starts:%d.%m.%Y}–"
-                          f"{r.test_ends:%d.%m.%Y})")
-        self.stdout.write(f"  civil registry: {people} people in {settings.KARI_CIVIL_REGISTRY['PATH']}")
+        self.stdout.write(
+            f"  round being run: {r} (registration {r.registration_opens:%d.%m.%Y}–"
+            f"{r.registration_closes:%d.%m.%Y}, test days {r.test_starts:%d.%m.%Y}–"
+            f"{r.test_ends:%d.%m.%Y})"
+        )
+        self.stdout.write(
+            f"  civil registry: {people} people in {settings.KARI_CIVIL_REGISTRY['PATH']}"
+        )
         self.stdout.write(f"\nDemo staff accounts (password for all: {DEMO_PASSWORD})")
-        self.stdout.write("Second factor: add the TOTP secret to an authenticator app, or run "
-                          "`.venv/bin/kari totp USERNAME` for the current code.\n")
+        self.stdout.write(
+            "Second factor: add the TOTP secret to an authenticator app, or run "
+            "`.venv/bin/kari totp USERNAME` for the current code.\n"
+        )
         width = max(len(a["username"]) for a in result.accounts)
         for a in result.accounts:
-            self.stdout.write(f"  {a['username']:<{width}}  {a['totp_secret']}  {a['roles']} — {a['organisation']}")
+            self.stdout.write(
+                f"  {a['username']:<{width}}  {a['totp_secret']}  {a['roles']} — {a['organisation']}"
+            )
         registry = json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8"))
-        self.stdout.write("\nApplicants in the demo civil registry, to register online or at a centre:")
+        self.stdout.write(
+            "\nApplicants in the demo civil registry, to register online or at a centre:"
+        )
         for person in registry[:3]:
-            self.stdout.write(f"  {person['personal_number']}  {person['first_name_ka']} {person['last_name_ka']}")
-        self.stdout.write(f"One-time codes go to the SMS outbox: {settings.KARI_SMS['OPTIONS'].get('path', '(gateway)')}")
+            self.stdout.write(
+                f"  {person['personal_number']}  {person['first_name_ka']} {person['last_name_ka']}"
+            )
+        self.stdout.write(
+            f"One-time codes go to the SMS outbox: {settings.KARI_SMS['OPTIONS'].get('path', '(gateway)')}"
+        )
         if serve:
             self.stdout.write(f"\nServing Kari on http://{addr}/ (Ctrl-C to stop)")
             call_command("runserver", addr, use_reloader=False)

@@ -1,10 +1,10 @@
 """`kari exams …`: exam logistics from the command line, through the same services as the web.
 
-    kari exams distribute   --user emis [--round PK]
-    kari exams invitations  --user emis [--round PK] [--workers N] [--resume]   # progress bar
-    kari exams export KIND  --user emis [--round PK] [--format csv|json] [-o FILE]
-    kari exams numbers FILE --user naec [--round PK]                 # A17.2(b)
-    kari exams results FILE --user naec [--round PK]                 # A26.1
+kari exams distribute   --user emis [--round PK]
+kari exams invitations  --user emis [--round PK] [--workers N] [--resume]   # progress bar
+kari exams export KIND  --user emis [--round PK] [--format csv|json] [-o FILE]
+kari exams numbers FILE --user naec [--round PK]                 # A17.2(b)
+kari exams results FILE --user naec [--round PK]                 # A26.1
 """
 
 import sys
@@ -23,16 +23,22 @@ class Command(BaseCommand):
     help = "Exam logistics: distribute, issue invitations, hand-overs, results."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["distribute", "invitations", "export", "numbers",
-                                               "results"])
-        parser.add_argument("arg", nargs="?", help="export: the hand-over kind; numbers/results: the file")
+        parser.add_argument(
+            "action", choices=["distribute", "invitations", "export", "numbers", "results"]
+        )
+        parser.add_argument(
+            "arg", nargs="?", help="export: the hand-over kind; numbers/results: the file"
+        )
         parser.add_argument("--user", required=True, help="the staff member acting (audit log)")
-        parser.add_argument("--round", type=int, default=None, help="round id (default: the exam round)")
+        parser.add_argument(
+            "--round", type=int, default=None, help="round id (default: the exam round)"
+        )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("-o", "--output", default="-")
         parser.add_argument("--workers", type=int, default=None, help="PDF rendering processes")
-        parser.add_argument("--resume", action="store_true",
-                            help="invitations: run a failed or stalled job again")
+        parser.add_argument(
+            "--resume", action="store_true", help="invitations: run a failed or stalled job again"
+        )
 
     def handle(self, *args, action, arg, user, round, format, output, workers, resume, **options):
         self.resume = resume
@@ -49,7 +55,9 @@ class Command(BaseCommand):
         except ImportRejected as exc:
             for e in exc.errors:
                 self.stderr.write(str(e))
-            raise CommandError(f"rejected: {len(exc.errors)} problem(s); nothing was written") from exc
+            raise CommandError(
+                f"rejected: {len(exc.errors)} problem(s); nothing was written"
+            ) from exc
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
 
@@ -58,9 +66,11 @@ class Command(BaseCommand):
 
         d = services.distribute(actor, round_)
         s = d.stats
-        self.stdout.write(f"{d}: {s['placed']} placed, {s['unplaced']} unplaced, "
-                          f"{s['preferred']} in their preferred municipality, "
-                          f"total {s['total_distance_km']:.0f} km, mean {s['mean_distance_km']:.1f} km")
+        self.stdout.write(
+            f"{d}: {s['placed']} placed, {s['unplaced']} unplaced, "
+            f"{s['preferred']} in their preferred municipality, "
+            f"total {s['total_distance_km']:.0f} km, mean {s['mean_distance_km']:.1f} km"
+        )
         for bucket, n in s["histogram"].items():
             self.stdout.write(f"  {bucket:>7} km: {n}")
 
@@ -79,6 +89,7 @@ class Command(BaseCommand):
         else:
             job = services.start_invitations(actor, d)
         with tqdm(total=job.total, unit="card", desc="invitations") as bar:
+
             def progress(done, total):
                 bar.update(done - bar.n)
 
@@ -95,24 +106,35 @@ class Command(BaseCommand):
             sys.stdout.buffer.write(blob)
         else:
             Path(output).write_bytes(blob)
-        self.stderr.write(f"{h}: {h.rows} rows, deadline {h.deadline:%d.%m.%Y} "
-                          f"({'on time' if h.on_time else 'LATE'})")
+        self.stderr.write(
+            f"{h}: {h.rows} rows, deadline {h.deadline:%d.%m.%Y} "
+            f"({'on time' if h.on_time else 'LATE'})"
+        )
 
     def do_numbers(self, actor, round_, path, fmt, output, workers):
         from kari.exams import handovers
 
         data = self._read(path)
-        h = handovers.import_numbers(actor, round_, data, "json" if path.endswith(".json") else "csv")
+        h = handovers.import_numbers(
+            actor, round_, data, "json" if path.endswith(".json") else "csv"
+        )
         self.stdout.write(f"{h.rows} exam centres' numbers recorded")
 
     def do_results(self, actor, round_, path, fmt, output, workers):
         from kari.exams import results
 
         data = self._read(path)
-        imp = results.import_results(actor, round_, data, "xlsx" if path.endswith(".xlsx") else "csv",
-                                     filename=Path(path).name)
-        self.stdout.write(f"results import {imp.number}: {imp.rows} rows"
-                          f"{'' if imp.on_time else ' (after the A26.1 deadline)'}")
+        imp = results.import_results(
+            actor,
+            round_,
+            data,
+            "xlsx" if path.endswith(".xlsx") else "csv",
+            filename=Path(path).name,
+        )
+        self.stdout.write(
+            f"results import {imp.number}: {imp.rows} rows"
+            f"{'' if imp.on_time else ' (after the A26.1 deadline)'}"
+        )
 
     def _read(self, path):
         if not path or not Path(path).is_file():
