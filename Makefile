@@ -30,6 +30,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 test: $(STAMP) browser lint

@@ -272,7 +272,8 @@ def _child_peak_kib() -> int:
 
 def bench_engine(sizes: list[int], n_prog: int, tmp: Path) -> None:
     print(
-        f"\n== engine (warm; best of 3; {n_prog} programmes; lists of 1..{MAX_LIST}; scores 0..{MAX_SCORE})"
+        f"\n== engine (warm; best of 3; {n_prog} programmes; lists of 1..{MAX_LIST}; "
+        f"scores 0..{MAX_SCORE})"
     )
     print(
         f"{'applicants':>11} {'choices':>10} {'engine s':>9} {'verify s':>9} {'peak RSS MiB':>13} "
@@ -303,7 +304,8 @@ def bench_cli(n: int, n_prog: int, tmp: Path) -> None:
     )
     _, warm, _ = run_child([kari, "allocate", str(small), "-o", str(tmp / "small-out.json")])
     print(
-        f"1,000-applicant instance: {cold:.2f} s with a cold numba cache (JIT compile), {warm:.2f} s cached"
+        f"1,000-applicant instance: {cold:.2f} s with a cold numba cache (JIT compile), "
+        f"{warm:.2f} s cached"
     )
     t0 = time.perf_counter()
     inst = tmp / "inst.json"
@@ -366,7 +368,8 @@ def bench_matching(n_prog: int, max_n: int, timeout: float) -> None:
         n *= 2
     if best:
         print(
-            f"largest size matching finished: {best[0]:,} applicants; ours is {best[1]:,.0f}x faster (solve only)"
+            f"largest size matching finished: {best[0]:,} applicants; "
+            f"ours is {best[1]:,.0f}x faster (solve only)"
         )
 
 

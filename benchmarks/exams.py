@@ -256,7 +256,8 @@ def distribution(args: argparse.Namespace) -> bool:
     t2 = time.perf_counter()
     problems = check(plan, candidates, centres, sessions, coords)
     print(
-        f"check: {'OK' if not problems else f'{len(problems)} violations'} ({time.perf_counter() - t2:.2f} s)"
+        f"check: {'OK' if not problems else f'{len(problems)} violations'} "
+        f"({time.perf_counter() - t2:.2f} s)"
     )
     for p in problems[:20]:
         print("  " + p)
@@ -277,7 +278,7 @@ def distribution(args: argparse.Namespace) -> bool:
 def invitation_cards(args: argparse.Namespace) -> bool:
     """A17.3: one PDF card per applicant, rendered by a process pool (benchmarks/invitations.py)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import invitations  # noqa: PLC0415 - the sibling benchmark script
+    import invitations  # the sibling benchmark script
 
     print(f"== invitations: {args.cards:,} cards, one PDF each ==")
     r = invitations.run(args.cards, workers=args.workers)
@@ -299,7 +300,7 @@ def invitation_cards(args: argparse.Namespace) -> bool:
 def service(args: argparse.Namespace) -> bool:
     """A17.2 and A17.3 end to end through Kari's services on PostgreSQL (needs a server)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import exams_service  # noqa: PLC0415 - the sibling module
+    import exams_service  # the sibling module
 
     print(
         f"== service: {args.service_applicants:,} registrations, {args.centres} centres, "

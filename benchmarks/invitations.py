@@ -243,8 +243,8 @@ def sample_cards(n: int, seed: int = 2026) -> list[InvitationCard]:
                 verify_url=f"https://kari.emis.ge/invitations/verify/{number}/"
                 f"{rnd.getrandbits(64):016x}",
                 issued_on=dt.date(2026, 8, 20),
-                adapted_environment="ეტლით მისადგომი ოთახი, დამატებითი 30 წუთი / wheelchair access, "
-                "30 extra minutes"
+                adapted_environment="ეტლით მისადგომი ოთახი, დამატებითი 30 წუთი / "
+                "wheelchair access, 30 extra minutes"
                 if rnd.random() < 0.02
                 else "",
             )
@@ -291,7 +291,7 @@ def _cpu_seconds() -> float:
 
 
 def machine() -> dict:
-    import fpdf  # noqa: PLC0415
+    import fpdf
 
     cpu = platform.processor() or platform.machine()
     try:

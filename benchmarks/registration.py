@@ -105,7 +105,8 @@ def machine_info(pg_url: str) -> list[str]:
     return [
         f"machine: {cpu}; {os.cpu_count()} cores; {mem}; {platform.platform()}",
         f"python {platform.python_version()}, Django {django.get_version()}, "
-        f"PostgreSQL {pg} (max_connections {maxconn}), psycopg {psycopg.__version__}, gunicorn {gv}",
+        f"PostgreSQL {pg} (max_connections {maxconn}), psycopg {psycopg.__version__}, "
+        f"gunicorn {gv}",
     ]
 
 
@@ -728,7 +729,8 @@ def diagnose(plan: Plan, applicants: Applicants, outbox: Outbox) -> None:
     for step, status, ms, queries in result:
         sql_ms = sum(float(q["time"]) for q in queries) * 1000
         print(
-            f"  {step:<26} {status}  {ms:7.1f} ms, {len(queries)} SQL queries ({sql_ms:.1f} ms in SQL)"
+            f"  {step:<26} {status}  {ms:7.1f} ms, {len(queries)} SQL queries "
+            f"({sql_ms:.1f} ms in SQL)"
         )
         kinds = Counter()
         for q in queries:
@@ -747,7 +749,8 @@ def diagnose(plan: Plan, applicants: Applicants, outbox: Outbox) -> None:
         r"kari|json|django/(db|template|contrib/sessions)", 25
     )
     print(
-        "\ncProfile of the two POSTs of one flow (cumulative, kari/json/db/template/session functions):"
+        "\ncProfile of the two POSTs of one flow "
+        "(cumulative, kari/json/db/template/session functions):"
     )
     lines = buf.getvalue().splitlines()
     start = next((i for i, x in enumerate(lines) if "ncalls" in x), 0)
@@ -837,7 +840,8 @@ def main() -> int:
     info = machine_info(args.pg)
     plan = make_plan(var_dir, args.seed)
     print(
-        f"round #{plan.round_id}; {len(plan.people)} people not yet registered; ranked lists of 1-5 "
+        f"round #{plan.round_id}; {len(plan.people)} people not yet registered; "
+        "ranked lists of 1-5 "
         f"from {len(plan.group)} programmes sharing a skills test and subject group "
         f"(foreign language {plan.foreign_language}); municipality {plan.municipality}"
     )

@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KARI_VAR_DIR", BASE_DIR / "var"))
 
 DEBUG = os.environ.get("KARI_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("KARI_SECRET_KEY", "kari-development-key-not-for-production")  # noqa: S105
+SECRET_KEY = os.environ.get("KARI_SECRET_KEY", "kari-development-key-not-for-production")
 ALLOWED_HOSTS = os.environ.get("KARI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [

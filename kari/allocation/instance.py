@@ -117,7 +117,12 @@ def _score_problem(value: object) -> str | None:
     if isinstance(value, _InexactFloat):
         return f"{value} has more digits than a 64-bit float holds exactly"
     if type(value) not in (int, float):
-        return f"must be a number, got {json.dumps(value) if value is None or isinstance(value, (str, bool)) else type(value).__name__}"
+        shown = (
+            json.dumps(value)
+            if value is None or isinstance(value, (str, bool))
+            else type(value).__name__
+        )
+        return f"must be a number, got {shown}"
     if not math.isfinite(value):
         return f"must be finite, got {value}"
     if abs(value) >= SCORE_LIMIT:
@@ -275,7 +280,8 @@ def parse(data: object) -> Instance:
                         "applicant",
                         app_ids[a],
                         "score",
-                        f"missing: programme {json.dumps(pid)} has no programme score and there is no common score",
+                        f"missing: programme {json.dumps(pid)} has no programme score "
+                        "and there is no common score",
                     ) from None
         raise InstanceError("invalid score") from None  # pragma: no cover - defensive
 

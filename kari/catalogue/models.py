@@ -78,7 +78,10 @@ class SubjectGroup(Bilingual):
 
 
 class ForeignLanguage(models.TextChoices):
-    """A7.3's four languages; ANY means the institution names none and the applicant picks (A7.5)."""
+    """A7.3's four languages.
+
+    ANY means the institution names none and the applicant picks (A7.5).
+    """
 
     ANY = "any", _("any of the four (applicant's choice)")
     EN = "en", _("English")

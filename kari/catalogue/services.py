@@ -87,7 +87,8 @@ def _write_institution(clean: dict) -> tuple[Institution, dict | None]:
 
 @transaction.atomic
 def save_institution(actor, data: dict, *, reason: str = "") -> Institution:
-    """Create (EMIS) or update (EMIS, or the institution's own admin) an institution's A13.4 data."""
+    """Create (EMIS) or update (EMIS, or the institution's own admin) an institution's A13.4
+    data."""
     clean = rules.clean_institution(data)
     existing = rules.institution_by_code(clean["code"])
     if existing is None:

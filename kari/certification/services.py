@@ -564,7 +564,8 @@ SIGN_IN_TEXT = gettext_lazy(
 )
 RECEIPT_SUBJECT = gettext_lazy("Application received: %(receipt)s")
 RECEIPT_TEXT = gettext_lazy(
-    "We received your application %(receipt)s to “%(call)s”. Please tell us if any detail of it changes."
+    "We received your application %(receipt)s to “%(call)s”. "
+    "Please tell us if any detail of it changes."
 )
 INVITE_TEXT = gettext_lazy(
     "You are invited to %(event)s, %(when)s, %(place)s, where certificates are handed over."

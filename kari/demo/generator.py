@@ -336,7 +336,9 @@ class Builder:
             questions=[
                 {
                     "code": "experience",
-                    "label": "აღწერეთ თქვენი გამოცდილება მონაწილეობის მექანიზმებში / Your experience",
+                    "label": (
+                        "აღწერეთ თქვენი გამოცდილება მონაწილეობის მექანიზმებში / Your experience"
+                    ),
                     "required": True,
                 },
                 {
@@ -346,7 +348,10 @@ class Builder:
                 },
                 {
                     "code": "plans",
-                    "label": "როგორ განავითარებდით სამოქალაქო ბიუჯეტს? / How would you develop the civic budget?",
+                    "label": (
+                        "როგორ განავითარებდით სამოქალაქო ბიუჯეტს? / "
+                        "How would you develop the civic budget?"
+                    ),
                     "required": False,
                 },
             ],
@@ -385,7 +390,10 @@ class Builder:
                 if rng.random() < 0.8
                 else "არასამეწარმეო (არაკომერციული) იურიდიული პირი",
                 "municipality": muni.code,
-                "address": f"{rng.choice(self.people['street_names'])['ka']} {rng.randint(1, 150)}, {muni.name_ka}",
+                "address": (
+                    f"{rng.choice(self.people['street_names'])['ka']} {rng.randint(1, 150)}, "
+                    f"{muni.name_ka}"
+                ),
                 "phone": _phone(rng),
                 "email": f"info@inst-{i:03d}.demo.kari.ge",
                 "heads": [],

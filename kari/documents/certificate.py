@@ -83,7 +83,8 @@ def _font(pdf: FPDF, size: float, bold: bool = False, color=kpdf.INK) -> None:
 def _fit_size(
     pdf: FPDF, text: str, width: float, size: float, minimum: float, bold: bool = False
 ) -> float:
-    """The largest font size <= ``size`` (down to ``minimum``) at which ``text`` fits on one line."""
+    """The largest font size <= ``size`` (down to ``minimum``) at which ``text`` fits on one
+    line."""
     pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
     width -= 2 * pdf.c_margin + 0.01  # cells keep a small padding on either side
     text_w = pdf.get_string_width(text)
@@ -99,7 +100,10 @@ def _fit_size(
 
 
 def _text_block(text, size, bold=False, color=kpdf.INK, gap=0.0, shrink_to=None):
-    """One centred paragraph; ``shrink_to`` lets a one-line text shrink to that size before wrapping."""
+    """One centred paragraph.
+
+    ``shrink_to`` lets a one-line text shrink to that size before wrapping.
+    """
     return {
         "kind": "text",
         "text": text,
@@ -483,7 +487,10 @@ def _watermark(pdf: FPDF, note: str) -> None:
 
 
 def certificate_pdf(data: dict) -> bytes:
-    """The individual-certification certificate as PDF bytes; see the module docstring for ``data``."""
+    """The individual-certification certificate as PDF bytes.
+
+    See the module docstring for ``data``.
+    """
     pdf = _new_pdf(f"{TITLE} {data['number']}")
     pdf.set_subject(data.get("title_en") or data.get("title_ka") or TITLE)
     _border(pdf)

@@ -34,7 +34,8 @@ fpdf2 is not patched: everything above is confined to the card's own objects. It
 fpdf2 2.8 internals (``OutputProducer._add_fonts``/``_add_pdf_obj``, ``TTFFont.subset``/``cw``,
 ``FPDF._out``/``_resource_catalog``), checked by ``tests/documents/test_invitation_card.py``.
 
-The QR code's mask is chosen with numpy (see :func:`qr_matrix`) and embedded as a small greyscale image.
+The QR code's mask is chosen with numpy (see :func:`qr_matrix`) and embedded as a small greyscale
+image.
 
 Output is deterministic: the PDF creation date is the card's issue date (midnight UTC).
 """
@@ -252,7 +253,7 @@ class _CutTTFont(ttLib.TTFont):
     def close(self) -> None:
         pass
 
-    def save(self, file, reorderTables=True) -> None:  # noqa: N803 (fontTools' name)
+    def save(self, file, reorderTables=True) -> None:  # fontTools' name
         file.write(self.font_bytes)
 
 
@@ -267,7 +268,7 @@ class _FrozenObject(PDFObject):
         super().__init__()
         self._parts = parts
 
-    def serialize(self, obj_dict=None, _security_handler=None) -> bytes:  # noqa: ARG002
+    def serialize(self, obj_dict=None, _security_handler=None) -> bytes:
         if _security_handler is not None:  # cards are never encrypted; refuse rather than leak
             raise ValueError("frozen card fonts cannot be encrypted")
         own = self.id
@@ -319,7 +320,7 @@ def _freeze_font_objects(
         originals[style] = proto.ttfont.getGlyphOrder()[:]
         holder.fonts[proto.fontkey] = proto
     producer = OutputProducer(holder)
-    dicts = producer._add_fonts({}, {}, {})  # noqa: SLF001 (fpdf2 internals, see module doc)
+    dicts = producer._add_fonts({}, {}, {})  # fpdf2 internals, see module doc
     for style, proto in zip(templates, holder.fonts.values(), strict=True):
         # fpdf2 subset the prototype (keeping every glyph) and reads glyph ids from the result,
         # while the stream is the cut font as it was: their glyph orders must agree.
@@ -328,8 +329,8 @@ def _freeze_font_objects(
     for obj in producer.pdf_objs:
         if isinstance(obj, PDFContentStream) and obj.filter is None:
             # fpdf2 leaves the ToUnicode CMaps uncompressed (3 kB each): compressed once here.
-            obj._contents = zlib.compress(obj._contents, 9)  # noqa: SLF001
-            obj.filter, obj.length = Name("FlateDecode"), len(obj._contents)  # noqa: SLF001
+            obj._contents = zlib.compress(obj._contents, 9)
+            obj.filter, obj.length = Name("FlateDecode"), len(obj._contents)
     objects = [_freeze(obj) for obj in producer.pdf_objs]
     index = {i: producer.pdf_objs.index(obj) for i, obj in dicts.items()}
     return objects, index
@@ -523,14 +524,14 @@ def _text(
         return x + width
     k = pdf.k
     if pen.on_page != (pen.font_i, pen.size):
-        pdf._out(f"BT /F{pen.font_i} {pen.size:.2f} Tf ET")  # noqa: SLF001
-        pdf._resource_catalog.add(PDFResourceType.FONT, pen.font_i, pdf.page)  # noqa: SLF001
+        pdf._out(f"BT /F{pen.font_i} {pen.size:.2f} Tf ET")
+        pdf._resource_catalog.add(PDFResourceType.FONT, pen.font_i, pdf.page)
         pen.on_page = (pen.font_i, pen.size)
     baseline = y + h / 2 + 0.3 * pen.size / k
     op = f"BT {x * k:.2f} {(pdf.h - baseline) * k:.2f} Td ({operand}) Tj ET"
     if pdf.fill_color != pen.color:
         op = f"q {pen.color_op} {op} Q"
-    pdf._out(op)  # noqa: SLF001
+    pdf._out(op)
     return x + width
 
 
@@ -786,9 +787,10 @@ def _footer(pdf: FPDF, card: InvitationCard) -> None:
 #
 # segno picks the data mask by scoring all eight in pure Python (about 6 ms of its 7 ms). The same
 # choice is made here with numpy, the eight masks scored at once (:func:`_penalties`, about 0.4 ms),
-# reproducing segno's scoring (N1-N4, ties to the lower mask) exactly: the card must carry the very matrix ``segno.make_qr(url, error="m")`` makes, which is
-# what verifiers and the tests compare with. The first use in a process checks the shortcut
-# against segno on a few URLs and falls back to plain segno if they ever differ.
+# reproducing segno's scoring (N1-N4, ties to the lower mask) exactly: the card must carry the
+# very matrix ``segno.make_qr(url, error="m")`` makes, which is what verifiers and the tests
+# compare with. The first use in a process checks the shortcut against segno on a few URLs and
+# falls back to plain segno if they ever differ.
 
 QR_BORDER = 4  # modules of quiet zone
 QR_SCALE = 4  # pixels per module: viewers smooth an upscaled 1-pixel module into a blur
@@ -880,7 +882,7 @@ def _qr_placement(size: int) -> np.ndarray:
     order = []
     for right in range(size - 1, 0, -2):
         if right <= 6:
-            right -= 1  # noqa: PLW2901 (segno's walk: the timing column is skipped)
+            right -= 1  # segno's walk: the timing column is skipped
         for vertical in range(size):
             for z in (0, 1):
                 j = right - z
@@ -942,7 +944,7 @@ def qr_matrix(url: str) -> np.ndarray:
         ]
         try:
             _qr_fast = all(np.array_equal(_qr_matrix_fast(u), _qr_matrix_segno(u)) for u in samples)
-        except Exception:  # noqa: BLE001 (segno's internals changed: use its public API)
+        except Exception:  # segno's internals changed: use its public API
             _qr_fast = False
     return _qr_matrix_fast(url) if _qr_fast else _qr_matrix_segno(url)
 

@@ -66,12 +66,18 @@ def new_document(title: str) -> KariPDF:
 
 
 def footer_text(pdf: KariPDF, text: str) -> None:
-    """Set the text printed on the left of every page's footer (the page numbers go on the right)."""
+    """Set the text printed on the left of every page's footer.
+
+    The page numbers go on the right.
+    """
     pdf.footer_text = text
 
 
 def split_label(label: str) -> tuple[str, str]:
-    """``"ქართული / English"`` -> ``("ქართული", "English")``; a label without English -> ``(label, "")``."""
+    """``"ქართული / English"`` -> ``("ქართული", "English")``.
+
+    A label without English -> ``(label, "")``.
+    """
     ka, _sep, en = label.partition(SEPARATOR)
     return ka.strip(), en.strip()
 

@@ -3,9 +3,10 @@
 The document is always bilingual, Georgian first, so its labels are fixed strings, not gettext.
 
 ``data`` holds display-ready strings: ``number``, ``round``, ``stage`` ("primary"/"subsequent"),
-``applicant_name``, ``personal_number``, ``birth_date``, ``phone``, ``email``, ``exam_municipality``,
-``test_language``, ``foreign_language``, ``skills_test``, ``subject_group``, ``adapted_environment``
-(may be ""), ``registered_at``, ``version`` (int), ``channel``, ``clerk_name``, ``centre_name``,
+``applicant_name``, ``personal_number``, ``birth_date``, ``phone``, ``email``,
+``exam_municipality``, ``test_language``, ``foreign_language``, ``skills_test``,
+``subject_group``, ``adapted_environment`` (may be ""), ``registered_at``, ``version`` (int),
+``channel``, ``clerk_name``, ``centre_name``,
 ``printed_at``, ``verify_url`` (absolute, encoded in the QR code); ``programmes``, a list of
 ``{"rank": int, "code", "name", "institution"}``; and optionally ``documents``, a list of strings.
 """

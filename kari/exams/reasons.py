@@ -24,7 +24,8 @@ def item_label(item: str, names: dict[str, str] | None = None) -> str:
     return (names if names is not None else item_names()).get(item, item)
 
 
-# (pattern, message marked for translation); a message's %(test)s is the one item named, %(tests)s the list.
+# (pattern, message marked for translation); a message's %(test)s is the one item named,
+# %(tests)s the list.
 PATTERNS = [
     (re.compile(r"^no session for item (?P<test>\S+)$"), gettext_noop("no session of %(test)s")),
     (re.compile(r"^no adapted centre$"), gettext_noop("no centre with an adapted environment")),

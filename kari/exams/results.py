@@ -60,7 +60,8 @@ def _score(value: str, line: int, field: str, errors: list) -> Decimal | None:
 
 
 def _expected(round_) -> dict[str, tuple[Assignment, list[str], set[str]]]:
-    """Personal number -> (assignment, subject codes, sitting statuses) of the final distribution."""
+    """Personal number -> (assignment, subject codes, sitting statuses) of the final
+    distribution."""
     out = {}
     assignments = (
         Assignment.objects.filter(
@@ -203,7 +204,8 @@ def parse(round_, data: bytes, fmt: str) -> list[dict]:
                     0,
                     "personal_number",
                     _(
-                        "%(reg)s was invited but has no row; list absent applicants with status absent."
+                        "%(reg)s was invited but has no row; "
+                        "list absent applicants with status absent."
                     )
                     % {"reg": assignment.registration},
                 )

@@ -18,7 +18,10 @@ def items_of(reg: Registration) -> list[str]:
 
 
 def registrations_to_distribute(round_):
-    """Primary-stage registrations of the round (A17.2); the institution tests the subsequent stage (A8.2)."""
+    """Primary-stage registrations of the round (A17.2).
+
+    The institution tests the subsequent stage (A8.2).
+    """
     return (
         Registration.objects.filter(round=round_, stage="primary")
         .select_related("exam_municipality", "skills_test", "subject_group", "applicant")

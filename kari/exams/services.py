@@ -71,7 +71,10 @@ def _snapshot(obj, fields) -> dict:
 def save_centre(
     actor, data: dict, centre: ExamCentre | None = None, *, reason: str = ""
 ) -> ExamCentre:
-    """EMIS selects the centres (A12.3(e)); the host's manager keeps its own centre's data (A12.7)."""
+    """EMIS selects the centres (A12.3(e)).
+
+    The host's manager keeps its own centre's data (A12.7).
+    """
     if centre is None:
         authorize(actor, "exams.centres")
         centre = ExamCentre()
@@ -636,7 +639,10 @@ def _at(session: ExamSession, t: dt.time) -> dt.datetime:
 def find_sitting(
     actor, session: ExamSession, centre: ExamCentre, *, personal_number: str = "", token: str = ""
 ) -> Sitting:
-    """The applicant's sitting in this session at this centre, by personal number or the QR token."""
+    """The applicant's sitting in this session at this centre.
+
+    Found by personal number or the QR token.
+    """
     authorize(actor, "exam.check_in")
     qs = Sitting.objects.select_related(
         "assignment__registration__applicant", "assignment__centre", "session"

@@ -94,7 +94,9 @@ def check(purpose: str, personal_number: str, plain: str, *, ip=None) -> OneTime
 
 
 def verify(purpose: str, plain: str, *, subject: str | None = None, code_id: int | None = None):
-    """Inside the caller's transaction: (the code, marked used, None) or (the code or None, why not).
+    """Inside the caller's transaction.
+
+    Returns (the code, marked used, None) or (the code or None, why not).
 
     The code is the newest live one for `subject`, or the one with `code_id` if it is still the
     newest live one for its person (a newer code replaces it). A wrong code counts an attempt;

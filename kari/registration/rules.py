@@ -78,7 +78,8 @@ def clean_programmes(codes, round_, errors: dict, stage=Stage.PRIMARY) -> list[P
 
 
 def check_primary_combination(programmes, test_language, foreign_language, errors: dict) -> None:
-    """A15.3(d) one skills test and subject group; A4.2 test language; A7.5, A4.3 foreign language."""
+    """A15.3(d) one skills test and subject group; A4.2 test language; A7.5, A4.3 foreign
+    language."""
     if not programmes:
         return
     tests = {(p.skills_test_id, p.subject_group_id) for p in programmes}
@@ -92,7 +93,8 @@ def check_primary_combination(programmes, test_language, foreign_language, error
         not_fw = ", ".join(p.code for p in programmes if not p.framework_based)
         errors["test_language"] = [
             _(
-                "Russian, Azerbaijani or Armenian is allowed only if every programme is built on a framework document; these are not: %(codes)s (A4.2)."
+                "Russian, Azerbaijani or Armenian is allowed only if every programme is built "
+                "on a framework document; these are not: %(codes)s (A4.2)."
             )
             % {"codes": not_fw}
         ]
@@ -110,7 +112,8 @@ def check_primary_combination(programmes, test_language, foreign_language, error
         elif test_language == TestLanguage.RU and foreign_language == "ru":
             errors["foreign_language"] = [
                 _(
-                    "With Russian as the test language the foreign language cannot be Russian (A4.3)."
+                    "With Russian as the test language "
+                    "the foreign language cannot be Russian (A4.3)."
                 )
             ]
 

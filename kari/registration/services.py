@@ -100,7 +100,8 @@ def _validate(data: dict, round_, stage: str, existing: Registration | None) -> 
         if state != "registration":
             raise RuleError(
                 _(
-                    "Subsequent-stage registration is closed; nothing can change after the deadline (A16.5)."
+                    "Subsequent-stage registration is closed; "
+                    "nothing can change after the deadline (A16.5)."
                 ),
                 citation="A16.5",
             )
@@ -131,7 +132,8 @@ def _clean_reranking(data: dict, round_, existing: Registration) -> dict:
     if wrong:
         errors["programmes"] = [
             _(
-                "In the re-ranking window only programmes of the skills test and subject group you sat can be chosen: %(codes)s (A26.2)."
+                "In the re-ranking window only programmes of the skills test and subject group "
+                "you sat can be chosen: %(codes)s (A26.2)."
             )
             % {"codes": ", ".join(wrong)}
         ]

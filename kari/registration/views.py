@@ -241,7 +241,8 @@ def sign_in(request):
             messages.info(
                 request,
                 _(
-                    "If this personal number is registered, a code is on its way to the email and phone on record."
+                    "If this personal number is registered, "
+                    "a code is on its way to the email and phone on record."
                 ),
             )
             return redirect("registration:sign_in_code")

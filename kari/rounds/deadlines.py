@@ -50,7 +50,8 @@ def statutory_deadlines(r) -> list[Deadline]:
             workdays.days_before(r.test_starts, 10),
             OrgKind.INSTITUTION,
             _(
-                "Competition results of art/sport/tourism and work-based programmes to EMIS (A9.3, A10.3)"
+                "Competition results of art/sport/tourism and work-based programmes "
+                "to EMIS (A9.3, A10.3)"
             ),
         ),
         Deadline(

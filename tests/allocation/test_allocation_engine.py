@@ -210,10 +210,15 @@ def parse_text(text: str) -> dict:
 @pytest.mark.parametrize(
     "text",
     [
-        '{"programmes": [{"id": "P1", "capacity": 1}], "applicants": [{"id": "A1", "score": 0.10000000000000000001, "preferences": ["P1"]}]}',
-        '{"programmes": [{"id": "P1", "capacity": 1}], "applicants": [{"id": "A1", "score": 9007199254740993, "preferences": ["P1"]}]}',
-        '{"programmes": [{"id": "P1", "capacity": 1}], "applicants": [{"id": "A1", "score": NaN, "preferences": ["P1"]}]}',
-        '{"programmes": [{"id": "P1", "capacity": 1}], "applicants": [{"id": "A1", "score": 1, "preferences": ["P1"], "programme_scores": {"P1": Infinity}}]}',
+        '{"programmes": [{"id": "P1", "capacity": 1}], '
+        '"applicants": [{"id": "A1", "score": 0.10000000000000000001, "preferences": ["P1"]}]}',
+        '{"programmes": [{"id": "P1", "capacity": 1}], '
+        '"applicants": [{"id": "A1", "score": 9007199254740993, "preferences": ["P1"]}]}',
+        '{"programmes": [{"id": "P1", "capacity": 1}], '
+        '"applicants": [{"id": "A1", "score": NaN, "preferences": ["P1"]}]}',
+        '{"programmes": [{"id": "P1", "capacity": 1}], '
+        '"applicants": [{"id": "A1", "score": 1, "preferences": ["P1"], '
+        '"programme_scores": {"P1": Infinity}}]}',
     ],
 )
 def test_A27_2_scores_that_cannot_be_compared_exactly_are_rejected(text):

@@ -16,7 +16,7 @@ def gateway():
     received = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the stdlib's name
+        def do_POST(self):  # the stdlib's name
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((self.headers["Authorization"], json.loads(body)))
             self.send_response(202)

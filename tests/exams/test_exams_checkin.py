@@ -167,7 +167,7 @@ def test_A19_scanning_twice_is_idempotent(first):
     assert AuditEntry.objects.filter(action="exam.check_in", object_id=str(sitting.pk)).count() == 1
 
 
-# ---------------------------------------------------------------- no-shows and refusal (A20.2, A20.4)
+# -------------------------------------------------------------- no-shows and refusal (A20.2, A20.4)
 
 
 def test_A20_4_no_shows_marked_only_when_the_session_starts(first):

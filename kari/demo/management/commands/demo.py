@@ -81,7 +81,8 @@ class Command(BaseCommand):
         width = max(len(a["username"]) for a in result.accounts)
         for a in result.accounts:
             self.stdout.write(
-                f"  {a['username']:<{width}}  {a['totp_secret']}  {a['roles']} — {a['organisation']}"
+                f"  {a['username']:<{width}}  {a['totp_secret']}  "
+                f"{a['roles']} — {a['organisation']}"
             )
         registry = json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8"))
         self.stdout.write(
@@ -92,7 +93,8 @@ class Command(BaseCommand):
                 f"  {person['personal_number']}  {person['first_name_ka']} {person['last_name_ka']}"
             )
         self.stdout.write(
-            f"One-time codes go to the SMS outbox: {settings.KARI_SMS['OPTIONS'].get('path', '(gateway)')}"
+            "One-time codes go to the SMS outbox: "
+            f"{settings.KARI_SMS['OPTIONS'].get('path', '(gateway)')}"
         )
         if serve:
             self.stdout.write(f"\nServing Kari on http://{addr}/ (Ctrl-C to stop)")
