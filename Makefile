@@ -5,6 +5,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Pure packages checked by mypy --strict (config in pyproject.toml).
+MYPY_PACKAGES :=
 
 .PHONY: demo-exams demo test lint venv browser clean
 
@@ -32,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(if $(strip $(MYPY_PACKAGES)),$(BIN)/mypy $(MYPY_PACKAGES))
 
 test: $(STAMP) browser lint
 	bin/run-tests
