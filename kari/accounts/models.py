@@ -5,7 +5,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .roles import ROLE_KINDS, OrgKind, Role, national_permissions, scoped_permissions
+from .permissions import can
+from .roles import ROLE_KINDS, OrgKind, Role
 
 
 class Bilingual(models.Model):
@@ -71,8 +72,11 @@ class User(AbstractUser):
             self._roles = set(self.role_grants.values_list("role", flat=True))
         return self._roles
 
-    def has_kari_perm(self, perm: str) -> bool:
-        return perm in scoped_permissions(self.roles) | national_permissions(self.roles)
+    def has_kari_perm(self, perm: str, organisation=None) -> bool:
+        """Whether this user may exercise `perm` (for `organisation`, or their own): the one
+        check, `permissions.authorize`, so a role held in an organisation of the wrong kind
+        gives nothing."""
+        return can(self, perm, organisation)
 
 
 class RoleGrant(models.Model):

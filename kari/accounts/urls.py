@@ -4,7 +4,6 @@ from . import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("login/", views.sign_in, name="login"),
     path("login/code/", views.code, name="code"),
     path("login/enrol/", views.enrol, name="enrol"),

@@ -1,8 +1,9 @@
 """Staff sign-in: a password, then a TOTP code (enrolling an authenticator the first time)."""
 
 import segno
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -10,10 +11,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kari.rounds.services import current_round
-
 from . import services
-from .decorators import staff_required
 from .forms import PasswordForm, TokenForm
 from .models import User
 
@@ -24,7 +22,7 @@ def _next(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
-    return reverse("accounts:dashboard")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def sign_in(request):
@@ -100,34 +98,4 @@ def enrol(request):
 @require_POST
 def sign_out(request):
     logout(request)
-    return redirect("portal:home")
-
-
-@staff_required
-def dashboard(request):
-    user = request.user
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {
-            "round": current_round(),
-            "can": {
-                p.replace(".", "_"): user.has_kari_perm(p)
-                for p in (
-                    "announcement.submit",
-                    "announcement.confirm",
-                    "round.schedule",
-                    "catalogue.import",
-                    "programme.import",
-                    "catalogue.export",
-                    "programme.edit",
-                    "registration.register",
-                    "cert.manage",
-                    "cert.review",
-                    "exams.view_all",
-                    "exam.check_in",
-                    "exam_centre.edit",
-                )
-            },
-        },
-    )
+    return redirect(settings.LOGOUT_REDIRECT_URL)

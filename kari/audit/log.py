@@ -94,15 +94,18 @@ def record(
 
 
 def _organisation_of(obj):
-    from kari.accounts.models import Organisation
-
-    if isinstance(obj, Organisation):
+    # The organisation model is the one the entry's own foreign key names: the audit log
+    # sits below `kari.accounts` (whose services it records) and imports nothing from it.
+    organisation_model = AuditEntry._meta.get_field("organisation").related_model
+    if isinstance(obj, organisation_model):
         return obj
     for attr in ("organisation", "institution"):
         value = getattr(obj, attr, None)
         if value is not None:
             return (
-                value if isinstance(value, Organisation) else getattr(value, "organisation", None)
+                value
+                if isinstance(value, organisation_model)
+                else getattr(value, "organisation", None)
             )
     return None
 

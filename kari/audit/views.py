@@ -2,7 +2,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from kari.accounts.decorators import staff_required
+from kari.staffauth import staff_required
 
 from .models import AuditEntry
 from .services import visible_entries

@@ -6,11 +6,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize_any
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
 from kari.rounds.services import announcement_round
+from kari.staffauth import staff_required
 
 from . import services, transfer
 from .forms import FlagForm, ImportForm, ProgrammeForm

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize_any
 from kari.formerrors import apply_errors
+from kari.staffauth import staff_required
 
 from . import services
 from .forms import (

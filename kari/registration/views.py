@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize, authorize_any
 from kari.formerrors import apply_errors
 from kari.rounds.services import current_round
+from kari.staffauth import staff_required
 
 from . import choices, printouts, services
 from .forms import CodeForm, FilterForm, RegistrationForm, SignInForm, SubsequentForm

@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize
 from kari.formerrors import apply_errors
+from kari.staffauth import staff_required
 
 from . import services
 from .deadlines import statutory_deadlines

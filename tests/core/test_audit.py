@@ -103,3 +103,32 @@ def test_staff_read_histories_only_of_their_own_organisation(client, logged):
         .filter(object_type="catalogue.announcement")
         .exists()
     )
+
+
+def test_a_role_of_the_wrong_kind_reads_no_history(logged):
+    """The log's read check is the one permission check: a role held in an organisation of
+    the wrong kind gives neither national oversight nor the own organisation's history."""
+    from kari.accounts.models import RoleGrant
+    from kari.audit.services import visible_entries
+
+    admin = logged["users"][Role.INSTITUTION_ADMIN]
+    assert visible_entries(admin).exists()
+    RoleGrant.objects.filter(user=admin).delete()
+    RoleGrant.objects.create(user=admin, role=Role.QUALITY_OFFICER)  # not an institution's role
+    admin = type(admin).objects.get(pk=admin.pk)
+    assert not visible_entries(admin).exists()
+    assert not visible_entries(None).exists()
+
+
+def test_an_entry_on_an_organisation_belongs_to_that_organisation(logged):
+    """record() finds the organisation of what it logs (the organisation itself, or the
+    object's organisation or institution) without importing kari.accounts."""
+    from kari.accounts.services import create_organisation
+
+    new = create_organisation(None, code="new-host", kind="exam_host", name_ka="ახალი")
+    entry = AuditEntry.objects.get(action="organisation.create")
+    assert entry.object_id == str(new.pk) and entry.organisation_id == new.pk
+    org = logged["inst_a"].organisation
+    ann = logged["inst_a"].announcements.get()
+    entry = AuditEntry.objects.filter(object_type="catalogue.announcement").last()
+    assert entry.object_id == str(ann.pk) and entry.organisation_id == org.pk

@@ -83,3 +83,42 @@ def test_staff_without_organisation_can_do_nothing(db):
     u = User.objects.create_user("lonely", password="Long-enough-pass-1")
     with pytest.raises(PermissionDenied):
         authorize(u, "org.view")
+
+
+@pytest.mark.django_db
+def test_has_kari_perm_goes_through_authorize_and_ignores_a_role_of_the_wrong_kind(world):
+    """`User.has_kari_perm` (pages, the staff home page, the audit log) is the same check as
+    `authorize`: a role held in an organisation of the wrong kind gives no permission."""
+    from kari.accounts.models import RoleGrant
+
+    clerk = world["users"][Role.REGISTRATION_CLERK]  # a resource centre
+    assert clerk.has_kari_perm("registration.register")
+    RoleGrant.objects.create(user=clerk, role=Role.QUALITY_OFFICER)
+    clerk = type(clerk).objects.get(pk=clerk.pk)
+    assert Role.QUALITY_OFFICER in clerk.roles
+    for perm in SCOPED[Role.QUALITY_OFFICER] | NATIONAL[Role.QUALITY_OFFICER]:
+        assert clerk.has_kari_perm(perm) == can(clerk, perm), perm
+    assert not clerk.has_kari_perm("announcement.confirm")
+    assert not clerk.has_kari_perm("audit.view_all")
+    # A scoped permission, asked for another organisation, is refused as authorize refuses it.
+    admin = world["users"][Role.INSTITUTION_ADMIN]
+    assert admin.has_kari_perm("programme.edit", admin.organisation)
+    assert not admin.has_kari_perm("programme.edit", world["inst_b"].organisation)
+    admin.is_active = False
+    assert not admin.has_kari_perm("programme.edit")
+
+
+def test_every_permission_is_checked_by_some_code():
+    """A permission no code checks is dead weight in the policy: remove it or use it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "kari"
+    roles = root / "accounts" / "roles.py"
+    source = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in root.rglob("*.py")
+        if p != roles and "migrations" not in p.parts
+    )
+    perms = set().union(*SCOPED.values(), *NATIONAL.values())
+    unchecked = sorted(p for p in perms if f'"{p}"' not in source)
+    assert unchecked == []
