@@ -579,7 +579,8 @@ def run_level(users: int, args, plan: Plan, applicants: Applicants, outbox: Outb
 
 def db_baseline(round_id: int) -> dict:
     from kari.audit.models import AuditEntry
-    from kari.registration.models import OneTimeCode, Registration, Version
+    from kari.codes.models import OneTimeCode
+    from kari.registration.models import Registration, Version
 
     return {
         "registrations": Registration.objects.filter(round_id=round_id, stage="primary").count(),

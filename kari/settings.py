@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "kari.accounts",
     "kari.audit",
     "kari.rounds",
+    "kari.codes",
     "kari.catalogue",
     "kari.registration",
     "kari.certification",

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from kari import notify
 from kari.accounts.permissions import authorize
 from kari.audit.log import record
+from kari.codes import services as codes
 from kari.errors import RuleError
-from kari.registration import codes
 
 from .models import (
     DEFAULT_CRITERIA,

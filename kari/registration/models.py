@@ -1,4 +1,4 @@
-"""Applicants, their registrations for a round (A15, A16), ranked lists and one-time codes."""
+"""Applicants, their registrations for a round (A15, A16) and ranked lists."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -149,26 +149,3 @@ class Version(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration} v{self.number}"
-
-
-class OneTimeCode(models.Model):
-    """A15.4: a random code, stored only as a keyed hash, that expires and allows few attempts."""
-
-    purpose = models.CharField(max_length=20)
-    subject = models.CharField(max_length=64)  # keyed hash of the personal number
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    payload = models.JSONField(default=dict)  # the pending registration or change
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["subject", "created_at"]),
-            models.Index(fields=["ip", "created_at"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.purpose} code #{self.pk}"

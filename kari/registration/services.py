@@ -17,11 +17,13 @@ from django.utils.translation import gettext_lazy
 from kari import notify, sms
 from kari.accounts.permissions import authorize
 from kari.audit.log import record
+from kari.codes import services as codes
+from kari.codes.models import OneTimeCode
 from kari.errors import RuleError
 from kari.identity.validators import clean_personal_number
 
-from . import codes, rules
-from .models import Applicant, Channel, Choice, OneTimeCode, Registration, Version
+from . import rules
+from .models import Applicant, Channel, Choice, Registration, Version
 
 PRIMARY, SUBSEQUENT = "primary", "subsequent"
 CODE_TEXT = gettext_lazy(

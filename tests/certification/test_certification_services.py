@@ -249,3 +249,25 @@ def test_alumni_directory_lists_only_opted_in_certified_people(cert):
     assert list(services.directory()) == [who]
     services.revoke(cert["officer"], app.certificate, "revoked")
     assert list(services.directory()) == []
+
+
+def test_C2_email_sign_in_uses_the_shared_one_time_codes(cert):
+    """Certification signs applicants in with kari.codes, as registration does: the code is
+    kept only as a keyed hash of the address, a wrong one is refused and audited, and a code
+    works once."""
+    import re
+
+    from kari.codes.models import OneTimeCode
+    from kari.codes.services import keyed_hash
+
+    services.request_sign_in(" Nino@Example.ge ", ip="10.0.0.9")
+    code = OneTimeCode.objects.get(purpose="cert_sign_in")
+    assert code.subject == keyed_hash("nino@example.ge")
+    plain = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    assert plain not in code.code_hash
+    with pytest.raises(ValidationError):
+        services.sign_in("nino@example.ge", "000000" if plain != "000000" else "111111")
+    assert AuditEntry.objects.filter(action="otp.failed").count() == 1
+    assert services.sign_in("nino@example.ge", plain).email == "nino@example.ge"
+    with pytest.raises(ValidationError):
+        services.sign_in("nino@example.ge", plain)

@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
 
 from kari.audit.models import AuditEntry
+from kari.codes.models import OneTimeCode
 from kari.registration import services
-from kari.registration.models import Applicant, OneTimeCode, Registration
+from kari.registration.models import Applicant, Registration
 from kari.sms import get_backend
 from tests.registration.conftest import primary, set_window
 

@@ -1,7 +1,11 @@
 """One-time codes (A15.4): random, stored as keyed hashes, expiring, few attempts, rate-limited.
 
-Codes are never logged or stored in clear; the personal number they are for is stored
-only as a keyed hash too. A request for an unknown personal number creates a code row
+Shared by registration (codes for a personal number, A15.4) and certification (sign-in codes
+for an email address, C1-C2); the same limits and refusals apply to both. A `purpose` keeps
+each use's codes apart.
+
+Codes are never logged or stored in clear; the personal number (or email) they are for is
+stored only as a keyed hash too. A request for an unknown personal number creates a code row
 that is never delivered, so the answer (and the rate limit) is the same either way and
 does not reveal who is registered.
 """
