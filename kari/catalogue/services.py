@@ -158,7 +158,19 @@ def save_programme(actor, institution: Institution, data: dict, *, reason: str =
 
 
 def announcement_for(institution: Institution, round_) -> Announcement:
-    ann, _created = Announcement.objects.get_or_create(institution=institution, round=round_)
+    """The institution's announcement for the round, or a blank draft that is not saved
+    (reading writes nothing: the first change saves it, `open_announcement`)."""
+    found = Announcement.objects.filter(institution=institution, round=round_).first()
+    return found or Announcement(institution=institution, round=round_)
+
+
+@transaction.atomic
+def open_announcement(actor, institution: Institution, round_) -> Announcement:
+    """The institution's announcement for the round, created (and audited) on first use."""
+    authorize(actor, "announcement.submit", institution.organisation)
+    ann, created = Announcement.objects.get_or_create(institution=institution, round=round_)
+    if created:
+        record(actor, "announcement.open", ann, after=ann.snapshot())
     return ann
 
 
@@ -177,7 +189,8 @@ def set_places(
     Errors name the field as "<code>.places" or "<code>.sen_places".
     """
     authorize(actor, "announcement.submit", institution.organisation)
-    ann = Announcement.objects.select_for_update().get(pk=announcement_for(institution, round_).pk)
+    ann = open_announcement(actor, institution, round_)
+    ann = Announcement.objects.select_for_update().get(pk=ann.pk)
     _check_editable(ann)
     before = ann.snapshot()
     programmes = {p.code: p for p in institution.programmes.filter(code__in=list(lines))}

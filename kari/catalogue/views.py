@@ -31,8 +31,8 @@ def announcement(request):
     round_ = announcement_round()
     if round_ is None:
         raise Http404
-    ann = services.announcement_for(inst, round_)
-    lines = {line.programme_id: line for line in ann.lines.all()}
+    ann = services.announcement_for(inst, round_)  # not saved until places are first saved
+    lines = {line.programme_id: line for line in ann.lines.all()} if ann.pk else {}
     typed = {}
     if request.method == "POST":
         changes = {}
@@ -52,7 +52,7 @@ def announcement(request):
                 break
         if changes is not None:
             try:
-                services.set_places(request.user, inst, round_, changes)
+                ann = services.set_places(request.user, inst, round_, changes)
                 if "submit" in request.POST:
                     services.submit_announcement(request.user, ann)
                     messages.success(request, _("Announcement submitted to the quality centre."))
@@ -61,7 +61,7 @@ def announcement(request):
                 return redirect("catalogue:announcement")
             except ValidationError as exc:
                 errors_to_messages(request, exc)
-        ann.refresh_from_db()
+        ann = services.announcement_for(inst, round_)
     rows = []
     for p in inst.programmes.select_related("field").order_by("code"):
         line = lines.get(p.pk)

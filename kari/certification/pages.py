@@ -142,11 +142,13 @@ def mine(request):
                 services.send_message(call, who, request.POST["body"])
                 messages.success(request, _("Sent to the team."))
             elif "directory" in request.POST:
-                who.directory_opt_in = "opt_in" in request.POST
-                who.directory_show_email = "show_email" in request.POST
-                who.directory_show_affiliation = "show_affiliation" in request.POST
-                who.directory_bio = request.POST.get("bio", "")[:1000]
-                who.save()
+                services.set_directory_entry(
+                    who,
+                    opt_in="opt_in" in request.POST,
+                    show_email="show_email" in request.POST,
+                    show_affiliation="show_affiliation" in request.POST,
+                    bio=request.POST.get("bio", ""),
+                )
                 messages.success(request, _("Your directory entry is saved."))
             return redirect("certification:mine")
         except ValidationError as exc:

@@ -533,6 +533,37 @@ def record_attendance(
     return invitation
 
 
+DIRECTORY_FIELDS = (
+    "directory_opt_in",
+    "directory_show_email",
+    "directory_show_affiliation",
+    "directory_bio",
+)
+
+
+@transaction.atomic
+def set_directory_entry(
+    applicant: CertApplicant,
+    *,
+    opt_in: bool,
+    show_email: bool,
+    show_affiliation: bool,
+    bio: str = "",
+) -> CertApplicant:
+    """The holder's own alumni-directory entry: whether they are listed, and what shows."""
+    applicant = CertApplicant.objects.select_for_update().get(pk=applicant.pk)
+    before = {f: getattr(applicant, f) for f in DIRECTORY_FIELDS}
+    applicant.directory_opt_in = bool(opt_in)
+    applicant.directory_show_email = bool(show_email)
+    applicant.directory_show_affiliation = bool(show_affiliation)
+    applicant.directory_bio = (bio or "")[:1000]
+    after = {f: getattr(applicant, f) for f in DIRECTORY_FIELDS}
+    if after != before:
+        applicant.save(update_fields=list(DIRECTORY_FIELDS))
+        record(applicant, "cert.directory", applicant, before=before, after=after)
+    return applicant
+
+
 def directory(organisation=None):
     """The alumni directory: certified people who opted in, showing only what they chose."""
     qs = CertApplicant.objects.filter(

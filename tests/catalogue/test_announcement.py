@@ -75,8 +75,8 @@ def test_A13_3_quality_centre_confirms_and_the_audit_log_says_if_late(world, adm
         services.set_places(admin, world["inst_a"], world["round"], {"A-0": (30, 3)})
 
 
-def test_A13_3_only_a_submitted_announcement_is_confirmed(world, officer):
-    ann = services.announcement_for(world["inst_a"], world["round"])
+def test_A13_3_only_a_submitted_announcement_is_confirmed(world, admin, officer):
+    ann = services.open_announcement(admin, world["inst_a"], world["round"])
     with pytest.raises(ValidationError):
         services.confirm_announcement(officer, ann)
 
@@ -118,6 +118,28 @@ def test_A13_9_portal_publishes_only_confirmed_programmes(world, admin, officer)
 
 
 def test_submission_needs_at_least_one_programme(world, admin):
-    ann = services.announcement_for(world["inst_a"], world["round"])
+    ann = services.open_announcement(admin, world["inst_a"], world["round"])
     with pytest.raises(ValidationError):
         services.submit_announcement(admin, ann)
+
+
+def test_reading_an_announcement_writes_nothing_and_opening_one_is_audited(world, admin):
+    """Every write goes through a service with an audit entry: looking at the announcement
+    creates nothing; the first change opens it, audited, for the admin's own institution."""
+    from django.core.exceptions import PermissionDenied
+
+    from kari.audit.models import AuditEntry
+    from kari.catalogue.models import Announcement
+
+    ann = services.announcement_for(world["inst_a"], world["round"])
+    assert ann.pk is None and ann.status == AnnouncementStatus.DRAFT
+    assert not Announcement.objects.exists()
+    with pytest.raises(PermissionDenied):
+        services.open_announcement(world["admin_b"], world["inst_a"], world["round"])
+    assert not Announcement.objects.exists()
+    ann = services.open_announcement(admin, world["inst_a"], world["round"])
+    entry = AuditEntry.objects.get(action="announcement.open")
+    assert entry.object_id == str(ann.pk) and entry.organisation == world["inst_a"].organisation
+    assert services.open_announcement(admin, world["inst_a"], world["round"]).pk == ann.pk
+    assert AuditEntry.objects.filter(action="announcement.open").count() == 1
+    assert services.announcement_for(world["inst_a"], world["round"]).pk == ann.pk

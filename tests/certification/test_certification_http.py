@@ -160,3 +160,24 @@ def test_C5_officer_publishes_a_call_runs_the_conference_and_revokes(client, cer
     )
     page = client.get(f"/en/certification/certificates/{number}/").content.decode()
     assert "REVOKED" in page and "Misrepresented." in page
+
+
+def test_alumni_directory_settings_are_saved_through_the_service_and_audited(client, cert):
+    from kari.audit.models import AuditEntry
+    from kari.certification.models import CertApplicant
+
+    applicant_sign_in(client)
+    response = client.post(
+        "/en/certification/my/",
+        {"directory": "1", "opt_in": "on", "show_email": "on", "bio": "Civic budgets"},
+    )
+    assert response.status_code == 302
+    who = CertApplicant.objects.get(email="nino@example.ge")
+    assert who.directory_opt_in and who.directory_show_email
+    assert not who.directory_show_affiliation and who.directory_bio == "Civic budgets"
+    entry = AuditEntry.objects.get(action="cert.directory")
+    assert entry.object_id == str(who.pk) and entry.after["directory_bio"] == "Civic budgets"
+    client.post("/en/certification/my/", {"directory": "1"})
+    who.refresh_from_db()
+    assert not who.directory_opt_in
+    assert AuditEntry.objects.filter(action="cert.directory").count() == 2

@@ -271,3 +271,30 @@ def test_C2_email_sign_in_uses_the_shared_one_time_codes(cert):
     assert services.sign_in("nino@example.ge", plain).email == "nino@example.ge"
     with pytest.raises(ValidationError):
         services.sign_in("nino@example.ge", plain)
+
+
+def test_alumni_directory_settings_are_a_service_with_an_audit_entry(cert):
+    app = certify(cert)
+    who = app.applicant
+    services.set_directory_entry(
+        who, opt_in=True, show_email=True, show_affiliation=False, bio="x" * 1200
+    )
+    who.refresh_from_db()
+    assert (who.directory_opt_in, who.directory_show_email, who.directory_show_affiliation) == (
+        True,
+        True,
+        False,
+    )
+    assert who.directory_bio == "x" * 1000
+    assert list(services.directory()) == [who]
+    entry = AuditEntry.objects.get(action="cert.directory")
+    assert entry.before["directory_opt_in"] is False and entry.after["directory_opt_in"] is True
+    assert entry.actor_label == who.audit_label
+    # Saving the same settings again changes nothing and records nothing.
+    services.set_directory_entry(
+        who, opt_in=True, show_email=True, show_affiliation=False, bio="x" * 1000
+    )
+    assert AuditEntry.objects.filter(action="cert.directory").count() == 1
+    services.set_directory_entry(who, opt_in=False, show_email=False, show_affiliation=False)
+    assert list(services.directory()) == []
+    assert AuditEntry.objects.filter(action="cert.directory").count() == 2

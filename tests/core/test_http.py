@@ -107,6 +107,26 @@ def test_first_sign_in_enrols_an_authenticator(client, world):
     assert response.status_code == 302 and confirmed_device(user) is not None
 
 
+def test_the_announcement_page_writes_nothing_on_get(client, world):
+    """A GET shows a blank announcement without saving it; the first saved places open it
+    through the service, with its audit entries."""
+    from kari.audit.models import AuditEntry
+
+    sign_in(client, world["users"][Role.INSTITUTION_ADMIN])
+    entries = AuditEntry.objects.count()
+    response = client.get("/en/catalogue/announcement/")
+    assert response.status_code == 200 and 'name="places-A-0"' in response.content.decode()
+    assert not world["inst_a"].announcements.exists()
+    assert AuditEntry.objects.count() == entries
+    response = client.post(
+        "/en/catalogue/announcement/", {"places-A-0": "20", "sen-A-0": "2", "save": "1"}
+    )
+    assert response.status_code == 302
+    ann = world["inst_a"].announcements.get()
+    actions = set(AuditEntry.objects.filter(object_id=str(ann.pk)).values_list("action", flat=True))
+    assert {"announcement.open", "announcement.places"} <= actions
+
+
 def test_announcement_flow_over_http(client, world):
     admin = world["users"][Role.INSTITUTION_ADMIN]
     sign_in(client, admin)
@@ -137,7 +157,8 @@ def test_announcement_flow_over_http(client, world):
 
 def test_other_institutions_admin_gets_403_on_review(client, world):
     sign_in(client, world["admin_b"])
-    ann = services.announcement_for(world["inst_a"], world["round"])
+    admin_a = world["users"][Role.INSTITUTION_ADMIN]
+    ann = services.open_announcement(admin_a, world["inst_a"], world["round"])
     assert client.get(f"/catalogue/review/{ann.pk}/").status_code == 403
 
 

@@ -27,7 +27,7 @@ def test_A13_6_flag_notice_reaches_the_institution_by_smtp_after_commit(world, s
 
 def test_a_rolled_back_change_sends_nothing(world, smtp):
     admin = world["users"][Role.INSTITUTION_ADMIN]
-    ann = services.announcement_for(world["inst_a"], world["round"])
+    ann = services.open_announcement(admin, world["inst_a"], world["round"])
     with TestCase.captureOnCommitCallbacks(execute=True), pytest.raises(Exception):
         services.confirm_announcement(world["users"][Role.QUALITY_OFFICER], ann)  # not submitted
     assert smtp.messages == [] and admin
