@@ -1,23 +1,23 @@
 """Showing a service's errors: on a form (each message on its field, the rest on top) or as
 messages on the next page."""
 
+from django.contrib import messages
+from django.utils.translation import gettext as _
+
 
 def apply_errors(form, exc) -> None:
     if not hasattr(exc, "error_dict"):
         for message in exc.messages:
             form.add_error(None, message)
         return
-    for field, messages in exc.message_dict.items():
-        for message in messages:
+    for field, field_messages in exc.message_dict.items():
+        for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
 
 
 def errors_to_messages(request, exc) -> None:
     """A service's ValidationError as messages on the next page, each prefixed by its field;
     an all-or-nothing import's rejection (``kari.tabular.ImportRejected``) line by line."""
-    from django.contrib import messages
-    from django.utils.translation import gettext as _
-
     rows = getattr(exc, "errors", None)
     if isinstance(rows, list):
         for e in rows[:50]:

@@ -4,6 +4,7 @@ import logging
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ def bilingual(message, sep: str = "\n", **values) -> str:
 
     `message` is a lazy translatable string with %(name)s placeholders.
     """
-    from django.utils import translation
-
     texts = []
     for language in ("ka", "en"):
         with translation.override(language):

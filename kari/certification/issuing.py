@@ -4,6 +4,7 @@ Ed25519 key, revocable through a public Bitstring Status List."""
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,8 +44,6 @@ def issuer_id(key: SigningKey) -> str:
 def issue_certificate(app) -> Certificate:
     """Number the certificate, sign its credential and store both (inside the decision's
     transaction)."""
-    from django.urls import reverse
-
     org = app.call.organisation
     key = SigningKey.objects.filter(organisation=org).first()
     if key is None:
@@ -100,8 +99,6 @@ def status_list(organisation) -> dict:
             application__call__organisation=organisation, revoked_at__isnull=False
         ).values_list("status_index", flat=True)
     )
-    from django.urls import reverse
-
     url = site_url(reverse("certification:status_list", args=[organisation.code]))
     did = issuer_id(key)
     unsigned = status.status_list_credential(

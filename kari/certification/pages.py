@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from kari.accounts.models import User
 from kari.accounts.permissions import authorize_any
+from kari.documents.certificate import certificate_pdf as render_pdf
 from kari.formerrors import apply_errors
 from kari.staffauth import staff_required
 
@@ -27,6 +29,7 @@ from .forms import (
     RevokeForm,
     ScoreForm,
 )
+from .issuing import site_url
 from .models import (
     Application,
     Assignment,
@@ -36,6 +39,7 @@ from .models import (
     Event,
     InfoRequest,
     Invitation,
+    Upload,
 )
 
 SESSION, PENDING = "kari_cert_applicant", "kari_cert_pending"
@@ -170,10 +174,6 @@ def mine(request):
 
 def certificate_pdf(request, number):
     """The holder, or the organisation's staff."""
-    from kari.documents.certificate import certificate_pdf as render_pdf
-
-    from .issuing import site_url
-
     cert = get_object_or_404(
         Certificate.objects.select_related(
             "application__applicant", "application__call__organisation"
@@ -243,8 +243,6 @@ def staff_list(request):
         call = get_object_or_404(
             Call, pk=request.POST["assign"], organisation=request.user.organisation
         )
-        from kari.accounts.models import User
-
         made = services.assign_reviewers(
             request.user, call, User.objects.filter(organisation=call.organisation)
         )
@@ -319,8 +317,6 @@ def staff_detail(request, pk):
 
 @staff_required
 def upload(request, pk):
-    from .models import Upload
-
     up = get_object_or_404(Upload.objects.select_related("application__call__organisation"), pk=pk)
     authorize_any(
         request.user,

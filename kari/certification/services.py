@@ -22,6 +22,7 @@ from kari.audit.log import record
 from kari.codes import services as codes
 from kari.errors import RuleError
 
+from .issuing import issue_certificate
 from .models import (
     DEFAULT_CRITERIA,
     Application,
@@ -464,8 +465,6 @@ def decide(actor, app: Application, *, certified: bool, reasons: str) -> Applica
         reason=reasons,
     )
     if certified:
-        from .issuing import issue_certificate
-
         issue_certificate(app)
     notify.email_on_commit([app.applicant.email], app.call.title, reasons)
     return app

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from kari.accounts.models import Organisation
 
 from . import services
+from .issuing import status_list
 from .models import Call, Certificate
 
 
@@ -45,8 +46,6 @@ def credential(request, number):
 
 
 def status_list_view(request, org):
-    from .issuing import status_list
-
     organisation = get_object_or_404(Organisation, code=org)
     return JsonResponse(status_list(organisation), json_dumps_params={"ensure_ascii": False})
 

@@ -30,6 +30,9 @@ from kari.catalogue.models import (
     Programme,
     Region,
 )
+from kari.certification import services as cert
+from kari.certification.issuing import generate_key
+from kari.demo import exams
 from kari.rounds.models import Round, Season
 
 DEMO_PASSWORD = "kari-demo-2026"  # noqa: S105 - demo accounts only
@@ -281,8 +284,6 @@ class Builder:
         """Exam centres and the running round's sessions; in the distribution phase, registered
         applicants distributed to the centres; on its test day (``phase="exams"``), their
         invitations issued as well."""
-        from kari.demo import exams
-
         rng = random.Random(self.seed + 2)
         centres = exams.centres(self.emis_user, institutions, host, rng)
         first = None
@@ -308,9 +309,6 @@ class Builder:
 
     def certification(self, tbilisi):
         """The Solidarity Fund PL in Georgia, its team, signing key and an open call."""
-        from kari.certification import services as cert
-        from kari.certification.issuing import generate_key
-
         fund = self.org(
             "solidarity-fund",
             OrgKind.CERTIFIER,

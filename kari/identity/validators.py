@@ -4,6 +4,7 @@ import re
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 PERSONAL_NUMBER = re.compile(r"^\d{11}$")
@@ -59,8 +60,6 @@ def mask_personal_number(value: str) -> str:
 
 def clean_contacts(data: dict, errors: dict, out: dict) -> None:
     """Phone (Georgian) and email from raw input into `out`; problems into `errors` by field."""
-    from django.core.validators import validate_email
-
     try:
         out["phone"] = clean_phone(data.get("phone"))
     except ValidationError as exc:

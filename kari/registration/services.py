@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kari import notify, sms
+from kari.accounts.models import User
 from kari.accounts.permissions import authorize
 from kari.audit.log import record
 from kari.codes import services as codes
 from kari.codes.models import OneTimeCode
 from kari.errors import RuleError
 from kari.identity.validators import clean_personal_number
+from kari.rounds.models import Round
 
 from . import rules
 from .models import Applicant, Channel, Choice, Registration, Version
@@ -256,9 +258,6 @@ def _apply(code: OneTimeCode) -> Registration:
 
 def _write(code: OneTimeCode) -> Registration:
     """Inside the caller's transaction: the registration, its list, a version, the audit entry."""
-    from kari.accounts.models import User
-    from kari.rounds.models import Round
-
     p = code.payload
     round_ = Round.objects.get(pk=p["round"])
     clerk = (

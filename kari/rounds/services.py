@@ -8,6 +8,7 @@ from kari.accounts.permissions import authorize
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError
 
+from .deadlines import deadline
 from .models import SCHEDULE_FIELDS, Round
 
 # Each pair must be in order (left <= right).
@@ -87,8 +88,6 @@ def current_round(today=None) -> Round | None:
 def announcement_round(today=None) -> Round | None:
     """The round institutions announce for: the earliest whose announcement deadline or
     confirmation period (A13.1, A13.3) is not over, else the current round."""
-    from .deadlines import deadline
-
     today = today or timezone.localdate()
     for r in Round.objects.filter(enrolment_ends__gte=today).order_by("test_starts"):
         if deadline(r, "confirmation").date >= today:

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from kari.accounts.models import Organisation
+from kari.certification.issuing import generate_key
 from kari.errors import RuleError
 
 
@@ -14,8 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("organisation")
 
     def handle(self, *args, action, organisation, **options):
-        from kari.certification.issuing import generate_key
-
         org = Organisation.objects.filter(code=organisation, kind="certifier").first()
         if org is None:
             raise CommandError(f"no certifying organisation “{organisation}”")
