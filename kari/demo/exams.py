@@ -1,7 +1,7 @@
 """Demo data of exam logistics: exam centres, the round's sessions and, for ``--phase exams``,
 registered applicants distributed to centres with their invitations issued (A17-A19).
 
-Autumn 2025's real round had 33 exam centres in 24 cities (facts.md): so does the demo.
+Autumn 2025's real round had 33 exam centres in 24 cities (docs/facts.md): so does the demo.
 """
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Validation of Georgian personal numbers and phone numbers (see shared/spec/facts.md)."""
+"""Validation of Georgian personal numbers and phone numbers (docs/facts.md)."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The working-day calendar with Georgian public holidays (shared/spec/facts.md)."""
+"""The working-day calendar with Georgian public holidays (docs/facts.md)."""
 
 import datetime as dt
 
