@@ -6,6 +6,7 @@ from kari.audit.models import AuditEntry
 from kari.errors import RuleError, ValidationError
 from kari.exams import services
 from kari.exams.models import Assignment, DistributionStatus, Sitting
+from kari.exams.reasons import MESSAGES, reason_label
 
 
 def test_A17_2_refused_while_registration_is_open(exam_world):
@@ -141,7 +142,7 @@ def test_A15_8_emis_moves_an_applicant_over_http(exam_world, client):
     assert a.centre.code == "KU-1"  # no reason, no move
     html = response.content.decode()
     assert response.status_code == 400 and f'value="{a.registration}"' in html  # kept as typed
-    assert "id_reason_errors" in html
+    assert "id_reason_error" in html
     response = client.post(
         f"/exams/distributions/{d.pk}/move/",
         {
@@ -197,7 +198,8 @@ def test_A17_2_a_registration_without_a_municipality_is_left_out_with_a_reason(e
     reg = exam_world["regs"][5]
     type(reg).objects.filter(pk=reg.pk).update(exam_municipality=None)
     d = services.distribute(exam_world["emis"], exam_world["round"])
-    assert "A15.3(c)" in d.unplaced[str(reg.pk)]
+    assert d.unplaced[str(reg.pk)] == {"code": "no_municipality", "items": []}
+    assert "A15.3(c)" in reason_label(d.unplaced[str(reg.pk)])
     assert d.stats["placed"] == 9
 
 
@@ -212,21 +214,24 @@ def test_A17_2_a_centre_without_coordinates_is_named(exam_world):
 def test_A17_2_the_solver_s_reasons_are_shown_in_georgian(exam_world, client):
     from django.utils import translation
 
-    from kari.exams.reasons import reason_label
     from tests.conftest import sign_in
 
     with translation.override("ka"):
-        text = reason_label("no capacity for item subject:georgian")
-        assert "ქართული ენა" in text and "item" not in text
-        assert reason_label("centre quotas reached").endswith("(A17.2(b))")
-        assert reason_label("something new") == "something new"
+        text = reason_label({"code": "no_capacity_for_item", "items": ["subject:georgian"]})
+        assert "ქართული ენა" in text and "item" not in text and "subject:" not in text
+        assert reason_label({"code": "centre_quotas_reached", "items": []}).endswith("(A17.2(b))")
+        unknown = reason_label({"code": "something_new", "items": []})
+        assert unknown and "something" not in unknown  # no internal code on the screen
     for c in exam_world["centres"]:
         c.seats = 1
         c.save()
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    assert {r["code"] for r in d.unplaced.values()} <= set(MESSAGES)
     sign_in(client, exam_world["emis"])
     html = client.get(f"/exams/distributions/{d.pk}/").content.decode()
-    assert "no capacity" not in html and "R-" in html
+    assert "no capacity" not in html and "no_capacity" not in html and "R-" in html
+    with translation.override("ka"):
+        assert all(reason_label(r) in html for r in d.unplaced.values())
 
 
 def test_A17_2_the_distribution_page_reads_a_fixed_number_of_queries(exam_world, client):
