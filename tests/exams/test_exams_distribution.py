@@ -255,3 +255,41 @@ def test_A17_2_the_distribution_page_reads_a_fixed_number_of_queries(exam_world,
     few, many = page_queries(3), page_queries(1)
     assert few[0] < many[0]  # more applicants unplaced …
     assert few[1] == many[1]  # … the same number of queries
+
+
+def test_A17_2_reasons_stored_as_text_before_codes_become_codes(exam_world):
+    """Migration 0003: a distribution stored before reason codes shows its reasons too."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from kari.exams.models import Distribution
+    from kari.exams.services.distribution import current_figures
+
+    migration = import_module("kari.exams.migrations.0003_unplaced_reason_codes")
+    for c in exam_world["centres"]:
+        c.seats = 1
+        c.save()
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    codes = dict(d.unplaced)
+    old = {
+        "no_capacity_for_item": lambda items: f"no capacity for item {items[0]}",
+        "no_adapted_centre": lambda items: "no adapted centre",
+        "no_capacity": lambda items: (
+            "no capacity: every possible centre is full for one of the applicant's items"
+        ),
+        "centre_quotas_reached": lambda items: "centre quotas reached",
+    }
+    texts = {k: old[r["code"]](r["items"]) for k, r in codes.items()}
+    first = next(iter(texts))
+    texts[first] = "არ აქვს კოორდინატებიანი სასურველი საგამოცდო მუნიციპალიტეტი (A15.3(c))"
+    stats = {k: v for k, v in d.stats.items() if k != "centre_preferred"}
+    Distribution.objects.filter(pk=d.pk).update(unplaced=texts, stats=stats)
+    migration.forwards(apps, None)
+    d.refresh_from_db()
+    assert d.unplaced == {**codes, first: {"code": "no_municipality", "items": []}}
+    assert d.stats["centre_preferred"] == current_figures(d)["centre_preferred"]
+    assert migration.reason_code("no centre hosts all of: skills:a, subject:b") == {
+        "code": "no_centre_hosts_all",
+        "items": ["skills:a", "subject:b"],
+    }
