@@ -15,10 +15,10 @@ from kari.distribution import (
     Reason,
     Session,
     SolverError,
+    Unplaced,
     bucket,
     check,
     distance_matrix,
-    Unplaced,
     distribute,
     figures,
 )
