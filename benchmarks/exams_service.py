@@ -6,8 +6,9 @@ N registered applicants in bulk, then times:
 
 1. ``exams.services.distribute`` (A17.2): reading the registrations, the solver, writing every
    assignment and sitting, the audit entry; one transaction.
-2. ``exams.services.start_invitations`` and ``exams.invitations.run_job`` (A17.3): every card
-   built from the database and rendered by a process pool, the notices queued on commit.
+2. ``exams.services.start_invitations`` and ``exams.services.invitations.run_job`` (A17.3):
+   every card built from the database and rendered by a process pool, the notices queued on
+   commit.
 """
 
 from __future__ import annotations
@@ -182,7 +183,8 @@ def run(args) -> bool:
     import django
 
     django.setup()
-    from kari.exams import invitations, services
+    from kari.exams import services
+    from kari.exams.services import invitations
 
     t = time.perf_counter()
     r, emis = prepare(args.service_applicants, args.centres)

@@ -16,7 +16,9 @@ from django.utils import timezone
 from kari.accounts.models import Organisation
 from kari.audit.log import record
 from kari.catalogue.models import AnnouncementLine, Municipality, SkillsTest, Subject
-from kari.exams import invitations, services
+from kari.exams import services
+from kari.exams.models import ExamCentre
+from kari.exams.services import invitations
 from kari.registration.models import Applicant, Choice, Registration, Version
 
 CITIES = 24
@@ -129,9 +131,9 @@ def registrations(round_, count: int, rng: random.Random) -> int:
         by_test.setdefault((p.skills_test_id, p.subject_group_id), []).append(p)
     groups = sorted(by_test.values(), key=lambda g: g[0].code)
     centre_munis = list(
-        Municipality.objects.filter(
-            pk__in=services.ExamCentre.objects.values("municipality")
-        ).order_by("code")
+        Municipality.objects.filter(pk__in=ExamCentre.objects.values("municipality")).order_by(
+            "code"
+        )
     )
     now = timezone.now()
     for n, person in enumerate(people):

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -17,6 +18,7 @@ __all__ = [
     "Centre",
     "DistributionError",
     "Session",
+    "SolverError",
     "distance_matrix",
 ]
 
@@ -25,6 +27,10 @@ EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
 class DistributionError(ValueError):
     """The input is inconsistent (unknown session or municipality, duplicate key, ...)."""
+
+
+class SolverError(RuntimeError):
+    """HiGHS failed (numerical trouble, or the time limit before any plan was found)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,9 @@ class Candidate:
     items: tuple[str, ...]
 
 
-def distance_matrix(coords: Mapping[str, tuple[float, float]]) -> tuple[list[str], np.ndarray]:
+def distance_matrix(
+    coords: Mapping[str, tuple[float, float]],
+) -> tuple[list[str], npt.NDArray[np.float64]]:
     """Great-circle (haversine) distances in km between municipalities.
 
     ``coords`` maps a municipality code to ``(lat, lon)`` in degrees. Returns the codes in
@@ -108,15 +116,15 @@ def validate(
     coords: Mapping[str, tuple[float, float]],
 ) -> None:
     """Refuse inconsistent input loudly (the solver never guesses)."""
-    candidates, centres, sessions = list(candidates), list(centres), list(sessions)
-    check_unique("candidate", (c.key for c in candidates))
-    check_unique("centre", (c.key for c in centres))
-    check_unique("session", (s.key for s in sessions))
-    known = {s.key for s in sessions}
-    for s in sessions:
+    cand_list, cent_list, sess_list = list(candidates), list(centres), list(sessions)
+    check_unique("candidate", (c.key for c in cand_list))
+    check_unique("centre", (c.key for c in cent_list))
+    check_unique("session", (s.key for s in sess_list))
+    known = {s.key for s in sess_list}
+    for s in sess_list:
         if not s.item:
             raise DistributionError(f"session {s.key} has no test item")
-    for c in centres:
+    for c in cent_list:
         if c.municipality not in coords:
             raise DistributionError(f"centre {c.key}: no coordinates for {c.municipality!r}")
         if c.seats < 0 or (c.quota is not None and c.quota < 0):
@@ -126,7 +134,7 @@ def validate(
             raise DistributionError(f"centre {c.key}: unknown sessions {unknown}")
         if len(set(c.sessions)) != len(c.sessions):
             raise DistributionError(f"centre {c.key}: a session is listed twice")
-    for a in candidates:
+    for a in cand_list:
         if a.municipality not in coords:
             raise DistributionError(f"candidate {a.key}: no coordinates for {a.municipality!r}")
         if not a.items or len(set(a.items)) != len(a.items):

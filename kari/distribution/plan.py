@@ -6,16 +6,23 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from kari.distribution.model import Candidate, Centre, Session, distance_matrix
+from kari.distribution.reasons import Reason, Unplaced
 
 __all__ = [
     "HISTOGRAM_BUCKETS",
+    "Figures",
     "Placement",
     "Plan",
     "Stats",
     "bucket",
     "check",
+    "figures",
 ]
 
 # (label, upper bound in km, inclusive); "0" is exactly 0 km (the preferred municipality).
@@ -48,17 +55,68 @@ class Placement:
 
 
 @dataclass(frozen=True)
-class Stats:
-    """Figures for the A17.2(a)/(b) exchange and for monitoring the solver."""
+class Figures:
+    """The figures of a distribution's placements, shown on the exam pages (A17.2, A15.8).
 
-    candidates: int
+    Computed only by :func:`figures`, from the solver's plan and again from the stored
+    assignments after EMIS moves an applicant.
+    """
+
     placed: int
-    unplaced: int
-    preferred: int
+    preferred: int  # placed in their preferred municipality (0 km)
     total_distance_km: float
     mean_distance_km: float
-    histogram: dict[str, int]
-    centre_load: dict[int, int]
+    histogram: dict[str, int]  # HISTOGRAM_BUCKETS label -> applicants
+    centre_load: dict[int, int]  # centre -> applicants (centres with any)
+    centre_preferred: dict[int, int]  # centre -> of those, from its own municipality
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (centre keys as strings), as stored with a distribution."""
+        return {
+            "placed": self.placed,
+            "preferred": self.preferred,
+            "total_distance_km": self.total_distance_km,
+            "mean_distance_km": self.mean_distance_km,
+            "histogram": dict(self.histogram),
+            "centre_load": {str(k): v for k, v in self.centre_load.items()},
+            "centre_preferred": {str(k): v for k, v in self.centre_preferred.items()},
+        }
+
+
+def figures(placements: Iterable[tuple[float, bool, int]]) -> Figures:
+    """The figures of ``(distance_km, preferred, centre key)`` per placed applicant.
+
+    Distances are summed in the order given and rounded to the metre at the end; centres
+    come out in key order.
+    """
+    histogram = {label: 0 for label, _upper in HISTOGRAM_BUCKETS}
+    load: Counter[int] = Counter()
+    home: Counter[int] = Counter()
+    total = 0.0
+    for km, preferred, centre in placements:
+        histogram[bucket(km)] += 1
+        total += km
+        load[centre] += 1
+        home[centre] += preferred
+    placed = sum(load.values())
+    return Figures(
+        placed=placed,
+        preferred=sum(home.values()),
+        total_distance_km=round(total, 3),
+        mean_distance_km=round(total / placed, 3) if placed else 0.0,
+        histogram=histogram,
+        centre_load=dict(sorted(load.items())),
+        centre_preferred={c: home[c] for c in sorted(load)},
+    )
+
+
+@dataclass(frozen=True)
+class Stats(Figures):
+    """The plan's :class:`Figures`, and figures for the A17.2(a)/(b) exchange and for
+    monitoring the solver."""
+
+    candidates: int
+    unplaced: int
     session_load: dict[int, dict[int, int]]  # centre -> session -> applicants
     groups: int
     variables: int
@@ -68,16 +126,11 @@ class Stats:
     build_seconds: float = field(compare=False)
     solve_seconds: float = field(compare=False)
 
-    def as_dict(self, timing: bool = False) -> dict:
-        out = {
+    def as_dict(self, timing: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "candidates": self.candidates,
-            "placed": self.placed,
             "unplaced": self.unplaced,
-            "preferred": self.preferred,
-            "total_distance_km": round(self.total_distance_km, 3),
-            "mean_distance_km": round(self.mean_distance_km, 3),
-            "histogram": dict(self.histogram),
-            "centre_load": {str(k): v for k, v in self.centre_load.items()},
+            **super().as_dict(),
             "session_load": {
                 str(c): {str(s): n for s, n in per.items()} for c, per in self.session_load.items()
             },
@@ -98,10 +151,10 @@ class Stats:
 @dataclass(frozen=True)
 class Plan:
     """The distribution: ``placements`` (candidate key -> Placement) and ``unplaced``
-    (candidate key -> reason), both in key order, and the ``stats``."""
+    (candidate key -> its reason), both in key order, and the ``stats``."""
 
     placements: dict[int, Placement]
-    unplaced: dict[int, str]
+    unplaced: dict[int, Unplaced]
     stats: Stats
 
     def to_json(self, timing: bool = False) -> str:
@@ -118,7 +171,7 @@ class Plan:
                 }
                 for k, p in self.placements.items()
             },
-            "unplaced": {str(k): r for k, r in self.unplaced.items()},
+            "unplaced": {str(k): r.as_dict() for k, r in self.unplaced.items()},
             "stats": self.stats.as_dict(timing=timing),
         }
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
@@ -140,7 +193,7 @@ class Plan:
             ),
             f"build {s.build_seconds:.3f} s, solve {s.solve_seconds:.3f} s",
         ]
-        reasons = Counter(self.unplaced.values())
+        reasons = Counter(str(r) for r in self.unplaced.values())
         for reason, n in sorted(reasons.items()):
             lines.append(f"unplaced, {reason}: {n}")
         return lines
@@ -175,9 +228,9 @@ def check(
     if extra:
         problems.append(f"unknown candidates in the plan: {sorted(extra)[:10]}")
     for key, reason in plan.unplaced.items():
-        if not reason:
+        if not isinstance(reason, Unplaced) or reason.code not in set(Reason):
             problems.append(f"candidate {key}: unplaced without a reason")
-    dist = None
+    dist: tuple[dict[str, int], npt.NDArray[np.float64]] | None = None
     if coords is not None:
         names, km = distance_matrix(coords)
         index = {n: i for i, n in enumerate(names)}

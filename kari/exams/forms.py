@@ -1,11 +1,14 @@
 from django import forms
+from django.contrib import messages
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kari.accounts.models import Organisation
 from kari.accounts.roles import OrgKind
 from kari.catalogue.models import Municipality, SkillsTest, Subject
 
-from .models import BreachCategory, ExamCentre, PresenceKind
+from . import services
+from .models import BreachCategory, ExamCentre, IncidentKind, PresenceKind
 
 
 class CentreForm(forms.ModelForm):
@@ -62,11 +65,79 @@ class LookupForm(forms.Form):
     token = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class BreachForm(forms.Form):
+# The check-in page's actions on one applicant's sitting (A19-A21): one small form each,
+# named by the action in the URL (``exams:act``). ``submit`` calls the service, which checks
+# the rules, and returns the message for the next page. A field the service checks is
+# optional here, so that the service's own message, with its citation, is shown beside it.
+
+
+class SittingActionForm(forms.Form):
+    level = messages.SUCCESS  # of the message shown after the action
+
+    def submit(self, actor, sitting) -> str:
+        raise NotImplementedError
+
+
+class AdmitForm(SittingActionForm):
+    """A19.1-2: the applicant showed an ID document and the invitation."""
+
+    def submit(self, actor, sitting) -> str:
+        services.admit(actor, sitting)
+        return gettext("Admitted.")
+
+
+class AdmitVerifiedForm(SittingActionForm):
+    """A20.3: no ID document; admitted once NAEC, EMIS or the institution verified the data."""
+
+    verified_by = forms.CharField(
+        label=_("Verified by (NAEC, EMIS or the institution, and the person)"),
+        max_length=200,
+        required=False,
+    )
+
+    def submit(self, actor, sitting) -> str:
+        services.admit(
+            actor, sitting, documents_shown=False, verified_by=self.cleaned_data["verified_by"]
+        )
+        return gettext("Admitted after verification (A20.3).")
+
+
+class RefuseForm(SittingActionForm):
+    """A20.2: entry refused (check-in closed, or other grounds)."""
+
+    reason = forms.CharField(label=_("Reason"), required=False)
+
+    def submit(self, actor, sitting) -> str:
+        services.refuse_entry(actor, sitting, reason=self.cleaned_data["reason"])
+        return gettext("Entry refused.")
+
+
+class BreachForm(SittingActionForm):
+    """A21: a breach of A20.6; the service decides between a warning and removal."""
+
+    level = messages.WARNING
     category = forms.ChoiceField(label=_("Breach (A20.6)"), choices=BreachCategory.choices)
     note = forms.CharField(
         label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def submit(self, actor, sitting) -> str:
+        incident = services.report_breach(actor, sitting, **self.cleaned_data)
+        if incident.kind == IncidentKind.REMOVAL:
+            return gettext("Removed from the test: download the protocol (A21).")
+        return gettext("Warning recorded (A21).")
+
+
+CHECKIN_ACTIONS = {
+    "admit": AdmitForm,
+    "admit_verified": AdmitVerifiedForm,
+    "refuse": RefuseForm,
+    "breach": BreachForm,
+}
+
+
+class NoShowsForm(forms.Form):
+    """A20.4: when the session starts, everyone not checked in is marked absent."""
 
 
 class PresenceForm(forms.Form):
@@ -104,7 +175,7 @@ class MoveForm(forms.Form):
         help_text=_("As on the printout, e.g. R-000123."),
     )
     centre = forms.ModelChoiceField(
-        ExamCentre.objects.filter(active=True).order_by("code"), label=_("New exam centre")
+        ExamCentre.objects.active().order_by("code"), label=_("New exam centre")
     )
     reason = forms.CharField(label=_("Reason (A15.8)"), widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from kari.accounts.models import Bilingual
 
 
+class ExamCentreQuerySet(models.QuerySet):
+    def active(self):
+        """The centres in use."""
+        return self.filter(active=True)
+
+
 class ExamCentre(Bilingual):
     """A12.3(e), A12.7: a building with computers, hosted by an institution or another host."""
 
@@ -30,6 +36,8 @@ class ExamCentre(Bilingual):
     sessions_per_day = models.PositiveSmallIntegerField(_("sessions per test day"), default=3)
     adapted = models.BooleanField(_("can provide an adapted environment"), default=False)
     active = models.BooleanField(_("in use"), default=True)
+
+    objects = ExamCentreQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -111,6 +119,12 @@ class DistributionStatus(models.TextChoices):
     FINAL = "final", _("final (invitations issued)")
 
 
+class DistributionQuerySet(models.QuerySet):
+    def final(self):
+        """Distributions whose invitations are issued (A17.3)."""
+        return self.filter(status=DistributionStatus.FINAL)
+
+
 class Distribution(models.Model):
     """A17.2: one run of the distribution of a round's applicants to centres and sessions."""
 
@@ -126,8 +140,11 @@ class Distribution(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     inputs_hash = models.CharField(max_length=64)
-    stats = models.JSONField(default=dict)
-    unplaced = models.JSONField(default=dict)  # registration id -> reason
+    stats = models.JSONField(default=dict)  # kari.distribution's Stats, as_dict()
+    # registration id -> {"code": a reason code, "items": [test items]} (kari.exams.reasons)
+    unplaced = models.JSONField(default=dict)
+
+    objects = DistributionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-number"]
@@ -137,6 +154,19 @@ class Distribution(models.Model):
 
     def __str__(self) -> str:
         return f"D-{self.round_id}-{self.number}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == DistributionStatus.FINAL
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def issued(self):
+        """Assignments of a final distribution: the applicants invited (A17.3)."""
+        return self.filter(distribution__status=DistributionStatus.FINAL)
+
+    def of_round(self, round_):
+        return self.filter(distribution__round=round_)
 
 
 class Assignment(models.Model):
@@ -154,6 +184,8 @@ class Assignment(models.Model):
     moved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )  # A15.8 move by EMIS
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -174,6 +206,19 @@ class SittingStatus(models.TextChoices):
     REMOVED = "removed", _("removed")
 
 
+class SittingQuerySet(models.QuerySet):
+    def issued(self):
+        """Sittings of a final distribution: only these exist on test day (A17.3, A19.1)."""
+        return self.filter(assignment__distribution__status=DistributionStatus.FINAL)
+
+    def of_round(self, round_):
+        return self.filter(assignment__distribution__round=round_)
+
+    def at(self, centre, session):
+        """The sittings of one session at one exam centre."""
+        return self.filter(session=session, assignment__centre=centre)
+
+
 class Sitting(models.Model):
     """One applicant in one session at the assigned centre: check-in (A19, A20) and incidents."""
 
@@ -187,6 +232,8 @@ class Sitting(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     verified_by = models.CharField(_("identity verified by (A20.3)"), max_length=200, blank=True)
+
+    objects = SittingQuerySet.as_manager()
 
     class Meta:
         ordering = ["session__date", "session__starts_at"]
@@ -204,6 +251,12 @@ class Sitting(models.Model):
         return self.assignment.centre.host
 
 
+class InvitationQuerySet(models.QuerySet):
+    def issued(self):
+        """Invitations of the final distribution (A17.3)."""
+        return self.filter(assignment__distribution__status=DistributionStatus.FINAL)
+
+
 class Invitation(models.Model):
     """A17.3: the applicant's invitation card, one per registration, renewed if re-distributed."""
 
@@ -216,6 +269,8 @@ class Invitation(models.Model):
     issued_at = models.DateTimeField()
     pdf = models.FileField(upload_to="invitations/", blank=True)  # rendered by the bulk job
 
+    objects = InvitationQuerySet.as_manager()
+
     def __str__(self) -> str:
         return self.number
 
@@ -227,7 +282,29 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
-class InvitationJob(models.Model):
+ACTIVE_JOB = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobQuerySet(models.QuerySet):
+    def active(self):
+        """Jobs queued or running."""
+        return self.filter(status__in=ACTIVE_JOB)
+
+
+class Job(models.Model):
+    """What the invitation and distribution jobs share: their status, for the progress page."""
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_JOB
+
+
+class InvitationJob(Job):
     """A bulk run that renders and issues the invitation cards of a distribution, with progress."""
 
     distribution = models.ForeignKey(Distribution, on_delete=models.CASCADE, related_name="jobs")
@@ -249,7 +326,7 @@ class InvitationJob(models.Model):
         return int(100 * self.done / self.total) if self.total else (100 if self.done else 0)
 
 
-class DistributionJob(models.Model):
+class DistributionJob(Job):
     """A distribution run in the background (A17.2), so the web page can show it is working."""
 
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
@@ -342,6 +419,12 @@ class ResultStatus(models.TextChoices):
     REMOVED = "removed", _("removed")
 
 
+class ResultImportQuerySet(models.QuerySet):
+    def current(self, round_):
+        """The round's results in force: the latest import (A26.1)."""
+        return self.filter(round=round_, current=True)
+
+
 class ResultImport(models.Model):
     """A26.1: one upload of a round's results by NAEC; a re-import replaces the previous one."""
 
@@ -356,6 +439,8 @@ class ResultImport(models.Model):
     rows = models.PositiveIntegerField()
     on_time = models.BooleanField()
     current = models.BooleanField(default=True)
+
+    objects = ResultImportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-number"]

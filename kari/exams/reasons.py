@@ -1,15 +1,36 @@
-"""The solver's reasons for an unplaced applicant, shown in the user's language.
+"""Why an applicant is unplaced (A17.2), in the user's language: the one table of reasons.
 
-``kari.distribution`` is pure (no Django, no gettext) and states its reasons in fixed English;
-this module turns them, and the test items they name, into translated text for the pages.
+A distribution stores each unplaced applicant's reason as ``{"code": ..., "items": [...]}``:
+the solver's codes (``kari.distribution.Reason``, pure, no gettext) and the two this app
+adds for registrations it cannot hand to the solver. ``MESSAGES`` maps every code to its
+translatable message; ``%(test)s`` is the first item the reason names, ``%(tests)s`` all.
 """
 
-import re
-
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from kari.catalogue.models import SkillsTest, Subject
+from kari.distribution import Reason
+
+NO_MUNICIPALITY = "no_municipality"  # no preferred exam municipality with coordinates
+NO_TESTS = "no_tests"  # neither a skills test nor a subject group
+
+MESSAGES = {
+    Reason.NO_SESSION: _("no session of %(test)s"),
+    Reason.NO_ADAPTED_CENTRE: _("no centre with an adapted environment"),
+    Reason.NO_CENTRE_WITH_SEATS: _("no centre with seats"),
+    Reason.NO_CENTRE_HOSTS_ITEM: _("no centre hosts %(test)s"),
+    Reason.NO_ADAPTED_CENTRE_HOSTS_ITEM: _("no centre with an adapted environment hosts %(test)s"),
+    Reason.NO_CENTRE_HOSTS_ALL: _("no centre hosts all of: %(tests)s"),
+    Reason.NO_ADAPTED_CENTRE_HOSTS_ALL: _(
+        "no centre with an adapted environment hosts all of: %(tests)s"
+    ),
+    Reason.NO_CAPACITY_FOR_ITEM: _("no free seat for %(test)s"),
+    Reason.CENTRE_QUOTAS_REACHED: _("NAEC's numbers for the centres are reached (A17.2(b))"),
+    Reason.NO_CAPACITY: _("every possible centre is full for one of the applicant's tests"),
+    NO_MUNICIPALITY: _("no preferred exam municipality with coordinates (A15.3(c))"),
+    NO_TESTS: _("no skills test or subject group (A15.3(d))"),
+}
+UNKNOWN = _("no exam centre could be found")  # a code this version does not know
 
 
 def item_names() -> dict[str, str]:
@@ -19,56 +40,11 @@ def item_names() -> dict[str, str]:
     return names
 
 
-def item_label(item: str, names: dict[str, str] | None = None) -> str:
-    """``skills:mechanical`` -> the skills test's name; ``subject:georgian`` -> the subject's."""
-    return (names if names is not None else item_names()).get(item, item)
-
-
-# (pattern, message marked for translation); a message's %(test)s is the one item named,
-# %(tests)s the list.
-PATTERNS = [
-    (re.compile(r"^no session for item (?P<test>\S+)$"), gettext_noop("no session of %(test)s")),
-    (re.compile(r"^no adapted centre$"), gettext_noop("no centre with an adapted environment")),
-    (re.compile(r"^no centre with seats$"), gettext_noop("no centre with seats")),
-    (
-        re.compile(r"^no adapted centre hosts item (?P<test>\S+)$"),
-        gettext_noop("no centre with an adapted environment hosts %(test)s"),
-    ),
-    (re.compile(r"^no centre hosts item (?P<test>\S+)$"), gettext_noop("no centre hosts %(test)s")),
-    (
-        re.compile(r"^no adapted centre hosts all of: (?P<tests>.+)$"),
-        gettext_noop("no centre with an adapted environment hosts all of: %(tests)s"),
-    ),
-    (
-        re.compile(r"^no centre hosts all of: (?P<tests>.+)$"),
-        gettext_noop("no centre hosts all of: %(tests)s"),
-    ),
-    (
-        re.compile(r"^no capacity for item (?P<test>\S+)$"),
-        gettext_noop("no free seat for %(test)s"),
-    ),
-    (
-        re.compile(r"^centre quotas reached$"),
-        gettext_noop("NAEC's numbers for the centres are reached (A17.2(b))"),
-    ),
-    (
-        re.compile(r"^no capacity: "),
-        gettext_noop("every possible centre is full for one of the applicant's tests"),
-    ),
-]
-
-
-def reason_label(reason: str, names: dict[str, str] | None = None) -> str:
-    """The reason in the active language; pass ``names`` (``item_names()``) for many reasons."""
-    for pattern, message in PATTERNS:
-        m = pattern.match(reason)
-        if m:
-            groups = m.groupdict()
-            if groups:
-                names = names if names is not None else item_names()
-                groups = {
-                    k: ", ".join(item_label(i.strip(), names) for i in v.split(","))
-                    for k, v in groups.items()
-                }
-            return _(message) % groups
-    return reason  # already translated (the service's own reasons) or unknown
+def reason_label(reason: dict, names: dict[str, str] | None = None) -> str:
+    """A stored reason in the active language; pass ``names`` (``item_names()``) for many."""
+    message = MESSAGES.get(reason.get("code"), UNKNOWN)
+    items = reason.get("items") or []
+    if items and names is None:
+        names = item_names()
+    shown = [names.get(i, i) for i in items] if names is not None else []
+    return str(message) % {"test": shown[0] if shown else "", "tests": ", ".join(shown)}

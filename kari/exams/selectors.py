@@ -2,7 +2,11 @@
 
 from collections import defaultdict
 
+from django.utils import timezone
+
 from kari.registration.models import Registration
+from kari.rounds.models import Round
+from kari.rounds.services import current_round
 
 from .models import Assignment, Distribution, ExamCentre, ExamSession, ResultImport
 
@@ -43,7 +47,7 @@ def round_sessions(round_) -> list[ExamSession]:
 
 
 def active_centres():
-    return list(ExamCentre.objects.filter(active=True).select_related("municipality", "host"))
+    return list(ExamCentre.objects.active().select_related("municipality", "host"))
 
 
 def current_distribution(round_) -> Distribution | None:
@@ -62,18 +66,13 @@ def current_assignment(reg: Registration) -> Assignment | None:
 
 
 def current_results(round_):
-    imp = ResultImport.objects.filter(round=round_, current=True).first()
+    imp = ResultImport.objects.current(round_).first()
     return imp, (imp.results.select_related("registration") if imp else None)
 
 
 def exam_round(request=None, today=None):
     """The round exam logistics works on: ``?round=`` if given, else the latest whose
     registration has closed, else the current round."""
-    from django.utils import timezone
-
-    from kari.rounds.models import Round
-    from kari.rounds.services import current_round
-
     pk = request.GET.get("round") if request is not None else None
     if pk and str(pk).isdigit():
         r = Round.objects.filter(pk=pk).first()
@@ -87,7 +86,5 @@ def exam_round(request=None, today=None):
 
 
 def sessions_today(round_, today=None):
-    from django.utils import timezone
-
     today = today or timezone.localdate()
     return [s for s in round_sessions(round_) if s.date == today]

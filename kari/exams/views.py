@@ -3,7 +3,6 @@ results; the proctor's check-in page; the public invitation check; the applicant
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,20 +10,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kari.accounts.decorators import staff_required
 from kari.accounts.permissions import authorize, authorize_any, can
+from kari.documents.protocol import RemovalProtocol, render_protocol
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.registration.models import Registration
+from kari.registration.views import signed_in_applicant
 from kari.rounds.deadlines import statutory_deadlines
+from kari.staffauth import staff_required
 from kari.tabular import ImportRejected
 
-from . import handovers, invitations, results, selectors, services
+from . import background, cards, selectors, services
 from .charts import distance_chart
 from .forms import (
-    BreachForm,
+    CHECKIN_ACTIONS,
     CentreForm,
     LookupForm,
     MoveForm,
+    NoShowsForm,
     NumbersForm,
     PresenceForm,
     RescheduleForm,
@@ -37,12 +39,16 @@ from .models import (
     ExamCentre,
     ExamSession,
     HandoverKind,
+    IncidentKind,
     Invitation,
     InvitationJob,
+    JobStatus,
     ResultImport,
     Sitting,
+    SittingStatus,
 )
 from .reasons import item_names, reason_label
+from .services import handovers, invitations, results
 
 STAGE_DEADLINES = {
     "registration_data",
@@ -74,7 +80,7 @@ def home(request):
     deadlines = [d for d in statutory_deadlines(round_) if d.key in STAGE_DEADLINES]
     dist = selectors.current_distribution(round_)
     job = InvitationJob.objects.filter(distribution=dist).order_by("-pk").first() if dist else None
-    imp = ResultImport.objects.filter(round=round_, current=True).first()
+    imp = ResultImport.objects.current(round_).first()
     return render(
         request,
         "exams/home.html",
@@ -83,7 +89,7 @@ def home(request):
             "today": today,
             "deadlines": deadlines,
             "deadline_rows": [(d, (d.date - today).days, (today - d.date).days) for d in deadlines],
-            "centres": ExamCentre.objects.filter(active=True).count(),
+            "centres": ExamCentre.objects.active().count(),
             "sessions": selectors.round_sessions(round_),
             "registrations": selectors.registrations_to_distribute(round_).count(),
             "distribution": dist,
@@ -205,7 +211,7 @@ def session_reschedule(request, pk):
             "session": session,
             "form": form,
             "q": _round_query(session.round),
-            "affected": session.sittings.filter(assignment__distribution__status="final").count(),
+            "affected": session.sittings.issued().count(),
         },
     )
 
@@ -234,7 +240,7 @@ def distribute(request):
     except ValidationError as exc:
         errors_to_messages(request, exc)
         return redirect(reverse("exams:home") + _round_query(round_))
-    invitations.run_in_background(job.pk, run=services.run_distribution_job)
+    background.run_in_background(job.pk, run=services.run_distribution_job)
     return redirect("exams:distribution_job", job.pk)
 
 
@@ -253,13 +259,13 @@ def distribution_job(request, pk):
                 "distribution": j.result_id,
             }
         )
-    if j.status == "done" and j.result_id:
+    if j.status == JobStatus.DONE and j.result_id:
         messages.success(request, _("Distribution %(d)s done.") % {"d": j.result})
         return redirect("exams:distribution", j.result_id)
     return render(
         request,
         "exams/distribution_job.html",
-        {"job": j, "running": j.status in ("queued", "running"), "q": _round_query(j.round)},
+        {"job": j, "running": j.is_active, "q": _round_query(j.round)},
     )
 
 
@@ -267,23 +273,15 @@ def distribution_job(request, pk):
 def distribution(request, pk, move_form=None):
     authorize(request.user, "exams.view_all")
     d = get_object_or_404(Distribution.objects.select_related("round", "run_by"), pk=pk)
-    may_move = can(request.user, "exams.distribute") and d.status == "draft"
-    counts = {
-        row["centre"]: row
-        for row in d.assignments.values("centre").annotate(
-            applicants=Count("pk"), preferred=Count("pk", filter=Q(preferred=True))
-        )
-    }
-    centres = ExamCentre.objects.filter(pk__in=counts).select_related("municipality")
-    loads = {
-        c.pk: {
-            "centre": c,
-            "applicants": counts[c.pk]["applicants"],
-            "preferred": counts[c.pk]["preferred"],
-        }
-        for c in centres
-    }
-    stats = d.stats or {}
+    may_move = can(request.user, "exams.distribute") and not d.is_final
+    stats = d.stats or {}  # kept current by the services (kari.distribution.figures)
+    load, home = stats.get("centre_load", {}), stats.get("centre_preferred", {})
+    loads = [
+        {"centre": c, "applicants": load[str(c.pk)], "preferred": home.get(str(c.pk), 0)}
+        for c in ExamCentre.objects.filter(pk__in=[int(k) for k in load])
+        .select_related("municipality")
+        .order_by("code")
+    ]
     names = item_names()
     chart = distance_chart(stats.get("histogram", {}))
     return render(
@@ -293,14 +291,14 @@ def distribution(request, pk, move_form=None):
             "chart_height": 28 * len(chart) + 8,
             "d": d,
             "stats": stats,
-            "loads": sorted(loads.values(), key=lambda r: r["centre"].code),
+            "loads": loads,
             "chart": chart,
             "unplaced": [
                 (k, reason_label(why, names))
                 for k, why in sorted((int(k), why) for k, why in d.unplaced.items())[:200]
             ],
             "q": _round_query(d.round),
-            "may_issue": can(request.user, "exams.invitations") and d.status == "draft",
+            "may_issue": can(request.user, "exams.invitations") and not d.is_final,
             "move": (move_form or MoveForm()) if may_move else None,
             "move_open": move_form is not None,
         },
@@ -346,7 +344,7 @@ def issue(request, pk):
     except ValidationError as exc:
         errors_to_messages(request, exc)
         return redirect("exams:distribution", d.pk)
-    invitations.run_in_background(job.pk)
+    background.run_in_background(job.pk, run=invitations.run_job_in_one_process)
     return redirect("exams:job", job.pk)
 
 
@@ -356,7 +354,7 @@ def job_resume(request, pk):
     j = get_object_or_404(InvitationJob, pk=pk)
     try:
         services.resume_invitations(request.user, j)
-        invitations.run_in_background(j.pk)
+        background.run_in_background(j.pk, run=invitations.run_job_in_one_process)
     except ValidationError as exc:
         errors_to_messages(request, exc)
     return redirect("exams:job", j.pk)
@@ -382,9 +380,9 @@ def job(request, pk):
         "exams/job.html",
         {
             "job": j,
-            "running": j.status in ("queued", "running"),
+            "running": j.is_active,
             "q": _round_query(j.distribution.round),
-            "may_resume": j.status == "failed" and can(request.user, "exams.invitations"),
+            "may_resume": j.status == JobStatus.FAILED and can(request.user, "exams.invitations"),
         },
     )
 
@@ -506,9 +504,8 @@ def proctor(request):
 
 def _checkin_context(request, centre, session, **extra):
     sittings = (
-        Sitting.objects.filter(
-            session=session, assignment__centre=centre, assignment__distribution__status="final"
-        )
+        Sitting.objects.issued()
+        .at(centre, session)
         .select_related("assignment__registration__applicant")
         .prefetch_related("incidents")
         .order_by("assignment__registration__applicant__last_name_ka")
@@ -522,10 +519,13 @@ def _checkin_context(request, centre, session, **extra):
         "sittings": sittings,
         "counts": counts,
         "lookup": LookupForm(),
-        "breach": BreachForm(),
+        "actions": {action: form_class() for action, form_class in CHECKIN_ACTIONS.items()},
+        "no_shows": NoShowsForm(),
         "presence": PresenceForm(),
         "presences": session.presences.filter(centre=centre),
         "now": timezone.localtime(),
+        "here": reverse("exams:checkin", args=[centre.pk, session.pk]),
+        "SittingStatus": SittingStatus,
         **extra,
     }
 
@@ -556,123 +556,94 @@ def checkin(request, centre_pk, session_pk):
             errors_to_messages(request, exc)
     elif request.GET.get("sitting", "").isdigit():
         found = (
-            Sitting.objects.select_related("assignment__registration__applicant")
-            .filter(
-                pk=request.GET["sitting"],
-                session=session,
-                assignment__centre=centre,
-                assignment__distribution__status="final",
-            )
+            Sitting.objects.issued()
+            .at(centre, session)
+            .select_related("assignment__registration__applicant")
+            .filter(pk=request.GET["sitting"])
             .first()
         )
-    ctx = _checkin_context(request, centre, session, found=found, here=here)
+    ctx = _checkin_context(request, centre, session, found=found)
     ctx["lookup"] = form if form.is_bound else ctx["lookup"]
     return render(request, "exams/checkin.html", ctx)
+
+
+def _show_refusal(request, form, exc) -> None:
+    """A refused action's errors: each beside its field in the form the proctor used, the
+    rest as messages at the top (the form may no longer be shown, e.g. once removed)."""
+    for field, msgs in getattr(exc, "message_dict", {None: exc.messages}).items():
+        for m in msgs:
+            if field in form.fields:
+                form.add_error(field, m)
+            else:
+                messages.error(request, m)
 
 
 @staff_required
 @require_POST
 def checkin_act(request, pk, action):
-    """Admit, admit after verification, refuse entry, or record a breach; a refused action
-    shows the page again with what the proctor typed and the error beside its field."""
+    """Admit, admit after verification, refuse entry, or record a breach (``CHECKIN_ACTIONS``);
+    a refused action shows the page again with what the proctor typed and the error beside
+    its field."""
+    authorize(request.user, "exam.check_in")
+    form_class = CHECKIN_ACTIONS.get(action)
+    if form_class is None:
+        raise Http404
     sitting = get_object_or_404(
         Sitting.objects.select_related("assignment__centre", "session"), pk=pk
     )
     centre, session = sitting.assignment.centre, sitting.session
-    back = reverse("exams:checkin", args=[centre.pk, session.pk])
-    breach = BreachForm(request.POST if action == "breach" else None)
-    try:
-        if action == "admit":
-            services.admit(request.user, sitting)
-            messages.success(request, _("Admitted."))
-        elif action == "admit_verified":
-            services.admit(
-                request.user,
-                sitting,
-                documents_shown=False,
-                verified_by=request.POST.get("verified_by", ""),
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            messages.add_message(request, form.level, form.submit(request.user, sitting))
+            return redirect(
+                f"{reverse('exams:checkin', args=[centre.pk, session.pk])}?sitting={sitting.pk}"
             )
-            messages.success(request, _("Admitted after verification (A20.3)."))
-        elif action == "refuse":
-            services.refuse_entry(request.user, sitting, reason=request.POST.get("reason", ""))
-            messages.success(request, _("Entry refused."))
-        elif action == "breach":
-            if not breach.is_valid():
-                raise ValidationError(breach.errors)
-            incident = services.report_breach(request.user, sitting, **breach.cleaned_data)
-            messages.warning(
-                request,
-                _("Removed from the test: download the protocol (A21).")
-                if incident.kind == "removal"
-                else _("Warning recorded (A21)."),
-            )
-        else:
-            raise Http404
-    except ValidationError as exc:
-        field_errors = {
-            k: v
-            for k, v in getattr(exc, "message_dict", {}).items()
-            if k in ("verified_by", "reason")
-        }
-        if action == "breach":
-            apply_errors(breach, exc)
-        elif not field_errors:
-            errors_to_messages(request, exc)
-        sitting.refresh_from_db()
-        ctx = _checkin_context(
-            request,
-            centre,
-            session,
-            found=sitting,
-            here=back,
-            typed={k: request.POST.get(k, "") for k in ("verified_by", "reason")},
-            field_errors=field_errors,
-            open_action=action,
-        )
-        ctx["breach"] = breach if action == "breach" else ctx["breach"]
-        return render(request, "exams/checkin.html", ctx, status=400)
-    return redirect(f"{back}?sitting={sitting.pk}")
+        except ValidationError as exc:
+            _show_refusal(request, form, exc)
+    sitting.refresh_from_db()
+    ctx = _checkin_context(request, centre, session, found=sitting, open_action=action)
+    ctx["actions"][action] = form
+    return render(request, "exams/checkin.html", ctx, status=400)
 
 
 @staff_required
 @require_POST
 def no_shows(request, centre_pk, session_pk):
+    authorize(request.user, "exam.check_in")
     centre = get_object_or_404(ExamCentre, pk=centre_pk)
     session = get_object_or_404(ExamSession, pk=session_pk)
-    try:
-        n = services.mark_no_shows(request.user, session, centre)
-        messages.success(request, _("%(n)s applicants marked absent (A20.4).") % {"n": n})
-    except ValidationError as exc:
-        errors_to_messages(request, exc)
+    if NoShowsForm(request.POST).is_valid():
+        try:
+            n = services.mark_no_shows(request.user, session, centre)
+            messages.success(request, _("%(n)s applicants marked absent (A20.4).") % {"n": n})
+        except ValidationError as exc:
+            errors_to_messages(request, exc)
     return redirect("exams:checkin", centre.pk, session.pk)
 
 
 @staff_required
 @require_POST
 def presence(request, centre_pk, session_pk):
+    authorize(request.user, "exam.check_in")
     centre = get_object_or_404(ExamCentre, pk=centre_pk)
     session = get_object_or_404(ExamSession, pk=session_pk)
     form = PresenceForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(form.errors)
-        services.record_presence(request.user, session, centre, **form.cleaned_data)
-        messages.success(request, _("Presence recorded (A22)."))
-    except ValidationError as exc:
-        apply_errors(form, exc)
-        ctx = _checkin_context(
-            request, centre, session, here=reverse("exams:checkin", args=[centre.pk, session.pk])
-        )
-        ctx["presence"] = form
-        return render(request, "exams/checkin.html", ctx, status=400)
-    return redirect("exams:checkin", centre.pk, session.pk)
+    if form.is_valid():
+        try:
+            services.record_presence(request.user, session, centre, **form.cleaned_data)
+            messages.success(request, _("Presence recorded (A22)."))
+            return redirect("exams:checkin", centre.pk, session.pk)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    ctx = _checkin_context(request, centre, session)
+    ctx["presence"] = form
+    return render(request, "exams/checkin.html", ctx, status=400)
 
 
 @staff_required
 def protocol(request, pk):
     """A21: the removal protocol, as a PDF."""
-    from kari.documents.protocol import RemovalProtocol, render_protocol
-
     authorize(request.user, "exam.check_in")
     sitting = get_object_or_404(
         Sitting.objects.select_related(
@@ -681,7 +652,7 @@ def protocol(request, pk):
         pk=pk,
     )
     incidents = list(sitting.incidents.select_related("by"))
-    if not any(i.kind == "removal" for i in incidents):
+    if not any(i.kind == IncidentKind.REMOVAL for i in incidents):
         raise Http404
     person = sitting.assignment.registration.applicant
     pdf = render_protocol(
@@ -739,12 +710,10 @@ def verify(request, token):
 
 def my_invitation(request, pk):
     """The applicant downloads the invitation card in the cabinet (A17.3)."""
-    from kari.registration.views import signed_in_applicant
-
     applicant = signed_in_applicant(request)
     inv = get_object_or_404(Invitation.objects.select_related("registration"), pk=pk)
     if applicant is None or inv.registration.applicant_id != applicant.pk:
         raise PermissionDenied
-    resp = HttpResponse(invitations.pdf_bytes(inv), content_type="application/pdf")
+    resp = HttpResponse(cards.pdf_bytes(inv), content_type="application/pdf")
     resp["Content-Disposition"] = f'attachment; filename="{inv.number}.pdf"'
     return resp

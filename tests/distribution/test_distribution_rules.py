@@ -12,12 +12,15 @@ from kari.distribution import (
     Candidate,
     Centre,
     DistributionError,
+    Reason,
     Session,
     SolverError,
+    Unplaced,
     bucket,
     check,
     distance_matrix,
     distribute,
+    figures,
 )
 
 # Along the parallel 42 N: "near" is about 8 km from "home", "far" about 83 km.
@@ -122,9 +125,12 @@ def test_A12_3_adapted_applicants_only_in_adapted_centres():
 def test_A17_2_unplaced_reported_no_adapted_centre():
     cands = people(2, adapted=True) + people(1, start=10)
     plan = run(cands, [Centre(1, "home", 10, False, ALL)])
-    assert plan.unplaced == {1: "no adapted centre", 2: "no adapted centre"}
+    assert plan.unplaced == {
+        1: Unplaced(Reason.NO_ADAPTED_CENTRE),
+        2: Unplaced(Reason.NO_ADAPTED_CENTRE),
+    }
     assert list(plan.placements) == [10]
-    assert any("no adapted centre: 2" in line for line in plan.summary())
+    assert any("no_adapted_centre: 2" in line for line in plan.summary())
 
 
 def test_A17_2_unplaced_reported_no_capacity_for_item():
@@ -132,7 +138,10 @@ def test_A17_2_unplaced_reported_no_capacity_for_item():
     cands = people(5, items=(X, Y)) + people(4, items=(X,), start=20)
     centres = [Centre(1, "home", 2, False, ALL), Centre(2, "near", 1, False, ALL)]
     plan = run(cands, centres)
-    assert plan.unplaced == {4: f"no capacity for item {Y}", 5: f"no capacity for item {Y}"}
+    assert plan.unplaced == {
+        4: Unplaced(Reason.NO_CAPACITY_FOR_ITEM, (Y,)),
+        5: Unplaced(Reason.NO_CAPACITY_FOR_ITEM, (Y,)),
+    }
     assert len(plan.placements) == 7  # everyone who only needs X still placed
 
 
@@ -153,10 +162,34 @@ def test_A17_2_unplaced_reported_when_no_session_or_no_centre_hosts_the_item():
     centres = [Centre(1, "home", 5, False, (1, 2)), Centre(2, "far", 5, False, (4,))]
     plan = run(cands, centres, sessions)
     assert plan.unplaced == {
-        1: "no session for item subject:physics",
-        2: "no centre hosts item subject:art",
-        3: f"no centre hosts all of: {X}, {Y}",
+        1: Unplaced(Reason.NO_SESSION, ("subject:physics",)),
+        2: Unplaced(Reason.NO_CENTRE_HOSTS_ITEM, ("subject:art",)),
+        3: Unplaced(Reason.NO_CENTRE_HOSTS_ALL, (X, Y)),
     }
+    assert json.loads(plan.to_json())["unplaced"]["3"] == {
+        "code": "no_centre_hosts_all",
+        "items": [X, Y],
+    }
+
+
+def test_A17_2_adapted_applicants_unplaced_with_the_adapted_reasons():
+    sessions = [*SESSIONS, Session(9, "subject:art")]
+    cands = [
+        Candidate(1, "home", True, (Y,)),
+        Candidate(2, "home", True, (X, "subject:art")),
+        Candidate(3, "home", True, ("subject:art",)),
+    ]
+    centres = [
+        Centre(1, "home", 5, True, (1, 2)),  # adapted: X only
+        Centre(2, "far", 5, True, (9,)),  # adapted: art only
+        Centre(3, "near", 5, False, ALL),
+    ]
+    plan = run(cands, centres, sessions)
+    assert plan.unplaced == {
+        1: Unplaced(Reason.NO_ADAPTED_CENTRE_HOSTS_ITEM, (Y,)),
+        2: Unplaced(Reason.NO_ADAPTED_CENTRE_HOSTS_ALL, (X, "subject:art")),
+    }
+    assert plan.placements[3].centre == 2
 
 
 def test_A17_2_b_centre_quota_is_respected():
@@ -167,7 +200,22 @@ def test_A17_2_b_centre_quota_is_respected():
     ]
     plan = run(cands, centres)
     assert plan.stats.centre_load == {1: 4, 2: 1}
-    assert plan.unplaced == {6: "centre quotas reached"}
+    assert plan.unplaced == {6: Unplaced(Reason.CENTRE_QUOTAS_REACHED)}
+
+
+def test_A15_8_figures_of_the_placements():
+    """The figures shown on the exam pages: the solver's and, after a move, the stored rows'."""
+    f = figures([(0.0, True, 2), (12.5, False, 1), (0.0, True, 1), (130.0, False, 2)])
+    assert (f.placed, f.preferred) == (4, 2)
+    assert (f.total_distance_km, f.mean_distance_km) == (142.5, 35.625)
+    assert f.histogram == {"0": 2, "0-10": 0, "10-25": 1, "25-50": 0, "50-100": 0, ">100": 1}
+    assert f.centre_load == {1: 2, 2: 2} and f.centre_preferred == {1: 1, 2: 1}
+    assert f.as_dict()["centre_load"] == {"1": 2, "2": 2}
+    assert figures([]).mean_distance_km == 0.0
+    cands = people(3) + people(2, "far", start=10)
+    plan = run(cands, [Centre(1, "home", 4, False, ALL), Centre(2, "near", 4, False, ALL)])
+    rows = [(p.distance_km, p.preferred, p.centre) for p in plan.placements.values()]
+    assert figures(rows).as_dict().items() <= plan.stats.as_dict().items()
 
 
 def test_A17_2_sessions_filled_balanced_in_key_order():

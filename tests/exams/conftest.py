@@ -135,7 +135,8 @@ def exam_world(world, settings, tmp_path):
 @pytest.fixture
 def issued(exam_world):
     """The exam world distributed and its invitations issued and rendered."""
-    from kari.exams import invitations, services
+    from kari.exams import services
+    from kari.exams.services import invitations
 
     d = services.distribute(exam_world["emis"], exam_world["round"])
     job = services.start_invitations(exam_world["emis"], d)

@@ -10,6 +10,7 @@ from kari.audit.models import AuditEntry
 from kari.errors import RuleError, ValidationError
 from kari.exams import services
 from kari.exams.models import ExamCentre, ExamSession
+from kari.exams.services.centres import snapshot
 
 
 def _centre_data(world, **over):
@@ -93,7 +94,7 @@ def test_A12_7_host_manager_edits_its_own_centre_but_not_host_or_code(exam_world
     assert manager.organisation.code == "host-1"
     tb1 = exam_world["centres"][0]
     data = {
-        **services._snapshot(tb1, services.CENTRE_FIELDS),
+        **snapshot(tb1, services.CENTRE_FIELDS),
         "municipality": tb1.municipality,
         "seats": 12,
         "address": "ახალი მისამართი 7",
@@ -116,7 +117,7 @@ def test_A12_7_host_manager_is_refused_for_another_hosts_centre(exam_world):
     ku1 = exam_world["centres"][2]
     assert ku1.host.code == "host-2"
     data = {
-        **services._snapshot(ku1, services.CENTRE_FIELDS),
+        **snapshot(ku1, services.CENTRE_FIELDS),
         "host": ku1.host,
         "municipality": ku1.municipality,
         "seats": 99,

@@ -375,6 +375,10 @@ def test_A19_non_proctor_staff_get_403_on_the_proctor_pages(first, client):
     sitting = first["sittings"][0]
     assert client.post(f"/exams/sittings/{sitting.pk}/admit/").status_code == 403
     assert Sitting.objects.get(pk=sitting.pk).status == SittingStatus.EXPECTED
+    # a form that fails its own checks shows nothing either (no page with the applicants)
+    assert client.post(f"/exams/sittings/{sitting.pk}/breach/", {"category": ""}).status_code == 403
+    assert client.post(f"{url}presence/", {"kind": "parent"}).status_code == 403
+    assert client.post(f"{url}no-shows/").status_code == 403
 
 
 @pytest.fixture
@@ -502,7 +506,8 @@ def test_A20_3_a_refused_verification_keeps_what_was_typed_beside_its_field(live
     response = client.post(f"/exams/sittings/{sitting.pk}/admit_verified/", {"verified_by": "   "})
     html = response.content.decode()
     assert response.status_code == 400
-    assert 'id="verified_by_errors"' in html and 'aria-invalid="true"' in html
+    assert 'id="id_verified_by_error"' in html and 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_verified_by_error"' in html  # the field names its error
     assert "<details open>" in html  # the form the proctor used stays open
 
 

@@ -6,6 +6,7 @@ from kari.audit.models import AuditEntry
 from kari.errors import RuleError, ValidationError
 from kari.exams import services
 from kari.exams.models import Assignment, DistributionStatus, Sitting
+from kari.exams.reasons import MESSAGES, reason_label
 
 
 def test_A17_2_refused_while_registration_is_open(exam_world):
@@ -141,7 +142,7 @@ def test_A15_8_emis_moves_an_applicant_over_http(exam_world, client):
     assert a.centre.code == "KU-1"  # no reason, no move
     html = response.content.decode()
     assert response.status_code == 400 and f'value="{a.registration}"' in html  # kept as typed
-    assert "id_reason_errors" in html
+    assert "id_reason_error" in html
     response = client.post(
         f"/exams/distributions/{d.pk}/move/",
         {
@@ -197,7 +198,8 @@ def test_A17_2_a_registration_without_a_municipality_is_left_out_with_a_reason(e
     reg = exam_world["regs"][5]
     type(reg).objects.filter(pk=reg.pk).update(exam_municipality=None)
     d = services.distribute(exam_world["emis"], exam_world["round"])
-    assert "A15.3(c)" in d.unplaced[str(reg.pk)]
+    assert d.unplaced[str(reg.pk)] == {"code": "no_municipality", "items": []}
+    assert "A15.3(c)" in reason_label(d.unplaced[str(reg.pk)])
     assert d.stats["placed"] == 9
 
 
@@ -212,21 +214,24 @@ def test_A17_2_a_centre_without_coordinates_is_named(exam_world):
 def test_A17_2_the_solver_s_reasons_are_shown_in_georgian(exam_world, client):
     from django.utils import translation
 
-    from kari.exams.reasons import reason_label
     from tests.conftest import sign_in
 
     with translation.override("ka"):
-        text = reason_label("no capacity for item subject:georgian")
-        assert "ქართული ენა" in text and "item" not in text
-        assert reason_label("centre quotas reached").endswith("(A17.2(b))")
-        assert reason_label("something new") == "something new"
+        text = reason_label({"code": "no_capacity_for_item", "items": ["subject:georgian"]})
+        assert "ქართული ენა" in text and "item" not in text and "subject:" not in text
+        assert reason_label({"code": "centre_quotas_reached", "items": []}).endswith("(A17.2(b))")
+        unknown = reason_label({"code": "something_new", "items": []})
+        assert unknown and "something" not in unknown  # no internal code on the screen
     for c in exam_world["centres"]:
         c.seats = 1
         c.save()
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    assert {r["code"] for r in d.unplaced.values()} <= set(MESSAGES)
     sign_in(client, exam_world["emis"])
     html = client.get(f"/exams/distributions/{d.pk}/").content.decode()
-    assert "no capacity" not in html and "R-" in html
+    assert "no capacity" not in html and "no_capacity" not in html and "R-" in html
+    with translation.override("ka"):
+        assert all(reason_label(r) in html for r in d.unplaced.values())
 
 
 def test_A17_2_the_distribution_page_reads_a_fixed_number_of_queries(exam_world, client):
@@ -250,3 +255,41 @@ def test_A17_2_the_distribution_page_reads_a_fixed_number_of_queries(exam_world,
     few, many = page_queries(3), page_queries(1)
     assert few[0] < many[0]  # more applicants unplaced …
     assert few[1] == many[1]  # … the same number of queries
+
+
+def test_A17_2_reasons_stored_as_text_before_codes_become_codes(exam_world):
+    """Migration 0003: a distribution stored before reason codes shows its reasons too."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from kari.exams.models import Distribution
+    from kari.exams.services.distribution import current_figures
+
+    migration = import_module("kari.exams.migrations.0003_unplaced_reason_codes")
+    for c in exam_world["centres"]:
+        c.seats = 1
+        c.save()
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    codes = dict(d.unplaced)
+    old = {
+        "no_capacity_for_item": lambda items: f"no capacity for item {items[0]}",
+        "no_adapted_centre": lambda items: "no adapted centre",
+        "no_capacity": lambda items: (
+            "no capacity: every possible centre is full for one of the applicant's items"
+        ),
+        "centre_quotas_reached": lambda items: "centre quotas reached",
+    }
+    texts = {k: old[r["code"]](r["items"]) for k, r in codes.items()}
+    first = next(iter(texts))
+    texts[first] = "არ აქვს კოორდინატებიანი სასურველი საგამოცდო მუნიციპალიტეტი (A15.3(c))"
+    stats = {k: v for k, v in d.stats.items() if k != "centre_preferred"}
+    Distribution.objects.filter(pk=d.pk).update(unplaced=texts, stats=stats)
+    migration.forwards(apps, None)
+    d.refresh_from_db()
+    assert d.unplaced == {**codes, first: {"code": "no_municipality", "items": []}}
+    assert d.stats["centre_preferred"] == current_figures(d)["centre_preferred"]
+    assert migration.reason_code("no centre hosts all of: skills:a, subject:b") == {
+        "code": "no_centre_hosts_all",
+        "items": ["skills:a", "subject:b"],
+    }

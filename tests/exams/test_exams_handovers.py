@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 
 from kari.audit.models import AuditEntry
-from kari.exams import handovers, services
+from kari.exams import services
 from kari.exams.models import Assignment, CentreQuota, Handover, HandoverKind
+from kari.exams.services import handovers
 from kari.rounds.deadlines import deadline
 from kari.tabular import ImportRejected
 from tests.conftest import sign_in

@@ -13,8 +13,9 @@ from pypdf import PdfReader
 from kari.accounts.roles import Role
 from kari.audit.models import AuditEntry
 from kari.errors import RuleError
-from kari.exams import invitations, services
+from kari.exams import services
 from kari.exams.models import DistributionStatus, Invitation, InvitationJob, JobStatus
+from kari.exams.services import invitations
 from tests.conftest import sign_in
 
 

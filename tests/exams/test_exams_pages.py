@@ -94,7 +94,7 @@ def test_A12_3_e_emis_adds_a_centre_over_http_with_errors_on_the_form(exam_world
     }
     html = _html(client.post("/exams/centres/new/", data))
     assert not ExamCentre.objects.filter(code="BT-1").exists()
-    assert 'id="id_seats_errors"' in html  # the error is shown on the seats field
+    assert 'id="id_seats_error"' in html  # the error is shown on the seats field
     response = client.post("/exams/centres/new/", {**data, "seats": 25})
     assert response.status_code == 302
     assert ExamCentre.objects.get(code="BT-1").seats == 25
@@ -156,7 +156,7 @@ def test_A18_1_naec_adds_a_session_through_a_csrf_protected_form(exam_world, cli
         )
     )
     assert ExamSession.objects.filter(date=tomorrow).count() == 1
-    assert 'id="id_starts_at_errors"' in html and "10:00" in html
+    assert 'id="id_starts_at_error"' in html and "10:00" in html
 
 
 def test_A17_2_emis_distributes_over_http_in_the_background_with_a_progress_page(
@@ -164,11 +164,11 @@ def test_A17_2_emis_distributes_over_http_in_the_background_with_a_progress_page
 ):
     """The web runs the distribution in a thread; here the thread's work runs inline when the
     progress page is first shown, so the test database (one transaction) sees it."""
-    from kari.exams import invitations
+    from kari.exams import background
 
     queued = []
     monkeypatch.setattr(
-        invitations, "run_in_background", lambda pk, run=None: queued.append((pk, run))
+        background, "run_in_background", lambda pk, run=None: queued.append((pk, run))
     )
     sign_in(client, exam_world["emis"])
     client.handler.enforce_csrf_checks = True
@@ -189,11 +189,11 @@ def test_A17_2_emis_distributes_over_http_in_the_background_with_a_progress_page
 
 
 def test_A17_2_a_failed_background_run_shows_the_reason(exam_world, client, monkeypatch):
-    from kari.exams import invitations, services
+    from kari.exams import background, services
     from kari.exams.models import DistributionJob
 
     queued = []
-    monkeypatch.setattr(invitations, "run_in_background", lambda pk, run=None: queued.append(pk))
+    monkeypatch.setattr(background, "run_in_background", lambda pk, run=None: queued.append(pk))
     sign_in(client, exam_world["emis"])
     from kari.catalogue.models import Municipality
 

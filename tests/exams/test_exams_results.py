@@ -14,8 +14,9 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from kari.audit.models import AuditEntry
-from kari.exams import results, services
+from kari.exams import services
 from kari.exams.models import Result, ResultImport, ResultStatus, Sitting, SittingStatus
+from kari.exams.services import results
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
 from kari.tabular import ImportRejected

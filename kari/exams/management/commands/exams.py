@@ -15,6 +15,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from kari.accounts.models import User
+from kari.exams import selectors, services
+from kari.exams.models import InvitationJob
+from kari.exams.services import handovers, invitations, results
 from kari.rounds.models import Round
 from kari.tabular import ImportRejected
 
@@ -42,8 +45,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, arg, user, round, format, output, workers, resume, **options):
         self.resume = resume
-        from kari.exams import selectors
-
         actor = User.objects.filter(username=user, is_active=True).first()
         if actor is None:
             raise CommandError(f"no active staff member “{user}”")
@@ -62,8 +63,6 @@ class Command(BaseCommand):
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
 
     def do_distribute(self, actor, round_, arg, fmt, output, workers):
-        from kari.exams import services
-
         d = services.distribute(actor, round_)
         s = d.stats
         self.stdout.write(
@@ -75,9 +74,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {bucket:>7} km: {n}")
 
     def do_invitations(self, actor, round_, arg, fmt, output, workers):
-        from kari.exams import invitations, selectors, services
-        from kari.exams.models import InvitationJob
-
         d = selectors.current_distribution(round_)
         if d is None:
             raise CommandError("distribute first")
@@ -97,8 +93,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{job.total} invitation cards issued")
 
     def do_export(self, actor, round_, kind, fmt, output, workers):
-        from kari.exams import handovers
-
         if not kind:
             raise CommandError(f"name the hand-over: {', '.join(handovers.EXPORTS)}")
         blob, h = handovers.export(actor, round_, kind, fmt)
@@ -112,8 +106,6 @@ class Command(BaseCommand):
         )
 
     def do_numbers(self, actor, round_, path, fmt, output, workers):
-        from kari.exams import handovers
-
         data = self._read(path)
         h = handovers.import_numbers(
             actor, round_, data, "json" if path.endswith(".json") else "csv"
@@ -121,8 +113,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{h.rows} exam centres' numbers recorded")
 
     def do_results(self, actor, round_, path, fmt, output, workers):
-        from kari.exams import results
-
         data = self._read(path)
         imp = results.import_results(
             actor,

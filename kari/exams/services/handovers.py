@@ -19,11 +19,10 @@ from kari.audit.log import record
 from kari.rounds.deadlines import deadline
 from kari.tabular import ImportRejected, RowError
 
-from . import selectors
-from .models import (
+from .. import selectors
+from ..models import (
     Assignment,
     CentreQuota,
-    DistributionStatus,
     ExamCentre,
     Handover,
     HandoverKind,
@@ -144,10 +143,8 @@ def _distribution_rows(round_):
     ]
     rows = []
     sittings = (
-        Sitting.objects.filter(
-            assignment__distribution__round=round_,
-            assignment__distribution__status=DistributionStatus.FINAL,
-        )
+        Sitting.objects.issued()
+        .of_round(round_)
         .select_related(
             "assignment__registration__applicant",
             "assignment__centre",
@@ -249,9 +246,7 @@ def export(actor, round_, kind: str, fmt: str, *, today=None) -> tuple[bytes, Ha
         raise ImportRejected([RowError(0, "kind", _("Unknown hand-over or format."))])
     if (
         kind == HandoverKind.DISTRIBUTION_TO_NAEC
-        and not Assignment.objects.filter(
-            distribution__round=round_, distribution__status=DistributionStatus.FINAL
-        ).exists()
+        and not Assignment.objects.issued().of_round(round_).exists()
     ):
         raise ImportRejected(
             [
@@ -306,7 +301,7 @@ def import_numbers(actor, round_, data: bytes, fmt: str, *, today=None) -> Hando
     """A17.2(b): NAEC's number of applicants per exam centre; all-or-nothing; replaces earlier."""
     authorize(actor, "exams.numbers")
     rows, errors = _read(data, fmt)
-    centres = {c.code: c for c in ExamCentre.objects.filter(active=True)}
+    centres = {c.code: c for c in ExamCentre.objects.active()}
     quotas = {}
     for line, row in rows:
         code = row.get("centre", "")

@@ -21,9 +21,8 @@ from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
 from kari.tabular import ImportRejected, RowError, TableError, read_table
 
-from .models import (
+from ..models import (
     Assignment,
-    DistributionStatus,
     Result,
     ResultImport,
     ResultStatus,
@@ -64,17 +63,15 @@ def _expected(round_) -> dict[str, tuple[Assignment, list[str], set[str]]]:
     distribution."""
     out = {}
     assignments = (
-        Assignment.objects.filter(
-            distribution__round=round_, distribution__status=DistributionStatus.FINAL
-        )
+        Assignment.objects.issued()
+        .of_round(round_)
         .select_related("registration__applicant", "registration__subject_group")
         .prefetch_related("registration__subject_group__subjects")
     )
     statuses: dict[int, set[str]] = {}
-    for a_id, status in Sitting.objects.filter(
-        assignment__distribution__round=round_,
-        assignment__distribution__status=DistributionStatus.FINAL,
-    ).values_list("assignment_id", "status"):
+    for a_id, status in (
+        Sitting.objects.issued().of_round(round_).values_list("assignment_id", "status")
+    ):
         statuses.setdefault(a_id, set()).add(status)
     for a in assignments:
         reg = a.registration
@@ -227,7 +224,7 @@ def import_results(
     rows = parse(round_, data, fmt)
     today = today or timezone.localdate()
     due = deadline(round_, "results").date
-    previous = ResultImport.objects.filter(round=round_, current=True).first()
+    previous = ResultImport.objects.current(round_).first()
     number = (ResultImport.objects.filter(round=round_).aggregate(n=Max("number"))["n"] or 0) + 1
     imp = ResultImport.objects.create(
         round=round_,

@@ -1,0 +1,238 @@
+"""Test day at the exam centre: check-in (A19, A20), breaches (A20.6, A21), presence (A22)."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kari.accounts.permissions import authorize
+from kari.audit.log import record
+from kari.errors import RuleError, ValidationError, field_error
+
+from .. import selectors
+from ..models import (
+    BreachCategory,
+    ExamCentre,
+    ExamSession,
+    Incident,
+    IncidentKind,
+    Presence,
+    PresenceKind,
+    Sitting,
+    SittingStatus,
+)
+
+
+def _at(session: ExamSession, t: dt.time) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(session.date, t))
+
+
+def find_sitting(
+    actor, session: ExamSession, centre: ExamCentre, *, personal_number: str = "", token: str = ""
+) -> Sitting:
+    """The applicant's sitting in this session at this centre.
+
+    Found by personal number or the QR token.
+    """
+    authorize(actor, "exam.check_in")
+    qs = (
+        Sitting.objects.issued()
+        .at(centre, session)
+        .select_related("assignment__registration__applicant", "assignment__centre", "session")
+    )
+    if token:
+        qs = qs.filter(assignment__registration__invitation__token=token)
+    else:
+        qs = qs.filter(assignment__registration__applicant__personal_number=personal_number.strip())
+    sitting = qs.first()
+    if sitting is None:
+        raise field_error(
+            "personal_number",
+            _("No applicant with this invitation sits this session at this centre (A19.1)."),
+        )
+    return sitting
+
+
+def _final_sitting(sitting: Sitting) -> Sitting:
+    """The sitting, locked; only sittings of issued invitations exist on test day (A17.3, A19.1)."""
+    sitting = (
+        Sitting.objects.select_for_update()
+        .select_related("assignment__distribution", "session")
+        .get(pk=sitting.pk)
+    )
+    if not sitting.assignment.distribution.is_final:
+        raise RuleError(_("This applicant has no invitation for this session."), citation="A19.1")
+    return sitting
+
+
+@transaction.atomic
+def admit(
+    actor, sitting: Sitting, *, documents_shown: bool = True, verified_by: str = "", now=None
+) -> Sitting:
+    """A19.1-2: admit an applicant who shows an ID document and the invitation.
+
+    A20.2: nobody is admitted after check-in closes. A20.3: without documents, only after the
+    data are verified by NAEC, EMIS or the institution; who verified is recorded. Admitting an
+    applicant who is already in is a no-op (scanning twice is idempotent).
+    """
+    authorize(actor, "exam.check_in")
+    sitting = _final_sitting(sitting)
+    if sitting.status == SittingStatus.CHECKED_IN:
+        return sitting
+    now = now or timezone.now()
+    s = sitting.session
+    if sitting.status != SittingStatus.EXPECTED:
+        raise RuleError(
+            _("This applicant is already recorded as “%(status)s”.")
+            % {"status": sitting.get_status_display()}
+        )
+    if now < _at(s, s.check_in_opens):
+        raise RuleError(
+            _("Check-in opens at %(t)s.") % {"t": f"{s.check_in_opens:%H:%M}"}, citation="A20.1"
+        )
+    if now > _at(s, s.check_in_closes):
+        raise RuleError(
+            _("Check-in closed at %(t)s: nobody is admitted after that.")
+            % {"t": f"{s.check_in_closes:%H:%M}"},
+            citation="A20.2",
+        )
+    if not documents_shown and not verified_by.strip():
+        raise field_error(
+            "verified_by",
+            _(
+                "Without an ID document the applicant is admitted only "
+                "after NAEC, EMIS or the institution verifies the data: "
+                "name who verified."
+            ),
+            "A20.3",
+        )
+    sitting.status = SittingStatus.CHECKED_IN
+    sitting.checked_in_at, sitting.checked_in_by = now, actor
+    sitting.verified_by = "" if documents_shown else verified_by.strip()
+    sitting.save()
+    record(
+        actor,
+        "exam.check_in",
+        sitting,
+        after={"session": str(s), "documents": documents_shown, "verified_by": sitting.verified_by},
+        reason="A20.3" if not documents_shown else "A19.1",
+    )
+    return sitting
+
+
+@transaction.atomic
+def refuse_entry(actor, sitting: Sitting, *, reason: str, now=None) -> Sitting:
+    """A20.2: refuse entry to an applicant who arrives after check-in closes (or other grounds)."""
+    authorize(actor, "exam.check_in")
+    sitting = _final_sitting(sitting)
+    if sitting.status != SittingStatus.EXPECTED:
+        raise RuleError(_("Only an applicant who has not checked in can be refused entry."))
+    if not reason.strip():
+        raise field_error("reason", _("Say why entry is refused."), "A20.2")
+    sitting.status = SittingStatus.REFUSED
+    sitting.save(update_fields=["status"])
+    record(actor, "exam.refuse", sitting, after={"session": str(sitting.session)}, reason=reason)
+    return sitting
+
+
+@transaction.atomic
+def mark_no_shows(actor, session: ExamSession, centre: ExamCentre, *, now=None) -> int:
+    """A20.4: when the session starts, everyone not checked in is absent, with no extra test."""
+    authorize(actor, "exam.check_in")
+    now = now or timezone.now()
+    if now < _at(session, session.starts_at):
+        raise RuleError(
+            _("No-shows are marked when the session starts, at %(t)s.")
+            % {"t": f"{session.starts_at:%H:%M}"},
+            citation="A20.4",
+        )
+    qs = Sitting.objects.issued().at(centre, session).filter(status=SittingStatus.EXPECTED)
+    n = qs.update(status=SittingStatus.ABSENT)
+    record(
+        actor,
+        "exam.no_shows",
+        session,
+        after={"centre": centre.code, "absent": n},
+        reason=_("No-show: no right to an extra test (A20.4)"),
+        organisation=centre.host,
+    )
+    return n
+
+
+@transaction.atomic
+def report_breach(actor, sitting: Sitting, *, category: str, note: str = "", now=None) -> Incident:
+    """A21: a breach of A20.6 earns a warning; a repeated breach removes the applicant."""
+    authorize(actor, "exam.check_in")
+    sitting = _final_sitting(sitting)
+    if sitting.status != SittingStatus.CHECKED_IN:
+        raise RuleError(
+            _("Only an applicant sitting the test can be warned or removed."), citation="A21"
+        )
+    if category not in BreachCategory.values:
+        raise field_error("category", _("Choose the breach from the list (A20.6)."), "A20.6")
+    warned = sitting.incidents.filter(kind=IncidentKind.WARNING).exists()
+    kind = IncidentKind.REMOVAL if warned else IncidentKind.WARNING
+    incident = Incident.objects.create(
+        sitting=sitting,
+        kind=kind,
+        category=category,
+        note=note.strip(),
+        at=now or timezone.now(),
+        by=actor,
+    )
+    if kind == IncidentKind.REMOVAL:
+        sitting.status = SittingStatus.REMOVED
+        sitting.save(update_fields=["status"])
+    record(
+        actor,
+        f"exam.{kind}",
+        sitting,
+        after={"category": category, "note": note.strip()},
+        reason="A21",
+    )
+    return incident
+
+
+@transaction.atomic
+def record_presence(
+    actor,
+    session: ExamSession,
+    centre: ExamCentre,
+    *,
+    kind: str,
+    full_name: str,
+    document: str,
+    now=None,
+) -> Presence:
+    """A22: record an observer or pass holder present in the room."""
+    authorize(actor, "exam.check_in")
+    errors = {}
+    if kind not in PresenceKind.values:
+        errors["kind"] = [
+            _(
+                "Only NAEC staff, authorised ministry observers and NAEC pass holders "
+                "may be present (A22)."
+            )
+        ]
+    if not full_name.strip():
+        errors["full_name"] = [_("Enter the full name.")]
+    if not document.strip():
+        errors["document"] = [_("Enter the pass or authorisation number (A22).")]
+    if session.pk not in {
+        s.pk for s in selectors.hosted_sessions(centre, selectors.round_sessions(session.round))
+    }:
+        errors["__all__"] = [_("This exam centre does not host this session.")]
+    if errors:
+        raise ValidationError(errors)
+    p = Presence.objects.create(
+        session=session,
+        centre=centre,
+        kind=kind,
+        full_name=full_name.strip(),
+        document=document.strip(),
+        at=now or timezone.now(),
+        recorded_by=actor,
+    )
+    record(actor, "exam.presence", p, after={"kind": kind, "name": p.full_name}, reason="A22")
+    return p

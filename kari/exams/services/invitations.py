@@ -1,0 +1,212 @@
+"""A17.3: issuing the invitations of a final distribution, and the job that renders the cards.
+
+``start_invitations`` makes the distribution final and creates the invitations in one
+transaction; ``run_job`` then renders the PDF cards (``kari.documents.invitation``) with
+progress, and ``finish_invitations`` records the files and notifies the applicants.
+"""
+
+import logging
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kari import notify
+from kari.accounts.permissions import authorize
+from kari.audit.log import record
+from kari.documents.invitation import render_card, render_many
+from kari.errors import RuleError
+from kari.sms import sms_on_commit
+
+from .. import selectors
+from ..cards import card_for, site_url, with_card_data
+from ..models import Distribution, DistributionStatus, Invitation, InvitationJob, JobStatus
+from .common import STALE_JOB, lock_round
+from .distribution import solver_inputs
+
+log = logging.getLogger(__name__)
+FOLDER = "invitations"
+INVITATION_NOTICE = gettext_lazy(
+    "Your exam invitation %(number)s is ready: download it in your cabinet, "
+    "%(url)s, and bring it with your ID document (A17.3, A19.1)."
+)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+@transaction.atomic
+def start_invitations(actor, distribution: Distribution) -> InvitationJob:
+    """A17.3: make the distribution final and create every applicant's invitation.
+
+    Every registered applicant gets an invitation, so a distribution that left anyone unplaced
+    cannot be issued. The cards are rendered by the job (``run_job``).
+    """
+    authorize(actor, "exams.invitations")
+    lock_round(distribution.round)
+    d = Distribution.objects.select_for_update().get(pk=distribution.pk)
+    latest = selectors.current_distribution(d.round)
+    if latest.pk != d.pk:
+        raise RuleError(_("Only the latest distribution can be issued."), citation="A17.3")
+    if d.is_final:
+        raise RuleError(
+            _("The invitations of this distribution have already been issued."), citation="A17.3"
+        )
+    if d.unplaced:
+        raise RuleError(
+            _(
+                "%(n)s applicants have no exam centre: every registered applicant gets "
+                "an invitation, so add capacity and re-run the distribution first."
+            )
+            % {"n": len(d.unplaced)},
+            citation="A17.3",
+        )
+    if solver_inputs(d.round).digest != d.inputs_hash:
+        raise RuleError(
+            _(
+                "Registrations, exam centres, sessions or NAEC's numbers changed after "
+                "this distribution was run: run it again first."
+            ),
+            citation="A17.3",
+        )
+    d.status = DistributionStatus.FINAL
+    d.save(update_fields=["status"])
+    now = timezone.now()
+    r = d.round
+    Invitation.objects.bulk_create(
+        [
+            Invitation(
+                registration_id=a.registration_id,
+                assignment=a,
+                issued_at=now,
+                token=new_token(),
+                number=f"INV-{r.year}-{r.season[:1].upper()}-{a.registration_id:06d}",
+            )
+            for a in d.assignments.order_by("registration_id")
+        ],
+        batch_size=2000,
+    )
+    job = InvitationJob.objects.create(
+        distribution=d, total=d.assignments.count(), started_by=actor
+    )
+    record(
+        actor,
+        "invitations.issue",
+        d,
+        after={"invitations": job.total},
+        reason=_("Invitations (A17.3)"),
+    )
+    return job
+
+
+@transaction.atomic
+def resume_invitations(actor, job: InvitationJob) -> InvitationJob:
+    """Run a failed (or stalled) invitation job again: the cards are rendered anew and the
+    applicants told when it finishes (A17.3). Nothing else about the distribution changes."""
+    authorize(actor, "exams.invitations")
+    job = InvitationJob.objects.select_for_update().get(pk=job.pk)
+    stalled = (
+        job.is_active and (job.started_at or job.distribution.run_at) < timezone.now() - STALE_JOB
+    )
+    if job.status != JobStatus.FAILED and not stalled:
+        raise RuleError(
+            _("This job has not failed: it is %(status)s.") % {"status": job.get_status_display()},
+            citation="A17.3",
+        )
+    before = {"status": job.status, "done": job.done, "error": job.error[:200]}
+    job.status, job.done, job.error, job.started_by = JobStatus.QUEUED, 0, "", actor
+    job.save(update_fields=["status", "done", "error", "started_by"])
+    record(
+        actor,
+        "invitations.resume",
+        job.distribution,
+        before=before,
+        after={"job": job.pk},
+        reason=_("Invitations (A17.3)"),
+    )
+    return job
+
+
+def invitations_of(job: InvitationJob):
+    return with_card_data(
+        Invitation.objects.filter(assignment__distribution=job.distribution)
+    ).order_by("number")
+
+
+def relative_path(job: InvitationJob, number: str) -> str:
+    return f"{FOLDER}/{job.distribution.round_id}/{number}.pdf"
+
+
+def run_job(job_id: int, *, workers: int | None = None, progress=None) -> InvitationJob:
+    """Render every card of the job into MEDIA_ROOT, updating the job's progress as it goes."""
+    job = InvitationJob.objects.select_related("distribution").get(pk=job_id)
+    job.status, job.started_at = JobStatus.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    try:
+        cards = [card_for(inv) for inv in invitations_of(job)]
+        out = Path(settings.MEDIA_ROOT) / FOLDER / str(job.distribution.round_id)
+        last = [0.0]
+
+        def step(done, total):
+            now = timezone.now().timestamp()
+            if done == total or now - last[0] > 0.5:  # a lively page without a write per card
+                last[0] = now
+                InvitationJob.objects.filter(pk=job.pk).update(done=done)
+            if progress:
+                progress(done, total)
+
+        render_many(cards, out, workers=workers or settings.KARI_PDF_WORKERS, progress=step)
+        return finish_invitations(job.pk)
+    except Exception as exc:
+        log.exception("invitation job %s failed", job.pk)
+        InvitationJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+
+
+def run_job_in_one_process(job_id: int) -> InvitationJob:
+    """The web's way to render a job (in a background thread, beside the web's requests)."""
+    return run_job(job_id, workers=1)
+
+
+@transaction.atomic
+def finish_invitations(job_id: int) -> InvitationJob:
+    """Record the rendered cards and tell every applicant, by email and SMS, on commit."""
+    job = InvitationJob.objects.select_for_update().select_related("distribution").get(pk=job_id)
+    invs = list(invitations_of(job).select_related(None).select_related("registration__applicant"))
+    for inv in invs:
+        inv.pdf.name = relative_path(job, inv.number)
+    Invitation.objects.bulk_update(invs, ["pdf"], batch_size=2000)
+    job.status, job.done, job.finished_at = JobStatus.DONE, job.total, timezone.now()
+    job.save(update_fields=["status", "done", "finished_at"])
+    record(
+        job.started_by,
+        "invitations.rendered",
+        job.distribution,
+        after={"cards": len(invs)},
+        reason=_("Invitations (A17.3)"),
+    )
+    cabinet = site_url("/cabinet/")
+    for inv in invs:
+        person = inv.registration.applicant
+        text = notify.bilingual(INVITATION_NOTICE, number=inv.number, url=cabinet)
+        notify.email_on_commit([person.email], f"Kari: {inv.number}", text)
+        sms_on_commit(
+            person.phone,
+            notify.bilingual(INVITATION_NOTICE, sep=" / ", number=inv.number, url=cabinet),
+        )
+    return job
+
+
+def rerender(pks: list[int]) -> None:
+    """Render the given issued invitations again, in place (after a change such as A18.2)."""
+    for inv in with_card_data(Invitation.objects.filter(pk__in=pks).exclude(pdf="")):
+        path = Path(settings.MEDIA_ROOT) / inv.pdf.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(render_card(card_for(inv)))
