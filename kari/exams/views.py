@@ -671,7 +671,7 @@ def presence(request, centre_pk, session_pk):
 @staff_required
 def protocol(request, pk):
     """A21: the removal protocol, as a PDF."""
-    from kari.documents.protocol import RemovalProtocol, render_protocol
+    from kari.documents import Incident, RemovalProtocol, render_protocol
 
     authorize(request.user, "exam.check_in")
     sitting = get_object_or_404(
@@ -693,12 +693,12 @@ def protocol(request, pk):
             centre=f"{sitting.assignment.centre.name_ka}, {sitting.assignment.centre.address}",
             session=str(sitting.session),
             incidents=[
-                (
-                    timezone.localtime(i.at),
-                    i.get_kind_display(),
-                    i.get_category_display(),
-                    i.note,
-                    i.by.full_name_ka or i.by.username,
+                Incident(
+                    at=timezone.localtime(i.at),
+                    measure=i.get_kind_display(),
+                    breach=i.get_category_display(),
+                    note=i.note,
+                    by=i.by.full_name_ka or i.by.username,
                 )
                 for i in incidents
             ],
