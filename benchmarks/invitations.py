@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/invitations.py                  # 10,000 cards, one worker per core
     .venv/bin/python benchmarks/invitations.py --cards 2000 --workers 1
+    .venv/bin/python benchmarks/invitations.py --cards 2000 --plain   # fonts the plain fpdf2 way
 
 Target: 10,000 cards in <= 60 s on 2 cores. The cards are synthetic but realistic: Georgian names
 (a fifth with a Latin spelling), 60 exam centres, one to three sittings each, an adapted
 environment for about one in fifty. They are written by ``kari.documents.invitation.render_many``
-into a temporary directory, which is deleted afterwards.
+into a temporary directory, which is deleted afterwards. ``--plain`` renders the same cards with
+the fonts taken the plain fpdf2 way (``add_font``, subset on every card), as the other documents
+do: what the cards' cut fonts (``kari.documents.fonts``) buy.
 
 ``run(n, workers)`` returns the figures as a dict, so other benchmarks can import it::
 
@@ -252,15 +255,19 @@ def sample_cards(n: int, seed: int = 2026) -> list[InvitationCard]:
     return cards
 
 
-def run(n: int = TARGET_CARDS, workers: int | None = None, progress=None) -> dict:
-    """Render ``n`` sample cards with ``render_many`` into a temporary directory; the figures."""
+def run(
+    n: int = TARGET_CARDS, workers: int | None = None, progress=None, plain: bool = False
+) -> dict:
+    """Render ``n`` sample cards with ``render_many`` into a temporary directory; the figures.
+
+    ``plain``: with the fonts taken the plain fpdf2 way rather than the cut ones."""
     cards = sample_cards(n)
     workers = workers or os.cpu_count() or 1
     out = Path(tempfile.mkdtemp(prefix="kari-invitations-"))
     try:
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
-        paths = render_many(cards, out, workers=workers, progress=progress)
+        paths = render_many(cards, out, workers=workers, progress=progress, cut_fonts=not plain)
         seconds = time.perf_counter() - started
         cpu = _cpu_seconds() - cpu_before
         total_bytes = sum(path.stat().st_size for path in paths)
@@ -326,12 +333,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=None, help="processes (default: one per core)"
     )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="take the fonts the plain fpdf2 way (add_font, subset per card), for comparison",
+    )
     args = parser.parse_args(argv)
 
     m = machine()
     print(f"machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM, load {m['load']} (1/5/15 min)")
     print(f"python {m['python']}, fpdf2 {m['fpdf2']}")
     print(f"target: {TARGET_CARDS:,} cards in <= {TARGET_SECONDS:.0f} s")
+    if args.plain:
+        print("fonts: plain fpdf2 (add_font and subsetting per card)")
 
     last = [0.0]
 
@@ -341,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             last[0] = now
             print(f"  {done:>7,} / {total:,}", flush=True)
 
-    r = run(args.cards, args.workers, progress=progress)
+    r = run(args.cards, args.workers, progress=progress, plain=args.plain)
     print(
         f"cards: {r['cards']:,}  workers: {r['workers']}  seconds: {r['seconds']:.2f}  "
         f"cards/s: {r['cards_per_s']:.1f}  ms/card/worker: {r['ms_per_card_per_worker']:.2f}  "

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.models import User
 from kari.accounts.permissions import authorize_any
-from kari.documents.certificate import certificate_pdf as render_pdf
+from kari.documents import CertificateData, Signatory
+from kari.documents import certificate_pdf as render_pdf
 from kari.formerrors import apply_errors
 from kari.staffauth import staff_required
 
@@ -187,28 +188,28 @@ def certificate_pdf(request, number):
         authorize_any(request.user, ("cert.manage", cert.organisation))
     app, org = cert.application, cert.application.call.organisation
     data = render_pdf(
-        {
-            "number": cert.number,
-            "holder_name": app.applicant.full_name_ka,
-            "holder_name_en": app.applicant.full_name_en,
-            "programme": app.call.programme_ka,
-            "programme_en": app.call.programme_en,
-            "title_ka": "ინდივიდუალური სერტიფიცირება",
-            "title_en": "Individual Certification",
-            "achievement_ka": "მონაწილეობის მექანიზმებისა და სამოქალაქო ბიუჯეტის ექსპერტიზა",
-            "achievement_en": "Expertise in participation mechanisms and the civic budget",
-            "organisation": org.name_ka,
-            "organisation_en": org.name_en,
-            "issued_on": cert.issued_at.strftime("%d.%m.%Y"),
-            "signatories": [
-                {
-                    "name": app.decided_by.display_name if app.decided_by else "",
-                    "role": "ექსპერტთა გუნდი / Expert team",
-                }
+        CertificateData(
+            number=cert.number,
+            holder_name=app.applicant.full_name_ka,
+            holder_name_en=app.applicant.full_name_en,
+            programme=app.call.programme_ka,
+            programme_en=app.call.programme_en,
+            title_ka="ინდივიდუალური სერტიფიცირება",
+            title_en="Individual Certification",
+            achievement_ka="მონაწილეობის მექანიზმებისა და სამოქალაქო ბიუჯეტის ექსპერტიზა",
+            achievement_en="Expertise in participation mechanisms and the civic budget",
+            organisation=org.name_ka,
+            organisation_en=org.name_en,
+            issued_on=cert.issued_at.strftime("%d.%m.%Y"),
+            signatories=[
+                Signatory(
+                    name=app.decided_by.display_name if app.decided_by else "",
+                    role="ექსპერტთა გუნდი / Expert team",
+                )
             ],
-            "verify_url": site_url(services.verify_url(cert)),
-            "status_note": "REVOKED / გაუქმებულია" if cert.revoked_at else "",
-        }
+            verify_url=site_url(services.verify_url(cert)),
+            status_note="REVOKED / გაუქმებულია" if cert.revoked_at else "",
+        )
     )
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'

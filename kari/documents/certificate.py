@@ -1,25 +1,26 @@
 """The individual-certification certificate (C4-C5), handed over at the Fund's conference.
 
 One A4 landscape page, Georgian first with the English in smaller grey type. The labels are fixed
-bilingual strings, not gettext, like the registration printout.
-
-``data`` holds display-ready strings: ``number`` (e.g. "SF-2026-0007"), ``holder_name`` (Georgian),
-``holder_name_en`` (Latin, may be ""), ``programme``/``programme_en``, ``title_ka``/``title_en``,
-``achievement_ka``/``achievement_en`` (one sentence each), ``organisation``/``organisation_en``,
-``issued_on`` (dd.mm.yyyy), ``signatories`` (a list of ``{"name", "role"}``), ``verify_url``
-(absolute, encoded in the QR code) and optionally ``status_note`` (e.g. "REVOKED"): when present
-it is stamped large and red across the page, and printed once more in plain text by the number.
+bilingual strings, like the registration printout's; the caller gives a
+:class:`~kari.documents.inputs.CertificateData` of display-ready values. A ``status_note`` (e.g.
+"REVOKED") is stamped large and red across the page, and printed once more by the number.
 
 Everything is laid out at fixed places with auto page break off; text that could be long (names,
 the achievement, roles, the URL) shrinks, then wraps, so the certificate always stays one page.
 """
 
+from __future__ import annotations
+
 import math
+from dataclasses import dataclass
 
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.enums import TextMode, WrapMode, XPos, YPos
 
 from . import pdf as kpdf
+from .fonts import FONT_FAMILY, add_fonts
+from .inputs import CertificateData, Signatory
+from .pdf import Color
 
 TITLE = "სერტიფიკატი / Certificate"
 TITLE_KA, TITLE_EN = kpdf.split_label(TITLE)
@@ -55,29 +56,18 @@ def _h(size: float, factor: float = 1.22) -> float:
     return size * PT * factor
 
 
-class _Certificate(FPDF):
-    """A plain FPDF: no footer, the certificate has no page numbers."""
-
-
 def _new_pdf(title: str) -> FPDF:
-    pdf = _Certificate(orientation="landscape", unit="mm", format="A4")
-    for style, path in kpdf.FONT_FILES.items():
-        pdf.add_font(kpdf.FONT_FAMILY, style, path)
+    """A plain A4 landscape FPDF: no footer, the certificate has no page numbers."""
+    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    add_fonts(pdf)
     pdf.set_margins(left=LEFT, top=TOP, right=PAGE_W - RIGHT)
     pdf.set_auto_page_break(auto=False)
-    pdf.set_title(title)
-    pdf.set_creator("Kari")
-    pdf.set_lang("ka")
+    kpdf.set_metadata(pdf, title)
     pdf.add_page()
     return pdf
 
 
-def _font(pdf: FPDF, size: float, bold: bool = False, color=kpdf.INK) -> None:
-    pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
-    if isinstance(color, tuple):
-        pdf.set_text_color(*color)
-    else:
-        pdf.set_text_color(color)
+_font = kpdf.style
 
 
 def _fit_size(
@@ -85,12 +75,15 @@ def _fit_size(
 ) -> float:
     """The largest font size <= ``size`` (down to ``minimum``) at which ``text`` fits on one
     line."""
-    pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size)
+    pdf.set_font(FONT_FAMILY, "B" if bold else "", size)
     width -= 2 * pdf.c_margin + 0.01  # cells keep a small padding on either side
     text_w = pdf.get_string_width(text)
     if text_w <= width:
         return size
     return max(minimum, math.floor(size * width / text_w * 10) / 10)
+
+
+_height = kpdf.measure_height
 
 
 # --- Centred text blocks ------------------------------------------------------------------------
@@ -99,33 +92,23 @@ def _fit_size(
 # can be scaled down (and then vertically centred) to fit between the title and the bottom row.
 
 
-def _text_block(text, size, bold=False, color=kpdf.INK, gap=0.0, shrink_to=None):
-    """One centred paragraph.
+@dataclass(frozen=True)
+class _Block:
+    """One block of the column: a centred paragraph ("text"), a bilingual label ("pair") or a
+    gold rule ("rule"). ``shrink_to`` lets a one-line text shrink to that size before wrapping."""
 
-    ``shrink_to`` lets a one-line text shrink to that size before wrapping.
-    """
-    return {
-        "kind": "text",
-        "text": text,
-        "size": size,
-        "bold": bold,
-        "color": color,
-        "gap": gap,
-        "shrink_to": shrink_to,
-    }
-
-
-def _pair_block(label, size, gap=0.0):
-    """A bilingual label, Georgian in ink then English in grey, on one line if it fits."""
-    return {"kind": "pair", "text": label, "size": size, "gap": gap}
-
-
-def _rule_block(width, gap=0.0):
-    return {"kind": "rule", "width": width, "gap": gap}
+    kind: str
+    text: str = ""
+    size: float = 0.0
+    bold: bool = False
+    color: Color = kpdf.INK
+    gap: float = 0.0
+    shrink_to: float | None = None
+    width: float = 0.0
 
 
 def _lines(pdf: FPDF, width: float, text: str) -> int:
-    return len(pdf.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES))
+    return len(kpdf.measure_lines(pdf, width, text))
 
 
 def _balanced_width(pdf: FPDF, text: str, width: float) -> float:
@@ -148,70 +131,57 @@ def _balanced_width(pdf: FPDF, text: str, width: float) -> float:
     return high + 0.5
 
 
-def _block_size(pdf: FPDF, block: dict, scale: float) -> float:
-    size = block["size"] * scale
-    if block.get("shrink_to"):
-        size = _fit_size(
-            pdf, block["text"], TEXT_W, size, block["shrink_to"] * scale, block["bold"]
-        )
+def _block_size(pdf: FPDF, block: _Block, scale: float) -> float:
+    size = block.size * scale
+    if block.shrink_to:
+        size = _fit_size(pdf, block.text, TEXT_W, size, block.shrink_to * scale, block.bold)
     return size
 
 
 def _pair_inline(pdf: FPDF, ka: str, en: str, size: float) -> tuple[bool, float, float]:
-    pdf.set_font(kpdf.FONT_FAMILY, "B", size)
+    pdf.set_font(FONT_FAMILY, "B", size)
     ka_w = pdf.get_string_width(ka)
-    pdf.set_font(kpdf.FONT_FAMILY, "", size * 0.85)
+    pdf.set_font(FONT_FAMILY, "", size * 0.85)
     en_w = pdf.get_string_width(f" / {en}") if en else 0
     return ka_w + en_w <= TEXT_W, ka_w, en_w
 
 
-def _measure(pdf: FPDF, block: dict, scale: float) -> float:
-    if block["kind"] == "rule":
+def _measure(pdf: FPDF, block: _Block, scale: float) -> float:
+    if block.kind == "rule":
         return 1.0
-    if block["kind"] == "pair":
-        size = block["size"] * scale
-        ka, en = kpdf.split_label(block["text"])
+    if block.kind == "pair":
+        size = block.size * scale
+        ka, en = kpdf.split_label(block.text)
         inline, _, _ = _pair_inline(pdf, ka, en, size)
-        pdf.set_font(kpdf.FONT_FAMILY, "B", size)
-        height = pdf.multi_cell(
-            TEXT_W, _h(size), ka, align="C", dry_run=True, output=MethodReturnValue.HEIGHT
-        )
+        pdf.set_font(FONT_FAMILY, "B", size)
+        height = _height(pdf, TEXT_W, _h(size), ka, align="C")
         if en and not inline:
-            pdf.set_font(kpdf.FONT_FAMILY, "", size * 0.85)
-            height += pdf.multi_cell(
-                TEXT_W,
-                _h(size * 0.85),
-                en,
-                align="C",
-                dry_run=True,
-                output=MethodReturnValue.HEIGHT,
-            )
+            pdf.set_font(FONT_FAMILY, "", size * 0.85)
+            height += _height(pdf, TEXT_W, _h(size * 0.85), en, align="C")
         return height
     size = _block_size(pdf, block, scale)
-    pdf.set_font(kpdf.FONT_FAMILY, "B" if block["bold"] else "", size)
-    return pdf.multi_cell(
-        TEXT_W, _h(size), block["text"], align="C", dry_run=True, output=MethodReturnValue.HEIGHT
-    )
+    pdf.set_font(FONT_FAMILY, "B" if block.bold else "", size)
+    return _height(pdf, TEXT_W, _h(size), block.text, align="C")
 
 
-def _column_height(pdf: FPDF, blocks: list[dict], scale: float) -> float:
-    return sum(block["gap"] * scale + _measure(pdf, block, scale) for block in blocks)
+def _column_height(pdf: FPDF, blocks: list[_Block], scale: float) -> float:
+    return sum(block.gap * scale + _measure(pdf, block, scale) for block in blocks)
 
 
-def _render(pdf: FPDF, block: dict, scale: float) -> None:
+def _render(pdf: FPDF, block: _Block, scale: float) -> None:
     x0 = (PAGE_W - TEXT_W) / 2
-    pdf.set_y(pdf.get_y() + block["gap"] * scale)
-    if block["kind"] == "rule":
+    pdf.set_y(pdf.get_y() + block.gap * scale)
+    if block.kind == "rule":
         y = pdf.get_y() + 0.5
         pdf.set_draw_color(*GOLD)
         pdf.set_line_width(0.35)
-        half = block["width"] * scale / 2
+        half = block.width * scale / 2
         pdf.line(PAGE_W / 2 - half, y, PAGE_W / 2 + half, y)
         pdf.set_y(y + 0.5)
         return
-    if block["kind"] == "pair":
-        size = block["size"] * scale
-        ka, en = kpdf.split_label(block["text"])
+    if block.kind == "pair":
+        size = block.size * scale
+        ka, en = kpdf.split_label(block.text)
         inline, ka_w, en_w = _pair_inline(pdf, ka, en, size)
         if inline:
             pdf.set_x((PAGE_W - ka_w - en_w) / 2)
@@ -232,13 +202,13 @@ def _render(pdf: FPDF, block: dict, scale: float) -> None:
                 )
         return
     size = _block_size(pdf, block, scale)
-    _font(pdf, size, bold=block["bold"], color=block["color"])
-    width = _balanced_width(pdf, block["text"], TEXT_W)
+    _font(pdf, size, bold=block.bold, color=block.color)
+    width = _balanced_width(pdf, block.text, TEXT_W)
     pdf.set_x((PAGE_W - width) / 2)
-    pdf.multi_cell(width, _h(size), block["text"], align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.multi_cell(width, _h(size), block.text, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
 
 
-def _column(pdf: FPDF, blocks: list[dict], top: float, bottom: float) -> None:
+def _column(pdf: FPDF, blocks: list[_Block], top: float, bottom: float) -> None:
     """Render ``blocks`` centred between ``top`` and ``bottom``, shrunk if they would not fit."""
     scale = 1.0
     while scale > 0.55 and _column_height(pdf, blocks, scale) > bottom - top:
@@ -279,28 +249,26 @@ def _ornament(pdf: FPDF, y: float, half_width: float = 38.0) -> None:
     pdf.polygon([(cx, y - r), (cx + r, y), (cx, y + r), (cx - r, y)], style="F")
 
 
-def _header(pdf: FPDF, data: dict) -> float:
+def _header(pdf: FPDF, data: CertificateData) -> float:
     """The organisation, an ornament and the big title; returns the y under them."""
     x0 = (PAGE_W - TEXT_W) / 2
-    organisation = data.get("organisation", "")
-    size = _fit_size(pdf, organisation, TEXT_W, 13, 10, bold=True)
+    size = _fit_size(pdf, data.organisation, TEXT_W, 13, 10, bold=True)
     pdf.set_xy(x0, TOP)
     _font(pdf, size, bold=True, color=NAVY)
     pdf.multi_cell(
         TEXT_W,
         _h(size),
-        organisation,
+        data.organisation,
         align="C",
         new_x=XPos.LEFT,
         new_y=YPos.NEXT,
         max_line_height=_h(size),
     )
-    organisation_en = data.get("organisation_en", "")
-    if organisation_en:
-        size = _fit_size(pdf, organisation_en, TEXT_W, 9, 7)
+    if data.organisation_en:
+        size = _fit_size(pdf, data.organisation_en, TEXT_W, 9, 7)
         _font(pdf, size, color=kpdf.GREY)
         pdf.multi_cell(
-            TEXT_W, _h(size), organisation_en, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
+            TEXT_W, _h(size), data.organisation_en, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
         )
     _ornament(pdf, pdf.get_y() + 4)
 
@@ -314,22 +282,21 @@ def _header(pdf: FPDF, data: dict) -> float:
     return pdf.get_y()
 
 
-def _middle_blocks(data: dict) -> list[dict]:
-    title = " / ".join(t for t in (data.get("title_ka", ""), data.get("title_en", "")) if t)
+def _middle_blocks(data: CertificateData) -> list[_Block]:
+    title = " / ".join(t for t in (data.title_ka, data.title_en) if t)
     blocks = []
     if title:
-        blocks.append(_pair_block(title, 12))
-    blocks.append(_pair_block(AWARDED_TO, 9, gap=8))
-    blocks.append(_text_block(data["holder_name"], 28, bold=True, gap=1.5, shrink_to=16))
-    if data.get("holder_name_en"):
-        blocks.append(_text_block(data["holder_name_en"], 12.5, color=kpdf.GREY, shrink_to=9))
-    blocks.append(_rule_block(120, gap=1.5))
-    if data.get("achievement_ka"):
-        blocks.append(_text_block(data["achievement_ka"], 11.5, gap=5))
-    if data.get("achievement_en"):
-        blocks.append(_text_block(data["achievement_en"], 10, color=kpdf.GREY, gap=1.5))
-    programme_ka = data.get("programme", "")
-    programme_en = data.get("programme_en", "")
+        blocks.append(_Block("pair", title, 12))
+    blocks.append(_Block("pair", AWARDED_TO, 9, gap=8))
+    blocks.append(_Block("text", data.holder_name, 28, bold=True, gap=1.5, shrink_to=16))
+    if data.holder_name_en:
+        blocks.append(_Block("text", data.holder_name_en, 12.5, color=kpdf.GREY, shrink_to=9))
+    blocks.append(_Block("rule", width=120, gap=1.5))
+    if data.achievement_ka:
+        blocks.append(_Block("text", data.achievement_ka, 11.5, gap=5))
+    if data.achievement_en:
+        blocks.append(_Block("text", data.achievement_en, 10, color=kpdf.GREY, gap=1.5))
+    programme_ka, programme_en = data.programme, data.programme_en
     if programme_ka or programme_en:
         ka_label, en_label = kpdf.split_label(PROGRAMME)
         label = f"{ka_label}: „{programme_ka}“" if programme_ka else ""
@@ -339,37 +306,27 @@ def _middle_blocks(data: dict) -> list[dict]:
                 if label
                 else f"{en_label}: “{programme_en}”"
             )
-        blocks.append(_pair_block(label, 10, gap=7))
+        blocks.append(_Block("pair", label, 10, gap=7))
     return blocks
 
 
 def _small_label(
-    pdf: FPDF, x: float, y: float, width: float, label: str, size: float = 7, align: str = "L"
+    pdf: FPDF, x: float, y: float, width: float, label: str, align: str = "L"
 ) -> float:
     """A bilingual label on one small line (Georgian in ink, English grey); returns its height."""
-    ka, en = kpdf.split_label(label)
-    _font(pdf, size)
-    ka_w = pdf.get_string_width(ka)
-    en_text = f" / {en}" if en else ""
-    en_w = pdf.get_string_width(en_text)
-    size = min(size, size * width / (ka_w + en_w)) if ka_w + en_w > width else size
-    _font(pdf, size)
-    ka_w = pdf.get_string_width(ka)
-    en_w = pdf.get_string_width(en_text)
-    start = {"L": x, "C": x + (width - ka_w - en_w) / 2, "R": x + width - ka_w - en_w}[align]
-    pdf.set_xy(start, y)
-    pdf.cell(ka_w, _h(size), ka)
-    if en_text:
-        _font(pdf, size, color=kpdf.GREY)
-        pdf.cell(en_w, _h(size), en_text)
-    return _h(size)
+    # Cells (which the rest of the certificate uses) start their text c_margin in.
+    kpdf.label(pdf, x + pdf.c_margin, y, label, size=7, h=_h(7), width=width, align=align)
+    return _h(7)
 
 
-def _info(pdf: FPDF, data: dict, bottom: float) -> None:
+def _info(pdf: FPDF, data: CertificateData, bottom: float) -> None:
     """Date of issue, certificate number (and status note), bottom-aligned at the left."""
-    rows = [(ISSUED_ON, data.get("issued_on", ""), kpdf.INK), (NUMBER, data["number"], NAVY)]
-    if data.get("status_note"):
-        rows.append((STATUS, data["status_note"], RED))
+    rows: list[tuple[str, str, Color]] = [
+        (ISSUED_ON, data.issued_on, kpdf.INK),
+        (NUMBER, data.number, NAVY),
+    ]
+    if data.status_note:
+        rows.append((STATUS, data.status_note, RED))
     row_h = _h(7) + _h(11) + 2.5
     y = bottom - row_h * len(rows) + 2.5
     for label, value, color in rows:
@@ -381,17 +338,25 @@ def _info(pdf: FPDF, data: dict, bottom: float) -> None:
         y += _h(11) + 2.5
 
 
-def _signature_text(person: dict) -> list[tuple[str, bool, float, int]]:
-    """(text, bold, size factor, grey) lines under a signature line: name, role, English role."""
-    role_ka, role_en = kpdf.split_label(person.get("role", ""))
-    lines = [(person.get("name", ""), True, 1.0, kpdf.INK), (role_ka, False, 0.8, kpdf.INK)]
+def _signature_text(person: Signatory) -> list[tuple[str, bool, float, Color]]:
+    """(text, bold, size factor, colour) lines under a signature line: name, role, English role."""
+    role_ka, role_en = kpdf.split_label(person.role)
+    lines: list[tuple[str, bool, float, Color]] = [
+        (person.name, True, 1.0, kpdf.INK),
+        (role_ka, False, 0.8, kpdf.INK),
+    ]
     if role_en:
         lines.append((role_en, False, 0.8, kpdf.GREY))
     return [line for line in lines if line[0]]
 
 
 def _signatures(
-    pdf: FPDF, signatories: list[dict], x0: float, x1: float, bottom: float, draw: bool = True
+    pdf: FPDF,
+    signatories: list[Signatory],
+    x0: float,
+    x1: float,
+    bottom: float,
+    draw: bool = True,
 ) -> float:
     """Signature lines side by side, each with the name (bold) and the role under it.
 
@@ -410,16 +375,9 @@ def _signatures(
     under = 0.0
     for person in signatories:
         height = 0.0
-        for text, bold, factor, _grey in _signature_text(person):
-            pdf.set_font(kpdf.FONT_FAMILY, "B" if bold else "", size * factor)
-            height += pdf.multi_cell(
-                line_w,
-                _h(size * factor),
-                text,
-                align="C",
-                dry_run=True,
-                output=MethodReturnValue.HEIGHT,
-            )
+        for text, bold, factor, _color in _signature_text(person):
+            pdf.set_font(FONT_FAMILY, "B" if bold else "", size * factor)
+            height += _height(pdf, line_w, _h(size * factor), text, align="C")
         under = max(under, height)
     y_line = bottom - under - 1.2
     if not draw:
@@ -445,16 +403,8 @@ def _qr_block(pdf: FPDF, url: str, bottom: float, draw: bool = True) -> float:
     """
     x0 = RIGHT - QR_BLOCK_W
     url_size = _fit_size(pdf, url, QR_BLOCK_W, 7, 5)
-    pdf.set_font(kpdf.FONT_FAMILY, "", url_size)
-    url_h = pdf.multi_cell(
-        QR_BLOCK_W,
-        _h(url_size),
-        url,
-        align="C",
-        wrapmode="CHAR",
-        dry_run=True,
-        output=MethodReturnValue.HEIGHT,
-    )
+    pdf.set_font(FONT_FAMILY, "", url_size)
+    url_h = _height(pdf, QR_BLOCK_W, _h(url_size), url, align="C", wrapmode=WrapMode.CHAR)
     label_h = _h(7)
     y_qr = bottom - url_h - label_h - QR_SIZE
     if not draw:
@@ -464,7 +414,7 @@ def _qr_block(pdf: FPDF, url: str, bottom: float, draw: bool = True) -> float:
     y += _small_label(pdf, x0, y, QR_BLOCK_W, VERIFY, align="C")
     _font(pdf, url_size, color=kpdf.GREY)
     pdf.set_xy(x0, y)
-    pdf.multi_cell(QR_BLOCK_W, _h(url_size), url, align="C", wrapmode="CHAR")
+    pdf.multi_cell(QR_BLOCK_W, _h(url_size), url, align="C", wrapmode=WrapMode.CHAR)
     return y_qr
 
 
@@ -472,7 +422,7 @@ def _watermark(pdf: FPDF, note: str) -> None:
     """``note`` in large, half-transparent red capitals across the page's diagonal."""
     angle = math.degrees(math.atan2(PAGE_H, PAGE_W))
     diagonal = math.hypot(PAGE_W - 2 * INNER, PAGE_H - 2 * INNER)
-    pdf.set_font(kpdf.FONT_FAMILY, "B", 10)
+    pdf.set_font(FONT_FAMILY, "B", 10)
     size = min(110.0, 10 * diagonal * 0.72 / pdf.get_string_width(note))
     _font(pdf, size, bold=True, color=RED)
     width = pdf.get_string_width(note)
@@ -481,33 +431,30 @@ def _watermark(pdf: FPDF, note: str) -> None:
         # A hollow outline as well as the tint keeps it legible over text and on grey printers.
         pdf.set_draw_color(*RED)
         pdf.set_line_width(0.5)
-        pdf.text_mode = "FILL_STROKE"
+        pdf.text_mode = TextMode.FILL_STROKE
         pdf.text(cx - width / 2, cy + size * PT * 0.36, note)
-        pdf.text_mode = "FILL"
+        pdf.text_mode = TextMode.FILL
 
 
-def certificate_pdf(data: dict) -> bytes:
-    """The individual-certification certificate as PDF bytes.
-
-    See the module docstring for ``data``.
-    """
-    pdf = _new_pdf(f"{TITLE} {data['number']}")
-    pdf.set_subject(data.get("title_en") or data.get("title_ka") or TITLE)
+def certificate_pdf(data: CertificateData) -> bytes:
+    """The individual-certification certificate (C4-C5) as PDF bytes."""
+    pdf = _new_pdf(f"{TITLE} {data.number}")
+    pdf.set_subject(data.title_en or data.title_ka or TITLE)
     _border(pdf)
     y = _header(pdf, data)
     # Measure the bottom row first: the centred text fills the room left above it. Everything is
     # then drawn top to bottom, so the text extracts (and reads aloud) in a natural order.
-    signatories = data.get("signatories") or []
+    signatories = list(data.signatories)
     sign_x = (LEFT + INFO_W + 4, RIGHT - QR_BLOCK_W - 4)
-    y_qr = _qr_block(pdf, data["verify_url"], BOTTOM, draw=False)
+    y_qr = _qr_block(pdf, data.verify_url, BOTTOM, draw=False)
     y_sign = _signatures(pdf, signatories, *sign_x, BOTTOM, draw=False)
     _column(pdf, _middle_blocks(data), y + 3, min(MIDDLE_BOTTOM, y_qr - 4, y_sign - SIGN_ROOM))
 
     _info(pdf, data, BOTTOM)
     _signatures(pdf, signatories, *sign_x, BOTTOM)
-    _qr_block(pdf, data["verify_url"], BOTTOM)
+    _qr_block(pdf, data.verify_url, BOTTOM)
 
-    note = (data.get("status_note") or "").strip()
+    note = data.status_note.strip()
     if note:
         _watermark(pdf, note)
     return bytes(pdf.output())

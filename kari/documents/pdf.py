@@ -1,23 +1,28 @@
-"""A small layer over fpdf2 for Kari's printed documents.
+"""The helpers every document shares: pages, text and bilingual labels, tables, QR codes.
 
-Every document uses the DejaVu Sans fonts shipped in ``fonts/`` (they cover Georgian Mkhedruli, so a
-fresh machine needs no system fonts), A4 pages, Kari's margins and a footer with page numbers.
+Every document prints with the DejaVu fonts (:mod:`.fonts`) in Kari's colours and sizes. Labels are
+bilingual, written ``"ქართული / English"``: the helpers print the Georgian part first in the body
+colour and the English part smaller or grey.
 
-Labels may be bilingual, written ``"ქართული / English"``: the helpers print the Georgian part in the
-body colour and the English part smaller and grey.
+Only documented fpdf2 and segno calls are used here. Text placed at a position goes through
+:func:`text`, which memoises string widths (fpdf2 measures them afresh on every call) and line
+breaks (fpdf2's own, from a ``multi_cell`` dry run): the bulk invitation cards repeat the same
+labels thousands of times.
 """
 
-import io
-from pathlib import Path
+from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
+import numpy as np
 import segno
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
+from PIL import Image
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-FONT_FAMILY = "DejaVu"
-FONT_FILES = {"": FONT_DIR / "DejaVuSans.ttf", "B": FONT_DIR / "DejaVuSans-Bold.ttf"}
+from .fonts import FONT_FAMILY, add_fonts
 
 BODY_SIZE = 9.5
 SMALL_SIZE = 7.5
@@ -25,8 +30,23 @@ INK = 20  # body text, near black
 GREY = 110  # secondary text: English halves of labels, captions, footer
 RULE = 190  # hairlines between rows
 FILL = 240  # table headings
+PT = 25.4 / 72  # mm per point
+
+Color = int | tuple[int, int, int]  # a grey level or an RGB triple, 0-255
 
 SEPARATOR = " / "
+
+
+def split_label(label: str) -> tuple[str, str]:
+    """``"ქართული / English"`` -> ``("ქართული", "English")``.
+
+    A label without English -> ``(label, "")``.
+    """
+    ka, _sep, en = label.partition(SEPARATOR)
+    return ka.strip(), en.strip()
+
+
+# --- Documents -----------------------------------------------------------------------------------
 
 
 class KariPDF(FPDF):
@@ -34,7 +54,7 @@ class KariPDF(FPDF):
 
     footer_text = ""
 
-    def footer(self):
+    def footer(self) -> None:
         self.set_y(-14)
         self.set_draw_color(RULE)
         self.set_line_width(0.2)
@@ -49,37 +69,26 @@ class KariPDF(FPDF):
         self.set_text_color(INK)
 
 
-def new_document(title: str) -> KariPDF:
-    """An A4 document with the DejaVu fonts, margins, metadata and its first page added."""
-    pdf = KariPDF(orientation="portrait", unit="mm", format="A4")
-    for style, path in FONT_FILES.items():
-        pdf.add_font(FONT_FAMILY, style, path)
-    pdf.set_margins(left=18, top=16, right=18)
-    pdf.set_auto_page_break(auto=True, margin=20)
+def set_metadata(pdf: FPDF, title: str) -> None:
+    """Title, creator and language of a document."""
     pdf.set_title(title)
     pdf.set_creator("Kari")
     pdf.set_lang("ka")
+
+
+def new_document(title: str, footer: str = "") -> KariPDF:
+    """An A4 document with the DejaVu fonts, margins, metadata, ``footer`` on the left of every
+    page's footer, and its first page added."""
+    pdf = KariPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.footer_text = footer
+    add_fonts(pdf)
+    pdf.set_margins(left=18, top=16, right=18)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    set_metadata(pdf, title)
     pdf.set_font(FONT_FAMILY, "", BODY_SIZE)
     pdf.set_text_color(INK)
     pdf.add_page()
     return pdf
-
-
-def footer_text(pdf: KariPDF, text: str) -> None:
-    """Set the text printed on the left of every page's footer.
-
-    The page numbers go on the right.
-    """
-    pdf.footer_text = text
-
-
-def split_label(label: str) -> tuple[str, str]:
-    """``"ქართული / English"`` -> ``("ქართული", "English")``.
-
-    A label without English -> ``(label, "")``.
-    """
-    ka, _sep, en = label.partition(SEPARATOR)
-    return ka.strip(), en.strip()
 
 
 def ensure_space(pdf: FPDF, height: float) -> None:
@@ -88,30 +97,172 @@ def ensure_space(pdf: FPDF, height: float) -> None:
         pdf.add_page()
 
 
-def heading(pdf: FPDF, text: str, size: float = 15, keep_with_next: float = 15) -> None:
+# --- Text at a position --------------------------------------------------------------------------
+
+
+def style(pdf: FPDF, size: float, bold: bool = False, color: Color = INK) -> None:
+    """The font (DejaVu, bold or not, ``size`` pt) and text colour of what is written next."""
+    pdf.set_font(FONT_FAMILY, "B" if bold else "", size)
+    if isinstance(color, tuple):
+        pdf.set_text_color(*color)
+    else:
+        pdf.set_text_color(color)
+
+
+_widths: dict[tuple[str, str, float, str], float] = {}
+_lines: dict[tuple[str, str, float, str, float], tuple[str, ...]] = {}
+
+
+def text_width(pdf: FPDF, text: str) -> float:
+    """``text``'s width in mm in the current font (memoised: a font's metrics never change)."""
+    key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, text)
+    width = _widths.get(key)
+    if width is None:
+        if len(_widths) > 100_000:
+            _widths.clear()
+        width = _widths[key] = pdf.get_string_width(text)
+    return width
+
+
+def text(
+    pdf: FPDF, x: float, y: float, h: float, value: str, align: str = "L", w: float = 0.0
+) -> float:
+    """``value`` in the current style in a line box ``h`` mm high at (x, y), vertically centred as
+    ``cell()`` does; ``align`` "R" or "C" within ``w``. Returns the x after the text."""
+    width = text_width(pdf, value)
+    if align == "R":
+        x += w - width
+    elif align == "C":
+        x += (w - width) / 2
+    if value:
+        pdf.text(x, y + h / 2 + 0.3 * pdf.font_size, value)
+    return x + width
+
+
+def wrap(pdf: FPDF, value: str, width: float) -> tuple[str, ...]:
+    """``value`` broken into lines ``width`` mm wide in the current font, as ``multi_cell`` does.
+
+    Memoised: labels and rules are the same on every card, centres and tests repeat.
+    """
+    key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, value, width)
+    lines = _lines.get(key)
+    if lines is None:
+        if text_width(pdf, value) <= width:
+            lines = (value,)
+        else:
+            lines = tuple(measure_lines(pdf, width, value)) or ("",)
+        if len(_lines) > 50_000:
+            _lines.clear()
+        _lines[key] = lines
+    return lines
+
+
+def measure_height(
+    pdf: FPDF,
+    width: float,
+    line_h: float,
+    value: str,
+    align: str = "L",
+    wrapmode: WrapMode = WrapMode.WORD,
+) -> float:
+    """The height of ``value`` in a ``multi_cell`` ``width`` wide, in the current font."""
+    result = pdf.multi_cell(
+        width,
+        line_h,
+        value,
+        align=align,
+        wrapmode=wrapmode,
+        dry_run=True,
+        output=MethodReturnValue.HEIGHT,
+    )
+    return cast(float, result)
+
+
+def measure_lines(pdf: FPDF, width: float, value: str) -> list[str]:
+    """The lines ``multi_cell`` breaks ``value`` into at ``width``, in the current font."""
+    result = pdf.multi_cell(
+        width,
+        5,
+        value,
+        align="L",
+        dry_run=True,
+        output=MethodReturnValue.LINES,
+    )
+    return cast(list[str], result)
+
+
+def paragraph(pdf: FPDF, x: float, y: float, width: float, line_h: float, value: str) -> float:
+    """``value`` wrapped to ``width`` from (x, y) in the current style; returns the y below it."""
+    for line in wrap(pdf, value, width):
+        text(pdf, x, y, line_h, line)
+        y += line_h
+    return y
+
+
+def label(
+    pdf: FPDF,
+    x: float,
+    y: float,
+    value: str,
+    *,
+    size: float,
+    h: float,
+    bold: bool = False,
+    color: Color = INK,
+    en_size: float | None = None,
+    en_color: Color = GREY,
+    sep: str = " / ",
+    width: float | None = None,
+    align: str = "L",
+) -> float:
+    """A bilingual label on one line in a box ``h`` high at (x, y): the Georgian half in ``color``,
+    then ``sep`` and the English half in ``en_color`` (at ``en_size``, default ``size``).
+
+    With ``width``, the label shrinks to fit it and is aligned ("L", "C", "R") within it.
+    Returns the x after the label.
+    """
+    ka, en = split_label(value)
+    en_text = f"{sep}{en}" if en else ""
+    en_size = size if en_size is None else en_size
+    if width is not None:
+        style(pdf, size, bold)
+        ka_w = text_width(pdf, ka)
+        style(pdf, en_size)
+        total = ka_w + text_width(pdf, en_text)
+        if total > width:
+            size, en_size = size * width / total, en_size * width / total
+    style(pdf, size, bold, color)
+    ka_w = text_width(pdf, ka)
+    if width is not None and align != "L":
+        style(pdf, en_size, color=en_color)
+        total = ka_w + text_width(pdf, en_text)
+        x += (width - total) / (2 if align == "C" else 1)
+        style(pdf, size, bold, color)
+    x = text(pdf, x, y, h, ka)
+    if en_text:
+        style(pdf, en_size, color=en_color)
+        x = text(pdf, x, y, h, en_text)
+    return x
+
+
+# --- Blocks of the flowing documents (printout, protocol) ---------------------------------------
+
+
+def heading(pdf: FPDF, value: str, size: float = 15, keep_with_next: float = 15) -> None:
     """A bold heading; a bilingual one has its English half on a second, smaller grey line.
 
     The heading moves to a new page unless ``keep_with_next`` mm of what follows fit under it.
     """
-    ka, en = split_label(text)
+    ka, en = split_label(value)
     ensure_space(pdf, size * 0.9 + keep_with_next)
     pdf.set_x(pdf.l_margin)
-    pdf.set_font(FONT_FAMILY, "B", size)
-    pdf.set_text_color(INK)
+    style(pdf, size, bold=True)
     pdf.multi_cell(0, size * 0.5, ka, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if en:
-        pdf.set_font(FONT_FAMILY, "", size * 0.75)
-        pdf.set_text_color(GREY)
+        style(pdf, size * 0.75, color=GREY)
         pdf.multi_cell(0, size * 0.42, en, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_text_color(INK)
-    pdf.set_font(FONT_FAMILY, "", BODY_SIZE)
+    style(pdf, BODY_SIZE)
     pdf.ln(size * 0.2)
-
-
-def _measure(pdf: FPDF, width: float, line_h: float, text: str) -> float:
-    return pdf.multi_cell(
-        width, line_h, text, align="L", dry_run=True, output=MethodReturnValue.HEIGHT
-    )
 
 
 def field_table(pdf: FPDF, rows: list[tuple[str, str]], label_width: float = 74) -> None:
@@ -128,73 +279,68 @@ def field_table(pdf: FPDF, rows: list[tuple[str, str]], label_width: float = 74)
     x0 = pdf.l_margin
     pdf.set_draw_color(RULE)
     pdf.set_line_width(0.2)
-    for label, value in rows:
-        value = value if value else "—"
-        ka, en = split_label(label)
-        pdf.set_font(FONT_FAMILY, "B", BODY_SIZE - 1)
+    for row_label, row_value in rows:
+        value = row_value if row_value else "—"
+        ka, en = split_label(row_label)
+        style(pdf, BODY_SIZE - 1, bold=True)
         ka_w = pdf.get_string_width(ka)
-        ka_h = _measure(pdf, label_w, body_h, ka)
-        pdf.set_font(FONT_FAMILY, "", SMALL_SIZE)
+        ka_h = measure_height(pdf, label_w, body_h, ka)
+        style(pdf, SMALL_SIZE)
         en_text = f"{SEPARATOR.lstrip()}{en}" if en else ""
         inline = (
             bool(en)
             and ka_h <= body_h + 0.01
             and ka_w + pdf.get_string_width(" " + en_text) <= label_w
         )
-        en_h = 0 if inline or not en else _measure(pdf, label_w, small_h, en)
-        pdf.set_font(FONT_FAMILY, "", BODY_SIZE)
-        value_h = _measure(pdf, value_w, body_h, value)
+        en_h = 0 if inline or not en else measure_height(pdf, label_w, small_h, en)
+        style(pdf, BODY_SIZE)
+        value_h = measure_height(pdf, value_w, body_h, value)
         row_h = max(ka_h + en_h, value_h) + 2 * pad
 
         ensure_space(pdf, row_h)
         y0 = pdf.get_y()
         # Label.
         pdf.set_xy(x0 + pad, y0 + pad)
-        pdf.set_font(FONT_FAMILY, "B", BODY_SIZE - 1)
-        pdf.set_text_color(INK)
+        style(pdf, BODY_SIZE - 1, bold=True)
         if inline:
             pdf.cell(ka_w, body_h, ka)
-            pdf.set_font(FONT_FAMILY, "", SMALL_SIZE)
-            pdf.set_text_color(GREY)
+            style(pdf, SMALL_SIZE, color=GREY)
             pdf.cell(label_w - ka_w, body_h, " " + en_text)
         else:
             pdf.multi_cell(label_w, body_h, ka, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
             if en:
-                pdf.set_font(FONT_FAMILY, "", SMALL_SIZE)
-                pdf.set_text_color(GREY)
+                style(pdf, SMALL_SIZE, color=GREY)
                 pdf.multi_cell(label_w, small_h, en, align="L")
         # Value.
         pdf.set_xy(x0 + label_width + pad, y0 + pad)
-        pdf.set_font(FONT_FAMILY, "", BODY_SIZE)
-        pdf.set_text_color(INK)
+        style(pdf, BODY_SIZE)
         pdf.multi_cell(value_w, body_h, value, align="L")
         # Hairline under the row.
         pdf.line(x0, y0 + row_h, x0 + pdf.epw, y0 + row_h)
         pdf.set_xy(x0, y0 + row_h)
-    pdf.set_font(FONT_FAMILY, "", BODY_SIZE)
-    pdf.set_text_color(INK)
+    style(pdf, BODY_SIZE)
 
 
 def grid_table(
     pdf: FPDF,
-    headings: list[str],
-    rows: list[list[str]],
-    col_widths: list[float],
-    align: list[str] | None = None,
+    headings: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    col_widths: Sequence[float],
+    align: Sequence[str] | None = None,
 ) -> None:
     """A bordered table with a shaded heading row, repeated on every page the table spans."""
     heading_style = FontFace(
         family=FONT_FAMILY, emphasis="BOLD", size_pt=BODY_SIZE - 1.5, color=INK, fill_color=FILL
     )
-    pdf.set_font(FONT_FAMILY, "", BODY_SIZE - 0.5)
-    pdf.set_text_color(INK)
+    style(pdf, BODY_SIZE - 0.5)
     pdf.set_draw_color(RULE)
     pdf.set_line_width(0.2)
+    text_align: tuple[str | Align, ...] | str = tuple(align) if align else "LEFT"
     with pdf.table(
         col_widths=col_widths,
         width=pdf.epw,
         headings_style=heading_style,
-        text_align=tuple(align) if align else "LEFT",
+        text_align=text_align,
         line_height=BODY_SIZE * 0.45,
         padding=(1.2, 1.5),
         repeat_headings=1,
@@ -204,16 +350,41 @@ def grid_table(
             row = table.row()
             for cell in cells:
                 row.cell(cell)
-    pdf.set_font(FONT_FAMILY, "", BODY_SIZE)
+    style(pdf, BODY_SIZE)
 
 
-def qr(pdf: FPDF, url: str, x: float, y: float, size_mm: float) -> None:
-    """A QR code for ``url``, ``size_mm`` square (quiet zone included) with its top left at (x, y).
+def signature_lines(pdf: FPDF, labels: Sequence[str], gap: float = 14, line_w: float = 0.3) -> None:
+    """Lines to sign on, side by side from the current y, each with its bilingual label under it;
+    the cursor ends under them."""
+    width = (pdf.epw - gap * (len(labels) - 1)) / len(labels)
+    y = pdf.get_y()
+    pdf.set_draw_color(INK)
+    pdf.set_line_width(line_w)
+    for i, value in enumerate(labels):
+        x = pdf.l_margin + i * (width + gap)
+        pdf.line(x, y, x + width, y)
+        label(pdf, x + pdf.c_margin, y + 1.2, value, size=SMALL_SIZE, h=3.6)
+    pdf.set_xy(pdf.l_margin, y + 6)
 
-    segno writes the PNG itself (no Pillow needed for that); fpdf2 embeds it as an image XObject.
+
+# --- QR codes ------------------------------------------------------------------------------------
+
+QR_BORDER = 4  # modules of quiet zone, as the standard asks
+QR_SCALE = 4  # pixels per module: viewers smooth an upscaled 1-pixel module into a blur
+
+
+def qr_image(url: str, mask: int | None = None) -> Image.Image:
+    """The QR code of ``url`` (error correction M) as a greyscale image with its quiet zone.
+
+    ``mask`` None lets segno choose the data mask (it scores all eight, about 6 ms); a fixed mask
+    gives an equally valid code that every reader decodes.
     """
-    code = segno.make_qr(url, error="m")
-    buf = io.BytesIO()
-    code.save(buf, kind="png", scale=8, border=4)
-    buf.seek(0)
-    pdf.image(buf, x=x, y=y, w=size_mm, h=size_mm, alt_text=url)
+    code = segno.make_qr(url, error="m", mask=mask)
+    dark = np.array(code.matrix, dtype=np.uint8)
+    light = np.pad(1 - dark, QR_BORDER, constant_values=1) * np.uint8(255)
+    return Image.fromarray(light.repeat(QR_SCALE, axis=0).repeat(QR_SCALE, axis=1))
+
+
+def qr(pdf: FPDF, url: str, x: float, y: float, size_mm: float, mask: int | None = None) -> None:
+    """The QR code of ``url``, ``size_mm`` square (quiet zone included), top left at (x, y)."""
+    pdf.image(qr_image(url, mask), x=x, y=y, w=size_mm, h=size_mm, alt_text=url)

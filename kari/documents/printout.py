@@ -1,17 +1,14 @@
 """The registration printout (A15.4, "ამონაბეჭდი") handed over at a registration centre.
 
-The document is always bilingual, Georgian first, so its labels are fixed strings, not gettext.
-
-``data`` holds display-ready strings: ``number``, ``round``, ``stage`` ("primary"/"subsequent"),
-``applicant_name``, ``personal_number``, ``birth_date``, ``phone``, ``email``,
-``exam_municipality``, ``test_language``, ``foreign_language``, ``skills_test``,
-``subject_group``, ``adapted_environment`` (may be ""), ``registered_at``, ``version`` (int),
-``channel``, ``clerk_name``, ``centre_name``,
-``printed_at``, ``verify_url`` (absolute, encoded in the QR code); ``programmes``, a list of
-``{"rank": int, "code", "name", "institution"}``; and optionally ``documents``, a list of strings.
+The document is always bilingual, Georgian first, so its labels are fixed strings; the caller
+gives a :class:`~kari.documents.inputs.Printout` of display-ready values.
 """
 
+from fpdf import FPDF
+from fpdf.enums import WrapMode, XPos, YPos
+
 from . import pdf as kpdf
+from .inputs import Printout
 
 TITLE = "რეგისტრაციის ამონაბეჭდი / Registration printout"
 
@@ -23,7 +20,7 @@ NOT_REQUESTED = "არ მოითხოვა / not requested"
 
 FIELDS = [
     ("number", "რეგისტრაციის ნომერი / Registration number"),
-    ("round", "ტური / Round"),
+    ("round_label", "ტური / Round"),
     ("stage", "საფეხური / Stage"),
     ("applicant_name", "აპლიკანტი / Applicant"),
     ("personal_number", "პირადი ნომერი / Personal number"),
@@ -56,43 +53,32 @@ SIGNATURES = [
 
 QR_SIZE = 30  # mm, quiet zone included
 SIGNATURE_GAP = 13  # mm between the QR block and the signature lines: room to sign
+LABEL_H = 3.6  # line height of the small labels
 
 
-def _value(data: dict, key: str) -> str:
-    value = data.get(key, "")
+def _value(data: Printout, key: str) -> str:
+    value = str(getattr(data, key))
     if key == "stage":
         return STAGES.get(value, value)
     if key == "adapted_environment" and not value:
         return NOT_REQUESTED
-    return str(value)
+    return value
 
 
-def _small_label(pdf, label: str, line_h: float = 3.6) -> None:
-    """A bilingual label as one small line: Georgian in ink, the English in grey."""
-    ka, en = kpdf.split_label(label)
-    pdf.set_font(kpdf.FONT_FAMILY, "", kpdf.SMALL_SIZE)
-    pdf.set_text_color(kpdf.INK)
-    pdf.write(line_h, ka)
-    if en:
-        pdf.set_text_color(kpdf.GREY)
-        pdf.write(line_h, f" / {en}")
-    pdf.set_text_color(kpdf.INK)
-
-
-def registration_printout(data: dict) -> bytes:
-    """The A15.4 registration printout as PDF bytes; see the module docstring for ``data``."""
-    pdf = kpdf.new_document(f"{TITLE} {data['number']}")
-    kpdf.footer_text(pdf, f"კარი / Kari · № {data['number']} · {data['printed_at']}")
-
+def registration_printout(data: Printout) -> bytes:
+    """The A15.4 registration printout as PDF bytes."""
+    pdf = kpdf.new_document(
+        f"{TITLE} {data.number}", footer=f"კარი / Kari · № {data.number} · {data.printed_at}"
+    )
     kpdf.heading(pdf, TITLE)
     kpdf.field_table(pdf, [(label, _value(data, key)) for key, label in FIELDS])
 
     # The ranked programmes.
     pdf.ln(4)
     kpdf.heading(pdf, PROGRAMMES, size=11)
-    programmes = sorted(data.get("programmes") or [], key=lambda p: p["rank"])
+    programmes = sorted(data.programmes, key=lambda p: p.rank)
     if programmes:
-        rows = [[str(p["rank"]), p["code"], p["name"], p["institution"]] for p in programmes]
+        rows = [[str(p.rank), p.code, p.name, p.institution] for p in programmes]
         kpdf.grid_table(
             pdf,
             PROGRAMME_HEADINGS,
@@ -101,68 +87,53 @@ def registration_printout(data: dict) -> bytes:
             align=["CENTER", "LEFT", "LEFT", "LEFT"],
         )
     else:
-        pdf.multi_cell(0, 5, NO_PROGRAMMES, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, NO_PROGRAMMES, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    documents = data.get("documents") or []
-    if documents:
+    if data.documents:
         pdf.ln(5)
         kpdf.heading(pdf, DOCUMENTS, size=11)
-        for document in documents:
-            pdf.multi_cell(0, 4.6, f"•  {document}", align="L", new_x="LMARGIN", new_y="NEXT")
+        for document in data.documents:
+            pdf.multi_cell(0, 4.6, f"•  {document}", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     _confirmation(pdf, data)
     return bytes(pdf.output())
 
 
-def _confirmation(pdf, data: dict) -> None:
+def _confirmation(pdf: FPDF, data: Printout) -> None:
     """Who confirmed it and when, the QR code with its caption, then the two signature lines."""
     pdf.ln(6)
     kpdf.ensure_space(pdf, QR_SIZE + SIGNATURE_GAP + 6)
     y0 = pdf.get_y()
     x_text = pdf.l_margin + QR_SIZE + 5
+    x_label = x_text + pdf.c_margin  # where the cells beside it start their text
     text_w = pdf.w - pdf.r_margin - x_text
-    kpdf.qr(pdf, data["verify_url"], x=pdf.l_margin, y=y0, size_mm=QR_SIZE)
+    kpdf.qr(pdf, data.verify_url, x=pdf.l_margin, y=y0, size_mm=QR_SIZE)
 
-    left_margin = pdf.l_margin
-    pdf.set_left_margin(x_text)  # write() wraps to the left margin: keep it beside the QR code
-    try:
-        pdf.set_xy(x_text, y0 + 1.5)
-        _small_label(pdf, CONFIRMED_BY)
-        pdf.ln(4.2)
-        pdf.set_font(kpdf.FONT_FAMILY, "B", kpdf.BODY_SIZE)
-        pdf.multi_cell(text_w, 4.6, data["clerk_name"], align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(kpdf.FONT_FAMILY, "", kpdf.BODY_SIZE)
-        pdf.multi_cell(text_w, 4.6, data["centre_name"], align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1.5)
-        _small_label(pdf, PRINTED_AT)
-        pdf.set_font(kpdf.FONT_FAMILY, "", kpdf.BODY_SIZE)
-        pdf.write(3.6, f"  {data['printed_at']}")
-        pdf.ln(5.5)
-        _small_label(pdf, VERIFY)
-        pdf.ln(4)
-        pdf.set_font(kpdf.FONT_FAMILY, "", kpdf.BODY_SIZE - 1)
-        pdf.multi_cell(
-            text_w,
-            4.2,
-            data["verify_url"],
-            align="L",
-            wrapmode="CHAR",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-    finally:
-        pdf.set_left_margin(left_margin)
+    y = y0 + 1.5
+    kpdf.label(pdf, x_label, y, CONFIRMED_BY, size=kpdf.SMALL_SIZE, h=LABEL_H)
+    pdf.set_xy(x_text, y + 4.2)
+    kpdf.style(pdf, kpdf.BODY_SIZE, bold=True)
+    pdf.multi_cell(text_w, 4.6, data.clerk_name, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    kpdf.style(pdf, kpdf.BODY_SIZE)
+    pdf.multi_cell(text_w, 4.6, data.centre_name, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    y = pdf.get_y() + 1.5
+    x = kpdf.label(pdf, x_label, y, PRINTED_AT, size=kpdf.SMALL_SIZE, h=LABEL_H)
+    kpdf.style(pdf, kpdf.BODY_SIZE)
+    kpdf.text(pdf, x, y, LABEL_H, f"  {data.printed_at}")
+    y += 5.5
+    kpdf.label(pdf, x_label, y, VERIFY, size=kpdf.SMALL_SIZE, h=LABEL_H)
+    pdf.set_xy(x_text, y + 4)
+    kpdf.style(pdf, kpdf.BODY_SIZE - 1)
+    pdf.multi_cell(
+        text_w,
+        4.2,
+        data.verify_url,
+        align="L",
+        wrapmode=WrapMode.CHAR,
+        new_x=XPos.LEFT,
+        new_y=YPos.NEXT,
+    )
     pdf.set_xy(pdf.l_margin, max(pdf.get_y(), y0 + QR_SIZE) + SIGNATURE_GAP)
 
     # Signature lines: the applicant's on the left, the staff member's on the right.
-    gap = 14
-    line_w = (pdf.epw - gap) / 2
-    y_line = pdf.get_y()
-    pdf.set_draw_color(kpdf.INK)
-    pdf.set_line_width(0.3)
-    for i, label in enumerate(SIGNATURES):
-        x = pdf.l_margin + i * (line_w + gap)
-        pdf.line(x, y_line, x + line_w, y_line)
-        pdf.set_xy(x, y_line + 1.2)
-        _small_label(pdf, label)
-    pdf.set_xy(pdf.l_margin, y_line + 6)
+    kpdf.signature_lines(pdf, SIGNATURES)

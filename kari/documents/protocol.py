@@ -1,12 +1,15 @@
 """A21: the protocol of an applicant's removal from the test, on NAEC's form.
 
-Bilingual, Georgian first, so its labels are fixed strings, not gettext.
+Bilingual, Georgian first, so its labels are fixed strings; the caller gives a
+:class:`~kari.documents.inputs.RemovalProtocol`.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+
+from fpdf.enums import XPos, YPos
 
 from . import pdf as kpdf
+from .inputs import RemovalProtocol
 
 TITLE = "ტესტიდან მოხსნის ოქმი / Protocol of removal from the test"
 FIELDS = [
@@ -30,46 +33,26 @@ SIGNATURES = [
 ]
 
 
-@dataclass(frozen=True)
-class RemovalProtocol:
-    number: str
-    applicant: str
-    personal_number: str
-    registration: str
-    centre: str
-    session: str
-    incidents: list = field(default_factory=list)  # (datetime, measure, breach, note, by)
-
-
 def render_protocol(p: RemovalProtocol) -> bytes:
-    pdf = kpdf.new_document(f"{TITLE} {p.number}")
-    kpdf.footer_text(pdf, f"კარი / Kari · {p.number}")
+    """The A21 removal protocol as PDF bytes."""
+    pdf = kpdf.new_document(f"{TITLE} {p.number}", footer=f"კარი / Kari · {p.number}")
     kpdf.heading(pdf, TITLE)
     kpdf.field_table(pdf, [(label, str(getattr(p, key))) for key, label in FIELDS])
     pdf.ln(4)
     kpdf.heading(pdf, INCIDENTS, size=11)
     rows = [
         [
-            at.strftime("%d.%m.%Y %H:%M") if isinstance(at, dt.datetime) else str(at),
-            measure,
-            breach,
-            note or "—",
-            by,
+            i.at.strftime("%d.%m.%Y %H:%M") if isinstance(i.at, dt.datetime) else str(i.at),
+            i.measure,
+            i.breach,
+            i.note or "—",
+            i.by,
         ]
-        for at, measure, breach, note, by in p.incidents
+        for i in p.incidents
     ]
     kpdf.grid_table(pdf, HEADINGS, rows, WIDTHS)
     pdf.ln(4)
-    pdf.multi_cell(0, 5, BASIS, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, BASIS, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(16)
-    gap = 14
-    line_w = (pdf.epw - gap) / 2
-    y = pdf.get_y()
-    pdf.set_draw_color(kpdf.INK)
-    for i, label in enumerate(SIGNATURES):
-        x = pdf.l_margin + i * (line_w + gap)
-        pdf.line(x, y, x + line_w, y)
-        pdf.set_xy(x, y + 1.2)
-        pdf.set_font(kpdf.FONT_FAMILY, "", kpdf.SMALL_SIZE)
-        pdf.cell(line_w, 4, label)
+    kpdf.signature_lines(pdf, SIGNATURES, line_w=0.2)
     return bytes(pdf.output())

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import authorize, authorize_any, can
-from kari.documents.protocol import RemovalProtocol, render_protocol
+from kari.documents import Incident, RemovalProtocol, render_protocol
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.registration.models import Registration
 from kari.registration.views import signed_in_applicant
@@ -664,12 +664,12 @@ def protocol(request, pk):
             centre=f"{sitting.assignment.centre.name_ka}, {sitting.assignment.centre.address}",
             session=str(sitting.session),
             incidents=[
-                (
-                    timezone.localtime(i.at),
-                    i.get_kind_display(),
-                    i.get_category_display(),
-                    i.note,
-                    i.by.full_name_ka or i.by.username,
+                Incident(
+                    at=timezone.localtime(i.at),
+                    measure=i.get_kind_display(),
+                    breach=i.get_category_display(),
+                    note=i.note,
+                    by=i.by.full_name_ka or i.by.username,
                 )
                 for i in incidents
             ],

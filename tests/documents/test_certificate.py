@@ -5,15 +5,15 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from kari.documents import CertificateData, Signatory, certificate_pdf
 from kari.documents import certificate as kcert
-from kari.documents import certificate_pdf
 from tests.documents.qr_support import assert_page_has_qr_of
 
 VERIFY_URL = "https://kari.example.ge/certificates/verify/SF-2026-0007/8f3a9c"
 MM = 72 / 25.4  # points per mm
 
 
-def certificate_data(**overrides):
+def certificate_data(**overrides) -> CertificateData:
     data = {
         "number": "SF-2026-0007",
         "holder_name": "ნინო ბერიძე",
@@ -31,16 +31,16 @@ def certificate_data(**overrides):
         "organisation_en": "Solidarity Fund PL in Georgia",
         "issued_on": "14.05.2026",
         "signatories": [
-            {
-                "name": "თამარ ხარაიშვილი",
-                "role": "ექსპერტთა გუნდის ხელმძღვანელი / Head of the expert team",
-            },
-            {"name": "Jan Kowalski", "role": "პროგრამის დირექტორი / Programme director"},
+            Signatory(
+                name="თამარ ხარაიშვილი",
+                role="ექსპერტთა გუნდის ხელმძღვანელი / Head of the expert team",
+            ),
+            Signatory(name="Jan Kowalski", role="პროგრამის დირექტორი / Programme director"),
         ],
         "verify_url": VERIFY_URL,
     }
     data.update(overrides)
-    return data
+    return CertificateData(**data)
 
 
 def read(data):
@@ -195,9 +195,9 @@ def test_long_content_still_fits_one_page_inside_the_frame():
     data = certificate_data(
         holder_name="ალექსანდრე-ბესარიონ ჯავახიშვილი-მუხრანბატონი ორბელიანი დადიანი",
         holder_name_en="Aleksandre-Besarion Javakhishvili-Mukhranbatoni Orbeliani Dadiani",
-        achievement_ka=certificate_data()["achievement_ka"] * 3,
-        achievement_en=certificate_data()["achievement_en"] * 3,
-        signatories=certificate_data()["signatories"] * 2,
+        achievement_ka=certificate_data().achievement_ka * 3,
+        achievement_en=certificate_data().achievement_en * 3,
+        signatories=list(certificate_data().signatories) * 2,
         verify_url=long_url,
         status_note="გაუქმებულია / REVOKED 01.06.2026",
     )
@@ -230,8 +230,8 @@ def test_optional_parts_may_be_missing():
 
 
 def test_a_single_signatory_and_three_signatories():
-    people = [{"name": f"ხელმომწერი {i}", "role": "წევრი / Member"} for i in range(1, 4)]
+    people = [Signatory(name=f"ხელმომწერი {i}", role="წევრი / Member") for i in range(1, 4)]
     for signatories in (people[:1], people):
         text = text_of(certificate_pdf(certificate_data(signatories=signatories)))
         for person in signatories:
-            assert person["name"] in text
+            assert person.name in text

@@ -4,14 +4,15 @@ bulk rendering with progress, identical bytes for the same input."""
 import datetime as dt
 import io
 
-import numpy as np
 import pytest
-import segno
+from fpdf import FPDF
 from pypdf import PdfReader
 
 from kari.documents import InvitationCard, InvitationSitting, render_card, render_many
+from kari.documents import fonts as kfonts
 from kari.documents import invitation as kinv
-from tests.documents.qr_support import assert_page_has_qr_of
+from kari.documents import pdf as kpdf
+from tests.documents.qr_support import assert_page_has_qr_of, decode
 
 VERIFY_URL = "https://kari.example.ge/invitations/verify/INV-2026-A-000123/8f3a9c2d"
 
@@ -130,7 +131,7 @@ def test_a19_a20_2_a20_6_rules_are_printed(card_pdf):
 
 
 def test_a17_3_the_qr_code_is_an_image_of_the_verify_url(card_pdf):
-    assert_page_has_qr_of(read(card_pdf).pages[0], VERIFY_URL)
+    assert_page_has_qr_of(read(card_pdf).pages[0], VERIFY_URL, mask=kinv.QR_MASK)
     assert VERIFY_URL in text_of(card_pdf)
 
 
@@ -173,20 +174,6 @@ def test_a17_3_same_input_gives_identical_bytes(card_pdf):
     assert render_card(card_data(number="INV-2026-A-000124")) != card_pdf
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "a",
-        "https://kari.example.ge/i/1",
-        VERIFY_URL,
-        VERIFY_URL + "/" + "x" * 120,
-        "https://kari.example.ge/invitations/verify/INV-2026-B-009999/" + "0123456789abcdef" * 4,
-    ],
-)
-def test_qr_matrix_is_segnos(url):
-    assert np.array_equal(kinv.qr_matrix(url), np.array(segno.make_qr(url, error="m").matrix))
-
-
 def test_a17_3_render_many_writes_one_file_per_card_and_reports_progress(tmp_path):
     cards = [
         card_data(
@@ -225,7 +212,7 @@ def test_a17_3_render_many_in_process_and_duplicate_numbers(tmp_path):
         render_many([card_data(), card_data()], tmp_path)
 
 
-# --- Speed shortcuts keep the output right (see the module doc of kari.documents.invitation) ---
+# --- The speed shortcuts keep the output right (see the module doc of kari.documents.fonts) ---
 
 
 def _qr_samples():
@@ -237,33 +224,29 @@ def _qr_samples():
         f"{rnd.getrandbits(64):016x}"
         for _ in range(20)
     ]
-    # Other lengths (QR versions 1 to 10 and more), modes (numeric, alphanumeric, byte, UTF-8).
+    # Other lengths (QR versions 1 to 10 and more) and modes (numeric, alphanumeric, byte).
     urls += [
-        "".join(rnd.choice("abcXYZ019/:.-ა€ ") for _ in range(rnd.randint(1, 300)))
+        "".join(rnd.choice("abcXYZ019/:.-?=& ") for _ in range(rnd.randint(1, 300)))
         for _ in range(20)
     ]
-    return urls + ["", "0123456789" * 8, "HTTPS://KARI.EXAMPLE.GE/I/1"]
+    return urls + ["0123456789" * 8, "HTTPS://KARI.EXAMPLE.GE/I/1"]
 
 
 @pytest.mark.parametrize("url", _qr_samples())
-def test_qr_matrix_is_segnos_for_many_contents(url):
-    assert np.array_equal(kinv.qr_matrix(url), np.array(segno.make_qr(url, error="m").matrix))
+def test_a17_3_a_qr_code_with_the_cards_fixed_mask_is_read_by_a_scanner(url):
+    assert decode(kpdf.qr_image(url, mask=kinv.QR_MASK)) == [url]
 
 
-def test_penalties_match_a_plain_reading_of_segnos_mask_scoring():
-    from segno import encoder as senc
-
-    rng = np.random.default_rng(7)
-    for size in (21, 25, 33, 45):
-        stack = (rng.random((8, size, size)) < 0.5).astype(np.uint8)
-        # Finder-like 1011101 patterns, some overlapping (segno skips those after a counted one).
-        for m in range(8):
-            stack[m, 3, 2:13] = [1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1]
-            stack[m, 5:16, 7] = [0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1]
-        expected = [
-            senc.evaluate_mask(tuple(bytearray(r) for r in m.tolist()), size, size) for m in stack
-        ]
-        assert kinv._penalties(stack) == expected
+def test_a17_3_the_cards_own_labels_are_in_the_cut_fonts():
+    labels = [
+        getattr(kinv, name)
+        for name in dir(kinv)
+        if name.isupper() and isinstance(getattr(kinv, name), str)
+    ]
+    labels += kinv.SITTING_HEADINGS + kinv.WEEKDAYS
+    labels += [part for line in kinv.RULE_LINES for part in line]
+    labels += ["კარი / Kari · № ", "  ·  ", "–", "•", ": ", "—"]
+    assert kfonts.use_cut_fonts(FPDF(), labels)
 
 
 def test_every_character_of_the_cut_fonts_extracts_from_the_card():
@@ -274,29 +257,31 @@ def test_every_character_of_the_cut_fonts_extracts_from_the_card():
         first_name_latin="ABCDEFGHIJKLMNOPQRSTUVWXYZ",
         last_name_latin="0123456789",
     )
-    kinv._load_templates()
-    assert kinv._covered(card)  # rendered with the cut fonts and their frozen PDF objects
+    # Rendered with the cut fonts and their frozen PDF objects.
+    assert kfonts.use_cut_fonts(FPDF(), kinv._card_texts(card))
     text = " ".join(text_of(render_card(card)).split())
     assert letters in text.replace(" ", "")  # wrapped over lines
     assert "«№ 5 — 10 € · ‘x’ “y” …»" in text
     assert "ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789" in text
 
 
+def test_a17_3_the_plain_fonts_print_the_same_card(card_pdf):
+    plain = render_card(card_data(), cut_fonts=False)  # fpdf2's own add_font and subsetting
+    assert len(read(plain).pages) == 1
+    assert text_of(plain) == text_of(card_pdf)
+
+
 def test_cards_leave_fpdf2_and_other_documents_alone():
     import fontTools.subset
-    from fpdf import FPDF
     from fpdf import output as fpdf_output
-
-    from kari.documents import pdf as kpdf
 
     first = render_card(card_data())
     assert fpdf_output.ftsubset is fontTools.subset  # nothing patched process-wide
     # A plain fpdf2 document with the same (full) fonts is subset by fpdf2 as usual...
     doc = FPDF()
-    for style, path in kpdf.FONT_FILES.items():
-        doc.add_font(kpdf.FONT_FAMILY, style, path)
+    kfonts.add_fonts(doc)
     doc.add_page()
-    doc.set_font(kpdf.FONT_FAMILY, "B", 12)
+    doc.set_font(kfonts.FONT_FAMILY, "B", 12)
     doc.cell(text="ნინო ბერიძე")
     plain = bytes(doc.output())
     assert len(plain) < 40_000  # subset, not the 700 kB font

@@ -5,8 +5,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from kari.documents import Printout, ProgrammeChoice, registration_printout
 from kari.documents import pdf as kpdf
-from kari.documents import registration_printout
 from tests.documents.qr_support import assert_page_has_qr_of
 
 VERIFY_URL = "https://kari.example.ge/verify/R-2027-000123/8f3a9c"
@@ -20,20 +20,20 @@ PROGRAMME_NAMES = [
 
 def programmes(n):
     return [
-        {
-            "rank": i + 1,
-            "code": f"P{1000 + i}",
-            "name": PROGRAMME_NAMES[i % 3],
-            "institution": "სსიპ თბილისის სახელმწიფო კოლეჯი „ივერია“",
-        }
+        ProgrammeChoice(
+            rank=i + 1,
+            code=f"P{1000 + i}",
+            name=PROGRAMME_NAMES[i % 3],
+            institution="სსიპ თბილისის სახელმწიფო კოლეჯი „ივერია“",
+        )
         for i in range(n)
     ]
 
 
-def printout_data(**overrides):
+def printout_data(**overrides) -> Printout:
     data = {
         "number": "R-2027-000123",
-        "round": "გაზაფხული 2027",
+        "round_label": "გაზაფხული 2027",
         "stage": "primary",
         "applicant_name": "ნინო ბერიძე",
         "personal_number": "01001012345",
@@ -56,7 +56,7 @@ def printout_data(**overrides):
         "verify_url": VERIFY_URL,
     }
     data.update(overrides)
-    return data
+    return Printout(**data)
 
 
 def read(data):
@@ -92,8 +92,8 @@ def test_georgian_text_and_key_facts_are_extractable(printout):
     assert "Verify" in text
     assert VERIFY_URL in text
     for programme in programmes(3):
-        assert programme["code"] in text
-        assert programme["name"] in text
+        assert programme.code in text
+        assert programme.name in text
 
 
 def test_dejavu_fonts_are_embedded(printout):
@@ -120,7 +120,7 @@ def test_a_long_programme_list_flows_onto_a_second_page():
     assert len(reader.pages) >= 2
     text = all_text(reader)
     for programme in programmes(15):
-        assert programme["code"] in text
+        assert programme.code in text
     # The closing block (confirmation, QR, signatures) is still printed, after the programmes.
     assert "გიორგი მაისურაძე" in reader.pages[-1].extract_text()
     assert VERIFY_URL in reader.pages[-1].extract_text()
@@ -130,7 +130,7 @@ def test_a_long_programme_list_flows_onto_a_second_page():
 def test_programmes_are_listed_by_rank():
     shuffled = list(reversed(programmes(3)))
     text = read(registration_printout(printout_data(programmes=shuffled))).pages[0].extract_text()
-    positions = [text.index(p["code"]) for p in programmes(3)]
+    positions = [text.index(p.code) for p in programmes(3)]
     assert positions == sorted(positions)
 
 
