@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from kari.citations import GROUP, LETTERS
+from kari.citations import georgian as georgian_citation
+
 ROOT = Path(__file__).resolve().parents[2]
 MO = ROOT / "kari/locale/ka/LC_MESSAGES/django.mo"
 GLOSSARY = tomllib.loads((ROOT / "kari/locale/glossary.toml").read_text("utf-8"))
@@ -102,9 +105,9 @@ def term_rule(term: dict):
             if missing or wrong:
                 problems.append(
                     f"{e}: “{term['en']}” is “{term['ka']}” ({term['article']}), but "
-                    f"{s!r}" + (f" lacks {missing}" if missing else "") + (
-                        f" uses {wrong}" if wrong else ""
-                    )
+                    f"{s!r}"
+                    + (f" lacks {missing}" if missing else "")
+                    + (f" uses {wrong}" if wrong else "")
                 )
         return problems
 
@@ -137,28 +140,8 @@ def placeholders_kept(e: Entry) -> list[str]:
     ]
 
 
-LETTERS = dict(zip("abcdefghijklmnopqrstuvwxyz", GLOSSARY["citations"]["letters"].split()))
-REF = re.compile(
-    r"\b([AC])(\d+(?:\.\d+)?)(?:\(([a-z])\))?(?:-[AC]?(\d+(?:\.\d+)?)(?:\(([a-z])\))?)?"
-)
-GROUP = re.compile(rf"{REF.pattern}(?:,\s*{REF.pattern})*")
 GEORGIAN_CITATION = re.compile(r"მუხ\.|ეტაპ(?:ი|ები) \d")
 LATIN_CITATION = re.compile(r"\b[AC]\d+|(?<!%)\([a-z]\)")
-
-
-def georgian_citation(group: str) -> str:
-    """"A13.4(g), A10.3" -> "მუხ. 13.4 „ზ“, 10.3"; "C3-C4" -> "ეტაპები 3–4"."""
-    parts, kinds = [], set()
-    for kind, first, letter, last, last_letter in REF.findall(group):
-        kinds.add(kind)
-        text = first + (f" „{LETTERS[letter]}“" if letter else "")
-        if last:
-            text += "–" + last + (f" „{LETTERS[last_letter]}“" if last_letter else "")
-        parts.append(text)
-    if kinds == {"A"}:
-        return f"{GLOSSARY['citations']['article']} {', '.join(parts)}"
-    several = len(parts) > 1 or "–" in parts[0]
-    return f"{GLOSSARY['citations']['steps' if several else 'step']} {', '.join(parts)}"
 
 
 def citations_in_georgian_form(e: Entry) -> list[str]:
@@ -246,7 +229,7 @@ PLANTED = [
     (_term("EMIS (the management system)"), Entry("to EMIS", ("EMIS-ს",))),
     (_term("proctor"), Entry("proctor's page", ("გამომცდელის გვერდი",))),
     (
-        _term("applicant (individual certification; msgctxt \"certification\")"),
+        _term('applicant (individual certification; msgctxt "certification")'),
         Entry("Applicant", ("აპლიკანტი",), "certification"),
     ),
     (_term("applicant (vocational testing)"), Entry("Applicant", ("განმცხადებელი",))),
@@ -284,7 +267,7 @@ RIGHT = [
     (grammar, Entry("Submit to NAEC", ("წარუდგინეთ ეროვნულ ცენტრს",))),
     (_term("check-in (at the exam centre)"), Entry("Check-in", ("რეგისტრაცია საგამოცდო ცენტრში",))),
     (
-        _term("applicant (individual certification; msgctxt \"certification\")"),
+        _term('applicant (individual certification; msgctxt "certification")'),
         Entry("Applicant", ("განმცხადებელი",), "certification"),
     ),
     (_term("SEN (special educational needs)"), Entry("SEN places", ("სსსმ ადგილები",))),
@@ -303,6 +286,7 @@ def test_each_rule_passes_the_right_wording(rule, entry):
 
 
 def test_citations_are_converted_with_the_regulations_letters():
+    assert "".join(LETTERS.values()) == GLOSSARY["citations"]["letters"].replace(" ", "")
     assert georgian_citation("A15.3(c)") == "მუხ. 15.3 „გ“"
     assert georgian_citation("A13.4(g), A10.3") == "მუხ. 13.4 „ზ“, 10.3"
     assert georgian_citation("A19.1-2") == "მუხ. 19.1–2"
@@ -310,3 +294,18 @@ def test_citations_are_converted_with_the_regulations_letters():
     assert georgian_citation("A20.6(d)") == "მუხ. 20.6 „დ“"
     assert georgian_citation("C1") == "ეტაპი 1"
     assert georgian_citation("C3-C4") == "ეტაპები 3–4"
+
+
+def test_a_rule_error_appends_its_citation_in_the_readers_language():
+    from django.utils import translation
+
+    from kari.errors import RuleError
+
+    with translation.override("en"):
+        assert RuleError("Closed.", citation="A20.2").messages == ["Closed. (A20.2)"]
+        assert RuleError("Closed (A20.2).", citation="A20.2").messages == ["Closed (A20.2)."]
+    with translation.override("ka"):
+        error = RuleError("დასრულდა.", field="when", citation="A15.3(c)")
+        assert error.message_dict == {"when": ["დასრულდა. (მუხ. 15.3 „გ“)"]}
+        cited = RuleError("დასრულდა (მუხ. 20.2).", citation="A20.2")
+        assert cited.messages == ["დასრულდა (მუხ. 20.2)."]

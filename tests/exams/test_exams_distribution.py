@@ -197,7 +197,7 @@ def test_A17_2_a_registration_without_a_municipality_is_left_out_with_a_reason(e
     reg = exam_world["regs"][5]
     type(reg).objects.filter(pk=reg.pk).update(exam_municipality=None)
     d = services.distribute(exam_world["emis"], exam_world["round"])
-    assert "A15.3(c)" in d.unplaced[str(reg.pk)]
+    assert "(მუხ. 15.3 „გ“)" in d.unplaced[str(reg.pk)]
     assert d.stats["placed"] == 9
 
 
@@ -218,7 +218,7 @@ def test_A17_2_the_solver_s_reasons_are_shown_in_georgian(exam_world, client):
     with translation.override("ka"):
         text = reason_label("no capacity for item subject:georgian")
         assert "ქართული ენა" in text and "item" not in text
-        assert reason_label("centre quotas reached").endswith("(A17.2(b))")
+        assert reason_label("centre quotas reached").endswith("(მუხ. 17.2 „ბ“)")
         assert reason_label("something new") == "something new"
     for c in exam_world["centres"]:
         c.seats = 1

@@ -53,7 +53,7 @@ def test_A17_2_distribution_page_shows_the_preferred_count_and_a_described_histo
     svg = re.search(r"<svg[^>]*role=\"img\".*?</svg>", html, re.S)
     assert svg is not None
     desc = re.search(r"<desc id=\"h-desc\">(.*?)</desc>", svg.group(0), re.S)
-    assert desc and "km: 7" in desc.group(1)  # seven applicants travel 0 km
+    assert desc and "0 კმ: 7" in desc.group(1)  # seven applicants travel 0 km (კმ)
     assert svg.group(0).count("<rect") == len(d.stats["histogram"])
     assert "KU-1" in html and "TB-1" in html
     assert f'action="/exams/distributions/{d.pk}/issue/"' in html  # EMIS may issue a draft
