@@ -34,9 +34,11 @@ def georgian(group: str) -> str:
     return f"{STEPS if several else STEP} {', '.join(parts)}"
 
 
-def cite(citation: str, language: str | None) -> str:
-    """The citation as a reader of `language` finds it in the law."""
-    return georgian(citation) if (language or "ka").startswith("ka") else citation
+def cite(text: str, language: str | None) -> str:
+    """Every citation in `text` as a reader of `language` finds it in the law."""
+    if not (language or "ka").startswith("ka"):
+        return text
+    return GROUP.sub(lambda m: georgian(m.group()), text)
 
 
 def is_cited(text: str, citation: str) -> bool:

@@ -285,7 +285,8 @@ def test_A15_7_locked_registration_refuses_a_change(kari_server, new_page):
         mark = len(_outbox(server))
         _press(page, "submit")
         expect(page).to_have_url(re.compile(r"/register/$"))
-        expect(page.locator("main form .msg.error[role=alert]")).to_contain_text("შეცვლა შეუძლებელია")
+        error = page.locator("main form .msg.error[role=alert]")
+        expect(error).to_contain_text("შეცვლა შეუძლებელია")
         time.sleep(0.5)
         assert [m for m in _outbox(server)[mark:] if m["to"] == e164] == [], "a code was sent"
 

@@ -309,3 +309,11 @@ def test_a_rule_error_appends_its_citation_in_the_readers_language():
         assert error.message_dict == {"when": ["დასრულდა. (მუხ. 15.3 „გ“)"]}
         cited = RuleError("დასრულდა (მუხ. 20.2).", citation="A20.2")
         assert cited.messages == ["დასრულდა (მუხ. 20.2)."]
+
+
+def test_pages_render_citations_in_the_readers_language():
+    from kari.citations import cite
+
+    assert cite("A18, A19.4", "ka") == "მუხ. 18, 19.4"
+    assert cite("A12.1(a)", "ka") == "მუხ. 12.1 „ა“"
+    assert cite("A19-A22", "en") == "A19-A22"
