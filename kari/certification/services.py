@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from kari import notify
 from kari.accounts.permissions import authorize
@@ -318,7 +318,7 @@ def submit_scores(reviewer, assignment: Assignment, scores: dict) -> Assignment:
     authorize(reviewer, "cert.review", app.call.organisation)
     if app.status == Status.INFO_REQUESTED:
         raise RuleError(
-            _("The review is paused until the applicant answers (C3)."),
+            pgettext("certification", "The review is paused until the applicant answers (C3)."),
             field="status",
             citation="C3",
         )

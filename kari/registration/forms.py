@@ -57,6 +57,21 @@ class RegistrationForm(forms.Form):
         )
 
 
+# A clerk's registration page speaks about the applicant, not to them (A15.1, A16).
+CLERK_LABELS = {
+    "exam_municipality": _("Where the applicant wants to sit the test"),
+    "adapted_environment": _("Does the applicant need an adapted environment? Describe it"),
+    "carried_over": _("Use the applicant's scores from the previous round (A28)"),
+}
+
+
+def for_clerk(form: forms.Form) -> forms.Form:
+    for name, label in CLERK_LABELS.items():
+        if name in form.fields:
+            form.fields[name].label = label
+    return form
+
+
 class SubsequentForm(forms.Form):
     personal_number = RegistrationForm.base_fields["personal_number"]
     phone = RegistrationForm.base_fields["phone"]

@@ -16,7 +16,7 @@ from kari.rounds.services import current_round
 from kari.staffauth import staff_required
 
 from . import choices, printouts, services
-from .forms import CodeForm, FilterForm, RegistrationForm, SignInForm, SubsequentForm
+from .forms import CodeForm, FilterForm, RegistrationForm, SignInForm, SubsequentForm, for_clerk
 from .models import Applicant, Registration
 
 PENDING, APPLICANT = "kari_pending_registration", "kari_applicant"
@@ -75,6 +75,8 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
     else:
         initial, codes = _initial_from(existing) if existing else ({}, [])
         form = form_class(initial=initial)
+    if channel == "centre":
+        for_clerk(form)
     if action == "submit" and form.is_valid():
         data = form.cleaned_data | {"programmes": codes}
         try:

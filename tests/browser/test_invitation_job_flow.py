@@ -21,12 +21,12 @@ def test_A17_3_emis_issues_the_invitations_and_follows_the_progress_page(kari_se
     page = new_page()
     staff_sign_in(page, kari_server, "emis")
     page.goto(kari_server.url("/exams/"))
-    expect(page.locator("main")).to_contain_text("A17.2(a)")
+    expect(page.locator("main")).to_contain_text("მუხ. 17.2 „ა“")
     expect(page.locator("form#distribute")).to_have_count(1)  # a draft may be re-run
     with page.expect_navigation():
         page.locator("a[href*='/exams/distributions/']").first.click()
     expect(page.locator("svg.histogram desc")).to_have_count(1)
-    assert "km" in page.locator("svg.histogram desc").text_content()
+    assert "კმ" in page.locator("svg.histogram desc").text_content()
     with page.expect_navigation(url=re.compile(r"/exams/jobs/\d+/$")):
         page.locator("form[action$='/issue/'] button").click()
     bar = page.locator("progress#job-progress")

@@ -54,7 +54,7 @@ def test_A13_5_after_the_deadline_an_institution_cannot_announce(world, admin):
     r.save()
     with pytest.raises(ValidationError) as exc:
         services.set_places(admin, world["inst_a"], r, {"A-0": (20, 2)})
-    assert "A13.5" in str(exc.value)
+    assert "მუხ. 13.5" in str(exc.value)
     assert not services.can_admit(world["inst_a"], r)
 
 

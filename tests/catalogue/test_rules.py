@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_A13_4_e_a_programme_needs_at_least_5_places():
     with pytest.raises(ValidationError) as exc:
         rules.check_places(4, 1, work_based=False)
-    assert "A13.4(e)" in exc.value.message_dict["places"][0]
+    assert "(მუხ. 13.4 „ე“)" in exc.value.message_dict["places"][0]
     rules.check_places(5, 1, work_based=False)
 
 
@@ -64,7 +64,7 @@ def test_A7_1_a_primary_programme_names_its_skills_test_and_subject_group(refere
     with pytest.raises(ValidationError) as exc:
         rules.clean_programme(programme_data("P-1", skills_test="", subject_group=""))
     errors = exc.value.message_dict
-    assert "A7.1" in errors["skills_test"][0] and "A7.2" in errors["subject_group"][0]
+    assert "(მუხ. 7.1)" in errors["skills_test"][0] and "მუხ. 7.2" in errors["subject_group"][0]
     clean = rules.clean_programme(
         programme_data("P-1", stage="subsequent", skills_test="", subject_group="")
     )
@@ -79,7 +79,7 @@ def test_A7_5_foreign_language_is_one_of_four_or_any(reference):
         )
     with pytest.raises(ValidationError) as exc:
         rules.clean_programme(programme_data("P-1", foreign_language="it"))
-    assert "A7.5" in exc.value.message_dict["foreign_language"][0]
+    assert "7.5)" in exc.value.message_dict["foreign_language"][0]
 
 
 def test_A4_2_framework_flag_is_recorded_and_validated(world):
@@ -96,7 +96,7 @@ def test_A4_2_framework_flag_is_recorded_and_validated(world):
 def test_A13_4_g_work_based_programmes_state_their_specifics(reference):
     with pytest.raises(ValidationError) as exc:
         rules.clean_programme(programme_data("P-1", work_based=True))
-    assert "A13.4(g)" in exc.value.message_dict["work_based_specifics"][0]
+    assert "მუხ. 13.4 „ზ“" in exc.value.message_dict["work_based_specifics"][0]
 
 
 def test_A13_4_institution_data_is_complete(reference):

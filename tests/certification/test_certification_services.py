@@ -58,7 +58,7 @@ def test_C1_drafts_and_submission_are_refused_after_the_deadline(cert):
     call.save()
     with pytest.raises(ValidationError) as exc:
         services.submit(who, app)
-    assert "C1" in str(exc.value)
+    assert "ეტაპი 1" in str(exc.value)
     with pytest.raises(ValidationError):
         services.save_draft(who, call, answers={}, profile={})
 
@@ -124,7 +124,7 @@ def test_C3_information_request_pauses_the_review_and_the_answer_resumes_it(cert
     assert app.status == Status.INFO_REQUESTED and "budget documents" in mail.outbox[-1].body
     with pytest.raises(ValidationError) as exc:
         services.submit_scores(a.reviewer, a, {c.code: (4, "") for c in app.call.criteria.all()})
-    assert "C3" in str(exc.value)
+    assert "ეტაპი 3" in str(exc.value)
     services.answer_information(app.applicant, req, "Attached.")
     app.refresh_from_db()
     assert app.status == Status.IN_REVIEW
@@ -144,7 +144,7 @@ def test_C4_decision_needs_all_reviews_and_reasons(cert):
     services.assign_reviewers(cert["officer"], cert["call"], cert["reviewers"])
     with pytest.raises(ValidationError) as exc:
         services.decide(cert["officer"], app, certified=False, reasons="no")
-    assert "C3" in str(exc.value)
+    assert "ეტაპი 3" in str(exc.value)
     score_all(cert, app, [2, 2])
     with pytest.raises(ValidationError):
         services.decide(cert["officer"], app, certified=False, reasons=" ")

@@ -22,7 +22,7 @@ def test_A17_2_a_emis_home_lists_the_deadlines(exam_world, client):
     html = _html(client.get("/exams/"))
     r = exam_world["round"]
     due = deadline(r, "centres_to_naec")
-    row = re.search(r"<tr><td>A17\.2\(a\)</td>.*?</tr>", html, re.S)
+    row = re.search(r"<tr><td>მუხ\. 17\.2 „ა“</td>.*?</tr>", html, re.S)  # A17.2(a) in Georgian
     assert row and f"{due.date:%d.%m.%Y}" in row.group(0)
     assert f"{deadline(r, 'results').date:%d.%m.%Y}" in html  # A26.1
     assert "/exams/handover/registration_data.csv" in html  # EMIS may export
@@ -53,7 +53,7 @@ def test_A17_2_distribution_page_shows_the_preferred_count_and_a_described_histo
     svg = re.search(r"<svg[^>]*role=\"img\".*?</svg>", html, re.S)
     assert svg is not None
     desc = re.search(r"<desc id=\"h-desc\">(.*?)</desc>", svg.group(0), re.S)
-    assert desc and "km: 7" in desc.group(1)  # seven applicants travel 0 km
+    assert desc and "0 კმ: 7" in desc.group(1)  # seven applicants travel 0 km (კმ)
     assert svg.group(0).count("<rect") == len(d.stats["histogram"])
     assert "KU-1" in html and "TB-1" in html
     assert f'action="/exams/distributions/{d.pk}/issue/"' in html  # EMIS may issue a draft
@@ -226,7 +226,7 @@ def test_A17_2_a_running_distribution_blocks_another_until_it_is_stale(exam_worl
     from kari.exams.models import DistributionJob
 
     job = services.start_distribution(exam_world["emis"], exam_world["round"])
-    with pytest.raises(RuleError, match="A17.2"):
+    with pytest.raises(RuleError, match="მუხ. 17.2"):
         services.start_distribution(exam_world["emis"], exam_world["round"])
     DistributionJob.objects.filter(pk=job.pk).update(
         status="running", started_at=timezone.now() - dt.timedelta(hours=1)
