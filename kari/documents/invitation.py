@@ -50,7 +50,7 @@ CENTRE = "საგამოცდო ცენტრი / Exam centre"
 ADDRESS = "მისამართი / Address"
 MUNICIPALITY = "მუნიციპალიტეტი / Municipality"
 SITTINGS = "გამოცდები / Your tests"
-SITTING_HEADINGS = ["თარიღი / Date", "შესვლა / Check-in", "დაწყება / Start", "ტესტი / Test"]
+SITTING_HEADINGS = ["თარიღი / Date", "რეგისტრაცია / Check-in", "დაწყება / Start", "ტესტი / Test"]
 ROOM = "ოთახი / Room"
 ADAPTED = "ადაპტირებული გარემო / Adapted environment"
 RULES = "გახსოვდეთ / Remember"
@@ -60,17 +60,17 @@ RULE_LINES = [
         "ბინადრობის ნებართვა ან პასპორტი) და ეს მოსაწვევი.",
         "Bring an identity document (birth certificate, ID card, residence permit or passport) "
         "and this invitation.",
-        "A19.1-2",
+        ("მუხ. 19.1–19.2", "A19.1-2"),
     ),
     (
-        "შესვლის დასრულების შემდეგ გამოცდაზე არავინ დაიშვება — მოდით დროულად.",
+        "რეგისტრაციის დასრულების შემდეგ აპლიკანტი გამოცდაზე არ დაიშვება — მოდით დროულად.",
         "Nobody is admitted after check-in closes: come in time.",
-        "A20.2",
+        ("მუხ. 20.2", "A20.2"),
     ),
     (
         "მობილური ტელეფონი და სხვა ელექტრონული მოწყობილობა საგამოცდო ოთახში აკრძალულია.",
         "Phones and other electronic devices are not allowed in the exam room.",
-        "A20.6",
+        ("მუხ. 20.6", "A20.6"),
     ),
 ]
 VERIFY = "გადაამოწმეთ / Verify"
@@ -304,13 +304,13 @@ def _adapted(pdf: FPDF, card: InvitationCard, y: float) -> float:
 
 def _rules(pdf: FPDF, y: float) -> float:
     y = _section(pdf, y, RULES)
-    for ka, en, ref in RULE_LINES:
+    for ka, en, (ref_ka, ref_en) in RULE_LINES:
         style(pdf, 9.5, bold=True, color=ACCENT)
         text(pdf, MARGIN, y, 4.3, "•")
         style(pdf, 9.2)
-        y = paragraph(pdf, MARGIN + 5, y, CONTENT_W - 5, 4.3, f"{ka} ({ref})")
+        y = paragraph(pdf, MARGIN + 5, y, CONTENT_W - 5, 4.3, f"{ka} ({ref_ka})")
         style(pdf, 7.8, color=GREY)
-        y = paragraph(pdf, MARGIN + 5, y, CONTENT_W - 5, 3.5, en) + 1.6
+        y = paragraph(pdf, MARGIN + 5, y, CONTENT_W - 5, 3.5, f"{en} ({ref_en})") + 1.6
     return y
 
 

@@ -20,15 +20,15 @@ FIELDS = [
     ("centre", "საგამოცდო ცენტრი / Exam centre"),
     ("session", "სესია / Session"),
 ]
-INCIDENTS = "დარღვევები (მუხლი 20.6, 21) / Breaches (A20.6, A21)"
+INCIDENTS = "დარღვევები (მუხ. 20.6, 21) / Breaches (A20.6, A21)"
 HEADINGS = ["დრო / Time", "ზომა / Measure", "დარღვევა / Breach", "აღწერა / Note", "ვინ / By"]
 WIDTHS = [24, 26, 44, 50, 30]
 BASIS = (
-    "აპლიკანტი მოხსნილია ტესტიდან განმეორებითი დარღვევის გამო (მუხლი 21). / The applicant is "
+    "აპლიკანტი მოხსნილია ტესტიდან განმეორებითი დარღვევის გამო (მუხ. 21). / The applicant is "
     "removed from the test for a repeated breach (A21)."
 )
 SIGNATURES = [
-    "გამომცდელის ხელმოწერა / Proctor's signature",
+    "ზედამხედველის ხელმოწერა / Proctor's signature",
     "აპლიკანტის ხელმოწერა / Applicant's signature",
 ]
 

@@ -244,7 +244,10 @@ def test_a17_3_the_cards_own_labels_are_in_the_cut_fonts():
         if name.isupper() and isinstance(getattr(kinv, name), str)
     ]
     labels += kinv.SITTING_HEADINGS + kinv.WEEKDAYS
-    labels += [part for line in kinv.RULE_LINES for part in line]
+    labels += [ka for ka, _en, _refs in kinv.RULE_LINES] + [
+        en for _ka, en, _refs in kinv.RULE_LINES
+    ]
+    labels += [ref for _ka, _en, refs in kinv.RULE_LINES for ref in refs]
     labels += ["კარი / Kari · № ", "  ·  ", "–", "•", ": ", "—"]
     assert kfonts.use_cut_fonts(FPDF(), labels)
 

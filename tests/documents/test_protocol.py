@@ -52,7 +52,7 @@ def test_A21_protocol_names_the_applicant_lists_every_breach_and_has_two_signatu
         "მობილური ტელეფონი",
         "კარნახი",
         "მეორე დარღვევა",
-        "(მუხლი 21)",
+        "(მუხ. 21)",
         "Proctor's signature",
         "Applicant's signature",
     ):
