@@ -6,7 +6,7 @@ and places beyond capacity are reported as extra places (A27.10).
 """
 
 from kari.allocation.checker import VerificationError, check, verify
-from kari.allocation.instance import Instance, InstanceError, from_arrays, load, parse
+from kari.allocation.instance import Instance, InstanceError, from_arrays, load, loads, parse
 from kari.allocation.result import from_json, to_json
 from kari.allocation.solver import Result, solve
 
@@ -19,6 +19,7 @@ __all__ = [
     "from_arrays",
     "from_json",
     "load",
+    "loads",
     "parse",
     "solve",
     "to_json",
