@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-import numpy as np
 from tqdm import tqdm
 
 from kari.allocation.checker import VerificationError, verify
@@ -54,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_atomically(path: str, data: bytes | np.ndarray) -> None:
+def _write_atomically(path: str, data: memoryview) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".kari-allocate-", suffix=".tmp", dir=directory)
     try:

@@ -31,6 +31,7 @@ import operator
 import time
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 import msgspec
 import numba
@@ -87,7 +88,7 @@ def _fail(kind: str, ident: object, field: str, message: str) -> InstanceError:
     return InstanceError(f"{kind} {json.dumps(ident)}: field {json.dumps(field)}: {message}")
 
 
-def _parse_float(text: str) -> float:
+def _parse_float(text: str) -> float | _InexactFloat:
     """JSON float hook: refuse decimals that float64 cannot tell apart."""
     value = float(text)
     if math.isfinite(value):
@@ -104,8 +105,8 @@ class _InexactFloat(str):
     """A JSON number with more digits than float64 holds (rejected later)."""
 
 
-def parse_json_text(text: str | bytes) -> dict:
-    """Decode JSON text; raise InstanceError if it is not valid JSON."""
+def parse_json_text(text: str | bytes) -> Any:
+    """Decode JSON text (the reference path); raise InstanceError if it is not valid JSON."""
     try:
         return json.loads(text, parse_float=_parse_float)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -168,6 +169,7 @@ def _score_problem(value: object) -> str | None:
             else type(value).__name__
         )
         return f"must be a number, got {shown}"
+    value = cast(float, value)  # an int or a float: checked just above
     if not math.isfinite(value):
         return f"must be finite, got {value}"
     if abs(value) >= SCORE_LIMIT:
@@ -226,7 +228,7 @@ def parse(data: object) -> Instance:
         raise InstanceError('field "applicants": must be a list')
     app_ids: list[str] = []
     lengths: list[int] = []
-    pref_lists: list[list] = []
+    pref_lists: list[list[Any]] = []
     flat_scores: list[object] = []
     # Local names: this loop runs once per applicant (millions of times).
     missing, number, limit, known = _MISSING, _NUMBER, SCORE_LIMIT, _APPLICANT_KEYS
@@ -341,7 +343,7 @@ def parse(data: object) -> Instance:
 
 
 @numba.njit(cache=True, nogil=True)
-def _first_repeat(offsets, prefs, n_prog):
+def _first_repeat(offsets: np.ndarray, prefs: np.ndarray, n_prog: int) -> int:
     """First applicant listing a programme twice, or -1."""
     last = np.full(n_prog, -1, dtype=np.int64)
     for a in range(offsets.shape[0] - 1):
@@ -626,6 +628,7 @@ def _validate(document: _Document, raw: bytes) -> Instance:
         raise _NotFast
     # Free the decoded records now (a second or so at a million applicants), not
     # when the caller lets go of the document.
-    document.programmes = document.applicants = []
+    document.programmes = []
+    document.applicants = []
     del programmes, applicants
     return from_arrays(app_ids, prog_ids, capacity, lengths, prefs, scores)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any, cast
 
 import msgspec
 import numba
@@ -31,10 +32,11 @@ class ResultFormatError(ValueError):
     """A result JSON does not have the documented shape."""
 
 
-def _numbers(values: np.ndarray) -> list:
+def _numbers(values: np.ndarray) -> list[int | float | None]:
     """float64 values as JSON numbers: integral ones as int (NaN becomes None)."""
     finite = np.isfinite(values)
     clean = np.where(finite, values, 0.0)
+    out: list[int | float | None]
     if np.array_equal(clean, np.trunc(clean)):
         out = clean.astype(np.int64).tolist()
     else:
@@ -45,7 +47,7 @@ def _numbers(values: np.ndarray) -> list:
     return out
 
 
-def to_json(instance: Instance, result: Result) -> dict:
+def to_json(instance: Instance, result: Result) -> dict[str, Any]:
     """The result as JSON-ready data."""
     apps, progs = instance.applicant_ids, instance.programme_ids
     names = np.array([*progs, None], dtype=object)
@@ -78,9 +80,9 @@ def to_json(instance: Instance, result: Result) -> dict:
 
 
 def _number(value: object, where: str) -> float:
-    if type(value) not in (int, float) or not math.isfinite(value):
+    if type(value) not in (int, float) or not math.isfinite(cast(float, value)):
         raise ResultFormatError(f"{where}: must be a finite number")
-    return float(value)
+    return float(cast(float, value))
 
 
 def from_json(instance: Instance, data: object) -> Result:
@@ -89,7 +91,7 @@ def from_json(instance: Instance, data: object) -> Result:
         raise ResultFormatError(
             'result: must be an object with "assignments", "programmes", "explanations"'
         )
-    index = {pid: i for i, pid in enumerate(instance.programme_ids)}
+    index: dict[str | None, int] = {pid: i for i, pid in enumerate(instance.programme_ids)}
     index[None] = -1
     apps = instance.applicant_ids
     assignments, programmes, explanations = (
@@ -230,26 +232,26 @@ def _string_bounds(buf: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover -
 
 
 @numba.njit(cache=True, nogil=True)
-def _emit(  # type: ignore[no-untyped-def]  # pragma: no cover - numba
-    out,
-    write,
-    lit,
-    lit_off,
-    apps,
-    app_bounds,
-    progs,
-    prog_bounds,
-    assignment,
-    admitted,
-    extra,
-    num_kind,
-    num_value,
-    text,
-    text_off,
-    expl_offsets,
-    expl_programme,
-    expl_no_places,
-):
+def _emit(  # pragma: no cover - numba
+    out: np.ndarray,
+    write: bool,
+    lit: np.ndarray,
+    lit_off: np.ndarray,
+    apps: np.ndarray,
+    app_bounds: np.ndarray,
+    progs: np.ndarray,
+    prog_bounds: np.ndarray,
+    assignment: np.ndarray,
+    admitted: np.ndarray,
+    extra: np.ndarray,
+    num_kind: np.ndarray,
+    num_value: np.ndarray,
+    text: np.ndarray,
+    text_off: np.ndarray,
+    expl_offsets: np.ndarray,
+    expl_programme: np.ndarray,
+    expl_no_places: np.ndarray,
+) -> int:
     """Write the result JSON into ``out`` (or, with write=False, only measure it).
 
     The helpers are inner functions so that numba inlines them: calls that pass
@@ -257,27 +259,27 @@ def _emit(  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     this loop ten times slower.
     """
 
-    def put(pos, src, start, end):
+    def put(pos: int, src: np.ndarray, start: int, end: int) -> int:
         if write:
             for i in range(end - start):
                 out[pos + i] = src[start + i]
         return pos + end - start
 
-    def literal(pos, k):
+    def literal(pos: int, k: int) -> int:
         return put(pos, lit, lit_off[k], lit_off[k + 1])
 
-    def byte(pos, b):
+    def byte(pos: int, b: int) -> int:
         if write:
             out[pos] = b
         return pos + 1
 
-    def app(pos, a):
+    def app(pos: int, a: int) -> int:
         return put(pos, apps, app_bounds[2 * a], app_bounds[2 * a + 1])
 
-    def prog(pos, p):
+    def prog(pos: int, p: int) -> int:
         return put(pos, progs, prog_bounds[2 * p], prog_bounds[2 * p + 1])
 
-    def integer(pos, v):
+    def integer(pos: int, v: int) -> int:
         if v < 0:
             pos = byte(pos, 45)
             v = -v
@@ -292,7 +294,7 @@ def _emit(  # type: ignore[no-untyped-def]  # pragma: no cover - numba
                 v //= 10
         return pos + digits
 
-    def number(pos, k):
+    def number(pos: int, k: int) -> int:
         kind = num_kind[k]
         if kind == 0:
             return integer(pos, num_value[k])
@@ -367,20 +369,19 @@ def _number_codes(
     return kind, value, text, text_off
 
 
-def dumps(instance: Instance, result: Result) -> bytes | np.ndarray:
-    """The result JSON as UTF-8 bytes, a newline at the end.
+def dumps(instance: Instance, result: Result) -> memoryview:
+    """The result JSON as UTF-8 with a newline at the end (write it with ``file.write``).
 
     The same bytes as ``json.dumps(to_json(instance, result), ensure_ascii=False,
-    separators=(",", ":")) + "\\n"``; a uint8 array is returned for large
-    results (write it with ``file.write``).
+    separators=(",", ":")) + "\\n"``, without a copy of a large result.
     """
     try:
-        return _dumps_fast(instance, result)
+        return _dumps_fast(instance, result).data
     except (msgspec.MsgspecError, OverflowError, UnicodeError):
         text = json.dumps(
             to_json(instance, result), ensure_ascii=False, separators=(",", ":"), allow_nan=False
         )
-        return (text + "\n").encode("utf-8")
+        return memoryview((text + "\n").encode("utf-8"))
 
 
 def _dumps_fast(instance: Instance, result: Result) -> np.ndarray:

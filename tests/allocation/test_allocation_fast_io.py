@@ -297,7 +297,7 @@ def test_A27_2_order_of_input_does_not_change_the_written_file(data, rnd):
 
 def test_A27_2_fast_writer_formats_numbers_like_json():
     data = {
-        "programmes": [{"id": "P\"1\\", "capacity": 1}, {"id": "P2", "capacity": 0}],
+        "programmes": [{"id": 'P"1\\', "capacity": 1}, {"id": "P2", "capacity": 0}],
         "applicants": [
             {"id": "ა\u2028", "score": 1e-7, "preferences": ["P2", 'P"1\\']},
             {"id": "A\x01", "score": -0.5, "preferences": ['P"1\\']},
