@@ -138,22 +138,27 @@ def loads(raw: bytes, timings: dict[str, float] | None = None) -> Instance:
     ``timings``, when given, receives the seconds spent decoding ("parse") and
     validating ("validate").
     """
-    start = time.perf_counter()
+    spent = {"parse": 0.0, "validate": 0.0}
     try:
-        document = _DECODER.decode(raw)
-    except msgspec.MsgspecError:
-        document = None
-    decoded = time.perf_counter()
-    try:
-        if document is not None:
-            return _validate(document, raw)
-    except (_NotFast, KeyError, OverflowError, TypeError, ValueError):
+        for decoder in (_RAW_LISTS_DECODER, _DECODER):
+            start = time.perf_counter()
+            try:
+                document = decoder.decode(raw)
+            finally:
+                decoded = time.perf_counter()
+                spent["parse"] += decoded - start
+            try:
+                return _validate(document, raw)
+            except _AsStrings:  # e.g. escapes in the lists: decode them as strings
+                continue
+            finally:
+                del document
+                spent["validate"] += time.perf_counter() - decoded
+    except (msgspec.MsgspecError, _NotFast, KeyError, OverflowError, TypeError, ValueError):
         pass
     finally:
         if timings is not None:
-            timings["parse"] = decoded - start
-            timings["validate"] = time.perf_counter() - decoded
-    del document
+            timings.update(spent)
     return parse(parse_json_text(raw))
 
 
@@ -449,7 +454,26 @@ class _Document(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     applicants: list[_Applicant]
 
 
+class _ApplicantRawLists(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    id: str
+    # Kept as the JSON text: numba maps the ids to programme indices without
+    # making a Python string per choice (see _preference_indices).
+    preferences: msgspec.Raw
+    score: float = math.nan
+    programme_scores: dict[str, float] | msgspec.UnsetType = msgspec.UNSET
+
+
+class _DocumentRawLists(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    programmes: list[_Programme]
+    applicants: list[_ApplicantRawLists]
+
+
+_RAW_LISTS_DECODER = msgspec.json.Decoder(_DocumentRawLists)
 _DECODER = msgspec.json.Decoder(_Document)
+
+
+class _AsStrings(Exception):
+    """The lists are not plain JSON arrays of known ids: decode them as strings instead."""
 
 
 @numba.njit(cache=True, nogil=True)
@@ -524,6 +548,116 @@ def _apply_programme_scores(
                 break
 
 
+@numba.njit(cache=True, nogil=True)
+def _fnv1a(buf: np.ndarray, start: int, end: int) -> np.uint64:  # pragma: no cover - numba
+    h = np.uint64(14695981039346656037)
+    for i in range(start, end):
+        h = (h ^ np.uint64(buf[i])) * np.uint64(1099511628211)
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _id_table(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
+    """An open-addressing hash table of the programme ids' UTF-8 bytes."""
+    n = offsets.shape[0] - 1
+    size = 2
+    while size < 2 * n:
+        size *= 2
+    table = np.full(size, -1, dtype=np.int64)
+    mask = np.uint64(size - 1)
+    for p in range(n):
+        slot = _fnv1a(ids, offsets[p], offsets[p + 1]) & mask
+        while table[slot] >= 0:
+            slot = (slot + np.uint64(1)) & mask
+        table[slot] = p
+    return table
+
+
+@numba.njit(cache=True, nogil=True)
+def _preference_indices(  # pragma: no cover - numba
+    lists: np.ndarray,
+    spans: np.ndarray,
+    ids: np.ndarray,
+    id_offsets: np.ndarray,
+    table: np.ndarray,
+    lengths: np.ndarray,
+) -> np.ndarray:
+    """The programme indices of JSON arrays of plain strings, one array per span.
+
+    ``lists[spans[a]:spans[a + 1]]`` is applicant a's "preferences" value as
+    written. Fills ``lengths`` and returns the indices; returns an array with
+    -1 in front when a value is not an array of strings without escapes that
+    all name programmes (the caller then decodes the lists as strings).
+    """
+    mask = np.uint64(table.shape[0] - 1)
+    out = np.empty(max(16, lists.shape[0] // 4), dtype=np.int32)
+    count = 0
+    bad = np.full(1, -1, dtype=np.int32)
+    for a in range(spans.shape[0] - 1):
+        i = spans[a]
+        end = spans[a + 1]
+        if i >= end or lists[i] != 91:  # "["
+            return bad
+        i += 1
+        k = 0
+        while True:
+            while i < end and (lists[i] == 32 or lists[i] == 9 or lists[i] == 10 or lists[i] == 13):
+                i += 1
+            if i >= end:
+                return bad
+            if lists[i] == 93 and k == 0:  # "]" of an empty list
+                i += 1
+                break
+            if lists[i] != 34:  # not a string
+                return bad
+            start = i + 1
+            i = start
+            while i < end and lists[i] != 34:
+                if lists[i] == 92 or lists[i] < 32:  # an escape (or a control byte)
+                    return bad
+                i += 1
+            if i >= end:
+                return bad
+            slot = _fnv1a(lists, start, i) & mask
+            found = -1
+            while table[slot] >= 0:
+                p = table[slot]
+                size = id_offsets[p + 1] - id_offsets[p]
+                if size == i - start:
+                    same = True
+                    for j in range(size):
+                        if ids[id_offsets[p] + j] != lists[start + j]:
+                            same = False
+                            break
+                    if same:
+                        found = p
+                        break
+                slot = (slot + np.uint64(1)) & mask
+            if found < 0:  # an unknown programme
+                return bad
+            if count == out.shape[0]:
+                grown = np.empty(2 * count, dtype=np.int32)
+                grown[:count] = out
+                out = grown
+            out[count] = found
+            count += 1
+            k += 1
+            i += 1  # the closing quote
+            while i < end and (lists[i] == 32 or lists[i] == 9 or lists[i] == 10 or lists[i] == 13):
+                i += 1
+            if i < end and lists[i] == 44:  # ","
+                i += 1
+                continue
+            if i < end and lists[i] == 93:  # "]"
+                i += 1
+                break
+            return bad
+        if i != end:
+            return bad
+        lengths[a] = k
+    return out[:count].copy()
+
+
 def _exact_numbers(raw: bytes) -> bool:
     """True when every number in ``raw`` is exactly its float64 (see _parse_float)."""
     spans = _inexact_candidates(np.frombuffer(raw, dtype=np.uint8))
@@ -551,7 +685,7 @@ def _within_limit(values: np.ndarray) -> bool:
 
 
 def _programme_scores(
-    applicants: list[_Applicant],
+    applicants: list[_Applicant] | list[_ApplicantRawLists],
     index: dict[str, int],
     offsets: np.ndarray,
     prefs: np.ndarray,
@@ -583,7 +717,43 @@ def _programme_scores(
     return True
 
 
-def _validate(document: _Document, raw: bytes) -> Instance:
+def _choices(
+    applicants: list[_Applicant] | list[_ApplicantRawLists],
+    prog_ids: list[str],
+    index: dict[str, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each applicant's number of choices, and all choices as programme indices."""
+    n_app = len(applicants)
+    lists = list(map(operator.attrgetter("preferences"), applicants))
+    lengths = np.zeros(n_app, dtype=np.int64)
+    if n_app and isinstance(lists[0], msgspec.Raw):
+        # One buffer of every list as written; numba parses and maps it.
+        sizes = np.fromiter(map(len, lists), dtype=np.int64, count=n_app)
+        spans = np.zeros(n_app + 1, dtype=np.int64)
+        np.cumsum(sizes, out=spans[1:])
+        text = np.frombuffer(b"".join(lists), dtype=np.uint8)
+        del lists
+        encoded = [pid.encode("utf-8") for pid in prog_ids]
+        ids = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        id_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), np.int64, count=len(encoded)), out=id_offsets[1:])
+        prefs = _preference_indices(
+            text, spans, ids, id_offsets, _id_table(ids, id_offsets), lengths
+        )
+        if prefs.shape[0] and prefs[0] < 0:
+            raise _AsStrings
+        return lengths, prefs
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n_app)
+    # KeyError: an unknown programme.
+    prefs = np.fromiter(
+        map(index.__getitem__, itertools.chain.from_iterable(lists)),
+        dtype=np.int32,
+        count=int(lengths.sum()),
+    )
+    return lengths, prefs
+
+
+def _validate(document: _Document | _DocumentRawLists, raw: bytes) -> Instance:
     programmes, applicants = document.programmes, document.applicants
     n_app, n_prog = len(applicants), len(programmes)
 
@@ -601,17 +771,9 @@ def _validate(document: _Document, raw: bytes) -> Instance:
     app_ids = list(map(operator.attrgetter("id"), applicants))
     if not _unique_nonempty(app_ids):
         raise _NotFast
-    pref_lists = list(map(operator.attrgetter("preferences"), applicants))
-    lengths = np.fromiter(map(len, pref_lists), dtype=np.int64, count=n_app)
+    lengths, prefs = _choices(applicants, prog_ids, index)
     offsets = np.zeros(n_app + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    # KeyError: an unknown programme.
-    prefs = np.fromiter(
-        map(index.__getitem__, itertools.chain.from_iterable(pref_lists)),
-        dtype=np.int32,
-        count=int(offsets[-1]),
-    )
-    del pref_lists
     if _first_repeat(offsets, prefs, n_prog) >= 0:
         raise _NotFast
 
