@@ -304,7 +304,7 @@ def bench_engine(sizes: list[int], n_prog: int, tmp: Path) -> None:
     )
     for n in sizes:
         path = tmp / f"inst-{n}.npz"
-        np.savez(path, **generate(n, n_prog))
+        generate_in_child(n, n_prog, False, path, "npz")
         out, _, _ = run_child([sys.executable, __file__, "--engine-child", str(path)])
         r = json.loads(out)
         print(
@@ -319,6 +319,27 @@ def load_average() -> str:
     one, five, _ = os.getloadavg()
     busy = "" if one < 1.5 else " (busy: figures pessimistic)"
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores{busy}"
+
+
+def generate_in_child(n: int, n_prog: int, exact: bool, path: Path, kind: str) -> int:
+    """Write an instance (JSON or the arrays) from a child process; return its choices.
+
+    The parent stays small: a child started by fork inherits the parent's peak RSS
+    (``ru_maxrss``), which would spoil the memory figures of later children.
+    """
+    args = [sys.executable, __file__, "--generate-child", str(n), str(n_prog), str(int(exact))]
+    out = subprocess.run([*args, str(path), kind], check=True, capture_output=True, text=True)
+    return int(out.stdout)
+
+
+def generate_child(n: int, n_prog: int, exact: int, path: str, kind: str) -> None:
+    arrays = generate(n, n_prog, exact=bool(exact))
+    if kind == "json":
+        write_instance(Path(path), arrays)
+    else:
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+    print(arrays["prefs"].size)
 
 
 def write_instance(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -405,16 +426,14 @@ def bench_end_to_end(
     if plain_size and plain_size not in sizes:
         cases.insert(0, (plain_size, False))
     for n, exact in cases:
-        arrays = generate(n, n_prog, exact=exact)
         inst = tmp / f"inst-{n}.json"
-        write_instance(inst, arrays)
+        choices = generate_in_child(n, n_prog, exact, inst, "json")
         lists = f"lists of exactly {MAX_LIST}" if exact else f"lists of 1..{MAX_LIST}"
         print(
-            f"\n{n:,} applicants, {lists} ({arrays['prefs'].size:,} choices, "
-            f"mean {arrays['prefs'].size / n:.2f}); instance JSON "
+            f"\n{n:,} applicants, {lists} ({choices:,} choices, "
+            f"mean {choices / n:.2f}); instance JSON "
             f"{inst.stat().st_size / 2**20:.0f} MiB"
         )
-        del arrays
         out = tmp / "out.json"
         print(f"  {load_average()}")
         ours = run_ours(kari, inst, out, repeat)
@@ -620,7 +639,12 @@ def main() -> None:
     parser.add_argument("--engine-child", help=argparse.SUPPRESS)
     parser.add_argument("--matching-child", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--plain-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--generate-child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate_child:
+        n, n_prog, exact, path, kind = args.generate_child
+        generate_child(int(n), int(n_prog), int(exact), path, kind)
+        return
     if args.engine_child:
         engine_child(args.engine_child)
         return
