@@ -9,6 +9,7 @@ the run succeeds; the output is written atomically (temporary file + rename).
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import gc
 import os
@@ -94,11 +95,24 @@ def _warm_up() -> None:
         dumps(instance, solve(instance))
 
 
+def _quick_exit_when_command() -> None:
+    """Let the `kari` command skip the cyclic GC at interpreter exit (0.2-0.4 s a run).
+
+    At exit Python collects cycles over every object left, numba's large graph
+    included, for nothing: the process ends. Freezing them first (``gc.freeze``,
+    at exit only) skips that. Only when this process is the ``kari`` command, so
+    a program that calls ``main`` itself keeps its own exit as it was.
+    """
+    if os.path.basename(sys.argv[0]) == "kari":
+        atexit.register(gc.freeze)
+
+
 def main(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    _quick_exit_when_command()
     # Millions of small objects while parsing: the cyclic GC would only slow it
     # down (there are no cycles to collect here).
     was_enabled = gc.isenabled()

@@ -263,3 +263,19 @@ def test_A27_2_cli_leaves_scipy_importable(tmp_path):
     out = tmp_path / "out.json"
     assert main([str(write(tmp_path, GOOD)), "-o", str(out)]) == 0
     assert sys.modules.get("scipy.linalg.cython_blas", "absent") is not None
+
+
+def test_A27_2_only_the_kari_command_skips_the_exit_collection(monkeypatch):
+    import gc
+    import sys
+
+    import kari.allocation.cli as cli
+
+    registered = []
+    monkeypatch.setattr(cli.atexit, "register", registered.append)
+    monkeypatch.setattr(sys, "argv", ["/usr/lib/python3/pytest"])
+    cli._quick_exit_when_command()
+    assert registered == []
+    monkeypatch.setattr(sys, "argv", ["/srv/kari/.venv/bin/kari", "allocate"])
+    cli._quick_exit_when_command()
+    assert registered == [gc.freeze]
