@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Pure packages checked by mypy --strict (config in pyproject.toml).
-MYPY_PACKAGES := kari/distribution kari/documents
+MYPY_PACKAGES := kari/allocation kari/credentials kari/distribution kari/documents
 
 .PHONY: demo-exams demo test lint venv browser clean
 

@@ -6,8 +6,8 @@ and places beyond capacity are reported as extra places (A27.10).
 """
 
 from kari.allocation.checker import VerificationError, check, verify
-from kari.allocation.instance import Instance, InstanceError, from_arrays, load, parse
-from kari.allocation.result import from_json, to_json
+from kari.allocation.instance import Instance, InstanceError, from_arrays, load, loads, parse
+from kari.allocation.result import dumps, from_json, to_json
 from kari.allocation.solver import Result, solve
 
 __all__ = [
@@ -16,9 +16,11 @@ __all__ = [
     "Result",
     "VerificationError",
     "check",
+    "dumps",
     "from_arrays",
     "from_json",
     "load",
+    "loads",
     "parse",
     "solve",
     "to_json",

@@ -19,6 +19,8 @@ everything from the instance and the assignment with plain numpy and checks
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from kari.allocation.instance import Instance
@@ -46,7 +48,8 @@ def verify(instance: Instance, result: Result) -> None:
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise equality where NaN equals NaN."""
-    return (a == b) | (np.isnan(a) & np.isnan(b))
+    same: np.ndarray = (a == b) | (np.isnan(a) & np.isnan(b))
+    return same
 
 
 def check(instance: Instance, result: Result) -> list[str]:
@@ -57,7 +60,7 @@ def check(instance: Instance, result: Result) -> list[str]:
     cap = instance.capacity.astype(np.int64)
     offsets, prefs, scores = instance.offsets, instance.prefs.astype(np.int64), instance.scores
 
-    def report(message: str, where: np.ndarray, name) -> None:
+    def report(message: str, where: np.ndarray, name: Callable[[int], str]) -> None:
         for i in np.flatnonzero(where)[: MAX_PROBLEMS - len(problems)].tolist():
             problems.append(message.format(name(i)))
 

@@ -20,7 +20,9 @@ from kari.allocation.instance import Instance
 __all__ = ["explanation_arrays"]
 
 
-def explanation_arrays(instance: Instance, pos: np.ndarray, cutoff: np.ndarray):
+def explanation_arrays(
+    instance: Instance, pos: np.ndarray, cutoff: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """CSR explanation arrays from each applicant's obtained position ``pos``.
 
     ``pos[a]`` is the index into ``instance.prefs`` of the programme obtained,

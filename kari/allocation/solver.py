@@ -57,7 +57,7 @@ class Result:
 
 
 @numba.njit(cache=True, nogil=True)
-def _sift_down(heap_app, heap_score, base, size, i):
+def _sift_down(heap_app: np.ndarray, heap_score: np.ndarray, base: int, size: int, i: int) -> None:
     app = heap_app[base + i]
     score = heap_score[base + i]
     while True:
@@ -77,7 +77,9 @@ def _sift_down(heap_app, heap_score, base, size, i):
 
 
 @numba.njit(cache=True, nogil=True)
-def _deferred_acceptance(offsets, prefs, scores, capacity):
+def _deferred_acceptance(
+    offsets: np.ndarray, prefs: np.ndarray, scores: np.ndarray, capacity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n_app = offsets.shape[0] - 1
     n_prog = capacity.shape[0]
     start = np.zeros(n_prog + 1, dtype=np.int64)

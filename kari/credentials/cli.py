@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 from kari.credentials import keys, status, vc
 
@@ -144,7 +145,7 @@ def _load_json(path: str) -> object:
         raise _Invalid(f"{os.path.basename(path)} is not valid JSON ({exc})") from None
 
 
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result = dict(pairs)
     if len(result) != len(pairs):
         raise ValueError("duplicate member name")
@@ -170,6 +171,8 @@ def _verify(args: argparse.Namespace) -> int:
     result = vc.verify(credential, trusted_keys=trusted)
     if not result.ok:
         raise _Invalid(result.reason)
+    if not isinstance(credential, dict):  # pragma: no cover - verify refuses it first
+        raise _Invalid("the credential is not a JSON object")
     if not _OB_TYPES & set(credential["type"]):
         raise _Invalid("not an Open Badges credential (OpenBadgeCredential)")
     line = _summary(credential)
@@ -195,7 +198,7 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(credential: dict) -> str:
+def _summary(credential: dict[str, Any]) -> str:
     subject = credential.get("credentialSubject")
     if not isinstance(subject, dict):
         raise _Invalid("credentialSubject is not a single object")
@@ -213,7 +216,7 @@ def _summary(credential: dict) -> str:
     issuer = credential.get("issuer")
     issuer_name = issuer.get("name") if isinstance(issuer, dict) else issuer
     if not isinstance(issuer_name, str):
-        issuer_name = str(issuer.get("id"))
+        issuer_name = str(vc.issuer_id(credential))  # issuer is an object here
     try:
         date = vc.parse_datetime(credential.get("validFrom"), "validFrom").date().isoformat()
     except vc.CredentialError as exc:
@@ -221,7 +224,7 @@ def _summary(credential: dict) -> str:
     return f"{name} — {achievement['name']}, issued by {issuer_name} on {date}"
 
 
-def _revocation_entries(credential: dict) -> list[dict]:
+def _revocation_entries(credential: dict[str, Any]) -> list[dict[str, Any]]:
     entries = credential.get("credentialStatus")
     if entries is None:
         return []
@@ -235,7 +238,9 @@ def _revocation_entries(credential: dict) -> list[dict]:
     return [e for e in entries if e.get("statusPurpose") == "revocation"]
 
 
-def _check_status(credential: dict, entry: dict, status_list: object, trusted: list) -> None:
+def _check_status(
+    credential: dict[str, Any], entry: dict[str, Any], status_list: object, trusted: list[str]
+) -> None:
     url = entry.get("statusListCredential")
     if not isinstance(status_list, dict) or status_list.get("id") != url:
         got = status_list.get("id") if isinstance(status_list, dict) else None

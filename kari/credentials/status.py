@@ -11,6 +11,7 @@ import base64
 import binascii
 import gzip
 import zlib
+from typing import Any
 
 from kari.credentials.vc import VC_CONTEXT_V2, CredentialError, parse_datetime
 
@@ -46,7 +47,7 @@ def encode(revoked_indices: set[int], length: int = MIN_LENGTH) -> str:
     return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
 
 
-def decode(encoded: str) -> bytes:
+def decode(encoded: object) -> bytes:
     """The uncompressed bitstring of an encodedList."""
     if not isinstance(encoded, str) or not encoded.startswith("u"):
         raise StatusListError("encodedList must be multibase base64url (starting with 'u')")
@@ -71,14 +72,14 @@ def decode(encoded: str) -> bytes:
     return bits
 
 
-def is_revoked(encoded: str, index: int) -> bool:
+def is_revoked(encoded: object, index: int) -> bool:
     bits = decode(encoded)
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(bits) * 8:
         raise StatusListError(f"status index {index!r} is outside the list")
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
-def status_entry(list_url: str, index: int, purpose: str = "revocation") -> dict:
+def status_entry(list_url: str, index: int, purpose: str = "revocation") -> dict[str, Any]:
     """The credentialStatus entry for one credential at ``index`` of the list at ``list_url``."""
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise StatusListError("index must be a non-negative integer")
@@ -93,19 +94,19 @@ def status_entry(list_url: str, index: int, purpose: str = "revocation") -> dict
 
 def status_list_credential(
     list_id: str,
-    issuer: str | dict,
+    issuer: str | dict[str, Any],
     encoded: str,
     *,
     valid_from: str | None = None,
     valid_until: str | None = None,
     purpose: str = "revocation",
-) -> dict:
+) -> dict[str, Any]:
     """An unsigned BitstringStatusListCredential (sign it with ``vc.sign``)."""
     decode(encoded)
     if isinstance(issuer, dict):
         issuer = {**issuer}
         issuer.setdefault("type", ["Profile"])
-    credential: dict = {
+    credential: dict[str, Any] = {
         "@context": [VC_CONTEXT_V2],
         "id": list_id,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],

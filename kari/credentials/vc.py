@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
@@ -106,16 +107,16 @@ def _require_uri(value: object, field: str) -> str:
 def build_credential(
     *,
     credential_id: str,
-    issuer: dict,
+    issuer: dict[str, Any],
     subject_name: str,
-    achievement: dict,
+    achievement: dict[str, Any],
     valid_from: str,
-    status: dict | None = None,
+    status: dict[str, Any] | None = None,
     subject_email_hash: str | None = None,
     subject_email_salt: str | None = None,
     subject_id: str | None = None,
     valid_until: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """An unsigned OpenBadgeCredential for one successful applicant (C4).
 
     ``issuer``: {"id": did or URL, "name": str, "url"?: URL}.
@@ -150,7 +151,7 @@ def build_credential(
     }
     if achievement.get("achievementType") is not None:
         ach["achievementType"] = _require_text(achievement["achievementType"], "achievementType")
-    subject: dict = {"type": ["AchievementSubject"]}
+    subject: dict[str, Any] = {"type": ["AchievementSubject"]}
     if subject_id is not None:
         subject["id"] = _require_uri(subject_id, "subject_id")
     subject["name"] = subject_name
@@ -200,7 +201,7 @@ def build_credential(
     return credential
 
 
-def _status_entry(status: dict) -> dict:
+def _status_entry(status: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(status, dict):
         raise CredentialError("status must be a dict")
     if status.get("type") != "BitstringStatusListEntry":
@@ -218,7 +219,7 @@ def _status_entry(status: dict) -> dict:
 # --- eddsa-jcs-2022 -----------------------------------------------------------------------
 
 
-def proof_hash_data(document: dict, proof_options: dict) -> bytes:
+def proof_hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> bytes:
     """hashData: SHA-256(JCS(proof config)) || SHA-256(JCS(document)), 64 bytes.
 
     ``document`` is the unsecured document (no ``proof``); ``proof_options`` the proof without
@@ -233,12 +234,12 @@ def proof_hash_data(document: dict, proof_options: dict) -> bytes:
 
 
 def sign(
-    credential: dict,
+    credential: dict[str, Any],
     private_pem: bytes,
     verification_method: str | None = None,
     *,
     created: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A copy of ``credential`` with an eddsa-jcs-2022 DataIntegrityProof.
 
     ``verification_method`` defaults to the key's own did:key URL (``did:key:z..#z..``); a did:key
@@ -284,7 +285,7 @@ def sign(
     return document
 
 
-def issuer_id(credential: dict) -> object:
+def issuer_id(credential: dict[str, Any]) -> object:
     """The issuer id: ``issuer`` itself when a string, else ``issuer.id``."""
     issuer = credential.get("issuer")
     return issuer.get("id") if isinstance(issuer, dict) else issuer

@@ -120,6 +120,40 @@ BAD_INPUTS = {
         ['"A1"', '"score"', "finite"],
     ),
     "malformed_json": ('{"programmes": [', ["malformed JSON"]),
+    "malformed_number": (
+        '{"programmes": [{"id": "P1", "capacity": 1}], "applicants": '
+        '[{"id": "A1", "score": 2., "preferences": ["P1"]}]}',
+        ["malformed JSON", "line 1"],
+    ),
+    "inexact_decimal": (
+        '{"programmes": [{"id": "P1", "capacity": 1}], "applicants": '
+        '[{"id": "A1", "score": 1, "preferences": ["P1"], '
+        '"programme_scores": {"P1": 0.10000000000000000001}}]}',
+        ['"A1"', '"programme_scores.P1"', "more digits than a 64-bit float"],
+    ),
+    "underflowing_score": (
+        '{"programmes": [{"id": "P1", "capacity": 1}], "applicants": '
+        '[{"id": "A1", "score": 1e-400, "preferences": ["P1"]}]}',
+        ['"A1"', '"score"', "1e-400"],
+    ),
+    "score_beyond_2_53": (
+        '{"programmes": [{"id": "P1", "capacity": 1}], "applicants": '
+        '[{"id": "A1", "score": 9007199254740993, "preferences": ["P1"]}]}',
+        ['"A1"', '"score"', "2**53"],
+    ),
+    "capacity_beyond_64_bits": (
+        _mutate(programmes__1__capacity=2**64),
+        ['"P2"', '"capacity"', "too large"],
+    ),
+    "duplicate_applicant_later": (
+        _mutate(applicants__2__id="A2"),
+        ['"A2"', '"id"', "duplicate applicant id"],
+    ),
+    "unknown_programme_last_in_list": (
+        _mutate(applicants__2__preferences=["P1", "P2", "P3"]),
+        ['"A3"', '"preferences"', 'unknown programme "P3"'],
+    ),
+    "empty_applicant_id": (_mutate(applicants__0__id=""), ['"#0"', '"id"', "non-empty"]),
 }
 
 
@@ -213,3 +247,35 @@ def test_A27_2_cli_progress_bar_appears_for_slow_runs(tmp_path, capsys, monkeypa
     assert main([str(write(tmp_path, GOOD)), "-o", str(tmp_path / "out.json")]) == 0
     err = capsys.readouterr().err
     assert "kari allocate:" in err and "%|" in err  # tqdm bar (delay=1) on stderr
+
+
+def test_A27_2_cli_timings_name_each_phase(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    assert main([str(write(tmp_path, GOOD)), "-o", str(out), "--verify", "--timings"]) == 0
+    err = capsys.readouterr().err
+    for name in ("start", "read", "parse", "validate", "allocate", "verify", "write"):
+        assert f"kari allocate: time {name} " in err, (name, err)
+
+
+def test_A27_2_cli_leaves_scipy_importable(tmp_path):
+    import sys
+
+    out = tmp_path / "out.json"
+    assert main([str(write(tmp_path, GOOD)), "-o", str(out)]) == 0
+    assert sys.modules.get("scipy.linalg.cython_blas", "absent") is not None
+
+
+def test_A27_2_only_the_kari_command_skips_the_exit_collection(monkeypatch):
+    import gc
+    import sys
+
+    import kari.allocation.cli as cli
+
+    registered = []
+    monkeypatch.setattr(cli.atexit, "register", registered.append)
+    monkeypatch.setattr(sys, "argv", ["/usr/lib/python3/pytest"])
+    cli._quick_exit_when_command()
+    assert registered == []
+    monkeypatch.setattr(sys, "argv", ["/srv/kari/.venv/bin/kari", "allocate"])
+    cli._quick_exit_when_command()
+    assert registered == [gc.freeze]
