@@ -76,7 +76,7 @@ class User(AbstractUser):
         """Whether this user may exercise `perm` (for `organisation`, or their own): the one
         check, `permissions.authorize`, so a role held in an organisation of the wrong kind
         gives nothing."""
-        return can(self, perm, organisation)
+        return can(self, perm, self.organisation if organisation is None else organisation)
 
 
 class RoleGrant(models.Model):

@@ -6,12 +6,24 @@ from django.utils.translation import gettext as _
 from .roles import ROLE_KINDS, national_permissions, scoped_permissions
 
 
-def authorize(actor, perm: str, organisation=None) -> None:
+class _National:
+    """The target of a check that concerns no one organisation (a national act or page)."""
+
+    def __repr__(self) -> str:
+        return "NATIONAL"
+
+
+NATIONAL = _National()
+
+
+def authorize(actor, perm: str, organisation) -> None:
     """Raise PermissionDenied unless `actor` may exercise `perm` for `organisation`.
 
-    A scoped permission is only ever exercised for the actor's own organisation:
-    a staff member can never act for another organisation. A national permission
-    is the statutory act of the actor's own body (e.g. A13.3), whatever the target.
+    `organisation` is required: the object's organisation, or `NATIONAL` when the check
+    concerns no one organisation. A scoped permission is only ever exercised for the
+    actor's own organisation: a staff member can never act for another organisation, and
+    a missing organisation (`None`) is never "yours". A national permission is the
+    statutory act of the actor's own body (e.g. A13.3), whatever the target.
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied(_("Sign in first."))
@@ -22,13 +34,15 @@ def authorize(actor, perm: str, organisation=None) -> None:
     if perm in national_permissions(roles):
         return
     if perm in scoped_permissions(roles):
-        if organisation is None or organisation.pk == own.pk:
+        if organisation is NATIONAL:
+            return
+        if organisation is not None and organisation.pk == own.pk:
             return
         raise PermissionDenied(_("You can only act for your own organisation."))
     raise PermissionDenied(_("Your roles do not allow this (%(perm)s).") % {"perm": perm})
 
 
-def can(actor, perm: str, organisation=None) -> bool:
+def can(actor, perm: str, organisation) -> bool:
     try:
         authorize(actor, perm, organisation)
     except PermissionDenied:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from kari import notify
 from kari.accounts.models import Organisation
-from kari.accounts.permissions import authorize, authorize_any
+from kari.accounts.permissions import NATIONAL, authorize, authorize_any
 from kari.accounts.roles import OrgKind
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError
@@ -92,9 +92,11 @@ def save_institution(actor, data: dict, *, reason: str = "") -> Institution:
     clean = rules.clean_institution(data)
     existing = rules.institution_by_code(clean["code"])
     if existing is None:
-        authorize(actor, "reference.edit")
+        authorize(actor, "reference.edit", NATIONAL)
     else:
-        authorize_any(actor, ("reference.edit", None), ("institution.edit", existing.organisation))
+        authorize_any(
+            actor, ("reference.edit", NATIONAL), ("institution.edit", existing.organisation)
+        )
     inst, before = _write_institution(clean)
     record(
         actor,
@@ -111,7 +113,9 @@ def save_institution(actor, data: dict, *, reason: str = "") -> Institution:
 
 
 def _authorize_programme(actor, institution: Institution) -> None:
-    authorize_any(actor, ("catalogue.import", None), ("programme.edit", institution.organisation))
+    authorize_any(
+        actor, ("catalogue.import", NATIONAL), ("programme.edit", institution.organisation)
+    )
 
 
 def _write_programme(institution: Institution, clean: dict) -> tuple[Programme, dict | None]:
@@ -275,7 +279,7 @@ def submit_announcement(actor, ann: Announcement, *, reason: str = "") -> Announ
 @transaction.atomic
 def confirm_announcement(actor, ann: Announcement, *, reason: str = "") -> Announcement:
     """A13.3: the quality centre confirms the entered data (its deadline: 7 days after A13.1's)."""
-    authorize(actor, "announcement.confirm")
+    authorize(actor, "announcement.confirm", NATIONAL)
     ann = Announcement.objects.select_for_update().get(pk=ann.pk)
     if ann.status != AnnouncementStatus.SUBMITTED:
         raise RuleError(
@@ -308,7 +312,7 @@ def confirm_announcement(actor, ann: Announcement, *, reason: str = "") -> Annou
 @transaction.atomic
 def flag_announcement(actor, ann: Announcement, reason: str) -> Announcement:
     """A13.6: places differ from the authorisation council's; the institution is notified."""
-    authorize(actor, "announcement.flag")
+    authorize(actor, "announcement.flag", NATIONAL)
     if not (reason or "").strip():
         raise RuleError(_("Say what differs."), field="reason", citation="A13.6")
     ann = Announcement.objects.select_for_update().get(pk=ann.pk)

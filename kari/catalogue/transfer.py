@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize, can
+from kari.accounts.permissions import NATIONAL, authorize, can
 from kari.audit.log import record
 from kari.tabular import ImportRejected, RowError, TableError, read_table, write_table
 
@@ -80,8 +80,8 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
     if kind not in COLUMNS:
         raise ValueError(kind)
     if kind == "institutions":
-        authorize(actor, "reference.edit")
-    elif not (can(actor, "catalogue.import") or can(actor, "programme.import")):
+        authorize(actor, "reference.edit", NATIONAL)
+    elif not (can(actor, "catalogue.import", NATIONAL) or can(actor, "programme.import", NATIONAL)):
         raise PermissionDenied(_("Your roles do not allow importing programmes."))
     try:
         headers, rows = read_table(data, fmt)
@@ -118,7 +118,7 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
                             ]
                         }
                     )
-                if not can(actor, "catalogue.import") and not can(
+                if not can(actor, "catalogue.import", NATIONAL) and not can(
                     actor, "programme.import", inst.organisation
                 ):
                     raise ValidationError(

@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize_any
+from kari.accounts.permissions import NATIONAL, authorize_any
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
 from kari.rounds.services import announcement_round
@@ -87,7 +87,7 @@ def announcement(request):
 @staff_required
 def review(request):
     """A13.3: the quality centre's list of announcements to confirm."""
-    authorize_any(request.user, ("announcement.confirm", None))
+    authorize_any(request.user, ("announcement.confirm", NATIONAL))
     round_ = announcement_round()
     if round_ is None:
         raise Http404
@@ -109,7 +109,7 @@ def review(request):
 
 @staff_required
 def review_detail(request, pk):
-    authorize_any(request.user, ("announcement.confirm", None))
+    authorize_any(request.user, ("announcement.confirm", NATIONAL))
     ann = get_object_or_404(
         Announcement.objects.select_related("institution__organisation", "round"), pk=pk
     )
@@ -180,7 +180,7 @@ def import_view(request):
 
 @staff_required
 def export(request, kind, fmt):
-    authorize_any(request.user, ("catalogue.export", None), ("catalogue.import", None))
+    authorize_any(request.user, ("catalogue.export", NATIONAL), ("catalogue.import", NATIONAL))
     if kind not in transfer.COLUMNS or fmt not in ("csv", "xlsx"):
         raise Http404
     content_type = (

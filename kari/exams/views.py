@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kari.accounts.permissions import authorize, authorize_any, can
+from kari.accounts.permissions import NATIONAL, authorize, authorize_any, can
 from kari.documents import Incident, RemovalProtocol, render_protocol
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.registration.models import Registration
@@ -74,7 +74,7 @@ def _round_query(round_) -> str:
 @staff_required
 def home(request):
     """The round's exam stage: deadlines with who must act, and the state of each step."""
-    authorize_any(request.user, ("exams.view_all", None), ("exam.check_in", None))
+    authorize_any(request.user, ("exams.view_all", NATIONAL), ("exam.check_in", NATIONAL))
     round_ = _round(request)
     today = timezone.localdate()
     deadlines = [d for d in statutory_deadlines(round_) if d.key in STAGE_DEADLINES]
@@ -99,7 +99,7 @@ def home(request):
             "exports": [(k, HandoverKind(k).label) for k in handovers.EXPORTS],
             "q": _round_query(round_),
             "may": {
-                p.split(".")[1]: can(request.user, p)
+                p.split(".")[1]: can(request.user, p, NATIONAL)
                 for p in (
                     "exams.sessions",
                     "exams.distribute",
@@ -118,15 +118,15 @@ def home(request):
 @staff_required
 def centres(request):
     authorize_any(
-        request.user, ("exams.view_all", None), ("exam_centre.edit", request.user.organisation)
+        request.user, ("exams.view_all", NATIONAL), ("exam_centre.edit", request.user.organisation)
     )
     qs = ExamCentre.objects.select_related("municipality", "host").order_by("code")
-    if not can(request.user, "exams.view_all"):
+    if not can(request.user, "exams.view_all", NATIONAL):
         qs = qs.filter(host=request.user.organisation)
     return render(
         request,
         "exams/centres.html",
-        {"centres": qs, "may_add": can(request.user, "exams.centres")},
+        {"centres": qs, "may_add": can(request.user, "exams.centres", NATIONAL)},
     )
 
 
@@ -134,9 +134,9 @@ def centres(request):
 def centre_edit(request, pk=None):
     centre = get_object_or_404(ExamCentre, pk=pk) if pk else None
     if centre is None:
-        authorize(request.user, "exams.centres")
+        authorize(request.user, "exams.centres", NATIONAL)
     else:
-        authorize_any(request.user, ("exams.centres", None), ("exam_centre.edit", centre.host))
+        authorize_any(request.user, ("exams.centres", NATIONAL), ("exam_centre.edit", centre.host))
     form = CentreForm(request.POST or None, instance=centre)
     if request.method == "POST" and form.is_valid():
         try:
@@ -150,11 +150,11 @@ def centre_edit(request, pk=None):
 
 @staff_required
 def sessions(request):
-    authorize(request.user, "exams.view_all")
+    authorize(request.user, "exams.view_all", NATIONAL)
     round_ = _round(request)
     form = SessionForm(request.POST or None)
     if request.method == "POST":
-        authorize(request.user, "exams.sessions")
+        authorize(request.user, "exams.sessions", NATIONAL)
         if form.is_valid():
             try:
                 services.save_session(request.user, round_, form.cleaned_data)
@@ -169,7 +169,7 @@ def sessions(request):
             "round": round_,
             "sessions": selectors.round_sessions(round_),
             "form": form,
-            "may_edit": can(request.user, "exams.sessions"),
+            "may_edit": can(request.user, "exams.sessions", NATIONAL),
             "q": _round_query(round_),
         },
     )
@@ -178,7 +178,7 @@ def sessions(request):
 @staff_required
 def session_reschedule(request, pk):
     """A18.2: NAEC moves a session after force majeure or a fault of EMIS or NAEC."""
-    authorize(request.user, "exams.sessions")
+    authorize(request.user, "exams.sessions", NATIONAL)
     session = get_object_or_404(ExamSession.objects.select_related("round"), pk=pk)
     form = RescheduleForm(
         request.POST or None,
@@ -247,7 +247,7 @@ def distribute(request):
 @staff_required
 def distribution_job(request, pk):
     """The distribution running in the background: a page that waits for it, then links it."""
-    authorize(request.user, "exams.view_all")
+    authorize(request.user, "exams.view_all", NATIONAL)
     j = get_object_or_404(DistributionJob.objects.select_related("round"), pk=pk)
     if request.GET.get("format") == "json":
         return JsonResponse(
@@ -271,9 +271,9 @@ def distribution_job(request, pk):
 
 @staff_required
 def distribution(request, pk, move_form=None):
-    authorize(request.user, "exams.view_all")
+    authorize(request.user, "exams.view_all", NATIONAL)
     d = get_object_or_404(Distribution.objects.select_related("round", "run_by"), pk=pk)
-    may_move = can(request.user, "exams.distribute") and not d.is_final
+    may_move = can(request.user, "exams.distribute", NATIONAL) and not d.is_final
     stats = d.stats or {}  # kept current by the services (kari.distribution.figures)
     load, home = stats.get("centre_load", {}), stats.get("centre_preferred", {})
     loads = [
@@ -298,7 +298,7 @@ def distribution(request, pk, move_form=None):
                 for k, why in sorted((int(k), why) for k, why in d.unplaced.items())[:200]
             ],
             "q": _round_query(d.round),
-            "may_issue": can(request.user, "exams.invitations") and not d.is_final,
+            "may_issue": can(request.user, "exams.invitations", NATIONAL) and not d.is_final,
             "move": (move_form or MoveForm()) if may_move else None,
             "move_open": move_form is not None,
         },
@@ -363,7 +363,7 @@ def job_resume(request, pk):
 @staff_required
 def job(request, pk):
     """The bulk job's progress page: refreshes itself until the job is done."""
-    authorize(request.user, "exams.view_all")
+    authorize(request.user, "exams.view_all", NATIONAL)
     j = get_object_or_404(InvitationJob.objects.select_related("distribution__round"), pk=pk)
     if request.GET.get("format") == "json":
         return JsonResponse(
@@ -382,7 +382,8 @@ def job(request, pk):
             "job": j,
             "running": j.is_active,
             "q": _round_query(j.distribution.round),
-            "may_resume": j.status == JobStatus.FAILED and can(request.user, "exams.invitations"),
+            "may_resume": j.status == JobStatus.FAILED
+            and can(request.user, "exams.invitations", NATIONAL),
         },
     )
 
@@ -413,7 +414,7 @@ def handover_export(request, kind, fmt):
 @staff_required
 def numbers_import(request):
     """A17.2(b): NAEC uploads the number of applicants per exam centre."""
-    authorize(request.user, "exams.numbers")
+    authorize(request.user, "exams.numbers", NATIONAL)
     round_ = _round(request)
     form = NumbersForm(request.POST or None, request.FILES or None)
     if request.GET.get("template"):
@@ -447,7 +448,7 @@ def numbers_import(request):
 @staff_required
 def results_upload(request):
     """A26.1: NAEC uploads the results; all-or-nothing; a re-import replaces the previous one."""
-    authorize(request.user, "exams.results")
+    authorize(request.user, "exams.results", NATIONAL)
     round_ = _round(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -481,7 +482,7 @@ def results_upload(request):
 
 @staff_required
 def proctor(request):
-    authorize(request.user, "exam.check_in")
+    authorize(request.user, "exam.check_in", NATIONAL)
     round_ = _round(request)
     sessions = selectors.round_sessions(round_)
     today = timezone.localdate()
@@ -537,7 +538,7 @@ def checkin(request, centre_pk, session_pk):
     The lookup is a POST that redirects to ``?sitting=<id>``: neither the personal number nor
     the invitation's token ever appears in a URL, so access logs never hold them.
     """
-    authorize(request.user, "exam.check_in")
+    authorize(request.user, "exam.check_in", NATIONAL)
     centre = get_object_or_404(ExamCentre, pk=centre_pk)
     session = get_object_or_404(ExamSession, pk=session_pk)
     here = reverse("exams:checkin", args=[centre.pk, session.pk])
@@ -584,7 +585,7 @@ def checkin_act(request, pk, action):
     """Admit, admit after verification, refuse entry, or record a breach (``CHECKIN_ACTIONS``);
     a refused action shows the page again with what the proctor typed and the error beside
     its field."""
-    authorize(request.user, "exam.check_in")
+    authorize(request.user, "exam.check_in", NATIONAL)
     form_class = CHECKIN_ACTIONS.get(action)
     if form_class is None:
         raise Http404
@@ -610,7 +611,7 @@ def checkin_act(request, pk, action):
 @staff_required
 @require_POST
 def no_shows(request, centre_pk, session_pk):
-    authorize(request.user, "exam.check_in")
+    authorize(request.user, "exam.check_in", NATIONAL)
     centre = get_object_or_404(ExamCentre, pk=centre_pk)
     session = get_object_or_404(ExamSession, pk=session_pk)
     if NoShowsForm(request.POST).is_valid():
@@ -625,7 +626,7 @@ def no_shows(request, centre_pk, session_pk):
 @staff_required
 @require_POST
 def presence(request, centre_pk, session_pk):
-    authorize(request.user, "exam.check_in")
+    authorize(request.user, "exam.check_in", NATIONAL)
     centre = get_object_or_404(ExamCentre, pk=centre_pk)
     session = get_object_or_404(ExamSession, pk=session_pk)
     form = PresenceForm(request.POST)
@@ -644,7 +645,7 @@ def presence(request, centre_pk, session_pk):
 @staff_required
 def protocol(request, pk):
     """A21: the removal protocol, as a PDF."""
-    authorize(request.user, "exam.check_in")
+    authorize(request.user, "exam.check_in", NATIONAL)
     sitting = get_object_or_404(
         Sitting.objects.select_related(
             "assignment__registration__applicant", "assignment__centre", "session"

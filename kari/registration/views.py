@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize, authorize_any
+from kari.accounts.permissions import NATIONAL, authorize, authorize_any
 from kari.formerrors import apply_errors
 from kari.rounds.services import current_round
 from kari.staffauth import staff_required
@@ -197,7 +197,7 @@ def _staff_registration(request, pk) -> Registration:
         Registration.objects.select_related("applicant", "round", "centre"), pk=pk
     )
     authorize_any(
-        request.user, ("registration.view_all", None), ("registration.register", reg.centre)
+        request.user, ("registration.view_all", NATIONAL), ("registration.register", reg.centre)
     )
     return reg
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError
 
@@ -49,7 +49,7 @@ def _check_schedule(year: int, values: dict) -> None:
 @transaction.atomic
 def create_round(actor, *, year: int, season: str, reason: str = "", **schedule) -> Round:
     """A18.1: a round is the spring or autumn test of a year, scheduled by the ministry."""
-    authorize(actor, "round.schedule")
+    authorize(actor, "round.schedule", NATIONAL)
     if Round.objects.filter(year=year, season=season).exists():
         raise RuleError(_("This round already exists."), field="season", citation="A18.1")
     _check_schedule(year, schedule)
@@ -60,7 +60,7 @@ def create_round(actor, *, year: int, season: str, reason: str = "", **schedule)
 
 @transaction.atomic
 def set_schedule(actor, r: Round, *, reason: str = "", **changes) -> Round:
-    authorize(actor, "round.schedule")
+    authorize(actor, "round.schedule", NATIONAL)
     r = Round.objects.select_for_update().get(pk=r.pk)
     before = r.schedule()
     unknown = set(changes) - set(SCHEDULE_FIELDS)

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.formerrors import apply_errors
 from kari.staffauth import staff_required
 
@@ -66,7 +66,7 @@ class NewRoundForm(ScheduleForm):
 @staff_required
 def new_round(request):
     """A18.1: the ministry schedules a spring or autumn round."""
-    authorize(request.user, "round.schedule")
+    authorize(request.user, "round.schedule", NATIONAL)
     form = NewRoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in SCHEDULE_FIELDS}
@@ -88,7 +88,7 @@ def new_round(request):
 @staff_required
 def schedule(request, pk):
     r = get_object_or_404(Round, pk=pk)
-    authorize(request.user, "round.schedule")
+    authorize(request.user, "round.schedule", NATIONAL)
     form = ScheduleForm(request.POST or None, instance=Round.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in SCHEDULE_FIELDS}

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kari.accounts import services
+from kari.accounts.permissions import NATIONAL as EVERYWHERE
 from kari.accounts.permissions import authorize, can
 from kari.accounts.roles import NATIONAL, ROLE_KINDS, SCOPED, OrgKind, Role
 from kari.catalogue import services as catalogue
@@ -69,7 +70,7 @@ def test_a_role_grant_that_does_not_fit_the_organisation_gives_nothing(world):
     user = world["users"][Role.REGISTRATION_CLERK]
     RoleGrant.objects.create(user=user, role=Role.QUALITY_OFFICER)
     user = type(user).objects.get(pk=user.pk)
-    assert not can(user, "announcement.confirm")
+    assert not can(user, "announcement.confirm", EVERYWHERE)
 
 
 def test_every_role_has_organisation_kinds():
@@ -82,7 +83,7 @@ def test_staff_without_organisation_can_do_nothing(db):
 
     u = User.objects.create_user("lonely", password="Long-enough-pass-1")
     with pytest.raises(PermissionDenied):
-        authorize(u, "org.view")
+        authorize(u, "org.view", EVERYWHERE)
 
 
 @pytest.mark.django_db
@@ -97,7 +98,7 @@ def test_has_kari_perm_goes_through_authorize_and_ignores_a_role_of_the_wrong_ki
     clerk = type(clerk).objects.get(pk=clerk.pk)
     assert Role.QUALITY_OFFICER in clerk.roles
     for perm in SCOPED[Role.QUALITY_OFFICER] | NATIONAL[Role.QUALITY_OFFICER]:
-        assert clerk.has_kari_perm(perm) == can(clerk, perm), perm
+        assert clerk.has_kari_perm(perm) == can(clerk, perm, clerk.organisation), perm
     assert not clerk.has_kari_perm("announcement.confirm")
     assert not clerk.has_kari_perm("audit.view_all")
     # A scoped permission, asked for another organisation, is refused as authorize refuses it.
@@ -122,3 +123,21 @@ def test_every_permission_is_checked_by_some_code():
     perms = set().union(*SCOPED.values(), *NATIONAL.values())
     unchecked = sorted(p for p in perms if f'"{p}"' not in source)
     assert unchecked == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", Role.values)
+def test_a_missing_organisation_is_never_yours(world, role):
+    """A scoped permission on an object whose organisation is missing (an online
+    registration has no centre) is refused; only the explicit national marker means
+    "no one organisation" (issue 11, point 1)."""
+    user = world["users"][role]
+    for perm in SCOPED[role]:
+        with pytest.raises(PermissionDenied):
+            authorize(user, perm, None)
+        assert not can(user, perm, None), perm
+
+
+def test_authorize_needs_a_target():
+    with pytest.raises(TypeError):
+        authorize(None, "org.view")  # type: ignore[call-arg]

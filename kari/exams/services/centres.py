@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize, authorize_any, can
+from kari.accounts.permissions import NATIONAL, authorize, authorize_any, can
 from kari.accounts.roles import OrgKind
 from kari.audit.log import record
 from kari.errors import ValidationError
@@ -45,17 +45,16 @@ def save_centre(
     The host's manager keeps its own centre's data (A12.7).
     """
     if centre is None:
-        authorize(actor, "exams.centres")
+        authorize(actor, "exams.centres", NATIONAL)
         centre = ExamCentre()
         before = None
     else:
         # A fresh copy: a bound ModelForm has already written the posted values onto `centre`.
         centre = ExamCentre.objects.select_for_update().get(pk=centre.pk)
-        authorize_any(actor, ("exams.centres", None), ("exam_centre.edit", centre.host))
+        authorize_any(actor, ("exams.centres", NATIONAL), ("exam_centre.edit", centre.host))
         before = snapshot(centre, CENTRE_FIELDS)
-        if not can(
-            actor, "exams.centres"
-        ):  # a host manager may not hand the centre to another host
+        # a host manager may not hand the centre to another host
+        if not can(actor, "exams.centres", NATIONAL):
             data = {**data, "host": centre.host, "code": centre.code}
     errors = _in_use_errors(centre, data) if centre.pk else {}
     host = data.get("host")

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError, field_error
 
@@ -35,7 +35,7 @@ def find_sitting(
 
     Found by personal number or the QR token.
     """
-    authorize(actor, "exam.check_in")
+    authorize(actor, "exam.check_in", NATIONAL)
     qs = (
         Sitting.objects.issued()
         .at(centre, session)
@@ -76,7 +76,7 @@ def admit(
     data are verified by NAEC, EMIS or the institution; who verified is recorded. Admitting an
     applicant who is already in is a no-op (scanning twice is idempotent).
     """
-    authorize(actor, "exam.check_in")
+    authorize(actor, "exam.check_in", NATIONAL)
     sitting = _final_sitting(sitting)
     if sitting.status == SittingStatus.CHECKED_IN:
         return sitting
@@ -124,7 +124,7 @@ def admit(
 @transaction.atomic
 def refuse_entry(actor, sitting: Sitting, *, reason: str, now=None) -> Sitting:
     """A20.2: refuse entry to an applicant who arrives after check-in closes (or other grounds)."""
-    authorize(actor, "exam.check_in")
+    authorize(actor, "exam.check_in", NATIONAL)
     sitting = _final_sitting(sitting)
     if sitting.status != SittingStatus.EXPECTED:
         raise RuleError(_("Only an applicant who has not checked in can be refused entry."))
@@ -139,7 +139,7 @@ def refuse_entry(actor, sitting: Sitting, *, reason: str, now=None) -> Sitting:
 @transaction.atomic
 def mark_no_shows(actor, session: ExamSession, centre: ExamCentre, *, now=None) -> int:
     """A20.4: when the session starts, everyone not checked in is absent, with no extra test."""
-    authorize(actor, "exam.check_in")
+    authorize(actor, "exam.check_in", NATIONAL)
     now = now or timezone.now()
     if now < _at(session, session.starts_at):
         raise RuleError(
@@ -163,7 +163,7 @@ def mark_no_shows(actor, session: ExamSession, centre: ExamCentre, *, now=None) 
 @transaction.atomic
 def report_breach(actor, sitting: Sitting, *, category: str, note: str = "", now=None) -> Incident:
     """A21: a breach of A20.6 earns a warning; a repeated breach removes the applicant."""
-    authorize(actor, "exam.check_in")
+    authorize(actor, "exam.check_in", NATIONAL)
     sitting = _final_sitting(sitting)
     if sitting.status != SittingStatus.CHECKED_IN:
         raise RuleError(
@@ -206,7 +206,7 @@ def record_presence(
     now=None,
 ) -> Presence:
     """A22: record an observer or pass holder present in the room."""
-    authorize(actor, "exam.check_in")
+    authorize(actor, "exam.check_in", NATIONAL)
     errors = {}
     if kind not in PresenceKind.values:
         errors["kind"] = [

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kari import distribution as solver
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError, field_error
 
@@ -128,7 +128,7 @@ def start_distribution(actor, round_, *, today=None) -> DistributionJob:
 
     A run that has not finished after ``STALE_JOB`` (its process died) no longer blocks a new one.
     """
-    authorize(actor, "exams.distribute")
+    authorize(actor, "exams.distribute", NATIONAL)
     lock_round(round_)
     _check_can_distribute(round_, today or timezone.localdate())
     if (
@@ -172,7 +172,7 @@ def distribute(actor, round_, *, today=None) -> Distribution:
     a session's seats or NAEC's per-centre number (A17.2(b)), and sends applicants needing an
     adapted environment only to centres that have one. Re-runnable until invitations are issued.
     """
-    authorize(actor, "exams.distribute")
+    authorize(actor, "exams.distribute", NATIONAL)
     lock_round(round_)
     _check_can_distribute(round_, today or timezone.localdate())
     inputs = solver_inputs(round_)
@@ -244,7 +244,7 @@ def move_applicant(
     The centre must have a free seat in a session of each of the applicant's tests, room under
     NAEC's number (A17.2(b)) and, where needed, an adapted environment.
     """
-    authorize(actor, "exams.distribute")
+    authorize(actor, "exams.distribute", NATIONAL)
     lock_round(d.round)
     d = Distribution.objects.select_for_update().get(pk=d.pk)
     refuse_if_final(d.round)

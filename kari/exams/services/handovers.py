@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.rounds.deadlines import deadline
 from kari.tabular import ImportRejected, RowError
@@ -241,7 +241,7 @@ def _stamp(actor, round_, kind: str, fmt: str, rows: int, blob: bytes, today) ->
 @transaction.atomic
 def export(actor, round_, kind: str, fmt: str, *, today=None) -> tuple[bytes, Handover]:
     """Build one hand-over file from EMIS to NAEC and record it (A12.3(c), A17.2(a), A17.4)."""
-    authorize(actor, "exams.handover")
+    authorize(actor, "exams.handover", NATIONAL)
     if kind not in BUILDERS or fmt not in ("csv", "json"):
         raise ImportRejected([RowError(0, "kind", _("Unknown hand-over or format."))])
     if (
@@ -299,7 +299,7 @@ def _read(data: bytes, fmt: str) -> tuple[list[tuple[int, dict]], list[RowError]
 @transaction.atomic
 def import_numbers(actor, round_, data: bytes, fmt: str, *, today=None) -> Handover:
     """A17.2(b): NAEC's number of applicants per exam centre; all-or-nothing; replaces earlier."""
-    authorize(actor, "exams.numbers")
+    authorize(actor, "exams.numbers", NATIONAL)
     rows, errors = _read(data, fmt)
     centres = {c.code: c for c in ExamCentre.objects.active()}
     quotas = {}

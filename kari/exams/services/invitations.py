@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kari import notify
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.documents.invitation import render_card, render_many
 from kari.errors import RuleError
@@ -47,7 +47,7 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
     Every registered applicant gets an invitation, so a distribution that left anyone unplaced
     cannot be issued. The cards are rendered by the job (``run_job``).
     """
-    authorize(actor, "exams.invitations")
+    authorize(actor, "exams.invitations", NATIONAL)
     lock_round(distribution.round)
     d = Distribution.objects.select_for_update().get(pk=distribution.pk)
     latest = selectors.current_distribution(d.round)
@@ -108,7 +108,7 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
 def resume_invitations(actor, job: InvitationJob) -> InvitationJob:
     """Run a failed (or stalled) invitation job again: the cards are rendered anew and the
     applicants told when it finishes (A17.3). Nothing else about the distribution changes."""
-    authorize(actor, "exams.invitations")
+    authorize(actor, "exams.invitations", NATIONAL)
     job = InvitationJob.objects.select_for_update().get(pk=job.pk)
     stalled = (
         job.is_active and (job.started_at or job.distribution.run_at) < timezone.now() - STALE_JOB

@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
@@ -217,7 +217,7 @@ def import_results(
     actor, round_, data: bytes, fmt: str, *, filename: str = "", today=None
 ) -> ResultImport:
     """A26.1: take in NAEC's results; all-or-nothing; a re-import replaces the previous one."""
-    authorize(actor, "exams.results")
+    authorize(actor, "exams.results", NATIONAL)
     # One import per round at a time: a second waits here, then numbers after the first (the
     # (round, number) unique constraint would otherwise fail with an IntegrityError).
     Round.objects.select_for_update().get(pk=round_.pk)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kari import notify
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError, field_error
 from kari.sms import sms_on_commit
@@ -30,7 +30,7 @@ def _minutes(t: dt.time) -> int:
 @transaction.atomic
 def save_session(actor, round_, data: dict, session: ExamSession | None = None) -> ExamSession:
     """NAEC schedules one sitting of one test within the round's test days (A18.1, A19.4)."""
-    authorize(actor, "exams.sessions")
+    authorize(actor, "exams.sessions", NATIONAL)
     lock_round(round_)
     refuse_if_final(round_)
     errors = {}
@@ -98,7 +98,7 @@ def reschedule_session(
     Allowed after the invitations are issued: the affected applicants' cards are rendered again
     and they are told by email and SMS after commit.
     """
-    authorize(actor, "exams.sessions")
+    authorize(actor, "exams.sessions", NATIONAL)
     lock_round(session.round)
     if not reason.strip():
         raise field_error(
@@ -165,7 +165,7 @@ def reschedule_session(
 
 @transaction.atomic
 def delete_session(actor, session: ExamSession) -> None:
-    authorize(actor, "exams.sessions")
+    authorize(actor, "exams.sessions", NATIONAL)
     lock_round(session.round)
     refuse_if_final(session.round)
     if session.sittings.exists():
