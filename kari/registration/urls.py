@@ -21,6 +21,7 @@ urlpatterns = [
     path("centre/register/confirm/", views.centre_confirm, name="centre_confirm"),
     path("centre/counter/", views.counter, name="counter"),
     path("centre/counter/code/", views.counter_code, name="counter_code"),
+    path("centre/contacts/", views.contacts_reset, name="contacts_reset"),
     path("centre/registrations/<int:pk>/", views.centre_done, name="centre_done"),
     path("centre/registrations/<int:pk>/printout/", views.centre_printout, name="centre_printout"),
     path("verify/<str:token>/", views.verify, name="verify"),

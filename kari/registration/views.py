@@ -15,8 +15,16 @@ from kari.formerrors import apply_errors
 from kari.rounds.services import current_round
 from kari.staffauth import staff_required
 
-from . import access, choices, printouts, services
-from .forms import CodeForm, FilterForm, RegistrationForm, SignInForm, SubsequentForm, for_clerk
+from . import access, choices, contacts, printouts, services
+from .forms import (
+    CodeForm,
+    ContactsResetForm,
+    FilterForm,
+    RegistrationForm,
+    SignInForm,
+    SubsequentForm,
+    for_clerk,
+)
 from .models import Applicant, Registration
 
 PENDING, APPLICANT = "kari_pending_registration", "kari_applicant"
@@ -77,6 +85,8 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
         form = form_class(initial=initial)
     if channel == "centre":
         for_clerk(form)
+    elif isinstance(actor, Applicant):  # signed in with a code: proven already
+        form.fields.pop("document_number", None)
     if action == "submit" and form.is_valid():
         data = form.cleaned_data | {"programmes": codes}
         try:
@@ -88,9 +98,13 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
         else:
             # Only the code's id: the session never holds a personal number or a code.
             request.session[PENDING] = {"code": pending.code_id, "channel": channel}
+            # The same answer whether or not the number is registered (issue 11, point 2).
             messages.info(
                 request,
-                _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)},
+                _(
+                    "A one-time code is on its way: to the email and phone on record if this "
+                    "personal number has registered before, otherwise to the ones entered."
+                ),
             )
             return redirect(
                 "registration:centre_confirm" if channel == "centre" else "registration:confirm"
@@ -282,6 +296,26 @@ def _pdf(request, reg):
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="kari-{reg.number}-v{reg.version}.pdf"'
     return response
+
+
+@staff_required
+def contacts_reset(request):
+    """Issue 11, point 2: the applicant lost the phone or email on record; the clerk who holds
+    their ID card resets them, with a reason; the old contacts are told."""
+    authorize(request.user, "registration.register", request.user.organisation)
+    form = ContactsResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contacts.reset_contacts(request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The contacts are reset. The old phone and email were told of the change."),
+            )
+            return redirect("registration:counter")
+    return render(request, "registration/contacts_reset.html", {"form": form})
 
 
 def sign_in(request):

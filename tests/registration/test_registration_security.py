@@ -1,6 +1,7 @@
 """Issue 11: who reaches a registration, and nobody takes one over by a personal number."""
 
 import pytest
+from django.test import TestCase
 
 from kari.accounts.roles import OrgKind, Role
 from kari.audit.models import AuditEntry
@@ -69,3 +70,137 @@ def test_an_institution_sees_a_registration_only_through_its_own_programmes(clie
     sign_in(client, own)
     assert client.get(f"/centre/registrations/{r.pk}/").status_code == 200
     assert client.get(f"/centre/registrations/{r.pk}/printout/").status_code == 403
+
+
+# ---------------------------------------------------------------- point 2: no takeover
+
+
+def _nino_on_record():
+    """Nino registered in an earlier round: her contacts are on record."""
+    import datetime as dt
+
+    from kari.registration.models import Applicant
+
+    return Applicant.objects.create(
+        personal_number="01024012345",
+        first_name_ka="ნინო",
+        last_name_ka="ბერიძე",
+        birth_date=dt.date(2008, 3, 1),
+        phone="+995555123456",
+        email="nino@example.ge",
+    )
+
+
+def test_a_personal_number_alone_does_not_start_an_online_registration(reg):
+    from django.core import mail
+
+    from kari.registration import services
+    from kari.sms import get_backend
+    from tests.registration.test_registration_services import errors_of
+
+    wrong_doc = errors_of(
+        lambda: services.start(
+            None, primary(document_number="99ZZ00000"), reg["round"], channel="online"
+        )
+    )
+    unknown = errors_of(
+        lambda: services.start(
+            None,
+            primary("01024099999", document_number="12AB34567"),
+            reg["round"],
+            channel="online",
+        )
+    )
+    assert wrong_doc == unknown  # the answer does not say which part was wrong
+    assert set(wrong_doc) == {"personal_number", "document_number"}
+    assert mail.outbox == [] and get_backend().messages() == []
+
+
+def test_an_attacker_with_the_number_gets_no_code_the_contacts_on_record_do(client, reg):
+    from django.core import mail
+
+    from kari.sms import get_backend
+
+    nino = _nino_on_record()
+    attacker = primary(phone="+995 599 00 00 00", email="attacker@example.ge")
+    response = post(client, "/en/register/", form(attacker, ["CAT-1"]))
+    assert response.status_code == 302
+    assert {m.to[0] for m in mail.outbox} == {"nino@example.ge"}
+    assert {m["to"] for m in get_backend().messages()} == {"+995555123456"}
+    nino.refresh_from_db()
+    assert (nino.phone, nino.email) == ("+995555123456", "nino@example.ge")
+
+
+def test_the_registration_form_answers_the_same_for_a_registered_number(client, reg):
+    first = post(client, "/en/register/", form(primary("61001012345"), ["CAT-1"]))
+    new_answer = client.get(first["Location"]).content.decode()
+    client.cookies.clear()
+    _nino_on_record()
+    second = post(client, "/en/register/", form(primary(), ["CAT-1"]))
+    known_answer = client.get(second["Location"]).content.decode()
+    assert "•" not in new_answer and "•" not in known_answer  # no masked contacts shown
+    assert "A one-time code is on its way" in new_answer and "A one-time code is on its way" in (
+        known_answer
+    )
+
+
+def test_contacts_on_record_change_only_through_a_code_sent_to_them(reg):
+    from kari.registration import services
+
+    # Started while Nino had no record (code to the typed contacts); she registered meanwhile.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        pending = services.start(
+            None,
+            primary(phone="+995 599 00 00 00", email="attacker@example.ge"),
+            reg["round"],
+            channel="online",
+        )
+    nino = _nino_on_record()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.confirm_pending(pending.code_id, sent_code())
+    nino.refresh_from_db()
+    assert (nino.phone, nino.email) == ("+995555123456", "nino@example.ge")
+
+
+def test_a_changed_contact_is_told_to_the_old_one(reg):
+    from django.core import mail
+
+    from kari.registration import services
+
+    _nino_on_record()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        pending = services.start(
+            None, primary(email="nino.new@example.ge"), reg["round"], channel="online"
+        )
+    assert mail.outbox[-1].to == ["nino@example.ge"]  # the code goes to the old email
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        r = services.confirm_pending(pending.code_id, sent_code())
+    assert r.applicant.email == "nino.new@example.ge"
+    assert any(m.to == ["nino@example.ge"] and "was changed" in m.body for m in mail.outbox)
+
+
+def test_a_clerk_holding_the_id_card_resets_the_contacts_and_the_old_ones_are_told(client, reg):
+    from django.core import mail
+
+    _nino_on_record()
+    sign_in(client, reg["clerk"])
+    data = {
+        "personal_number": "01024012345",
+        "document_number": "99ZZ00000",
+        "phone": "+995 599 11 11 11",
+        "email": "nino.new@example.ge",
+        "reason": "ტელეფონი დაკარგა",
+    }
+    refused = post(client, "/en/centre/contacts/", data)
+    assert refused.status_code == 200 and "do not match the civil registry" in (
+        refused.content.decode()
+    )
+    response = post(client, "/en/centre/contacts/", data | {"document_number": "12ab 34567"})
+    assert response.status_code == 302
+    from kari.registration.models import Applicant
+
+    nino = Applicant.objects.get()
+    assert (nino.phone, nino.email) == ("+995599111111", "nino.new@example.ge")
+    assert any(m.to == ["nino@example.ge"] and "was changed" in m.body for m in mail.outbox)
+    entry = AuditEntry.objects.get(action="applicant.contacts_reset")
+    assert entry.reason == "ტელეფონი დაკარგა" and "nino@" not in str(entry.before)
