@@ -177,6 +177,17 @@ KARI_OTP = {
     "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "200")),
 }
 
+# Uploads and imports are bounded (issue 11, point 3): bytes per file, rows and columns per table.
+KARI_UPLOADS = {
+    "table": int(os.environ.get("KARI_UPLOAD_TABLE_BYTES", str(10 * 1024 * 1024))),
+    "document": int(os.environ.get("KARI_UPLOAD_DOCUMENT_BYTES", str(10 * 1024 * 1024))),
+    "rows": int(os.environ.get("KARI_IMPORT_MAX_ROWS", "200000")),
+    "columns": int(os.environ.get("KARI_IMPORT_MAX_COLUMNS", "200")),
+    # an XLSX is a ZIP: its unpacked size is bounded too (a small file can unpack to gigabytes)
+    "unpacked": int(os.environ.get("KARI_IMPORT_MAX_UNPACKED_BYTES", str(200 * 1024 * 1024))),
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # a form's fields without its files
+
 # Public address of this Kari, used in links printed on documents and credentials.
 KARI_PUBLIC_URL = os.environ.get("KARI_PUBLIC_URL", "http://127.0.0.1:8000")
 # Processes that render invitation cards in a CLI bulk run (the web job renders in one thread).

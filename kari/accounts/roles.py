@@ -66,6 +66,7 @@ SCOPED: dict[str, set[str]] = {
         "programme.edit",
         "programme.import",
         "announcement.submit",
+        "registration.view",  # an institution sees registrations that list its programmes
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view"},  # the appeals app adds its permissions

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kari.files import UploadField
 from kari.tabular import FORMATS
 
 from .models import Field, ForeignLanguage, SkillsTest, Stage, SubjectGroup
@@ -11,17 +12,8 @@ class ImportForm(forms.Form):
         label=_("What the file holds"),
         choices=[("institutions", _("Institutions")), ("programmes", _("Programmes"))],
     )
-    file = forms.FileField(label=_("CSV or XLSX file"))
+    file = UploadField(label=_("CSV or XLSX file"), extensions=FORMATS)
     reason = forms.CharField(label=_("Reason (for the audit log)"), required=False, max_length=300)
-
-    def clean_file(self):
-        f = self.cleaned_data["file"]
-        ext = f.name.rsplit(".", 1)[-1].lower() if "." in f.name else ""
-        if ext not in FORMATS:
-            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
-        if f.size > 20 * 1024 * 1024:
-            raise forms.ValidationError(_("The file is larger than 20 MB."))
-        return f
 
 
 class FlagForm(forms.Form):

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kari.files import UploadField
+
 
 class EmailForm(forms.Form):
     email = forms.EmailField(
@@ -19,8 +21,18 @@ class ApplicationForm(forms.Form):
     affiliation = forms.CharField(
         label=_("Organisation or municipality"), max_length=200, required=False
     )
-    cv = forms.FileField(label=_("CV (PDF, DOCX, ODT)"), required=False)
-    evidence = forms.FileField(label=_("Evidence of your experience (optional)"), required=False)
+    cv = UploadField(
+        label=_("CV (PDF, DOCX, ODT)"),
+        required=False,
+        extensions=("pdf", "docx", "odt"),
+        kind="document",
+    )
+    evidence = UploadField(
+        label=_("Evidence of your experience (optional)"),
+        required=False,
+        extensions=("pdf", "docx", "odt", "jpg", "jpeg", "png"),
+        kind="document",
+    )
 
     def __init__(self, *args, questions=(), **kwargs):
         super().__init__(*args, **kwargs)

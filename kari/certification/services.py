@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from kari import notify
+from kari import files, notify
 from kari.accounts.permissions import authorize
 from kari.audit.log import record
 from kari.codes import services as codes
@@ -143,16 +143,19 @@ def save_draft(
     return app
 
 
+UPLOAD_KINDS = ("pdf", "docx", "odt", "png", "jpg", "jpeg")
+
+
 @transaction.atomic
 def add_upload(applicant: CertApplicant, app: Application, kind: str, uploaded) -> Upload:
     if app.applicant_id != applicant.pk:
         raise PermissionDenied
     if app.status not in (*OPEN_FOR_APPLICANT, Status.INFO_REQUESTED):
         raise RuleError(_("Documents can no longer be added."), field="file")
-    if uploaded.size > 10 * 1024 * 1024:
-        raise RuleError(_("A file may be at most 10 MB."), field="file")
-    if not uploaded.name.lower().endswith((".pdf", ".docx", ".odt", ".png", ".jpg", ".jpeg")):
-        raise RuleError(_("Upload a PDF, DOCX, ODT, PNG or JPEG file."), field="file")
+    try:  # distrusted: kind, size and first bytes (issue 11, point 3)
+        files.check_upload(uploaded, extensions=UPLOAD_KINDS, limit=files.max_bytes("document"))
+    except ValidationError as exc:
+        raise RuleError(" ".join(exc.messages), field="file") from exc
     upload = Upload.objects.create(
         application=app, kind=kind, file=uploaded, name=uploaded.name[:200]
     )

@@ -1,14 +1,14 @@
 """Public pages of certification: the call, certificate verification (C4), the credential,
 the revocation status list, and the alumni directory."""
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from kari.accounts.models import Organisation
 
 from . import services
 from .issuing import status_list
-from .models import Call, Certificate
+from .models import Call, Certificate, SigningKey
 
 
 def calls(request):
@@ -47,6 +47,8 @@ def credential(request, number):
 
 def status_list_view(request, org):
     organisation = get_object_or_404(Organisation, code=org)
+    if not SigningKey.objects.filter(organisation=organisation).exists():
+        raise Http404  # an organisation that issues nothing has no status list
     return JsonResponse(status_list(organisation), json_dumps_params={"ensure_ascii": False})
 
 

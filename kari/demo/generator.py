@@ -524,9 +524,18 @@ class Builder:
                     "first_name_en": first["en"],
                     "last_name_en": last["en"],
                     "birth_date": born.isoformat(),
+                    "document_number": document_number(number),
                 }
             )
         path.write_text(json.dumps(people, ensure_ascii=False, indent=0), "utf-8")
+
+
+def document_number(personal_number: str) -> str:
+    """A demo ID card number (two digits, two letters, five digits), derived from the
+    personal number so that the registry's people stay as they were."""
+    h = int(hashlib.sha256(f"demo-id:{personal_number}".encode()).hexdigest(), 16)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return f"{h % 100:02d}{letters[h // 100 % 26]}{letters[h // 2600 % 26]}{h // 67600 % 10**5:05d}"
 
 
 def build(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kari.accounts.models import Organisation
 from kari.accounts.roles import OrgKind
 from kari.catalogue.models import Municipality, SkillsTest, Subject
+from kari.files import UploadField
 
 from . import services
 from .models import BreachCategory, ExamCentre, IncidentKind, PresenceKind
@@ -147,11 +148,11 @@ class PresenceForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("File (CSV or XLSX)"))
+    file = UploadField(label=_("File (CSV or XLSX)"), extensions=("csv", "xlsx"))
 
 
 class NumbersForm(forms.Form):
-    file = forms.FileField(label=_("File (CSV or JSON)"))
+    file = UploadField(label=_("File (CSV or JSON)"), extensions=("csv", "json"))
 
 
 class RescheduleForm(forms.Form):

@@ -310,6 +310,7 @@ def distribution(request, pk, move_form=None):
 @require_POST
 def move(request, pk):
     """A15.8: EMIS moves one applicant of a draft distribution to another exam centre."""
+    authorize(request.user, "exams.distribute", NATIONAL)
     d = get_object_or_404(Distribution, pk=pk)
     form = MoveForm(request.POST)
     try:

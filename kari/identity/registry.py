@@ -6,6 +6,7 @@ the same `lookup()` and is chosen by settings.KARI_CIVIL_REGISTRY["BACKEND"].
 """
 
 import datetime as dt
+import hmac
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,7 @@ class Person:
     first_name_en: str
     last_name_en: str
     birth_date: dt.date
+    document_number: str = ""  # the ID card's number: a fact the person has, not just knows
 
     @property
     def full_name_ka(self) -> str:
@@ -62,6 +64,7 @@ class LocalFileRegistry:
                     first_name_en=r.get("first_name_en", ""),
                     last_name_en=r.get("last_name_en", ""),
                     birth_date=dt.date.fromisoformat(r["birth_date"]),
+                    document_number=r.get("document_number", ""),
                 )
                 for r in rows
             }
@@ -79,6 +82,21 @@ class LocalFileRegistry:
 
     def __len__(self) -> int:
         return len(self._load())
+
+
+def _document(value) -> str:
+    return "".join(str(value or "").split()).upper()
+
+
+def proves_identity(person: Person | None, document_number) -> bool:
+    """Does `document_number` match the registry's record of `person`? (issue 11, point 2)
+
+    The second identity fact for a first online registration: the ID card's document
+    number. False for an unknown person or a record without a document number, so that the
+    caller gives one answer whichever part was wrong."""
+    given = _document(document_number)
+    on_file = _document(person.document_number) if person is not None else ""
+    return bool(given and on_file) and hmac.compare_digest(given.encode(), on_file.encode())
 
 
 def get_registry() -> CivilRegistry:

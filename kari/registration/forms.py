@@ -23,6 +23,15 @@ class RegistrationForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
+    document_number = forms.CharField(
+        label=_("ID card number"),
+        help_text=_(
+            "The document number printed on your ID card. With the personal number it shows "
+            "that the registration is yours."
+        ),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
     phone = forms.CharField(
         label=_("Mobile phone"),
         max_length=30,
@@ -66,6 +75,7 @@ CLERK_LABELS = {
 
 
 def for_clerk(form: forms.Form) -> forms.Form:
+    form.fields.pop("document_number", None)  # the clerk sees the ID document itself
     for name, label in CLERK_LABELS.items():
         if name in form.fields:
             form.fields[name].label = label
@@ -109,3 +119,23 @@ class CodeForm(forms.Form):
 
 class SignInForm(forms.Form):
     personal_number = RegistrationForm.base_fields["personal_number"]
+
+
+class ContactsResetForm(forms.Form):
+    """A clerk resets the contacts of an applicant standing at the counter with an ID card."""
+
+    personal_number = RegistrationForm.base_fields["personal_number"]
+    document_number = forms.CharField(
+        label=_("ID card number (from the card you are holding)"), max_length=20
+    )
+    phone = forms.CharField(
+        label=_("New mobile phone"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    email = forms.CharField(label=_("New email"), max_length=254, widget=forms.EmailInput())
+    reason = forms.CharField(
+        label=_("Why the contacts are reset"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

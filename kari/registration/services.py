@@ -21,6 +21,7 @@ from kari.audit.log import record
 from kari.codes import services as codes
 from kari.codes.models import OneTimeCode
 from kari.errors import RuleError
+from kari.identity.registry import get_registry, proves_identity
 from kari.identity.validators import clean_personal_number
 from kari.rounds.models import Round
 
@@ -33,6 +34,13 @@ CODE_TEXT = gettext_lazy(
 )
 CODE_SUBJECT = gettext_lazy("Kari one-time code")
 CONFIRMED_TEXT = gettext_lazy("Kari: registration %(number)s is confirmed (version %(version)s).")
+CONTACTS_CHANGED_TEXT = gettext_lazy(
+    "Kari: the phone or email of your registration was changed. If it was not you, go to a "
+    "registration centre with your ID card."
+)
+IDENTITY_REFUSED = gettext_lazy(
+    "The personal number and the ID card number do not match the civil registry. Check both."
+)
 
 
 @dataclass
@@ -190,6 +198,9 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
     except ValidationError as exc:
         raise ValidationError({"personal_number": exc.messages}) from exc
     _check_actor(actor, channel, stage, personal_number)
+    if channel == Channel.ONLINE and not isinstance(actor, Applicant):
+        check_second_fact(personal_number, data.get("document_number"))
+    on_record = Applicant.objects.filter(personal_number=personal_number).first()
     existing = (
         Registration.objects.filter(
             applicant__personal_number=personal_number, round=round_, stage=stage
@@ -204,11 +215,22 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
         "stage": stage,
         "channel": channel,
         "clerk": getattr(actor, "pk", None) if channel == Channel.CENTRE else None,
+        # The code goes to the contacts on record when there are any: only then may the
+        # confirmation change them (issue 11, point 2).
+        "contacts_on_record": on_record is not None,
     }
     code, plain = codes.issue("register", personal_number, ip=ip, payload=payload)
-    email, phone = _contacts(existing.applicant if existing else None, clean)
+    email, phone = _contacts(on_record, clean)
     sent_to = _deliver_code(email, phone, plain)  # the code row is committed: sent now (on commit)
     return Pending(code.pk, personal_number, sent_to)
+
+
+def check_second_fact(personal_number: str, document_number) -> None:
+    """Issue 11, point 2: online, the personal number alone proves nothing; the ID card's
+    document number must match the civil registry's record. One answer whichever is wrong."""
+    if not proves_identity(get_registry().lookup(personal_number), document_number):
+        msg = str(IDENTITY_REFUSED)
+        raise ValidationError({"personal_number": [msg], "document_number": [msg]})
 
 
 def _payload(data: dict, clean: dict) -> dict:
@@ -274,7 +296,7 @@ def _write(code: OneTimeCode) -> Registration:
     )
     clean = _validate(p["data"], round_, p["stage"], existing)
     now = timezone.now().replace(microsecond=0)
-    applicant = _save_applicant(clean, existing)
+    applicant = _save_applicant(clean, contacts_confirmed=p.get("contacts_on_record", False))
     reg = existing or Registration(
         applicant=applicant, round=round_, stage=p["stage"], registered_at=now, version=0
     )
@@ -333,18 +355,31 @@ def _write(code: OneTimeCode) -> Registration:
     return reg
 
 
-def _save_applicant(clean: dict, existing: Registration | None) -> Applicant:
+def _save_applicant(clean: dict, *, contacts_confirmed: bool) -> Applicant:
+    """The applicant's record. Contacts on record change only when the code went to them
+    (`contacts_confirmed`) or by a clerk's reset (kari.registration.contacts); the old
+    contacts are told."""
     person = clean.get("person")
     applicant = Applicant.objects.filter(personal_number=clean["personal_number"]).first()
+    old = (applicant.phone, applicant.email) if applicant else None
     if applicant is None:
         applicant = Applicant(personal_number=clean["personal_number"])
     if person is not None:
         applicant.first_name_ka, applicant.last_name_ka = person.first_name_ka, person.last_name_ka
         applicant.first_name_en, applicant.last_name_en = person.first_name_en, person.last_name_en
         applicant.birth_date = person.birth_date
-    applicant.phone, applicant.email = clean["phone"], clean["email"]
+    if old is None or contacts_confirmed:
+        applicant.phone, applicant.email = clean["phone"], clean["email"]
     applicant.save()
+    if old is not None and old != (applicant.phone, applicant.email):
+        tell_old_contacts(*old)
     return applicant
+
+
+def tell_old_contacts(phone: str, email: str) -> None:
+    text = notify.bilingual(CONTACTS_CHANGED_TEXT)
+    notify.email_on_commit([email], notify.bilingual(CONTACTS_CHANGED_TEXT, sep=" / "), text)
+    sms.sms_on_commit(phone, text)
 
 
 # ---------------------------------------------------------------- applicant sign-in (A15.1)

@@ -10,13 +10,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import NATIONAL, authorize, authorize_any
+from kari.accounts.permissions import authorize, can
 from kari.formerrors import apply_errors
 from kari.rounds.services import current_round
 from kari.staffauth import staff_required
 
-from . import choices, printouts, services
-from .forms import CodeForm, FilterForm, RegistrationForm, SignInForm, SubsequentForm, for_clerk
+from . import access, choices, contacts, printouts, services
+from .forms import (
+    CodeForm,
+    ContactsResetForm,
+    FilterForm,
+    RegistrationForm,
+    SignInForm,
+    SubsequentForm,
+    for_clerk,
+)
 from .models import Applicant, Registration
 
 PENDING, APPLICANT = "kari_pending_registration", "kari_applicant"
@@ -77,6 +85,8 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
         form = form_class(initial=initial)
     if channel == "centre":
         for_clerk(form)
+    elif isinstance(actor, Applicant):  # signed in with a code: proven already
+        form.fields.pop("document_number", None)
     if action == "submit" and form.is_valid():
         data = form.cleaned_data | {"programmes": codes}
         try:
@@ -88,9 +98,13 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
         else:
             # Only the code's id: the session never holds a personal number or a code.
             request.session[PENDING] = {"code": pending.code_id, "channel": channel}
+            # The same answer whether or not the number is registered (issue 11, point 2).
             messages.info(
                 request,
-                _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)},
+                _(
+                    "A one-time code is on its way: to the email and phone on record if this "
+                    "personal number has registered before, otherwise to the ones entered."
+                ),
             )
             return redirect(
                 "registration:centre_confirm" if channel == "centre" else "registration:confirm"
@@ -191,34 +205,90 @@ def centre_confirm(request):
     return _confirm(request, channel="centre")
 
 
-def _staff_registration(request, pk) -> Registration:
-    """The centre that registered it, or EMIS (which runs registration nationally, A12.3)."""
+def _staff_registration(request, pk, *, printout: bool = False) -> Registration:
+    """EMIS (national, A12.3), the centre that made it, a clerk with the applicant's counter
+    code, or (to see it, not print it) an institution whose programme is on its list."""
     reg = get_object_or_404(
         Registration.objects.select_related("applicant", "round", "centre"), pk=pk
     )
-    authorize_any(
-        request.user, ("registration.view_all", NATIONAL), ("registration.register", reg.centre)
-    )
+    check = access.authorize_printout if printout else access.authorize_view
+    check(request.user, reg, counter=access.counter_grants(request.session))
     return reg
 
 
 @staff_required
 def centre_done(request, pk):
     reg = _staff_registration(request, pk)
+    can_print = True
+    try:
+        access.authorize_printout(request.user, reg, counter=access.counter_grants(request.session))
+    except PermissionDenied:
+        can_print = False
     return render(
         request,
         "registration/centre_done.html",
         {
             "reg": reg,
             "versions": reg.versions.all(),
-            "can_print": reg.centre_id == request.user.organisation_id,
+            "can_print": can_print,
+            "is_clerk": can(request.user, "registration.register", request.user.organisation),
         },
     )
 
 
 @staff_required
 def centre_printout(request, pk):
-    return _pdf(request, _staff_registration(request, pk))
+    return _pdf(request, _staff_registration(request, pk, printout=True))
+
+
+@staff_required
+def counter(request):
+    """The applicant is at the counter: a code to their contacts on record opens their
+    registrations for this clerk's session (issue 11: no clerk browses others' registrations)."""
+    authorize(request.user, "registration.register", request.user.organisation)
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            code_id = access.request_counter_code(
+                request.user, form.cleaned_data["personal_number"], ip=_ip(request)
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session[PENDING] = {"code": code_id, "channel": "counter"}
+            messages.info(
+                request,
+                _(
+                    "If this personal number is registered, a code is on its way to the "
+                    "applicant's email and phone on record."
+                ),
+            )
+            return redirect("registration:counter_code")
+    return render(request, "registration/counter.html", {"form": form})
+
+
+@staff_required
+def counter_code(request):
+    pending = request.session.get(PENDING)
+    if not pending or pending.get("channel") != "counter" or "code" not in pending:
+        return redirect("registration:counter")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            applicant = access.open_at_counter(
+                request.user, pending["code"], form.cleaned_data["code"], ip=_ip(request)
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            del request.session[PENDING]
+            access.grant_in_session(request.session, applicant.pk)
+            reg = applicant.registrations.order_by("-round__test_starts", "-pk").first()
+            if reg is None:
+                messages.info(request, _("This applicant has no registration yet."))
+                return redirect("registration:centre_register")
+            return redirect("registration:centre_done", pk=reg.pk)
+    return render(request, "registration/confirm.html", {"form": form, "channel": "centre"})
 
 
 def _pdf(request, reg):
@@ -226,6 +296,26 @@ def _pdf(request, reg):
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="kari-{reg.number}-v{reg.version}.pdf"'
     return response
+
+
+@staff_required
+def contacts_reset(request):
+    """Issue 11, point 2: the applicant lost the phone or email on record; the clerk who holds
+    their ID card resets them, with a reason; the old contacts are told."""
+    authorize(request.user, "registration.register", request.user.organisation)
+    form = ContactsResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contacts.reset_contacts(request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The contacts are reset. The old phone and email were told of the change."),
+            )
+            return redirect("registration:counter")
+    return render(request, "registration/contacts_reset.html", {"form": form})
 
 
 def sign_in(request):

@@ -75,6 +75,8 @@ def _ranked(page) -> list[str]:
 
 def _fill_personal_data(page, person: dict, phone: str, email: str):
     page.fill("#id_personal_number", person["personal_number"])
+    if page.locator("#id_document_number").count():  # online, not signed in (issue 11)
+        page.fill("#id_document_number", person["document_number"])
     page.fill("#id_phone", phone)
     page.fill("#id_email", email)
     municipality = page.locator("#id_exam_municipality option:not([value=''])").first.get_attribute(

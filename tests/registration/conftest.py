@@ -11,9 +11,9 @@ from kari.rounds.models import Round
 from tests.conftest import make_institution, make_org, make_user, programme_data, system_actor
 
 PEOPLE = [
-    ("01024012345", "ნინო", "ბერიძე", "Nino", "Beridze", "2008-03-01"),
-    ("61001012345", "გიორგი", "მაისურაძე", "Giorgi", "Maisuradze", "2007-11-20"),
-    ("01001099999", "ანა", "კაპანაძე", "Ana", "Kapanadze", "2009-05-17"),
+    ("01024012345", "ნინო", "ბერიძე", "Nino", "Beridze", "2008-03-01", "12AB34567"),
+    ("61001012345", "გიორგი", "მაისურაძე", "Giorgi", "Maisuradze", "2007-11-20", "13CD45678"),
+    ("01001099999", "ანა", "კაპანაძე", "Ana", "Kapanadze", "2009-05-17", "14EF56789"),
 ]
 
 
@@ -56,8 +56,9 @@ def registry(tmp_path, settings):
                     "first_name_en": fe,
                     "last_name_en": le,
                     "birth_date": b,
+                    "document_number": doc,
                 }
-                for n, f, la, fe, le, b in PEOPLE
+                for n, f, la, fe, le, b, doc in PEOPLE
             ]
         ),
         "utf-8",
@@ -125,9 +126,14 @@ def reg(reference, registry):
     }
 
 
+def document_of(personal_number: str) -> str:
+    return next((p[6] for p in PEOPLE if p[0] == personal_number), "")
+
+
 def primary(personal_number="01024012345", **over):
     data = {
         "personal_number": personal_number,
+        "document_number": document_of(personal_number),
         "phone": "+995 555 12 34 56",
         "email": "nino@example.ge",
         "exam_municipality": "tbilisi",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.rounds.deadlines import deadline
-from kari.tabular import ImportRejected, RowError
+from kari.tabular import ImportRejected, RowError, neutralise
 
 from .. import selectors
 from ..models import (
@@ -205,7 +205,7 @@ def encode(headers, rows, fmt: str, head: dict) -> bytes:
         buf.write(f"# {k}: {v}\n")
     w = csv.writer(buf)
     w.writerow(headers)
-    w.writerows(rows)
+    w.writerows([neutralise(v) for v in r] for r in rows)  # safe to open in a spreadsheet
     return buf.getvalue().encode("utf-8")
 
 

@@ -1,0 +1,374 @@
+"""Every URL that takes an object id or key, for every role (issue 11, point 1).
+
+The test walks Django's URL map. Each pattern with a parameter must have a row in `CASES`:
+how to build an object that belongs to *another* organisation (or another applicant), and
+who may still reach it (`allowed`: national roles, the owner). Every other actor must be
+refused: a sign-in redirect, 403 or 404. A new view with a parameter and no row fails
+`test_every_url_with_a_parameter_has_a_case`, so nobody adds a view without saying who may
+open it; a row for a public page says so (`PUBLIC`) and why.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from kari.accounts.roles import OrgKind, Role
+from tests.conftest import make_user
+from tests.exams.conftest import exam_world, issued  # noqa: F401 (fixtures)
+
+ANONYMOUS, APPLICANT, CERT_APPLICANT, OWNER = "anonymous", "applicant", "cert-applicant", "owner"
+ACTORS = [ANONYMOUS, APPLICANT, CERT_APPLICANT, *Role.values]
+
+
+def _walk(patterns, prefix="", ns=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            sub_ns = f"{ns}{p.namespace}:" if p.namespace else ns
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), sub_ns)
+        elif isinstance(p, URLPattern):
+            yield f"{ns}{p.name}", prefix + str(p.pattern), p
+
+
+def urls_with_parameters() -> dict[str, str]:
+    """name -> pattern, for every URL whose pattern takes a parameter from the path."""
+    out = {}
+    for name, pattern, p in _walk(get_resolver().url_patterns):
+        converters = getattr(p.pattern, "converters", {})
+        if converters or "(?P<" in pattern:
+            out[name] = pattern
+    return out
+
+
+@dataclass
+class Case:
+    make: object  # (ctx) -> list of kwargs for reverse(); each is checked
+    allowed: set = field(default_factory=set)  # actors that may reach the object
+    method: str = "get"
+    public: str = ""  # why anyone may open it (a signed token, a public page)
+
+
+class Ctx:
+    """Objects of *other* organisations, built on demand from the test fixtures."""
+
+    def __init__(self, request):
+        self.request = request
+        self._cache = {}
+
+    def fixture(self, name):
+        if name not in self._cache:
+            self._cache[name] = self.request.getfixturevalue(name)
+        return self._cache[name]
+
+    @property
+    def world(self):
+        return self.fixture("world")
+
+    @property
+    def exam(self):
+        return self.fixture("issued")
+
+    def other(self, kind):
+        return self.world["orgs"][kind][1]
+
+    # -- registration
+    def registration(self, centre=None, programmes=None):
+        from kari.registration.models import Applicant, Choice, Registration
+
+        w = self.world
+        n = Applicant.objects.count()
+        a = Applicant.objects.create(
+            personal_number=f"010{n:08d}",
+            first_name_ka="ნინო",
+            last_name_ka="ბერიძე",
+            birth_date=dt.date(2008, 3, 1),
+            phone="+995555123456",
+            email=f"n{n}@example.ge",
+        )
+        now = timezone.now()
+        reg = Registration.objects.create(
+            applicant=a,
+            round=w["round"],
+            channel="centre" if centre else "online",
+            centre=centre,
+            registered_at=now,
+            updated_at=now,
+        )
+        for i, p in enumerate(programmes or [w["prog_b"]], start=1):
+            Choice.objects.create(registration=reg, rank=i, programme=p)
+        reg.versions.create(number=1, at=now, actor_label="x", channel=reg.channel, data={})
+        self.owner = ("kari_applicant", a.pk)
+        return reg
+
+    def registrations(self):
+        """An online one (no centre) and one another centre made, both for another
+        institution's programme."""
+        return [
+            {"pk": self.registration().pk},
+            {"pk": self.registration(centre=self.other(OrgKind.RESOURCE_CENTRE)).pk},
+        ]
+
+    # -- certification (another certifying organisation)
+    @property
+    def cert(self):
+        if "cert" not in self._cache:
+            self._cache["cert"] = self._make_cert()
+        return self._cache["cert"]
+
+    def _make_cert(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from kari.certification import services
+        from kari.certification.models import CertApplicant, Certificate
+
+        org = self.other(OrgKind.CERTIFIER)
+        officer = make_user("officer-2", org, [Role.CERTIFICATION_OFFICER])
+        today = timezone.localdate()
+        call = services.create_call(
+            officer,
+            org,
+            programme_ka="პროგრამა",
+            programme_en="Programme",
+            title="სერტიფიცირება",
+            description="აღწერა",
+            eligibility="გამოცდილება",
+            questions=[{"code": "q", "label": "Q", "required": True}],
+            opens_on=today - dt.timedelta(days=5),
+            closes_on=today + dt.timedelta(days=10),
+        )
+        who = CertApplicant.objects.create(email="holder@example.ge", full_name_ka="ნინო ბერიძე")
+        app = services.save_draft(
+            who, call, answers={"q": "a"}, profile={"full_name_ka": who.full_name_ka}
+        )
+        up = services.add_upload(who, app, "cv", SimpleUploadedFile("cv.pdf", b"%PDF-1.4 cv"))
+        app = services.submit(who, app)
+        cert = Certificate.objects.create(
+            application=app,
+            number="CERT2-2026-0001",
+            status_index=1,
+            issued_at=timezone.now(),
+            credential={},
+        )
+        return {"call": call, "app": app, "upload": up, "cert": cert, "who": who}
+
+
+def _cert_number(ctx):
+    c = ctx.cert
+    ctx.owner = ("kari_cert_applicant", c["who"].pk)
+    return c["cert"].number
+
+
+def _announcement(ctx):
+    from kari.catalogue import services as catalogue
+
+    w = ctx.world
+    catalogue.set_places(w["admin_b"], w["inst_b"], w["round"], {"B-1": (10, 1)})
+    ann = catalogue.submit_announcement(w["admin_b"], w["inst_b"].announcements.get())
+    return [{"pk": ann.pk}]
+
+
+def _audit_history(ctx):
+    from kari.audit.models import AuditEntry
+
+    e = AuditEntry.objects.filter(organisation=ctx.world["inst_b"].organisation).first()
+    return [{"object_type": e.object_type, "object_id": e.object_id}]
+
+
+def _sitting(ctx):
+    from kari.exams.models import Sitting
+
+    return Sitting.objects.filter(assignment__distribution=ctx.exam["distribution"]).first()
+
+
+def _centre_session(ctx):
+    s = _sitting(ctx)
+    return [{"centre_pk": s.assignment.centre_id, "session_pk": s.session_id}]
+
+
+def _removed(ctx):
+    from kari.exams.models import Incident
+
+    s = _sitting(ctx)
+    Incident.objects.create(
+        sitting=s, kind="removal", category="device", at=timezone.now(), by=ctx.exam["proctor"]
+    )
+    return [{"pk": s.pk}]
+
+
+def _my_invitation(ctx):
+    from kari.exams.models import Invitation
+
+    inv = Invitation.objects.filter(registration__round=ctx.exam["round"]).first()
+    ctx.owner = ("kari_applicant", inv.registration.applicant_id)
+    return [{"pk": inv.pk}]
+
+
+def _distribution_job(ctx):
+    from kari.exams.models import DistributionJob
+
+    e = ctx.exam
+    job = DistributionJob.objects.create(
+        round=e["round"], started_at=timezone.now(), started_by=e["emis"]
+    )
+    return [{"pk": job.pk}]
+
+
+NATIONAL_EXAMS = {Role.EMIS_OPERATOR, Role.NAEC_OFFICER}
+AUDIT_ALL = {Role.MINISTRY_OFFICER, Role.EMIS_OPERATOR, Role.QUALITY_OFFICER}
+
+CASES: dict[str, Case] = {
+    # -- public by design
+    "portal:programme": Case(lambda c: [{"code": c.world["prog_b"].code}], public="catalogue"),
+    "rounds:timeline": Case(lambda c: [{"pk": c.world["round"].pk}], public="the round's dates"),
+    "registration:verify": Case(lambda c: [{"token": "x"}], public="signed printout token"),
+    "exams:verify": Case(lambda c: [{"token": "x"}], public="invitation token (QR code)"),
+    "certification:call": Case(lambda c: [{"pk": c.cert["call"].pk}], public="published call"),
+    "certification:apply": Case(
+        lambda c: [{"pk": c.cert["call"].pk}], public="a call: each applicant edits their own"
+    ),
+    "certification:verify": Case(lambda c: [{"number": _cert_number(c)}], public="C4 check"),
+    "certification:credential": Case(
+        lambda c: [{"number": _cert_number(c)}], public="the holder's verifiable credential"
+    ),
+    "certification:status_list": Case(
+        lambda c: [{"org": c.other(OrgKind.CERTIFIER).code}], public="revocation status list"
+    ),
+    # -- registration
+    "registration:centre_done": Case(lambda c: c.registrations(), {Role.EMIS_OPERATOR}),
+    "registration:centre_printout": Case(lambda c: c.registrations(), {Role.EMIS_OPERATOR}),
+    "registration:cabinet_printout": Case(lambda c: [{"pk": c.registration().pk}], {OWNER}),
+    # -- catalogue, rounds, audit
+    "catalogue:programme_edit": Case(lambda c: [{"code": c.world["prog_b"].code}]),
+    "catalogue:review_detail": Case(_announcement, {Role.QUALITY_OFFICER}),
+    "catalogue:export": Case(lambda c: [{"kind": "programmes", "fmt": "csv"}], NATIONAL_EXAMS),
+    "rounds:schedule": Case(lambda c: [{"pk": c.world["round"].pk}], {Role.MINISTRY_OFFICER}),
+    "audit:history": Case(_audit_history, AUDIT_ALL),
+    # -- exams
+    "exams:centre_edit": Case(
+        lambda c: [{"pk": c.exam["centres"][2].pk}], {Role.EMIS_OPERATOR}
+    ),  # hosted by another host
+    "exams:session_delete": Case(
+        lambda c: [{"pk": c.exam["sessions"][0].pk}], {Role.NAEC_OFFICER}, method="post"
+    ),
+    "exams:session_reschedule": Case(
+        lambda c: [{"pk": c.exam["sessions"][0].pk}], {Role.NAEC_OFFICER}
+    ),
+    "exams:distribution_job": Case(_distribution_job, NATIONAL_EXAMS),
+    "exams:distribution": Case(lambda c: [{"pk": c.exam["distribution"].pk}], NATIONAL_EXAMS),
+    "exams:issue": Case(
+        lambda c: [{"pk": c.exam["distribution"].pk}], {Role.EMIS_OPERATOR}, method="post"
+    ),
+    "exams:move": Case(
+        lambda c: [{"pk": c.exam["distribution"].pk}], {Role.EMIS_OPERATOR}, method="post"
+    ),
+    "exams:job": Case(lambda c: [{"pk": c.exam["job"].pk}], NATIONAL_EXAMS),
+    "exams:job_resume": Case(
+        lambda c: [{"pk": c.exam["job"].pk}], {Role.EMIS_OPERATOR}, method="post"
+    ),
+    "exams:export": Case(
+        lambda c: [{"kind": "registrations", "fmt": "csv"}], NATIONAL_EXAMS, method="post"
+    ),
+    "exams:checkin": Case(_centre_session, {Role.PROCTOR}),
+    "exams:no_shows": Case(_centre_session, {Role.PROCTOR}, method="post"),
+    "exams:presence": Case(_centre_session, {Role.PROCTOR}, method="post"),
+    "exams:act": Case(
+        lambda c: [{"pk": _sitting(c).pk, "action": "admit"}], {Role.PROCTOR}, method="post"
+    ),
+    "exams:protocol": Case(_removed, {Role.PROCTOR}),
+    "exams:my_invitation": Case(_my_invitation, {OWNER}),
+    # -- certification staff pages (another certifying organisation's objects)
+    "certification:pdf": Case(lambda c: [{"number": _cert_number(c)}], {OWNER}),
+    "certification:staff_detail": Case(lambda c: [{"pk": c.cert["app"].pk}]),
+    "certification:upload": Case(lambda c: [{"pk": c.cert["upload"].pk}]),
+    "certification:revoke": Case(lambda c: [{"number": _cert_number(c)}]),
+}
+
+
+def test_every_url_with_a_parameter_has_a_case():
+    found = urls_with_parameters()
+    missing = sorted(set(found) - set(CASES))
+    assert missing == [], f"add a CASES row (who may open it?) for: {missing}"
+    stale = sorted(set(CASES) - set(found))
+    assert stale == [], f"CASES rows for URLs that no longer exist: {stale}"
+
+
+def _client_for(actor, ctx, client_factory):
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from kari.accounts.services import confirmed_device
+
+    client = client_factory()
+    w = ctx.world
+    if actor in Role.values:
+        user = w["users"][actor]
+        client.force_login(user)
+        s = client.session
+        s[DEVICE_ID_SESSION_KEY] = confirmed_device(user).persistent_id
+        s.save()
+    elif actor == APPLICANT:
+        from kari.registration.models import Applicant
+
+        other, _ = Applicant.objects.get_or_create(
+            personal_number="61001012345",
+            first_name_ka="გიორგი",
+            last_name_ka="მაისურაძე",
+            birth_date=dt.date(2007, 1, 1),
+            phone="+995555000000",
+            email="other@example.ge",
+        )
+        s = client.session
+        s["kari_applicant"] = other.pk
+        s.save()
+    elif actor == CERT_APPLICANT:
+        from kari.certification.models import CertApplicant
+
+        other, _ = CertApplicant.objects.get_or_create(
+            email="other@example.ge", full_name_ka="სხვა"
+        )
+        s = client.session
+        s["kari_cert_applicant"] = other.pk
+        s.save()
+    elif actor == OWNER:
+        key, pk = ctx.owner
+        s = client.session
+        s[key] = pk
+        s.save()
+    return client
+
+
+def _refused(response) -> bool:
+    if response.status_code in (403, 404, 405):
+        return response.status_code != 405
+    if response.status_code == 302:
+        return "/login/" in response["Location"] or "sign-in" in response["Location"]
+    return False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_role_reaches_only_what_it_may(name, request):
+    case = CASES[name]
+    ctx = Ctx(request)
+    ctx.owner = None
+    kwargs_list = case.make(ctx)
+    client_class = Client
+    failures = []
+    actors = ACTORS + ([OWNER] if OWNER in case.allowed else [])
+    for kwargs in kwargs_list:
+        url = reverse(name, kwargs=kwargs)
+        for actor in actors:
+            client = _client_for(actor, ctx, client_class)
+            response = getattr(client, case.method)(url)
+            refused = _refused(response)
+            if case.public:
+                if response.status_code >= 500:
+                    failures.append(f"{actor} {url}: {response.status_code}")
+                continue
+            if actor in case.allowed and refused:
+                failures.append(f"{actor} was refused {url} ({response.status_code})")
+            elif actor not in case.allowed and not refused:
+                failures.append(f"{actor} reached {url} ({response.status_code})")
+    assert failures == []
