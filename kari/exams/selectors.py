@@ -22,12 +22,14 @@ def items_of(reg: Registration) -> list[str]:
 
 
 def registrations_to_distribute(round_):
-    """Primary-stage registrations of the round (A17.2).
+    """Primary-stage registrations of the round whose applicants sit the test (A17.2).
 
-    The institution tests the subsequent stage (A8.2).
+    The institution tests the subsequent stage (A8.2). An applicant who carries scores over
+    and did not choose to sit again is not distributed and not expected in the results (A28).
     """
     return (
         Registration.objects.filter(round=round_, stage="primary")
+        .exclude(carried_over=True, retakes_test=False)
         .select_related("exam_municipality", "skills_test", "subject_group", "applicant")
         .prefetch_related("subject_group__subjects")
         .order_by("pk")

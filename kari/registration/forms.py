@@ -53,6 +53,13 @@ class RegistrationForm(forms.Form):
     carried_over = forms.BooleanField(
         label=_("Use my scores from the previous round (A28)"), required=False
     )
+    retakes_test = forms.BooleanField(
+        label=_(
+            "With carried-over scores: I will also sit the test again; "
+            "then only the new results count, even if lower (A28.5)"
+        ),
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,6 +78,10 @@ CLERK_LABELS = {
     "exam_municipality": _("Where the applicant wants to sit the test"),
     "adapted_environment": _("Does the applicant need an adapted environment? Describe it"),
     "carried_over": _("Use the applicant's scores from the previous round (A28)"),
+    "retakes_test": _(
+        "With carried-over scores: the applicant will also sit the test again; "
+        "then only the new results count, even if lower (A28.5)"
+    ),
 }
 
 

@@ -84,7 +84,17 @@ class Registration(models.Model):
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     carried_over = models.BooleanField(_("uses carried-over scores (A28.1)"), default=False)
-    retakes_test = models.BooleanField(_("sits the test again (A28.5)"), default=True)
+    # A28.1: the scores carried (once: a score record is carried by one registration at most).
+    carried_from = models.OneToOneField(
+        "ScoreRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carried_by",
+        verbose_name=_("carried-over scores (A28.1)"),
+    )
+    # A28.5: set only on a carried-over registration whose applicant sits the test again.
+    retakes_test = models.BooleanField(_("sits the test again (A28.5)"), default=False)
     education_level = models.CharField(
         _("completed general-education level (A16.3)"), max_length=200, blank=True
     )
@@ -110,6 +120,12 @@ class Registration(models.Model):
     @property
     def number(self) -> str:
         return str(self)
+
+    @property
+    def sits_test(self) -> bool:
+        """A28: an applicant who carries scores sits the test only if they chose to retake it;
+        everyone else sits it (A6.1, A17.2)."""
+        return not self.carried_over or self.retakes_test
 
 
 class Choice(models.Model):
@@ -149,3 +165,58 @@ class Version(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration} v{self.number}"
+
+
+class ScoreSource(models.TextChoices):
+    RESULTS = "results", _("results of a round run in Kari (A26.1)")
+    IMPORT = "import", _("imported results of a round before Kari")
+
+
+class ScoreRecord(models.Model):
+    """An applicant's primary-stage scores in one round, and what the ranking gave them (A28).
+
+    Written when NAEC's results are taken in (A26.1, A26.2: the results are then published to
+    the applicant), by the ranking when it decides who got a place (``admitted``), and by the
+    import of rounds held before Kari. The next round reads them to carry scores over (A28.1).
+    Scores are keyed like NAEC's results file: ``skills_score`` and one key per subject code.
+    """
+
+    personal_number = models.CharField(_("personal number"), max_length=11)
+    year = models.PositiveSmallIntegerField(_("year"))
+    season = models.CharField(_("season"), max_length=6)
+    registration = models.OneToOneField(
+        Registration,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="score_record",
+    )
+    skills_test = models.ForeignKey(
+        "catalogue.SkillsTest", on_delete=models.PROTECT, related_name="+"
+    )
+    subject_group = models.ForeignKey(
+        "catalogue.SubjectGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    test_language = models.CharField(max_length=2, default=TestLanguage.KA)
+    foreign_language = models.CharField(max_length=2, blank=True)
+    scores = models.JSONField(default=dict)  # "skills_score" / subject code -> "21.50"
+    # None: the round's ranking has not decided yet; False: the round left them without a
+    # place (A28.1); True: admitted.
+    admitted = models.BooleanField(null=True, blank=True)
+    source = models.CharField(max_length=8, choices=ScoreSource.choices)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["personal_number", "year", "season"], name="one_score_record_per_round"
+            )
+        ]
+        verbose_name = _("scores of a round")
+
+    def __str__(self) -> str:
+        return f"scores #{self.pk} ({self.season} {self.year})"
+
+    @property
+    def organisation(self):
+        return None

@@ -6,7 +6,9 @@ writes the registration, its ranked list, a new version in its history and the a
 one transaction; notices go out after commit.
 """
 
+import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,17 +18,28 @@ from django.utils.translation import gettext_lazy
 
 from kari import notify, sms
 from kari.accounts.models import User
-from kari.accounts.permissions import authorize
+from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
+from kari.catalogue.models import SkillsTest, SubjectGroup
 from kari.codes import services as codes
 from kari.codes.models import OneTimeCode
 from kari.errors import RuleError
 from kari.identity.registry import get_registry, proves_identity
 from kari.identity.validators import clean_personal_number
-from kari.rounds.models import Round
+from kari.rounds.models import Round, Season
+from kari.tabular import ImportRejected, RowError, TableError, read_table
 
-from . import rules
-from .models import Applicant, Channel, Choice, Registration, Version
+from . import carried, rules
+from .models import (
+    Applicant,
+    Channel,
+    Choice,
+    Registration,
+    ScoreRecord,
+    ScoreSource,
+    TestLanguage,
+    Version,
+)
 
 PRIMARY, SUBSEQUENT = "primary", "subsequent"
 CODE_TEXT = gettext_lazy(
@@ -75,6 +88,7 @@ def snapshot(reg: Registration, programmes: list[str] | None = None) -> dict:
         "subject_group": getattr(reg.subject_group, "code", None),
         "programmes": programmes,
         "carried_over": reg.carried_over,
+        "retakes_test": reg.retakes_test,
         "education_level": reg.education_level,
         "qualification": reg.qualification,
     }
@@ -126,13 +140,85 @@ def _validate(data: dict, round_, stage: str, existing: Registration | None) -> 
     if state == "reranking":
         return _clean_reranking(data, round_, existing)
     clean = rules.clean_primary(data, round_)
+    clean["carried_from"] = None
+    clean["retakes_test"] = clean["carried_over"] and bool(data.get("retakes_test"))
     if clean["carried_over"]:
-        _check_carried_over(clean["personal_number"], round_)
+        clean["carried_from"] = carried.find_carryable(
+            clean["personal_number"], round_, exclude_registration=existing
+        )
+        _check_carried_test(clean, clean["carried_from"])
     return clean
 
 
+def _check_carried_test(clean: dict, record) -> None:
+    """A28.1 with A26.2: carried scores count only for programmes of the skills test and subject
+    group they were earned in, and in the test and foreign language they were earned in."""
+    errors: dict[str, list[str]] = {}
+    wrong = [
+        p.code
+        for p in clean["programmes"]
+        if (p.skills_test_id, p.subject_group_id)
+        != (record.skills_test_id, record.subject_group_id)
+    ]
+    if wrong:
+        errors["programmes"] = [
+            _(
+                "Carried-over scores are for another skills test or subject group; "
+                "choose programmes of the test they were earned in: %(codes)s (A28.1)."
+            )
+            % {"codes": ", ".join(wrong)}
+        ]
+    if clean["test_language"] != record.test_language:
+        errors["test_language"] = [
+            _("Carried-over scores were earned in another test language (A28.1).")
+        ]
+    if record.foreign_language and clean["foreign_language"] != record.foreign_language:
+        errors["foreign_language"] = [
+            _("Carried-over scores were earned in another foreign language (A28.1).")
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_results_published(existing: Registration) -> None:
+    """A26.1-A26.2: the list can be changed only once the applicant's results are published,
+    and only by an applicant who has scores to be ranked by (their own, or carried, A28)."""
+    record = ScoreRecord.objects.filter(registration=existing).first()
+    carried_count = existing.carried_from_id is not None and (
+        not existing.retakes_test or (record is not None and not record.scores)
+    )
+    if carried_count:
+        return
+    if record is None:
+        raise RuleError(
+            _(
+                "Your results are not published yet; the ranked list can be changed only "
+                "after they are (A26.2)."
+            ),
+            field="programmes",
+            citation="A26.2",
+        )
+    if not record.scores:
+        raise RuleError(
+            _(
+                "You have no scores in this round (absent, not finished or removed), so there "
+                "is no ranked list to change (A26.1, A26.2)."
+            ),
+            field="programmes",
+            citation="A26.2",
+        )
+
+
 def _clean_reranking(data: dict, round_, existing: Registration) -> dict:
-    """A26.2: only reorder or replace programmes within the skills test and subject group taken."""
+    """A26.2: only reorder or replace programmes within the skills test and subject group taken,
+    after the applicant's results are published, and by every rule of a primary registration
+    (A4.2 test language, A4.3 and A7.5 foreign language, A14 one direction)."""
+    if existing.stage != PRIMARY:
+        raise RuleError(
+            _("Registration is closed; after the window no change is possible (A15.7)."),
+            citation="A15.7",
+        )
+    _check_results_published(existing)
     errors: dict = {}
     programmes = rules.clean_programmes(data.get("programmes"), round_, errors)
     wrong = [
@@ -149,6 +235,15 @@ def _clean_reranking(data: dict, round_, existing: Registration) -> dict:
             )
             % {"codes": ", ".join(wrong)}
         ]
+    else:
+        combination: dict[str, list[str]] = {}
+        rules.check_primary_combination(
+            programmes, existing.test_language, existing.foreign_language, combination
+        )
+        # The languages were fixed at registration: a clash is about the programmes chosen.
+        messages = [m for msgs in combination.values() for m in msgs]
+        if messages:
+            errors["programmes"] = messages
     if errors:
         raise ValidationError(errors)
     a = existing.applicant
@@ -163,32 +258,10 @@ def _clean_reranking(data: dict, round_, existing: Registration) -> dict:
         "adapted_environment": existing.adapted_environment,
         "programmes": programmes,
         "carried_over": existing.carried_over,
+        "carried_from": existing.carried_from,
+        "retakes_test": existing.retakes_test,
         "reranking": True,
     }
-
-
-def _check_carried_over(personal_number: str, round_) -> None:
-    """A28.1: scores carry over once, to the next round, from a round with a registration."""
-    previous = (
-        Registration.objects.filter(
-            applicant__personal_number=personal_number, round__test_starts__lt=round_.test_starts
-        )
-        .select_related("round")
-        .order_by("-round__test_starts")
-        .first()
-    )
-    if previous is None:
-        raise RuleError(
-            _("There are no scores from an earlier round to carry over (A28.1)."),
-            field="carried_over",
-            citation="A28.1",
-        )
-    if previous.carried_over:
-        raise RuleError(
-            _("Carried-over scores can be used only once (A28.1)."),
-            field="carried_over",
-            citation="A28.1",
-        )
 
 
 def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=None) -> Pending:
@@ -244,6 +317,7 @@ def _payload(data: dict, clean: dict) -> dict:
         "foreign_language",
         "adapted_environment",
         "carried_over",
+        "retakes_test",
         "education_level",
         "qualification",
     )
@@ -312,6 +386,8 @@ def _write(code: OneTimeCode) -> Registration:
         "foreign_language",
         "adapted_environment",
         "carried_over",
+        "carried_from",
+        "retakes_test",
         "education_level",
         "qualification",
     ):
@@ -320,7 +396,6 @@ def _write(code: OneTimeCode) -> Registration:
     progs = clean["programmes"]
     reg.skills_test = progs[0].skills_test if progs else None
     reg.subject_group = progs[0].subject_group if progs else None
-    reg.retakes_test = True
     reg.save()
     if existing:
         reg.choices.all().delete()
@@ -429,3 +504,237 @@ def sign_in_pending(code_id: int, plain_code: str, *, ip=None) -> Applicant:
             return applicant
         refused = _("The code is wrong or has expired. Ask for a new one.")  # never delivered
     codes.refuse("sign_in", refused, ip, code)
+
+
+# ---------------------------------------------------------------- scores of a round (A26, A28)
+
+
+def _score_text(value) -> str:
+    return str(Decimal(str(value)))
+
+
+@transaction.atomic
+def publish_scores(actor, round_, results: dict[int, dict[str, Decimal] | None]) -> int:
+    """A26.1-A26.2: record the applicants' published scores of `round_` (replacing earlier ones).
+
+    `results` maps a registration id to its scores (``"skills_score"`` and subject codes), or
+    to None/{} for an applicant with no scores (absent, not finished, removed: A26.1). The
+    records say the results are published (the re-ranking window opens for them, A26.2) and are
+    what the next round carries over (A28.1). The ranking outcome is recorded separately.
+    """
+    authorize(actor, "scores.record", NATIONAL)
+    regs = Registration.objects.filter(
+        round=round_, stage=PRIMARY, pk__in=list(results)
+    ).select_related("applicant")
+    now = timezone.now()
+    existing = {r.registration_id: r for r in ScoreRecord.objects.filter(registration__in=regs)}
+    new, changed = [], []
+    for reg in regs:
+        scores = {k: _score_text(v) for k, v in (results[reg.pk] or {}).items() if v is not None}
+        rec = existing.get(reg.pk) or ScoreRecord(
+            registration=reg,
+            personal_number=reg.applicant.personal_number,
+            year=round_.year,
+            season=round_.season,
+            source=ScoreSource.RESULTS,
+        )
+        rec.skills_test_id = reg.skills_test_id
+        rec.subject_group_id = reg.subject_group_id
+        rec.test_language, rec.foreign_language = reg.test_language, reg.foreign_language
+        rec.scores, rec.recorded_at = scores, now
+        (changed if rec.pk else new).append(rec)
+    ScoreRecord.objects.bulk_create(new, batch_size=2000)
+    ScoreRecord.objects.bulk_update(
+        changed,
+        [
+            "skills_test",
+            "subject_group",
+            "test_language",
+            "foreign_language",
+            "scores",
+            "recorded_at",
+        ],
+        batch_size=2000,
+    )
+    n = len(new) + len(changed)
+    record(
+        actor,
+        "scores.publish",
+        round_,
+        after={"registrations": n, "with_scores": sum(1 for v in results.values() if v)},
+        reason=_("Results published (A26.2)"),
+    )
+    return n
+
+
+@transaction.atomic
+def record_outcomes(actor, round_, admitted: dict[int, bool]) -> int:
+    """A28.1: the ranking of `round_` records, per registration id, whether it gave a place.
+
+    An applicant left without a place (False) may carry the scores into the next round once.
+    Registrations without published scores are refused: they have nothing to carry.
+    """
+    authorize(actor, "scores.record", NATIONAL)
+    records = {
+        r.registration_id: r
+        for r in ScoreRecord.objects.select_for_update().filter(
+            registration__round=round_, registration_id__in=list(admitted)
+        )
+    }
+    missing = sorted(set(admitted) - set(records))
+    if missing:
+        raise RuleError(
+            _("These registrations have no published scores: %(ids)s.")
+            % {"ids": ", ".join(str(Registration(pk=i)) for i in missing[:20])},
+            citation="A28.1",
+        )
+    for reg_id, value in admitted.items():
+        records[reg_id].admitted = bool(value)
+    ScoreRecord.objects.bulk_update(list(records.values()), ["admitted"], batch_size=2000)
+    record(
+        actor,
+        "scores.outcome",
+        round_,
+        after={
+            "admitted": sum(1 for v in admitted.values() if v),
+            "without_place": sum(1 for v in admitted.values() if not v),
+        },
+        reason=_("Ranking outcome recorded for carried-over scores (A28.1)"),
+    )
+    return len(records)
+
+
+EARLIER_REQUIRED = ["personal_number", "skills_test", "skills_score", "admitted"]
+YES, NO = ("1", "yes", "true", "კი"), ("0", "no", "false", "არა")
+
+
+def _earlier_row(line: int, row: dict, refs: dict, errors: list) -> ScoreRecord | None:
+    n = len(errors)
+    pn = row.get("personal_number", "").strip()
+    pn = pn.zfill(11) if pn.isdigit() and len(pn) < 11 else pn
+    try:
+        pn = clean_personal_number(pn)
+    except ValidationError as exc:
+        errors.append(RowError(line, "personal_number", " ".join(exc.messages)))
+    test = refs["tests"].get(row.get("skills_test", "").strip())
+    if test is None:
+        errors.append(RowError(line, "skills_test", _("Unknown skills test.")))
+    group_code = row.get("subject_group", "").strip()
+    group = refs["groups"].get(group_code)
+    if group_code and group is None:
+        errors.append(RowError(line, "subject_group", _("Unknown subject group.")))
+    language = row.get("test_language", "").strip() or "ka"
+    if language not in refs["languages"]:
+        errors.append(RowError(line, "test_language", _("Use ka, ru, az or hy.")))
+    foreign = row.get("foreign_language_code", "").strip()
+    if foreign and foreign not in rules.FOREIGN:
+        errors.append(RowError(line, "foreign_language_code", _("Use en, de, ru or fr.")))
+    admitted = row.get("admitted", "").strip().lower()
+    if admitted not in YES + NO:
+        errors.append(RowError(line, "admitted", _("Use yes or no.")))
+    scores = {}
+    keys = ["skills_score"] + sorted(s.code for s in group.subjects.all()) if group else []
+    for key in keys or ["skills_score"]:
+        value = str(row.get(key, "")).strip().replace(",", ".")
+        try:
+            d = Decimal(value)
+            if not Decimal(0) <= d <= Decimal(30):
+                raise ValueError
+            scores[key] = str(d)
+        except (ArithmeticError, ValueError):
+            errors.append(RowError(line, key, _("A score between 0 and 30.")))
+    if len(errors) > n:
+        return None
+    return ScoreRecord(
+        personal_number=pn,
+        skills_test=test,
+        subject_group=group,
+        test_language=language,
+        foreign_language=foreign,
+        scores=scores,
+        admitted=admitted in YES,
+        source=ScoreSource.IMPORT,
+    )
+
+
+@transaction.atomic
+def import_earlier_scores(
+    actor, data: bytes, fmt: str, *, year: int, season: str, filename: str = ""
+) -> int:
+    """A28.1 in Kari's first year: take in the scores of a round held before Kari.
+
+    Columns: ``personal_number``, ``skills_test``, ``subject_group``, ``test_language``,
+    ``foreign_language_code`` (en, de, ru, fr: the language taken, if the group has one),
+    ``skills_score``, one column per subject code of the group (the scores), and
+    ``admitted`` (yes/no: did that round give the applicant a place). All or nothing; a
+    re-import of the same round replaces the earlier import.
+    """
+    authorize(actor, "scores.record", NATIONAL)
+    if season not in Season.values:
+        raise RuleError(_("Choose spring or autumn."), field="season", citation="A18.1")
+    if Round.objects.filter(year=year, season=season).exists():
+        raise RuleError(
+            _("This round was run in Kari: its scores come from its own results (A26.1)."),
+            field="season",
+            citation="A28.1",
+        )
+    try:
+        headers, rows = read_table(data, fmt)
+    except TableError as exc:
+        raise ImportRejected([RowError(1, "file", str(exc))]) from exc
+    missing = [c for c in EARLIER_REQUIRED if c not in headers]
+    if missing:
+        raise ImportRejected([RowError(1, c, _("column is missing")) for c in missing])
+    refs = {
+        "tests": {t.code: t for t in SkillsTest.objects.all()},
+        "groups": {g.code: g for g in SubjectGroup.objects.prefetch_related("subjects")},
+        "languages": set(TestLanguage.values),
+    }
+    errors: list[RowError] = []
+    records, seen = [], {}
+    for line, row in rows:
+        rec = _earlier_row(line, row, refs, errors)
+        if rec is None:
+            continue
+        if rec.personal_number in seen:
+            errors.append(
+                RowError(
+                    line,
+                    "personal_number",
+                    _("Already given on line %(n)s.") % {"n": seen[rec.personal_number]},
+                )
+            )
+            continue
+        seen[rec.personal_number] = line
+        records.append(rec)
+    if not rows:
+        errors.append(RowError(1, "file", _("The file is empty.")))
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: (e.line, e.field)))
+    old = ScoreRecord.objects.filter(year=year, season=season, source=ScoreSource.IMPORT)
+    if Registration.objects.filter(carried_from__in=old).exists():
+        raise RuleError(
+            _("Scores of this round are already carried by registrations; they stay as they are."),
+            citation="A28.1",
+        )
+    replaced = old.count()
+    old.delete()
+    now = timezone.now()
+    for rec in records:
+        rec.year, rec.season, rec.recorded_at = year, season, now
+    ScoreRecord.objects.bulk_create(records, batch_size=2000)
+    record(
+        actor,
+        "scores.import",
+        actor.organisation,
+        after={
+            "year": year,
+            "season": season,
+            "rows": len(records),
+            "replaced": replaced,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "filename": filename[:200],
+        },
+        reason=_("Scores of a round before Kari (A28.1)"),
+    )
+    return len(records)

@@ -49,6 +49,7 @@ def _initial_from(reg: Registration) -> tuple[dict, list[str]]:
             "foreign_language",
             "adapted_environment",
             "carried_over",
+            "retakes_test",
         )
     }
     initial |= {
@@ -78,7 +79,10 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
         else:  # editing the list: keep what was typed, judge nothing yet
             form = form_class(
                 initial={name: request.POST.get(name, "") for name in form_class.base_fields}
-                | {"carried_over": "carried_over" in request.POST}
+                | {
+                    "carried_over": "carried_over" in request.POST,
+                    "retakes_test": "retakes_test" in request.POST,
+                }
             )
     else:
         initial, codes = _initial_from(existing) if existing else ({}, [])

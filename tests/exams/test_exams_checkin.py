@@ -251,6 +251,35 @@ def test_A21_first_breach_is_a_warning_the_second_removes(first):
         services.report_breach(first["proctor"], sitting, category="talking")
 
 
+def test_A21_warnings_count_across_sittings_and_removal_is_from_the_whole_test(first):
+    """A warning in one session and a breach in the next remove the applicant from the testing
+    (A21.2); the sessions still to come refuse check-in with that reason."""
+    reg = first["sittings"][0].assignment.registration
+    own = list(
+        Sitting.objects.filter(assignment__registration=reg)
+        .select_related("session")
+        .order_by("session__starts_at")
+    )
+    assert len(own) >= 3
+    proctor, day = first["proctor"], own[0].session.date
+
+    def at(sitting, minutes):
+        t = sitting.session.check_in_opens
+        return first["aware"](day, t.hour, t.minute) + dt.timedelta(minutes=minutes)
+
+    services.admit(proctor, own[0], now=at(own[0], 10))
+    one = services.report_breach(proctor, own[0], category="device", now=at(own[0], 100))
+    assert one.kind == IncidentKind.WARNING
+    services.admit(proctor, own[1], now=at(own[1], 10))
+    two = services.report_breach(proctor, own[1], category="talking", now=at(own[1], 100))
+    assert two.kind == IncidentKind.REMOVAL
+    statuses = [Sitting.objects.get(pk=s.pk).status for s in own]
+    assert statuses[0] == SittingStatus.CHECKED_IN
+    assert statuses[1:] == [SittingStatus.REMOVED] * (len(own) - 1)
+    with pytest.raises(RuleError, match="მუხ. 21.2"):
+        services.admit(proctor, own[2], now=at(own[2], 10))
+
+
 def test_A21_protocol_pdf_names_the_applicant_and_both_breaches(first, client):
     sitting = _checked_in(first, first["sittings"][0])
     services.report_breach(

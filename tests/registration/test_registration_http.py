@@ -213,3 +213,20 @@ def test_a_newer_code_replaces_the_one_in_an_older_session(client, reg):
     response = client.post("/en/register/confirm/", {"code": first})
     assert response.status_code == 200 and not Registration.objects.exists()
     assert other.post("/register/confirm/", {"code": sent_code()}).status_code == 302
+
+
+def test_A26_2_a_refused_reranking_move_is_explained_in_georgian(client, reg):
+    """The picker never offers another test's programme; a hand-made post is refused."""
+    from tests.registration.test_registration_services import RERANKING, publish
+
+    post(client, "/register/", form(primary(), ["CAT-1"]))
+    client.post("/register/confirm/", {"code": sent_code()})
+    set_window(reg["round"], **RERANKING)
+    publish(reg, Registration.objects.get())
+    page = client.get("/register/").content.decode()
+    assert "ICT-1" not in page
+    response = post(client, "/register/", form(primary(), ["ICT-1"]))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "რეიტინგული ჩამონათვალის შეცვლის პერიოდში" in text and "ICT-1" in text
+    assert [c.programme.code for c in Registration.objects.get().choices.all()] == ["CAT-1"]

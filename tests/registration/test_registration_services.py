@@ -7,11 +7,14 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
 
+from kari.accounts.models import User
+from kari.accounts.roles import OrgKind, Role
 from kari.audit.models import AuditEntry
 from kari.codes.models import OneTimeCode
 from kari.registration import services
 from kari.registration.models import Applicant, Registration
 from kari.sms import get_backend
+from tests.conftest import make_org, make_user
 from tests.registration.conftest import primary, set_window
 
 pytestmark = pytest.mark.django_db
@@ -199,6 +202,7 @@ def test_A26_2_reranking_window_allows_only_reordering_within_the_test_taken(reg
         enrolment_starts=12,
         enrolment_ends=20,
     )
+    publish(reg, Registration.objects.get())
     errs = errors_of(
         lambda: services.start(None, primary(programmes=["ICT-1"]), reg["round"], channel="online")
     )
@@ -273,12 +277,73 @@ def test_A28_1_carried_over_scores_need_an_earlier_round_and_are_used_once(reg):
     errs = errors_of(
         lambda: services.start(None, primary(carried_over=True), reg["round"], channel="online")
     )
-    assert "მუხ. 28.1" in errs["carried_over"][0]
+    assert "28.1" in errs["carried_over"][0]
 
 
-def test_A28_5_a_retake_is_recorded_on_the_registration(reg):
-    r = register(primary(), reg)
-    assert r.retakes_test is True
+RERANKING = dict(
+    registration_opens=-40,
+    registration_closes=-20,
+    test_starts=-15,
+    test_ends=-14,
+    results_published=-3,
+    reranking_opens=-2,
+    reranking_closes=3,
+    ranking_date=10,
+    enrolment_starts=12,
+    enrolment_ends=20,
+)
+
+
+def publish(reg, registration, scores=None):
+    """NAEC's results published for one registration (A26.1, A26.2)."""
+    naec = User.objects.filter(username="naec-pub").first() or make_user(
+        "naec-pub", make_org("naec-pub", OrgKind.NAEC), [Role.NAEC_OFFICER]
+    )
+    services.publish_scores(
+        naec,
+        reg["round"],
+        {registration.pk: {"skills_score": 20, "georgian": 15} if scores is None else scores},
+    )
+
+
+def test_A26_2_reranking_opens_only_after_the_applicants_results_are_published(reg):
+    r = register(primary(programmes=["CAT-1"]), reg)
+    set_window(reg["round"], **RERANKING)
+    change = lambda: services.start(  # noqa: E731
+        None, primary(programmes=["CAT-2", "CAT-1"]), reg["round"], channel="online"
+    )
+    assert "26.2" in errors_of(change)["programmes"][0]
+    publish(reg, r, scores={})  # absent: no scores, nothing to re-rank
+    assert "26.2" in errors_of(change)["programmes"][0]
+    publish(reg, r)
+    assert [
+        c.programme.code
+        for c in register(primary(programmes=["CAT-2", "CAT-1"]), reg).choices.all()
+    ] == ["CAT-2", "CAT-1"]
+
+
+def test_A26_2_A4_2_reranking_keeps_the_test_language_rule(reg):
+    r = register(primary(test_language="az", programmes=["CAT-2"]), reg)
+    set_window(reg["round"], **RERANKING)
+    publish(reg, r)
+    errs = errors_of(
+        lambda: services.start(
+            None, primary(programmes=["CAT-2", "CAT-1"]), reg["round"], channel="online"
+        )
+    )
+    assert "CAT-1" in errs["programmes"][0] and "ჩარჩოდოკუმენტის" in errs["programmes"][0]
+
+
+def test_A26_2_A7_5_reranking_keeps_the_foreign_language_rule(reg):
+    r = register(primary(foreign_language="de", programmes=["CAT-1"]), reg)
+    set_window(reg["round"], **RERANKING)
+    publish(reg, r)
+    errs = errors_of(
+        lambda: services.start(
+            None, primary(programmes=["CAT-EN", "CAT-1"]), reg["round"], channel="online"
+        )
+    )
+    assert "CAT-EN" in errs["programmes"][0] and "უცხოური ენა" in errs["programmes"][0]
 
 
 def test_A15_4_wrong_codes_are_refused_and_audited(reg):

@@ -66,6 +66,24 @@ def _final_sitting(sitting: Sitting) -> Sitting:
     return sitting
 
 
+def _sittings_of(sitting: Sitting):
+    """Every issued sitting of this applicant in the round (all the test's sessions)."""
+    return Sitting.objects.issued().filter(
+        assignment__registration_id=sitting.assignment.registration_id
+    )
+
+
+def _incidents(sitting: Sitting):
+    return Incident.objects.filter(
+        sitting__in=_sittings_of(sitting).values("pk"),
+    )
+
+
+def _removal(sitting: Sitting) -> Incident | None:
+    """The A21.2 removal of this applicant from the testing, if any session recorded one."""
+    return _incidents(sitting).filter(kind=IncidentKind.REMOVAL).first()
+
+
 @transaction.atomic
 def admit(
     actor, sitting: Sitting, *, documents_shown: bool = True, verified_by: str = "", now=None
@@ -82,6 +100,14 @@ def admit(
         return sitting
     now = now or timezone.now()
     s = sitting.session
+    if _removal(sitting) is not None:
+        raise RuleError(
+            _(
+                "This applicant was removed from the testing for a repeated breach; "
+                "they sit no further session (A21.2)."
+            ),
+            citation="A21.2",
+        )
     if sitting.status != SittingStatus.EXPECTED:
         raise RuleError(
             _("This applicant is already recorded as “%(status)s”.")
@@ -171,7 +197,9 @@ def report_breach(actor, sitting: Sitting, *, category: str, note: str = "", now
         )
     if category not in BreachCategory.values:
         raise field_error("category", _("Choose the breach from the list (A20.6)."), "A20.6")
-    warned = sitting.incidents.filter(kind=IncidentKind.WARNING).exists()
+    # A21: the warning and the repeated breach count across the applicant's sittings of the
+    # round (the test is the skills test and every subject, A7.1), not per session.
+    warned = _incidents(sitting).filter(kind=IncidentKind.WARNING).exists()
     kind = IncidentKind.REMOVAL if warned else IncidentKind.WARNING
     incident = Incident.objects.create(
         sitting=sitting,
@@ -181,14 +209,21 @@ def report_breach(actor, sitting: Sitting, *, category: str, note: str = "", now
         at=now or timezone.now(),
         by=actor,
     )
+    later = 0
     if kind == IncidentKind.REMOVAL:
         sitting.status = SittingStatus.REMOVED
         sitting.save(update_fields=["status"])
+        # A21.2: removed from the testing, so from every session still to come.
+        later = (
+            _sittings_of(sitting)
+            .filter(status=SittingStatus.EXPECTED)
+            .update(status=SittingStatus.REMOVED)
+        )
     record(
         actor,
         f"exam.{kind}",
         sitting,
-        after={"category": category, "note": note.strip()},
+        after={"category": category, "note": note.strip(), "later_sessions_removed": later},
         reason="A21",
     )
     return incident

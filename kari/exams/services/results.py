@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
+from kari.registration.services import publish_scores
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
 from kari.tabular import ImportRejected, RowError, TableError, read_table
@@ -262,6 +263,19 @@ def import_results(
         )
         previous.current = False
         previous.save(update_fields=["current"])
+    # A26.2: the results are published to the applicants; only completed tests carry scores.
+    publish_scores(
+        actor,
+        round_,
+        {
+            r["registration"]: (
+                {"skills_score": r["skills_score"], **r["subject_scores"]}
+                if r["status"] == ResultStatus.COMPLETED
+                else None
+            )
+            for r in rows
+        },
+    )
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in ResultStatus.values}
     record(
         actor,
