@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "kari.registration",
     "kari.certification",
     "kari.exams",
+    "kari.appeals",
     "kari.portal",
     "kari.demo",
 ]

@@ -57,7 +57,8 @@ ROLE_KINDS: dict[str, set[str]] = {
 SCOPED: dict[str, set[str]] = {
     Role.MINISTRY_OFFICER: {"org.view"},
     Role.EMIS_OPERATOR: {"org.view"},
-    Role.NAEC_OFFICER: {"org.view"},
+    # A23.1: the director's act creates the commission; A25.4(b): NAEC enters a re-mark.
+    Role.NAEC_OFFICER: {"org.view", "appeals.constitute", "appeals.view", "appeals.remark"},
     Role.QUALITY_OFFICER: {"org.view"},
     Role.REGISTRATION_CLERK: {"org.view", "registration.register"},
     Role.INSTITUTION_ADMIN: {
@@ -69,7 +70,7 @@ SCOPED: dict[str, set[str]] = {
         "registration.view",  # an institution sees registrations that list its programmes
     },
     Role.PROCTOR: {"org.view"},
-    Role.COMMISSION_MEMBER: {"org.view"},  # the appeals app adds its permissions
+    Role.COMMISSION_MEMBER: {"org.view", "appeals.view", "appeals.sit"},  # A24
     Role.EXAM_HOST_MANAGER: {"org.view", "exam_centre.edit"},
     Role.CERTIFICATION_OFFICER: {"org.view", "cert.manage", "cert.decide"},
     Role.CERTIFICATION_REVIEWER: {"org.view", "cert.review"},
@@ -100,7 +101,7 @@ NATIONAL: dict[str, set[str]] = {
         "scores.record",  # A26.2, A28.1: published scores and the ranking's outcome
     },
     # A11, A22: NAEC runs the test in every exam centre; its proctors act in all of them.
-    Role.PROCTOR: {"exam.check_in"},
+    Role.PROCTOR: {"exam.check_in", "appeals.file"},  # A25.1: filed at the exam centre
     Role.QUALITY_OFFICER: {
         "announcement.confirm",
         "announcement.flag",

@@ -6,6 +6,7 @@ staff in; `LOGIN_REDIRECT_URL` brings them here).
 
 from django.shortcuts import render
 
+from kari.appeals.selectors import overdue
 from kari.rounds.services import current_round
 from kari.staffauth import staff_required
 
@@ -24,17 +25,20 @@ CARDS = (
     "exams.view_all",
     "exam.check_in",
     "exam_centre.edit",
+    "appeals.view",
 )
 
 
 @staff_required
 def staff(request):
     user = request.user
+    round_ = current_round()
     return render(
         request,
         "portal/staff.html",
         {
-            "round": current_round(),
+            "round": round_,
+            "complaints_overdue": overdue(round_) if user.has_kari_perm("appeals.view") else 0,
             "can": {p.replace(".", "_"): user.has_kari_perm(p) for p in CARDS},
         },
     )
