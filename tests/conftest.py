@@ -26,6 +26,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def self_signed_document_keys(settings):
+    """Signing bodies get a self-signed document certificate on first use, as in the demo
+    (production loads each body's PKCS#12 from the environment: kari.accounts.signing)."""
+    settings.KARI_DOCUMENT_SIGNING = {**settings.KARI_DOCUMENT_SIGNING, "SELF_SIGNED": True}
+
+
 @pytest.fixture
 def reference(db):
     from kari.catalogue.reference import load_reference
