@@ -151,6 +151,15 @@ KARI_CIVIL_REGISTRY = {
     "PATH": os.environ.get("KARI_CIVIL_REGISTRY_FILE", str(VAR_DIR / "civil-registry.json")),
 }
 
+# The VET management-system adapter (A27.6 ranking, A29.4 and A41 students): a dotted path and
+# the directory the demo's file backend writes to (docs/exchange-formats.md).
+KARI_MANAGEMENT_SYSTEM = {
+    "BACKEND": os.environ.get(
+        "KARI_MANAGEMENT_SYSTEM_BACKEND", "kari.management_system.FileManagementSystem"
+    ),
+    "PATH": os.environ.get("KARI_MANAGEMENT_SYSTEM_DIR", str(VAR_DIR / "management-system")),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
