@@ -15,10 +15,14 @@ trusted and the last signature covers the whole file: one changed byte fails.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
+import tempfile
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from asn1crypto import cms
@@ -27,18 +31,22 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from fpdf import FPDF
 from pyhanko.keys.internal import (
     translate_pyca_cryptography_cert_to_asn1,
     translate_pyca_cryptography_key_to_asn1,
 )
+from pyhanko.pdf_utils.content import ImportedPdfPage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko.stamp import TextStampStyle
+from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from .fonts import FONT_FAMILY, add_fonts
 
 __all__ = [
     "Identity",
@@ -57,6 +65,7 @@ __all__ = [
 ]
 
 FIELD_NAME = "KariSignature"
+TBILISI = zoneinfo.ZoneInfo("Asia/Tbilisi")
 # Room for the CMS object: an ECDSA P-256 signature with its certificate (and a short chain)
 # takes about 1.5 KB; reserving a fixed size spares pyHanko a dry-run signature per document.
 BYTES_RESERVED = 8192
@@ -99,19 +108,21 @@ class Identity:
 @dataclass(frozen=True)
 class SealBox:
     """A visible signature box: where it goes (PDF points from the bottom left of the page;
-    ``page`` counts from 0, -1 is the last page) and the text printed in it.
+    ``page`` counts from 0, -1 is the last page) and what it shows.
 
-    ``text`` may use ``%(signer)s`` (the certificate's common name) and ``%(ts)s`` (the signing
-    time). The box is drawn with a standard PDF font, so keep the text in Latin letters; the
-    document itself carries the Georgian seal and names.
+    The box shows ``title``, the signer's name and organisation (from the certificate) and the
+    signing time (Tbilisi), in DejaVu Sans, so Georgian prints; ``image`` (PNG or JPEG bytes,
+    e.g. the body's seal) is drawn on its left. PDF readers open the signature's details when
+    the box is clicked.
     """
 
-    x: int
-    y: int
-    width: int = 200
-    height: int = 60
+    x: float
+    y: float
+    width: float = 240
+    height: float = 64
     page: int = -1
-    text: str = "Digitally signed by\n%(signer)s\n%(ts)s"
+    title: str = "ელექტრონულად ხელმოწერილია"
+    image: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -277,22 +288,75 @@ def sign_pdf(
         location=location or None,
         name=name,
     )
-    field_spec = None
-    stamp_style = None
-    if seal is not None:
-        field_spec = fields.SigFieldSpec(
-            sig_field_name=field_name,
-            on_page=seal.page,
-            box=(seal.x, seal.y, seal.x + seal.width, seal.y + seal.height),
-        )
-        stamp_style = TextStampStyle(
-            stamp_text=seal.text, border_width=1, timestamp_format="%Y-%m-%d %H:%M:%S %Z"
-        )
-    pdf_signer = signers.PdfSigner(
-        meta, _signer(identity), stamp_style=stamp_style, new_field_spec=field_spec
+    if seal is None:
+        pdf_signer = signers.PdfSigner(meta, _signer(identity))
+        return bytes(pdf_signer.sign_pdf(writer, bytes_reserved=BYTES_RESERVED).getvalue())
+    field_spec = fields.SigFieldSpec(
+        sig_field_name=field_name,
+        on_page=seal.page,
+        box=(
+            round(seal.x),
+            round(seal.y),
+            round(seal.x + seal.width),
+            round(seal.y + seal.height),
+        ),
     )
-    out = pdf_signer.sign_pdf(writer, bytes_reserved=BYTES_RESERVED)
-    return bytes(out.getvalue())
+    appearance = seal_appearance(seal, identity, dt.datetime.now(dt.UTC))
+    # pyHanko imports a stamp's page from a file; it is read while signing.
+    with tempfile.TemporaryDirectory(prefix="kari-seal-") as tmp:
+        path = Path(tmp) / "seal.pdf"
+        path.write_bytes(appearance)
+        page = ImportedPdfPage(str(path))  # type: ignore[no-untyped-call]
+        style = StaticStampStyle(background=page, border_width=0)
+        pdf_signer = signers.PdfSigner(
+            meta, _signer(identity), stamp_style=style, new_field_spec=field_spec
+        )
+        return bytes(pdf_signer.sign_pdf(writer, bytes_reserved=BYTES_RESERVED).getvalue())
+
+
+def seal_appearance(seal: SealBox, identity: Identity, signed_at: dt.datetime) -> bytes:
+    """The visible box as a one-page PDF of the box's size (fpdf2, DejaVu Sans).
+
+    Embedding the font costs fpdf2 about half a second, so a box is made once per signer and
+    minute (the time it shows) and reused: a batch of documents signed together shares it.
+    """
+    subject = identity.certificate.subject
+    return _seal_pdf(
+        seal,
+        _attribute(subject, NameOID.COMMON_NAME) or "",
+        _attribute(subject, NameOID.ORGANIZATION_NAME) or "",
+        signed_at.astimezone(TBILISI).strftime("%Y-%m-%d %H:%M") + " GMT+4",
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _seal_pdf(seal: SealBox, name: str, organisation: str, when: str) -> bytes:
+    pdf = FPDF(unit="pt", format=(seal.width, seal.height))
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    add_fonts(pdf)
+    pdf.add_page()
+    pdf.set_draw_color(40, 70, 140)
+    pdf.set_line_width(0.8)
+    pdf.rect(0.5, 0.5, seal.width - 1, seal.height - 1)
+    left = 5.0
+    if seal.image is not None:
+        side = seal.height - 8
+        pdf.image(io.BytesIO(seal.image), x=4, y=4, h=side, keep_aspect_ratio=True, w=side)
+        left = side + 9
+    lines = [("B", seal.title), ("B", name), ("", organisation), ("", when)]
+    size = min(7.5, (seal.height - 8) / len(lines) / 1.25)
+    pdf.set_text_color(20, 20, 20)
+    y = (seal.height - size * 1.25 * len(lines)) / 2
+    width = seal.width - left - 4
+    for style, text in lines:
+        pdf.set_font(FONT_FAMILY, style, size)
+        while text and pdf.get_string_width(text) > width:
+            text = text[:-2] + "…"
+        pdf.set_xy(left, y)
+        pdf.cell(w=width, h=size * 1.25, text=text)
+        y += size * 1.25
+    return bytes(pdf.output())
 
 
 # --- verification ----------------------------------------------------------------------------

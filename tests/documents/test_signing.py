@@ -4,6 +4,8 @@ later addition fails."""
 
 import datetime as dt
 import io
+import shutil
+import subprocess
 
 import pytest
 from fpdf import FPDF
@@ -143,15 +145,54 @@ def test_two_bodies_sign_one_document(naec, ministry, signed):
     assert not signing.verify_pdf(both, [ministry.certificate]).ok
 
 
-def test_visible_seal_box(naec):
-    out = signing.sign_pdf(
-        _pdf(), naec, reason="A27.5", seal=signing.SealBox(x=350, y=40), name="Director"
-    )
+def _png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (90, 90), "white")
+    ImageDraw.Draw(image).ellipse((4, 4, 86, 86), outline=(30, 60, 150), width=5)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_visible_seal_box_in_georgian(naec):
+    seal = signing.SealBox(x=330, y=40, image=_png())
+    out = signing.sign_pdf(_pdf(), naec, reason="A27.5", seal=seal)
     assert signing.verify_pdf(out, [naec.certificate]).ok
     page = PdfReader(io.BytesIO(out)).pages[-1]
     widgets = [a.get_object() for a in page["/Annots"]]
-    (widget,) = [w for w in widgets if w.get("/FT") == "/Sig" or "/Parent" in w or "/AP" in w]
-    assert [float(v) for v in widget["/Rect"]] == [350, 40, 550, 100]
+    (widget,) = [w for w in widgets if "/AP" in w]
+    assert [float(v) for v in widget["/Rect"]] == [330, 40, 570, 104]
+    appearance = signing.seal_appearance(seal, naec, dt.datetime(2027, 7, 20, 9, 5, tzinfo=dt.UTC))
+    text = PdfReader(io.BytesIO(appearance)).pages[0].extract_text()
+    assert "ელექტრონულად ხელმოწერილია" in text
+    assert "ცენტრის დირექტორი" in text
+    assert "2027-07-20 13:05" in text
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils' pdfsig not installed")
+def test_an_independent_reader_shows_the_signature_valid(naec, signed, tmp_path):
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signed)
+    report = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert "Signature is Valid" in report
+    assert "Total document signed" in report
+    assert "ETSI.CAdES.detached" in report
+    assert "ცენტრის დირექტორი" in report
+
+
+def test_a_changed_byte_in_the_signature_object_fails(naec, signed):
+    """Bytes of the CMS object outside the signed attributes (its framing, the digest
+    algorithms, versions, the signer's name) are checked too: every hex digit of the start of
+    the object, and a sample of the rest."""
+    start = signed.index(b"/Contents <") + len(b"/Contents <")
+    end = signed.index(b">", start)
+    der_hex_end = start + 2 * signing._der_length(bytes.fromhex(signed[start:end].decode()))
+    positions = [*range(start, start + 90), *range(start + 90, der_hex_end, 37)]
+    for i in positions:
+        tampered = bytearray(signed)
+        tampered[i] = ord("0") if tampered[i] != ord("0") else ord("1")
+        assert not signing.verify_pdf(bytes(tampered), [naec.certificate]).ok, i - start
 
 
 def test_pkcs12_round_trip(naec, signed):
