@@ -168,14 +168,30 @@ KARI_SMS = {
         else {"path": str(VAR_DIR / "sms-outbox.jsonl")}
     ),
 }
-# One-time codes (A15.4): lifetime, attempts per code, and rate limits per hour.
+# One-time codes (A15.4): lifetime, attempts per code, and rate limits (issue 11, point 4).
 KARI_OTP = {
     "TTL_SECONDS": 600,
     "MAX_ATTEMPTS": 5,
+    # Per person: this many codes an hour at once; then each next one waits BACKOFF_SECONDS,
+    # doubling, at most BACKOFF_MAX_SECONDS after the last (slowed, never refused for an hour,
+    # so nobody can block an applicant by asking for their codes).
     "PER_PERSON_PER_HOUR": int(os.environ.get("KARI_OTP_PER_PERSON_PER_HOUR", "5")),
-    # A registration centre serves many applicants from one address; raise this behind a proxy.
-    "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "200")),
+    "BACKOFF_SECONDS": 30,
+    "BACKOFF_MAX_SECONDS": 300,
+    # Per network: a city behind one carrier NAT, or a registration centre, on the busiest
+    # registration day (~30,000 applicants nationally in a few days).
+    "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "3000")),
 }
+# Staff password step: free failures per account / per address in the window, then back-off.
+KARI_LOGIN_THROTTLE = {
+    "WINDOW_SECONDS": 900,
+    "PER_ACCOUNT": 5,
+    "PER_ADDRESS": 50,
+    "BACKOFF_SECONDS": 30,
+    "BACKOFF_MAX_SECONDS": 900,
+}
+# Reverse proxies in front of Kari that append to X-Forwarded-For (kari.clientip).
+KARI_TRUSTED_PROXIES = int(os.environ.get("KARI_TRUSTED_PROXIES", "0"))
 
 # Uploads and imports are bounded (issue 11, point 3): bytes per file, rows and columns per table.
 KARI_UPLOADS = {
