@@ -54,8 +54,8 @@ class Case:
 class Ctx:
     """Objects of *other* organisations, built on demand over the shared test world."""
 
-    def __init__(self, issued):
-        self.world = self.exam = issued
+    def __init__(self, shared):
+        self.world = self.exam = shared
         self._cache = {}
 
     def other(self, kind):
@@ -336,7 +336,7 @@ def _refused(response) -> bool:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_every_role_reaches_only_what_it_may(name, issued):
+def test_every_role_reaches_only_what_it_may(name, issued):  # noqa: F811 (the fixture)
     case = CASES[name]
     ctx = Ctx(issued)
     ctx.owner = None
