@@ -190,6 +190,15 @@ KARI_LOGIN_THROTTLE = {
     "BACKOFF_SECONDS": 30,
     "BACKOFF_MAX_SECONDS": 900,
 }
+# Audit anchoring (issue 11, point 5): the chain head is signed with a key kept outside the
+# database and published to a witness file (another host or a write-once volume) and by email.
+KARI_AUDIT_ANCHOR = {
+    "KEY": os.environ.get("KARI_AUDIT_ANCHOR_KEY", ""),  # PEM text, or
+    "KEY_FILE": os.environ.get("KARI_AUDIT_ANCHOR_KEY_FILE", str(VAR_DIR / "audit-anchor.key")),
+    "WITNESS": os.environ.get("KARI_AUDIT_WITNESS", str(VAR_DIR / "audit-witness.jsonl")),
+    "EMAIL": os.environ.get("KARI_AUDIT_WITNESS_EMAIL", ""),
+    "PUBLIC_KEYS": [k for k in os.environ.get("KARI_AUDIT_ANCHOR_PUBLIC_KEYS", "").split(",") if k],
+}
 # Reverse proxies in front of Kari that append to X-Forwarded-For (kari.clientip).
 KARI_TRUSTED_PROXIES = int(os.environ.get("KARI_TRUSTED_PROXIES", "0"))
 
