@@ -181,14 +181,39 @@ KARI_SMS = {
         else {"path": str(VAR_DIR / "sms-outbox.jsonl")}
     ),
 }
-# One-time codes (A15.4): lifetime, attempts per code, and rate limits per hour.
+# One-time codes (A15.4): lifetime, attempts per code, and rate limits (issue 11, point 4).
 KARI_OTP = {
     "TTL_SECONDS": 600,
     "MAX_ATTEMPTS": 5,
+    # Per person: this many codes an hour at once; then each next one waits BACKOFF_SECONDS,
+    # doubling, at most BACKOFF_MAX_SECONDS after the last (slowed, never refused for an hour,
+    # so nobody can block an applicant by asking for their codes).
     "PER_PERSON_PER_HOUR": int(os.environ.get("KARI_OTP_PER_PERSON_PER_HOUR", "5")),
-    # A registration centre serves many applicants from one address; raise this behind a proxy.
-    "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "200")),
+    "BACKOFF_SECONDS": 30,
+    "BACKOFF_MAX_SECONDS": 300,
+    # Per network: a city behind one carrier NAT, or a registration centre, on the busiest
+    # registration day (~30,000 applicants nationally in a few days).
+    "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "3000")),
 }
+# Staff password step: free failures per account / per address in the window, then back-off.
+KARI_LOGIN_THROTTLE = {
+    "WINDOW_SECONDS": 900,
+    "PER_ACCOUNT": 5,
+    "PER_ADDRESS": 50,
+    "BACKOFF_SECONDS": 30,
+    "BACKOFF_MAX_SECONDS": 900,
+}
+# Audit anchoring (issue 11, point 5): the chain head is signed with a key kept outside the
+# database and published to a witness file (another host or a write-once volume) and by email.
+KARI_AUDIT_ANCHOR = {
+    "KEY": os.environ.get("KARI_AUDIT_ANCHOR_KEY", ""),  # PEM text, or
+    "KEY_FILE": os.environ.get("KARI_AUDIT_ANCHOR_KEY_FILE", str(VAR_DIR / "audit-anchor.key")),
+    "WITNESS": os.environ.get("KARI_AUDIT_WITNESS", str(VAR_DIR / "audit-witness.jsonl")),
+    "EMAIL": os.environ.get("KARI_AUDIT_WITNESS_EMAIL", ""),
+    "PUBLIC_KEYS": [k for k in os.environ.get("KARI_AUDIT_ANCHOR_PUBLIC_KEYS", "").split(",") if k],
+}
+# Reverse proxies in front of Kari that append to X-Forwarded-For (kari.clientip).
+KARI_TRUSTED_PROXIES = int(os.environ.get("KARI_TRUSTED_PROXIES", "0"))
 
 # Uploads and imports are bounded (issue 11, point 3): bytes per file, rows and columns per table.
 KARI_UPLOADS = {

@@ -135,3 +135,17 @@ class DocumentKey(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Throttle(models.Model):
+    """Events counted per key in a window (issue 11, point 4): failed staff passwords per
+    account and per address, and refused anonymous requests aggregated per day instead of
+    one audit entry each (the audit chain's lock is not taken for every refusal)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.models import User
 from kari.accounts.permissions import authorize_any
+from kari.clientip import client_ip
 from kari.documents import CertificateData, Signatory
 from kari.documents import certificate_pdf as render_pdf
 from kari.formerrors import apply_errors
@@ -57,7 +58,7 @@ def sign_in(request):
     if request.method == "POST" and "code" in request.POST and request.session.get(PENDING):
         try:
             who = services.sign_in(
-                request.session[PENDING], request.POST["code"], ip=request.META.get("REMOTE_ADDR")
+                request.session[PENDING], request.POST["code"], ip=client_ip(request)
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -71,7 +72,7 @@ def sign_in(request):
         code_form = True
     elif request.method == "POST" and form.is_valid():
         try:
-            services.request_sign_in(form.cleaned_data["email"], ip=request.META.get("REMOTE_ADDR"))
+            services.request_sign_in(form.cleaned_data["email"], ip=client_ip(request))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

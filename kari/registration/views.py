@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import authorize, can
+from kari.clientip import client_ip
 from kari.formerrors import apply_errors
 from kari.rounds.services import current_round
 from kari.staffauth import staff_required
@@ -31,7 +32,7 @@ PENDING, APPLICANT = "kari_pending_registration", "kari_applicant"
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 def signed_in_applicant(request) -> Applicant | None:

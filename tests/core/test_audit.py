@@ -20,6 +20,15 @@ def _disable_guard():
             c.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_no_change")
 
 
+@pytest.fixture(autouse=True)
+def own_witness_file(settings, tmp_path):
+    """`kari audit verify` reads this test's own signed heads (see test_audit_anchor.py)."""
+    settings.KARI_AUDIT_ANCHOR = settings.KARI_AUDIT_ANCHOR | {
+        "WITNESS": str(tmp_path / "audit-witness.jsonl"),
+        "KEY_FILE": str(tmp_path / "audit-anchor.pem"),
+    }
+
+
 @pytest.fixture
 def logged(world):
     admin = world["users"][Role.INSTITUTION_ADMIN]

@@ -15,6 +15,14 @@ from kari.files import UploadField, check_upload
 from kari.tabular import TableError, neutralise, read_table, write_table
 
 
+@pytest.fixture(autouse=True)
+def english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _xlsx(rows) -> bytes:
     wb = openpyxl.Workbook()
     for r in rows:
