@@ -198,12 +198,25 @@ def set_places(
     _check_editable(ann)
     before = ann.snapshot()
     programmes = {p.code: p for p in institution.programmes.filter(code__in=list(lines))}
+    # A13.5, A13.6: after the deadline a returned announcement only corrects the places of the
+    # programmes it already had; adding one would be announcing after the deadline.
+    late = not submission_open(ann.round)
+    had = set(ann.lines.values_list("programme__code", flat=True))
     errors: dict[str, list[str]] = {}
     for code, value in lines.items():
         prog = programmes.get(code)
         if prog is None:
             errors[f"{code}"] = [
                 _("“%(code)s” is not a programme of this institution.") % {"code": code}
+            ]
+            continue
+        if late and code not in had:
+            errors[f"{code}"] = [
+                _(
+                    "After the announcement deadline a returned announcement can only correct "
+                    "the places of its programmes; “%(code)s” cannot be added (A13.5, A13.6)."
+                )
+                % {"code": code}
             ]
             continue
         if value is None:

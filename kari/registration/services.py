@@ -57,9 +57,15 @@ class Pending:
     sent_to: list[str]
 
 
-def window(round_, today=None) -> str | None:
-    """'registration' (A15.5), 'reranking' (A26.2) or None (locked, A15.7)."""
+def window(round_, today=None, stage: str = "primary") -> str | None:
+    """'registration' (A15.5), 'reranking' (A26.2) or None (locked, A15.7).
+
+    The subsequent stage has its own window set by the ministry (A16.2) and no re-ranking.
+    """
     today = today or timezone.localdate()
+    if stage == SUBSEQUENT:
+        opens, closes = round_.subsequent_registration_opens, round_.subsequent_registration_closes
+        return "registration" if opens and closes and opens <= today <= closes else None
     if round_.registration_opens <= today <= round_.registration_closes:
         return "registration"
     if round_.reranking_opens <= today <= round_.reranking_closes:
@@ -113,7 +119,7 @@ def _check_actor(actor, channel: str, stage: str, personal_number: str) -> None:
 
 
 def _validate(data: dict, round_, stage: str, existing: Registration | None) -> dict:
-    state = window(round_)
+    state = window(round_, stage=stage)
     if stage == SUBSEQUENT:
         if state != "registration":
             raise RuleError(

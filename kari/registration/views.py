@@ -56,7 +56,7 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
     round_ = current_round()
     if round_ is None:
         raise Http404
-    state = services.window(round_)
+    state = services.window(round_, stage=stage)
     form_class = SubsequentForm if stage == services.SUBSEQUENT else RegistrationForm
     existing = None
     if isinstance(actor, Applicant):

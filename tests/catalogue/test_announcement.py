@@ -143,3 +143,19 @@ def test_reading_an_announcement_writes_nothing_and_opening_one_is_audited(world
     assert services.open_announcement(admin, world["inst_a"], world["round"]).pk == ann.pk
     assert AuditEntry.objects.filter(action="announcement.open").count() == 1
     assert services.announcement_for(world["inst_a"], world["round"]).pk == ann.pk
+
+
+def test_A13_5_A13_6_a_returned_announcement_after_the_deadline_only_corrects_places(
+    world, admin, officer
+):
+    ann = submitted(world, admin)
+    services.flag_announcement(officer, ann, "A-0: 20 announced, 25 authorised")
+    r = world["round"]
+    r.announcement_deadline = dt.date.today() - dt.timedelta(days=1)
+    r.save()
+    with pytest.raises(ValidationError) as exc:
+        services.set_places(admin, world["inst_a"], r, {"A-2": (10, 1)})
+    assert "A-2" in exc.value.message_dict and "მუხ. 13.5" in exc.value.message_dict["A-2"][0]
+    ann = services.set_places(admin, world["inst_a"], r, {"A-0": (25, 3)})
+    assert ann.snapshot()["lines"] == {"A-0": [25, 3], "A-1": [10, 1]}
+    assert services.submit_announcement(admin, ann).status == AnnouncementStatus.SUBMITTED

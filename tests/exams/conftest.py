@@ -139,6 +139,7 @@ def issued(exam_world):
     from kari.exams.services import invitations
 
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     job = services.start_invitations(exam_world["emis"], d)
     invitations.run_job(job.pk, workers=1)
     return {**exam_world, "distribution": d, "job": job}

@@ -265,11 +265,29 @@ def test_A16_3_A14_subsequent_stage_within_one_institution(reg):
 
 
 def test_A16_5_no_subsequent_stage_change_after_the_deadline(reg):
-    set_window(reg["round"], registration_opens=-30, registration_closes=-1)
+    set_window(
+        reg["round"],
+        registration_opens=-30,
+        registration_closes=-1,
+        subsequent_registration_opens=-30,
+        subsequent_registration_closes=-1,
+    )
     data = primary(programmes=["SUB-1"], education_level="საბაზო")
     with pytest.raises(ValidationError) as exc:
         services.start(reg["clerk"], data, reg["round"], channel="centre", stage="subsequent")
     assert "მუხ. 16.5" in str(exc.value)
+
+
+def test_A16_2_subsequent_stage_registration_has_its_own_window(reg):
+    set_window(reg["round"], subsequent_registration_opens=-30, subsequent_registration_closes=-1)
+    data = primary(programmes=["SUB-1"], education_level="საბაზო")
+    with pytest.raises(ValidationError) as exc:
+        services.start(reg["clerk"], data, reg["round"], channel="centre", stage="subsequent")
+    assert "მუხ. 16.5" in str(exc.value)
+    register(primary(), reg)  # the primary stage's window is open
+    set_window(reg["round"], subsequent_registration_opens=-1, subsequent_registration_closes=3)
+    r = register(data, reg, actor=reg["clerk"], channel="centre", stage="subsequent")
+    assert r.stage == "subsequent"
 
 
 def test_A28_1_carried_over_scores_need_an_earlier_round_and_are_used_once(reg):
