@@ -78,6 +78,27 @@ class SubjectGroup(Bilingual):
         verbose_name = _("subject group")
 
 
+class TestMapping(models.Model):
+    """A7.2: the skills test and subject group of a field, set by the NAEC director's act.
+
+    A primary-stage programme of the field inherits them; the institution cannot choose others.
+    """
+
+    field = models.OneToOneField(Field, on_delete=models.CASCADE, related_name="test_mapping")
+    skills_test = models.ForeignKey(SkillsTest, on_delete=models.PROTECT, related_name="+")
+    subject_group = models.ForeignKey(SubjectGroup, on_delete=models.PROTECT, related_name="+")
+    act_number = models.CharField(_("number of the NAEC director's act"), max_length=60, blank=True)
+    act_date = models.DateField(_("date of the NAEC director's act"), null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["field__code"]
+        verbose_name = _("skills test and subject group of a field (A7.2)")
+
+    def __str__(self) -> str:
+        return f"{self.field.code}: {self.skills_test.code} + {self.subject_group.code}"
+
+
 class ForeignLanguage(models.TextChoices):
     """A7.3's four languages.
 

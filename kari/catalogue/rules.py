@@ -18,6 +18,7 @@ from .models import (
     SkillsTest,
     Stage,
     SubjectGroup,
+    TestMapping,
 )
 
 MIN_PLACES = 5  # A13.4(e)
@@ -111,17 +112,13 @@ def clean_programme(data: dict) -> dict:
     primary = stage == Stage.PRIMARY
     # A7.1-2: a primary-stage programme names one skills test and its subject group.
     out["skills_test"] = _lookup(
-        errors, "skills_test", SkillsTest, data.get("skills_test"), required=primary
+        errors, "skills_test", SkillsTest, data.get("skills_test"), required=False
     )
     out["subject_group"] = _lookup(
-        errors, "subject_group", SubjectGroup, data.get("subject_group"), required=primary
+        errors, "subject_group", SubjectGroup, data.get("subject_group"), required=False
     )
-    if errors.get("skills_test") == [required]:
-        errors["skills_test"] = [_("A primary-stage programme names its skills test (A7.1).")]
-    if errors.get("subject_group") == [required]:
-        errors["subject_group"] = [
-            _("A primary-stage programme names its subject group (A7.2, A7.4).")
-        ]
+    if primary:
+        _inherit_test(out, errors)
     lang = str(data.get("foreign_language") or ForeignLanguage.ANY).strip().lower()
     if lang not in ForeignLanguage.values:
         errors["foreign_language"] = [
@@ -153,6 +150,38 @@ def clean_programme(data: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _inherit_test(out: dict, errors: dict) -> None:
+    """A7.1-A7.2: a primary-stage programme takes the skills test and subject group NAEC set
+    for its field; naming others is refused, and a field NAEC has not mapped cannot be used."""
+    field = out.get("field")
+    if field is None or "skills_test" in errors or "subject_group" in errors:
+        return
+    mapping = (
+        TestMapping.objects.filter(field=field)
+        .select_related("skills_test", "subject_group")
+        .first()
+    )
+    if mapping is None:
+        errors["field"] = [
+            _(
+                "NAEC has not set the skills test and subject group of this field; a "
+                "primary-stage programme cannot use it yet (A7.2)."
+            )
+        ]
+        return
+    for name in ("skills_test", "subject_group"):
+        given, decided = out[name], getattr(mapping, name)
+        if given is not None and given != decided:
+            errors[name] = [
+                _(
+                    "NAEC's act sets %(decided)s for this field; the institution cannot "
+                    "choose another (A7.2)."
+                )
+                % {"decided": decided.code}
+            ]
+        out[name] = decided
 
 
 def clean_institution(data: dict) -> dict:

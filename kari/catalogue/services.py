@@ -17,7 +17,18 @@ from kari.errors import RuleError, ValidationError
 from kari.rounds.deadlines import deadline
 
 from . import rules
-from .models import Announcement, AnnouncementLine, AnnouncementStatus, Institution, Programme
+from .models import (
+    Announcement,
+    AnnouncementLine,
+    AnnouncementStatus,
+    Field,
+    Institution,
+    Programme,
+    SkillsTest,
+    Stage,
+    SubjectGroup,
+    TestMapping,
+)
 
 PROGRAMME_FIELDS = [
     "name_ka",
@@ -362,3 +373,83 @@ def can_admit(institution: Institution, round_) -> bool:
         round=round_,
         status=AnnouncementStatus.CONFIRMED,
     ).exists()
+
+
+# ---------------------------------------------------------------- NAEC's test mapping (A7.2)
+
+
+@transaction.atomic
+def set_test_mapping(
+    actor,
+    field_code: str,
+    skills_test_code: str,
+    subject_group_code: str,
+    *,
+    act_number: str,
+    act_date,
+    reason: str = "",
+) -> list[str]:
+    """A7.2: the NAEC director's act sets a field's skills test and subject group.
+
+    The field's primary-stage programmes inherit them. Returns the codes of the programmes
+    already in a submitted, returned or confirmed announcement, which the change affects
+    (they are named in the audit entry too).
+    """
+    authorize(actor, "catalogue.test_mapping", NATIONAL)
+    errors: dict[str, list[str]] = {}
+    field = rules._lookup(errors, "field", Field, field_code)
+    test = rules._lookup(errors, "skills_test", SkillsTest, skills_test_code)
+    group = rules._lookup(errors, "subject_group", SubjectGroup, subject_group_code)
+    act_number = str(act_number or "").strip()
+    if not act_number:
+        errors["act_number"] = [_("Enter the number of the NAEC director's act (A7.2).")]
+    if act_date is None:
+        errors["act_date"] = [_("Enter the date of the NAEC director's act (A7.2).")]
+    if errors:
+        raise ValidationError(errors)
+    mapping = TestMapping.objects.select_for_update().filter(field=field).first()
+    before = (
+        {
+            "skills_test": mapping.skills_test.code,
+            "subject_group": mapping.subject_group.code,
+            "act_number": mapping.act_number,
+            "act_date": mapping.act_date.isoformat() if mapping.act_date else None,
+        }
+        if mapping
+        else None
+    )
+    mapping = mapping or TestMapping(field=field)
+    mapping.skills_test, mapping.subject_group = test, group
+    mapping.act_number, mapping.act_date = act_number, act_date
+    mapping.updated_at = timezone.now()
+    mapping.save()
+    programmes = Programme.objects.filter(field=field, stage=Stage.PRIMARY)
+    changed = programmes.exclude(skills_test=test, subject_group=group)
+    affected = sorted(
+        changed.filter(
+            announced__announcement__status__in=[
+                AnnouncementStatus.SUBMITTED,
+                AnnouncementStatus.FLAGGED,
+                AnnouncementStatus.CONFIRMED,
+            ]
+        )
+        .values_list("code", flat=True)
+        .distinct()
+    )
+    changed.update(skills_test=test, subject_group=group)
+    record(
+        actor,
+        "catalogue.test_mapping",
+        mapping,
+        before=before,
+        after={
+            "field": field.code,
+            "skills_test": test.code,
+            "subject_group": group.code,
+            "act_number": act_number,
+            "act_date": act_date.isoformat(),
+            "affected_programmes": affected,
+        },
+        reason=reason or "A7.2",
+    )
+    return affected
