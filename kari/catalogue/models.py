@@ -112,6 +112,14 @@ class ForeignLanguage(models.TextChoices):
     FR = "fr", _("French")
 
 
+class EducationLevel(models.TextChoices):
+    """Article 2(a), A6.2: the general-education level a programme asks for."""
+
+    NONE = "", _("no requirement")
+    BASIC = "basic", _("basic general education")
+    SECONDARY = "secondary", _("secondary general education")
+
+
 class Stage(models.TextChoices):
     PRIMARY = "primary", _("primary stage")
     SUBSEQUENT = "subsequent", _("subsequent stage")
@@ -169,6 +177,19 @@ class Programme(Bilingual):
         default=ForeignLanguage.ANY,
     )
     extra_requirements = models.TextField(_("extra admission requirements (A13.4(f))"), blank=True)
+    # A13.4(f), article 2(a): the requirements that can be checked, as data.
+    min_education = models.CharField(
+        _("minimum general-education level"),
+        max_length=10,
+        choices=EducationLevel.choices,
+        blank=True,
+        default=EducationLevel.NONE,
+    )
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
+    min_age_on = models.DateField(
+        _("minimum age reached on (blank: the first test day)"), null=True, blank=True
+    )
+    other_documents = models.TextField(_("other documents to submit"), blank=True)
     work_based_specifics = models.TextField(
         _("competition and delivery specifics (A13.4(g))"), blank=True
     )

@@ -4,6 +4,8 @@ Each function raises ValidationError with a dict {field: [message]} so that form
 what the user typed and imports can report line and field.
 """
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from kari.identity.validators import clean_contacts, clean_phone
 
 from .models import (
+    EducationLevel,
     Field,
     ForeignLanguage,
     Institution,
@@ -129,6 +132,7 @@ def clean_programme(data: dict) -> dict:
         ]
     out["foreign_language"] = lang
     out["extra_requirements"] = str(data.get("extra_requirements") or "").strip()
+    _clean_requirements(data, out, errors)
     out["work_based_specifics"] = str(data.get("work_based_specifics") or "").strip()
     if out["work_based"] and not out["work_based_specifics"]:
         errors["work_based_specifics"] = [
@@ -150,6 +154,30 @@ def clean_programme(data: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _clean_requirements(data: dict, out: dict, errors: dict) -> None:
+    """A13.4(f): the checkable requirements: minimum education, minimum age on a date, documents."""
+    level = str(data.get("min_education") or "").strip().lower()
+    if level not in EducationLevel.values:
+        errors["min_education"] = [_("Use basic, secondary or leave it empty.")]
+    out["min_education"] = level
+    age = str(data.get("min_age") or "").strip()
+    out["min_age"] = None
+    if age:
+        if age.isdigit() and 10 <= int(age) <= 99:
+            out["min_age"] = int(age)
+        else:
+            errors["min_age"] = [_("Enter an age in whole years, from 10 to 99.")]
+    on = data.get("min_age_on") or None
+    if isinstance(on, str):
+        try:
+            on = dt.date.fromisoformat(on.strip()) if on.strip() else None
+        except ValueError:
+            errors["min_age_on"] = [_("Enter a date as YYYY-MM-DD.")]
+            on = None
+    out["min_age_on"] = on
+    out["other_documents"] = str(data.get("other_documents") or "").strip()
 
 
 def _inherit_test(out: dict, errors: dict) -> None:

@@ -42,6 +42,10 @@ PROGRAMME_FIELDS = [
     "subject_group",
     "foreign_language",
     "extra_requirements",
+    "min_education",
+    "min_age",
+    "min_age_on",
+    "other_documents",
     "work_based_specifics",
     "authorised_places",
 ]

@@ -7,7 +7,7 @@ one transaction; notices go out after commit.
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,6 +55,7 @@ class Pending:
     code_id: int
     personal_number: str
     sent_to: list[str]
+    warnings: list[str] = field(default_factory=list)  # A13.4(f): requirements to know about
 
 
 def window(round_, today=None, stage: str = "primary") -> str | None:
@@ -287,7 +288,7 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
     code, plain = codes.issue("register", personal_number, ip=ip, payload=payload)
     email, phone = _contacts(existing.applicant if existing else None, clean)
     sent_to = _deliver_code(email, phone, plain)  # the code row is committed: sent now (on commit)
-    return Pending(code.pk, personal_number, sent_to)
+    return Pending(code.pk, personal_number, sent_to, [str(w) for w in clean.get("warnings", [])])
 
 
 def _payload(data: dict, clean: dict) -> dict:
@@ -304,6 +305,7 @@ def _payload(data: dict, clean: dict) -> dict:
         "retakes_test",
         "education_level",
         "qualification",
+        "basic_education_document",
     )
     out = {k: data.get(k) for k in keep if k in data}
     out["programmes"] = [p.code for p in clean["programmes"]]
@@ -374,9 +376,12 @@ def _write(code: OneTimeCode) -> Registration:
         "retakes_test",
         "education_level",
         "qualification",
+        "basic_education_document",
     ):
         if f in clean:
             setattr(reg, f, clean[f])
+    if "warnings" in clean:
+        reg.requirement_warnings = [str(w) for w in clean["warnings"]]
     progs = clean["programmes"]
     reg.skills_test = progs[0].skills_test if progs else None
     reg.subject_group = progs[0].subject_group if progs else None

@@ -96,6 +96,8 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
                 request,
                 _("We sent a one-time code to %(to)s.") % {"to": ", ".join(pending.sent_to)},
             )
+            for warning in pending.warnings:  # A13.4(f): requirements to know about
+                messages.warning(request, warning)
             return redirect(
                 "registration:centre_confirm" if channel == "centre" else "registration:confirm"
             )
