@@ -278,3 +278,39 @@ class AnnouncementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme.code}: {self.places} ({self.sen_places} SEN)"
+
+
+class StudentCount(models.Model):
+    """A13.7: a programme's current, admitted-this-year and graduating students for a round.
+
+    The institution enters them (the enrolment app will fill them later); the places to
+    announce are computed from them and the authorised number (A13.6).
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="counts")
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    current = models.PositiveIntegerField(_("current students"))
+    admitted = models.PositiveIntegerField(_("students enrolled this year"))
+    graduating = models.PositiveIntegerField(_("graduating students"))
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "round"], name="one_count_per_round")
+        ]
+        verbose_name = _("student counts (A13.7)")
+
+    def __str__(self) -> str:
+        return f"{self.programme.code}: {self.current}/{self.admitted}/{self.graduating}"
+
+    @property
+    def organisation(self):
+        return self.programme.institution.organisation
+
+    def suggested_places(self) -> int | None:
+        """A13.7: the authorised number less the students who stay (current, not graduating)
+        and those already admitted this year; None without an authorised number."""
+        authorised = self.programme.authorised_places
+        if authorised is None:
+            return None
+        return max(0, authorised - (self.current - self.graduating) - self.admitted)

@@ -26,6 +26,7 @@ from .models import (
     Programme,
     SkillsTest,
     Stage,
+    StudentCount,
     SubjectGroup,
     TestMapping,
 )
@@ -216,6 +217,7 @@ def set_places(
     # A13.5, A13.6: after the deadline a returned announcement only corrects the places of the
     # programmes it already had; adding one would be announcing after the deadline.
     late = not submission_open(ann.round)
+    suggested = suggested_places(institution, round_)
     had = set(ann.lines.values_list("programme__code", flat=True))
     errors: dict[str, list[str]] = {}
     for code, value in lines.items():
@@ -243,6 +245,16 @@ def set_places(
         except ValidationError as exc:
             for f, msgs in exc.message_dict.items():
                 errors[f"{code}.{f}"] = msgs
+            continue
+        wanted = suggested.get(code)
+        if wanted is not None and places != wanted and not reason.strip():
+            errors[f"{code}.places"] = [
+                _(
+                    "The student counts give %(n)s places (A13.7): accept that number, or give "
+                    "a reason for another."
+                )
+                % {"n": wanted}
+            ]
             continue
         AnnouncementLine.objects.update_or_create(
             announcement=ann, programme=prog, defaults={"places": places, "sen_places": sen}
@@ -457,3 +469,64 @@ def set_test_mapping(
         reason=reason or "A7.2",
     )
     return affected
+
+
+# ---------------------------------------------------------------- student counts (A13.7)
+
+
+def suggested_places(institution: Institution, round_) -> dict[str, int]:
+    """A13.7: per programme code, the places computed from its student counts."""
+    out = {}
+    for c in StudentCount.objects.filter(
+        programme__institution=institution, round=round_
+    ).select_related("programme"):
+        n = c.suggested_places()
+        if n is not None:
+            out[c.programme.code] = n
+    return out
+
+
+@transaction.atomic
+def set_student_counts(
+    actor, institution: Institution, round_, counts: dict[str, tuple[int, int, int]]
+) -> int:
+    """A13.7: the institution enters each programme's current, admitted and graduating students.
+
+    `counts` maps a programme code to (current, admitted, graduating). All or nothing.
+    """
+    authorize(actor, "announcement.submit", institution.organisation)
+    programmes = {p.code: p for p in institution.programmes.filter(code__in=list(counts))}
+    errors: dict[str, list[str]] = {}
+    for code, value in counts.items():
+        if code not in programmes:
+            errors[code] = [
+                _("“%(code)s” is not a programme of this institution.") % {"code": code}
+            ]
+        elif len(value) != 3 or any(not isinstance(v, int) or v < 0 for v in value):
+            errors[code] = [_("Enter whole numbers, 0 or more.")]
+        elif value[2] > value[0]:
+            errors[f"{code}.graduating"] = [
+                _("Graduating students cannot outnumber the current students.")
+            ]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    for code, (current, admitted, graduating) in counts.items():
+        StudentCount.objects.update_or_create(
+            programme=programmes[code],
+            round=round_,
+            defaults={
+                "current": current,
+                "admitted": admitted,
+                "graduating": graduating,
+                "updated_at": now,
+            },
+        )
+    record(
+        actor,
+        "catalogue.student_counts",
+        institution,
+        after={"round": str(round_), "counts": {k: list(v) for k, v in counts.items()}},
+        reason="A13.7",
+    )
+    return len(counts)
