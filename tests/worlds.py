@@ -244,6 +244,7 @@ def build_issued(below, files: Path):
 
     exam_world = below["exam_world"]
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     job = services.start_invitations(exam_world["emis"], d)
     invitations.run_job(job.pk, workers=1)
     return {**exam_world, "distribution": d, "job": job}

@@ -99,6 +99,7 @@ NATIONAL: dict[str, set[str]] = {
         "exams.results",  # A26.1
         "exams.view_all",
         "scores.record",  # A26.2, A28.1: published scores and the ranking's outcome
+        "catalogue.test_mapping",  # A7.2: the director's act on each field's test
     },
     # A11, A22: NAEC runs the test in every exam centre; its proctors act in all of them.
     Role.PROCTOR: {"exam.check_in", "appeals.file"},  # A25.1: filed at the exam centre

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from kari.files import UploadField
 from kari.tabular import FORMATS
 
-from .models import Field, ForeignLanguage, SkillsTest, Stage, SubjectGroup
+from .models import EducationLevel, Field, ForeignLanguage, SkillsTest, Stage, SubjectGroup
 
 
 class ImportForm(forms.Form):
@@ -50,6 +50,20 @@ class ProgrammeForm(forms.Form):
     extra_requirements = forms.CharField(
         label=_("Extra admission requirements"),
         widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    min_education = forms.ChoiceField(
+        label=_("Minimum general-education level"), choices=EducationLevel.choices, required=False
+    )
+    min_age = forms.IntegerField(label=_("Minimum age"), required=False, min_value=10)
+    min_age_on = forms.DateField(
+        label=_("Minimum age reached on (blank: the first test day)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    other_documents = forms.CharField(
+        label=_("Other documents to submit"),
+        widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
     work_based_specifics = forms.CharField(

@@ -78,6 +78,27 @@ class SubjectGroup(Bilingual):
         verbose_name = _("subject group")
 
 
+class TestMapping(models.Model):
+    """A7.2: the skills test and subject group of a field, set by the NAEC director's act.
+
+    A primary-stage programme of the field inherits them; the institution cannot choose others.
+    """
+
+    field = models.OneToOneField(Field, on_delete=models.CASCADE, related_name="test_mapping")
+    skills_test = models.ForeignKey(SkillsTest, on_delete=models.PROTECT, related_name="+")
+    subject_group = models.ForeignKey(SubjectGroup, on_delete=models.PROTECT, related_name="+")
+    act_number = models.CharField(_("number of the NAEC director's act"), max_length=60, blank=True)
+    act_date = models.DateField(_("date of the NAEC director's act"), null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["field__code"]
+        verbose_name = _("skills test and subject group of a field (A7.2)")
+
+    def __str__(self) -> str:
+        return f"{self.field.code}: {self.skills_test.code} + {self.subject_group.code}"
+
+
 class ForeignLanguage(models.TextChoices):
     """A7.3's four languages.
 
@@ -89,6 +110,14 @@ class ForeignLanguage(models.TextChoices):
     DE = "de", _("German")
     RU = "ru", _("Russian")
     FR = "fr", _("French")
+
+
+class EducationLevel(models.TextChoices):
+    """Article 2(a), A6.2: the general-education level a programme asks for."""
+
+    NONE = "", _("no requirement")
+    BASIC = "basic", _("basic general education")
+    SECONDARY = "secondary", _("secondary general education")
 
 
 class Stage(models.TextChoices):
@@ -148,6 +177,19 @@ class Programme(Bilingual):
         default=ForeignLanguage.ANY,
     )
     extra_requirements = models.TextField(_("extra admission requirements (A13.4(f))"), blank=True)
+    # A13.4(f), article 2(a): the requirements that can be checked, as data.
+    min_education = models.CharField(
+        _("minimum general-education level"),
+        max_length=10,
+        choices=EducationLevel.choices,
+        blank=True,
+        default=EducationLevel.NONE,
+    )
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
+    min_age_on = models.DateField(
+        _("minimum age reached on (blank: the first test day)"), null=True, blank=True
+    )
+    other_documents = models.TextField(_("other documents to submit"), blank=True)
     work_based_specifics = models.TextField(
         _("competition and delivery specifics (A13.4(g))"), blank=True
     )
@@ -236,3 +278,39 @@ class AnnouncementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme.code}: {self.places} ({self.sen_places} SEN)"
+
+
+class StudentCount(models.Model):
+    """A13.7: a programme's current, admitted-this-year and graduating students for a round.
+
+    The institution enters them (the enrolment app will fill them later); the places to
+    announce are computed from them and the authorised number (A13.6).
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="counts")
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    current = models.PositiveIntegerField(_("current students"))
+    admitted = models.PositiveIntegerField(_("students enrolled this year"))
+    graduating = models.PositiveIntegerField(_("graduating students"))
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "round"], name="one_count_per_round")
+        ]
+        verbose_name = _("student counts (A13.7)")
+
+    def __str__(self) -> str:
+        return f"{self.programme.code}: {self.current}/{self.admitted}/{self.graduating}"
+
+    @property
+    def organisation(self):
+        return self.programme.institution.organisation
+
+    def suggested_places(self) -> int | None:
+        """A13.7: the authorised number less the students who stay (current, not graduating)
+        and those already admitted this year; None without an authorised number."""
+        authorised = self.programme.authorised_places
+        if authorised is None:
+            return None
+        return max(0, authorised - (self.current - self.graduating) - self.admitted)

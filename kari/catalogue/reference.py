@@ -7,10 +7,20 @@ from functools import cache
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from kari.audit.log import record
 
-from .models import Direction, Field, Municipality, Region, SkillsTest, Subject, SubjectGroup
+from .models import (
+    Direction,
+    Field,
+    Municipality,
+    Region,
+    SkillsTest,
+    Subject,
+    SubjectGroup,
+    TestMapping,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -55,11 +65,23 @@ def load_reference(actor=None) -> dict:
     for g in tests["subject_groups"]:
         group = _upsert(SubjectGroup, g["code"], name_ka=g["name_ka"], name_en=g["name_en"])
         group.subjects.set([subjects[c] for c in g["subjects"]])
+    groups = {g.code: g for g in SubjectGroup.objects.all()}
+    skills = {t.code: t for t in SkillsTest.objects.all()}
     for d in data("qualifications")["directions"]:
         direction = _upsert(Direction, d["code"], name_ka=d["name_ka"], name_en=d["name_en"])
         for f in d["fields"]:
-            _upsert(
+            field = _upsert(
                 Field, f["code"], direction=direction, name_ka=f["name_ka"], name_en=f["name_en"]
+            )
+            # A7.2: the shipped test of each field, until NAEC records its director's act
+            # (kari.catalogue.services.set_test_mapping); a recorded act is never overwritten.
+            TestMapping.objects.get_or_create(
+                field=field,
+                defaults={
+                    "skills_test": skills[f["skills_test"]],
+                    "subject_group": groups[f["subject_group"]],
+                    "updated_at": timezone.now(),
+                },
             )
     counts = {
         "regions": Region.objects.count(),

@@ -4,6 +4,8 @@ Each function raises ValidationError with a dict {field: [message]} so that form
 what the user typed and imports can report line and field.
 """
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from kari.identity.validators import clean_contacts, clean_phone
 
 from .models import (
+    EducationLevel,
     Field,
     ForeignLanguage,
     Institution,
@@ -18,6 +21,7 @@ from .models import (
     SkillsTest,
     Stage,
     SubjectGroup,
+    TestMapping,
 )
 
 MIN_PLACES = 5  # A13.4(e)
@@ -111,17 +115,13 @@ def clean_programme(data: dict) -> dict:
     primary = stage == Stage.PRIMARY
     # A7.1-2: a primary-stage programme names one skills test and its subject group.
     out["skills_test"] = _lookup(
-        errors, "skills_test", SkillsTest, data.get("skills_test"), required=primary
+        errors, "skills_test", SkillsTest, data.get("skills_test"), required=False
     )
     out["subject_group"] = _lookup(
-        errors, "subject_group", SubjectGroup, data.get("subject_group"), required=primary
+        errors, "subject_group", SubjectGroup, data.get("subject_group"), required=False
     )
-    if errors.get("skills_test") == [required]:
-        errors["skills_test"] = [_("A primary-stage programme names its skills test (A7.1).")]
-    if errors.get("subject_group") == [required]:
-        errors["subject_group"] = [
-            _("A primary-stage programme names its subject group (A7.2, A7.4).")
-        ]
+    if primary:
+        _inherit_test(out, errors)
     lang = str(data.get("foreign_language") or ForeignLanguage.ANY).strip().lower()
     if lang not in ForeignLanguage.values:
         errors["foreign_language"] = [
@@ -132,6 +132,7 @@ def clean_programme(data: dict) -> dict:
         ]
     out["foreign_language"] = lang
     out["extra_requirements"] = str(data.get("extra_requirements") or "").strip()
+    _clean_requirements(data, out, errors)
     out["work_based_specifics"] = str(data.get("work_based_specifics") or "").strip()
     if out["work_based"] and not out["work_based_specifics"]:
         errors["work_based_specifics"] = [
@@ -153,6 +154,62 @@ def clean_programme(data: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _clean_requirements(data: dict, out: dict, errors: dict) -> None:
+    """A13.4(f): the checkable requirements: minimum education, minimum age on a date, documents."""
+    level = str(data.get("min_education") or "").strip().lower()
+    if level not in EducationLevel.values:
+        errors["min_education"] = [_("Use basic, secondary or leave it empty.")]
+    out["min_education"] = level
+    age = str(data.get("min_age") or "").strip()
+    out["min_age"] = None
+    if age:
+        if age.isdigit() and 10 <= int(age) <= 99:
+            out["min_age"] = int(age)
+        else:
+            errors["min_age"] = [_("Enter an age in whole years, from 10 to 99.")]
+    on = data.get("min_age_on") or None
+    if isinstance(on, str):
+        try:
+            on = dt.date.fromisoformat(on.strip()) if on.strip() else None
+        except ValueError:
+            errors["min_age_on"] = [_("Enter a date as YYYY-MM-DD.")]
+            on = None
+    out["min_age_on"] = on
+    out["other_documents"] = str(data.get("other_documents") or "").strip()
+
+
+def _inherit_test(out: dict, errors: dict) -> None:
+    """A7.1-A7.2: a primary-stage programme takes the skills test and subject group NAEC set
+    for its field; naming others is refused, and a field NAEC has not mapped cannot be used."""
+    field = out.get("field")
+    if field is None or "skills_test" in errors or "subject_group" in errors:
+        return
+    mapping = (
+        TestMapping.objects.filter(field=field)
+        .select_related("skills_test", "subject_group")
+        .first()
+    )
+    if mapping is None:
+        errors["field"] = [
+            _(
+                "NAEC has not set the skills test and subject group of this field; a "
+                "primary-stage programme cannot use it yet (A7.2)."
+            )
+        ]
+        return
+    for name in ("skills_test", "subject_group"):
+        given, decided = out[name], getattr(mapping, name)
+        if given is not None and given != decided:
+            errors[name] = [
+                _(
+                    "NAEC's act sets %(decided)s for this field; the institution cannot "
+                    "choose another (A7.2)."
+                )
+                % {"decided": decided.code}
+            ]
+        out[name] = decided
 
 
 def clean_institution(data: dict) -> dict:

@@ -17,7 +17,19 @@ from kari.errors import RuleError, ValidationError
 from kari.rounds.deadlines import deadline
 
 from . import rules
-from .models import Announcement, AnnouncementLine, AnnouncementStatus, Institution, Programme
+from .models import (
+    Announcement,
+    AnnouncementLine,
+    AnnouncementStatus,
+    Field,
+    Institution,
+    Programme,
+    SkillsTest,
+    Stage,
+    StudentCount,
+    SubjectGroup,
+    TestMapping,
+)
 
 PROGRAMME_FIELDS = [
     "name_ka",
@@ -31,6 +43,10 @@ PROGRAMME_FIELDS = [
     "subject_group",
     "foreign_language",
     "extra_requirements",
+    "min_education",
+    "min_age",
+    "min_age_on",
+    "other_documents",
     "work_based_specifics",
     "authorised_places",
 ]
@@ -198,12 +214,26 @@ def set_places(
     _check_editable(ann)
     before = ann.snapshot()
     programmes = {p.code: p for p in institution.programmes.filter(code__in=list(lines))}
+    # A13.5, A13.6: after the deadline a returned announcement only corrects the places of the
+    # programmes it already had; adding one would be announcing after the deadline.
+    late = not submission_open(ann.round)
+    suggested = suggested_places(institution, round_)
+    had = set(ann.lines.values_list("programme__code", flat=True))
     errors: dict[str, list[str]] = {}
     for code, value in lines.items():
         prog = programmes.get(code)
         if prog is None:
             errors[f"{code}"] = [
                 _("“%(code)s” is not a programme of this institution.") % {"code": code}
+            ]
+            continue
+        if late and code not in had:
+            errors[f"{code}"] = [
+                _(
+                    "After the announcement deadline a returned announcement can only correct "
+                    "the places of its programmes; “%(code)s” cannot be added (A13.5, A13.6)."
+                )
+                % {"code": code}
             ]
             continue
         if value is None:
@@ -215,6 +245,16 @@ def set_places(
         except ValidationError as exc:
             for f, msgs in exc.message_dict.items():
                 errors[f"{code}.{f}"] = msgs
+            continue
+        wanted = suggested.get(code)
+        if wanted is not None and places != wanted and not reason.strip():
+            errors[f"{code}.places"] = [
+                _(
+                    "The student counts give %(n)s places (A13.7): accept that number, or give "
+                    "a reason for another."
+                )
+                % {"n": wanted}
+            ]
             continue
         AnnouncementLine.objects.update_or_create(
             announcement=ann, programme=prog, defaults={"places": places, "sen_places": sen}
@@ -349,3 +389,144 @@ def can_admit(institution: Institution, round_) -> bool:
         round=round_,
         status=AnnouncementStatus.CONFIRMED,
     ).exists()
+
+
+# ---------------------------------------------------------------- NAEC's test mapping (A7.2)
+
+
+@transaction.atomic
+def set_test_mapping(
+    actor,
+    field_code: str,
+    skills_test_code: str,
+    subject_group_code: str,
+    *,
+    act_number: str,
+    act_date,
+    reason: str = "",
+) -> list[str]:
+    """A7.2: the NAEC director's act sets a field's skills test and subject group.
+
+    The field's primary-stage programmes inherit them. Returns the codes of the programmes
+    already in a submitted, returned or confirmed announcement, which the change affects
+    (they are named in the audit entry too).
+    """
+    authorize(actor, "catalogue.test_mapping", NATIONAL)
+    errors: dict[str, list[str]] = {}
+    field = rules._lookup(errors, "field", Field, field_code)
+    test = rules._lookup(errors, "skills_test", SkillsTest, skills_test_code)
+    group = rules._lookup(errors, "subject_group", SubjectGroup, subject_group_code)
+    act_number = str(act_number or "").strip()
+    if not act_number:
+        errors["act_number"] = [_("Enter the number of the NAEC director's act (A7.2).")]
+    if act_date is None:
+        errors["act_date"] = [_("Enter the date of the NAEC director's act (A7.2).")]
+    if errors:
+        raise ValidationError(errors)
+    mapping = TestMapping.objects.select_for_update().filter(field=field).first()
+    before = (
+        {
+            "skills_test": mapping.skills_test.code,
+            "subject_group": mapping.subject_group.code,
+            "act_number": mapping.act_number,
+            "act_date": mapping.act_date.isoformat() if mapping.act_date else None,
+        }
+        if mapping
+        else None
+    )
+    mapping = mapping or TestMapping(field=field)
+    mapping.skills_test, mapping.subject_group = test, group
+    mapping.act_number, mapping.act_date = act_number, act_date
+    mapping.updated_at = timezone.now()
+    mapping.save()
+    programmes = Programme.objects.filter(field=field, stage=Stage.PRIMARY)
+    changed = programmes.exclude(skills_test=test, subject_group=group)
+    affected = sorted(
+        changed.filter(
+            announced__announcement__status__in=[
+                AnnouncementStatus.SUBMITTED,
+                AnnouncementStatus.FLAGGED,
+                AnnouncementStatus.CONFIRMED,
+            ]
+        )
+        .values_list("code", flat=True)
+        .distinct()
+    )
+    changed.update(skills_test=test, subject_group=group)
+    record(
+        actor,
+        "catalogue.test_mapping",
+        mapping,
+        before=before,
+        after={
+            "field": field.code,
+            "skills_test": test.code,
+            "subject_group": group.code,
+            "act_number": act_number,
+            "act_date": act_date.isoformat(),
+            "affected_programmes": affected,
+        },
+        reason=reason or "A7.2",
+    )
+    return affected
+
+
+# ---------------------------------------------------------------- student counts (A13.7)
+
+
+def suggested_places(institution: Institution, round_) -> dict[str, int]:
+    """A13.7: per programme code, the places computed from its student counts."""
+    out = {}
+    for c in StudentCount.objects.filter(
+        programme__institution=institution, round=round_
+    ).select_related("programme"):
+        n = c.suggested_places()
+        if n is not None:
+            out[c.programme.code] = n
+    return out
+
+
+@transaction.atomic
+def set_student_counts(
+    actor, institution: Institution, round_, counts: dict[str, tuple[int, int, int]]
+) -> int:
+    """A13.7: the institution enters each programme's current, admitted and graduating students.
+
+    `counts` maps a programme code to (current, admitted, graduating). All or nothing.
+    """
+    authorize(actor, "announcement.submit", institution.organisation)
+    programmes = {p.code: p for p in institution.programmes.filter(code__in=list(counts))}
+    errors: dict[str, list[str]] = {}
+    for code, value in counts.items():
+        if code not in programmes:
+            errors[code] = [
+                _("“%(code)s” is not a programme of this institution.") % {"code": code}
+            ]
+        elif len(value) != 3 or any(not isinstance(v, int) or v < 0 for v in value):
+            errors[code] = [_("Enter whole numbers, 0 or more.")]
+        elif value[2] > value[0]:
+            errors[f"{code}.graduating"] = [
+                _("Graduating students cannot outnumber the current students.")
+            ]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    for code, (current, admitted, graduating) in counts.items():
+        StudentCount.objects.update_or_create(
+            programme=programmes[code],
+            round=round_,
+            defaults={
+                "current": current,
+                "admitted": admitted,
+                "graduating": graduating,
+                "updated_at": now,
+            },
+        )
+    record(
+        actor,
+        "catalogue.student_counts",
+        institution,
+        after={"round": str(round_), "counts": {k: list(v) for k, v in counts.items()}},
+        reason="A13.7",
+    )
+    return len(counts)

@@ -52,7 +52,9 @@ def announcement(request):
                 break
         if changes is not None:
             try:
-                ann = services.set_places(request.user, inst, round_, changes)
+                ann = services.set_places(
+                    request.user, inst, round_, changes, reason=request.POST.get("reason", "")
+                )
                 if "submit" in request.POST:
                     services.submit_announcement(request.user, ann)
                     messages.success(request, _("Announcement submitted to the quality centre."))
@@ -63,12 +65,15 @@ def announcement(request):
                 errors_to_messages(request, exc)
         ann = services.announcement_for(inst, round_)
     rows = []
+    suggested = services.suggested_places(inst, round_)  # A13.7
     for p in inst.programmes.select_related("field").order_by("code"):
         line = lines.get(p.pk)
         places, sen = typed.get(
             p.code, (line.places if line else "", line.sen_places if line else "")
         )
-        rows.append({"programme": p, "places": places, "sen": sen})
+        rows.append(
+            {"programme": p, "places": places, "sen": sen, "suggested": suggested.get(p.code)}
+        )
     return render(
         request,
         "catalogue/announcement.html",

@@ -188,12 +188,16 @@ def registrations(round_, count: int, rng: random.Random) -> int:
     return len(people)
 
 
-def exam_day(emis, round_, count: int, rng: random.Random, *, issue: bool = True) -> dict:
-    """The round registered and distributed; with ``issue``, its invitations issued too."""
+def exam_day(
+    emis, round_, count: int, rng: random.Random, *, issue: bool = True, naec=None
+) -> dict:
+    """The round registered and distributed; with ``issue``, NAEC agrees (A17.2) and the
+    invitations are issued too."""
     n = registrations(round_, count, rng)
     d = services.distribute(emis, round_)
     out = {"registrations": n, "in preferred municipality": d.stats.get("preferred")}
     if issue:
+        services.agree_distribution(naec, d)
         job = services.start_invitations(emis, d)
         invitations.run_job(job.pk, workers=1)
         out["invitations"] = job.total

@@ -80,6 +80,9 @@ def schedule(announcement: dt.date, registration_opens: dt.date) -> dict:
         "ranking_date": ranking,
         "enrolment_starts": enrol_start,
         "enrolment_ends": w(enrol_start + dt.timedelta(days=10)),
+        # A16.2: the ministry opens subsequent-stage registration with the primary stage's.
+        "subsequent_registration_opens": w(registration_opens),
+        "subsequent_registration_closes": reg_close,
     }
 
 
@@ -303,6 +306,7 @@ class Builder:
                     self.applicants,
                     rng,
                     issue=self.phase == "exams",
+                    naec=self.naec_user,
                 )
             )
         return out

@@ -143,6 +143,12 @@ class Distribution(models.Model):
     stats = models.JSONField(default=dict)  # kari.distribution's Stats, as_dict()
     # registration id -> {"code": a reason code, "items": [test items]} (kari.exams.reasons)
     unplaced = models.JSONField(default=dict)
+    # A17.2: NAEC's agreement with this distribution, given on its page when its numbers per
+    # centre (A17.2(b)) are not the basis.
+    naec_agreed_at = models.DateTimeField(_("agreed by NAEC (A17.2)"), null=True, blank=True)
+    naec_agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = DistributionQuerySet.as_manager()
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("exams/distribute/<int:pk>/", views.distribution_job, name="distribution_job"),
     path("exams/distributions/<int:pk>/", views.distribution, name="distribution"),
     path("exams/distributions/<int:pk>/issue/", views.issue, name="issue"),
+    path("exams/distributions/<int:pk>/agree/", views.agree, name="agree"),
     path("exams/distributions/<int:pk>/move/", views.move, name="move"),
     path("exams/jobs/<int:pk>/", views.job, name="job"),
     path("exams/jobs/<int:pk>/resume/", views.job_resume, name="job_resume"),

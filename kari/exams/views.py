@@ -299,6 +299,7 @@ def distribution(request, pk, move_form=None):
             ],
             "q": _round_query(d.round),
             "may_issue": can(request.user, "exams.invitations", NATIONAL) and not d.is_final,
+            "may_agree": can(request.user, "exams.numbers", NATIONAL) and not d.is_final,
             "move": (move_form or MoveForm()) if may_move else None,
             "move_open": move_form is not None,
         },
@@ -333,6 +334,19 @@ def move(request, pk):
     except ValidationError as exc:
         apply_errors(form, exc)
         return distribution(request, d.pk, move_form=form)
+    return redirect("exams:distribution", d.pk)
+
+
+@staff_required
+@require_POST
+def agree(request, pk):
+    """A17.2: NAEC agrees to the distribution on its page."""
+    d = get_object_or_404(Distribution, pk=pk)
+    try:
+        services.agree_distribution(request.user, d)
+        messages.success(request, _("NAEC's agreement is recorded (A17.2)."))
+    except ValidationError as exc:
+        errors_to_messages(request, exc)
     return redirect("exams:distribution", d.pk)
 
 

@@ -37,8 +37,12 @@ def eligible(
     qs = offered_programmes(round_, stage).exclude(code__in=[p.code for p in chosen])
     if chosen:
         first = chosen[0]
-        if stage == "primary":
-            qs = qs.filter(skills_test=first.skills_test, subject_group=first.subject_group)
+        if stage == "primary":  # A15.3(d); article 2(e): one direction
+            qs = qs.filter(
+                skills_test=first.skills_test,
+                subject_group=first.subject_group,
+                field__direction=first.field.direction,
+            )
         else:
             qs = qs.filter(institution=first.institution, field__direction=first.field.direction)
     if locked_test:  # A26.2: within the skills test and subject group taken

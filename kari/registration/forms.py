@@ -101,6 +101,9 @@ class SubsequentForm(forms.Form):
     qualification = forms.CharField(
         label=_("Professional qualification, if any"), max_length=200, required=False
     )
+    basic_education_document = forms.CharField(
+        label=_("Number of the basic-education document (A6.2)"), max_length=100
+    )
 
 
 class FilterForm(forms.Form):

@@ -101,6 +101,12 @@ class Registration(models.Model):
     qualification = models.CharField(
         _("professional qualification (A16.3)"), max_length=200, blank=True
     )
+    basic_education_document = models.CharField(
+        _("basic-education document (A6.2)"), max_length=100, blank=True
+    )
+    # A13.4(f), article 2(a): requirements the applicant was warned about; the institution sees
+    # them (a programme's education level is warned about, never refused).
+    requirement_warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

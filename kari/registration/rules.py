@@ -6,13 +6,14 @@ Raises ValidationError({field: [message]}) so forms keep what the applicant type
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from kari.catalogue.models import AnnouncementStatus, Municipality, Programme, Stage
+from kari.catalogue.models import AnnouncementStatus, Municipality, Programme, Stage, Subject
 from kari.identity.registry import get_registry
 from kari.identity.validators import clean_contacts, clean_personal_number
 
 from .models import TestLanguage
 
 FOREIGN = ("en", "de", "ru", "fr")  # A7.3
+FOREIGN_SUBJECT = "foreign_language"  # the A7.3(c) subject in a subject group
 
 
 def offered_programmes(round_, stage=Stage.PRIMARY):
@@ -27,7 +28,7 @@ def offered_programmes(round_, stage=Stage.PRIMARY):
 def chosen_programmes(round_, codes, stage=Stage.PRIMARY):
     """The offered programmes among `codes`: the same filter as `offered_programmes`, with only
     the relations the rules and the registration need (a 3-way join plans ~5x faster)."""
-    related = ("skills_test", "subject_group") if stage == Stage.PRIMARY else ("field",)
+    related = ("skills_test", "subject_group", "field") if stage == Stage.PRIMARY else ("field",)
     return (
         Programme.objects.filter(
             stage=stage,
@@ -77,6 +78,12 @@ def clean_programmes(codes, round_, errors: dict, stage=Stage.PRIMARY) -> list[P
     return [found[c] for c in codes]
 
 
+def needs_foreign_language(programmes) -> bool:
+    """A15.3(f), A7.3(c): a foreign language is asked for only when the subject group has one."""
+    groups = {p.subject_group_id for p in programmes if p.subject_group_id}
+    return Subject.objects.filter(groups__in=groups, code=FOREIGN_SUBJECT).exists()
+
+
 def check_primary_combination(programmes, test_language, foreign_language, errors: dict) -> None:
     """A15.3(d) one skills test and subject group; A4.2 test language; A7.5, A4.3 foreign
     language."""
@@ -86,6 +93,13 @@ def check_primary_combination(programmes, test_language, foreign_language, error
     if len(tests) > 1:
         errors["programmes"] = [
             _("All programmes must share one skills test and one subject group (A15.3(d)).")
+        ]
+    elif len({p.field.direction_id for p in programmes}) > 1:
+        errors["programmes"] = [
+            _(
+                "A ranked list stays within one direction of the qualifications framework "
+                "(A2(e), A14.1)."
+            )
         ]
     if test_language not in TestLanguage.values:
         errors["test_language"] = [_("Choose one test language.")]
@@ -98,6 +112,8 @@ def check_primary_combination(programmes, test_language, foreign_language, error
             )
             % {"codes": not_fw}
         ]
+    if not needs_foreign_language(programmes):
+        return  # A15.3(f): not asked for (clean_primary drops one given anyway)
     if foreign_language not in FOREIGN:
         errors["foreign_language"] = [
             _("Choose one foreign language: English, German, Russian or French (A7.3).")
@@ -132,13 +148,58 @@ def clean_primary(data: dict, round_) -> dict:
     out["foreign_language"] = str(data.get("foreign_language") or "")
     out["adapted_environment"] = str(data.get("adapted_environment") or "").strip()[:2000]
     out["programmes"] = clean_programmes(data.get("programmes"), round_, errors)
+    if out["programmes"] and not needs_foreign_language(out["programmes"]):
+        out["foreign_language"] = ""  # A15.3(f): only with a foreign language in the group
     check_primary_combination(
         out["programmes"], out["test_language"], out["foreign_language"], errors
     )
     out["carried_over"] = bool(data.get("carried_over"))
+    out["warnings"] = check_requirements(out["programmes"], out.get("person"), round_, errors)
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _age_on(birth, day) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def check_requirements(programmes, person, round_, errors: dict) -> list[str]:
+    """A13.4(f), article 2(a): the programmes' checkable requirements.
+
+    A minimum age on a date is unconditional and the civil registry gives the birth date, so
+    a programme the applicant is too young for is refused. The education level is not refused:
+    article 2(a) joins it with „ან/და“ (a 9th-grader registering in spring may complete basic
+    education by enrolment), so the applicant is warned and the institution sees the warning.
+    """
+    warnings, too_young = [], []
+    for p in programmes:
+        if p.min_age and person is not None:
+            day = p.min_age_on or round_.test_starts
+            if _age_on(person.birth_date, day) < p.min_age:
+                too_young.append(
+                    _("%(code)s: at least %(age)s years old on %(date)s")
+                    % {"code": p.code, "age": p.min_age, "date": f"{day:%d.%m.%Y}"}
+                )
+        if p.min_education:
+            warnings.append(
+                _(
+                    "%(code)s asks for completed %(level)s; you may register if you will have "
+                    "it by enrolment, and the institution is told (A2(a), A13.4(f))."
+                )
+                % {"code": p.code, "level": p.get_min_education_display()}
+            )
+        if p.other_documents:
+            warnings.append(
+                _("%(code)s: bring these documents to the institution: %(documents)s")
+                % {"code": p.code, "documents": p.other_documents}
+            )
+    if too_young:
+        errors.setdefault("programmes", []).append(
+            _("These programmes' minimum age is not met: %(list)s (A13.4(f)).")
+            % {"list": "; ".join(too_young)}
+        )
+    return warnings
 
 
 def clean_subsequent(data: dict, round_) -> dict:
@@ -149,6 +210,14 @@ def clean_subsequent(data: dict, round_) -> dict:
         out[f] = str(data.get(f) or "").strip()[:200]
     if not out["education_level"]:
         errors["education_level"] = [_("Enter the completed general-education level (A16.3).")]
+    out["basic_education_document"] = str(data.get("basic_education_document") or "").strip()[:100]
+    if not out["basic_education_document"]:
+        errors["basic_education_document"] = [
+            _(
+                "Enter the number of the basic-education document: the subsequent-stage test "
+                "needs it (A6.2)."
+            )
+        ]
     out["programmes"] = clean_programmes(data.get("programmes"), round_, errors, Stage.SUBSEQUENT)
     progs = out["programmes"]
     if progs and len({p.institution_id for p in progs}) > 1:

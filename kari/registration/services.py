@@ -7,7 +7,7 @@ one transaction; notices go out after commit.
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -63,11 +63,18 @@ class Pending:
     code_id: int
     personal_number: str
     sent_to: list[str]
+    warnings: list[str] = field(default_factory=list)  # A13.4(f): requirements to know about
 
 
-def window(round_, today=None) -> str | None:
-    """'registration' (A15.5), 'reranking' (A26.2) or None (locked, A15.7)."""
+def window(round_, today=None, stage: str = "primary") -> str | None:
+    """'registration' (A15.5), 'reranking' (A26.2) or None (locked, A15.7).
+
+    The subsequent stage has its own window set by the ministry (A16.2) and no re-ranking.
+    """
     today = today or timezone.localdate()
+    if stage == SUBSEQUENT:
+        opens, closes = round_.subsequent_registration_opens, round_.subsequent_registration_closes
+        return "registration" if opens and closes and opens <= today <= closes else None
     if round_.registration_opens <= today <= round_.registration_closes:
         return "registration"
     if round_.reranking_opens <= today <= round_.reranking_closes:
@@ -121,7 +128,7 @@ def _check_actor(actor, channel: str, stage: str, personal_number: str) -> None:
 
 
 def _validate(data: dict, round_, stage: str, existing: Registration | None) -> dict:
-    state = window(round_)
+    state = window(round_, stage=stage)
     if stage == SUBSEQUENT:
         if state != "registration":
             raise RuleError(
@@ -295,7 +302,7 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
     code, plain = codes.issue("register", personal_number, ip=ip, payload=payload)
     email, phone = _contacts(on_record, clean)
     sent_to = _deliver_code(email, phone, plain)  # the code row is committed: sent now (on commit)
-    return Pending(code.pk, personal_number, sent_to)
+    return Pending(code.pk, personal_number, sent_to, [str(w) for w in clean.get("warnings", [])])
 
 
 def check_second_fact(personal_number: str, document_number) -> None:
@@ -320,6 +327,7 @@ def _payload(data: dict, clean: dict) -> dict:
         "retakes_test",
         "education_level",
         "qualification",
+        "basic_education_document",
     )
     out = {k: data.get(k) for k in keep if k in data}
     out["programmes"] = [p.code for p in clean["programmes"]]
@@ -390,9 +398,12 @@ def _write(code: OneTimeCode) -> Registration:
         "retakes_test",
         "education_level",
         "qualification",
+        "basic_education_document",
     ):
         if f in clean:
             setattr(reg, f, clean[f])
+    if "warnings" in clean:
+        reg.requirement_warnings = [str(w) for w in clean["warnings"]]
     progs = clean["programmes"]
     reg.skills_test = progs[0].skills_test if progs else None
     reg.subject_group = progs[0].subject_group if progs else None

@@ -65,7 +65,7 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
     round_ = current_round()
     if round_ is None:
         raise Http404
-    state = services.window(round_)
+    state = services.window(round_, stage=stage)
     form_class = SubsequentForm if stage == services.SUBSEQUENT else RegistrationForm
     existing = None
     if isinstance(actor, Applicant):
@@ -111,6 +111,8 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
                     "personal number has registered before, otherwise to the ones entered."
                 ),
             )
+            for warning in pending.warnings:  # A13.4(f): requirements to know about
+                messages.warning(request, warning)
             return redirect(
                 "registration:centre_confirm" if channel == "centre" else "registration:confirm"
             )

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from kari import workdays
 from kari.accounts.roles import OrgKind
 
+from .models import Receipt
+
 
 @dataclass(frozen=True)
 class Deadline:
@@ -22,13 +24,32 @@ class Deadline:
         return OrgKind(self.body).label
 
 
+def receipts(r) -> dict[str, dt.date]:
+    """The recorded receipts of round `r`'s hand-overs (deadline key -> date received)."""
+    if r.pk is None:
+        return {}
+    return dict(Receipt.objects.filter(round=r).values_list("key", "received_on"))
+
+
 def statutory_deadlines(r) -> list[Deadline]:
-    """Every deadline the regulation derives from the schedule of round `r`, by date."""
+    """Every deadline the regulation derives from the schedule of round `r`, by date.
+
+    Deadlines the regulation counts from the receipt of a hand-over (მიღებიდან: A17.2(b),
+    A17.4, A27.1, A27.6) count from its recorded receipt once there is one, and from the date
+    that hand-over is due before that.
+    """
+    got = receipts(r)
     reg_closed = r.registration_closes
     a17_2a = workdays.next_working_day(reg_closed)
-    a17_2b = workdays.next_working_day(a17_2a)
+    a17_2b = workdays.next_working_day(got.get("centres_to_naec", a17_2a))
+    # A17.2: the distribution is made "in agreement with NAEC" within 2 days of registration
+    # closing, but NAEC's numbers (A17.2(b)) may come later; it is then due with them
+    # (docs/decisions.md).
+    a17_2 = max(workdays.within_days(reg_closed, 2), a17_2b)
+    a17_4 = workdays.within_days(got.get("numbers_to_emis", a17_2b), 3)
     a26_3 = workdays.next_working_day(r.reranking_closes)
-    a27_1 = workdays.within_days(a26_3, 7)
+    a27_1 = workdays.within_days(got.get("final_lists", a26_3), 7)
+    a27_5 = workdays.within_days(got.get("ranking_approved", a27_1), 2)
     items = [
         Deadline(
             "announcement",
@@ -64,7 +85,7 @@ def statutory_deadlines(r) -> list[Deadline]:
         Deadline(
             "distribution",
             "A17.2",
-            workdays.within_days(reg_closed, 2),
+            a17_2,
             OrgKind.EMIS,
             _("Applicants distributed to exam centres"),
         ),
@@ -85,7 +106,7 @@ def statutory_deadlines(r) -> list[Deadline]:
         Deadline(
             "distribution_to_naec",
             "A17.4",
-            workdays.within_days(a17_2b, 3),
+            a17_4,
             OrgKind.EMIS,
             _("EMIS sends NAEC the distribution"),
         ),
@@ -119,10 +140,17 @@ def statutory_deadlines(r) -> list[Deadline]:
         ),
         Deadline(
             "ranking_sent",
-            "A27.6",
-            workdays.within_days(a27_1, 2),
+            "A27.5",
+            a27_5,
             OrgKind.NAEC,
             _("Electronic ranking document to institutions and EMIS"),
+        ),
+        Deadline(
+            "ranking_entered",
+            "A27.6",
+            workdays.within_days(got.get("ranking_sent", a27_5), 3),
+            OrgKind.EMIS,
+            _("EMIS enters the ranking document's applicants into the VET management system"),
         ),
     ]
     return sorted(items, key=lambda d: (d.date, d.citation))

@@ -11,7 +11,9 @@ from kari.staffauth import staff_required
 
 from . import services
 from .deadlines import statutory_deadlines
-from .models import SCHEDULE_FIELDS, Round
+from .models import OPTIONAL_SCHEDULE_FIELDS, SCHEDULE_FIELDS, Round
+
+ALL_FIELDS = SCHEDULE_FIELDS + OPTIONAL_SCHEDULE_FIELDS
 
 
 def timeline(request, pk=None):
@@ -23,7 +25,8 @@ def timeline(request, pk=None):
     own_kind = getattr(getattr(request.user, "organisation", None), "kind", None)
     items = [
         {"kind": "schedule", "date": getattr(r, f), "label": Round._meta.get_field(f).verbose_name}
-        for f in SCHEDULE_FIELDS
+        for f in ALL_FIELDS
+        if getattr(r, f)
     ]
     items += [
         {
@@ -52,15 +55,15 @@ class ScheduleForm(forms.ModelForm):
 
     class Meta:
         model = Round
-        fields = SCHEDULE_FIELDS
+        fields = ALL_FIELDS
         widgets = {
-            f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for f in SCHEDULE_FIELDS
+            f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for f in ALL_FIELDS
         }
 
 
 class NewRoundForm(ScheduleForm):
     class Meta(ScheduleForm.Meta):
-        fields = ["year", "season", *SCHEDULE_FIELDS]
+        fields = ["year", "season", *ALL_FIELDS]
 
 
 @staff_required
@@ -69,7 +72,7 @@ def new_round(request):
     authorize(request.user, "round.schedule", NATIONAL)
     form = NewRoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = {f: form.cleaned_data[f] for f in SCHEDULE_FIELDS}
+        data = {f: form.cleaned_data[f] for f in ALL_FIELDS}
         try:
             r = services.create_round(
                 request.user,
@@ -91,7 +94,7 @@ def schedule(request, pk):
     authorize(request.user, "round.schedule", NATIONAL)
     form = ScheduleForm(request.POST or None, instance=Round.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        data = {f: form.cleaned_data[f] for f in SCHEDULE_FIELDS}
+        data = {f: form.cleaned_data[f] for f in ALL_FIELDS}
         try:
             services.set_schedule(request.user, r, reason=form.cleaned_data["reason"], **data)
             messages.success(request, _("Schedule saved."))

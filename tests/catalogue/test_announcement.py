@@ -143,3 +143,44 @@ def test_reading_an_announcement_writes_nothing_and_opening_one_is_audited(world
     assert services.open_announcement(admin, world["inst_a"], world["round"]).pk == ann.pk
     assert AuditEntry.objects.filter(action="announcement.open").count() == 1
     assert services.announcement_for(world["inst_a"], world["round"]).pk == ann.pk
+
+
+def test_A13_5_A13_6_a_returned_announcement_after_the_deadline_only_corrects_places(
+    world, admin, officer
+):
+    ann = submitted(world, admin)
+    services.flag_announcement(officer, ann, "A-0: 20 announced, 25 authorised")
+    r = world["round"]
+    r.announcement_deadline = dt.date.today() - dt.timedelta(days=1)
+    r.save()
+    with pytest.raises(ValidationError) as exc:
+        services.set_places(admin, world["inst_a"], r, {"A-2": (10, 1)})
+    assert "A-2" in exc.value.message_dict and "მუხ. 13.5" in exc.value.message_dict["A-2"][0]
+    ann = services.set_places(admin, world["inst_a"], r, {"A-0": (25, 3)})
+    assert ann.snapshot()["lines"] == {"A-0": [25, 3], "A-1": [10, 1]}
+    assert services.submit_announcement(admin, ann).status == AnnouncementStatus.SUBMITTED
+
+
+def test_A13_7_places_computed_from_student_counts_accepted_or_overridden_with_a_reason(
+    world, admin, client
+):
+    from tests.conftest import sign_in
+
+    p = world["progs_a"][0]
+    p.authorised_places = 60
+    p.save()
+    inst, r = world["inst_a"], world["round"]
+    with pytest.raises(ValidationError):
+        services.set_student_counts(admin, inst, r, {p.code: (10, 2, 20)})  # more graduate
+    services.set_student_counts(admin, inst, r, {p.code: (40, 5, 10)})
+    # 60 authorised - (40 current - 10 graduating) - 5 admitted = 25
+    assert services.suggested_places(inst, r) == {p.code: 25}
+    with pytest.raises(ValidationError) as exc:
+        services.set_places(admin, inst, r, {p.code: (30, 3)})
+    assert "25" in exc.value.message_dict[f"{p.code}.places"][0]
+    services.set_places(admin, inst, r, {p.code: (25, 3)})
+    ann = services.set_places(admin, inst, r, {p.code: (30, 3)}, reason="ახალი სახელოსნო")
+    assert ann.snapshot()["lines"][p.code] == [30, 3]
+    sign_in(client, admin)
+    page = client.get("/en/catalogue/announcement/").content.decode()
+    assert "A13.7" in page and "<td>25</td>" in page

@@ -1,8 +1,12 @@
 """Catalogue rules, one test per citation: A4.2, A7.1-A7.5, A10.4, A13."""
 
-import pytest
-from django.core.exceptions import ValidationError
+import datetime as dt
 
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from kari.accounts.roles import Role
+from kari.audit.models import AuditEntry
 from kari.catalogue import rules
 from kari.catalogue.models import Programme, Subject, SubjectGroup
 from kari.catalogue.services import save_programme
@@ -61,14 +65,55 @@ def test_A7_4_a_subject_group_lists_every_subject_the_applicant_sits(reference):
 
 
 def test_A7_1_a_primary_programme_names_its_skills_test_and_subject_group(reference):
+    """A7.1-A7.2: the programme takes its field's test from NAEC's mapping; the institution
+    cannot choose another."""
+    clean = rules.clean_programme(programme_data("P-1", skills_test="", subject_group=""))
+    assert (clean["skills_test"].code, clean["subject_group"].code) == ("general", "G4")
     with pytest.raises(ValidationError) as exc:
-        rules.clean_programme(programme_data("P-1", skills_test="", subject_group=""))
+        rules.clean_programme(programme_data("P-1", skills_test="mechanical", subject_group="G2"))
     errors = exc.value.message_dict
-    assert "(მუხ. 7.1)" in errors["skills_test"][0] and "მუხ. 7.2" in errors["subject_group"][0]
+    assert "(მუხ. 7.2)" in errors["skills_test"][0] and "general" in errors["skills_test"][0]
+    assert "G4" in errors["subject_group"][0]
     clean = rules.clean_programme(
         programme_data("P-1", stage="subsequent", skills_test="", subject_group="")
     )
     assert clean["skills_test"] is None  # A8.2: the institution sets the subsequent-stage test
+
+
+def test_A7_2_naecs_act_sets_the_test_and_names_the_programmes_it_affects(world):
+    from kari.catalogue import services
+    from kari.catalogue.models import Announcement, AnnouncementLine, Programme, TestMapping
+
+    naec = world["users"][Role.NAEC_OFFICER]
+    prog = world["progs_a"][0]
+    ann = Announcement.objects.create(
+        institution=prog.institution, round=world["round"], status="submitted"
+    )
+    AnnouncementLine.objects.create(announcement=ann, programme=prog, places=20, sen_places=2)
+    with pytest.raises(PermissionDenied):
+        services.set_test_mapping(
+            world["users"][Role.INSTITUTION_ADMIN],
+            prog.field.code,
+            "mechanical",
+            "G2",
+            act_number="N-1",
+            act_date=dt.date(2027, 1, 10),
+        )
+    with pytest.raises(ValidationError) as exc:
+        services.set_test_mapping(
+            naec, prog.field.code, "mechanical", "G2", act_number="", act_date=None
+        )
+    assert {"act_number", "act_date"} <= set(exc.value.message_dict)
+    affected = services.set_test_mapping(
+        naec, prog.field.code, "mechanical", "G2", act_number="N-1", act_date=dt.date(2027, 1, 10)
+    )
+    assert prog.code in affected
+    prog = Programme.objects.get(pk=prog.pk)
+    assert (prog.skills_test.code, prog.subject_group.code) == ("mechanical", "G2")
+    mapping = TestMapping.objects.get(field=prog.field)
+    assert mapping.act_number == "N-1"
+    entry = AuditEntry.objects.get(action="catalogue.test_mapping")
+    assert prog.code in entry.after["affected_programmes"] and entry.after["act_number"] == "N-1"
 
 
 def test_A7_5_foreign_language_is_one_of_four_or_any(reference):

@@ -57,6 +57,34 @@ def test_A17_2_a_and_b_each_by_the_next_working_day_over_easter():
     assert deadline(r, "numbers_to_emis").body == OrgKind.NAEC
 
 
+def test_A17_2_distribution_is_due_no_earlier_than_naecs_answer():
+    # Registration closes Friday 23 April 2027: the 2 days end on Sunday -> Monday 26, while
+    # A17.2(a) is due Monday 26 and NAEC's answer Tuesday 27 April: the distribution waits.
+    r = a_round(registration_closes=D(2027, 4, 23))
+    assert deadline(r, "numbers_to_emis").date == D(2027, 4, 27)
+    assert deadline(r, "distribution").date == D(2027, 4, 27)
+
+
+@pytest.mark.django_db
+def test_A17_4_and_A17_2_b_count_from_the_recorded_receipt(world):
+    r = world["round"]
+    planned_b = deadline(r, "numbers_to_emis").date
+    planned_4 = deadline(r, "distribution_to_naec").date
+    emis, naec = world["users"][Role.EMIS_OPERATOR], world["users"][Role.NAEC_OFFICER]
+    late = planned_b + dt.timedelta(days=6)
+    services.record_receipt(emis, r, "centres_to_naec", perm="exams.handover", on=late)
+    b = deadline(r, "numbers_to_emis").date
+    assert b > late and b > planned_b  # the next working day after NAEC received the data
+    got = b + dt.timedelta(days=1)
+    services.record_receipt(naec, r, "numbers_to_emis", perm="exams.numbers", on=got)
+    assert deadline(r, "distribution_to_naec").date >= got + dt.timedelta(days=3) > planned_4
+    # The first receipt counts.
+    services.record_receipt(
+        naec, r, "numbers_to_emis", perm="exams.numbers", on=got + dt.timedelta(days=9)
+    )
+    assert deadline(r, "distribution_to_naec").date < got + dt.timedelta(days=9)
+
+
 def test_A26_1_results_within_5_days_after_the_test():
     # Test ends Tuesday 11 May 2027; +5 = Sunday 16 -> Monday 17 May is a holiday -> Tuesday 18.
     assert deadline(a_round(), "results").date == D(2027, 5, 18)
@@ -78,8 +106,9 @@ def test_deadlines_are_sorted_and_each_names_a_body():
 @pytest.mark.django_db
 def test_A18_1_a_round_is_spring_or_autumn_once_a_year(world):
     ministry = world["users"][Role.MINISTRY_OFFICER]
-    values = {k: v for k, v in a_round().__dict__.items() if k in Round().schedule()}
+    values = {k: v for k, v in a_round().__dict__.items() if k in Round().schedule() and v}
     values = {k: v.replace(year=2028) for k, v in values.items()}
+    values["registration_closes"] = D(2028, 4, 20)  # A12.3(c): 10 days before the test
     r = services.create_round(ministry, year=2028, season="spring", **values)
     assert str(r).endswith("2028")
     with pytest.raises(ValidationError) as exc:
@@ -123,11 +152,90 @@ def test_A18_1_ministry_creates_a_round_over_http_and_errors_keep_input(client, 
     values = {
         k: v.replace(year=2028).isoformat()
         for k, v in a_round().__dict__.items()
-        if k in Round().schedule()
+        if k in Round().schedule() and v
     }
+    values["registration_closes"] = "2028-04-20"  # A12.3(c): 10 days before the test
     bad = dict(values, registration_closes="2028-03-01")  # before it opens
     response = client.post("/en/rounds/new/", {"year": 2028, "season": "spring", **bad})
     assert response.status_code == 200 and 'value="2028-03-01"' in response.content.decode()
     response = client.post("/en/rounds/new/", {"year": 2028, "season": "spring", **values})
     assert response.status_code == 302
     assert Round.objects.filter(year=2028, season="spring").exists()
+
+
+def test_A27_5_and_A27_6_electronic_copy_in_2_days_then_the_management_system_in_3():
+    r = a_round()
+    approved = deadline(r, "ranking").date  # Thursday 3 June 2027
+    sent = deadline(r, "ranking_sent")
+    assert (sent.citation, sent.body, sent.date) == ("A27.5", OrgKind.NAEC, D(2027, 6, 7))
+    entered = deadline(r, "ranking_entered")
+    assert (entered.citation, entered.body) == ("A27.6", OrgKind.EMIS)
+    assert entered.date == D(2027, 6, 10) and approved < sent.date < entered.date
+
+
+def _schedule_2028(**over):
+    values = {
+        k: v.replace(year=2028)
+        for k, v in a_round().__dict__.items()
+        if k in Round().schedule() and v
+    }
+    values["registration_closes"] = D(2028, 4, 20)
+    values.update(over)
+    return values
+
+
+@pytest.mark.django_db
+def test_A12_3_c_schedule_refuses_registration_closing_after_the_handover_is_due(world):
+    ministry = world["users"][Role.MINISTRY_OFFICER]
+    with pytest.raises(ValidationError) as exc:
+        services.create_round(
+            ministry,
+            year=2028,
+            season="spring",
+            **_schedule_2028(registration_closes=D(2028, 4, 28)),
+        )
+    message = exc.value.message_dict["registration_closes"][0]
+    assert "28.04.2028" in message and "27.04.2028" in message and "12.3" in message
+
+
+@pytest.mark.django_db
+def test_A17_4_schedule_refuses_a_test_before_the_distribution_can_reach_naec(world):
+    ministry = world["users"][Role.MINISTRY_OFFICER]
+    values = _schedule_2028(
+        registration_closes=D(2028, 4, 20), test_starts=D(2028, 4, 26), test_ends=D(2028, 4, 28)
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.create_round(ministry, year=2028, season="spring", **values)
+    assert "17.4" in " ".join(exc.value.message_dict["test_starts"])
+
+
+@pytest.mark.django_db
+def test_A18_1_test_days_fall_in_the_rounds_season(world):
+    ministry = world["users"][Role.MINISTRY_OFFICER]
+    with pytest.raises(ValidationError) as exc:
+        services.create_round(ministry, year=2028, season="autumn", **_schedule_2028())
+    assert "07.05.2028" in exc.value.message_dict["test_starts"][0]
+    assert services.create_round(ministry, year=2028, season="spring", **_schedule_2028())
+
+
+@pytest.mark.django_db
+def test_A16_2_subsequent_stage_window_is_both_dates_in_order(world):
+    ministry = world["users"][Role.MINISTRY_OFFICER]
+    with pytest.raises(ValidationError) as exc:
+        services.create_round(
+            ministry,
+            year=2028,
+            season="spring",
+            **_schedule_2028(subsequent_registration_opens=D(2028, 3, 10)),
+        )
+    assert "subsequent_registration_closes" in exc.value.message_dict
+    r = services.create_round(
+        ministry,
+        year=2028,
+        season="spring",
+        **_schedule_2028(
+            subsequent_registration_opens=D(2028, 3, 10),
+            subsequent_registration_closes=D(2028, 4, 10),
+        ),
+    )
+    assert r.subsequent_registration_closes == D(2028, 4, 10)

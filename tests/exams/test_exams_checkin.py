@@ -458,6 +458,7 @@ def live(exam_world):
         first,
     )
     d = services.distribute(exam_world["emis"], r)
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     services.start_invitations(exam_world["emis"], d)
     sitting = (
         Sitting.objects.filter(session=session)
@@ -518,6 +519,7 @@ def test_A21_breach_through_the_view_warns_then_removes(live, client):
 def test_A19_1_a_draft_distribution_gives_nobody_a_seat_at_check_in(exam_world, client):
     """Before invitations are issued nobody is expected: neither the services nor the page act."""
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     sitting = Sitting.objects.filter(assignment__distribution=d).first()
     with pytest.raises(RuleError, match="მუხ. 19.1"):
         services.admit(exam_world["proctor"], sitting)

@@ -20,6 +20,8 @@ def test_A17_2_A17_3_distribute_then_issue_the_cards_with_a_progress_bar(exam_wo
     r = exam_world["round"]
     out, _ = _run("distribute", user=exam_world["emis"].username, round=r.pk)
     assert "10 placed, 0 unplaced" in out and "in their preferred municipality" in out
+    out, _ = _run("agree", user=exam_world["naec"].username, round=r.pk)
+    assert "A17.2" in out
     out, _ = _run("invitations", user=exam_world["emis"].username, round=r.pk, workers=1)
     assert "10 invitation cards issued" in out
     assert "invitations: 100%" in capsys.readouterr().err  # tqdm's bar on stderr

@@ -72,6 +72,7 @@ def test_A17_3_applicants_are_told_by_email_and_sms_after_commit(
     from kari import sms
 
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     job = services.start_invitations(exam_world["emis"], d)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         invitations.run_job(job.pk, workers=1)
@@ -145,6 +146,7 @@ def test_A17_3_issuing_twice_is_refused(issued):
 
 def test_A17_3_only_emis_issues_invitations(exam_world):
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     for role in (Role.NAEC_OFFICER, Role.PROCTOR, Role.EXAM_HOST_MANAGER):
         with pytest.raises(PermissionDenied):
             services.start_invitations(exam_world["users"][role], d)
@@ -157,6 +159,7 @@ def test_A17_3_a_re_run_replaces_the_draft_and_only_the_latest_is_issued(exam_wo
 
     first = services.distribute(exam_world["emis"], exam_world["round"])
     second = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], second)  # A17.2
     assert list(Distribution.objects.values_list("number", flat=True)) == [second.number]
     assert second.number == first.number + 1
     with pytest.raises(Distribution.DoesNotExist):
@@ -166,6 +169,7 @@ def test_A17_3_a_re_run_replaces_the_draft_and_only_the_latest_is_issued(exam_wo
 
 def test_A17_3_a_stale_draft_is_not_issued(exam_world):
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     centre = exam_world["centres"][2]
     centre.seats += 1
     centre.save()  # the inputs changed after the run
@@ -177,6 +181,7 @@ def test_A17_3_a_stale_draft_is_not_issued(exam_world):
 
 def test_A17_3_a_failed_job_can_be_run_again_and_then_tells_the_applicants(exam_world):
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     job = services.start_invitations(exam_world["emis"], d)
     with pytest.raises(RuleError, match="მუხ. 17.3"):  # it has not failed: it is queued
         services.resume_invitations(exam_world["emis"], job)
@@ -199,3 +204,26 @@ def test_A17_3_cabinet_shows_the_centre_the_check_in_times_and_the_card(issued, 
     assert f"/cabinet/invitation/{inv.pk}.pdf" in page
     first = inv.assignment.sittings.order_by("session__date", "session__starts_at").first()
     assert first.session.check_in_opens.strftime("%H:%M") in page
+
+
+def test_A17_2_invitations_wait_for_naecs_numbers_or_its_agreement(exam_world, client):
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    with pytest.raises(RuleError, match="მუხ. 17.2"):
+        services.start_invitations(exam_world["emis"], d)
+    with pytest.raises(PermissionDenied):  # NAEC agrees, not EMIS
+        services.agree_distribution(exam_world["emis"], d)
+    sign_in(client, exam_world["naec"])
+    page = client.get(f"/exams/distributions/{d.pk}/").content.decode()
+    assert f"/exams/distributions/{d.pk}/agree/" in page
+    assert client.post(f"/exams/distributions/{d.pk}/agree/").status_code == 302
+    d.refresh_from_db()
+    assert d.naec_agreed_by == exam_world["naec"]
+    assert services.start_invitations(exam_world["emis"], d).total == 10
+
+
+def test_A17_2_b_naecs_numbers_let_the_invitations_go(exam_world):
+    r = exam_world["round"]
+    body = "centre,applicants\n" + "".join(f"{c.code},10\n" for c in exam_world["centres"])
+    services.handovers.import_numbers(exam_world["naec"], r, body.encode(), "csv")
+    d = services.distribute(exam_world["emis"], r)
+    assert services.start_invitations(exam_world["emis"], d).total == 10

@@ -106,6 +106,7 @@ def test_A18_2_refused_while_the_cards_are_being_rendered(exam_world):
     from kari.errors import RuleError
 
     d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)  # A17.2
     services.start_invitations(exam_world["emis"], d)  # the job is queued, not yet run
     with pytest.raises(RuleError, match="მუხ. 18.2"):
         services.reschedule_session(

@@ -32,6 +32,8 @@ def dates(**shift):
         ranking_date=48,
         enrolment_starts=50,
         enrolment_ends=60,
+        subsequent_registration_opens=-5,
+        subsequent_registration_closes=10,
     )
     base.update(shift)
     return {k: d(v) for k, v in base.items()}

@@ -231,14 +231,20 @@ def test_A15_1_only_registration_clerks_register_at_a_centre(reg, world):
 
 
 def test_A16_1_subsequent_stage_only_at_a_centre(reg):
-    data = primary(programmes=["SUB-1"], education_level="საბაზო")
+    data = primary(
+        programmes=["SUB-1"], education_level="საბაზო", basic_education_document="ა-0012345"
+    )
     with pytest.raises(ValidationError) as exc:
         services.start(None, data, reg["round"], channel="online", stage="subsequent")
     assert "მუხ. 16.1" in str(exc.value)
 
 
 def test_A16_3_A14_subsequent_stage_within_one_institution(reg):
-    data = primary(programmes=["SUB-1", "SUB-3"], education_level="საბაზო")
+    data = primary(
+        programmes=["SUB-1", "SUB-3"],
+        education_level="საბაზო",
+        basic_education_document="ა-0012345",
+    )
     errs = errors_of(
         lambda: services.start(
             reg["clerk"], data, reg["round"], channel="centre", stage="subsequent"
@@ -266,11 +272,33 @@ def test_A16_3_A14_subsequent_stage_within_one_institution(reg):
 
 
 def test_A16_5_no_subsequent_stage_change_after_the_deadline(reg):
-    set_window(reg["round"], registration_opens=-30, registration_closes=-1)
-    data = primary(programmes=["SUB-1"], education_level="საბაზო")
+    set_window(
+        reg["round"],
+        registration_opens=-30,
+        registration_closes=-1,
+        subsequent_registration_opens=-30,
+        subsequent_registration_closes=-1,
+    )
+    data = primary(
+        programmes=["SUB-1"], education_level="საბაზო", basic_education_document="ა-0012345"
+    )
     with pytest.raises(ValidationError) as exc:
         services.start(reg["clerk"], data, reg["round"], channel="centre", stage="subsequent")
     assert "მუხ. 16.5" in str(exc.value)
+
+
+def test_A16_2_subsequent_stage_registration_has_its_own_window(reg):
+    set_window(reg["round"], subsequent_registration_opens=-30, subsequent_registration_closes=-1)
+    data = primary(
+        programmes=["SUB-1"], education_level="საბაზო", basic_education_document="ა-0012345"
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.start(reg["clerk"], data, reg["round"], channel="centre", stage="subsequent")
+    assert "მუხ. 16.5" in str(exc.value)
+    register(primary(), reg)  # the primary stage's window is open
+    set_window(reg["round"], subsequent_registration_opens=-1, subsequent_registration_closes=3)
+    r = register(data, reg, actor=reg["clerk"], channel="centre", stage="subsequent")
+    assert r.stage == "subsequent"
 
 
 def test_A28_1_carried_over_scores_need_an_earlier_round_and_are_used_once(reg):
@@ -412,3 +440,74 @@ def test_A15_4_code_email_reaches_a_real_smtp_server_in_georgian_and_english(reg
     body = message.get_payload(decode=True).decode()
     assert recipients == ["nino@example.ge"]
     assert sent_code() in body and "ერთჯერადი" in body and "one-time code" in body
+
+
+def test_A14_1_article_2_e_a_primary_ranked_list_stays_within_one_direction(reg):
+    from kari.catalogue.services import save_programme
+    from tests.conftest import programme_data, system_actor
+
+    # A programme of another direction (06) with the same skills test and subject group.
+    other = save_programme(system_actor(), reg["inst"], programme_data("JRN-1", field="1013"))
+    other.field = reg["programme"].objects.get(code="ICT-1").field  # direction 06
+    other.save()
+    line = reg["progs"]["CAT-1"].announced.first()
+    line.pk = None
+    line.programme = other
+    line.save()
+    errs = errors_of(
+        lambda: services.start(
+            None, primary(programmes=["CAT-1", "JRN-1"]), reg["round"], channel="online"
+        )
+    )
+    assert "მიმართულების" in errs["programmes"][0]
+
+
+def test_A15_3_f_foreign_language_only_when_the_subject_group_has_one(reg):
+    r = register(primary(programmes=["ICT-1"], foreign_language=""), reg)
+    assert r.foreign_language == "" and r.subject_group.code == "G2"
+    r = register(primary(programmes=["ICT-1"], foreign_language="de"), reg)
+    assert r.foreign_language == ""  # not asked for, so not kept
+    errs = errors_of(
+        lambda: services.start(
+            None,
+            primary("61001012345", programmes=["CAT-1"], foreign_language=""),
+            reg["round"],
+            channel="online",
+        )
+    )
+    assert "foreign_language" in errs
+
+
+def test_A13_4_f_minimum_age_refuses_and_education_level_only_warns(reg):
+    import datetime as dt
+
+    cat = reg["progs"]["CAT-1"]
+    cat.min_age = 18  # Nino was born on 01.03.2008
+    cat.min_age_on = dt.date(2026, 1, 1)
+    cat.save()
+    errs = errors_of(
+        lambda: services.start(None, primary(programmes=["CAT-1"]), reg["round"], channel="online")
+    )
+    assert "CAT-1" in errs["programmes"][0] and "01.01.2026" in errs["programmes"][0]
+    cat.min_age, cat.min_education, cat.other_documents = 16, "basic", "სამედიცინო ცნობა"
+    cat.save()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        pending = services.start(
+            None, primary(programmes=["CAT-1"]), reg["round"], channel="online"
+        )
+    assert len(pending.warnings) == 2 and "CAT-1" in pending.warnings[0]
+    r = services.confirm(pending.personal_number, sent_code())
+    assert r.requirement_warnings == pending.warnings  # the institution sees them
+
+
+def test_A6_2_subsequent_stage_needs_the_basic_education_document(reg):
+    data = primary(programmes=["SUB-1"], education_level="საბაზო")
+    errs = errors_of(
+        lambda: services.start(
+            reg["clerk"], data, reg["round"], channel="centre", stage="subsequent"
+        )
+    )
+    assert "მუხ. 6.2" in errs["basic_education_document"][0]
+    data["basic_education_document"] = "ა-0012345"
+    r = register(data, reg, actor=reg["clerk"], channel="centre", stage="subsequent")
+    assert r.basic_education_document == "ა-0012345"

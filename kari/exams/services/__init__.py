@@ -28,6 +28,7 @@ from .checkin import (
 from .common import STALE_JOB
 from .distribution import (
     SOLVER_SECONDS,
+    agree_distribution,
     distribute,
     move_applicant,
     run_distribution_job,
@@ -38,6 +39,7 @@ from .invitations import finish_invitations, new_token, resume_invitations, star
 from .sessions import delete_session, reschedule_session, save_session
 
 __all__ = [
+    "agree_distribution",
     "CENTRE_FIELDS",
     "HOST_KINDS",
     "SOLVER_SECONDS",

@@ -236,6 +236,28 @@ def distribute(actor, round_, *, today=None) -> Distribution:
 
 
 @transaction.atomic
+def agree_distribution(actor, distribution: Distribution) -> Distribution:
+    """A17.2: NAEC agrees to a distribution on its page ("ცენტრთან შეთანხმებით").
+
+    With NAEC's numbers per exam centre taken in (A17.2(b)) the distribution follows them; this
+    is NAEC's agreement when it gives none. Only the latest draft can be agreed to.
+    """
+    authorize(actor, "exams.numbers", NATIONAL)
+    lock_round(distribution.round)
+    d = Distribution.objects.select_for_update().get(pk=distribution.pk)
+    if d.is_final or selectors.current_distribution(d.round).pk != d.pk:
+        raise RuleError(
+            _("Only the latest distribution, before its invitations, can be agreed to."),
+            citation="A17.2",
+        )
+    if d.naec_agreed_at is None:
+        d.naec_agreed_at, d.naec_agreed_by = timezone.now(), actor
+        d.save(update_fields=["naec_agreed_at", "naec_agreed_by"])
+        record(actor, "distribution.agree", d, after={"number": d.number}, reason="A17.2")
+    return d
+
+
+@transaction.atomic
 def move_applicant(
     actor, d: Distribution, registration, centre: ExamCentre, *, reason: str
 ) -> Assignment:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.rounds.deadlines import deadline
+from kari.rounds.services import record_receipt
 from kari.tabular import ImportRejected, RowError, neutralise
 
 from .. import selectors
@@ -209,8 +210,18 @@ def encode(headers, rows, fmt: str, head: dict) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+# The hand-overs whose receipt starts the next body's deadline (მიღებიდან), and the permission
+# under which their receipt is recorded.
+RECEIPTS = {
+    HandoverKind.CENTRES_TO_NAEC: "exams.handover",  # starts A17.2(b)
+    HandoverKind.NUMBERS_TO_EMIS: "exams.numbers",  # starts A17.4
+}
+
+
 def _stamp(actor, round_, kind: str, fmt: str, rows: int, blob: bytes, today) -> Handover:
     due = deadline(round_, kind).date
+    if kind in RECEIPTS:
+        record_receipt(actor, round_, kind, perm=RECEIPTS[kind], on=today)
     h = Handover.objects.create(
         round=round_,
         kind=kind,

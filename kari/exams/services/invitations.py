@@ -24,7 +24,14 @@ from kari.sms import sms_on_commit
 
 from .. import selectors
 from ..cards import card_for, site_url, with_card_data
-from ..models import Distribution, DistributionStatus, Invitation, InvitationJob, JobStatus
+from ..models import (
+    CentreQuota,
+    Distribution,
+    DistributionStatus,
+    Invitation,
+    InvitationJob,
+    JobStatus,
+)
 from .common import STALE_JOB, lock_round
 from .distribution import solver_inputs
 
@@ -65,6 +72,14 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
             )
             % {"n": len(d.unplaced)},
             citation="A17.3",
+        )
+    if d.naec_agreed_at is None and not CentreQuota.objects.filter(round=d.round).exists():
+        raise RuleError(
+            _(
+                "The distribution is made in agreement with NAEC: take in NAEC's numbers per "
+                "exam centre, or ask NAEC to agree to this distribution on its page, first."
+            ),
+            citation="A17.2",
         )
     if solver_inputs(d.round).digest != d.inputs_hash:
         raise RuleError(

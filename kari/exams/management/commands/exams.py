@@ -1,6 +1,7 @@
 """`kari exams …`: exam logistics from the command line, through the same services as the web.
 
 kari exams distribute   --user emis [--round PK]
+kari exams agree        --user naec [--round PK]                 # A17.2: NAEC agrees
 kari exams invitations  --user emis [--round PK] [--workers N] [--resume]   # progress bar
 kari exams export KIND  --user emis [--round PK] [--format csv|json] [-o FILE]
 kari exams numbers FILE --user naec [--round PK]                 # A17.2(b)
@@ -27,7 +28,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "action", choices=["distribute", "invitations", "export", "numbers", "results"]
+            "action",
+            choices=["distribute", "agree", "invitations", "export", "numbers", "results"],
         )
         parser.add_argument(
             "arg", nargs="?", help="export: the hand-over kind; numbers/results: the file"
@@ -72,6 +74,13 @@ class Command(BaseCommand):
         )
         for bucket, n in s["histogram"].items():
             self.stdout.write(f"  {bucket:>7} km: {n}")
+
+    def do_agree(self, actor, round_, arg, fmt, output, workers):
+        d = selectors.current_distribution(round_)
+        if d is None:
+            raise CommandError("distribute first")
+        services.agree_distribution(actor, d)
+        self.stdout.write(f"NAEC agreed to distribution {d.number} (A17.2)")
 
     def do_invitations(self, actor, round_, arg, fmt, output, workers):
         d = selectors.current_distribution(round_)
