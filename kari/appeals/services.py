@@ -583,6 +583,7 @@ def put_to_vote(
     membership pk -> in favour). Without quorum nothing is decided; with a majority of those
     present in favour the proposal is the commission's decision, signed by the member presiding
     (A24.5), with its effects on the results (A25.4) and the notices (A25.5)."""
+    meeting = Meeting.objects.select_related("commission__organisation").get(pk=meeting.pk)
     _presiding(actor, meeting)
     now = now or timezone.now()
     complaint = (

@@ -18,7 +18,7 @@ from kari.registration.models import Registration
 from kari.registration.views import signed_in_applicant
 from kari.staffauth import staff_required
 
-from . import documents, services
+from . import documents, rules, services
 from . import results as appeal_results
 from .forms import (
     AttendanceForm,
@@ -319,6 +319,7 @@ def _meeting_page(request, meeting, status=200, attendance_form=None, bound=None
             "meeting": meeting,
             "members": members,
             "present": present,
+            "quorum": rules.has_quorum(meeting.full_membership, len(present)),
             "attendance": attendance_form
             or AttendanceForm(
                 members=members,

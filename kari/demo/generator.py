@@ -32,7 +32,8 @@ from kari.catalogue.models import (
 )
 from kari.certification import services as cert
 from kari.certification.issuing import generate_key
-from kari.demo import exams
+from kari.demo import appeals, exams
+from kari.exams.services.results import import_results
 from kari.rounds.models import Round, Season
 
 DEMO_PASSWORD = "kari-demo-2026"  # noqa: S105 - demo accounts only
@@ -90,6 +91,8 @@ def running_schedule(anchor: dt.date, phase: str = "registration") -> dict:
     """The round being run: announced and confirmed, registration open on `anchor`; or, for
     the exams phase, registration closed two weeks ago and the first test day on `anchor`; for
     the distribution phase, registration closed yesterday and the test two weeks away."""
+    if phase == "results":  # the test days are over and NAEC's results are in
+        return running_schedule(anchor - dt.timedelta(days=12), "exams")
     if phase == "distribution":
         sched = schedule(anchor - dt.timedelta(days=45), anchor - dt.timedelta(days=25))
         sched["registration_closes"] = anchor - dt.timedelta(days=1)
@@ -262,8 +265,10 @@ class Builder:
         first_inst = institutions[0].organisation
         self.staff("clerk", resource_centres[0], [Role.REGISTRATION_CLERK])
         self.staff("college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK])
-        self.staff("proctor", naec, [Role.PROCTOR])
-        self.staff("commission", naec, [Role.COMMISSION_MEMBER])
+        self.commission_users = [self.staff("commission", naec, [Role.COMMISSION_MEMBER])] + [
+            self.staff(f"commission-{n}", naec, [Role.COMMISSION_MEMBER]) for n in range(2, 6)
+        ]
+        self.proctor_user = self.staff("proctor", naec, [Role.PROCTOR])
         self.staff("host", host, [Role.EXAM_HOST_MANAGER])
         self.certification(tbilisi)
         self.programmes(institutions)
@@ -298,18 +303,41 @@ class Builder:
             first = min(first, dt.datetime.combine(now.date(), dt.time(23, 55)))
         sessions = exams.sessions(self.naec_user, self.result.round, first)
         out = {"exam centres": len(centres), "sessions": len(sessions)}
-        if self.phase in ("exams", "distribution"):
+        if self.phase in ("exams", "distribution", "results"):
             out.update(
                 exams.exam_day(
                     self.emis_user,
                     self.result.round,
                     self.applicants,
                     rng,
-                    issue=self.phase == "exams",
+                    issue=self.phase in ("exams", "results"),
                     naec=self.naec_user,
                 )
             )
+        if self.phase in ("exams", "results"):
+            out.update(self.appeals(rng))
         return out
+
+    def appeals(self, rng) -> dict:
+        """The commission (A23.1); on the test day two complaints filed at check-in (A25.1);
+        in the results phase everyone sat the test, NAEC's results are in (A26.1) and both
+        complaints are decided, one upheld with a re-mark (A25.4)."""
+        round_ = self.result.round
+        commission = appeals.commission(self.naec_user, round_, self.commission_users)
+        if self.phase == "exams":
+            filed = appeals.file_two(self.proctor_user, round_, now=timezone.now())
+            return {"complaints filed": len(filed)}
+        appeals.admit_everyone(self.proctor_user, round_)
+        filed = appeals.file_two(self.proctor_user, round_)
+        appeals.decide_both(self.naec_user, commission, filed)
+        import_results(
+            self.naec_user,
+            round_,
+            appeals.results_file(round_, rng),
+            "csv",
+            filename="naec-results.csv",
+        )
+        return {"complaints decided": len(filed)}
 
     def certification(self, tbilisi):
         """The Solidarity Fund PL in Georgia, its team, signing key and an open call."""

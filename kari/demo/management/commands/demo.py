@@ -28,12 +28,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--phase",
-            choices=["registration", "distribution", "exams"],
+            choices=["registration", "distribution", "exams", "results"],
             default="registration",
             help="registration: the round's registration is open today; "
             "distribution: it closed yesterday, applicants distributed, "
             "invitations not yet issued; exams: today is its first test "
-            "day, applicants distributed and invited",
+            "day, applicants distributed and invited, two complaints filed; results: the test "
+            "days are over, NAEC's results taken in, the complaints decided",
         )
         parser.add_argument(
             "--applicants",
