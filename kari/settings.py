@@ -7,16 +7,28 @@ Configuration comes from the environment:
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KARI_VAR_DIR", BASE_DIR / "var"))
 
 DEBUG = os.environ.get("KARI_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("KARI_SECRET_KEY", "kari-development-key-not-for-production")
+# Production refuses to start without a real secret key (it keys sessions, signed printout
+# links and the one-time codes' hashes). Only development (KARI_DEBUG=1) and the test suite
+# fall back to a fixed key.
+SECRET_KEY = os.environ.get("KARI_SECRET_KEY", "")
+if not SECRET_KEY and (DEBUG or "pytest" in sys.modules):
+    SECRET_KEY = "kari-development-key-not-for-production"  # noqa: S105 (development only)
+elif not DEBUG and len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured(
+        "KARI_SECRET_KEY must be set to a random value of at least 32 characters "
+        "(or run in development mode with KARI_DEBUG=1)."
+    )
 ALLOWED_HOSTS = os.environ.get("KARI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -49,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "kari.middleware.SessionHygieneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -114,6 +127,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 # per registration, but no server-side revocation for staff. Sessions hold only ids, never
 # personal numbers or codes.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Staff are signed out after this long without a request (kari.middleware); every session
+# ends after SESSION_COOKIE_AGE in any case.
+KARI_STAFF_IDLE_SECONDS = int(os.environ.get("KARI_STAFF_IDLE_SECONDS", str(30 * 60)))
+SESSION_COOKIE_AGE = 12 * 3600
 
 # Security: CSRF, clickjacking, content-type sniffing, CSP (no inline scripts or styles).
 SESSION_COOKIE_HTTPONLY = True
@@ -126,6 +143,7 @@ if not DEBUG and os.environ.get("KARI_HTTPS", "0") == "1":
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -1,6 +1,8 @@
 """Certificates (C4): numbered, signed as Open Badges 3.0 credentials with the organisation's
 Ed25519 key, revocable through a public Bitstring Status List."""
 
+import secrets
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
@@ -41,6 +43,19 @@ def issuer_id(key: SigningKey) -> str:
     return keys.did_key(key.public_multibase)
 
 
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
+
+
+def certificate_number(org_code: str, year: int) -> str:
+    """ORG-YEAR-XXXX-XXXX with 40 random bits: a verification page cannot be found by counting
+    (issue 11, point 6)."""
+    while True:
+        r = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+        number = f"{org_code.upper()[:6]}-{year}-{r[:4]}-{r[4:]}"
+        if not Certificate.objects.filter(number=number).exists():
+            return number
+
+
 def issue_certificate(app) -> Certificate:
     """Number the certificate, sign its credential and store both (inside the decision's
     transaction)."""
@@ -54,13 +69,7 @@ def issue_certificate(app) -> Certificate:
         )
     now = timezone.now()
     index = (Certificate.objects.aggregate(m=Max("status_index"))["m"] or 0) + 1
-    seq = (
-        Certificate.objects.filter(
-            application__call__organisation=org, issued_at__year=now.year
-        ).count()
-        + 1
-    )
-    number = f"{org.code.upper()[:6]}-{now.year}-{seq:04d}"
+    number = certificate_number(org.code, now.year)
     verify = site_url(reverse("certification:verify", args=[number]))
     achievement = {
         "id": site_url(reverse("certification:call", args=[app.call_id])),
