@@ -210,6 +210,9 @@ KARI_AUDIT_ANCHOR = {
     "EMAIL": os.environ.get("KARI_AUDIT_WITNESS_EMAIL", ""),
     "PUBLIC_KEYS": [k for k in os.environ.get("KARI_AUDIT_ANCHOR_PUBLIC_KEYS", "").split(",") if k],
 }
+# Encrypts the certifying organisations' signing keys at rest (default: derived from the
+# secret key); changing it makes the stored keys unreadable.
+KARI_KEY_ENCRYPTION_KEY = os.environ.get("KARI_KEY_ENCRYPTION_KEY", "")
 # Reverse proxies in front of Kari that append to X-Forwarded-For (kari.clientip).
 KARI_TRUSTED_PROXIES = int(os.environ.get("KARI_TRUSTED_PROXIES", "0"))
 

@@ -1,8 +1,11 @@
 """Certificates (C4): numbered, signed as Open Badges 3.0 credentials with the organisation's
 Ed25519 key, revocable through a public Bitstring Status List."""
 
+import base64
+import hashlib
 import secrets
 
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
@@ -19,6 +22,35 @@ from .models import Certificate, SigningKey
 STATUS_LIST_LENGTH = 131072
 
 
+SEALED = b"kari-sealed:v1:"
+
+
+def _fernet() -> Fernet:
+    """The key that encrypts signing keys at rest: from the environment
+    (KARI_KEY_ENCRYPTION_KEY, else derived from KARI_SECRET_KEY), never from the database."""
+    material = (settings.KARI_KEY_ENCRYPTION_KEY or settings.SECRET_KEY).encode()
+    digest = hashlib.sha256(b"kari-signing-keys:" + material).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal(pem: bytes) -> bytes:
+    """A private key as stored: encrypted (issue 11, point 6)."""
+    return SEALED + _fernet().encrypt(pem)
+
+
+def unseal(stored) -> bytes:
+    blob = bytes(stored)
+    if not blob.startswith(SEALED):  # a key stored before keys were sealed
+        return blob
+    try:
+        return _fernet().decrypt(blob[len(SEALED) :])
+    except InvalidToken as exc:
+        raise RuleError(
+            _("The signing key cannot be decrypted: check KARI_KEY_ENCRYPTION_KEY."),
+            field="organisation",
+        ) from exc
+
+
 def site_url(path: str) -> str:
     return settings.KARI_PUBLIC_URL.rstrip("/") + path
 
@@ -31,7 +63,7 @@ def generate_key(organisation, actor=None) -> SigningKey:
     private_pem, public = keys.generate()
     key = SigningKey.objects.create(
         organisation=organisation,
-        private_pem=private_pem,
+        private_pem=seal(private_pem),
         public_multibase=public,
         created_at=timezone.now(),
     )
@@ -92,7 +124,7 @@ def issue_certificate(app) -> Certificate:
             "statusListCredential": site_url(reverse("certification:status_list", args=[org.code])),
         },
     )
-    signed = vc.sign(credential, bytes(key.private_pem), f"{did}#{key.public_multibase}")
+    signed = vc.sign(credential, unseal(key.private_pem), f"{did}#{key.public_multibase}")
     cert = Certificate.objects.create(
         application=app, number=number, status_index=index, issued_at=now, credential=signed
     )
@@ -113,4 +145,4 @@ def status_list(organisation) -> dict:
     unsigned = status.status_list_credential(
         url, {"id": did, "name": organisation.name_ka}, status.encode(revoked, STATUS_LIST_LENGTH)
     )
-    return vc.sign(unsigned, bytes(key.private_pem), f"{did}#{key.public_multibase}")
+    return vc.sign(unsigned, unseal(key.private_pem), f"{did}#{key.public_multibase}")

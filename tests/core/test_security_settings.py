@@ -179,3 +179,19 @@ def test_no_template_has_an_inline_style_the_csp_blocks():
         if 'style="' in p.read_text("utf-8")
     ]
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_credential_signing_keys_are_encrypted_at_rest(settings):
+    from kari.accounts.roles import OrgKind
+    from kari.certification import issuing
+    from kari.errors import RuleError
+    from tests.conftest import make_org
+
+    key = issuing.generate_key(make_org("cert-x", OrgKind.CERTIFIER))
+    stored = bytes(key.private_pem)
+    assert b"PRIVATE KEY" not in stored and stored.startswith(issuing.SEALED)
+    assert b"PRIVATE KEY" in issuing.unseal(stored)
+    settings.KARI_KEY_ENCRYPTION_KEY = "another key"
+    with pytest.raises(RuleError):
+        issuing.unseal(stored)
