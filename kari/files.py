@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -78,3 +79,11 @@ class UploadField(forms.FileField):
         if f:
             check_upload(f, extensions=self.extensions, limit=max_bytes(self.kind))
         return f
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value for a download (RFC 6266): the name cleaned of path parts
+    and control characters, an ASCII fallback and the UTF-8 name in `filename*`."""
+    name = str(filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '"<>|:*?') or "download"
+    return content_disposition_header(True, name[:150])

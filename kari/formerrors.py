@@ -2,6 +2,7 @@
 messages on the next page."""
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.utils.translation import gettext as _
 
 
@@ -28,3 +29,12 @@ def errors_to_messages(request, exc) -> None:
     for field, msgs in getattr(exc, "message_dict", {"": exc.messages}).items():
         for m in msgs:
             messages.error(request, f"{field}: {m}" if field and field != "__all__" else m)
+
+
+def posted_id(request, name: str) -> int:
+    """An object id from a POST field; a missing or malformed one is the client's error (400),
+    never a server error (issue 11, point 6)."""
+    value = request.POST.get(name, "")
+    if not value.isdigit():
+        raise BadRequest(f"{name}: not an id")
+    return int(value)

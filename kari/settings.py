@@ -16,7 +16,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KARI_VAR_DIR", BASE_DIR / "var"))
 
 DEBUG = os.environ.get("KARI_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("KARI_SECRET_KEY", "kari-development-key-not-for-production")
+# The secret key keys sessions, signed printout links and the one-time codes' hashes. The web
+# application refuses to start without a real one unless KARI_DEBUG=1 (kari.wsgi, which
+# `runserver` loads too); console commands fall back to a development key.
+SECRET_KEY = os.environ.get("KARI_SECRET_KEY", "")
+KARI_SECRET_KEY_OK = len(SECRET_KEY) >= 32
+SECRET_KEY = SECRET_KEY or "kari-development-key-not-for-production"
 ALLOWED_HOSTS = os.environ.get("KARI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -50,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "kari.middleware.SessionHygieneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -115,6 +121,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 # per registration, but no server-side revocation for staff. Sessions hold only ids, never
 # personal numbers or codes.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Staff are signed out after this long without a request (kari.middleware); every session
+# ends after SESSION_COOKIE_AGE in any case.
+KARI_STAFF_IDLE_SECONDS = int(os.environ.get("KARI_STAFF_IDLE_SECONDS", str(30 * 60)))
+SESSION_COOKIE_AGE = 12 * 3600
 
 # Security: CSRF, clickjacking, content-type sniffing, CSP (no inline scripts or styles).
 SESSION_COOKIE_HTTPONLY = True
@@ -127,6 +137,7 @@ if not DEBUG and os.environ.get("KARI_HTTPS", "0") == "1":
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -212,6 +223,9 @@ KARI_AUDIT_ANCHOR = {
     "EMAIL": os.environ.get("KARI_AUDIT_WITNESS_EMAIL", ""),
     "PUBLIC_KEYS": [k for k in os.environ.get("KARI_AUDIT_ANCHOR_PUBLIC_KEYS", "").split(",") if k],
 }
+# Encrypts the certifying organisations' signing keys at rest (default: derived from the
+# secret key); changing it makes the stored keys unreadable.
+KARI_KEY_ENCRYPTION_KEY = os.environ.get("KARI_KEY_ENCRYPTION_KEY", "")
 # Reverse proxies in front of Kari that append to X-Forwarded-For (kari.clientip).
 KARI_TRUSTED_PROXIES = int(os.environ.get("KARI_TRUSTED_PROXIES", "0"))
 

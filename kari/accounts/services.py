@@ -1,5 +1,7 @@
 """Staff accounts: creation, roles and the second factor (TOTP)."""
 
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -48,6 +50,12 @@ def create_staff(
                 % {"role": Role(role).label, "kind": OrgKind(organisation.kind).label},
                 field="roles",
             )
+    try:  # the same password rules as a change of password (AUTH_PASSWORD_VALIDATORS)
+        password_validation.validate_password(
+            password, User(username=username, email=email, full_name_ka=full_name_ka)
+        )
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
     user = User.objects.create_user(
         username=username,
         password=password,
@@ -86,3 +94,17 @@ def confirm_totp_enrolment(user, device: TOTPDevice, token: str) -> bool:
     device.save()
     record(user, "staff.totp_enrolled", user, organisation=user.organisation)
     return True
+
+
+@transaction.atomic
+def change_password(user: User, old: str, new: str) -> None:
+    """A staff member changes their own password: the old one, then the password rules."""
+    if not user.check_password(old):
+        raise RuleError(_("The current password is wrong."), field="old_password")
+    try:
+        password_validation.validate_password(new, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new)
+    user.save(update_fields=["password"])
+    record(user, "staff.password_change", user, organisation=user.organisation)

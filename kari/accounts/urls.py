@@ -8,4 +8,5 @@ urlpatterns = [
     path("login/code/", views.code, name="code"),
     path("login/enrol/", views.enrol, name="enrol"),
     path("logout/", views.sign_out, name="logout"),
+    path("password/", views.change_password, name="password"),
 ]

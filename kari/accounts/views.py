@@ -2,7 +2,9 @@
 
 import segno
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,9 +14,12 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kari.clientip import client_ip
+from kari.formerrors import apply_errors
+from kari.middleware import seen_now
+from kari.staffauth import staff_required
 
 from . import services, throttle
-from .forms import PasswordForm, TokenForm
+from .forms import ChangePasswordForm, PasswordForm, TokenForm
 from .models import User
 
 PENDING = "kari_pending_staff"
@@ -63,6 +68,7 @@ def _finish(request, user, device):
     del request.session[PENDING]
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
+    seen_now(request.session)  # the idle timeout counts from here (kari.middleware)
     return redirect(_next(request))
 
 
@@ -107,6 +113,24 @@ def enrol(request):
             "secret": device.config_url.split("secret=")[1].split("&")[0],
         },
     )
+
+
+@staff_required
+def change_password(request):
+    """A staff member changes their own password (audited); the session stays signed in."""
+    form = ChangePasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password is changed."))
+            return redirect("portal:staff")
+    return render(request, "accounts/password.html", {"form": form})
 
 
 @require_POST

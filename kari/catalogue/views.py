@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import NATIONAL, authorize_any
+from kari.files import attachment
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
 from kari.rounds.services import announcement_round
@@ -194,5 +195,5 @@ def export(request, kind, fmt):
         else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )
     response = HttpResponse(transfer.export_table(kind, fmt), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="kari-{kind}.{fmt}"'
+    response["Content-Disposition"] = attachment(f"kari-{kind}.{fmt}")
     return response

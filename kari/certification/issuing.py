@@ -1,6 +1,11 @@
 """Certificates (C4): numbered, signed as Open Badges 3.0 credentials with the organisation's
 Ed25519 key, revocable through a public Bitstring Status List."""
 
+import base64
+import hashlib
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
@@ -17,6 +22,35 @@ from .models import Certificate, SigningKey
 STATUS_LIST_LENGTH = 131072
 
 
+SEALED = b"kari-sealed:v1:"
+
+
+def _fernet() -> Fernet:
+    """The key that encrypts signing keys at rest: from the environment
+    (KARI_KEY_ENCRYPTION_KEY, else derived from KARI_SECRET_KEY), never from the database."""
+    material = (settings.KARI_KEY_ENCRYPTION_KEY or settings.SECRET_KEY).encode()
+    digest = hashlib.sha256(b"kari-signing-keys:" + material).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal(pem: bytes) -> bytes:
+    """A private key as stored: encrypted (issue 11, point 6)."""
+    return SEALED + _fernet().encrypt(pem)
+
+
+def unseal(stored) -> bytes:
+    blob = bytes(stored)
+    if not blob.startswith(SEALED):  # a key stored before keys were sealed
+        return blob
+    try:
+        return _fernet().decrypt(blob[len(SEALED) :])
+    except InvalidToken as exc:
+        raise RuleError(
+            _("The signing key cannot be decrypted: check KARI_KEY_ENCRYPTION_KEY."),
+            field="organisation",
+        ) from exc
+
+
 def site_url(path: str) -> str:
     return settings.KARI_PUBLIC_URL.rstrip("/") + path
 
@@ -29,7 +63,7 @@ def generate_key(organisation, actor=None) -> SigningKey:
     private_pem, public = keys.generate()
     key = SigningKey.objects.create(
         organisation=organisation,
-        private_pem=private_pem,
+        private_pem=seal(private_pem),
         public_multibase=public,
         created_at=timezone.now(),
     )
@@ -39,6 +73,19 @@ def generate_key(organisation, actor=None) -> SigningKey:
 
 def issuer_id(key: SigningKey) -> str:
     return keys.did_key(key.public_multibase)
+
+
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
+
+
+def certificate_number(org_code: str, year: int) -> str:
+    """ORG-YEAR-XXXX-XXXX with 40 random bits: a verification page cannot be found by counting
+    (issue 11, point 6)."""
+    while True:
+        r = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+        number = f"{org_code.upper()[:6]}-{year}-{r[:4]}-{r[4:]}"
+        if not Certificate.objects.filter(number=number).exists():
+            return number
 
 
 def issue_certificate(app) -> Certificate:
@@ -54,13 +101,7 @@ def issue_certificate(app) -> Certificate:
         )
     now = timezone.now()
     index = (Certificate.objects.aggregate(m=Max("status_index"))["m"] or 0) + 1
-    seq = (
-        Certificate.objects.filter(
-            application__call__organisation=org, issued_at__year=now.year
-        ).count()
-        + 1
-    )
-    number = f"{org.code.upper()[:6]}-{now.year}-{seq:04d}"
+    number = certificate_number(org.code, now.year)
     verify = site_url(reverse("certification:verify", args=[number]))
     achievement = {
         "id": site_url(reverse("certification:call", args=[app.call_id])),
@@ -83,7 +124,7 @@ def issue_certificate(app) -> Certificate:
             "statusListCredential": site_url(reverse("certification:status_list", args=[org.code])),
         },
     )
-    signed = vc.sign(credential, bytes(key.private_pem), f"{did}#{key.public_multibase}")
+    signed = vc.sign(credential, unseal(key.private_pem), f"{did}#{key.public_multibase}")
     cert = Certificate.objects.create(
         application=app, number=number, status_index=index, issued_at=now, credential=signed
     )
@@ -104,4 +145,4 @@ def status_list(organisation) -> dict:
     unsigned = status.status_list_credential(
         url, {"id": did, "name": organisation.name_ka}, status.encode(revoked, STATUS_LIST_LENGTH)
     )
-    return vc.sign(unsigned, bytes(key.private_pem), f"{did}#{key.public_multibase}")
+    return vc.sign(unsigned, unseal(key.private_pem), f"{did}#{key.public_multibase}")

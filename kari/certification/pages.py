@@ -8,13 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kari.accounts.models import User
 from kari.accounts.permissions import authorize_any
 from kari.clientip import client_ip
 from kari.documents import CertificateData, Signatory
 from kari.documents import certificate_pdf as render_pdf
-from kari.formerrors import apply_errors
+from kari.files import attachment
+from kari.formerrors import apply_errors, posted_id
 from kari.staffauth import staff_required
 
 from . import services
@@ -58,7 +60,7 @@ def sign_in(request):
     if request.method == "POST" and "code" in request.POST and request.session.get(PENDING):
         try:
             who = services.sign_in(
-                request.session[PENDING], request.POST["code"], ip=client_ip(request)
+                request.session[PENDING], request.POST.get("code", ""), ip=client_ip(request)
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -79,6 +81,15 @@ def sign_in(request):
             request.session[PENDING] = form.cleaned_data["email"].lower()
             code_form = True
     return render(request, "certification/sign_in.html", {"form": form, "code_form": code_form})
+
+
+@require_POST
+def sign_out(request):
+    """A certification applicant signs out (issue 11, point 6)."""
+    request.session.pop(SESSION, None)
+    request.session.pop(PENDING, None)
+    request.session.cycle_key()
+    return redirect("certification:calls")
 
 
 def apply(request, pk):
@@ -139,13 +150,13 @@ def mine(request):
         try:
             if "answer" in request.POST:
                 req = get_object_or_404(
-                    InfoRequest, pk=request.POST["request"], application__applicant=who
+                    InfoRequest, pk=posted_id(request, "request"), application__applicant=who
                 )
-                services.answer_information(who, req, request.POST["answer"])
+                services.answer_information(who, req, request.POST.get("answer", ""))
                 messages.success(request, _("Thank you. The review continues."))
             elif "body" in request.POST:
-                call = get_object_or_404(Call, pk=request.POST["call"])
-                services.send_message(call, who, request.POST["body"])
+                call = get_object_or_404(Call, pk=posted_id(request, "call"))
+                services.send_message(call, who, request.POST.get("body", ""))
                 messages.success(request, _("Sent to the team."))
             elif "directory" in request.POST:
                 services.set_directory_entry(
@@ -213,7 +224,7 @@ def certificate_pdf(request, number):
         )
     )
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
+    response["Content-Disposition"] = attachment(f"{cert.number}.pdf")
     return response
 
 
@@ -243,7 +254,7 @@ def staff_list(request):
     mine = Assignment.objects.filter(reviewer=request.user).select_related("application__applicant")
     if request.method == "POST" and "assign" in request.POST:
         call = get_object_or_404(
-            Call, pk=request.POST["assign"], organisation=request.user.organisation
+            Call, pk=posted_id(request, "assign"), organisation=request.user.organisation
         )
         made = services.assign_reviewers(
             request.user, call, User.objects.filter(organisation=call.organisation)
@@ -269,7 +280,7 @@ def staff_detail(request, pk):
                 services.check_completeness(
                     request.user,
                     app,
-                    complete=request.POST["check"] == "complete",
+                    complete=request.POST.get("check") == "complete",
                     reasons=check_form.cleaned_data["reasons"],
                 )
             elif "ask" in request.POST and question_form.is_valid():
@@ -326,7 +337,7 @@ def upload(request, pk):
         ("cert.review", up.application.call.organisation),
     )
     response = HttpResponse(up.file.read(), content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="{up.name}"'
+    response["Content-Disposition"] = attachment(up.name)
     return response
 
 
@@ -379,12 +390,12 @@ def events(request):
             if "create" in request.POST and form.is_valid():
                 services.create_event(request.user, org, **form.cleaned_data)
             elif "invite" in request.POST:
-                event = get_object_or_404(Event, pk=request.POST["invite"], organisation=org)
+                event = get_object_or_404(Event, pk=posted_id(request, "invite"), organisation=org)
                 n = services.invite_certified(request.user, event)
                 messages.success(request, _("%(n)s invitations sent.") % {"n": n})
             elif "attendance" in request.POST:
                 inv = get_object_or_404(
-                    Invitation, pk=request.POST["attendance"], event__organisation=org
+                    Invitation, pk=posted_id(request, "attendance"), event__organisation=org
                 )
                 services.record_attendance(
                     request.user,

@@ -18,6 +18,7 @@ urlpatterns += [
     path("sign-in/", pages.sign_in, name="sign_in"),
     path("calls/<int:pk>/apply/", pages.apply, name="apply"),
     path("my/", pages.mine, name="mine"),
+    path("sign-out/", pages.sign_out, name="sign_out"),
     path("certificates/<str:number>/certificate.pdf", pages.certificate_pdf, name="pdf"),
     path("staff/", pages.staff_list, name="staff"),
     path("staff/applications/<int:pk>/", pages.staff_detail, name="staff_detail"),

@@ -5,6 +5,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from kari.accounts.models import Organisation
+from kari.files import attachment
 
 from . import services
 from .issuing import status_list
@@ -35,13 +36,24 @@ def verify(request, number):
         ),
         number=number,
     )
-    return render(request, "certification/verify.html", {"cert": cert, "app": cert.application})
+    holder = cert.application.applicant
+    if holder.directory_opt_in:  # the holder chose to be listed: the name (and what they chose)
+        name = holder.full_name_ka
+        affiliation = holder.affiliation if holder.directory_show_affiliation else ""
+    else:  # enough to match the certificate in hand, no more (issue 11, point 6)
+        first, _sep, last = holder.full_name_ka.partition(" ")
+        name, affiliation = (f"{first} {last[:1]}." if last else first), ""
+    return render(
+        request,
+        "certification/verify.html",
+        {"cert": cert, "app": cert.application, "holder": name, "affiliation": affiliation},
+    )
 
 
 def credential(request, number):
     cert = get_object_or_404(Certificate, number=number)
     response = JsonResponse(cert.credential, json_dumps_params={"ensure_ascii": False, "indent": 2})
-    response["Content-Disposition"] = f'attachment; filename="{cert.number}.json"'
+    response["Content-Disposition"] = attachment(f"{cert.number}.json")
     return response
 
 

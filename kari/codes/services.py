@@ -149,6 +149,9 @@ def verify(purpose: str, plain: str, *, subject: str | None = None, code_id: int
     if hmac.compare_digest(code.code_hash, keyed_hash(f"{code.subject}:{str(plain).strip()}")):
         code.used_at = now
         code.save(update_fields=["attempts", "used_at"])
+        # The payload (a pending registration: personal number, contacts) is kept only while
+        # needed: the caller gets it in `code`, the stored row loses it (issue 11, point 6).
+        OneTimeCode.objects.filter(pk=code.pk).update(payload={})
         return code, None
     code.save(update_fields=["attempts"])
     return code, _("The code is wrong or has expired. Ask for a new one.")
@@ -165,3 +168,14 @@ def refuse(purpose: str, refused, ip, code: OneTimeCode | None = None):
     else:
         _record_refusal(purpose, "otp.failed", ip, code)
     raise CodeRefused(refused, field="code", citation="A15.4")
+
+
+def purge(now=None, keep_hours: int = 24) -> tuple[int, int]:
+    """Clear the payload of expired codes, and delete codes older than `keep_hours` (the
+    rate limits look back one hour). Returns (cleared, deleted)."""
+    now = now or timezone.now()
+    cleared = OneTimeCode.objects.filter(expires_at__lte=now).exclude(payload={}).update(payload={})
+    deleted, _ = OneTimeCode.objects.filter(
+        created_at__lt=now - dt.timedelta(hours=keep_hours)
+    ).delete()
+    return cleared, deleted

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import NATIONAL, authorize, authorize_any, can
 from kari.documents import Incident, RemovalProtocol, render_protocol
+from kari.files import attachment
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.registration.models import Registration
 from kari.registration.views import signed_in_applicant
@@ -692,7 +693,7 @@ def protocol(request, pk):
         )
     )
     resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = f'attachment; filename="protocol-P-{sitting.pk:06d}.pdf"'
+    resp["Content-Disposition"] = attachment(f"protocol-P-{sitting.pk:06d}.pdf")
     return resp
 
 
@@ -731,5 +732,5 @@ def my_invitation(request, pk):
     if applicant is None or inv.registration.applicant_id != applicant.pk:
         raise PermissionDenied
     resp = HttpResponse(cards.pdf_bytes(inv), content_type="application/pdf")
-    resp["Content-Disposition"] = f'attachment; filename="{inv.number}.pdf"'
+    resp["Content-Disposition"] = attachment(f"{inv.number}.pdf")
     return resp

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kari import notify, sms
+from kari.accounts import throttle
 from kari.accounts.models import User
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
@@ -307,8 +308,17 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
 
 def check_second_fact(personal_number: str, document_number) -> None:
     """Issue 11, point 2: online, the personal number alone proves nothing; the ID card's
-    document number must match the civil registry's record. One answer whichever is wrong."""
+    document number must match the civil registry's record. One answer whichever is wrong.
+    Wrong answers for a number slow further tries down (back-off, keyed by a hash)."""
+    key = f"identity:{codes.keyed_hash(personal_number)}"
+    seconds = throttle.wait(key, window=3600, free=5, base=30, cap=900)
+    if seconds:
+        raise RuleError(
+            _("Too many wrong attempts. Try again in %(seconds)s seconds.") % {"seconds": seconds},
+            field="document_number",
+        )
     if not proves_identity(get_registry().lookup(personal_number), document_number):
+        throttle.hit(key, window=3600)
         msg = str(IDENTITY_REFUSED)
         raise ValidationError({"personal_number": [msg], "document_number": [msg]})
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import authorize, can
 from kari.clientip import client_ip
+from kari.files import attachment
 from kari.formerrors import apply_errors
 from kari.rounds.services import current_round
 from kari.staffauth import staff_required
@@ -301,7 +302,7 @@ def counter_code(request):
 def _pdf(request, reg):
     data = printouts.render(reg, request.build_absolute_uri(printouts.verify_path(reg)))
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="kari-{reg.number}-v{reg.version}.pdf"'
+    response["Content-Disposition"] = attachment(f"kari-{reg.number}-v{reg.version}.pdf")
     return response
 
 

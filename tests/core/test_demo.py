@@ -16,6 +16,7 @@ KARI = Path(sys.executable).parent / "kari"
 def _build(tmp: Path, seed: int) -> tuple[str, bytes, bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["KARI_VAR_DIR"] = str(tmp)
+    env["KARI_DEBUG"] = "1"  # the demo runs only in development mode (issue 11)
     out = subprocess.run(
         [KARI, "demo", "--seed", str(seed), "--anchor", "2026-11-21"],
         env=env,

@@ -204,3 +204,17 @@ def test_a_clerk_holding_the_id_card_resets_the_contacts_and_the_old_ones_are_to
     assert any(m.to == ["nino@example.ge"] and "was changed" in m.body for m in mail.outbox)
     entry = AuditEntry.objects.get(action="applicant.contacts_reset")
     assert entry.reason == "ტელეფონი დაკარგა" and "nino@" not in str(entry.before)
+
+
+def test_guessing_the_id_card_number_is_slowed_down(reg):
+    from kari.registration import services
+    from tests.registration.test_registration_services import errors_of
+
+    for _ in range(5):
+        errors_of(
+            lambda: services.start(
+                None, primary(document_number="99ZZ00000"), reg["round"], channel="online"
+            )
+        )
+    errs = errors_of(lambda: services.start(None, primary(), reg["round"], channel="online"))
+    assert set(errs) == {"document_number"} and "30" in errs["document_number"][0]

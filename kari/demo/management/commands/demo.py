@@ -49,6 +49,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, anchor, people, serve, addr, keep, phase, applicants, **options):
+        if not settings.DEBUG:  # a demo aid: never on a production instance (issue 11)
+            raise CommandError("kari demo runs only in development mode (KARI_DEBUG=1).")
         db = settings.DATABASES["default"]
         if db["ENGINE"].endswith("sqlite3") and not keep:
             path = Path(db["NAME"])

@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 
@@ -16,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username, **options):
+        if not settings.DEBUG:  # a demo aid: never on a production instance (issue 11)
+            raise CommandError("kari totp runs only in development mode (KARI_DEBUG=1).")
         user = User.objects.filter(username=username).first()
         device = user and confirmed_device(user)
         if not device:
