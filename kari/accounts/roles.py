@@ -66,6 +66,7 @@ SCOPED: dict[str, set[str]] = {
         "programme.edit",
         "programme.import",
         "announcement.submit",
+        "subsequent.schedule",  # A18.3: the head's schedule of the subsequent-stage test
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view"},  # the appeals app adds its permissions
