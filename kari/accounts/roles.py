@@ -68,6 +68,7 @@ SCOPED: dict[str, set[str]] = {
         "programme.import",
         "announcement.submit",
         "registration.view",  # an institution sees registrations that list its programmes
+        "subsequent.schedule",  # A18.3: the head's schedule of the subsequent-stage test
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view", "appeals.view", "appeals.sit"},  # A24

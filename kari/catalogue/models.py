@@ -314,3 +314,33 @@ class StudentCount(models.Model):
         if authorised is None:
             return None
         return max(0, authorised - (self.current - self.graduating) - self.admitted)
+
+
+class SubsequentSchedule(models.Model):
+    """A18.3, A11.4: the institution head's act scheduling the subsequent-stage test of a round
+    (spring or autumn), with the act's number and date."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="subsequent_schedules"
+    )
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    test_starts = models.DateField(_("first subsequent-stage test day"))
+    test_ends = models.DateField(_("last subsequent-stage test day"))
+    act_number = models.CharField(_("number of the head's act"), max_length=60)
+    act_date = models.DateField(_("date of the head's act"))
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "round"], name="one_subsequent_schedule_per_round"
+            )
+        ]
+        verbose_name = _("subsequent-stage test schedule (A18.3)")
+
+    def __str__(self) -> str:
+        return f"{self.institution} · {self.round}"
+
+    @property
+    def organisation(self):
+        return self.institution.organisation

@@ -15,6 +15,7 @@ from kari.accounts.roles import OrgKind
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError
 from kari.rounds.deadlines import deadline
+from kari.rounds.models import SEASON_MONTHS
 
 from . import rules
 from .models import (
@@ -28,6 +29,7 @@ from .models import (
     Stage,
     StudentCount,
     SubjectGroup,
+    SubsequentSchedule,
     TestMapping,
 )
 
@@ -530,3 +532,63 @@ def set_student_counts(
         reason="A13.7",
     )
     return len(counts)
+
+
+# ---------------------------------------------------------------- subsequent-stage schedule (A18.3)
+
+
+@transaction.atomic
+def set_subsequent_schedule(
+    actor, institution: Institution, round_, *, test_starts, test_ends, act_number, act_date
+) -> SubsequentSchedule:
+    """A18.3: the institution head's act sets when the subsequent-stage test runs in the round;
+    it runs twice a year, so its days fall in the round's season (spring or autumn)."""
+    authorize(actor, "subsequent.schedule", institution.organisation)
+    errors: dict[str, list[str]] = {}
+    act_number = str(act_number or "").strip()
+    if not act_number:
+        errors["act_number"] = [_("Enter the number of the head's act (A18.3).")]
+    if act_date is None:
+        errors["act_date"] = [_("Enter the date of the head's act (A18.3).")]
+    if test_starts is None:
+        errors["test_starts"] = [_("This date is required.")]
+    if test_ends is None:
+        errors["test_ends"] = [_("This date is required.")]
+    elif test_starts is not None and test_ends < test_starts:
+        errors["test_ends"] = [_("The last test day cannot be before the first.")]
+    months = SEASON_MONTHS.get(round_.season, ())
+    for name, day in (("test_starts", test_starts), ("test_ends", test_ends)):
+        if (
+            day is not None
+            and name not in errors
+            and (day.year != round_.year or day.month not in months)
+        ):
+            errors[name] = [
+                _("The subsequent-stage test of %(round)s falls in its season (A18.3).")
+                % {"round": round_}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    schedule = SubsequentSchedule.objects.filter(institution=institution, round=round_).first()
+    before = (
+        {"test_starts": schedule.test_starts, "test_ends": schedule.test_ends} if schedule else None
+    )
+    schedule = schedule or SubsequentSchedule(institution=institution, round=round_)
+    schedule.test_starts, schedule.test_ends = test_starts, test_ends
+    schedule.act_number, schedule.act_date = act_number, act_date
+    schedule.updated_at = timezone.now()
+    schedule.save()
+    record(
+        actor,
+        "catalogue.subsequent_schedule",
+        schedule,
+        before=before,
+        after={
+            "test_starts": test_starts,
+            "test_ends": test_ends,
+            "act_number": act_number,
+            "act_date": act_date,
+        },
+        reason="A18.3",
+    )
+    return schedule

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from kari.accounts.roles import Role
 from kari.audit.models import AuditEntry
@@ -184,3 +184,45 @@ def test_A13_7_places_computed_from_student_counts_accepted_or_overridden_with_a
     sign_in(client, admin)
     page = client.get("/en/catalogue/announcement/").content.decode()
     assert "A13.7" in page and "<td>25</td>" in page
+
+
+def test_A18_3_the_institution_head_schedules_the_subsequent_stage_test(world, admin):
+    from tests.core.test_deadlines import a_round
+
+    autumn = a_round(year=2031, season="autumn")
+    autumn.save()
+    inst = world["inst_a"]
+    D = dt.date
+    with pytest.raises(ValidationError) as exc:
+        services.set_subsequent_schedule(
+            admin,
+            inst,
+            autumn,
+            test_starts=D(2031, 5, 5),
+            test_ends=D(2031, 5, 6),
+            act_number="",
+            act_date=None,
+        )
+    errors = exc.value.message_dict
+    assert {"act_number", "act_date", "test_starts", "test_ends"} <= set(errors)
+    assert "მუხ. 18.3" in errors["test_starts"][0]
+    s = services.set_subsequent_schedule(
+        admin,
+        inst,
+        autumn,
+        test_starts=D(2031, 10, 6),
+        test_ends=D(2031, 10, 8),
+        act_number="01-123",
+        act_date=D(2031, 9, 1),
+    )
+    assert s.act_number == "01-123" and s.institution == inst
+    with pytest.raises(PermissionDenied):
+        services.set_subsequent_schedule(
+            world["users"][Role.QUALITY_OFFICER],
+            inst,
+            autumn,
+            test_starts=D(2031, 10, 6),
+            test_ends=D(2031, 10, 8),
+            act_number="x",
+            act_date=D(2031, 9, 1),
+        )
