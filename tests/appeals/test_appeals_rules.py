@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
 from kari.accounts.roles import Role
+from kari.accounts.signing import signing_body, verify_document
 from kari.appeals import rules, services
 from kari.appeals.models import ComplaintStatus, Decision, OverrideKind, Position
 from kari.appeals.results import effective_results
@@ -212,8 +213,13 @@ def test_A24_4_two_for_one_against_of_three_present_upholds(received):
     assert {o.kind for o in decision.overrides.all()} == {"zero", "remark"}
     c.refresh_from_db()
     assert c.status == ComplaintStatus.DECIDED
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(decision.pdf.read())).pages)
+    data = decision.pdf.read()
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert decision.number in text and "24.4" in text
+    # A24.5: a real PAdES signature with the document key of NAEC, the commission's body.
+    result = verify_document(data)
+    assert result.ok, result.problems
+    assert signing_body(result) == w["commission"].organisation
 
 
 def test_A24_4_one_for_two_against_is_not_carried(received):
