@@ -412,3 +412,20 @@ def test_permissions_each_role(appeals_world):
     with pytest.raises(RuleError):  # a commission-member role without membership
         other = w["make_user"]("cm-x", w["commission"].organisation, [Role.COMMISSION_MEMBER])
         services.receive(other, c)
+
+
+def test_A24_5_decision_signed_for_a_body_with_a_long_georgian_name(received):
+    w = received
+    org = w["commission"].organisation
+    org.name_ka = "შეფასებისა და გამოცდების ეროვნული ცენტრი"  # 112 bytes in UTF-8
+    org.save(update_fields=["name_ka"])
+    m = meet(w, [0, 1, 2])
+    motion = services.put_to_vote(
+        w["chair"].user,
+        m,
+        w["complaint"],
+        outcome="rejected",
+        reasons="x",
+        votes={x.pk: True for x in w["members"][:3]},
+    )
+    assert verify_document(motion.decision.pdf.read()).ok
