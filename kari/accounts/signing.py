@@ -151,10 +151,16 @@ def _load(key: DocumentKey) -> Identity:
     return identity
 
 
+def _fit(text: str, limit: int = 64) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (X.520's upper bound on CN and O, which
+    `cryptography` counts in bytes: a Georgian letter takes three), on a letter boundary."""
+    return text.encode()[:limit].decode(errors="ignore").strip()
+
+
 def _self_signed(organisation: Organisation) -> Identity:
     org_name = organisation.name_en or organisation.name_ka
     return pades.make_self_signed(
-        common_name=organisation.name_ka, organisation=org_name, country="GE"
+        common_name=_fit(organisation.name_ka), organisation=_fit(org_name), country="GE"
     )
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from kari import notify
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.accounts.roles import OrgKind, Role
+from kari.accounts.signing import sign_document
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError, field_error
 from kari.exams.cards import site_url
@@ -67,7 +68,6 @@ REMARK_NOTICE = gettext_lazy(
     "Your work in %(item)s was re-marked after decision %(number)s of the appeals commission: "
     "the new score is %(score)s. Details: %(url)s"
 )
-SIGNING_REASON = "A24.5"
 
 
 def _tell(applicant, message, **values) -> None:
@@ -706,7 +706,14 @@ def _decide(actor, meeting: Meeting, complaint: Complaint, motion: Motion, now) 
         )
     complaint.status = ComplaintStatus.DECIDED
     complaint.save(update_fields=["status"])
-    d.pdf.save(f"{d.number}.pdf", ContentFile(documents.decision_pdf(d)), save=True)
+    # A24.5: signed (PAdES) with the document key of the body the commission belongs to, NAEC
+    # (A23.1: the director's act creates it); the PDF names the member who signed as chair.
+    signed = sign_document(
+        meeting.commission.organisation,
+        documents.decision_pdf(d),
+        reason=f"A24.5 {d.number}: {meeting.presiding.name}",
+    )
+    d.pdf.save(f"{d.number}.pdf", ContentFile(signed), save=True)
     record(
         actor,
         "appeals.decide",

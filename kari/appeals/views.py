@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import NATIONAL, authorize, authorize_any, can
+from kari.accounts.signing import signing_body, verify_document
 from kari.exams import selectors as exam_selectors
 from kari.exams.models import Sitting, SittingStatus
 from kari.formerrors import apply_errors, errors_to_messages
@@ -535,7 +536,12 @@ def verify(request, token):
     if c is None:
         d = get_object_or_404(Decision.objects.select_related("complaint"), token=token)
         c = d.complaint
-    return render(request, "appeals/verify.html", {"c": c, "decision": d or c.decision})
+    d = d or c.decision
+    signed = None
+    if d is not None and d.pdf:
+        result = verify_document(d.pdf.read())
+        signed = result.ok and signing_body(result) == c.round.appeals_commission.organisation
+    return render(request, "appeals/verify.html", {"c": c, "decision": d, "signed": signed})
 
 
 # ---------------------------------------------------------------- the applicant (cabinet)

@@ -60,6 +60,8 @@ def test_A24_commission_pages_meet_vote_decide(client, received):
     assert client.get(f"/appeals/decisions/{d.pk}.pdf")["Content-Type"] == "application/pdf"
     assert client.get(f"/appeals/complaints/{c.pk}/").status_code == 200
     assert client.get("/appeals/results/").status_code == 200
+    check = client.get(f"/appeals/check/{d.token}/")
+    assert check.status_code == 200 and b"status confirmed" in check.content
 
 
 def test_A25_5_applicant_sees_the_outcome_in_the_cabinet(client, received):

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
 from kari.accounts.roles import Role
+from kari.accounts.signing import signing_body, verify_document
 from kari.appeals import rules, services
 from kari.appeals.models import ComplaintStatus, Decision, OverrideKind, Position
 from kari.appeals.results import effective_results
@@ -212,8 +213,13 @@ def test_A24_4_two_for_one_against_of_three_present_upholds(received):
     assert {o.kind for o in decision.overrides.all()} == {"zero", "remark"}
     c.refresh_from_db()
     assert c.status == ComplaintStatus.DECIDED
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(decision.pdf.read())).pages)
+    data = decision.pdf.read()
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert decision.number in text and "24.4" in text
+    # A24.5: a real PAdES signature with the document key of NAEC, the commission's body.
+    result = verify_document(data)
+    assert result.ok, result.problems
+    assert signing_body(result) == w["commission"].organisation
 
 
 def test_A24_4_one_for_two_against_is_not_carried(received):
@@ -406,3 +412,20 @@ def test_permissions_each_role(appeals_world):
     with pytest.raises(RuleError):  # a commission-member role without membership
         other = w["make_user"]("cm-x", w["commission"].organisation, [Role.COMMISSION_MEMBER])
         services.receive(other, c)
+
+
+def test_A24_5_decision_signed_for_a_body_with_a_long_georgian_name(received):
+    w = received
+    org = w["commission"].organisation
+    org.name_ka = "შეფასებისა და გამოცდების ეროვნული ცენტრი"  # 112 bytes in UTF-8
+    org.save(update_fields=["name_ka"])
+    m = meet(w, [0, 1, 2])
+    motion = services.put_to_vote(
+        w["chair"].user,
+        m,
+        w["complaint"],
+        outcome="rejected",
+        reasons="x",
+        votes={x.pk: True for x in w["members"][:3]},
+    )
+    assert verify_document(motion.decision.pdf.read()).ok
