@@ -26,6 +26,17 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def outbox_channels_up():
+    """A failed send makes this process leave the channel to the worker for a while; each test
+    starts with every channel up."""
+    from kari.outbox import delivery
+
+    delivery._down_until.clear()
+    yield
+    delivery._down_until.clear()
+
+
 @pytest.fixture
 def reference(db):
     from kari.catalogue.reference import load_reference

@@ -24,6 +24,7 @@ CARDS = (
     "exams.view_all",
     "exam.check_in",
     "exam_centre.edit",
+    "operations.outbox",
 )
 
 
