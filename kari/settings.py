@@ -201,7 +201,7 @@ KARI_TASKS = {
 KARI_OUTBOX = {
     "MAX_ATTEMPTS": int(os.environ.get("KARI_OUTBOX_MAX_ATTEMPTS", "8")),
     "BACKOFF_SECONDS": float(os.environ.get("KARI_OUTBOX_BACKOFF_SECONDS", "30")),
-    "BACKOFF_MAX_SECONDS": 3600,
+    "BACKOFF_MAX_SECONDS": float(os.environ.get("KARI_OUTBOX_BACKOFF_MAX_SECONDS", "3600")),
     "LEASE_SECONDS": 300,
     "BATCH": 50,
 }

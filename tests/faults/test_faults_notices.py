@@ -1,0 +1,95 @@
+"""Notices survive a dead mail server and a failing SMS gateway (issue 13, point 3)."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aiosmtpd.controller import Controller
+
+from tests.conftest import Inbox
+from tests.faults.conftest import free_port
+
+SENT = "SELECT count(*) FROM outbox_message WHERE channel = %s AND status = 'sent'"
+
+
+def _job_done(kari, job):
+    return kari.sql("SELECT status FROM exams_invitationjob WHERE id = %s", [job])[0][0] == "done"
+
+
+def test_smtp_down_then_up_every_invitation_notice_arrives_once(kari):
+    port = kari.env["KARI_EMAIL_PORT"] = str(free_port())  # nothing listens: refused
+    kari.env["KARI_EMAIL_BACKEND"] = "django.core.mail.backends.smtp.EmailBackend"
+    kari.env["KARI_EMAIL_HOST"] = "127.0.0.1"
+    started = kari.act("start_invitations")
+    total = started["total"]
+    kari.worker("w1")
+    kari.wait("the job", lambda: _job_done(kari, started["job"]), timeout=120)
+    failing = "SELECT count(*) FROM outbox_message WHERE channel = 'email' AND attempts >= 2"
+    kari.wait("failed attempts", lambda: kari.sql(failing)[0][0] == total)
+    assert kari.sql(SENT, ["email"])[0][0] == 0  # the server is down: nothing was sent
+    recorder = Inbox()
+    server = Controller(recorder, hostname="127.0.0.1", port=int(port))
+    server.start()
+    try:
+        kari.wait("delivery", lambda: kari.sql(SENT, ["email"])[0][0] == total, timeout=60)
+    finally:
+        kari.stop()
+        server.stop()
+    addresses = [rcpt[0] for rcpt, _msg in recorder.messages]
+    assert len(addresses) == total == len(set(addresses))  # every applicant once
+    keys = {msg["Message-ID"] for _rcpt, msg in recorder.messages}
+    assert len(keys) == total
+    rows = kari.sql("SELECT status, answer FROM outbox_message WHERE channel = 'email'")
+    assert {status for status, _ in rows} == {"sent"} and all(answer for _, answer in rows)
+
+
+class Gateway(BaseHTTPRequestHandler):
+    """An SMS gateway that answers 500 while `failing`, then 200; like a real one it accepts
+    a repeated Idempotency-Key without sending the message again."""
+
+    failing = True
+    calls: list = []
+    delivered: dict = {}
+    lock = threading.Lock()
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        key = self.headers.get("Idempotency-Key", "")
+        with self.lock:
+            self.calls.append(key)
+            if self.failing:
+                self.send_response(500)
+            else:
+                self.delivered.setdefault(key, body)
+                self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"id": "gw-1"}')
+
+    def log_message(self, *args):
+        pass
+
+
+def test_sms_gateway_answering_500_then_200_every_message_delivered_once(kari):
+    Gateway.failing, Gateway.calls, Gateway.delivered = True, [], {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    kari.env["KARI_SMS_BACKEND"] = "kari.sms.HttpGatewayBackend"
+    kari.env["KARI_SMS_URL"] = f"http://127.0.0.1:{server.server_port}/send"
+    kari.env["KARI_SMS_TOKEN"] = "test-token"
+    try:
+        started = kari.act("start_invitations")
+        total = started["total"]
+        kari.worker("w1")
+        kari.worker("w2")  # two workers share the outbox: still once per message
+        kari.wait("the job", lambda: _job_done(kari, started["job"]), timeout=120)
+        kari.wait("500 answers", lambda: len(Gateway.calls) >= 2 * total)
+        assert kari.sql(SENT, ["sms"])[0][0] == 0
+        Gateway.failing = False
+        kari.wait("delivery", lambda: kari.sql(SENT, ["sms"])[0][0] == total, timeout=60)
+    finally:
+        kari.stop()
+        server.shutdown()
+    phones = [body["to"] for body in Gateway.delivered.values()]
+    assert len(phones) == total == len(set(phones))  # every applicant once
+    answers = kari.sql("SELECT answer FROM outbox_message WHERE channel = 'sms'")
+    assert all(a.startswith("200") and "gw-1" in a for (a,) in answers)
