@@ -24,7 +24,7 @@ from django.conf import settings
 KARI = Path(sys.executable).parent / "kari"
 ACT = Path(__file__).with_name("act.py")
 ROOT = Path(__file__).resolve().parents[2]
-APPLICANTS = 120
+APPLICANTS = 50
 
 
 def _pg():

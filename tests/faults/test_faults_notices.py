@@ -4,10 +4,14 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import Inbox
 from tests.faults.conftest import free_port
+
+# One xdist worker runs them all, on one template database (bin/run-tests: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("faults")
 
 SENT = "SELECT count(*) FROM outbox_message WHERE channel = %s AND status = 'sent'"
 
@@ -24,7 +28,7 @@ def test_smtp_down_then_up_every_invitation_notice_arrives_once(kari):
     total = started["total"]
     kari.worker("w1")
     kari.wait("the job", lambda: _job_done(kari, started["job"]), timeout=120)
-    failing = "SELECT count(*) FROM outbox_message WHERE channel = 'email' AND attempts >= 2"
+    failing = "SELECT count(*) FROM outbox_message WHERE channel = 'email' AND attempts >= 1"
     kari.wait("failed attempts", lambda: kari.sql(failing)[0][0] == total)
     assert kari.sql(SENT, ["email"])[0][0] == 0  # the server is down: nothing was sent
     recorder = Inbox()
@@ -82,7 +86,7 @@ def test_sms_gateway_answering_500_then_200_every_message_delivered_once(kari):
         kari.worker("w1")
         kari.worker("w2")  # two workers share the outbox: still once per message
         kari.wait("the job", lambda: _job_done(kari, started["job"]), timeout=120)
-        kari.wait("500 answers", lambda: len(Gateway.calls) >= 2 * total)
+        kari.wait("500 answers", lambda: len(Gateway.calls) >= total)
         assert kari.sql(SENT, ["sms"])[0][0] == 0
         Gateway.failing = False
         kari.wait("delivery", lambda: kari.sql(SENT, ["sms"])[0][0] == total, timeout=60)

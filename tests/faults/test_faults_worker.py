@@ -6,6 +6,11 @@ import hashlib
 import signal
 from pathlib import Path
 
+import pytest
+
+# One xdist worker runs them all, on one template database (bin/run-tests: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("faults")
+
 JOB = "SELECT status, done, total FROM exams_invitationjob WHERE id = %s"
 
 
