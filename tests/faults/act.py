@@ -31,6 +31,33 @@ def card_hashes():
     }
 
 
+def registration_plan():
+    """What a registering applicant fills in: a municipality, programmes sharing one skills test
+    and subject group, and people of the civil registry not yet registered."""
+    from collections import defaultdict
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from kari.catalogue.models import Municipality
+    from kari.registration.models import Applicant
+    from kari.registration.rules import offered_programmes
+    from kari.rounds.services import current_round
+
+    r = current_round()
+    groups = defaultdict(list)
+    for p in offered_programmes(r).filter(foreign_language__in=["any", "en"]).order_by("code"):
+        groups[(p.skills_test_id, p.subject_group_id)].append(p.code)
+    registry = json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8"))
+    taken = set(Applicant.objects.values_list("personal_number", flat=True))
+    return {
+        "round": r.pk,
+        "municipality": Municipality.objects.order_by("code").values_list("code", flat=True)[0],
+        "programmes": max(groups.values(), key=len)[:3],
+        "people": [p["personal_number"] for p in registry if p["personal_number"] not in taken],
+    }
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kari.settings")
     import django

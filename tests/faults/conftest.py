@@ -9,6 +9,7 @@ PostgreSQL pass of `make test` (bin/run-tests) and are skipped on SQLite.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -111,9 +112,35 @@ class Kari:
         self.processes.append(p)
         return p
 
+    def gunicorn(self, port: int, workers: int = 3) -> subprocess.Popen:
+        log = (self.var / "worker-gunicorn.log").open("w")
+        p = subprocess.Popen(
+            [
+                str(KARI.with_name("gunicorn")),
+                "kari.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "60",
+                "--preload",  # a killed worker is replaced by a fork, without loading Django again
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(p)
+        return p
+
     def sql(self, query: str, params=()):
         with psycopg.connect(_url(self.db, self.name).replace("postgres://", "postgresql://")) as c:
             return c.execute(query, params).fetchall()
+
+    def admin_sql(self, query: str, params=()):
+        with _admin(self.db) as admin:
+            return admin.execute(query, params).fetchall()
 
     def wait(self, what: str, check, timeout: float = 60, every: float = 0.1):
         deadline = time.monotonic() + timeout
@@ -139,12 +166,10 @@ class Kari:
                 p.wait()
 
 
-@pytest.fixture(scope="session")
-def fault_template(tmp_path_factory):
-    """A database with the demo round distributed, built once per test process."""
+def _template(tmp_path_factory, phase: str):
     db = _pg()
-    name = f"kari_faults_tpl_{uuid.uuid4().hex[:8]}"
-    var = tmp_path_factory.mktemp("fault-template")
+    name = f"kari_faults_{phase[:4]}_tpl_{uuid.uuid4().hex[:8]}"
+    var = tmp_path_factory.mktemp(f"fault-template-{phase}")
     with _admin(db) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     env = Kari(db, name, var).env
@@ -154,11 +179,11 @@ def fault_template(tmp_path_factory):
             "demo",
             "--keep",
             "--phase",
-            "distribution",
+            phase,
             "--applicants",
             str(APPLICANTS),
             "--people",
-            str(2 * APPLICANTS),
+            str(4 * APPLICANTS),
         ],
         env=env,
         cwd=ROOT,
@@ -167,19 +192,47 @@ def fault_template(tmp_path_factory):
         timeout=900,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    yield db, name
-    with _admin(db) as admin:
-        _drop(admin, name)
+    return db, name, var
 
 
-@pytest.fixture
-def kari(fault_template, tmp_path):
-    db, template = fault_template
+def _copy(template, tmp_path):
+    db, source, var = template
     name = f"kari_faults_{uuid.uuid4().hex[:8]}"
     with _admin(db) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    shutil.copy(var / "civil-registry.json", tmp_path / "civil-registry.json")
     k = Kari(db, name, tmp_path)
     yield k
     k.stop()
     with _admin(db) as admin:
         _drop(admin, name)
+
+
+@pytest.fixture(scope="session")
+def fault_template(tmp_path_factory):
+    """A database with the demo round distributed, built once per test process."""
+    template = _template(tmp_path_factory, "distribution")
+    yield template
+    with _admin(template[0]) as admin:
+        _drop(admin, template[1])
+
+
+@pytest.fixture(scope="session")
+def registration_template(tmp_path_factory):
+    """A database with the demo round's registration open, built once per test process."""
+    template = _template(tmp_path_factory, "registration")
+    yield template
+    with _admin(template[0]) as admin:
+        _drop(admin, template[1])
+
+
+@pytest.fixture
+def kari(fault_template, tmp_path):
+    """A copy of the distributed round for one test."""
+    yield from _copy(fault_template, tmp_path)
+
+
+@pytest.fixture
+def kari_registering(registration_template, tmp_path):
+    """A copy of the round with registration open, for one test."""
+    yield from _copy(registration_template, tmp_path)

@@ -7,12 +7,23 @@ them all on one template database.
 - A worker killed with SIGKILL in the middle of the invitation job: a new worker takes the job
   over once the lease expires and finishes it; the cards and the notices equal an undisturbed
   run's.
+- PostgreSQL's connections terminated (`pg_terminate_backend`) again and again, and gunicorn
+  workers killed with SIGKILL, during a burst of online registrations: every registration
+  confirmed to its client is in the database, and none is duplicated.
 """
 
 import hashlib
+import http.client
+import http.cookiejar
 import json
+import os
+import re
 import signal
 import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -151,3 +162,183 @@ def test_worker_killed_mid_invitation_job_a_new_worker_finishes_it_exactly_once(
     )
     assert sorted(counts) == [("email", total, total), ("sms", total, total)]
     assert kari.sql("SELECT count(*) FROM exams_invitation WHERE pdf = ''")[0][0] == 0
+
+
+# ------------------------------------------------------------------ registration bursts
+
+TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
+CODE_RE = re.compile(r"(?<![\d-])(\d{6})(?!\d)")
+PREFIXES = ["555", "557", "558", "568", "571", "574", "577", "591", "593", "595", "599"]
+BURST = 36
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _codes(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            m = json.loads(line)
+            found = CODE_RE.search(m["text"])
+            if found:
+                out[m["to"]] = found.group(1)
+    return out
+
+
+def _register(base: str, plan: dict, pn: str, sms_file: Path) -> bool:
+    """One applicant through the online form, as a browser would; True when Kari confirmed
+    the registration to the client (the redirect to the cabinet)."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect
+    )
+    n = int(pn) % 11_000_000
+    phone = f"+995{PREFIXES[n // 1_000_000]}{n % 1_000_000:06d}"
+
+    def post(path, form):
+        data = urllib.parse.urlencode(form).encode()
+        try:
+            opener.open(base + path, data, timeout=30).read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get("Location", "")
+        return 200, ""
+
+    try:
+        html = opener.open(base + "/register/", timeout=30).read().decode()
+        token = TOKEN_RE.search(html).group(1)
+        form = [
+            ("csrfmiddlewaretoken", token),
+            ("personal_number", pn),
+            ("phone", phone),
+            ("email", f"a{pn}@faults.example.ge"),
+            ("exam_municipality", plan["municipality"]),
+            ("test_language", "ka"),
+            ("foreign_language", "en"),
+            ("adapted_environment", ""),
+            *[("programmes", c) for c in plan["programmes"]],
+            ("action", "submit"),
+        ]
+        status, where = post("/register/", form)
+        if status != 302 or not where.endswith("/register/confirm/"):
+            return False
+        deadline = time.monotonic() + 20
+        while (code := _codes(sms_file).get(phone)) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if code is None:
+            return False
+        status, where = post("/register/confirm/", [("csrfmiddlewaretoken", token), ("code", code)])
+        return status == 302 and where.endswith("/cabinet/")
+    except (OSError, AttributeError, http.client.HTTPException):
+        return False
+
+
+def _burst(kari, fault) -> tuple[set, list]:
+    """BURST applicants register through gunicorn, four at a time, while `fault(stop)` runs;
+    returns the personal numbers confirmed to the clients and the ones tried."""
+    kari.env["KARI_OTP_PER_IP_PER_HOUR"] = "1000000"
+    plan = kari.act("registration_plan")
+    port = free_port()
+    server = kari.gunicorn(port)
+    kari.worker("w1")  # delivers the codes whose first send failed
+    base = f"http://127.0.0.1:{port}"
+
+    def answers():
+        try:
+            return urllib.request.urlopen(base + "/healthz", timeout=5).status == 200
+        except OSError:
+            return False
+
+    kari.wait("gunicorn", answers, timeout=90, every=0.5)
+    people = plan["people"][:BURST]
+    confirmed, lock, todo = set(), threading.Lock(), iter(people)
+
+    def client():
+        while True:
+            with lock:
+                pn = next(todo, None)
+            if pn is None:
+                return
+            if _register(base, plan, pn, kari.var / "sms-outbox.jsonl"):
+                with lock:
+                    confirmed.add(pn)
+
+    stop = threading.Event()
+    breaker = threading.Thread(target=fault, args=(stop, server), daemon=True)
+    clients = [threading.Thread(target=client, daemon=True) for _ in range(4)]
+    breaker.start()
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join(timeout=300)
+    stop.set()
+    breaker.join(timeout=30)
+    return confirmed, people, plan
+
+
+def _check_burst(kari, confirmed, people, plan):
+    rows = dict(
+        kari.sql(
+            "SELECT a.personal_number, count(*) FROM registration_registration r "
+            "JOIN registration_applicant a ON a.id = r.applicant_id "
+            "WHERE r.round_id = %s AND a.personal_number = ANY(%s) GROUP BY 1",
+            [plan["round"], people],
+        )
+    )
+    assert confirmed <= set(rows), "a registration confirmed to its client is missing"
+    assert set(rows.values()) <= {1}, "a registration is duplicated"
+    assert len(confirmed) >= 3, f"too few registrations got through: {len(confirmed)}"
+
+
+def test_postgres_connections_terminated_during_a_registration_burst(kari_registering):
+    kari = kari_registering
+    killed = []
+
+    def terminate(stop, _server):
+        time.sleep(1)
+        while not stop.wait(0.7):
+            killed.extend(
+                kari.admin_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [kari.name],
+                )
+            )
+
+    confirmed, people, plan = _burst(kari, terminate)
+    assert sum(1 for (ok,) in killed if ok) >= 3  # connections were cut, again and again
+    _check_burst(kari, confirmed, people, plan)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_a_gunicorn_worker_killed_during_a_registration_burst(kari_registering):
+    kari = kari_registering
+    killed = []
+
+    def kill_workers(stop, server):
+        """Three times, one of gunicorn's workers dies mid-request, without warning."""
+        time.sleep(1)
+        while len(killed) < 3 and not stop.wait(2.5):
+            workers = _children(server.pid)
+            if workers:
+                os.kill(workers[0], signal.SIGKILL)
+                killed.append(workers[0])
+
+    confirmed, people, plan = _burst(kari, kill_workers)
+    assert killed, "no gunicorn worker was killed"
+    assert _children(kari.processes[0].pid), "gunicorn replaced its workers"
+    _check_burst(kari, confirmed, people, plan)
