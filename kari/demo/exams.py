@@ -194,7 +194,7 @@ def exam_day(emis, round_, count: int, rng: random.Random, *, issue: bool = True
     d = services.distribute(emis, round_)
     out = {"registrations": n, "in preferred municipality": d.stats.get("preferred")}
     if issue:
-        job = services.start_invitations(emis, d)
+        job = services.start_invitations(emis, d, queue=False)
         invitations.run_job(job.pk, workers=1)
         out["invitations"] = job.total
     return out

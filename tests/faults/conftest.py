@@ -136,7 +136,8 @@ class Kari:
 
     def sql(self, query: str, params=()):
         with psycopg.connect(_url(self.db, self.name).replace("postgres://", "postgresql://")) as c:
-            return c.execute(query, params).fetchall()
+            cursor = c.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
 
     def admin_sql(self, query: str, params=()):
         with _admin(self.db) as admin:
@@ -217,15 +218,6 @@ def fault_template(tmp_path_factory):
         _drop(admin, template[1])
 
 
-@pytest.fixture(scope="session")
-def registration_template(tmp_path_factory):
-    """A database with the demo round's registration open, built once per test process."""
-    template = _template(tmp_path_factory, "registration")
-    yield template
-    with _admin(template[0]) as admin:
-        _drop(admin, template[1])
-
-
 @pytest.fixture
 def kari(fault_template, tmp_path):
     """A copy of the distributed round for one test."""
@@ -233,6 +225,12 @@ def kari(fault_template, tmp_path):
 
 
 @pytest.fixture
-def kari_registering(registration_template, tmp_path):
-    """A copy of the round with registration open, for one test."""
-    yield from _copy(registration_template, tmp_path)
+def kari_registering(fault_template, tmp_path):
+    """A copy of the distributed round with its registration window opened again (today is
+    inside it), for one test: applicants register while others are already distributed."""
+    for k in _copy(fault_template, tmp_path):
+        k.sql(
+            "UPDATE rounds_round SET registration_opens = CURRENT_DATE - 5, "
+            "registration_closes = CURRENT_DATE + 5"
+        )
+        yield k

@@ -42,11 +42,13 @@ def new_token() -> str:
 
 
 @transaction.atomic
-def start_invitations(actor, distribution: Distribution) -> InvitationJob:
+def start_invitations(actor, distribution: Distribution, *, queue: bool = True) -> InvitationJob:
     """A17.3: make the distribution final and create every applicant's invitation.
 
     Every registered applicant gets an invitation, so a distribution that left anyone unplaced
-    cannot be issued. The cards are rendered by the job (``run_job``).
+    cannot be issued. The cards are rendered by the job (``run_job``): queued for a worker in
+    this transaction, or, with ``queue=False``, left to the caller (``kari exams invitations``
+    renders them in its own process pool).
     """
     authorize(actor, "exams.invitations", NATIONAL)
     lock_round(distribution.round)
@@ -95,7 +97,8 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
     job = InvitationJob.objects.create(
         distribution=d, total=d.assignments.count(), started_by=actor
     )
-    invitation_task.enqueue(job.pk)
+    if queue:
+        invitation_task.enqueue(job.pk)
     record(
         actor,
         "invitations.issue",
@@ -107,7 +110,7 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
 
 
 @transaction.atomic
-def resume_invitations(actor, job: InvitationJob) -> InvitationJob:
+def resume_invitations(actor, job: InvitationJob, *, queue: bool = True) -> InvitationJob:
     """Run a failed (or stalled) invitation job again: the cards are rendered anew and the
     applicants told when it finishes (A17.3). Nothing else about the distribution changes."""
     authorize(actor, "exams.invitations", NATIONAL)
@@ -123,7 +126,8 @@ def resume_invitations(actor, job: InvitationJob) -> InvitationJob:
     before = {"status": job.status, "done": job.done, "error": job.error[:200]}
     job.status, job.done, job.error, job.started_by = JobStatus.QUEUED, 0, "", actor
     job.save(update_fields=["status", "done", "error", "started_by"])
-    invitation_task.enqueue(job.pk)
+    if queue:
+        invitation_task.enqueue(job.pk)
     record(
         actor,
         "invitations.resume",
