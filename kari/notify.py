@@ -1,26 +1,31 @@
-"""Notifications, sent only after the transaction commits."""
+"""Notifications: written to the outbox with the change, sent once it commits.
 
-import logging
+``email_on_commit`` writes the email to the outbox (:mod:`kari.outbox`) in the caller's
+transaction: a rolled-back change sends nothing, and a committed one is sent right after the
+commit or, if the mail server is down then, by the worker with retries.
+"""
 
-from django.core.mail import send_mail
-from django.db import transaction
+import datetime as dt
+
+from django.db import transaction  # noqa: F401 - tests patch kari.notify.transaction.on_commit
 from django.utils import translation
 
-log = logging.getLogger(__name__)
+from kari.outbox.delivery import enqueue
+from kari.outbox.models import Channel
 
 
-def email_on_commit(recipients: list[str], subject: str, body: str) -> None:
+def email_on_commit(
+    recipients: list[str],
+    subject: str,
+    body: str,
+    *,
+    secret: bool = False,
+    expires_at: dt.datetime | None = None,
+) -> None:
+    """``secret``: the text holds a one-time code (wiped once sent or at ``expires_at``)."""
     recipients = [r for r in recipients if r]
-    if not recipients:
-        return
-
-    def send():
-        try:
-            send_mail(subject, body, None, recipients)
-        except Exception:  # the change is committed; a failed notice must not turn it into an error
-            log.exception("email could not be sent")
-
-    transaction.on_commit(send)
+    if recipients:
+        enqueue(Channel.EMAIL, recipients, body, subject, secret=secret, expires_at=expires_at)
 
 
 def notify_organisation(org, subject: str, body: str) -> None:

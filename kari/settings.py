@@ -33,6 +33,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+    "kari.tasks",
+    "kari.outbox",
     "kari.accounts",
     "kari.audit",
     "kari.rounds",
@@ -43,6 +47,7 @@ INSTALLED_APPS = [
     "kari.exams",
     "kari.appeals",
     "kari.portal",
+    "kari.operations",
     "kari.demo",
 ]
 
@@ -155,6 +160,7 @@ EMAIL_BACKEND = os.environ.get("KARI_EMAIL_BACKEND", "django.core.mail.backends.
 EMAIL_HOST = os.environ.get("KARI_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("KARI_EMAIL_PORT", "25"))
 EMAIL_FILE_PATH = os.environ.get("KARI_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # file backend
+EMAIL_TIMEOUT = int(os.environ.get("KARI_EMAIL_TIMEOUT", "10"))  # seconds; a dead server fails fast
 DEFAULT_FROM_EMAIL = os.environ.get("KARI_FROM_EMAIL", "Kari <no-reply@kari.example.ge>")
 
 # The civil-registry adapter (A17.5): a dotted path and its options.
@@ -253,3 +259,23 @@ KARI_DOCUMENT_SIGNING = {
 KARI_PUBLIC_URL = os.environ.get("KARI_PUBLIC_URL", "http://127.0.0.1:8000")
 # Processes that render invitation cards in a CLI bulk run (the web job renders in one thread).
 KARI_PDF_WORKERS = int(os.environ.get("KARI_PDF_WORKERS", "0")) or (os.cpu_count() or 1)
+
+# The task queue (docs/operations.md): django-tasks with its database backend; `kari worker`
+# runs the tasks. A running task's lease is renewed every HEARTBEAT_SECONDS; one not renewed for
+# LEASE_SECONDS (its worker died) is queued again, at most MAX_REQUEUES times.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+KARI_TASKS = {
+    "LEASE_SECONDS": int(os.environ.get("KARI_TASK_LEASE_SECONDS", "60")),
+    "HEARTBEAT_SECONDS": float(os.environ.get("KARI_TASK_HEARTBEAT_SECONDS", "10")),
+    "MAX_REQUEUES": 3,
+}
+# The notification outbox: retries with exponential back-off, then FAILED on the staff page.
+KARI_OUTBOX = {
+    "MAX_ATTEMPTS": int(os.environ.get("KARI_OUTBOX_MAX_ATTEMPTS", "8")),
+    "BACKOFF_SECONDS": float(os.environ.get("KARI_OUTBOX_BACKOFF_SECONDS", "30")),
+    "BACKOFF_MAX_SECONDS": float(os.environ.get("KARI_OUTBOX_BACKOFF_MAX_SECONDS", "3600")),
+    "LEASE_SECONDS": 300,
+    "BATCH": 50,
+}
+# /healthz answers 503 when a task has waited longer than this (the workers are stuck or gone).
+KARI_HEALTH_QUEUE_WAIT_SECONDS = int(os.environ.get("KARI_HEALTH_QUEUE_WAIT_SECONDS", "300"))

@@ -5,35 +5,39 @@
 - `kari.sms.HttpGatewayBackend`: POSTs {"to", "text"} as JSON to an SMS gateway's URL with a
   bearer token.
 
-Messages are sent only after the transaction commits (`sms_on_commit`).
+``sms_on_commit`` writes the message to the outbox (:mod:`kari.outbox`) in the caller's
+transaction; it is sent after the commit, with retries by the worker. ``key`` is the outbox
+row's idempotency key: the HTTP gateway gets it as the ``Idempotency-Key`` header.
 """
 
+import datetime as dt
+import fcntl
 import json
-import logging
-import threading
 import urllib.request
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-log = logging.getLogger(__name__)
-_lock = threading.Lock()
+from kari.outbox.delivery import enqueue
+from kari.outbox.models import Channel
 
 
 class FileOutboxBackend:
     def __init__(self, path):
         self.path = Path(path)
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, key: str = "") -> str:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(
-            {"at": timezone.now().isoformat(), "to": phone, "text": text}, ensure_ascii=False
+            {"at": timezone.now().isoformat(), "to": phone, "text": text, "key": key},
+            ensure_ascii=False,
         )
-        with _lock, self.path.open("a", encoding="utf-8") as f:
+        with self.path.open("a", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)  # the web and the workers append to one file
             f.write(line + "\n")
+        return "written to the file outbox"
 
     def messages(self) -> list[dict]:
         if not self.path.exists():
@@ -47,17 +51,17 @@ class HttpGatewayBackend:
             raise ValueError("KARI_SMS OPTIONS url must be an http(s) URL")
         self.url, self.token, self.timeout = url, token, timeout
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, key: str = "") -> str:
         body = json.dumps({"to": phone, "text": text}).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
+        if key:
+            headers["Idempotency-Key"] = key
         request = urllib.request.Request(  # noqa: S310 - the URL is checked to be http(s)
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+            self.url, data=body, method="POST", headers=headers
         )
+        # urlopen raises HTTPError for an error status: the outbox retries it later
         with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-            if response.status >= 300:
-                raise OSError(f"SMS gateway answered {response.status}")
+            return f"{response.status} {response.read(500).decode('utf-8', 'replace')}".strip()
 
 
 def get_backend():
@@ -65,14 +69,9 @@ def get_backend():
     return import_string(conf["BACKEND"])(**conf.get("OPTIONS", {}))
 
 
-def sms_on_commit(phone: str, text: str) -> None:
-    if not phone:
-        return
-
-    def send():
-        try:
-            get_backend().send(phone, text)
-        except Exception:  # the change is committed; a failed notice must not turn it into an error
-            log.exception("SMS could not be sent")
-
-    transaction.on_commit(send)
+def sms_on_commit(
+    phone: str, text: str, *, secret: bool = False, expires_at: dt.datetime | None = None
+) -> None:
+    """``secret``: the text holds a one-time code (wiped once sent or at ``expires_at``)."""
+    if phone:
+        enqueue(Channel.SMS, phone, text, secret=secret, expires_at=expires_at)

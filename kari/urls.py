@@ -1,8 +1,11 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 
+from kari.operations.views import healthz
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
 ]
 urlpatterns += i18n_patterns(
     path("staff/", include("kari.accounts.urls")),
@@ -13,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("certification/", include("kari.certification.urls")),
     path("", include("kari.exams.urls")),
     path("", include("kari.appeals.urls")),
+    path("", include("kari.operations.urls")),
     path("", include("kari.portal.urls")),
     prefix_default_language=False,
 )

@@ -42,6 +42,17 @@ def self_signed_document_keys(settings):
     settings.KARI_DOCUMENT_SIGNING = {**settings.KARI_DOCUMENT_SIGNING, "SELF_SIGNED": True}
 
 
+@pytest.fixture(autouse=True)
+def outbox_channels_up():
+    """A failed send makes this process leave the channel to the worker for a while; each test
+    starts with every channel up."""
+    from kari.outbox import delivery
+
+    delivery._down_until.clear()
+    yield
+    delivery._down_until.clear()
+
+
 @pytest.fixture(scope="session")
 def _worlds(django_db_setup, django_db_blocker, tmp_path_factory):
     """The shared worlds of this test process (tests/worlds.py), rolled back at the end."""

@@ -91,6 +91,7 @@ NATIONAL: dict[str, set[str]] = {
         "exams.invitations",  # A17.3
         "exams.handover",  # A12.3(c), A17.2(a), A17.4 (EMIS's side)
         "exams.view_all",
+        "operations.outbox",  # the notification outbox: undelivered notices, sent again
     },
     Role.NAEC_OFFICER: {
         "catalogue.export",

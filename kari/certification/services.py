@@ -92,6 +92,8 @@ def request_sign_in(email: str, *, ip=None) -> None:
             [email],
             notify.bilingual(SIGN_IN_SUBJECT, sep=" / "),
             notify.bilingual(SIGN_IN_TEXT, code=plain),
+            secret=True,
+            expires_at=_code.expires_at,
         )
 
 

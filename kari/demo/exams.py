@@ -198,7 +198,7 @@ def exam_day(
     out = {"registrations": n, "in preferred municipality": d.stats.get("preferred")}
     if issue:
         services.agree_distribution(naec, d)
-        job = services.start_invitations(emis, d)
+        job = services.start_invitations(emis, d, queue=False)
         invitations.run_job(job.pk, workers=1)
         out["invitations"] = job.total
     return out

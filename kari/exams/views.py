@@ -20,7 +20,7 @@ from kari.rounds.deadlines import statutory_deadlines
 from kari.staffauth import staff_required
 from kari.tabular import ImportRejected
 
-from . import background, cards, selectors, services
+from . import cards, selectors, services
 from .charts import distance_chart
 from .forms import (
     CHECKIN_ACTIONS,
@@ -49,7 +49,7 @@ from .models import (
     SittingStatus,
 )
 from .reasons import item_names, reason_label
-from .services import handovers, invitations, results
+from .services import handovers, results
 
 STAGE_DEADLINES = {
     "registration_data",
@@ -241,7 +241,6 @@ def distribute(request):
     except ValidationError as exc:
         errors_to_messages(request, exc)
         return redirect(reverse("exams:home") + _round_query(round_))
-    background.run_in_background(job.pk, run=services.run_distribution_job)
     return redirect("exams:distribution_job", job.pk)
 
 
@@ -360,7 +359,6 @@ def issue(request, pk):
     except ValidationError as exc:
         errors_to_messages(request, exc)
         return redirect("exams:distribution", d.pk)
-    background.run_in_background(job.pk, run=invitations.run_job_in_one_process)
     return redirect("exams:job", job.pk)
 
 
@@ -370,7 +368,6 @@ def job_resume(request, pk):
     j = get_object_or_404(InvitationJob, pk=pk)
     try:
         services.resume_invitations(request.user, j)
-        background.run_in_background(j.pk, run=invitations.run_job_in_one_process)
     except ValidationError as exc:
         errors_to_messages(request, exc)
     return redirect("exams:job", j.pk)

@@ -26,6 +26,7 @@ CARDS = (
     "exam.check_in",
     "exam_centre.edit",
     "appeals.view",
+    "operations.outbox",
 )
 
 

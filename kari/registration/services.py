@@ -6,10 +6,12 @@ writes the registration, its ranked list, a new version in its history and the a
 one transaction; notices go out after commit.
 """
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -109,9 +111,13 @@ def _contacts(applicant: Applicant | None, clean: dict) -> tuple[str, str]:
 
 
 def _deliver_code(email: str, phone: str, plain: str) -> list[str]:
+    """Sent right after the commit (the applicant is waiting); a failed send is retried by the
+    worker until the code expires. The outbox wipes the text once it is sent."""
     text = notify.bilingual(CODE_TEXT, code=plain)
-    notify.email_on_commit([email], notify.bilingual(CODE_SUBJECT, sep=" / "), text)
-    sms.sms_on_commit(phone, text)
+    until = timezone.now() + dt.timedelta(seconds=settings.KARI_OTP["TTL_SECONDS"])
+    subject = notify.bilingual(CODE_SUBJECT, sep=" / ")
+    notify.email_on_commit([email], subject, text, secret=True, expires_at=until)
+    sms.sms_on_commit(phone, text, secret=True, expires_at=until)
     return [notify.mask_email(email), notify.mask_phone(phone)]
 
 

@@ -128,6 +128,15 @@ def kari_server(tmp_path_factory, demo_args):
         stderr=subprocess.STDOUT,
     )
     server.base_url = f"http://127.0.0.1:{port}"
+    # the worker beside the server, as `make demo` runs it: jobs started on the web finish there
+    worker_log = (var / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [str(KARI), "worker", "--interval", "0.5"],
+        env=env,
+        cwd=var,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -150,13 +159,15 @@ def kari_server(tmp_path_factory, demo_args):
             time.sleep(0.25)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        for p in (proc, worker):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
         log.close()
+        worker_log.close()
 
 
 @pytest.fixture(scope="module")

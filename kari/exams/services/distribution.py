@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from kari import distribution as solver
 from kari.accounts.permissions import NATIONAL, authorize
@@ -124,9 +125,11 @@ def _check_can_distribute(round_, today) -> None:
 
 @transaction.atomic
 def start_distribution(actor, round_, *, today=None) -> DistributionJob:
-    """Queue a distribution run (the web runs it in the background with a progress page).
+    """Queue a distribution run: the job row and its task (run by ``kari worker``) commit
+    together; the web shows a progress page meanwhile.
 
-    A run that has not finished after ``STALE_JOB`` (its process died) no longer blocks a new one.
+    A run that has not finished after ``STALE_JOB`` no longer blocks a new one (a worker that
+    dies is replaced through the task's lease, so this is a last resort).
     """
     authorize(actor, "exams.distribute", NATIONAL)
     lock_round(round_)
@@ -137,16 +140,31 @@ def start_distribution(actor, round_, *, today=None) -> DistributionJob:
         .exists()
     ):
         raise RuleError(_("A distribution of this round is already running."), citation="A17.2")
-    return DistributionJob.objects.create(round=round_, started_at=timezone.now(), started_by=actor)
+    job = DistributionJob.objects.create(round=round_, started_at=timezone.now(), started_by=actor)
+    distribution_task.enqueue(job.pk)
+    return job
+
+
+@task()
+def distribution_task(job_id: int) -> None:
+    """The queue's task: run the distribution job (idempotent: a finished job is left alone)."""
+    run_distribution_job(job_id)
 
 
 def run_distribution_job(job_id: int) -> DistributionJob:
-    """Run a queued distribution job: ``distribute`` in its own transaction; the outcome
-    (the distribution, or the error shown to EMIS) is recorded on the job."""
+    """Run a queued distribution job: ``distribute`` and the job's outcome in one transaction
+    (the distribution, or the error shown to EMIS), so a worker killed midway leaves the job
+    to be run again whole, and a job already finished is not run twice."""
     job = DistributionJob.objects.select_related("round", "started_by").get(pk=job_id)
+    if not job.is_active:
+        return job
     DistributionJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     try:
-        d = distribute(job.started_by, job.round)
+        with transaction.atomic():
+            d = distribute(job.started_by, job.round)
+            DistributionJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.DONE, result=d, finished_at=timezone.now()
+            )
     except ValidationError as exc:
         DistributionJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED, error=" ".join(exc.messages)[:2000], finished_at=timezone.now()
@@ -156,10 +174,6 @@ def run_distribution_job(job_id: int) -> DistributionJob:
             status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
         raise
-    else:
-        DistributionJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.DONE, result=d, finished_at=timezone.now()
-        )
     job.refresh_from_db()
     return job
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks import task
 
 from kari import notify
 from kari.accounts.permissions import NATIONAL, authorize
@@ -48,11 +49,13 @@ def new_token() -> str:
 
 
 @transaction.atomic
-def start_invitations(actor, distribution: Distribution) -> InvitationJob:
+def start_invitations(actor, distribution: Distribution, *, queue: bool = True) -> InvitationJob:
     """A17.3: make the distribution final and create every applicant's invitation.
 
     Every registered applicant gets an invitation, so a distribution that left anyone unplaced
-    cannot be issued. The cards are rendered by the job (``run_job``).
+    cannot be issued. The cards are rendered by the job (``run_job``): queued for a worker in
+    this transaction, or, with ``queue=False``, left to the caller (``kari exams invitations``
+    renders them in its own process pool).
     """
     authorize(actor, "exams.invitations", NATIONAL)
     lock_round(distribution.round)
@@ -109,6 +112,8 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
     job = InvitationJob.objects.create(
         distribution=d, total=d.assignments.count(), started_by=actor
     )
+    if queue:
+        invitation_task.enqueue(job.pk)
     record(
         actor,
         "invitations.issue",
@@ -120,7 +125,7 @@ def start_invitations(actor, distribution: Distribution) -> InvitationJob:
 
 
 @transaction.atomic
-def resume_invitations(actor, job: InvitationJob) -> InvitationJob:
+def resume_invitations(actor, job: InvitationJob, *, queue: bool = True) -> InvitationJob:
     """Run a failed (or stalled) invitation job again: the cards are rendered anew and the
     applicants told when it finishes (A17.3). Nothing else about the distribution changes."""
     authorize(actor, "exams.invitations", NATIONAL)
@@ -136,6 +141,8 @@ def resume_invitations(actor, job: InvitationJob) -> InvitationJob:
     before = {"status": job.status, "done": job.done, "error": job.error[:200]}
     job.status, job.done, job.error, job.started_by = JobStatus.QUEUED, 0, "", actor
     job.save(update_fields=["status", "done", "error", "started_by"])
+    if queue:
+        invitation_task.enqueue(job.pk)
     record(
         actor,
         "invitations.resume",
@@ -158,16 +165,30 @@ def relative_path(job: InvitationJob, number: str) -> str:
 
 
 def run_job(job_id: int, *, workers: int | None = None, progress=None) -> InvitationJob:
-    """Render every card of the job into MEDIA_ROOT, updating the job's progress as it goes."""
+    """Render every card of the job into MEDIA_ROOT, updating the job's progress as it goes.
+
+    Idempotent and resumable: a finished job is left as it is, and a job that was RUNNING
+    (its worker died; the queue runs it again) renders only the cards not yet on disk (a card
+    file appears whole or not at all). ``finish_invitations`` notifies once per job.
+    """
     job = InvitationJob.objects.select_related("distribution").get(pk=job_id)
-    job.status, job.started_at = JobStatus.RUNNING, timezone.now()
+    if job.status == JobStatus.DONE:
+        return job
+    resumed = job.status == JobStatus.RUNNING
+    job.status, job.started_at = JobStatus.RUNNING, job.started_at or timezone.now()
     job.save(update_fields=["status", "started_at"])
     try:
-        cards = [card_for(inv) for inv in invitations_of(job)]
         out = Path(settings.MEDIA_ROOT) / FOLDER / str(job.distribution.round_id)
+        invs = invitations_of(job)
+        if resumed:
+            invs = [inv for inv in invs if not (out / f"{inv.number}.pdf").exists()]
+            log.warning("invitation job %s resumed: %s cards left", job.pk, len(invs))
+        cards = [card_for(inv) for inv in invs]
+        already = job.total - len(cards)
         last = [0.0]
 
         def step(done, total):
+            done, total = done + already, total + already
             now = timezone.now().timestamp()
             if done == total or now - last[0] > 0.5:  # a lively page without a write per card
                 last[0] = now
@@ -185,15 +206,24 @@ def run_job(job_id: int, *, workers: int | None = None, progress=None) -> Invita
         raise
 
 
-def run_job_in_one_process(job_id: int) -> InvitationJob:
-    """The web's way to render a job (in a background thread, beside the web's requests)."""
-    return run_job(job_id, workers=1)
+@task()
+def invitation_task(job_id: int) -> None:
+    """The queue's task: render the job's cards in the worker's own process, then notify."""
+    run_job(job_id, workers=1)
+
+
+@task()
+def rerender_task(pks: list[int]) -> None:
+    """The queue's task: render the given issued invitations again (after A18.2)."""
+    rerender(pks)
 
 
 @transaction.atomic
 def finish_invitations(job_id: int) -> InvitationJob:
     """Record the rendered cards and tell every applicant, by email and SMS, on commit."""
     job = InvitationJob.objects.select_for_update().select_related("distribution").get(pk=job_id)
+    if job.status == JobStatus.DONE:  # finished by an earlier run: the notices went then
+        return job
     invs = list(invitations_of(job).select_related(None).select_related("registration__applicant"))
     for inv in invs:
         inv.pdf.name = relative_path(job, inv.number)

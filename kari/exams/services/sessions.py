@@ -16,7 +16,7 @@ from kari.sms import sms_on_commit
 from ..cards import site_url
 from ..models import ExamSession, Invitation, InvitationJob
 from .common import lock_round, refuse_if_final
-from .invitations import rerender
+from .invitations import rerender_task
 
 RESCHEDULE_NOTICE = gettext_lazy(
     "Your test %(test)s is moved to %(when)s (A18.2). Your invitation is updated: %(url)s"
@@ -143,7 +143,7 @@ def reschedule_session(
         .filter(assignment__sittings__session=session)
         .select_related("registration__applicant")
     )
-    transaction.on_commit(lambda: rerender([inv.pk for inv in invs]))
+    rerender_task.enqueue([inv.pk for inv in invs])
     record(
         actor,
         "exam_session.reschedule",

@@ -1,7 +1,10 @@
-"""`kari demo`: build the demo round on a fresh database and (with --serve) serve Kari."""
+"""`kari demo`: build the demo round on a fresh database and (with --serve) serve Kari,
+with a `kari worker` beside the web server for the queued jobs and the notification outbox."""
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -100,5 +103,12 @@ class Command(BaseCommand):
             f"{settings.KARI_SMS['OPTIONS'].get('path', '(gateway)')}"
         )
         if serve:
+            # The worker runs the jobs started on the web (distribution, invitation cards)
+            # and delivers the outbox; it stops with the server.
+            worker = subprocess.Popen([sys.executable, "-m", "kari.cli", "worker"])
             self.stdout.write(f"\nServing Kari on http://{addr}/ (Ctrl-C to stop)")
-            call_command("runserver", addr, use_reloader=False)
+            try:
+                call_command("runserver", addr, use_reloader=False)
+            finally:
+                worker.terminate()
+                worker.wait(timeout=30)

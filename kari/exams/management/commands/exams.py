@@ -90,9 +90,9 @@ class Command(BaseCommand):
             job = InvitationJob.objects.filter(distribution=d).order_by("-pk").first()
             if job is None:
                 raise CommandError("no invitation job to resume")
-            job = services.resume_invitations(actor, job)
+            job = services.resume_invitations(actor, job, queue=False)
         else:
-            job = services.start_invitations(actor, d)
+            job = services.start_invitations(actor, d, queue=False)
         with tqdm(total=job.total, unit="card", desc="invitations") as bar:
 
             def progress(done, total):

@@ -1,0 +1,1 @@
+"""Running Kari: the worker command, the outbox's staff page and the health check."""
