@@ -66,6 +66,7 @@ SCOPED: dict[str, set[str]] = {
         "programme.edit",
         "programme.import",
         "announcement.submit",
+        "competition.submit",  # A9.3, A10.3
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view"},  # the appeals app adds its permissions
@@ -88,6 +89,8 @@ NATIONAL: dict[str, set[str]] = {
         "exams.invitations",  # A17.3
         "exams.handover",  # A12.3(c), A17.2(a), A17.4 (EMIS's side)
         "exams.view_all",
+        "ranking.freeze",  # A26.3
+        "ranking.view_all",
     },
     Role.NAEC_OFFICER: {
         "catalogue.export",
@@ -96,6 +99,11 @@ NATIONAL: dict[str, set[str]] = {
         "exams.numbers",  # A17.2(b): NAEC answers with the number per exam centre
         "exams.results",  # A26.1
         "exams.view_all",
+        "ranking.formula",  # A27.2-A27.4: the round's competitive-score formula
+        "ranking.build",  # A27.1
+        "ranking.approve",  # A27.1
+        "intake.adjust",  # A27.10, written on approval
+        "ranking.view_all",
     },
     # A11, A22: NAEC runs the test in every exam centre; its proctors act in all of them.
     Role.PROCTOR: {"exam.check_in"},
