@@ -65,7 +65,7 @@ def test_A26_3_final_lists_frozen_once_the_window_closed_with_checksum(rb):
     r = rb.round
     r.reranking_closes = timezone.localdate()
     r.save()
-    with pytest.raises(RuleError, match="re-ranking"):
+    with pytest.raises(RuleError, match="26.3"):
         services.freeze_final_lists(rb.emis, r)
     after = r.reranking_closes + dt.timedelta(1)
     lists = services.freeze_final_lists(rb.emis, r, today=after)
@@ -225,7 +225,7 @@ def test_A27_1_a_changed_input_is_noticed_before_approval(rb):
     services.record_formula(
         rb.naec, rb.round, {"act_number": "N-2", "act_date": dt.date(2026, 1, 1), "minimum": 12}
     )
-    with pytest.raises(RuleError, match="changed"):
+    with pytest.raises(RuleError, match="26.3"):
         services.approve_ranking(rb.naec, ranking)
 
 
@@ -236,7 +236,7 @@ def test_A27_1_a_correction_is_a_new_version_and_changed_applicants_are_told(
     regs = [rb.applicant(30 - i, [p]) for i in range(6)]
     first = rb.rank(approve=True)
     mailoutbox.clear()
-    with pytest.raises(RuleError, match="reason"):
+    with pytest.raises(RuleError, match="27.1"):
         services.build_ranking(rb.naec, rb.round)
     from kari.exams.models import Result
 
@@ -278,5 +278,5 @@ def test_A27_10_extra_places_beyond_the_annual_limit_reduce_the_next_announcemen
     )
     limit = selectors.next_intake_limit(p, nxt)
     assert limit == {"limit": 4, "reduction": 2, "base": 6}
-    with pytest.raises(ValidationError, match="A27.10"):
+    with pytest.raises(ValidationError, match="27.10"):
         check_places(5, 1, work_based=False, intake_limit=limit)
