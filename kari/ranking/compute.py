@@ -16,6 +16,7 @@ The competitive score (A27.2-A27.4, NAEC's formula for the round; docs/decisions
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -63,11 +64,18 @@ class Instance:
     data: dict
     # applicant id -> [(programme code, reason)] for choices left out before allocation
     notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    # (applicant id, programme code) -> competitive score
-    scores: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    # applicant id -> {programme code: competitive score} where it is not the test score
+    own_scores: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    test_scores: dict[str, Decimal] = field(default_factory=dict)
 
     def json_bytes(self) -> bytes:
         return canonical(self.data)
+
+    def score(self, applicant: str, code: str) -> Decimal:
+        own = self.own_scores.get(applicant)
+        if own is not None and code in own:
+            return own[code]
+        return self.test_scores[applicant]
 
 
 def build_instance(document: dict, formula: dict) -> Instance:
@@ -76,51 +84,74 @@ def build_instance(document: dict, formula: dict) -> Instance:
     competition_weight = Decimal(formula.get("competition_weight") or "1")
     minimum = formula.get("minimum")
     minimum = Decimal(minimum) if minimum not in (None, "") else None
-    programmes = {p["code"]: p for p in document["programmes"]}
+    kinds = {p["code"]: p["kind"] for p in document["programmes"]}
+    held = {p["code"] for p in document["programmes"] if p.get("competition_held")}
     out_programmes = [
         {"id": p["code"], "capacity": int(p["capacity"])} for p in document["programmes"]
     ]
     applicants = []
     notes: dict[str, list[tuple[str, str]]] = {}
-    scores: dict[tuple[str, str], Decimal] = {}
+    own_scores: dict[str, dict[str, Decimal]] = {}
+    test_scores: dict[str, Decimal] = {}
+    numbers: dict[str, Decimal] = {}
     for a in document["applicants"]:
-        test = Decimal(a["test_score"])
-        competition = a.get("competition") or {}
-        prefs: list[str] = []
-        own: dict[str, int | float] = {}
+        app = a["id"]
+        text = a["test_score"]
+        test = numbers.get(text)
+        if test is None:
+            test = numbers[text] = Decimal(text)
+        test_scores[app] = test
+        competition = a.get("competition")
+        below = minimum is not None and test < minimum
+        if competition is None and not below:
+            prefs = [c for c in a["choices"] if kinds[c] != WORK_BASED]
+            if len(prefs) != len(a["choices"]):
+                notes[app] = [
+                    (c, NO_COMPETITION_RESULT) for c in a["choices"] if kinds[c] == WORK_BASED
+                ]
+            # an art programme that held a competition needs the applicant's result there
+            if held and any(c in held for c in prefs):
+                left = [c for c in prefs if c in held]
+                notes.setdefault(app, []).extend((c, NO_COMPETITION_RESULT) for c in left)
+                prefs = [c for c in prefs if c not in held]
+            applicants.append({"id": app, "score": _json_number(test), "preferences": prefs})
+            continue
+        competition = competition or {}
+        prefs = []
+        own: dict[str, Decimal] = {}
         left_out: list[tuple[str, str]] = []
         for code in a["choices"]:
-            p = programmes[code]
-            kind = p["kind"]
+            kind = kinds[code]
             if kind == WORK_BASED:
                 if code not in competition:
                     left_out.append((code, NO_COMPETITION_RESULT))
                     continue
                 score = Decimal(competition[code])
-            else:
-                if minimum is not None and test < minimum:
-                    left_out.append((code, BELOW_MINIMUM))
+            elif below:
+                left_out.append((code, BELOW_MINIMUM))
+                continue
+            elif kind == ART and code in held:
+                if code not in competition:
+                    left_out.append((code, NO_COMPETITION_RESULT))
                     continue
-                if kind == ART and p.get("competition_held"):
-                    if code not in competition:
-                        left_out.append((code, NO_COMPETITION_RESULT))
-                        continue
-                    score = (
-                        test_weight * test + competition_weight * Decimal(competition[code])
-                    ).quantize(SCORE_PLACES)
-                else:
-                    score = test
+                score = (
+                    test_weight * test + competition_weight * Decimal(competition[code])
+                ).quantize(SCORE_PLACES)
+            else:
+                score = test
             prefs.append(code)
-            scores[(a["id"], code)] = score
             if score != test:
-                own[code] = _json_number(score)
-        entry: dict = {"id": a["id"], "score": _json_number(test), "preferences": prefs}
+                own[code] = score
+        entry: dict = {"id": app, "score": _json_number(test), "preferences": prefs}
         if own:
-            entry["programme_scores"] = own
+            entry["programme_scores"] = {c: _json_number(v) for c, v in own.items()}
+            own_scores[app] = own
         applicants.append(entry)
         if left_out:
-            notes[a["id"]] = left_out
-    return Instance({"programmes": out_programmes, "applicants": applicants}, notes, scores)
+            notes[app] = left_out
+    return Instance(
+        {"programmes": out_programmes, "applicants": applicants}, notes, own_scores, test_scores
+    )
 
 
 @dataclass
@@ -134,17 +165,41 @@ class Outcome:
     # applicant id -> (choice obtained or None, [explanation items])
     explanations: dict[str, tuple[int | None, list[dict]]]
     problems: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+_DECIMALS: dict[float, Decimal] = {}
+_TEXTS: dict[float, str] = {}
 
 
 def _dec(value: float) -> Decimal:
-    return Decimal(repr(float(value)))
+    value = float(value)
+    d = _DECIMALS.get(value)
+    if d is None:
+        d = _DECIMALS[value] = Decimal(repr(value))
+    return d
+
+
+def _text(value: float) -> str:
+    value = float(value)
+    t = _TEXTS.get(value)
+    if t is None:
+        t = _TEXTS[value] = number(_dec(value))
+    return t
 
 
 def allocate(document: dict, instance: Instance) -> Outcome:
     """Run the engine and the independent checker on the instance; map the result back."""
+    t = time.perf_counter()
     inst = allocation.loads(instance.json_bytes())
+    timings = {"parse": time.perf_counter() - t}
+    t = time.perf_counter()
     result = allocation.solve(inst)
+    timings["solve"] = time.perf_counter() - t
+    t = time.perf_counter()
     problems = allocation.check(inst, result)
+    timings["check"] = time.perf_counter() - t
+    t = time.perf_counter()
     app_ids, prog_ids = inst.applicant_ids, inst.programme_ids
     by_code = {p["code"]: p for p in document["programmes"]}
     capacity = inst.capacity
@@ -170,23 +225,27 @@ def allocate(document: dict, instance: Instance) -> Outcome:
     choices = {a["id"]: a["choices"] for a in document["applicants"]}
     admitted_out: dict[str, tuple[str, int, Decimal, bool]] = {}
     explanations: dict[str, tuple[int | None, list[dict]]] = {}
-    assignment = result.assignment
+    assignment = result.assignment.tolist()
+    offsets = result.expl_offsets.tolist()
+    expl_programme = result.expl_programme.tolist()
+    no_places = result.expl_no_places.tolist()
+    cutoffs = result.expl_cutoff.tolist()
+    app_scores = result.expl_score.tolist()
     for i, app in enumerate(app_ids):
         listed = choices[app]
         rank = {code: k for k, code in enumerate(listed, start=1)}
-        j = int(assignment[i])
+        j = assignment[i]
         obtained = None
         if j >= 0:
             code = prog_ids[j]
             obtained = rank[code]
-            score = instance.scores[(app, code)]
+            score = instance.score(app, code)
             tie = programmes[code]["extra_places"] > 0 and score == programmes[code]["cutoff"]
             admitted_out[app] = (code, obtained, score, tie)
         items = []
-        lo, hi = int(result.expl_offsets[i]), int(result.expl_offsets[i + 1])
-        for k in range(lo, hi):
-            code = prog_ids[int(result.expl_programme[k])]
-            if result.expl_no_places[k]:
+        for k in range(offsets[i], offsets[i + 1]):
+            code = prog_ids[expl_programme[k]]
+            if no_places[k]:
                 items.append({"choice": rank[code], "programme": code, "reason": NO_PLACES})
             else:
                 items.append(
@@ -194,13 +253,15 @@ def allocate(document: dict, instance: Instance) -> Outcome:
                         "choice": rank[code],
                         "programme": code,
                         "reason": BELOW_CUTOFF,
-                        "cutoff": number(_dec(result.expl_cutoff[k])),
-                        "score": number(_dec(result.expl_score[k])),
+                        "cutoff": _text(cutoffs[k]),
+                        "score": _text(app_scores[k]),
                     }
                 )
         for code, reason in instance.notes.get(app, ()):
             if obtained is None or rank[code] < obtained:
                 items.append({"choice": rank[code], "programme": code, "reason": reason})
-        items.sort(key=lambda it: it["choice"])
+        if instance.notes.get(app):
+            items.sort(key=lambda it: it["choice"])
         explanations[app] = (obtained, items)
-    return Outcome(programmes, admitted_out, explanations, problems)
+    timings["map"] = time.perf_counter() - t
+    return Outcome(programmes, admitted_out, explanations, problems, timings)

@@ -4,7 +4,7 @@ import gzip
 import hashlib
 import json
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,19 +31,34 @@ def reg_id(pk: int) -> str:
     return f"R-{pk:06d}"
 
 
+def ranked_lists(round_) -> dict[int, list[int]]:
+    """Registration id -> its ranked list of programme ids (A26.2: as changed in the window)."""
+    choices = Choice.objects.filter(registration__round=round_, registration__stage=Stage.PRIMARY)
+    if connection.vendor == "postgresql":  # a million choices: one array per registration
+        from django.contrib.postgres.aggregates import ArrayAgg
+
+        return dict(
+            choices.order_by()
+            .values("registration_id")
+            .annotate(programmes=ArrayAgg("programme_id", order_by="rank"))
+            .values_list("registration_id", "programmes")
+        )
+    lists: dict[int, list[int]] = {}
+    for registration_id, programme_id in (
+        choices.order_by("registration_id", "rank")
+        .values_list("registration_id", "programme_id")
+        .iterator(chunk_size=20000)
+    ):
+        lists.setdefault(registration_id, []).append(programme_id)
+    return lists
+
+
 def build_document(round_) -> dict:
     """The final lists of the round as one JSON document (docs/exchange-formats.md)."""
     scores = inputs.scores(round_)
     places = inputs.places(round_)
     sen = inputs.sen_enrolled(round_)
-    lists: dict[int, list[int]] = {}
-    for registration_id, programme_id in (
-        Choice.objects.filter(registration__round=round_, registration__stage=Stage.PRIMARY)
-        .order_by("registration_id", "rank")
-        .values_list("registration_id", "programme_id")
-        .iterator(chunk_size=20000)
-    ):
-        lists.setdefault(registration_id, []).append(programme_id)
+    lists = ranked_lists(round_)
     competition: dict[int, dict[int, str]] = {}
     held: set[int] = set()
     for registration_id, programme_id, score in CompetitionResult.objects.filter(

@@ -8,11 +8,12 @@ approved (then superseded).
 """
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,6 +127,7 @@ def build_ranking(actor, round_, *, reason: str = "", progress: Progress | None 
     step("allocate", 2, len(PHASES))
     outcome = compute.allocate(document, instance)
     timings["allocate"] = time.perf_counter() - t
+    timings.update({f"  {k}": v for k, v in outcome.timings.items()})
     step("check", 3, len(PHASES))
     if outcome.problems:
         raise RuleError(
@@ -183,49 +185,51 @@ def _store(actor, round_, lists, formula, document, outcome, *, reason) -> Ranki
         Programme.objects.filter(code__in=list(outcome.programmes)).values_list("code", "pk")
     )
     limits = {p["code"]: p.get("annual_limit") for p in document["programmes"]}
-    ProgrammeOutcome.objects.bulk_create(
+    _insert(
+        ProgrammeOutcome,
         [
-            ProgrammeOutcome(
-                ranking=ranking,
-                programme_id=programme_pk[code],
-                places=o["capacity"],
-                annual_limit=limits.get(code),
-                applicants=o["applicants"],
-                admitted=o["admitted"],
-                cutoff=o["cutoff"],
-                extra_places=o["extra_places"],
-                beyond_limit=o["beyond_limit"],
+            "ranking_id",
+            "programme_id",
+            "places",
+            "annual_limit",
+            "applicants",
+            "admitted",
+            "cutoff",
+            "extra_places",
+            "beyond_limit",
+        ],
+        (
+            (
+                ranking.pk,
+                programme_pk[code],
+                o["capacity"],
+                limits.get(code),
+                o["applicants"],
+                o["admitted"],
+                o["cutoff"],
+                o["extra_places"],
+                o["beyond_limit"],
             )
             for code, o in outcome.programmes.items()
-        ],
-        batch_size=5000,
+        ),
     )
     registration_of = {a["id"]: a["registration"] for a in document["applicants"]}
-    Admission.objects.bulk_create(
-        [
-            Admission(
-                ranking=ranking,
-                registration_id=registration_of[app],
-                programme_id=programme_pk[code],
-                score=score,
-                choice=choice,
-                by_tie_rule=tie,
-            )
+    _insert(
+        Admission,
+        ["ranking_id", "registration_id", "programme_id", "score", "choice", "by_tie_rule"],
+        (
+            (ranking.pk, registration_of[app], programme_pk[code], score, choice, tie)
             for app, (code, choice, score, tie) in outcome.admitted.items()
-        ],
-        batch_size=5000,
+        ),
     )
-    Explanation.objects.bulk_create(
-        [
-            Explanation(
-                ranking=ranking,
-                registration_id=registration_of[app],
-                choice=choice,
-                items=items,
-            )
+    _insert(
+        Explanation,
+        ["ranking_id", "registration_id", "choice", "items"],
+        (
+            (ranking.pk, registration_of[app], choice, _Json(items))
             for app, (choice, items) in outcome.explanations.items()
-        ],
-        batch_size=5000,
+            if items or choice is None  # admitted to the first choice: nothing to explain
+        ),
     )
     extra = sum(o["extra_places"] for o in outcome.programmes.values())
     record(
@@ -246,6 +250,32 @@ def _store(actor, round_, lists, formula, document, outcome, *, reason) -> Ranki
         reason=reason.strip() or _("Ranking built (A27.1)"),
     )
     return ranking
+
+
+class _Json(list):
+    """A JSON value for ``_insert`` (a list of explanation items)."""
+
+
+def _insert(model, columns: list[str], rows) -> None:
+    """Insert many rows in the open transaction: COPY on PostgreSQL (a national ranking stores
+    about 200,000 rows), ``bulk_create`` elsewhere."""
+    if connection.vendor == "postgresql":
+        names = ", ".join(model._meta.get_field(c.removesuffix("_id")).column for c in columns)
+        sql = f"COPY {model._meta.db_table} ({names}) FROM STDIN"
+        with connection.cursor() as c, c.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([json.dumps(v) if isinstance(v, _Json) else v for v in row])
+        return
+    objs = (
+        model(
+            **{
+                c: (list(v) if isinstance(v, _Json) else v)
+                for c, v in zip(columns, row, strict=True)
+            }
+        )
+        for row in rows
+    )
+    model.objects.bulk_create(objs, batch_size=5000)
 
 
 # ---------------------------------------------------------------- the build in the background
@@ -317,7 +347,11 @@ def approve_ranking(actor, ranking: Ranking, *, today=None) -> Ranking:
     supersedes the version in force; applicants whose outcome changes are told. A27.10: places
     the tie rule added beyond the annual limit go to the catalogue's next-intake adjustments."""
     authorize(actor, "ranking.approve", NATIONAL)
-    ranking = Ranking.objects.select_for_update().select_related("final_lists").get(pk=ranking.pk)
+    ranking = (
+        Ranking.objects.select_for_update(of=("self",))
+        .select_related("final_lists")
+        .get(pk=ranking.pk)
+    )
     if ranking.status != RankingStatus.DRAFT:
         raise RuleError(_("Only a draft ranking can be approved."), field="status")
     lists = current_lists(ranking.round)
@@ -379,7 +413,7 @@ def _outcomes(ranking: Ranking) -> dict[int, int | None]:
 def _notify(ranking: Ranking, previous: Ranking | None) -> None:
     now = _outcomes(ranking)
     if previous is None:
-        told = set(ranking.explanations.values_list("registration_id", flat=True))
+        told = set(now) | set(ranking.explanations.values_list("registration_id", flat=True))
         body = OUTCOME_BODY
     else:
         before = _outcomes(previous)
