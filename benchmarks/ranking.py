@@ -347,7 +347,8 @@ def main() -> int:
     )
     print(
         f"ranking: {ranking.admitted_count:,} admitted, {extra:,} tie-rule extra places, "
-        f"{ranking.explanations.count():,} explanations stored (those admitted to their first choice need none)"
+        f"{ranking.explanations.count():,} explanations stored"
+        " (those admitted to their first choice need none)"
     )
     print("wall time (CPU time of this process; PostgreSQL's own work is not in it)")
     print(f"1. freeze the final lists (A26.3): {t1 - t0:6.2f} s ({c1 - c0:.2f} s CPU)")
