@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ranking"
+urlpatterns = [
+    path("ranking/", views.home, name="home"),
+    path("ranking/freeze/", views.freeze, name="freeze"),
+    path("ranking/formula/", views.formula, name="formula"),
+    path("ranking/build/", views.build, name="build"),
+    path("ranking/jobs/<int:pk>/", views.job, name="job"),
+    path("ranking/lists/<int:pk>.<str:fmt>", views.lists_download, name="lists_download"),
+    path("ranking/<int:pk>/", views.detail, name="detail"),
+    path("ranking/<int:pk>/approve/", views.approve, name="approve"),
+    path("ranking/competition/", views.competition, name="competition"),
+    path("results/<int:round_pk>/cut-offs/", views.cutoffs, name="cutoffs"),
+]
