@@ -35,6 +35,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def self_signed_document_keys(settings):
+    """Signing bodies get a self-signed document certificate on first use, as in the demo
+    (production loads each body's PKCS#12 from the environment: kari.accounts.signing)."""
+    settings.KARI_DOCUMENT_SIGNING = {**settings.KARI_DOCUMENT_SIGNING, "SELF_SIGNED": True}
+
+
 @pytest.fixture(scope="session")
 def _worlds(django_db_setup, django_db_blocker, tmp_path_factory):
     """The shared worlds of this test process (tests/worlds.py), rolled back at the end."""
