@@ -67,6 +67,7 @@ SCOPED: dict[str, set[str]] = {
         "programme.import",
         "announcement.submit",
         "competition.submit",  # A9.3, A10.3
+        "ranking.view_own",  # A27.5: the institution's signed ranking documents
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view"},  # the appeals app adds its permissions
@@ -90,6 +91,7 @@ NATIONAL: dict[str, set[str]] = {
         "exams.handover",  # A12.3(c), A17.2(a), A17.4 (EMIS's side)
         "exams.view_all",
         "ranking.freeze",  # A26.3
+        "ranking.enter",  # A27.6
         "ranking.view_all",
     },
     Role.NAEC_OFFICER: {

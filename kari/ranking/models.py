@@ -161,6 +161,12 @@ class Ranking(models.Model):
     reason = models.TextField(_("reason for the correction"), blank=True)
     applicants = models.PositiveIntegerField(default=0)
     admitted_count = models.PositiveIntegerField(default=0)
+    # A27.5: the signed documents, sent to the institutions and the management system
+    documents_sent_at = models.DateTimeField(null=True, blank=True)
+    # A27.6: entered into the VET management system (receipt), then confirmed by EMIS
+    entry_receipt = models.CharField(max_length=80, blank=True)
+    entry_submitted_at = models.DateTimeField(null=True, blank=True)
+    entry_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-version"]
@@ -261,10 +267,40 @@ class Explanation(models.Model):
         return f"explanation {self.registration_id}"
 
 
+class SignedDocument(models.Model):
+    """A27.5: the ranking document, signed by NAEC (PAdES): one PDF per programme, the national
+    summary PDF (``programme`` empty) and the national XLSX whose SHA-256 the summary carries."""
+
+    class Kind(models.TextChoices):
+        PROGRAMME = "programme", _("programme list (PDF)")
+        SUMMARY = "summary", _("national summary (PDF)")
+        XLSX = "xlsx", _("national list (XLSX)")
+
+    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    programme = models.ForeignKey(
+        "catalogue.Programme", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "programme__code"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.programme_id or ''}".strip()
+
+    @property
+    def organisation(self):
+        return self.programme.institution.organisation if self.programme_id else None
+
+
 class BuildJob(models.Model):
     """A ranking build running in the background, with its progress for the page."""
 
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, default="build")  # build, or sign (A27.5)
     status = models.CharField(max_length=8, default="queued")
     phase = models.CharField(max_length=40, blank=True)
     done = models.PositiveSmallIntegerField(default=0)

@@ -2,7 +2,7 @@
 institutions (competition results), the public cut-offs."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,9 +20,17 @@ from kari.tabular import ImportRejected
 
 from . import selectors, services
 from .forms import ApproveForm, BuildForm, FormulaForm, UploadForm
-from .models import BuildJob, CompetitionResult, FinalLists, Formula, Ranking, RankingStatus
+from .models import (
+    BuildJob,
+    CompetitionResult,
+    FinalLists,
+    Formula,
+    Ranking,
+    RankingStatus,
+    SignedDocument,
+)
+from .services import documents, rankings
 from .services import lists as lists_service
-from .services import rankings
 
 
 def _round(request):
@@ -133,7 +141,10 @@ def job(request, pk):
             }
         )
     if j.status == "done" and j.ranking_id:
-        messages.success(request, _("The ranking is built."))
+        if j.kind == "sign":
+            messages.success(request, _("The ranking document is signed and sent."))
+        else:
+            messages.success(request, _("The ranking is built."))
         return redirect("ranking:detail", j.ranking_id)
     return render(request, "ranking/job.html", {"job": j, "running": j.is_active})
 
@@ -181,8 +192,108 @@ def detail(request, pk):
             "can_approve": ranking.status == RankingStatus.DRAFT
             and can(request.user, "ranking.approve", NATIONAL),
             "extra_total": sum(o.extra_places for o in ranking.programmes.all()),
+            "can_sign": ranking.status == RankingStatus.APPROVED
+            and can(request.user, "ranking.approve", NATIONAL),
+            "can_enter": ranking.status == RankingStatus.APPROVED
+            and ranking.documents_sent_at is not None
+            and can(request.user, "ranking.enter", NATIONAL),
+            "sending_due": documents.sending_due(ranking) if ranking.approved_at else None,
+            "entry_due": documents.entry_due(ranking) if ranking.documents_sent_at else None,
         },
     )
+
+
+@staff_required
+@require_POST
+def sign(request, pk):
+    """A27.5: NAEC signs the approved ranking's documents (in the background)."""
+    ranking = get_object_or_404(Ranking, pk=pk)
+    try:
+        job = documents.start_signing(request.user, ranking)
+    except ValidationError as exc:
+        errors_to_messages(request, exc)
+        return redirect("ranking:detail", ranking.pk)
+    return redirect("ranking:job", job.pk)
+
+
+@staff_required
+@require_POST
+def enter(request, pk):
+    """A27.6: EMIS enters the ranking into the management system, then confirms the entry."""
+    ranking = get_object_or_404(Ranking, pk=pk)
+    try:
+        if request.POST.get("action") == "confirm":
+            documents.confirm_entry(request.user, ranking)
+            messages.success(request, _("The entry into the management system is confirmed."))
+        else:
+            documents.enter_into_management_system(request.user, ranking)
+            messages.success(request, _("The ranking is sent to the management system."))
+    except ValidationError as exc:
+        errors_to_messages(request, exc)
+    return redirect("ranking:detail", ranking.pk)
+
+
+def _documents_for(request, round_):
+    ranking = selectors.approved(round_, stage="primary").filter(institution=None).first()
+    if ranking is None:
+        return None, SignedDocument.objects.none(), False
+    qs = ranking.documents.select_related("programme__institution__organisation").defer("content")
+    if can(request.user, "ranking.view_all", NATIONAL):
+        return ranking, qs, True
+    institution = Institution.objects.filter(organisation=request.user.organisation).first()
+    if institution is None:
+        raise PermissionDenied
+    authorize(request.user, "ranking.view_own", institution.organisation)
+    return ranking, qs.filter(programme__institution=institution), False
+
+
+@staff_required
+def documents_page(request):
+    """A27.5: the signed ranking documents: an institution sees its programmes' lists."""
+    round_ = _round(request)
+    ranking, qs, national = _documents_for(request, round_)
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ranking/documents.html",
+        {"round": round_, "ranking": ranking, "page": page, "national": national},
+    )
+
+
+@staff_required
+def document_download(request, pk):
+    doc = get_object_or_404(
+        SignedDocument.objects.select_related("programme__institution__organisation", "ranking"),
+        pk=pk,
+    )
+    if doc.programme_id is None or not can(
+        request.user, "ranking.view_own", doc.programme.institution.organisation
+    ):
+        authorize(request.user, "ranking.view_all", NATIONAL)
+    return _file(doc)
+
+
+def _file(doc):
+    if doc.kind == SignedDocument.Kind.XLSX:
+        ctype, ext = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+    else:
+        ctype, ext = "application/pdf", "pdf"
+    name = doc.programme.code if doc.programme_id else doc.kind
+    resp = HttpResponse(bytes(doc.content), content_type=ctype)
+    resp["Content-Disposition"] = (
+        f'attachment; filename="ranking-v{doc.ranking.version}-{name}.{ext}"'
+    )
+    return resp
+
+
+def public_summary(request, round_pk):
+    """Public: the round's signed national ranking summary (no personal data in it)."""
+    round_ = get_object_or_404(Round, pk=round_pk)
+    ranking = selectors.approved(round_, stage="primary").filter(institution=None).first()
+    doc = ranking.documents.filter(kind=SignedDocument.Kind.SUMMARY).first() if ranking else None
+    if doc is None:
+        raise Http404
+    return _file(doc)
 
 
 @staff_required

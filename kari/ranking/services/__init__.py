@@ -2,7 +2,7 @@
 (A27.1) with the next-intake adjustments (A27.10), corrections, competition results (A9.3,
 A10.3) and NAEC's formula."""
 
-from . import competition, rankings
+from . import competition, documents, rankings
 from .competition import import_competition_results
 from .lists import document_of, freeze_final_lists, handover_xlsx
 from .rankings import (
@@ -16,6 +16,7 @@ from .rankings import (
 
 __all__ = [
     "competition",
+    "documents",
     "rankings",
     "approval_due",
     "approve_ranking",

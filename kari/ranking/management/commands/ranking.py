@@ -23,13 +23,18 @@ class Command(BaseCommand):
     help = "Final lists (A26.3) and the ranking (A27): freeze, build, approve, export."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["freeze", "build", "approve", "export"])
-        parser.add_argument("--user", required=True, help="the staff member acting (audit log)")
+        parser.add_argument(
+            "action", choices=["freeze", "build", "approve", "sign", "export", "verify"]
+        )
+        parser.add_argument("file", nargs="?", help="verify: the signed PDF")
+        parser.add_argument("--user", default="", help="the staff member acting (audit log)")
         parser.add_argument("--round", type=int, default=None, help="round id (default: latest)")
         parser.add_argument("--reason", default="", help="build: the reason for a correction")
         parser.add_argument("-o", "--output", default="-")
 
-    def handle(self, *args, action, user, round, reason, output, **options):
+    def handle(self, *args, action, user, round, reason, output, file, **options):
+        if action == "verify":
+            return self.do_verify(file)
         actor = User.objects.filter(username=user, is_active=True).first()
         if actor is None:
             raise CommandError(f"no active staff member “{user}”")
@@ -75,6 +80,33 @@ class Command(BaseCommand):
     def do_approve(self, actor, round_, reason, output):
         ranking = services.approve_ranking(actor, self._draft(round_))
         self.stdout.write(f"{ranking} approved")
+
+    def do_sign(self, actor, round_, reason, output):
+        ranking = Ranking.objects.filter(
+            round=round_, institution=None, status=RankingStatus.APPROVED
+        ).first()
+        if ranking is None:
+            raise CommandError("no approved ranking")
+        ranking = services.documents.sign_documents(actor, ranking)
+        self.stdout.write(f"{ranking}: {ranking.documents.count()} documents signed")
+
+    def do_verify(self, file):
+        """A27.5: whether FILE is intact and signed by a body's key (exit 1 if not)."""
+        from kari.accounts.signing import signing_body, verify_document
+
+        if not file:
+            raise CommandError("give the PDF to verify")
+        with open(file, "rb") as fh:
+            result = verify_document(fh.read())
+        if not result.ok:
+            for problem in result.problems or ("not signed",):
+                self.stderr.write(problem)
+            raise CommandError("NOT VALID: the document was changed or is not signed by a body")
+        body = signing_body(result)
+        self.stdout.write(
+            f"valid: signed by {result.signer_common_name} ({body.code if body else '?'}) "
+            f"at {result.signing_time:%Y-%m-%d %H:%M:%S %Z}"
+        )
 
     def do_export(self, actor, round_, reason, output):
         authorize(actor, "ranking.view_all", NATIONAL)
