@@ -98,7 +98,7 @@ def import_competition_results(
     today=None,
 ) -> list[CompetitionResult]:
     """Take an institution's competition results (upload or page), all or nothing; a programme's
-    earlier results are replaced by the new ones. Columns: A9.3(a)-(d), A10.3(a)-(d)."""
+    earlier results are replaced by the new ones. Columns: A9.3 and A10.3, points (a) to (d)."""
     authorize(actor, "competition.submit", institution.organisation)
     if rows is None:
         try:
