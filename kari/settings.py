@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kari.certification",
     "kari.exams",
     "kari.appeals",
+    "kari.ranking",
     "kari.portal",
     "kari.operations",
     "kari.demo",

@@ -17,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("", include("kari.exams.urls")),
     path("", include("kari.appeals.urls")),
     path("", include("kari.operations.urls")),
+    path("", include("kari.ranking.urls")),
     path("", include("kari.portal.urls")),
     prefix_default_language=False,
 )

@@ -69,6 +69,8 @@ SCOPED: dict[str, set[str]] = {
         "announcement.submit",
         "registration.view",  # an institution sees registrations that list its programmes
         "subsequent.schedule",  # A18.3: the head's schedule of the subsequent-stage test
+        "competition.submit",  # A9.3, A10.3
+        "ranking.view_own",  # A27.5: the institution's signed ranking documents
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view", "appeals.view", "appeals.sit"},  # A24
@@ -92,6 +94,9 @@ NATIONAL: dict[str, set[str]] = {
         "exams.handover",  # A12.3(c), A17.2(a), A17.4 (EMIS's side)
         "exams.view_all",
         "operations.outbox",  # the notification outbox: undelivered notices, sent again
+        "ranking.freeze",  # A26.3
+        "ranking.enter",  # A27.6
+        "ranking.view_all",
     },
     Role.NAEC_OFFICER: {
         "catalogue.export",
@@ -102,6 +107,11 @@ NATIONAL: dict[str, set[str]] = {
         "exams.view_all",
         "scores.record",  # A26.2, A28.1: published scores and the ranking's outcome
         "catalogue.test_mapping",  # A7.2: the director's act on each field's test
+        "ranking.formula",  # A27.2-A27.4: the round's competitive-score formula
+        "ranking.build",  # A27.1
+        "ranking.approve",  # A27.1
+        "intake.adjust",  # A27.10, written on approval
+        "ranking.view_all",
     },
     # A11, A22: NAEC runs the test in every exam centre; its proctors act in all of them.
     Role.PROCTOR: {"exam.check_in", "appeals.file"},  # A25.1: filed at the exam centre

@@ -17,13 +17,14 @@ from kari.errors import RuleError, ValidationError
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import SEASON_MONTHS
 
-from . import rules
+from . import rules, selectors
 from .models import (
     Announcement,
     AnnouncementLine,
     AnnouncementStatus,
     Field,
     Institution,
+    NextIntakeAdjustment,
     Programme,
     SkillsTest,
     Stage,
@@ -243,7 +244,12 @@ def set_places(
             continue
         places, sen = value
         try:
-            rules.check_places(places, sen, work_based=prog.work_based)
+            rules.check_places(
+                places,
+                sen,
+                work_based=prog.work_based,
+                intake_limit=selectors.next_intake_limit(prog, round_),
+            )
         except ValidationError as exc:
             for f, msgs in exc.message_dict.items():
                 errors[f"{code}.{f}"] = msgs
@@ -303,7 +309,12 @@ def submit_announcement(actor, ann: Announcement, *, reason: str = "") -> Announ
     errors = {}
     for line in lines:
         try:
-            rules.check_places(line.places, line.sen_places, work_based=line.programme.work_based)
+            rules.check_places(
+                line.places,
+                line.sen_places,
+                work_based=line.programme.work_based,
+                intake_limit=selectors.next_intake_limit(line.programme, ann.round),
+            )
         except ValidationError as exc:
             for f, msgs in exc.message_dict.items():
                 errors[f"{line.programme.code}.{f}"] = msgs
@@ -592,3 +603,36 @@ def set_subsequent_schedule(
         reason="A18.3",
     )
     return schedule
+
+
+@transaction.atomic
+def record_next_intake_adjustments(actor, source_round, reductions: dict) -> list:
+    """A27.10: the places subtracted from each programme's next intake because the tie rule
+    of ``source_round``'s ranking admitted students beyond the annual limit. ``reductions``
+    maps a programme to its number; a new ranking version replaces the round's figures."""
+    authorize(actor, "intake.adjust", NATIONAL)
+    before = {
+        a.programme.code: a.reduction
+        for a in NextIntakeAdjustment.objects.filter(
+            source_round=source_round, citation="A27.10"
+        ).select_related("programme")
+    }
+    NextIntakeAdjustment.objects.filter(source_round=source_round, citation="A27.10").delete()
+    now = timezone.now()
+    made = [
+        NextIntakeAdjustment.objects.create(
+            programme=p, source_round=source_round, reduction=n, recorded_at=now
+        )
+        for p, n in sorted(reductions.items(), key=lambda kv: kv[0].code)
+        if n > 0
+    ]
+    for adj in made:
+        record(
+            actor,
+            "intake.adjust",
+            adj,
+            before={"reduction": before.get(adj.programme.code)},
+            after={"reduction": adj.reduction, "source_round": str(source_round)},
+            reason=_("Tie-rule places beyond the annual limit (A27.10)"),
+        )
+    return made

@@ -27,6 +27,8 @@ CARDS = (
     "exam_centre.edit",
     "appeals.view",
     "operations.outbox",
+    "ranking.view_all",
+    "competition.submit",
 )
 
 

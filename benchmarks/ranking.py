@@ -1,0 +1,365 @@
+"""The ranking end to end through Kari's services on PostgreSQL (issue 16).
+
+    .venv/bin/python benchmarks/ranking.py [--applicants 100000] [--programmes 2000]
+        [--choices 10] [--pg postgres://postgres@127.0.0.1:5432] [--db kari_bench_ranking]
+
+Builds a database (``--db``, dropped first): the reference data, one NAEC and one EMIS user,
+``--programmes`` programmes over 20 institutions with confirmed places (about 85% of the
+applicants in all), ``--applicants`` registrations each with ``--choices`` distinct programmes
+(Zipf-like demand) and NAEC's results (skills test and two subjects, integer points 0..30,
+so ties are common; 3% absent). The data is written with COPY and is not timed. Then it times,
+through the services the web and ``kari ranking`` use:
+
+1. ``freeze_final_lists`` (A26.3): scores, ranked lists, places and competition results read,
+   the canonical JSON with its checksum stored;
+2. ``build_ranking`` (A27.1): the lists read back, the instance built, ``kari.allocation``'s
+   engine and independent checker, and the outcome stored (per-programme figures, every
+   admission and every applicant's explanation) in one transaction;
+
+and prints the machine, the load average and each figure. The goal: 1 + 2 within 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}; {os.cpu_count()} cores; {mem:.1f} GiB RAM; {platform.platform()}"
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def create_database(pg: str, db: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{pg.rstrip('/')}/postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{db}"')
+
+
+def populate(n_app: int, n_prog: int, n_choice: int, seed: int = 7):
+    """The round after its re-ranking window, with the data written by COPY."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from kari.accounts import services as accounts
+    from kari.accounts.models import Organisation
+    from kari.accounts.roles import OrgKind, Role
+    from kari.catalogue.models import (
+        Announcement,
+        AnnouncementLine,
+        AnnouncementStatus,
+        Field,
+        Institution,
+        Municipality,
+        Programme,
+        SkillsTest,
+        SubjectGroup,
+    )
+    from kari.catalogue.reference import field_defaults, load_reference
+    from kari.exams.models import ResultImport
+    from kari.rounds.models import Round
+
+    rng = random.Random(seed)
+    load_reference()
+    today = timezone.localdate()
+    d = lambda n: today + dt.timedelta(days=n)  # noqa: E731
+    r = Round.objects.create(
+        year=today.year,
+        season="spring",
+        announcement_deadline=d(-90),
+        registration_opens=d(-85),
+        registration_closes=d(-70),
+        test_starts=d(-30),
+        test_ends=d(-28),
+        results_published=d(-20),
+        reranking_opens=d(-19),
+        reranking_closes=d(-1),
+        ranking_date=d(6),
+        enrolment_starts=d(10),
+        enrolment_ends=d(20),
+    )
+    tbilisi = Municipality.objects.get(code="tbilisi")
+
+    def org(code, kind):
+        return Organisation.objects.create(
+            code=code, kind=kind, name_ka=code, name_en=code, municipality=tbilisi
+        )
+
+    users = {}
+    for code, kind, role in (
+        ("naec", OrgKind.NAEC, Role.NAEC_OFFICER),
+        ("emis", OrgKind.EMIS, Role.EMIS_OPERATOR),
+    ):
+        users[code] = accounts.create_staff(
+            None,
+            username=code,
+            password="Long-enough-pass-1",
+            organisation=org(code, kind),
+            roles=[role],
+        )
+    field = Field.objects.get(code="1013")
+    defaults = field_defaults()["1013"]
+    skills_test = SkillsTest.objects.get(code=defaults["skills_test"])
+    subject_group = SubjectGroup.objects.get(code=defaults["subject_group"])
+    institutions = [
+        Institution.objects.create(organisation=org(f"college-{i}", OrgKind.INSTITUTION))
+        for i in range(20)
+    ]
+    programmes = Programme.objects.bulk_create(
+        Programme(
+            institution=institutions[i % 20],
+            code=f"P{i:05d}",
+            name_ka="მზარეული",
+            name_en="Cook",
+            field=field,
+            skills_test=skills_test,
+            subject_group=subject_group,
+            work_based=i % 50 == 0,
+            art_sport_tourism=i % 50 == 1,
+        )
+        for i in range(n_prog)
+    )
+    weights = [1 / (k + 1) ** 0.8 for k in range(n_prog)]
+    total_w = sum(weights)
+    cum = list(itertools.accumulate(weights))
+    places = [max(5, round(0.85 * n_app * w / total_w)) for w in weights]
+    anns = {
+        inst.pk: Announcement.objects.create(
+            institution=inst, round=r, status=AnnouncementStatus.CONFIRMED
+        )
+        for inst in institutions
+    }
+    AnnouncementLine.objects.bulk_create(
+        AnnouncementLine(
+            announcement=anns[p.institution_id], programme=p, places=places[i], sen_places=0
+        )
+        for i, p in enumerate(programmes)
+    )
+    imp = ResultImport.objects.create(
+        round=r,
+        number=1,
+        at=timezone.now(),
+        by=users["naec"],
+        filename="results.xlsx",
+        sha256="0" * 64,
+        rows=n_app,
+        on_time=True,
+    )
+    prog_ids = [p.pk for p in programmes]
+    skills_id, group_id = programmes[0].skills_test_id, programmes[0].subject_group_id
+    now = timezone.now()
+    with connection.cursor() as c:
+        cur = c.cursor
+        c.execute("SELECT COALESCE(MAX(id), 0) FROM registration_applicant")
+        base = c.fetchone()[0]
+        with cur.copy(
+            "COPY registration_applicant (id, personal_number, first_name_ka, last_name_ka, "
+            "first_name_en, last_name_en, birth_date, phone, email) FROM STDIN"
+        ) as cp:
+            for i in range(n_app):
+                cp.write_row(
+                    (
+                        base + i + 1,
+                        f"{10000000000 + i:011d}",
+                        "ნინო",
+                        "ბერიძე",
+                        "Nino",
+                        "Beridze",
+                        dt.date(2008, 1, 1),
+                        f"+99559{i:07d}",
+                        f"a{i}@example.ge",
+                    )
+                )
+        c.execute("SELECT COALESCE(MAX(id), 0) FROM registration_registration")
+        rbase = c.fetchone()[0]
+        with cur.copy(
+            "COPY registration_registration (id, applicant_id, round_id, stage, channel, "
+            "test_language, foreign_language, adapted_environment, skills_test_id, "
+            "subject_group_id, registered_at, updated_at, version, carried_over, retakes_test, "
+            "education_level, qualification) FROM STDIN"
+        ) as cp:
+            for i in range(n_app):
+                cp.write_row(
+                    (
+                        rbase + i + 1,
+                        base + i + 1,
+                        r.pk,
+                        "primary",
+                        "online",
+                        "ka",
+                        "en",
+                        "",
+                        skills_id,
+                        group_id,
+                        now,
+                        now,
+                        1,
+                        False,
+                        True,
+                        "",
+                        "",
+                    )
+                )
+        with cur.copy(
+            "COPY registration_choice (registration_id, rank, programme_id) FROM STDIN"
+        ) as cp:
+            for i in range(n_app):
+                picks: dict[int, None] = {}
+                while len(picks) < n_choice:  # three popular choices, then any
+                    if len(picks) < 3:
+                        j = rng.choices(range(n_prog), cum_weights=cum)[0]
+                    else:
+                        j = rng.randrange(n_prog)
+                    picks[j] = None
+                for k, j in enumerate(picks, start=1):
+                    cp.write_row((rbase + i + 1, k, prog_ids[j]))
+        with cur.copy(
+            "COPY exams_result (result_import_id, registration_id, status, skills_score, "
+            "subject_scores) FROM STDIN"
+        ) as cp:
+            for i in range(n_app):
+                if rng.random() < 0.03:
+                    cp.write_row((imp.pk, rbase + i + 1, "absent", None, "{}"))
+                else:
+                    cp.write_row(
+                        (
+                            imp.pk,
+                            rbase + i + 1,
+                            "completed",
+                            rng.randint(0, 30),
+                            f'{{"georgian": {rng.randint(0, 30)}, "mathematics": '
+                            f"{rng.randint(0, 30)}}}",
+                        )
+                    )
+        c.execute("ANALYZE")
+    # competition results for the work-based and art programmes (A9.3, A10.3)
+    from kari.ranking.models import CompetitionResult
+
+    special = {p.pk for p in programmes if p.work_based or p.art_sport_tourism}
+    from kari.registration.models import Choice
+
+    rows = Choice.objects.filter(programme_id__in=special).values_list(
+        "registration_id", "programme_id"
+    )
+    CompetitionResult.objects.bulk_create(
+        (
+            CompetitionResult(
+                round=r,
+                programme_id=p,
+                registration_id=g,
+                score=rng.randint(0, 100),
+                submitted_at=now,
+                submitted_by=users["naec"],
+            )
+            for g, p in rows
+            if rng.random() < 0.8
+        ),
+        batch_size=5000,
+    )
+    return r, users
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--applicants", type=int, default=100_000)
+    ap.add_argument("--programmes", type=int, default=2_000)
+    ap.add_argument("--choices", type=int, default=10)
+    ap.add_argument(
+        "--pg", default=os.environ.get("KARI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    )
+    ap.add_argument("--db", default="kari_bench_ranking")
+    ap.add_argument(
+        "--reuse", action="store_true", help="keep the database of an earlier run (its data)"
+    )
+    args = ap.parse_args()
+    if not args.reuse:
+        create_database(args.pg, args.db)
+    os.environ["DATABASE_URL"] = f"{args.pg.rstrip('/')}/{args.db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kari.settings")
+    os.environ.setdefault("KARI_LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(f"machine: {machine()}")
+    print(f"python {platform.python_version()}; PostgreSQL at {args.pg}")
+    t = time.perf_counter()
+    if args.reuse:
+        from kari.accounts.models import User
+        from kari.ranking.models import FinalLists, Ranking
+        from kari.rounds.models import Round
+
+        r = Round.objects.get()
+        users = {u.username: u for u in User.objects.filter(username__in=["naec", "emis"])}
+        Ranking.objects.all().delete()
+        FinalLists.objects.all().delete()
+    else:
+        r, users = populate(args.applicants, args.programmes, args.choices)
+    from kari.registration.models import Choice, Registration
+
+    print(
+        f"data: {Registration.objects.count():,} applicants, {args.programmes:,} programmes, "
+        f"{Choice.objects.count():,} choices, written in {time.perf_counter() - t:.1f} s "
+        "(not timed)"
+    )
+    from kari import allocation  # noqa: F401  (numba's compiled engine loaded before timing)
+    from kari.ranking import services
+
+    print(load())
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    lists = services.freeze_final_lists(users["emis"], r)
+    t1, c1 = time.perf_counter(), time.process_time()
+    ranking = services.build_ranking(users["naec"], r)
+    t2, c2 = time.perf_counter(), time.process_time()
+    extra = sum(o.extra_places for o in ranking.programmes.all())
+    print(
+        f"final lists: {lists.applicants:,} applicants ranked, {lists.programmes:,} programmes, "
+        f"{len(bytes(lists.document)) / 2**20:.1f} MiB stored (gzip)"
+    )
+    print(
+        f"ranking: {ranking.admitted_count:,} admitted, {extra:,} tie-rule extra places, "
+        f"{ranking.explanations.count():,} explanations stored"
+        " (those admitted to their first choice need none)"
+    )
+    print("wall time (CPU time of this process; PostgreSQL's own work is not in it)")
+    print(f"1. freeze the final lists (A26.3): {t1 - t0:6.2f} s ({c1 - c0:.2f} s CPU)")
+    print(f"2. build the ranking (A27.1):      {t2 - t1:6.2f} s ({c2 - c1:.2f} s CPU)")
+    for k, v in ranking.timings.items():
+        print(f"     {k:<9} {v:6.2f} s")
+    total = t2 - t0
+    print(f"end to end: {total:.2f} s (goal 30 s: {'met' if total <= 30 else 'NOT met'})")
+    print(load())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ranking"
+urlpatterns = [
+    path("ranking/", views.home, name="home"),
+    path("ranking/freeze/", views.freeze, name="freeze"),
+    path("ranking/formula/", views.formula, name="formula"),
+    path("ranking/build/", views.build, name="build"),
+    path("ranking/jobs/<int:pk>/", views.job, name="job"),
+    path("ranking/lists/<int:pk>.<str:fmt>", views.lists_download, name="lists_download"),
+    path("ranking/<int:pk>/", views.detail, name="detail"),
+    path("ranking/<int:pk>/approve/", views.approve, name="approve"),
+    path("ranking/<int:pk>/sign/", views.sign, name="sign"),
+    path("ranking/<int:pk>/enter/", views.enter, name="enter"),
+    path("ranking/documents/", views.documents_page, name="documents"),
+    path("ranking/documents/<int:pk>/", views.document_download, name="document"),
+    path("ranking/competition/", views.competition, name="competition"),
+    path("results/<int:round_pk>/ranking.pdf", views.public_summary, name="public_summary"),
+    path("results/<int:round_pk>/cut-offs/", views.cutoffs, name="cutoffs"),
+]
