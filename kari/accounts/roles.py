@@ -66,6 +66,9 @@ SCOPED: dict[str, set[str]] = {
         "programme.edit",
         "programme.import",
         "announcement.submit",
+        "enrolment.terms",  # A29.1: documents and deadlines; the contract template (A29.2)
+        "enrolment.manage",  # A29.1-A29.4, A30-A32: documents, contracts, students' choices
+        "enrolment.act",  # A29.2: the head's enrolment act, signed with the head's key
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view"},  # the appeals app adds its permissions
@@ -76,7 +79,11 @@ SCOPED: dict[str, set[str]] = {
 
 # National permissions: statutory acts over all organisations.
 NATIONAL: dict[str, set[str]] = {
-    Role.MINISTRY_OFFICER: {"round.schedule", "audit.view_all"},
+    Role.MINISTRY_OFFICER: {
+        "round.schedule",
+        "audit.view_all",
+        "enrolment.voucher_threshold",  # A30.1, A31.1: the year's voucher threshold
+    },
     Role.EMIS_OPERATOR: {
         "catalogue.import",
         "catalogue.export",
@@ -88,6 +95,7 @@ NATIONAL: dict[str, set[str]] = {
         "exams.invitations",  # A17.3
         "exams.handover",  # A12.3(c), A17.2(a), A17.4 (EMIS's side)
         "exams.view_all",
+        "enrolment.open",  # A29.1: placements of the approved ranking document open
     },
     Role.NAEC_OFFICER: {
         "catalogue.export",
