@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "kari.registration",
     "kari.certification",
     "kari.exams",
+    "kari.ranking",
     "kari.enrolment",
     "kari.portal",
     "kari.demo",

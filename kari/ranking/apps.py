@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RankingConfig(AppConfig):
+    name = "kari.ranking"
+    label = "ranking"
+    verbose_name = _("Ranking and admission")

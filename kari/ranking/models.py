@@ -1,0 +1,220 @@
+"""Final lists (A26.3), the ranking document (A27) and its outcome: who is admitted where.
+
+A ranking is never edited once approved (A27.1): a correction is a new version with its
+reason; the earlier one is kept as superseded. ``kari.ranking.selectors.admitted`` reads the
+admitted of the approved version.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kari.catalogue.models import Stage
+
+
+class FinalLists(models.Model):
+    """A26.3: the frozen inputs of the ranking, one record with a checksum.
+
+    ``document`` is the canonical JSON (gzip) of the applicants' ranked lists with their
+    scores and the places per programme net of SEN enrolments (docs/exchange-formats.md);
+    ``checksum`` is the SHA-256 of the uncompressed JSON.
+    """
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.PRIMARY)
+    number = models.PositiveIntegerField(default=1)
+    frozen_at = models.DateTimeField()
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    on_time = models.BooleanField(default=True)
+    checksum = models.CharField(max_length=64)
+    document = models.BinaryField()
+    applicants = models.PositiveIntegerField(default=0)
+    programmes = models.PositiveIntegerField(default=0)
+    current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "stage", "number"], name="one_final_lists_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"final lists #{self.number}"
+
+
+class RankingStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted to the management system")
+    RETURNED = "returned", _("returned with reasons")
+    AGREED = "agreed", _("agreed by the management system")
+    APPROVED = "approved", _("approved")
+    SUPERSEDED = "superseded", _("superseded by a correction")
+
+
+class Ranking(models.Model):
+    """One version of a ranking document (A27.1 primary stage; A27.7 subsequent stage, one per
+    institution)."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="rankings")
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.PRIMARY)
+    institution = models.ForeignKey(
+        "catalogue.Institution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rankings",
+    )
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=12, choices=RankingStatus.choices, default=RankingStatus.DRAFT
+    )
+    final_lists = models.ForeignKey(
+        FinalLists, on_delete=models.PROTECT, null=True, blank=True, related_name="rankings"
+    )
+    inputs_checksum = models.CharField(max_length=64)
+    outcome_checksum = models.CharField(max_length=64, blank=True)
+    formula = models.JSONField(default=dict)
+    built_at = models.DateTimeField()
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("reason for the correction"), blank=True)
+    applicants = models.PositiveIntegerField(default=0)
+    admitted_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "stage", "version"],
+                condition=Q(institution__isnull=True),
+                name="one_national_ranking_version",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "stage", "institution", "version"],
+                condition=Q(institution__isnull=False),
+                name="one_institution_ranking_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ranking v{self.version}"
+
+    @property
+    def organisation(self):
+        return self.institution.organisation if self.institution_id else None
+
+
+class ProgrammeOutcome(models.Model):
+    """A programme's figures in a ranking: places, cut-off and tie-rule extra places (A27.9)."""
+
+    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="programmes")
+    programme = models.ForeignKey("catalogue.Programme", on_delete=models.PROTECT, related_name="+")
+    places = models.PositiveIntegerField()
+    annual_limit = models.PositiveIntegerField(null=True, blank=True)
+    applicants = models.PositiveIntegerField(default=0)
+    admitted = models.PositiveIntegerField(default=0)
+    cutoff = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    extra_places = models.PositiveIntegerField(default=0)
+    beyond_limit = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["programme__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ranking", "programme"], name="one_outcome_per_programme"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}: {self.admitted}/{self.places}"
+
+
+class Admission(models.Model):
+    """An applicant admitted to a programme by a ranking (A27.2)."""
+
+    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="admissions")
+    registration = models.ForeignKey(
+        "registration.Registration", on_delete=models.PROTECT, related_name="admissions"
+    )
+    programme = models.ForeignKey(
+        "catalogue.Programme", on_delete=models.PROTECT, related_name="admissions"
+    )
+    score = models.DecimalField(max_digits=9, decimal_places=3)
+    choice = models.PositiveSmallIntegerField()  # 1-based rank in the applicant's list
+    by_tie_rule = models.BooleanField(default=False)  # A27.9
+
+    class Meta:
+        ordering = ["programme__code", "-score"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ranking", "registration"], name="one_admission_per_ranking"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration} → {self.programme_id}"
+
+    @property
+    def organisation(self):
+        return self.programme.institution.organisation
+
+
+class Explanation(models.Model):
+    """Why an applicant obtained what they did: one item per higher choice (cut-off, score)."""
+
+    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="explanations")
+    registration = models.ForeignKey(
+        "registration.Registration", on_delete=models.PROTECT, related_name="+"
+    )
+    choice = models.PositiveSmallIntegerField(null=True, blank=True)
+    items = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ranking", "registration"], name="one_explanation_per_ranking"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"explanation {self.registration_id}"
+
+
+class BuildJob(models.Model):
+    """A ranking build running in the background, with its progress for the page."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=8, default="queued")
+    phase = models.CharField(max_length=40, blank=True)
+    done = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    ranking = models.ForeignKey(
+        Ranking, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"ranking build #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ("queued", "running")
