@@ -12,6 +12,7 @@ urlpatterns += i18n_patterns(
     path("", include("kari.registration.urls")),
     path("certification/", include("kari.certification.urls")),
     path("", include("kari.exams.urls")),
+    path("", include("kari.enrolment.urls")),
     path("", include("kari.portal.urls")),
     prefix_default_language=False,
 )

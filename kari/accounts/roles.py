@@ -83,6 +83,7 @@ NATIONAL: dict[str, set[str]] = {
         "round.schedule",
         "audit.view_all",
         "enrolment.voucher_threshold",  # A30.1, A31.1: the year's voucher threshold
+        "enrolment.view_all",  # a round's enrolment figures
     },
     Role.EMIS_OPERATOR: {
         "catalogue.import",
@@ -96,6 +97,7 @@ NATIONAL: dict[str, set[str]] = {
         "exams.handover",  # A12.3(c), A17.2(a), A17.4 (EMIS's side)
         "exams.view_all",
         "enrolment.open",  # A29.1: placements of the approved ranking document open
+        "enrolment.view_all",  # A29.4: entries into the management system, late ones
     },
     Role.NAEC_OFFICER: {
         "catalogue.export",

@@ -66,7 +66,7 @@ class VoucherThreshold(models.Model):
 
     round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
     stage = models.CharField(_("stage"), max_length=12)
-    minimum = models.DecimalField(_("minimum score"), max_digits=7, decimal_places=2)
+    minimum = models.DecimalField(_("minimum score"), max_digits=9, decimal_places=3)
 
     class Meta:
         constraints = [
@@ -156,7 +156,7 @@ class Enrolment(models.Model):
     programme = models.ForeignKey(
         "catalogue.Programme", on_delete=models.PROTECT, related_name="enrolments"
     )
-    score = models.DecimalField(_("score"), max_digits=7, decimal_places=2, null=True, blank=True)
+    score = models.DecimalField(_("score"), max_digits=9, decimal_places=3, null=True, blank=True)
     admitted_on = models.DateField(_("ranking act"))
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.ADMITTED

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from . import rules
 from .models import Enrolment, ProgrammeTerms, Status, StudentStatus, SubmissionState
 
 
@@ -21,6 +22,17 @@ class Row:
     submit_until: dt.date | None
     overdue: bool  # A29.2: not enrolled by the deadline
     documents_late: bool  # A29.1: documents not complete by the programme's deadline
+    option_form: object = None  # the page's form for the student's choice (A30-A32)
+
+    @property
+    def challenge_by(self) -> dt.date | None:
+        """The last day to challenge the act (or the closing) that concerns this placement."""
+        e = self.enrolment
+        if e.act_id:
+            return rules.challenge_by(e.act.issued_on)
+        if e.status in (Status.DECLINED, Status.LAPSED) and e.status_changed_at:
+            return rules.challenge_by(timezone.localdate(e.status_changed_at))
+        return None
 
     @property
     def complete(self) -> bool:

@@ -22,6 +22,7 @@ from kari.documents import enrolment as kdocs
 from kari.errors import PermissionDenied, RuleError, ValidationError
 from kari.identity.registry import get_registry
 from kari.identity.validators import clean_personal_number
+from kari.ranking.selectors import admitted
 from kari.registration.models import Applicant
 from kari.rounds.models import Round
 
@@ -174,10 +175,19 @@ PLACED = gettext_lazy(
 )
 
 
+def open_from_ranking(actor, round_: Round) -> int:
+    """A29.1: the placements of the round's approved ranking document(s) open for enrolment."""
+    placements = admitted(round_).select_related(
+        "ranking", "registration__applicant", "programme__institution__organisation"
+    )
+    return open_enrolments(actor, round_, placements)
+
+
 @transaction.atomic
-def open_enrolments(actor, round_: Round, admissions, *, ranking_act: dt.date) -> int:
-    """One enrolment per placement of the approved ranking document; tells each applicant
-    what to submit and by when (A29.1). Placements already open are left as they are."""
+def open_enrolments(actor, round_: Round, admissions, *, ranking_act: dt.date | None = None) -> int:
+    """One enrolment per placement of the approved ranking document (A27.1, A27.7: its date is
+    the act's); tells each applicant what to submit and by when (A29.1). Placements already
+    open are left as they are."""
     authorize(actor, "enrolment.open", NATIONAL)
     existing = set(
         Enrolment.objects.filter(round=round_).values_list("registration_id", "programme_id")
@@ -196,7 +206,7 @@ def open_enrolments(actor, round_: Round, admissions, *, ranking_act: dt.date) -
             registration=reg,
             programme=programme,
             score=getattr(adm, "score", None),
-            admitted_on=ranking_act,
+            admitted_on=ranking_act or timezone.localdate(adm.ranking.approved_at),
             georgian_module=rules.starts_with_georgian_module(reg.test_language),
         )
         created.append(e)
@@ -208,7 +218,7 @@ def open_enrolments(actor, round_: Round, admissions, *, ranking_act: dt.date) -
             actor,
             "enrolment.open",
             round_,
-            after={"placements": len(created), "ranking_act": ranking_act},
+            after={"placements": len(created)},
             organisation=None,
         )
     return len(created)

@@ -24,6 +24,8 @@ CARDS = (
     "exams.view_all",
     "exam.check_in",
     "exam_centre.edit",
+    "enrolment.manage",
+    "enrolment.view_all",
 )
 
 

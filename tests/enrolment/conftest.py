@@ -195,3 +195,13 @@ def enrol(world, e, funding="voucher", **contract):
     services.issue_act(admin, e.programme.institution, e.round, [e])
     e.refresh_from_db()
     return e
+
+
+@pytest.fixture(autouse=True)
+def english_messages(default_language):
+    """Service errors are matched in English here; the pages are Georgian (checked over HTTP)."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("ka")

@@ -1,0 +1,97 @@
+"""Enrolment pages: the institution, the applicant's cabinet, EMIS and the ministry."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kari.accounts.roles import OrgKind, Role
+from kari.enrolment.models import Enrolment, Status
+from tests.conftest import make_org, make_user, sign_in
+
+from .conftest import applicant, place
+
+pytestmark = pytest.mark.django_db
+
+
+def as_applicant(client, reg):
+    session = client.session
+    session["kari_applicant"] = reg.applicant_id
+    session.save()
+
+
+def test_A29_2_institution_enrols_through_its_pages(client, world):
+    reg = applicant(0, round_=world["round"])
+    (e,) = place(world, [(reg, "COOK-A")])
+    # The applicant uploads a document from the cabinet.
+    as_applicant(client, reg)
+    page = client.get("/cabinet/enrolment/")
+    assert page.status_code == 200 and "პირადობის მოწმობის ასლი" in page.content.decode()
+    doc = e.programme.enrolment_terms.get().documents.first()
+    upload = SimpleUploadedFile("id.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    r = client.post(f"/cabinet/enrolment/{e.pk}/upload/{doc.pk}/", {"file": upload})
+    assert r.status_code == 302
+    assert e.submissions.count() == 1
+    # The institution marks both received, signs the contract, issues the act.
+    sign_in(client, world["admin_a"])
+    assert "COOK-A" in client.get("/enrolment/").content.decode()
+    for d in e.programme.enrolment_terms.get().documents.all():
+        client.post(f"/enrolment/{e.pk}/document/{d.pk}/", {"received": "1"})
+    e.refresh_from_db()
+    assert e.status == Status.DOCUMENTS
+    r = client.post(f"/enrolment/{e.pk}/", {"action": "contract", "c-funding": "voucher"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert client.get("/enrolment/act/").status_code == 200
+    assert client.post("/enrolment/act/").status_code == 302
+    e.refresh_from_db()
+    assert e.status == Status.ENROLLED
+    pdf = client.get(f"/enrolment/act/{e.act_id}.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert client.get(f"/enrolment/{e.pk}/contract.pdf").status_code == 200
+    # Another institution sees none of it.
+    client.logout()
+    sign_in(client, world["admin_b"])
+    assert client.get(f"/enrolment/{e.pk}/").status_code == 403
+    assert client.get(f"/enrolment/act/{e.act_id}.pdf").status_code == 403
+
+
+def test_refused_contract_keeps_the_input_and_names_the_field(client, world):
+    reg = applicant(12, round_=world["round"])  # a minor
+    (e,) = place(world, [(reg, "COOK-A")])
+    sign_in(client, world["admin_a"])
+    for d in e.programme.enrolment_terms.get().documents.all():
+        client.post(f"/enrolment/{e.pk}/document/{d.pk}/", {"received": "1"})
+    r = client.post(
+        f"/enrolment/{e.pk}/",
+        {"action": "contract", "c-funding": "self", "c-representative_relation": "დედა"},
+    )
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "c-representative_personal_number_error" in html and 'value="დედა"' in html
+
+
+def test_emis_sees_entries_and_the_ministry_the_figures(client, world):
+    reg = applicant(0, round_=world["round"])
+    place(world, [(reg, "COOK-A")])
+    emis_user = make_user("emis-op", world["emis"].organisation, [Role.EMIS_OPERATOR])
+    sign_in(client, emis_user)
+    assert client.get("/enrolment/entries/").status_code == 200
+    assert client.get("/enrolment/figures/").status_code == 200
+    client.logout()
+    sign_in(client, world["ministry"])
+    page = client.get("/enrolment/figures/")
+    assert page.status_code == 200
+    r = client.post("/enrolment/figures/", {"stage": "primary", "minimum": "55"})
+    assert r.status_code == 302
+    client.logout()
+    naec = make_user("naec-1", make_org("naec", OrgKind.NAEC), [Role.NAEC_OFFICER])
+    sign_in(client, naec)
+    assert client.get("/enrolment/figures/").status_code == 403
+    assert Enrolment.objects.count() == 1
+
+
+def test_A29_1_portal_programme_page_shows_documents_and_deadline(client, world):
+    r = client.get("/programmes/COOK-A/")
+    if r.status_code == 404:  # the portal's path
+        from django.urls import reverse
+
+        r = client.get(reverse("portal:programme", args=["COOK-A"]))
+    assert "ფოტოსურათი" in r.content.decode()
