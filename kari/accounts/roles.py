@@ -69,6 +69,7 @@ SCOPED: dict[str, set[str]] = {
         "enrolment.terms",  # A29.1: documents and deadlines; the contract template (A29.2)
         "enrolment.manage",  # A29.1-A29.4, A30-A32: documents, contracts, students' choices
         "enrolment.act",  # A29.2: the head's enrolment act, signed with the head's key
+        "competition.submit",  # A9.3, A10.3
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view"},  # the appeals app adds its permissions
@@ -98,6 +99,8 @@ NATIONAL: dict[str, set[str]] = {
         "exams.view_all",
         "enrolment.open",  # A29.1: placements of the approved ranking document open
         "enrolment.view_all",  # A29.4: entries into the management system, late ones
+        "ranking.freeze",  # A26.3
+        "ranking.view_all",
     },
     Role.NAEC_OFFICER: {
         "catalogue.export",
@@ -106,6 +109,11 @@ NATIONAL: dict[str, set[str]] = {
         "exams.numbers",  # A17.2(b): NAEC answers with the number per exam centre
         "exams.results",  # A26.1
         "exams.view_all",
+        "ranking.formula",  # A27.2-A27.4: the round's competitive-score formula
+        "ranking.build",  # A27.1
+        "ranking.approve",  # A27.1
+        "intake.adjust",  # A27.10, written on approval
+        "ranking.view_all",
     },
     # A11, A22: NAEC runs the test in every exam centre; its proctors act in all of them.
     Role.PROCTOR: {"exam.check_in"},

@@ -236,3 +236,31 @@ class AnnouncementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme.code}: {self.places} ({self.sen_places} SEN)"
+
+
+class NextIntakeAdjustment(models.Model):
+    """Places subtracted from a programme's next intake (A27.10): written by the ranking of
+    ``source_round`` when the tie rule admitted students beyond the annual admission limit; the
+    A13 rules of the next round read it (``kari.catalogue.selectors.next_intake_limit``)."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="intake_adjustments"
+    )
+    source_round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    citation = models.CharField(max_length=20, default="A27.10")
+    reduction = models.PositiveIntegerField(_("places subtracted"))
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "source_round", "citation"], name="one_adjustment_per_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme.code}: -{self.reduction} ({self.citation})"
+
+    @property
+    def organisation(self):
+        return self.programme.institution.organisation

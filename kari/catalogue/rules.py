@@ -32,13 +32,23 @@ _UNKNOWN = {
 }
 
 
-def check_places(places, sen_places, *, work_based: bool) -> None:
+def check_places(places, sen_places, *, work_based: bool, intake_limit: dict | None = None) -> None:
     """A13.4(e): at least 5 places; A13.2: at least 10% reserved for SEN applicants,
-    except on work-based programmes (A10.4)."""
+    except on work-based programmes (A10.4); A27.10: no more than the limit left after the
+    previous round's tie-rule extra places were subtracted (``intake_limit``, from
+    ``selectors.next_intake_limit``)."""
     errors = {}
     if places is None or places < MIN_PLACES:
         errors["places"] = [
             _("A programme needs at least %(n)s places (A13.4(e)).") % {"n": MIN_PLACES}
+        ]
+    elif intake_limit is not None and places > intake_limit["limit"]:
+        errors["places"] = [
+            _(
+                "At most %(limit)s places: %(reduction)s are subtracted from %(base)s for the "
+                "students the tie rule added beyond the limit last round (A27.10)."
+            )
+            % intake_limit
         ]
     if sen_places is None or sen_places < 0:
         errors["sen_places"] = [_("SEN places cannot be negative.")]

@@ -2,7 +2,9 @@
 
 from django.db.models import Q
 
-from .models import AnnouncementLine, AnnouncementStatus
+from kari.rounds.models import Round
+
+from .models import AnnouncementLine, AnnouncementStatus, NextIntakeAdjustment
 
 
 def published_lines(round_):
@@ -50,3 +52,30 @@ def search_lines(
         "programme__skills_test__code": skills_test,
     }
     return qs.filter(**{k: v for k, v in filters.items() if v})
+
+
+def next_intake_limit(programme, round_):
+    """A27.10: the most places ``programme`` may announce in ``round_`` when the previous round's
+    tie rule took it beyond its annual limit, with the places subtracted; None when no
+    adjustment applies. The limit is the authorised number (A13.6), or the places announced in
+    the previous round where none is recorded."""
+    previous = (
+        Round.objects.filter(test_starts__lt=round_.test_starts).order_by("-test_starts").first()
+    )
+    if previous is None:
+        return None
+    reduction = sum(
+        NextIntakeAdjustment.objects.filter(programme=programme, source_round=previous).values_list(
+            "reduction", flat=True
+        )
+    )
+    if not reduction:
+        return None
+    base = programme.authorised_places
+    if base is None:
+        base = (
+            AnnouncementLine.objects.filter(programme=programme, announcement__round=previous)
+            .values_list("places", flat=True)
+            .first()
+        ) or 0
+    return {"limit": max(0, base - reduction), "reduction": reduction, "base": base}

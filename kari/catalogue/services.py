@@ -16,8 +16,15 @@ from kari.audit.log import record
 from kari.errors import RuleError, ValidationError
 from kari.rounds.deadlines import deadline
 
-from . import rules
-from .models import Announcement, AnnouncementLine, AnnouncementStatus, Institution, Programme
+from . import rules, selectors
+from .models import (
+    Announcement,
+    AnnouncementLine,
+    AnnouncementStatus,
+    Institution,
+    NextIntakeAdjustment,
+    Programme,
+)
 
 PROGRAMME_FIELDS = [
     "name_ka",
@@ -211,7 +218,12 @@ def set_places(
             continue
         places, sen = value
         try:
-            rules.check_places(places, sen, work_based=prog.work_based)
+            rules.check_places(
+                places,
+                sen,
+                work_based=prog.work_based,
+                intake_limit=selectors.next_intake_limit(prog, round_),
+            )
         except ValidationError as exc:
             for f, msgs in exc.message_dict.items():
                 errors[f"{code}.{f}"] = msgs
@@ -261,7 +273,12 @@ def submit_announcement(actor, ann: Announcement, *, reason: str = "") -> Announ
     errors = {}
     for line in lines:
         try:
-            rules.check_places(line.places, line.sen_places, work_based=line.programme.work_based)
+            rules.check_places(
+                line.places,
+                line.sen_places,
+                work_based=line.programme.work_based,
+                intake_limit=selectors.next_intake_limit(line.programme, ann.round),
+            )
         except ValidationError as exc:
             for f, msgs in exc.message_dict.items():
                 errors[f"{line.programme.code}.{f}"] = msgs
@@ -349,3 +366,36 @@ def can_admit(institution: Institution, round_) -> bool:
         round=round_,
         status=AnnouncementStatus.CONFIRMED,
     ).exists()
+
+
+@transaction.atomic
+def record_next_intake_adjustments(actor, source_round, reductions: dict) -> list:
+    """A27.10: the places subtracted from each programme's next intake because the tie rule
+    of ``source_round``'s ranking admitted students beyond the annual limit. ``reductions``
+    maps a programme to its number; a new ranking version replaces the round's figures."""
+    authorize(actor, "intake.adjust", NATIONAL)
+    before = {
+        a.programme.code: a.reduction
+        for a in NextIntakeAdjustment.objects.filter(
+            source_round=source_round, citation="A27.10"
+        ).select_related("programme")
+    }
+    NextIntakeAdjustment.objects.filter(source_round=source_round, citation="A27.10").delete()
+    now = timezone.now()
+    made = [
+        NextIntakeAdjustment.objects.create(
+            programme=p, source_round=source_round, reduction=n, recorded_at=now
+        )
+        for p, n in sorted(reductions.items(), key=lambda kv: kv[0].code)
+        if n > 0
+    ]
+    for adj in made:
+        record(
+            actor,
+            "intake.adjust",
+            adj,
+            before={"reduction": before.get(adj.programme.code)},
+            after={"reduction": adj.reduction, "source_round": str(source_round)},
+            reason=_("Tie-rule places beyond the annual limit (A27.10)"),
+        )
+    return made

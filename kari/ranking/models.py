@@ -47,6 +47,77 @@ class FinalLists(models.Model):
         return f"final lists #{self.number}"
 
 
+class CompetitionResult(models.Model):
+    """A9.3, A10.3: an applicant's score in an institution's competition for a programme."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(
+        "catalogue.Programme", on_delete=models.PROTECT, related_name="competition_results"
+    )
+    registration = models.ForeignKey(
+        "registration.Registration", on_delete=models.PROTECT, related_name="competition_results"
+    )
+    score = models.DecimalField(_("competition score"), max_digits=7, decimal_places=2)
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    on_time = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "programme", "registration"], name="one_competition_result"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}/{self.registration_id}: {self.score}"
+
+    @property
+    def organisation(self):
+        return self.programme.institution.organisation
+
+
+class Formula(models.Model):
+    """NAEC's act for the round: how the competitive score is computed (A27.2-A27.4).
+
+    Ordinary programmes: the test score. Art/sport/tourism programmes with a competition:
+    ``test_weight`` x test + ``competition_weight`` x competition (A27.3). Work-based
+    programmes: the competition result alone (A27.4). ``minimum``: the lowest test score
+    ranked, when the act sets one (never applied on work-based programmes, A10.2).
+    """
+
+    round = models.OneToOneField("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    act_number = models.CharField(_("act number"), max_length=60)
+    act_date = models.DateField(_("act date"))
+    test_weight = models.DecimalField(
+        _("weight of the test score"), max_digits=5, decimal_places=3, default=1
+    )
+    competition_weight = models.DecimalField(
+        _("weight of the competition score"), max_digits=5, decimal_places=3, default=1
+    )
+    minimum = models.DecimalField(
+        _("lowest test score ranked"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"formula {self.act_number}"
+
+    def as_dict(self) -> dict:
+        return {
+            "act_number": self.act_number,
+            "act_date": self.act_date.isoformat(),
+            "test_weight": str(self.test_weight),
+            "competition_weight": str(self.competition_weight),
+            "minimum": None if self.minimum is None else str(self.minimum),
+        }
+
+
 class RankingStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
     SUBMITTED = "submitted", _("submitted to the management system")
@@ -206,6 +277,7 @@ class BuildJob(models.Model):
     ranking = models.ForeignKey(
         Ranking, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    reason = models.TextField(blank=True)
     error = models.TextField(blank=True)
 
     def __str__(self) -> str:

@@ -1,0 +1,408 @@
+"""A27.1-A27.4, A27.9, A27.10: the ranking built from the final lists, approved by NAEC.
+
+The build reads the current final lists and NAEC's formula, builds the ``kari allocate``
+instance (``kari.ranking.compute``), runs the engine and the independent checker, and stores
+the outcome. A re-run before approval replaces the draft; after approval a new build is a
+correction: a new version with its reason, the approved one kept until the correction is
+approved (then superseded).
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kari import notify, workdays
+from kari.accounts.permissions import NATIONAL, authorize
+from kari.audit.log import record
+from kari.catalogue.models import Programme, Stage
+from kari.catalogue.services import record_next_intake_adjustments
+from kari.errors import RuleError
+from kari.ranking import compute
+from kari.ranking.models import (
+    Admission,
+    BuildJob,
+    Explanation,
+    FinalLists,
+    Formula,
+    ProgrammeOutcome,
+    Ranking,
+    RankingStatus,
+)
+from kari.registration.models import Registration
+from kari.rounds.models import Round
+from kari.sms import sms_on_commit
+
+from .lists import document_of
+
+log = logging.getLogger(__name__)
+
+PHASES = ["read", "instance", "allocate", "check", "store"]
+Progress = Callable[[str, int, int], None]
+
+
+def current_lists(round_) -> FinalLists | None:
+    return FinalLists.objects.filter(round=round_, stage=Stage.PRIMARY, current=True).first()
+
+
+def formula_of(round_) -> dict:
+    """NAEC's formula for the round, or the default (test score; weights 1; no minimum)."""
+    f = Formula.objects.filter(round=round_).first()
+    return f.as_dict() if f else dict(compute.DEFAULT_FORMULA)
+
+
+def inputs_checksum(lists: FinalLists, formula: dict) -> str:
+    return hashlib.sha256(lists.checksum.encode() + compute.canonical(formula)).hexdigest()
+
+
+def approval_due(lists: FinalLists):
+    """A27.1: NAEC approves within 7 days of receiving the final lists."""
+    return workdays.within_days(timezone.localtime(lists.frozen_at).date(), 7)
+
+
+@transaction.atomic
+def record_formula(actor, round_, data: dict) -> Formula:
+    """NAEC's act setting the round's competitive-score formula (A27.2-A27.4)."""
+    authorize(actor, "ranking.formula", NATIONAL)
+    if Ranking.objects.filter(round=round_, status=RankingStatus.APPROVED).exists():
+        raise RuleError(
+            _("The ranking is approved; a new formula needs a correction."), citation="A27.1"
+        )
+    before = None
+    f = Formula.objects.filter(round=round_).first()
+    if f is not None:
+        before = f.as_dict()
+    else:
+        f = Formula(round=round_)
+    for key in ("act_number", "act_date", "test_weight", "competition_weight", "minimum"):
+        if key in data:
+            setattr(f, key, data[key])
+    if not (f.act_number or "").strip():
+        raise RuleError(_("Enter the act's number."), field="act_number")
+    if f.act_date is None:
+        raise RuleError(_("Enter the act's date."), field="act_date")
+    f.recorded_at, f.recorded_by = timezone.now(), actor
+    f.save()
+    record(actor, "ranking.formula", f, before=before, after=f.as_dict())
+    return f
+
+
+def build_ranking(actor, round_, *, reason: str = "", progress: Progress | None = None) -> Ranking:
+    """Build the ranking of the round's current final lists (A27.1); see the module docstring.
+
+    The computation runs outside the transaction (so a progress callback can report it); the
+    outcome is stored in one transaction."""
+    authorize(actor, "ranking.build", NATIONAL)
+    step = progress or (lambda phase, done, total: None)
+    lists = current_lists(round_)
+    if lists is None:
+        raise RuleError(_("The final lists are not frozen yet."), citation="A26.3")
+    approved = Ranking.objects.filter(
+        round=round_, stage=Stage.PRIMARY, institution=None, status=RankingStatus.APPROVED
+    ).first()
+    if approved is not None and not reason.strip():
+        raise RuleError(
+            _("The ranking is approved: a correction needs its reason (an appeal, a court)."),
+            field="reason",
+            citation="A27.1",
+        )
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    step("read", 0, len(PHASES))
+    document = document_of(lists)
+    formula = formula_of(round_)
+    timings["read"] = time.perf_counter() - t
+    t = time.perf_counter()
+    step("instance", 1, len(PHASES))
+    instance = compute.build_instance(document, formula)
+    timings["instance"] = time.perf_counter() - t
+    t = time.perf_counter()
+    step("allocate", 2, len(PHASES))
+    outcome = compute.allocate(document, instance)
+    timings["allocate"] = time.perf_counter() - t
+    step("check", 3, len(PHASES))
+    if outcome.problems:
+        raise RuleError(
+            _("The independent check of the allocation failed: %(p)s")
+            % {"p": "; ".join(outcome.problems[:5])},
+            citation="A27.2",
+        )
+    t = time.perf_counter()
+    step("store", 4, len(PHASES))
+    ranking = _store(actor, round_, lists, formula, document, outcome, reason=reason)
+    timings["store"] = time.perf_counter() - t
+    step("done", len(PHASES), len(PHASES))
+    ranking.timings = timings
+    return ranking
+
+
+def outcome_checksum(outcome: compute.Outcome) -> str:
+    data = {
+        "admitted": {
+            k: [v[0], v[1], compute.number(v[2]), v[3]] for k, v in outcome.admitted.items()
+        },
+        "programmes": {
+            k: [v["admitted"], None if v["cutoff"] is None else compute.number(v["cutoff"])]
+            + [v["extra_places"], v["beyond_limit"]]
+            for k, v in outcome.programmes.items()
+        },
+    }
+    return hashlib.sha256(compute.canonical(data)).hexdigest()
+
+
+@transaction.atomic
+def _store(actor, round_, lists, formula, document, outcome, *, reason) -> Ranking:
+    Round.objects.select_for_update().get(pk=round_.pk)
+    mine = Ranking.objects.filter(round=round_, stage=Stage.PRIMARY, institution=None)
+    drafts = list(mine.filter(status=RankingStatus.DRAFT))
+    replaced = [d.version for d in drafts]
+    for d in drafts:  # a re-run before approval replaces the draft
+        d.delete()
+    version = (mine.aggregate(v=Max("version"))["v"] or 0) + 1
+    ranking = Ranking.objects.create(
+        round=round_,
+        stage=Stage.PRIMARY,
+        version=version,
+        final_lists=lists,
+        inputs_checksum=inputs_checksum(lists, formula),
+        outcome_checksum=outcome_checksum(outcome),
+        formula=formula,
+        built_at=timezone.now(),
+        built_by=actor,
+        reason=reason.strip(),
+        applicants=len(document["applicants"]),
+        admitted_count=len(outcome.admitted),
+    )
+    programme_pk = dict(
+        Programme.objects.filter(code__in=list(outcome.programmes)).values_list("code", "pk")
+    )
+    limits = {p["code"]: p.get("annual_limit") for p in document["programmes"]}
+    ProgrammeOutcome.objects.bulk_create(
+        [
+            ProgrammeOutcome(
+                ranking=ranking,
+                programme_id=programme_pk[code],
+                places=o["capacity"],
+                annual_limit=limits.get(code),
+                applicants=o["applicants"],
+                admitted=o["admitted"],
+                cutoff=o["cutoff"],
+                extra_places=o["extra_places"],
+                beyond_limit=o["beyond_limit"],
+            )
+            for code, o in outcome.programmes.items()
+        ],
+        batch_size=5000,
+    )
+    registration_of = {a["id"]: a["registration"] for a in document["applicants"]}
+    Admission.objects.bulk_create(
+        [
+            Admission(
+                ranking=ranking,
+                registration_id=registration_of[app],
+                programme_id=programme_pk[code],
+                score=score,
+                choice=choice,
+                by_tie_rule=tie,
+            )
+            for app, (code, choice, score, tie) in outcome.admitted.items()
+        ],
+        batch_size=5000,
+    )
+    Explanation.objects.bulk_create(
+        [
+            Explanation(
+                ranking=ranking,
+                registration_id=registration_of[app],
+                choice=choice,
+                items=items,
+            )
+            for app, (choice, items) in outcome.explanations.items()
+        ],
+        batch_size=5000,
+    )
+    extra = sum(o["extra_places"] for o in outcome.programmes.values())
+    record(
+        actor,
+        "ranking.build",
+        ranking,
+        before={"replaces_drafts": replaced} if replaced else None,
+        after={
+            "version": version,
+            "final_lists": lists.number,
+            "inputs_checksum": ranking.inputs_checksum,
+            "outcome_checksum": ranking.outcome_checksum,
+            "applicants": ranking.applicants,
+            "admitted": ranking.admitted_count,
+            "extra_places": extra,
+            "formula": formula,
+        },
+        reason=reason.strip() or _("Ranking built (A27.1)"),
+    )
+    return ranking
+
+
+# ---------------------------------------------------------------- the build in the background
+
+
+@transaction.atomic
+def start_build(actor, round_, *, reason: str = "", run=None) -> BuildJob:
+    """Queue a build (A27.1); the page follows its progress. ``run(job_id)`` starts it after
+    commit (by default in a background thread)."""
+    authorize(actor, "ranking.build", NATIONAL)
+    Round.objects.select_for_update().get(pk=round_.pk)
+    if BuildJob.objects.filter(round=round_, status__in=("queued", "running")).exists():
+        raise RuleError(_("A build of this round is already running."))
+    if current_lists(round_) is None:
+        raise RuleError(_("The final lists are not frozen yet."), citation="A26.3")
+    job = BuildJob.objects.create(
+        round=round_,
+        started_at=timezone.now(),
+        started_by=actor,
+        total=len(PHASES),
+        reason=reason.strip(),
+    )
+    record(actor, "ranking.build_started", job, after={"round": str(round_)}, reason=reason)
+    if run is None:
+        from kari.exams.background import run_in_background
+
+        transaction.on_commit(lambda: run_in_background(job.pk, run_build_job))
+    else:
+        transaction.on_commit(lambda: run(job.pk))
+    return job
+
+
+def run_build_job(job_id: int) -> None:
+    """Run a queued build: a plain function of the job's id (a task queue may call it)."""
+    job = BuildJob.objects.select_related("round", "started_by").get(pk=job_id)
+    BuildJob.objects.filter(pk=job_id).update(status="running")
+
+    def progress(phase: str, done: int, total: int) -> None:
+        BuildJob.objects.filter(pk=job_id).update(phase=phase, done=done, total=total)
+
+    try:
+        ranking = build_ranking(job.started_by, job.round, reason=job.reason, progress=progress)
+    except Exception as exc:
+        message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+        BuildJob.objects.filter(pk=job_id).update(
+            status="failed", error=message[:2000], finished_at=timezone.now()
+        )
+        raise
+    BuildJob.objects.filter(pk=job_id).update(
+        status="done", ranking=ranking, finished_at=timezone.now(), done=len(PHASES)
+    )
+
+
+# ---------------------------------------------------------------- approval (A27.1, A27.10)
+
+OUTCOME_SUBJECT = gettext_lazy("Kari: your admission result (%(round)s)")
+OUTCOME_BODY = gettext_lazy(
+    "The ranking of %(round)s is approved. See your result and its explanation in your cabinet."
+)
+CHANGED_BODY = gettext_lazy(
+    "The ranking of %(round)s was corrected (%(reason)s) and your result changed. "
+    "See it in your cabinet."
+)
+
+
+@transaction.atomic
+def approve_ranking(actor, ranking: Ranking, *, today=None) -> Ranking:
+    """A27.1: NAEC approves the draft within 7 days of receiving the final lists. A correction
+    supersedes the version in force; applicants whose outcome changes are told. A27.10: places
+    the tie rule added beyond the annual limit go to the catalogue's next-intake adjustments."""
+    authorize(actor, "ranking.approve", NATIONAL)
+    ranking = Ranking.objects.select_for_update().select_related("final_lists").get(pk=ranking.pk)
+    if ranking.status != RankingStatus.DRAFT:
+        raise RuleError(_("Only a draft ranking can be approved."), field="status")
+    lists = current_lists(ranking.round)
+    if (
+        lists is None
+        or inputs_checksum(lists, formula_of(ranking.round)) != ranking.inputs_checksum
+    ):
+        raise RuleError(
+            _("The final lists or the formula changed after this build: build it again."),
+            citation="A26.3",
+        )
+    today = today or timezone.localdate()
+    due = approval_due(ranking.final_lists)
+    previous = (
+        Ranking.objects.select_for_update()
+        .filter(
+            round=ranking.round,
+            stage=ranking.stage,
+            institution=ranking.institution,
+            status=RankingStatus.APPROVED,
+        )
+        .first()
+    )
+    if previous is not None:
+        previous.status = RankingStatus.SUPERSEDED
+        previous.save(update_fields=["status"])
+    ranking.status = RankingStatus.APPROVED
+    ranking.approved_at = timezone.now()
+    ranking.approved_by = actor
+    ranking.save(update_fields=["status", "approved_at", "approved_by"])
+    reductions = {
+        o.programme: o.beyond_limit
+        for o in ranking.programmes.filter(beyond_limit__gt=0).select_related("programme")
+    }
+    if reductions or previous is not None:
+        record_next_intake_adjustments(actor, ranking.round, reductions)
+    late = today > due
+    record(
+        actor,
+        "ranking.approve",
+        ranking,
+        before={"supersedes": previous.version} if previous else None,
+        after={
+            "version": ranking.version,
+            "deadline": due.isoformat(),
+            "on_time": not late,
+            "next_intake_reductions": {p.code: n for p, n in reductions.items()},
+        },
+        reason=ranking.reason or _("Ranking approved (A27.1)"),
+    )
+    _notify(ranking, previous)
+    return ranking
+
+
+def _outcomes(ranking: Ranking) -> dict[int, int | None]:
+    return dict(ranking.admissions.values_list("registration_id", "programme_id"))
+
+
+def _notify(ranking: Ranking, previous: Ranking | None) -> None:
+    now = _outcomes(ranking)
+    if previous is None:
+        told = set(ranking.explanations.values_list("registration_id", flat=True))
+        body = OUTCOME_BODY
+    else:
+        before = _outcomes(previous)
+        told = {
+            r
+            for r in set(now)
+            | set(before)
+            | set(ranking.explanations.values_list("registration_id", flat=True))
+            if now.get(r) != before.get(r)
+        }
+        body = CHANGED_BODY
+    values = {"round": ranking.round, "reason": ranking.reason}
+    subject = notify.bilingual(OUTCOME_SUBJECT, sep=" / ", **values)
+    text = notify.bilingual(body, **values)
+    for email, phone in Registration.objects.filter(pk__in=told).values_list(
+        "applicant__email", "applicant__phone"
+    ):
+        notify.email_on_commit([email], subject, text)
+        sms_on_commit(phone, text)
+
+
+def instance_bytes(ranking: Ranking) -> bytes:
+    """The ``kari allocate`` instance a ranking was built from (its final lists under its
+    formula): running ``kari allocate`` on it gives the stored outcome."""
+    document = document_of(ranking.final_lists)
+    return compute.build_instance(document, ranking.formula).json_bytes()
