@@ -32,7 +32,7 @@ from kari.catalogue.models import (
 )
 from kari.certification import services as cert
 from kari.certification.issuing import generate_key
-from kari.demo import exams
+from kari.demo import enrolment, exams
 from kari.rounds.models import Round, Season
 
 DEMO_PASSWORD = "kari-demo-2026"  # noqa: S105 - demo accounts only
@@ -87,6 +87,13 @@ def running_schedule(anchor: dt.date, phase: str = "registration") -> dict:
     """The round being run: announced and confirmed, registration open on `anchor`; or, for
     the exams phase, registration closed two weeks ago and the first test day on `anchor`; for
     the distribution phase, registration closed yesterday and the test two weeks away."""
+    if phase == "enrolment":  # the ranking document approved yesterday, enrolment running
+        sched = schedule(anchor - dt.timedelta(days=80), anchor - dt.timedelta(days=66))
+        sched["ranking_date"] = min(sched["ranking_date"], anchor - dt.timedelta(days=1))
+        sched["reranking_closes"] = min(sched["reranking_closes"], sched["ranking_date"])
+        sched["enrolment_starts"] = anchor
+        sched["enrolment_ends"] = anchor + dt.timedelta(days=14)
+        return sched
     if phase == "distribution":
         sched = schedule(anchor - dt.timedelta(days=45), anchor - dt.timedelta(days=25))
         sched["registration_closes"] = anchor - dt.timedelta(days=1)
@@ -243,7 +250,7 @@ class Builder:
                     rng,
                 )
             )
-        self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
+        self.ministry_user = self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
         self.emis_user = self.staff("emis", emis, [Role.EMIS_OPERATOR])
         self.naec_user = self.staff("naec", naec, [Role.NAEC_OFFICER])
         self.staff("quality", quality, [Role.QUALITY_OFFICER])
@@ -258,7 +265,9 @@ class Builder:
         )
         first_inst = institutions[0].organisation
         self.staff("clerk", resource_centres[0], [Role.REGISTRATION_CLERK])
-        self.staff("college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK])
+        college = self.staff(
+            "college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK]
+        )
         self.staff("proctor", naec, [Role.PROCTOR])
         self.staff("commission", naec, [Role.COMMISSION_MEMBER])
         self.staff("host", host, [Role.EXAM_HOST_MANAGER])
@@ -266,7 +275,17 @@ class Builder:
         self.programmes(institutions)
         self.result.round = self.rounds(institutions)
         self.registry()
-        counts.update(self.exams(institutions, host))
+        if self.phase == "enrolment":
+            counts.update(
+                enrolment.build(
+                    self.result.round,
+                    institutions[0],
+                    {"emis": self.emis_user, "ministry": self.ministry_user, "college": college},
+                    self.anchor,
+                )
+            )
+        else:
+            counts.update(self.exams(institutions, host))
         counts.update(
             {
                 "organisations": Organisation.objects.count(),

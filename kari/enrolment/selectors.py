@@ -126,3 +126,13 @@ def figures(round_) -> list[dict]:
         )
         .order_by("programme__institution__organisation__name_ka")
     )
+
+
+def transitional_counts(round_, institution=None) -> Counter:
+    """A32.2: transitional (pending) students per programme. They keep their place without
+    reducing the next intake's: nothing is written to the catalogue's next-intake
+    adjustments for them, so the A13 rules of the next round announce places in full."""
+    qs = Enrolment.objects.filter(round=round_, student_status=StudentStatus.TRANSITIONAL)
+    if institution is not None:
+        qs = qs.filter(programme__institution=institution)
+    return Counter(e.programme for e in qs.select_related("programme"))

@@ -72,6 +72,7 @@ def institution(request):
             "acts": EnrolmentAct.objects.filter(institution=inst, round=round_),
             "ready": [r for r in rows if r.enrolment.contract_signed_on and not r.enrolment.act_id],
             "small": services.small_programmes(round_, inst),
+            "transitional": selectors.transitional_counts(round_, inst),
             "vacancies": {
                 p: n for p, n in selectors.vacancies(round_).items() if p.institution_id == inst.pk
             },

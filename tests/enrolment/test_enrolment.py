@@ -386,3 +386,88 @@ def test_voucher_threshold_is_the_ministrys(world):
         services.set_voucher_threshold(world["admin_a"], world["round"], "primary", "60")
     t = services.set_voucher_threshold(world["ministry"], world["round"], "primary", "60")
     assert t.minimum == Decimal("60")
+
+
+def _next_round(world):
+    r = world["round"]
+    shift = dt.timedelta(days=180)
+    return Round.objects.create(
+        year=(r.test_starts + shift).year,
+        season="spring" if r.season == "autumn" else "autumn",
+        **{
+            f: getattr(r, f) + shift
+            for f in (
+                "announcement_deadline",
+                "registration_opens",
+                "registration_closes",
+                "test_starts",
+                "test_ends",
+                "results_published",
+                "reranking_opens",
+                "reranking_closes",
+                "ranking_date",
+                "enrolment_starts",
+                "enrolment_ends",
+            )
+        },
+    )
+
+
+def test_A32_2_transitional_students_leave_the_next_intakes_places_unchanged(world):
+    from django.utils import timezone
+
+    from kari.catalogue.models import NextIntakeAdjustment
+    from kari.catalogue.selectors import next_intake_limit
+    from kari.enrolment import selectors
+
+    cook, cook2 = world["progs"]["COOK-A"], world["progs"]["COOK-A2"]
+    # The ranking subtracted 2 places from COOK-A's next intake (A27.10).
+    NextIntakeAdjustment.objects.create(
+        programme=cook, source_round=world["round"], reduction=2, recorded_at=timezone.now()
+    )
+    nxt = _next_round(world)
+    before = (next_intake_limit(cook, nxt), next_intake_limit(cook2, nxt))
+    for i, code in ((0, "COOK-A"), (1, "COOK-A"), (2, "COOK-A2")):
+        reg = applicant(i, test_language="hy", round_=world["round"])
+        (e,) = place(world, [(reg, code)])
+        e = enrol(world, e)
+        services.record_georgian_module(world["admin_a"], e, passed=True)
+    assert selectors.transitional_counts(world["round"]) == {cook: 2, cook2: 1}
+    assert (next_intake_limit(cook, nxt), next_intake_limit(cook2, nxt)) == before
+    assert before[0]["reduction"] == 2 and before[1] is None
+    assert not NextIntakeAdjustment.objects.filter(citation="A32.2").exists()
+
+
+def test_A29_1_placements_open_from_the_approved_ranking_document(world):
+    from django.utils import timezone
+
+    from kari.ranking.models import Admission, Ranking, RankingStatus
+
+    now = timezone.now()
+    ranking = Ranking.objects.create(
+        round=world["round"],
+        status=RankingStatus.APPROVED,
+        inputs_checksum="x" * 64,
+        built_at=now,
+        approved_at=now,
+    )
+    regs = [
+        applicant(i, test_language=lang, round_=world["round"])
+        for i, lang in ((0, "ka"), (1, "ru"))
+    ]
+    for reg in regs:
+        Admission.objects.create(
+            ranking=ranking,
+            registration=reg,
+            programme=world["progs"]["COOK-A"],
+            score=Decimal("81.5"),
+            choice=1,
+        )
+    assert services.open_from_ranking(world["emis"], world["round"]) == 2
+    assert services.open_from_ranking(world["emis"], world["round"]) == 0  # once only
+    enrolments = list(world["progs"]["COOK-A"].enrolments.order_by("registration__pk"))
+    assert [e.georgian_module for e in enrolments] == [False, True]
+    assert enrolments[0].admitted_on == timezone.localdate(now)
+    assert enrolments[0].score == Decimal("81.5")
+    with pytest.raises(PermissionDenied):
+        services.open_from_ranking(world["admin_a"], world["round"])

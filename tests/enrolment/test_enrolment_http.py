@@ -95,3 +95,27 @@ def test_A29_1_portal_programme_page_shows_documents_and_deadline(client, world)
 
         r = client.get(reverse("portal:programme", args=["COOK-A"]))
     assert "ფოტოსურათი" in r.content.decode()
+
+
+def test_demo_enrolment_phase_has_every_state(tmp_path, settings, reference):
+    from collections import Counter
+
+    from kari.demo.generator import build
+
+    settings.KARI_CIVIL_REGISTRY = {
+        "BACKEND": "kari.identity.registry.LocalFileRegistry",
+        "PATH": str(tmp_path / "registry.json"),
+    }
+    settings.KARI_SMS = {
+        "BACKEND": "kari.sms.FileOutboxBackend",
+        "OPTIONS": {"path": str(tmp_path / "sms.jsonl")},
+    }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    build(seed=1, people=300, phase="enrolment")
+    states = Counter(Enrolment.objects.values_list("status", "student_status"))
+    assert states[("admitted", "")] and states[("documents", "")]
+    for student in ("active", "georgian_module", "transitional", "ended"):
+        assert states[("enrolled", student)], student
+    assert states[("declined", "")] and states[("lapsed", "")]
+    assert Enrolment.objects.filter(offer="voucher").exists()
+    assert Enrolment.objects.filter(signatory="representative").exists()

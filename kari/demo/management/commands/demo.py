@@ -28,12 +28,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--phase",
-            choices=["registration", "distribution", "exams"],
+            choices=["registration", "distribution", "exams", "enrolment"],
             default="registration",
             help="registration: the round's registration is open today; "
             "distribution: it closed yesterday, applicants distributed, "
             "invitations not yet issued; exams: today is its first test "
-            "day, applicants distributed and invited",
+            "day, applicants distributed and invited; enrolment: the ranking "
+            "document was approved yesterday and the demo college enrols (A29-A32)",
         )
         parser.add_argument(
             "--applicants",
