@@ -153,11 +153,23 @@ KARI_CIVIL_REGISTRY = {
     "PATH": os.environ.get("KARI_CIVIL_REGISTRY_FILE", str(VAR_DIR / "civil-registry.json")),
 }
 
+# The VET management-system adapter (A27.6 ranking, A29.4 and A41 students): a dotted path and
+# the directory the demo's file backend writes to (docs/exchange-formats.md).
+KARI_MANAGEMENT_SYSTEM = {
+    "BACKEND": os.environ.get(
+        "KARI_MANAGEMENT_SYSTEM_BACKEND", "kari.management_system.FileManagementSystem"
+    ),
+    "PATH": os.environ.get("KARI_MANAGEMENT_SYSTEM_DIR", str(VAR_DIR / "management-system")),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KARI_LOG_LEVEL", "WARNING")},
+    # pyHanko logs every untrusted or damaged signature it validates with a traceback; Kari
+    # reports those as results (kari.documents.signing.verify_pdf).
+    "loggers": {"pyhanko": {"level": "CRITICAL"}, "pyhanko_certvalidator": {"level": "CRITICAL"}},
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
@@ -177,6 +189,16 @@ KARI_OTP = {
     "PER_PERSON_PER_HOUR": int(os.environ.get("KARI_OTP_PER_PERSON_PER_HOUR", "5")),
     # A registration centre serves many applicants from one address; raise this behind a proxy.
     "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "200")),
+}
+
+# PAdES document signing, one key per signing body (kari.accounts.signing). Private keys are
+# stored encrypted with KARI_KEY_ENCRYPTION_KEY (a Fernet key); in production each body's
+# certificate is a PKCS#12 file named by KARI_SIGNING_P12_<CODE> (+ _PASSPHRASE); in the demo
+# (KARI_DEBUG) a self-signed certificate is made on first use.
+KARI_DOCUMENT_SIGNING = {
+    "KEY_ENCRYPTION_KEY": os.environ.get("KARI_KEY_ENCRYPTION_KEY", ""),
+    "SELF_SIGNED": os.environ.get("KARI_SELF_SIGNED_DOCUMENT_KEYS", "1" if DEBUG else "0") == "1",
+    "LOCATION": os.environ.get("KARI_SIGNING_LOCATION", "თბილისი"),
 }
 
 # Public address of this Kari, used in links printed on documents and credentials.

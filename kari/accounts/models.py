@@ -93,3 +93,45 @@ class RoleGrant(models.Model):
         return self.user.organisation is not None and (
             self.user.organisation.kind in ROLE_KINDS[self.role]
         )
+
+
+class DocumentKey(models.Model):
+    """A signing body's key for PAdES document signatures (`kari.accounts.signing`).
+
+    One active key per organisation; a replaced key stays (inactive) so that the documents it
+    signed still verify. The private key is stored encrypted (Fernet, with the key-encryption
+    key from the environment); the certificate (and its chain) in the clear.
+    """
+
+    class Source(models.TextChoices):
+        SELF_SIGNED = "self_signed", _("self-signed certificate (demo)")
+        PKCS12 = "pkcs12", _("certificate from the environment (PKCS#12)")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="document_keys",
+        verbose_name=_("organisation"),
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    active = models.BooleanField(_("active"), default=True)
+    encrypted_key = models.BinaryField()
+    certificate_pem = models.TextField(_("certificate"))
+    fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64, unique=True)
+    subject = models.CharField(_("certificate holder"), max_length=500)
+    not_after = models.DateTimeField(_("valid until"))
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        ordering = ["organisation", "-created_at"]
+        verbose_name = _("document signing key")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(active=True),
+                name="one_active_document_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
