@@ -151,10 +151,16 @@ def _load(key: DocumentKey) -> Identity:
     return identity
 
 
+def _x509_name(value: str) -> str:
+    """At most 64 bytes of UTF-8 (the common name's upper bound, RFC 5280; a Georgian letter
+    takes three), cut between letters: many bodies' names are longer."""
+    return value.encode("utf-8")[:64].decode("utf-8", "ignore").strip()
+
+
 def _self_signed(organisation: Organisation) -> Identity:
     org_name = organisation.name_en or organisation.name_ka
     return pades.make_self_signed(
-        common_name=organisation.name_ka, organisation=org_name, country="GE"
+        common_name=_x509_name(organisation.name_ka), organisation=org_name, country="GE"
     )
 
 

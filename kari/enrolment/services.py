@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kari import notify, sms
+from kari import management_system, notify, sms
 from kari.accounts.permissions import NATIONAL, authorize
+from kari.accounts.signing import sign_document
 from kari.audit.log import record
 from kari.catalogue.models import AnnouncementLine, AnnouncementStatus, Institution, Programme
 from kari.documents import enrolment as kdocs
@@ -524,7 +525,8 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
             challenge=_challenge_ka(today),
         )
     )
-    signed = False
+    pdf = sign_document(institution.organisation, pdf, reason=f"A29.2 {number}")
+    signed = True
     act = EnrolmentAct.objects.create(
         institution=institution,
         round=round_,
@@ -556,6 +558,61 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
         after={"number": number, "enrolled": [e.pk for e in chosen], "signed": signed},
     )
     return act
+
+
+@transaction.atomic
+def enter_into_management_system(actor, institution: Institution, round_: Round) -> int:
+    """A29.4: the institution enters its enrolled students into the VET management system
+    (through :mod:`kari.management_system`) within 3 days of the contract; each entry keeps
+    the system's receipt and is stamped late when it is."""
+    authorize(actor, "enrolment.manage", institution.organisation)
+    chosen = list(
+        Enrolment.objects.select_for_update(of=("self",))
+        .filter(
+            round=round_,
+            programme__institution=institution,
+            status=Status.ENROLLED,
+            entered_at__isnull=True,
+        )
+        .select_related("registration__applicant", "programme", "act")
+        .order_by("pk")
+    )
+    if not chosen:
+        raise RuleError(_("Every enrolled student is already entered."), citation="A29.4")
+    records = [
+        management_system.StudentRecord(
+            personal_number=e.applicant.personal_number,
+            last_name=e.applicant.last_name_ka,
+            first_name=e.applicant.first_name_ka,
+            birth_date=e.applicant.birth_date,
+            institution_code=institution.code,
+            programme_code=e.programme.code,
+            enrolment_act=e.act.number,
+            enrolled_on=e.act.issued_on,
+            contract_on=e.contract_signed_on,
+            georgian_module=e.georgian_module,
+        )
+        for e in chosen
+    ]
+    receipt = management_system.get_management_system().submit_students(records, round=str(round_))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    for e in chosen:
+        e.entered_at, e.entry_reference = now, receipt.id
+        e.entry_late = today > e.entry_by
+        e.save(update_fields=["entered_at", "entry_reference", "entry_late"])
+    record(
+        actor,
+        "enrolment.entered",
+        institution,
+        after={
+            "receipt": receipt.id,
+            "students": [e.pk for e in chosen],
+            "late": [e.pk for e in chosen if e.entry_late],
+        },
+        reason="A29.4",
+    )
+    return len(chosen)
 
 
 CLOSED = gettext_lazy("Your placement on %(programme)s is closed: %(reason)s. %(challenge)s")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("enrolment/act/", views.act, name="act"),
     path("enrolment/act/<int:pk>.pdf", views.act_pdf, name="act_pdf"),
     path("enrolment/offer/", views.offer, name="offer"),
+    path("enrolment/enter/", views.enter, name="enter"),
     path("enrolment/entries/", views.entries, name="entries"),
     path("enrolment/figures/", views.figures, name="figures"),
     path("cabinet/enrolment/", views.cabinet, name="cabinet"),

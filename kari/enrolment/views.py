@@ -71,6 +71,9 @@ def institution(request):
             "template": ContractTemplate.objects.filter(institution=inst).first(),
             "acts": EnrolmentAct.objects.filter(institution=inst, round=round_),
             "ready": [r for r in rows if r.enrolment.contract_signed_on and not r.enrolment.act_id],
+            "to_enter": [
+                r for r in rows if r.enrolment.status == "enrolled" and not r.enrolment.entered_at
+            ],
             "small": services.small_programmes(round_, inst),
             "transitional": selectors.transitional_counts(round_, inst),
             "vacancies": {
@@ -298,6 +301,21 @@ def offer(request):
     else:
         messages.success(
             request, _("%(n)s students were offered the options (A30, A31).") % {"n": n}
+        )
+    return redirect("enrolment:institution")
+
+
+@staff_required
+@require_POST
+def enter(request):
+    inst = _institution(request)
+    try:
+        n = services.enter_into_management_system(request.user, inst, _round())
+    except ValidationError as exc:
+        errors_to_messages(request, exc)
+    else:
+        messages.success(
+            request, _("%(n)s students entered into the management system (A29.4).") % {"n": n}
         )
     return redirect("enrolment:institution")
 

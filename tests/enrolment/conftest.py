@@ -71,11 +71,15 @@ def people(tmp_path, settings, monkeypatch):
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.KARI_MANAGEMENT_SYSTEM = {
+        "BACKEND": "kari.management_system.FileManagementSystem",
+        "PATH": str(tmp_path / "management-system"),
+    }
     return tmp_path
 
 
 @pytest.fixture
-def world(reference, people):
+def ew(reference, people):
     """A round before its test (terms can be fixed), two institutions, programmes announced."""
     r = Round.objects.create(
         year=days(20).year,
@@ -167,30 +171,26 @@ def applicant(i: int, *, test_language="ka", round_=None):
     )
 
 
-def place(world, regs_and_codes, score="70"):
+def place(ew, regs_and_codes, score="70"):
     """Open enrolments for placements as the approved ranking document would list them."""
-    placements = [
-        Placement(reg, world["progs"][code], Decimal(score)) for reg, code in regs_and_codes
-    ]
-    services.open_enrolments(world["emis"], world["round"], placements, ranking_act=TODAY)
+    placements = [Placement(reg, ew["progs"][code], Decimal(score)) for reg, code in regs_and_codes]
+    services.open_enrolments(ew["emis"], ew["round"], placements, ranking_act=TODAY)
     from kari.enrolment.models import Enrolment
 
     return [Enrolment.objects.get(registration=reg, programme__code=c) for reg, c in regs_and_codes]
 
 
-def receive_all(world, e, admin=None):
-    admin = admin or (
-        world["admin_a"] if e.programme.institution_id == world["a"].pk else world["admin_b"]
-    )
+def receive_all(ew, e, admin=None):
+    admin = admin or (ew["admin_a"] if e.programme.institution_id == ew["a"].pk else ew["admin_b"])
     for doc in e.programme.enrolment_terms.get(round=e.round).documents.all():
         services.mark_document(admin, e, doc, received=True)
     e.refresh_from_db()
     return e
 
 
-def enrol(world, e, funding="voucher", **contract):
-    admin = world["admin_a"] if e.programme.institution_id == world["a"].pk else world["admin_b"]
-    receive_all(world, e, admin)
+def enrol(ew, e, funding="voucher", **contract):
+    admin = ew["admin_a"] if e.programme.institution_id == ew["a"].pk else ew["admin_b"]
+    receive_all(ew, e, admin)
     services.sign_contract(admin, e, funding=funding, **contract)
     services.issue_act(admin, e.programme.institution, e.round, [e])
     e.refresh_from_db()

@@ -18,9 +18,9 @@ def as_applicant(client, reg):
     session.save()
 
 
-def test_A29_2_institution_enrols_through_its_pages(client, world):
-    reg = applicant(0, round_=world["round"])
-    (e,) = place(world, [(reg, "COOK-A")])
+def test_A29_2_institution_enrols_through_its_pages(client, ew):
+    reg = applicant(0, round_=ew["round"])
+    (e,) = place(ew, [(reg, "COOK-A")])
     # The applicant uploads a document from the cabinet.
     as_applicant(client, reg)
     page = client.get("/cabinet/enrolment/")
@@ -31,7 +31,7 @@ def test_A29_2_institution_enrols_through_its_pages(client, world):
     assert r.status_code == 302
     assert e.submissions.count() == 1
     # The institution marks both received, signs the contract, issues the act.
-    sign_in(client, world["admin_a"])
+    sign_in(client, ew["admin_a"])
     assert "COOK-A" in client.get("/enrolment/").content.decode()
     for d in e.programme.enrolment_terms.get().documents.all():
         client.post(f"/enrolment/{e.pk}/document/{d.pk}/", {"received": "1"})
@@ -48,15 +48,15 @@ def test_A29_2_institution_enrols_through_its_pages(client, world):
     assert client.get(f"/enrolment/{e.pk}/contract.pdf").status_code == 200
     # Another institution sees none of it.
     client.logout()
-    sign_in(client, world["admin_b"])
+    sign_in(client, ew["admin_b"])
     assert client.get(f"/enrolment/{e.pk}/").status_code == 403
     assert client.get(f"/enrolment/act/{e.act_id}.pdf").status_code == 403
 
 
-def test_refused_contract_keeps_the_input_and_names_the_field(client, world):
-    reg = applicant(12, round_=world["round"])  # a minor
-    (e,) = place(world, [(reg, "COOK-A")])
-    sign_in(client, world["admin_a"])
+def test_refused_contract_keeps_the_input_and_names_the_field(client, ew):
+    reg = applicant(12, round_=ew["round"])  # a minor
+    (e,) = place(ew, [(reg, "COOK-A")])
+    sign_in(client, ew["admin_a"])
     for d in e.programme.enrolment_terms.get().documents.all():
         client.post(f"/enrolment/{e.pk}/document/{d.pk}/", {"received": "1"})
     r = client.post(
@@ -68,15 +68,15 @@ def test_refused_contract_keeps_the_input_and_names_the_field(client, world):
     assert "c-representative_personal_number_error" in html and 'value="დედა"' in html
 
 
-def test_emis_sees_entries_and_the_ministry_the_figures(client, world):
-    reg = applicant(0, round_=world["round"])
-    place(world, [(reg, "COOK-A")])
-    emis_user = make_user("emis-op", world["emis"].organisation, [Role.EMIS_OPERATOR])
+def test_emis_sees_entries_and_the_ministry_the_figures(client, ew):
+    reg = applicant(0, round_=ew["round"])
+    place(ew, [(reg, "COOK-A")])
+    emis_user = make_user("emis-op", ew["emis"].organisation, [Role.EMIS_OPERATOR])
     sign_in(client, emis_user)
     assert client.get("/enrolment/entries/").status_code == 200
     assert client.get("/enrolment/figures/").status_code == 200
     client.logout()
-    sign_in(client, world["ministry"])
+    sign_in(client, ew["ministry"])
     page = client.get("/enrolment/figures/")
     assert page.status_code == 200
     r = client.post("/enrolment/figures/", {"stage": "primary", "minimum": "55"})
@@ -88,7 +88,7 @@ def test_emis_sees_entries_and_the_ministry_the_figures(client, world):
     assert Enrolment.objects.count() == 1
 
 
-def test_A29_1_portal_programme_page_shows_documents_and_deadline(client, world):
+def test_A29_1_portal_programme_page_shows_documents_and_deadline(client, ew):
     r = client.get("/programmes/COOK-A/")
     if r.status_code == 404:  # the portal's path
         from django.urls import reverse
