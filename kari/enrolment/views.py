@@ -75,7 +75,7 @@ def institution(request):
                 r for r in rows if r.enrolment.status == "enrolled" and not r.enrolment.entered_at
             ],
             "small": services.small_programmes(round_, inst),
-            "transitional": selectors.transitional_counts(round_, inst),
+            "transitional": dict(selectors.transitional_counts(round_, inst)),
             "vacancies": {
                 p: n for p, n in selectors.vacancies(round_).items() if p.institution_id == inst.pk
             },
@@ -409,7 +409,7 @@ def figures(request):
             "figures": selectors.figures(round_),
             "thresholds": services.VoucherThreshold.objects.filter(round=round_),
             "form": form,
-            "vacancies": selectors.vacancies(round_),
+            "vacancies": dict(selectors.vacancies(round_)),
         },
     )
 
