@@ -3,6 +3,7 @@
 import calendar
 import datetime as dt
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from kari import workdays
@@ -46,6 +47,14 @@ def challenge_by(notified: dt.date) -> dt.date:
 
 def challenge_text(notified: dt.date) -> str:
     return str(CHALLENGE) % {"date": challenge_by(notified).strftime("%d.%m.%Y")}
+
+
+def _challenge_in_language(notified: dt.date) -> str:
+    return challenge_text(notified)
+
+
+# For notices: translated when the notice is written, in each of its languages.
+challenge_notice = lazy(_challenge_in_language, str)
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:

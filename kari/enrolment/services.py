@@ -59,7 +59,11 @@ def site_url(path: str) -> str:
 def _tell_applicant(enrolment: Enrolment, message, **values) -> None:
     """Email and SMS to the applicant after commit, in Georgian then English."""
     a = enrolment.registration.applicant
-    values = {"programme": enrolment.programme.name_ka, "url": site_url("/cabinet/")} | values
+    values = {
+        "programme": enrolment.programme.name_ka,
+        "url": site_url("/cabinet/"),
+        "challenge": rules.challenge_notice(_today()),
+    } | values
     notify.email_on_commit(
         [a.email], str(gettext_lazy("Kari: enrolment")), notify.bilingual(message, **values)
     )
@@ -172,7 +176,7 @@ def save_contract_template(actor, institution: Institution, clauses: str) -> Con
 
 PLACED = gettext_lazy(
     "You are placed on %(programme)s by the ranking document. Submit the documents by "
-    "%(date)s: the list is in your cabinet, %(url)s"
+    "%(date)s: the list is in your cabinet, %(url)s %(challenge)s"
 )
 
 
@@ -229,7 +233,7 @@ def open_enrolments(actor, round_: Round, admissions, *, ranking_act: dt.date | 
 
 RETURNED = gettext_lazy(
     "A document for %(programme)s was returned: %(document)s. Reason: %(reason)s. "
-    "Submit it again in your cabinet, %(url)s"
+    "Submit it again in your cabinet, %(url)s %(challenge)s"
 )
 
 
@@ -549,7 +553,7 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
             ENROLLED,
             act=number,
             module=MODULE_FIRST if e.georgian_module else "",
-            challenge=rules.CHALLENGE % {"date": rules.challenge_by(today).strftime("%d.%m.%Y")},
+            challenge=rules.challenge_notice(today),
         )
     record(
         actor,
@@ -634,7 +638,7 @@ def close(actor, enrolment: Enrolment, *, declined: bool, reason: str) -> Enrolm
     e.status_changed_at = timezone.now()
     e.save()
     record(actor, "enrolment.close", e, before=before, after=_snapshot(e), reason=reason)
-    _tell_applicant(e, CLOSED, reason=reason, challenge=rules.challenge_text(_today()))
+    _tell_applicant(e, CLOSED, reason=reason, challenge=rules.challenge_notice(_today()))
     return e
 
 
@@ -720,7 +724,7 @@ def offer_voucher_options(actor, institution: Institution, round_: Round) -> int
             record(
                 actor, "enrolment.offer", e, after={"offer": e.offer, "programme": programme.code}
             )
-            _tell_applicant(e, OPTIONS_VOUCHER, challenge=rules.challenge_text(_today()))
+            _tell_applicant(e, OPTIONS_VOUCHER, challenge=rules.challenge_notice(_today()))
     return offered
 
 
@@ -862,7 +866,9 @@ def choose_option(actor, enrolment: Enrolment, option: str, target: Programme | 
     return e
 
 
-RESTORED = gettext_lazy("Your student status on %(programme)s is active again (%(citation)s).")
+RESTORED = gettext_lazy(
+    "Your student status on %(programme)s is active again (%(citation)s). %(challenge)s"
+)
 
 
 def next_intake_started(e: Enrolment, on: dt.date) -> bool:
@@ -926,7 +932,7 @@ def record_georgian_module(actor, enrolment: Enrolment, *, passed: bool) -> Enro
         )
     before = _snapshot(e)
     e.status_changed_at = timezone.now()
-    challenge = rules.challenge_text(_today())
+    challenge = rules.challenge_notice(_today())
     if passed:
         e.student_status = StudentStatus.TRANSITIONAL
         e.offer = Offer.TRANSITIONAL
