@@ -73,29 +73,22 @@ def _django_db_helper(_worlds_ready, _django_db_helper):
     yield
 
 
-def _from(worlds, name):
-    data = worlds.get(name)
-    if data is None:
-        raise RuntimeError(f"name the `{name}` fixture as an argument of the test or fixture")
-    return data
-
-
 @pytest.fixture
 def reference(db, _worlds):
     """The reference data (municipalities, tests, subject groups, directions and fields)."""
-    return _from(_worlds, "reference")
+    return _worlds.get("reference")
 
 
 @pytest.fixture
 def round_open(db, _worlds):
     """A round whose announcement deadline is ten days away."""
-    return _from(_worlds, "round_open")
+    return _worlds.get("round_open")
 
 
 @pytest.fixture
 def world(db, _worlds):
     """Two institutions with programmes, the national bodies, and a user for every role."""
-    return _from(_worlds, "world")
+    return _worlds.get("world")
 
 
 @pytest.fixture

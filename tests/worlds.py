@@ -287,6 +287,9 @@ class Worlds:
         self.root = root
         self.stack: list[tuple[str, transaction.Atomic, object, Path]] = []
         self.serial = 0
+        # Worlds a test asked for only while running (request.getfixturevalue): built inside
+        # the test's own transaction, for that test alone.
+        self.loose: dict[str, tuple[object, Path]] = {}
 
     def names(self) -> list[str]:
         return [name for name, *_ in self.stack]
@@ -299,6 +302,7 @@ class Worlds:
             shutil.rmtree(files, ignore_errors=True)
 
     def prepare(self, chain: list[str]) -> None:
+        self.loose = {}
         have = self.names()
         common = 0
         while common < min(len(have), len(chain)) and have[common] == chain[common]:
@@ -307,32 +311,54 @@ class Worlds:
         for name in chain[common:]:
             files = self.root / f"{name}-{self.serial}"
             self.serial += 1
-            below_files = self.files()
-            if below_files is not None:  # the issued world starts from the exam world's files
-                shutil.copytree(below_files, files)
-            files.mkdir(parents=True, exist_ok=True)
-            below = {n: d for n, _a, d, _f in self.stack}
-            extra = exam_settings(files) if name in FILE_LEVELS else {}
+            files = self._folder(name)
             atomic = transaction.atomic()
             atomic.__enter__()
             try:
-                with override_settings(PASSWORD_HASHERS=FAST_HASHERS, **extra):
-                    data = LEVELS[name][1](below, files)
+                data = self._build(name, files)
             except BaseException:
                 transaction.set_rollback(True)
                 atomic.__exit__(None, None, None)
                 raise
             self.stack.append((name, atomic, data, files))
 
+    def _folder(self, name: str) -> Path:
+        files = self.root / f"{name}-{self.serial}"
+        self.serial += 1
+        below_files = self.files()
+        if below_files is not None:  # the issued world starts from the exam world's files
+            shutil.copytree(below_files, files)
+        files.mkdir(parents=True, exist_ok=True)
+        return files
+
+    def _below(self) -> dict:
+        below = {n: d for n, _a, d, _f in self.stack}
+        below.update({n: d for n, (d, _f) in self.loose.items()})
+        return below
+
+    def _build(self, name: str, files: Path):
+        extra = exam_settings(files) if name in FILE_LEVELS else {}
+        with override_settings(PASSWORD_HASHERS=FAST_HASHERS, **extra):
+            return LEVELS[name][1](self._below(), files)
+
     def files(self) -> Path | None:
         """The folder of the highest world that writes files (media, the SMS outbox)."""
+        for name in reversed(ORDER):
+            if name in FILE_LEVELS and name in self.loose:
+                return self.loose[name][1]
         for name, _a, _d, files in reversed(self.stack):
             if name in FILE_LEVELS:
                 return files
         return None
 
     def get(self, name: str):
+        """A copy of the named world: kept, or (asked for while the test runs) built now."""
         for n, _a, data, _f in self.stack:
             if n == name:
                 return copy.deepcopy(data)
-        return None
+        if name not in self.loose:
+            for level in CHAINS[name]:
+                if level not in self.names() and level not in self.loose:
+                    files = self._folder(level)
+                    self.loose[level] = (self._build(level, files), files)
+        return copy.deepcopy(self.loose[name][0])

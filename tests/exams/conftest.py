@@ -12,19 +12,20 @@ def exam_world(db, _worlds, settings, tmp_path):
     registered applicants preferring Tbilisi (one needs an adapted environment).
     Built once (tests/worlds.py); each test gets its own copy of the world's files."""
     data = _worlds.get("exam_world")
-    if data is None:
-        raise RuntimeError("name the `exam_world` fixture as an argument of the test or fixture")
-    files = tmp_path / "world"
-    shutil.copytree(_worlds.files(), files)
-    for name, value in exam_settings(files).items():
-        setattr(settings, name, value)
+    _take_files(_worlds, settings, tmp_path / "exam_world")
     return data
 
 
+def _take_files(worlds, settings, files):
+    """This test's own copy of the world's files (media, the SMS outbox), in the settings."""
+    shutil.copytree(worlds.files(), files)
+    for name, value in exam_settings(files).items():
+        setattr(settings, name, value)
+
+
 @pytest.fixture
-def issued(exam_world, _worlds):
+def issued(exam_world, _worlds, settings, tmp_path):
     """The exam world distributed and its invitations issued and rendered."""
     data = _worlds.get("issued")
-    if data is None:
-        raise RuntimeError("name the `issued` fixture as an argument of the test or fixture")
+    _take_files(_worlds, settings, tmp_path / "issued")
     return {**exam_world, "distribution": data["distribution"], "job": data["job"]}
