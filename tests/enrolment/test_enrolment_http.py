@@ -119,3 +119,32 @@ def test_demo_enrolment_phase_has_every_state(tmp_path, settings, reference):
     assert states[("declined", "")] and states[("lapsed", "")]
     assert Enrolment.objects.filter(offer="voucher").exists()
     assert Enrolment.objects.filter(signatory="representative").exists()
+
+
+def test_A30_1_the_student_chooses_in_the_cabinet(client, ew):
+    from kari.enrolment import services
+    from kari.enrolment.models import StudentStatus
+
+    from .conftest import enrol
+
+    services.set_voucher_threshold(ew["ministry"], ew["round"], "primary", "60")
+    reg = applicant(0, round_=ew["round"])
+    (e,) = place(ew, [(reg, "COOK-A")], score="75")
+    e = enrol(ew, e)
+    services.offer_voucher_options(ew["admin_a"], ew["a"], ew["round"])
+    as_applicant(client, reg)
+    page = client.get("/cabinet/enrolment/").content.decode()
+    assert "ხუთზე ნაკლები" in page and 'value="COOK-B"' in page
+    r = client.post(
+        f"/cabinet/enrolment/{e.pk}/choose/", {"o-option": "transfer", "o-target": "COOK-B"}
+    )
+    assert r.status_code == 302
+    e.refresh_from_db()
+    assert e.student_status == StudentStatus.TRANSFERRED and e.option_target.code == "COOK-B"
+    # Another applicant cannot choose for her.
+    other = applicant(1, round_=ew["round"])
+    as_applicant(client, other)
+    assert (
+        client.post(f"/cabinet/enrolment/{e.pk}/choose/", {"o-option": "suspend"}).status_code
+        == 404
+    )
