@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kari.exams",
     "kari.appeals",
     "kari.ranking",
+    "kari.enrolment",
     "kari.portal",
     "kari.operations",
     "kari.demo",

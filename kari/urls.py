@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("kari.appeals.urls")),
     path("", include("kari.operations.urls")),
     path("", include("kari.ranking.urls")),
+    path("", include("kari.enrolment.urls")),
     path("", include("kari.portal.urls")),
     prefix_default_language=False,
 )

@@ -69,6 +69,9 @@ SCOPED: dict[str, set[str]] = {
         "announcement.submit",
         "registration.view",  # an institution sees registrations that list its programmes
         "subsequent.schedule",  # A18.3: the head's schedule of the subsequent-stage test
+        "enrolment.terms",  # A29.1: documents and deadlines; the contract template (A29.2)
+        "enrolment.manage",  # A29.1-A29.4, A30-A32: documents, contracts, students' choices
+        "enrolment.act",  # A29.2: the head's enrolment act, signed with the head's key
         "competition.submit",  # A9.3, A10.3
         "ranking.view_own",  # A27.5: the institution's signed ranking documents
     },
@@ -81,7 +84,12 @@ SCOPED: dict[str, set[str]] = {
 
 # National permissions: statutory acts over all organisations.
 NATIONAL: dict[str, set[str]] = {
-    Role.MINISTRY_OFFICER: {"round.schedule", "audit.view_all"},
+    Role.MINISTRY_OFFICER: {
+        "round.schedule",
+        "audit.view_all",
+        "enrolment.voucher_threshold",  # A30.1, A31.1: the year's voucher threshold
+        "enrolment.view_all",  # a round's enrolment figures
+    },
     Role.EMIS_OPERATOR: {
         "catalogue.import",
         "catalogue.export",
@@ -94,6 +102,8 @@ NATIONAL: dict[str, set[str]] = {
         "exams.handover",  # A12.3(c), A17.2(a), A17.4 (EMIS's side)
         "exams.view_all",
         "operations.outbox",  # the notification outbox: undelivered notices, sent again
+        "enrolment.open",  # A29.1: placements of the approved ranking document open
+        "enrolment.view_all",  # A29.4: entries into the management system, late ones
         "ranking.freeze",  # A26.3
         "ranking.enter",  # A27.6
         "ranking.view_all",

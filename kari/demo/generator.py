@@ -32,7 +32,7 @@ from kari.catalogue.models import (
 )
 from kari.certification import services as cert
 from kari.certification.issuing import generate_key
-from kari.demo import appeals, exams
+from kari.demo import appeals, enrolment, exams
 from kari.exams.services.results import import_results
 from kari.rounds.models import Round, Season
 
@@ -93,6 +93,13 @@ def running_schedule(anchor: dt.date, phase: str = "registration") -> dict:
     the distribution phase, registration closed yesterday and the test two weeks away."""
     if phase == "results":  # the test days are over and NAEC's results are in
         return running_schedule(anchor - dt.timedelta(days=12), "exams")
+    if phase == "enrolment":  # the ranking document approved yesterday, enrolment running
+        sched = schedule(anchor - dt.timedelta(days=80), anchor - dt.timedelta(days=66))
+        sched["ranking_date"] = min(sched["ranking_date"], anchor - dt.timedelta(days=1))
+        sched["reranking_closes"] = min(sched["reranking_closes"], sched["ranking_date"])
+        sched["enrolment_starts"] = anchor
+        sched["enrolment_ends"] = anchor + dt.timedelta(days=14)
+        return sched
     if phase == "distribution":
         sched = schedule(anchor - dt.timedelta(days=45), anchor - dt.timedelta(days=25))
         sched["registration_closes"] = anchor - dt.timedelta(days=1)
@@ -249,7 +256,7 @@ class Builder:
                     rng,
                 )
             )
-        self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
+        self.ministry_user = self.staff("ministry", ministry, [Role.MINISTRY_OFFICER])
         self.emis_user = self.staff("emis", emis, [Role.EMIS_OPERATOR])
         self.naec_user = self.staff("naec", naec, [Role.NAEC_OFFICER])
         self.staff("quality", quality, [Role.QUALITY_OFFICER])
@@ -264,7 +271,9 @@ class Builder:
         )
         first_inst = institutions[0].organisation
         self.staff("clerk", resource_centres[0], [Role.REGISTRATION_CLERK])
-        self.staff("college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK])
+        college = self.staff(
+            "college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK]
+        )
         self.commission_users = [self.staff("commission", naec, [Role.COMMISSION_MEMBER])] + [
             self.staff(f"commission-{n}", naec, [Role.COMMISSION_MEMBER]) for n in range(2, 6)
         ]
@@ -274,7 +283,17 @@ class Builder:
         self.programmes(institutions)
         self.result.round = self.rounds(institutions)
         self.registry()
-        counts.update(self.exams(institutions, host))
+        if self.phase == "enrolment":
+            counts.update(
+                enrolment.build(
+                    self.result.round,
+                    institutions[0],
+                    {"emis": self.emis_user, "ministry": self.ministry_user, "college": college},
+                    self.anchor,
+                )
+            )
+        else:
+            counts.update(self.exams(institutions, host))
         counts.update(
             {
                 "organisations": Organisation.objects.count(),

@@ -29,6 +29,8 @@ CARDS = (
     "operations.outbox",
     "ranking.view_all",
     "competition.submit",
+    "enrolment.manage",
+    "enrolment.view_all",
 )
 
 

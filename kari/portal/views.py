@@ -14,6 +14,7 @@ from kari.catalogue.models import (
     SkillsTest,
 )
 from kari.catalogue.selectors import published_lines, search_lines
+from kari.enrolment.selectors import terms_of as enrolment_terms
 from kari.rounds.models import Round
 from kari.rounds.services import current_round
 
@@ -88,6 +89,7 @@ def programme(request, code):
             "programme": p,
             "subjects": p.subject_group.subjects.all() if p.subject_group else [],
             "institution": p.institution,
+            "terms": enrolment_terms(round_, p),
         },
     )
 

@@ -31,13 +31,14 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--phase",
-            choices=["registration", "distribution", "exams", "results"],
+            choices=["registration", "distribution", "exams", "results", "enrolment"],
             default="registration",
             help="registration: the round's registration is open today; "
             "distribution: it closed yesterday, applicants distributed, "
             "invitations not yet issued; exams: today is its first test "
             "day, applicants distributed and invited, two complaints filed; results: the test "
-            "days are over, NAEC's results taken in, the complaints decided",
+            "days are over, NAEC's results taken in, the complaints decided; enrolment: the "
+            "ranking document was approved yesterday and the demo college enrols (A29-A32)",
         )
         parser.add_argument(
             "--applicants",

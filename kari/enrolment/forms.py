@@ -1,0 +1,84 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Funding, Option
+
+
+class TermsForm(forms.Form):
+    documents = forms.CharField(
+        label=_("Documents to submit, one per line"), widget=forms.Textarea(attrs={"rows": 5})
+    )
+    submit_until = forms.DateField(
+        label=_("Submit by"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    duration_months = forms.IntegerField(label=_("Duration in months"), min_value=1)
+    note = forms.CharField(
+        label=_("Note for applicants"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TemplateForm(forms.Form):
+    clauses = forms.CharField(
+        label=_("Contract clauses (Georgian)"), widget=forms.Textarea(attrs={"rows": 10})
+    )
+
+
+class ContractForm(forms.Form):
+    funding = forms.ChoiceField(label=_("Funding"), choices=Funding.choices)
+    lacks_capacity = forms.BooleanField(
+        label=_("The applicant lacks full legal capacity"), required=False
+    )
+    representative_personal_number = forms.CharField(
+        label=_("Representative's personal number"),
+        required=False,
+        help_text=_("Needed when the applicant is a minor or lacks full legal capacity (A29.2)."),
+    )
+    representative_relation = forms.CharField(
+        label=_("Representative's relation (e.g. mother)"), required=False
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CloseForm(ReasonForm):
+    declined = forms.TypedChoiceField(
+        label=_("What happened"),
+        choices=[("1", _("The applicant declined")), ("0", _("The deadline was missed"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG, up to 5 MB)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+
+class OptionForm(forms.Form):
+    option = forms.ChoiceField(
+        label=_("Your choice"), choices=Option.choices, widget=forms.RadioSelect
+    )
+    target = forms.CharField(label=_("Programme (for a move or a transfer)"), required=False)
+
+    def __init__(self, *args, options=(), targets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["option"].choices = [(o, Option(o).label) for o in options]
+        self.fields["target"].widget = forms.Select(
+            choices=[("", "—")]
+            + [
+                (p.code, f"{p.name} · {p.institution.organisation.name} ({room})")
+                for p, room in targets
+            ]
+        )
+
+
+class ThresholdForm(forms.Form):
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[("primary", _("primary stage")), ("subsequent", _("subsequent stage"))],
+    )
+    minimum = forms.DecimalField(label=_("Minimum score for voucher funding"), min_value=0)

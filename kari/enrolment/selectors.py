@@ -1,0 +1,138 @@
+"""What the pages read: the institution's list, vacancies, late entries, a round's figures."""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from . import rules
+from .models import Enrolment, ProgrammeTerms, Status, StudentStatus, SubmissionState
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+@dataclass
+class Row:
+    enrolment: Enrolment
+    documents: list  # (RequiredDocument, latest Submission or None)
+    submit_until: dt.date | None
+    overdue: bool  # A29.2: not enrolled by the deadline
+    documents_late: bool  # A29.1: documents not complete by the programme's deadline
+    option_form: object = None  # the page's form for the student's choice (A30-A32)
+
+    @property
+    def challenge_by(self) -> dt.date | None:
+        """The last day to challenge the act (or the closing) that concerns this placement."""
+        e = self.enrolment
+        if e.act_id:
+            return rules.challenge_by(e.act.issued_on)
+        if e.status in (Status.DECLINED, Status.LAPSED) and e.status_changed_at:
+            return rules.challenge_by(timezone.localdate(e.status_changed_at))
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return all(
+            s is not None and s.state == SubmissionState.RECEIVED for _d, s in self.documents
+        )
+
+
+def terms_of(round_, programme) -> ProgrammeTerms | None:
+    return (
+        ProgrammeTerms.objects.filter(round=round_, programme=programme)
+        .prefetch_related("documents")
+        .first()
+    )
+
+
+def rows(enrolments) -> list[Row]:
+    today = _today()
+    enrolments = list(
+        enrolments.select_related(
+            "programme__institution__organisation", "registration__applicant", "act", "round"
+        ).prefetch_related("submissions")
+    )
+    terms = {
+        (t.round_id, t.programme_id): t
+        for t in ProgrammeTerms.objects.filter(
+            programme__in={e.programme_id for e in enrolments}
+        ).prefetch_related("documents")
+    }
+    out = []
+    for e in enrolments:
+        t = terms.get((e.round_id, e.programme_id))
+        latest = {}
+        for s in sorted(e.submissions.all(), key=lambda s: s.at):
+            latest[s.document_id] = s
+        docs = [(d, latest.get(d.pk)) for d in t.documents.all()] if t else []
+        open_ = e.status in (Status.ADMITTED, Status.DOCUMENTS)
+        out.append(
+            Row(
+                enrolment=e,
+                documents=docs,
+                submit_until=t.submit_until if t else None,
+                overdue=bool(open_ and e.enrol_by and e.enrol_by < today),
+                documents_late=bool(e.status == Status.ADMITTED and t and t.submit_until < today),
+            )
+        )
+    return out
+
+
+def institution_list(institution, round_) -> list[Row]:
+    return rows(Enrolment.objects.filter(round=round_, programme__institution=institution))
+
+
+def applicant_rows(applicant) -> list[Row]:
+    return rows(Enrolment.objects.filter(registration__applicant=applicant).order_by("-pk"))
+
+
+def vacancies(round_) -> Counter:
+    """A29.2: places left by those who declined or missed the deadline, per programme."""
+    return Counter(
+        e.programme
+        for e in Enrolment.objects.filter(
+            round=round_, status__in=(Status.DECLINED, Status.LAPSED)
+        ).select_related("programme__institution__organisation")
+    )
+
+
+def entries(round_):
+    """A29.4: enrolled students and their entry into the management system."""
+    return (
+        Enrolment.objects.filter(round=round_, status=Status.ENROLLED)
+        .select_related("programme__institution__organisation", "registration__applicant")
+        .order_by("entry_by", "programme__code")
+    )
+
+
+def figures(round_) -> list[dict]:
+    """A round's enrolment figures per institution, for the ministry."""
+    return list(
+        Enrolment.objects.filter(round=round_)
+        .values("programme__institution__organisation__name_ka")
+        .annotate(
+            placed=Count("pk"),
+            enrolled=Count("pk", filter=Q(status=Status.ENROLLED)),
+            declined=Count("pk", filter=Q(status__in=(Status.DECLINED, Status.LAPSED))),
+            waiting=Count("pk", filter=Q(status__in=(Status.ADMITTED, Status.DOCUMENTS))),
+            georgian_module=Count("pk", filter=Q(georgian_module=True, status=Status.ENROLLED)),
+            transitional=Count("pk", filter=Q(student_status=StudentStatus.TRANSITIONAL)),
+            suspended=Count("pk", filter=Q(student_status=StudentStatus.SUSPENDED)),
+            late_entries=Count("pk", filter=Q(entry_late=True)),
+        )
+        .order_by("programme__institution__organisation__name_ka")
+    )
+
+
+def transitional_counts(round_, institution=None) -> Counter:
+    """A32.2: transitional (pending) students per programme. They keep their place without
+    reducing the next intake's: nothing is written to the catalogue's next-intake
+    adjustments for them, so the A13 rules of the next round announce places in full."""
+    qs = Enrolment.objects.filter(round=round_, student_status=StudentStatus.TRANSITIONAL)
+    if institution is not None:
+        qs = qs.filter(programme__institution=institution)
+    return Counter(e.programme for e in qs.select_related("programme"))
