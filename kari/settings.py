@@ -94,6 +94,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("KARI_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (the demo, the tests): a writing transaction takes the write lock when it begins,
+    # so two requests (or a request and the worker) wait for each other instead of failing
+    # with "database is locked" when a read turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
