@@ -38,7 +38,8 @@ from kari.ranking.models import (
     Ranking,
     RankingStatus,
 )
-from kari.registration.models import Registration
+from kari.registration.models import Registration, ScoreRecord
+from kari.registration.services import record_outcomes
 from kari.rounds.models import Round
 from kari.sms import sms_on_commit
 from kari.tasks.errors import connection_lost
@@ -425,6 +426,7 @@ def approve_ranking(actor, ranking: Ranking, *, today=None) -> Ranking:
     }
     if reductions or previous is not None:
         record_next_intake_adjustments(actor, ranking.round, reductions)
+    _record_outcomes(actor, ranking)
     late = today > due
     record(
         actor,
@@ -441,6 +443,21 @@ def approve_ranking(actor, ranking: Ranking, *, today=None) -> Ranking:
     )
     _notify(ranking, previous)
     return ranking
+
+
+def _record_outcomes(actor, ranking: Ranking) -> None:
+    """A28.1: each ranked applicant's score record says whether this ranking gave a place, so
+    that one left without a place may carry the scores into the next round."""
+    if ranking.institution_id is not None or ranking.stage != Stage.PRIMARY:
+        return
+    admitted = set(ranking.admissions.values_list("registration_id", flat=True))
+    ranked = {a["registration"] for a in document_of(ranking.final_lists)["applicants"]}
+    with_records = ScoreRecord.objects.filter(
+        registration__round=ranking.round, registration_id__in=list(ranked)
+    ).values_list("registration_id", flat=True)
+    outcome = {reg_id: reg_id in admitted for reg_id in with_records}
+    if outcome:
+        record_outcomes(actor, ranking.round, outcome)
 
 
 def _outcomes(ranking: Ranking) -> dict[int, int | None]:
