@@ -3,8 +3,11 @@
 * ``scores(round_)``: every registration's test status and score, with appeal overrides and
   carried-over scores applied (A25.4, A26.1, A28). Until the appeals app lands, the results in
   force are NAEC's current import (``kari.exams``).
-* ``sen_enrolled(round_)``: SEN enrolments per programme, subtracted from the places (A12.1(a),
-  A26.3); zero until the SEN app lands.
+* ``sen_enrolled(round_)``: SEN enrolments per programme (the placements of the minister's
+  published act, A40.8-A40.9), subtracted from the places (A12.1(a), A26.3): the reserved
+  places the act leaves unused stay in the general ranking.
+* ``scores`` leaves out the applicants already placed through the SEN track: nobody is placed
+  twice (docs/decisions.md).
 * ``places(round_)``: the announced places per programme of the confirmed announcements (A13.5).
 """
 
@@ -15,6 +18,7 @@ from kari.catalogue.models import AnnouncementLine, AnnouncementStatus, Stage
 from kari.exams.models import Result, ResultStatus
 from kari.registration.models import Registration
 from kari.rounds.models import Round
+from kari.sen import selectors as sen
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,14 @@ def scores(round_) -> dict[int, TestScore]:
 
     A28.5: an applicant who sits the test again is judged only by the new results. A28.1: an
     applicant registered with a carried-over score who does not sit the test again is ranked on
-    the previous round's score (once: only from the round just before)."""
+    the previous round's score (once: only from the round just before). An applicant placed
+    through the SEN track (A40.8) is not ranked again."""
     current = _results(round_)
-    regs = Registration.objects.filter(round=round_, stage=Stage.PRIMARY).values_list(
-        "pk", "applicant_id", "carried_over", "retakes_test"
-    )
+    placed = sen.placed_applicants(round_, Stage.PRIMARY)  # placed by the SEN act: skipped
+    regs = Registration.objects.filter(round=round_, stage=Stage.PRIMARY)
+    if placed:
+        regs = regs.exclude(applicant_id__in=placed)
+    regs = regs.values_list("pk", "applicant_id", "carried_over", "retakes_test")
     out: dict[int, TestScore] = {}
     carried: dict[int, int] = {}
     for reg_id, applicant_id, carried_over, retakes in regs.iterator(chunk_size=5000):
@@ -89,7 +96,7 @@ def scores(round_) -> dict[int, TestScore]:
 
 def sen_enrolled(round_) -> dict[int, int]:
     """Programme id -> SEN applicants enrolled by the minister's act (A40.8, A12.1(a))."""
-    return {}
+    return sen.enrolled(round_, Stage.PRIMARY)
 
 
 def places(round_) -> dict[int, int]:
