@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kari.certification",
     "kari.exams",
     "kari.appeals",
+    "kari.sen",
     "kari.ranking",
     "kari.enrolment",
     "kari.portal",
@@ -240,6 +241,10 @@ KARI_AUDIT_ANCHOR = {
 }
 # Encrypts the certifying organisations' signing keys at rest (default: derived from the
 # secret key); changing it makes the stored keys unreadable.
+# SEN health data (expert conclusions' findings, the medical documents received) is erased this
+# many days after the round's last enrolment day (docs/security.md; `kari sen purge`).
+KARI_SEN_RETENTION_DAYS = int(os.environ.get("KARI_SEN_RETENTION_DAYS", "365"))
+
 KARI_KEY_ENCRYPTION_KEY = os.environ.get("KARI_KEY_ENCRYPTION_KEY", "")
 # Reverse proxies in front of Kari that append to X-Forwarded-For (kari.clientip).
 KARI_TRUSTED_PROXIES = int(os.environ.get("KARI_TRUSTED_PROXIES", "0"))

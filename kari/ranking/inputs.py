@@ -3,8 +3,11 @@
 * ``scores(round_)``: every registration's test status and score, with the appeals
   commission's overrides applied (``kari.appeals.results.effective_results``, A25.4, A26.1) and
   carried-over scores applied (``kari.registration.carried.carried_scores``, A28).
-* ``sen_enrolled(round_)``: SEN enrolments per programme, subtracted from the places (A12.1(a),
-  A26.3); zero until the SEN app lands.
+* ``sen_enrolled(round_)``: SEN enrolments per programme (the placements of the minister's
+  published act, A40.8-A40.9), subtracted from the places (A12.1(a), A26.3): the reserved
+  places the act leaves unused stay in the general ranking.
+* ``scores`` leaves out the applicants already placed through the SEN track: nobody is placed
+  twice (docs/decisions.md).
 * ``places(round_)``: the announced places per programme of the confirmed announcements (A13.5).
 """
 
@@ -16,6 +19,7 @@ from kari.catalogue.models import AnnouncementLine, AnnouncementStatus, Stage
 from kari.exams.models import ResultStatus
 from kari.registration.carried import carried_scores
 from kari.registration.models import Registration
+from kari.sen import selectors as sen
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,16 @@ def scores(round_) -> dict[int, TestScore]:
     A25.4(a), a re-mark of A25.4(b)): ``effective_results`` is the only reader of overrides.
     A28.1: an applicant registered with carried-over scores who does not sit the test again is
     ranked on the carried scores; A28.5: one who sat it again is judged only by the new results
-    (``carried_scores`` leaves out those who sat, i.e. have a result that is not "absent")."""
+    (``carried_scores`` leaves out those who sat, i.e. have a result that is not "absent").
+    An applicant placed through the SEN track (A40.8) is not ranked again."""
     current = effective_results(round_)
     sat = [reg_id for reg_id, r in current.items() if r.status != ResultStatus.ABSENT]
     carried = carried_scores(round_, sat=sat)
-    regs = Registration.objects.filter(round=round_, stage=Stage.PRIMARY).values_list(
-        "pk", "carried_over"
-    )
+    placed = sen.placed_applicants(round_, Stage.PRIMARY)  # placed by the SEN act: skipped
+    regs = Registration.objects.filter(round=round_, stage=Stage.PRIMARY)
+    if placed:
+        regs = regs.exclude(applicant_id__in=placed)
+    regs = regs.values_list("pk", "carried_over")
     out: dict[int, TestScore] = {}
     for reg_id, carried_over in regs.iterator(chunk_size=5000):
         if reg_id in carried:
@@ -69,7 +76,7 @@ def scores(round_) -> dict[int, TestScore]:
 
 def sen_enrolled(round_) -> dict[int, int]:
     """Programme id -> SEN applicants enrolled by the minister's act (A40.8, A12.1(a))."""
-    return {}
+    return sen.enrolled(round_, Stage.PRIMARY)
 
 
 def places(round_) -> dict[int, int]:

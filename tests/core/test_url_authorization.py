@@ -365,6 +365,67 @@ def _failed_message(ctx):
     return [{"pk": m.pk}]
 
 
+def _sen_registration(ctx):
+    """Another centre's SEN registration, for another institution's programme, hosted there."""
+    from kari.sen.models import Choice, SenRegistration
+
+    w = ctx.world
+    a = ctx.registration().applicant
+    now = timezone.now()
+    reg = SenRegistration.objects.create(
+        applicant=a,
+        round=w["round"],
+        stage="primary",
+        channel="centre",
+        centre=ctx.other(OrgKind.RESOURCE_CENTRE),
+        phone="+995555123456",
+        number=f"SEN-T-{a.pk}",
+        registered_at=now,
+        updated_at=now,
+        documents_due=now.date(),
+        host=w["inst_b"],
+    )
+    Choice.objects.create(registration=reg, rank=1, programme=w["prog_b"])
+    return reg
+
+
+def _sen_trial(ctx):
+    reg = _sen_registration(ctx)
+    return [{"pk": reg.pk, "code": ctx.world["prog_b"].code}]
+
+
+def _sen_assessment(ctx):
+    from kari.sen.models import Assessment, ExpertTeam
+
+    team, _ = ExpertTeam.objects.get_or_create(
+        organisation=ctx.other(OrgKind.EXPERT_TEAM),
+        defaults={"act_number": "1", "formed_on": timezone.localdate()},
+    )
+    a = Assessment.objects.create(
+        applicant=ctx.registration().applicant,
+        team=team,
+        requested_on=timezone.localdate(),
+        requested_by="applicant",
+        due=timezone.localdate(),
+    )
+    return [{"pk": a.pk}]
+
+
+def _sen_act(ctx):
+    from kari.sen.models import Act
+
+    today = timezone.localdate()
+    act = Act.objects.create(
+        round=ctx.world["round"],
+        stage="primary",
+        number=f"SEN-ACT-{Act.objects.count()}",
+        received_on=today,
+        due=today,
+        distributed_on=today,
+    )
+    return [{"pk": act.pk}]
+
+
 NATIONAL_EXAMS = {Role.EMIS_OPERATOR, Role.NAEC_OFFICER}
 AUDIT_ALL = {Role.MINISTRY_OFFICER, Role.EMIS_OPERATOR, Role.QUALITY_OFFICER}
 
@@ -493,6 +554,18 @@ CASES: dict[str, Case] = {
     "certification:staff_detail": Case(lambda c: [{"pk": c.cert["app"].pk}]),
     "certification:upload": Case(lambda c: [{"pk": c.cert["upload"].pk}]),
     "certification:revoke": Case(lambda c: [{"number": _cert_number(c)}]),
+    # -- the SEN track: health data only for the roles the rules name
+    "sen:verify": Case(lambda c: [{"token": "x"}], public="printout token (QR code)"),
+    "sen:act_public": Case(lambda c: [{"token": "x"}], public="the published act (A40.10)"),
+    "sen:act_pdf": Case(lambda c: [{"token": "x"}], public="the published act (A40.10)"),
+    "sen:printout": Case(
+        lambda c: [{"pk": _sen_registration(c).pk}], {Role.SEN_OFFICER, Role.SEN_DISTRIBUTION}
+    ),
+    "sen:institution_detail": Case(lambda c: [{"pk": _sen_registration(c).pk}]),
+    "sen:trial": Case(_sen_trial),
+    "sen:assessment": Case(_sen_assessment),
+    "sen:status": Case(lambda c: [{"pk": _sen_registration(c).pk}], {Role.SEN_OFFICER}),
+    "sen:act_issue": Case(_sen_act, {Role.SEN_OFFICER}),
 }
 
 
