@@ -93,6 +93,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kari.sqlite3'}",
         conn_max_age=int(os.environ.get("KARI_CONN_MAX_AGE", "0")),
+        # A persistent connection that died while idle (PostgreSQL restarted, the connection
+        # terminated) is found and replaced before its next use, in the web and in `kari worker`
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -102,6 +102,27 @@ def requeue_interrupted(task_id) -> bool:
         return task is not None and _requeue(task, "lost its database connection")
 
 
+def fresh_connection() -> None:
+    """Replace a connection that is obsolete, broken, or died while idle (a persistent
+    connection terminated by a restart of PostgreSQL or ``pg_terminate_backend``): Django's
+    ``close_old_connections``, as around each web request, then a health check, since the
+    worker's first query is often in a transaction, where Django's own check is not made.
+    Inside a caller's transaction (``run_pending`` in a test) the connection is the caller's."""
+    if connection.in_atomic_block:
+        return
+    close_old_connections()
+    if connection.connection is not None and not connection.is_usable():
+        log.warning("the database connection died while idle: replaced")
+        connection.close()
+
+
+def drop_connection() -> None:
+    """Close a connection that failed, so that the next query opens a new one (unless it
+    belongs to a caller's transaction: see :func:`fresh_connection`)."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 class Heartbeat(threading.Thread):
     """Renews the lease of the task being run, from the worker process, with its own
     database connection (Django's connections are per thread)."""
@@ -204,11 +225,11 @@ class LeasedWorker(Worker):
 
     def interrupted(self, task_id) -> None:
         log.warning("task %s: the database connection died", task_id)
-        connection.close()
+        drop_connection()
         try:
             requeue_interrupted(task_id)
         except LOST:  # still unreachable: the task's lease expires and it is requeued then
-            connection.close()
+            drop_connection()
 
     def failed(self, db_task_result: DBTaskResult, exc: BaseException) -> None:
         try:
@@ -228,12 +249,12 @@ class LeasedWorker(Worker):
         """One round: requeue, run one task, deliver; True when there was work. Stale or
         broken connections are replaced before and after each task (as Django does around
         each request)."""
-        close_old_connections()
+        fresh_connection()
         requeue_abandoned()
         task = self.claim_next()
         if task is not None:
             self.run_task(task)
-            close_old_connections()
+            fresh_connection()
         busy = task is not None
         for hook in self.idle:
             busy = bool(hook(self.worker_id)) or busy
@@ -246,7 +267,7 @@ class LeasedWorker(Worker):
                 busy = self.step()
             except (OperationalError, InterfaceError):
                 log.warning("the database is unreachable: trying again", exc_info=True)
-                connection.close()
+                drop_connection()
                 busy = False
             if self.batch and not busy:
                 return
