@@ -74,6 +74,7 @@ SCOPED: dict[str, set[str]] = {
         "enrolment.act",  # A29.2: the head's enrolment act, signed with the head's key
         "competition.submit",  # A9.3, A10.3
         "ranking.view_own",  # A27.5: the institution's signed ranking documents
+        "ranking.subsequent",  # A27.7-A27.8: the head's subsequent-stage ranking document
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view", "appeals.view", "appeals.sit"},  # A24
@@ -106,6 +107,9 @@ NATIONAL: dict[str, set[str]] = {
         "enrolment.view_all",  # A29.4: entries into the management system, late ones
         "ranking.freeze",  # A26.3
         "ranking.enter",  # A27.6
+        "ranking.publish",  # A26.2: results published to the applicants, with statistics
+        "ranking.cutoffs",  # earlier rounds' published cut-offs imported
+        "ranking.subsequent_review",  # A27.7: EMIS checks an institution's document
         "ranking.view_all",
     },
     Role.NAEC_OFFICER: {
