@@ -369,7 +369,7 @@ class EarlierCutoff(models.Model):
     season = models.CharField(_("season"), max_length=6)
     programme_code = models.CharField(_("programme code"), max_length=40)
     places = models.PositiveIntegerField(_("places"), null=True, blank=True)
-    admitted = models.PositiveIntegerField(_("admitted"), null=True, blank=True)
+    admitted = models.PositiveIntegerField(_("placed"), null=True, blank=True)
     cutoff = models.DecimalField(
         _("cut-off score"), max_digits=9, decimal_places=3, null=True, blank=True
     )

@@ -331,4 +331,4 @@ def test_A27_10_the_next_announcement_page_shows_the_subtracted_places(rb, clien
     sign_in(client, rb.admin)
     translation.activate("en")
     page = client.get("/en/catalogue/announcement/").content.decode()
-    assert "At most 4 this round" in page and "admitted 2 beyond the limit" in page
+    assert "At most 4 this round" in page and "placed 2 beyond the limit" in page

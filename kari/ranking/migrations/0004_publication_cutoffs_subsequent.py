@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 ('season', models.CharField(max_length=6, verbose_name='season')),
                 ('programme_code', models.CharField(max_length=40, verbose_name='programme code')),
                 ('places', models.PositiveIntegerField(blank=True, null=True, verbose_name='places')),
-                ('admitted', models.PositiveIntegerField(blank=True, null=True, verbose_name='admitted')),
+                ('admitted', models.PositiveIntegerField(blank=True, null=True, verbose_name='placed')),
                 ('cutoff', models.DecimalField(blank=True, decimal_places=3, max_digits=9, null=True, verbose_name='cut-off score')),
                 ('imported_at', models.DateTimeField()),
                 ('imported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

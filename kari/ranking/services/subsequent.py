@@ -320,7 +320,7 @@ def check_document(ranking: Ranking) -> list[str]:
     }
     stored = dict(ranking.admissions.values_list("registration_id", "programme_id"))
     if fresh != stored:
-        problems.append(_("The admitted are not those the scores, places and ties give."))
+        problems.append(_("Those placed are not those the scores, places and ties give."))
     return problems
 
 
