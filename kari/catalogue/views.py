@@ -14,7 +14,7 @@ from kari.rounds.deadlines import deadline
 from kari.rounds.services import announcement_round
 from kari.staffauth import staff_required
 
-from . import services, transfer
+from . import selectors, services, transfer
 from .forms import FlagForm, ImportForm, ProgrammeForm
 from .models import Announcement, AnnouncementStatus, Institution, Programme
 
@@ -74,7 +74,14 @@ def announcement(request):
             p.code, (line.places if line else "", line.sen_places if line else "")
         )
         rows.append(
-            {"programme": p, "places": places, "sen": sen, "suggested": suggested.get(p.code)}
+            {
+                "programme": p,
+                "places": places,
+                "sen": sen,
+                "suggested": suggested.get(p.code),
+                # A27.10: last round's tie-rule places beyond the limit, subtracted now
+                "intake": selectors.next_intake_limit(p, round_),
+            }
         )
     return render(
         request,

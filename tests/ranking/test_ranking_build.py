@@ -308,3 +308,27 @@ def test_A27_10_extra_places_beyond_the_annual_limit_reduce_the_next_announcemen
     assert limit == {"limit": 4, "reduction": 2, "base": 6}
     with pytest.raises(ValidationError, match="27.10"):
         check_places(5, 1, work_based=False, intake_limit=limit)
+
+
+def test_A27_10_the_next_announcement_page_shows_the_subtracted_places(rb, client):
+    from django.utils import translation
+
+    from kari.rounds.models import Round
+    from tests.conftest import sign_in
+
+    p = rb.programme("P-1", 5, authorised=6)
+    for i in range(4):
+        rb.applicant(30 - i, [p])
+    for _ in range(4):
+        rb.applicant(20, [p])
+    rb.rank(approve=True)
+    r = rb.round
+    Round.objects.create(
+        year=r.year + 1,
+        season=r.season,
+        **{f: v + dt.timedelta(days=200) for f, v in r.schedule().items() if v},
+    )
+    sign_in(client, rb.admin)
+    translation.activate("en")
+    page = client.get("/en/catalogue/announcement/").content.decode()
+    assert "At most 4 this round" in page and "placed 2 beyond the limit" in page

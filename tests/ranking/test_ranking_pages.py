@@ -99,3 +99,24 @@ def test_A9_3_institution_uploads_competition_results_all_or_nothing(rb, client)
     assert r.status_code == 302
     res = CompetitionResult.objects.get()
     assert str(res.score) == "17.50" and not res.on_time  # the test was 30 days ago: late
+
+
+def test_A27_1_A27_5_A27_6_dashboard_cards_show_the_rankings_statutory_deadlines(rb, client):
+    from django.utils import translation
+
+    from kari.rounds.deadlines import deadline
+    from kari.rounds.services import current_round
+
+    assert current_round() == rb.round
+    sign_in(client, rb.naec)
+    translation.activate("en")
+    page = client.get("/en/staff/").content.decode()
+    for key, citation in [("ranking", "A27.1"), ("ranking_sent", "A27.5")]:
+        d = deadline(rb.round, key)
+        assert f"{d.what} ({citation}): <strong>{d.date:%d.%m.%Y}</strong>" in page
+    client.logout()
+    sign_in(client, rb.admin)  # an institution: the competition card's A9.3 deadline
+    page = client.get("/en/staff/").content.decode()
+    d = deadline(rb.round, "competition")
+    assert f"({d.citation}): <strong>{d.date:%d.%m.%Y}</strong>" in page
+    assert str(deadline(rb.round, "ranking").what) not in page

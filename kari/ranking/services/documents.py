@@ -153,7 +153,10 @@ def sign_documents(
     naec = actor.organisation
     signatory = actor.display_name if hasattr(actor, "display_name") else str(actor)
     step = progress or (lambda phase, done, total: None)
-    parts = sheets(ranking, signatory)
+    everything = sheets(ranking, signatory)
+    # A PDF for every programme that had applicants; the national summary lists them all.
+    chosen = set(ranking.programmes.filter(applicants__gt=0).values_list("programme_id", flat=True))
+    parts = [(pid, s) for pid, s in everything if pid in chosen]
     identity = identity_for(naec)
     location = "თბილისი"
     signed: list[bytes] = []
@@ -192,7 +195,7 @@ def sign_documents(
                 cutoff=s.cutoff,
                 extra_places=s.extra_places,
             )
-            for _pid, s in parts
+            for _pid, s in everything
         ],
         xlsx_sha256=xlsx_sha,
         reason=ranking.reason,
