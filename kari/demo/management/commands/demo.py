@@ -31,14 +31,15 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--phase",
-            choices=["registration", "distribution", "exams", "results", "enrolment"],
+            choices=["registration", "distribution", "exams", "results", "enrolment", "sen"],
             default="registration",
             help="registration: the round's registration is open today; "
             "distribution: it closed yesterday, applicants distributed, "
             "invitations not yet issued; exams: today is its first test "
             "day, applicants distributed and invited, two complaints filed; results: the test "
             "days are over, NAEC's results taken in, the complaints decided; enrolment: the "
-            "ranking document was approved yesterday and the demo college enrols (A29-A32)",
+            "ranking document was approved yesterday and the demo college enrols (A29-A32); sen: "
+            "registration open, and the SEN track run through to the minister's published act",
         )
         parser.add_argument(
             "--applicants",
