@@ -34,6 +34,7 @@ from kari.certification import services as cert
 from kari.certification.issuing import generate_key
 from kari.demo import appeals, enrolment, exams
 from kari.demo import ranking as ranking_demo
+from kari.demo import sen as sen_demo
 from kari.exams.services.results import import_results
 from kari.rounds.models import Round, Season
 
@@ -299,6 +300,18 @@ class Builder:
             )
         else:
             counts.update(self.exams(institutions, host))
+        counts.update(
+            sen_demo.build(
+                self,
+                ministry=ministry,
+                resource_centre=resource_centres[0],
+                college_inst=institutions[0],
+                round_=self.result.round,
+                anchor=self.anchor,
+                registry=json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8")),
+                complete=self.phase == "sen",
+            )
+        )
         counts.update(
             {
                 "organisations": Organisation.objects.count(),

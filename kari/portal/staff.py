@@ -33,6 +33,12 @@ CARDS = (
     "competition.submit",
     "enrolment.manage",
     "enrolment.view_all",
+    "sen.register",
+    "sen.documents",
+    "sen.commission",
+    "sen.trial",
+    "sen.assess",
+    "sen.view_all",
 )
 
 

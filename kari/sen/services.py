@@ -396,11 +396,10 @@ def _check_window(s: Schedule, stage: str) -> None:
         )
 
 
-def start_registration(
+def _start_registration(
     actor, data: dict, round_: Round, *, stage: str = Stage.PRIMARY, channel: str, ip=None
-) -> Pending:
-    """A37.1, A37.4-A37.7, A38.1, A38.4: validate a registration or change in the window and
-    send the applicant a one-time code (to the contacts on record for a change)."""
+) -> tuple[Pending, str, tuple[str, str]]:
+    """Validate and issue the code: (pending, plain code, contacts). The caller delivers."""
     try:
         personal_number = clean_personal_number(data.get("personal_number"))
     except ValidationError as exc:
@@ -444,8 +443,19 @@ def start_registration(
         email, phone = existing.email, existing.phone
     else:
         email, phone = clean.get("email", ""), clean["phone"]
-    sent_to = _deliver_code(email, phone, plain)
-    return Pending(code.pk, personal_number, sent_to)
+    return Pending(code.pk, personal_number, []), plain, (email, phone)
+
+
+def start_registration(
+    actor, data: dict, round_: Round, *, stage: str = Stage.PRIMARY, channel: str, ip=None
+) -> Pending:
+    """A37.1, A37.4-A37.7, A38.1, A38.4: validate a registration or change in the window and
+    send the applicant a one-time code (to the contacts on record for a change)."""
+    pending, plain, (email, phone) = _start_registration(
+        actor, data, round_, stage=stage, channel=channel, ip=ip
+    )
+    pending.sent_to = _deliver_code(email, phone, plain)
+    return pending
 
 
 def confirm_registration(code_id: int, plain_code: str, *, ip=None) -> SenRegistration:

@@ -39,6 +39,7 @@ class Command(BaseCommand):
                 "final-lists",
                 "ranking",
                 "enrolment",
+                "sen",
             ],
             default="registration",
             help="registration: the round's registration is open today; "
@@ -49,7 +50,8 @@ class Command(BaseCommand):
             "results published, the re-ranking window closed yesterday, the final lists frozen "
             "today (NAEC builds the ranking); ranking: the ranking also built, approved and "
             "signed; enrolment: the "
-            "ranking document was approved yesterday and the demo college enrols (A29-A32)",
+            "ranking document was approved yesterday and the demo college enrols (A29-A32); sen: "
+            "registration open, and the SEN track run through to the minister's published act",
         )
         parser.add_argument(
             "--applicants",
