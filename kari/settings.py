@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kari.portal",
     "kari.operations",
     "kari.demo",
+    "kari.simulation",
 ]
 
 MIDDLEWARE = [
