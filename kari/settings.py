@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kari.portal",
     "kari.operations",
     "kari.demo",
+    "kari.simulation",
 ]
 
 MIDDLEWARE = [
