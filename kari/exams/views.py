@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -561,6 +561,8 @@ def _checkin_context(request, centre, session, **extra):
         "here": reverse("exams:checkin", args=[centre.pk, session.pk]),
         "SittingStatus": SittingStatus,
         "warned": bool(extra.get("found") and selectors.round_warnings(extra["found"])),
+        # a link the user's role cannot open is not shown (issue 19)
+        "may_file_complaint": can(request.user, "appeals.file", NATIONAL),
         **extra,
     }
 
@@ -648,6 +650,9 @@ def _removal_confirmation(request, sitting, form, warnings, back):
     """A21: a second breach removes the applicant; the proctor confirms on a page that names
     the applicant and both breaches."""
     p = sitting.assignment.registration.applicant
+    name = f"{p.first_name_ka} {p.last_name_ka}"
+    if translation.get_language() == "en" and p.first_name_en:  # the registry's Latin name
+        name = f"{p.first_name_en} {p.last_name_en} ({name})"
     breaches = [
         _("%(time)s · warning: %(breach)s")
         % {"time": timezone.localtime(w.at).strftime("%H:%M"), "breach": w.get_category_display()}
@@ -661,9 +666,9 @@ def _removal_confirmation(request, sitting, form, warnings, back):
     )
     return confirmation(
         request,
-        title=_("Remove %(name)s from the test?") % {"name": f"{p.first_name_ka} {p.last_name_ka}"},
+        title=_("Remove %(name)s from the test?") % {"name": name},
         facts=[
-            (_("Applicant"), f"{p.first_name_ka} {p.last_name_ka}"),
+            (_("Applicant"), name),
             (_("Registration"), str(sitting.assignment.registration)),
         ],
         items_title=_("The two breaches"),

@@ -258,3 +258,29 @@ def test_A13_3_confirming_without_mismatches_needs_no_extra_step(world, admin, o
     assert client.post(f"/catalogue/review/{ann.pk}/", {"confirm": ""}).status_code == 302
     ann.refresh_from_db()
     assert ann.status == AnnouncementStatus.CONFIRMED
+
+
+def test_A13_4_e_errors_on_the_page_name_the_field_in_words(world, admin, client):
+    """Issue 19: "Places of A-0: …", never the internal key `A-0.places`."""
+    from tests.conftest import sign_in
+
+    sign_in(client, admin)
+    response = client.post(
+        "/en/catalogue/announcement/",
+        {"places-A-0": "3", "sen-A-0": "1", "places-A-1": "20", "sen-A-1": "1"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Places of A-0: " in html and "SEN places of A-1: " in html
+    assert "A-0.places" not in html and "sen_places" not in html
+
+
+def test_error_field_names_in_words():
+    from django.utils import translation
+
+    from kari.formerrors import field_name
+
+    with translation.override("en"):
+        assert field_name("0214-0006.places") == "Places of 0214-0006"
+        assert field_name("sen_places") == "SEN places"
+        assert field_name("exam_municipality") == "Exam municipality"

@@ -650,3 +650,20 @@ def test_A20_4_marking_no_shows_is_confirmed_first(live, client):
     response = client.post(url, {"confirmed": "yes"})
     assert response.status_code == 302
     assert not Sitting.objects.filter(status=SittingStatus.ABSENT).exists()
+
+
+def test_A19_1_the_english_interface_shows_the_registrys_latin_name(live, client):
+    """Issue 19: data with an English form is shown in it in the English interface."""
+    sitting = live["sitting"]
+    person = sitting.assignment.registration.applicant
+    person.first_name_en, person.last_name_en = "Nino", "Beridze"
+    person.save(update_fields=["first_name_en", "last_name_en"])
+    sign_in(client, live["proctor"])
+    url = (
+        f"/exams/proctor/{sitting.assignment.centre.pk}/{live['session'].pk}/?sitting={sitting.pk}"
+    )
+    english = client.get("/en" + url).content.decode()
+    georgian = client.get(url).content.decode()
+    assert '<span lang="en">Nino Beridze</span>' in english
+    assert '<span lang="en">Nino Beridze</span>' not in georgian
+    assert f"{person.first_name_ka} {person.last_name_ka}" in georgian
