@@ -161,7 +161,8 @@ def test_A28_1_carried_over_applicant_is_ranked_on_the_carried_score(rb):
     prev = Round.objects.create(
         year=r.year - 1,
         season=r.season,
-        **{f: getattr(r, f) - dt.timedelta(days=180) for f in r.schedule()},
+        # The schedule's dates, moved; the optional A16.2 window stays unset (None).
+        **{f: d - dt.timedelta(days=180) for f, d in r.schedule().items() if d is not None},
     )
     old = make_registration(prev, 900, [])
     imp = ResultImport.objects.create(
@@ -274,7 +275,7 @@ def test_A27_10_extra_places_beyond_the_annual_limit_reduce_the_next_announcemen
     nxt = Round.objects.create(
         year=r.year + 1,
         season=r.season,
-        **{f: getattr(r, f) + dt.timedelta(days=200) for f in r.schedule()},
+        **{f: d + dt.timedelta(days=200) for f, d in r.schedule().items() if d is not None},
     )
     limit = selectors.next_intake_limit(p, nxt)
     assert limit == {"limit": 4, "reduction": 2, "base": 6}
