@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -98,6 +99,14 @@ def announcement(request):
     )
 
 
+QUEUE_ORDER = [
+    AnnouncementStatus.SUBMITTED,
+    AnnouncementStatus.FLAGGED,
+    AnnouncementStatus.DRAFT,
+    AnnouncementStatus.CONFIRMED,
+]
+
+
 @staff_required
 def review(request):
     """A13.3: the quality centre's list of announcements to confirm."""
@@ -105,11 +114,28 @@ def review(request):
     round_ = announcement_round()
     if round_ is None:
         raise Http404
-    anns = (
-        Announcement.objects.filter(round=round_)
-        .select_related("institution__organisation")
-        .order_by("status", "institution__organisation__name_ka")
+    everything = Announcement.objects.filter(round=round_)
+    counts = dict(everything.values_list("status").annotate(n=Count("pk")).order_by())
+    status = request.GET.get("status", "")
+    if status not in AnnouncementStatus.values:
+        status = ""
+    q = request.GET.get("q", "").strip()
+    anns = everything.select_related("institution__organisation").annotate(
+        # Awaiting confirmation first, then returned ones, drafts, and confirmed last.
+        queue=Case(
+            *(When(status=s, then=Value(i)) for i, s in enumerate(QUEUE_ORDER)),
+            output_field=IntegerField(),
+        )
     )
+    if status:
+        anns = anns.filter(status=status)
+    if q:
+        anns = anns.filter(
+            Q(institution__organisation__name_ka__icontains=q)
+            | Q(institution__organisation__name_en__icontains=q)
+            | Q(institution__organisation__code__icontains=q)
+        )
+    anns = anns.order_by("queue", "submitted_at", "institution__organisation__name_ka")
     return render(
         request,
         "catalogue/review.html",
@@ -117,6 +143,11 @@ def review(request):
             "round": round_,
             "announcements": anns,
             "deadline": deadline(round_, "confirmation"),
+            "awaiting": counts.get(AnnouncementStatus.SUBMITTED, 0),
+            "filters": [(s, AnnouncementStatus(s).label, counts.get(s, 0)) for s in QUEUE_ORDER],
+            "status": status,
+            "q": q,
+            "total": sum(counts.values()),
         },
     )
 

@@ -175,14 +175,29 @@ def mine(request):
         "certification/mine.html",
         {
             "who": who,
-            "applications": who.applications.select_related("call").prefetch_related(
-                "info_requests", "uploads"
-            ),
+            "applications": [
+                _with_submitted(app)
+                for app in who.applications.select_related("call").prefetch_related(
+                    "info_requests", "uploads"
+                )
+            ],
             "answer_form": AnswerForm(),
             "message_form": MessageForm(),
             "calls": Call.objects.all(),
         },
     )
+
+
+def _with_submitted(app):
+    """What the applicant submitted, to read back (issue 19, point 4): each question of the
+    call with the answer given, in the call's order."""
+    answers = dict(app.answers)
+    app.submitted = [
+        (q.get("label", q["code"]), answers.pop(q["code"]))
+        for q in app.call.questions
+        if q["code"] in answers
+    ] + list(answers.items())
+    return app
 
 
 def certificate_pdf(request, number):

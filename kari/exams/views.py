@@ -1,6 +1,8 @@
 """Staff pages of exam logistics: centres, sessions, distribution, invitations, hand-overs,
 results; the proctor's check-in page; the public invitation check; the applicant's card."""
 
+import dataclasses
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -19,7 +21,7 @@ from kari.registration.models import Registration
 from kari.registration.views import signed_in_applicant
 from kari.rounds.deadlines import statutory_deadlines
 from kari.staffauth import staff_required
-from kari.tabular import ImportRejected
+from kari.tabular import ImportRejected, RowError
 
 from . import cards, selectors, services
 from .charts import distance_chart
@@ -480,34 +482,66 @@ def numbers_import(request):
 
 @staff_required
 def results_upload(request):
-    """A26.1: NAEC uploads the results; all-or-nothing; a re-import replaces the previous one."""
+    """A26.1: NAEC uploads the results; all-or-nothing; a re-import replaces the previous one.
+
+    Issue 19, point 5: a template to fill in; a refused file shows the row errors first, by
+    personal number, then the cross-checks with the invitations, and the full error report
+    downloads as a file."""
     authorize(request.user, "exams.results", NATIONAL)
     round_ = _round(request)
+    if request.GET.get("template"):
+        response = HttpResponse(results.template_csv(round_), content_type="text/csv")
+        response["Content-Disposition"] = attachment(f"kari-results-{round_.pk}-template.csv")
+        return response
+    if request.GET.get("report"):
+        report = request.session.get(RESULTS_REPORT) or {}
+        if report.get("round") != round_.pk:
+            raise Http404
+        errors = [RowError(**e) for e in report["errors"]]
+        response = HttpResponse(results.error_report_csv(errors), content_type="text/csv")
+        response["Content-Disposition"] = attachment(f"kari-results-{round_.pk}-errors.csv")
+        return response
     form = UploadForm(request.POST or None, request.FILES or None)
+    row_errors, checks = [], []
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
         fmt = "xlsx" if f.name.lower().endswith(".xlsx") else "csv"
         try:
             imp = results.import_results(request.user, round_, f.read(), fmt, filename=f.name)
+            request.session.pop(RESULTS_REPORT, None)
             messages.success(
                 request,
                 _("%(n)s results taken in (import %(num)s).") % {"n": imp.rows, "num": imp.number},
             )
             return redirect(reverse("exams:results") + _round_query(round_))
         except ImportRejected as exc:
-            errors_to_messages(request, exc)
+            row_errors = [e for e in exc.errors if not e.check]
+            checks = [e for e in exc.errors if e.check]
+            # the report, for the download: this staff member's session only, the last refusal
+            request.session[RESULTS_REPORT] = {
+                "round": round_.pk,
+                "errors": [dataclasses.asdict(e) for e in exc.errors[:REPORT_LIMIT]],
+            }
     return render(
         request,
-        "exams/upload.html",
+        "exams/results_upload.html",
         {
             "form": form,
             "round": round_,
             "q": _round_query(round_),
-            "title": _("Results (A26.1)"),
             "imports": round_.result_imports.select_related("by"),
-            "columns": results.REQUIRED,
+            "row_errors": row_errors[:SHOWN_ERRORS],
+            "row_error_count": len(row_errors),
+            "checks": checks[:SHOWN_ERRORS],
+            "check_count": len(checks),
+            "refused": bool(row_errors or checks),
         },
     )
+
+
+RESULTS_REPORT = "kari_results_report"
+REPORT_LIMIT = 20000
+SHOWN_ERRORS = 100
 
 
 # ---------------------------------------------------------------- proctor (A19-A22)

@@ -15,6 +15,7 @@ from kari.catalogue.models import (
 )
 from kari.catalogue.selectors import published_lines, search_lines
 from kari.enrolment.selectors import terms_of as enrolment_terms
+from kari.registration.services import window as registration_window
 from kari.rounds.models import Round
 from kari.rounds.services import current_round
 
@@ -70,7 +71,15 @@ def home(request):
             "institutions": Institution.objects.select_related("organisation"),
             "skills_tests": SkillsTest.objects.all(),
             "filtered": filtered,
+            "register_open": _register_open(round_),
         },
+    )
+
+
+def _register_open(round_) -> bool:
+    """Online registration is open for this round (A15.5): the "Register" start is shown."""
+    return bool(
+        round_ and round_ == current_round() and registration_window(round_) == "registration"
     )
 
 
@@ -90,6 +99,7 @@ def programme(request, code):
             "subjects": p.subject_group.subjects.all() if p.subject_group else [],
             "institution": p.institution,
             "terms": enrolment_terms(round_, p),
+            "register_open": _register_open(round_) and p.stage == "primary",
         },
     )
 

@@ -47,7 +47,19 @@ def timeline(request, pk=None):
     return render(
         request,
         "rounds/timeline.html",
-        {"round": r, "items": items, "rounds": Round.objects.all(), "today": today},
+        {
+            "round": r,
+            "items": items,
+            "rounds": Round.objects.all(),
+            "today": today,
+            # "Register" start (issue 19, point 3): the online registration window (A15.5)
+            "registration_open": bool(
+                r.registration_opens
+                and r.registration_closes
+                and r.registration_opens <= today <= r.registration_closes
+                and r == services.current_round()
+            ),
+        },
     )
 
 

@@ -89,7 +89,8 @@ def test_A17_3_applicants_are_told_by_email_and_sms_after_commit(
     texts = sms.get_backend().messages()
     assert len(texts) == 10
     mine = [m for m in texts if m["to"] == reg.applicant.phone]
-    assert len(mine) == 1 and number in mine[0]["text"]
+    assert len(mine) == 1 and "/cabinet/" in mine[0]["text"]  # issue 19: date, time, centre
+    assert sms.segments(mine[0]["text"]) <= 2
     assert Path(settings.KARI_SMS["OPTIONS"]["path"]).exists()  # the fixture's file outbox
 
 
