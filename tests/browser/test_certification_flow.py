@@ -26,6 +26,7 @@ pytestmark = pytest.mark.browser
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 APPLICANT_EMAIL = "nino.beridze.cert@example.ge"
 FULL_NAME_KA = "ნინო ბერიძე"
+SHORT_NAME_KA = "ნინო ბ."  # on the public page unless the holder chose the directory
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 SMALL_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -238,12 +239,16 @@ def test_C1_C4_applicant_is_certified_and_the_certificate_verifies(kari_server, 
     status = public.locator("#cert-status")
     expect(status).to_have_class(re.compile(r"\bmsg\b.*\bsuccess\b"))
     expect(status).to_contain_text("Valid")
+    # The holder did not choose to be listed: the page shows enough to match the certificate
+    # in hand (the first name and the initial), not the full name (issue 11, point 6).
     facts = public.locator("main dl.facts")
     expect(facts).to_contain_text(number)
-    expect(facts).to_contain_text(FULL_NAME_KA)
+    expect(facts).to_contain_text(SHORT_NAME_KA)
+    expect(facts).not_to_contain_text(FULL_NAME_KA)
     public.goto(server.url(verify_path))
     expect(public.locator("#cert-status.msg.success")).to_be_visible()
-    expect(public.locator("main dl.facts")).to_contain_text(FULL_NAME_KA)
+    expect(public.locator("main dl.facts")).to_contain_text(SHORT_NAME_KA)
+    expect(public.locator("main dl.facts")).not_to_contain_text(FULL_NAME_KA)
 
     # The holder downloads the PDF; its number and the holder's name are in its text.
     resp = applicant.request.get(server.url(pdf_link.get_attribute("href")))

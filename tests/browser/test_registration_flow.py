@@ -188,7 +188,11 @@ def test_A15_1_new_applicant_registers_and_edits_the_list_in_georgian(kari_serve
 
     mark = len(_outbox(server))
     _press(page, "submit")
-    expect(page.locator("main .messages .msg.info")).to_contain_text("010")  # the masked phone
+    # The same answer whether or not the number has registered before (issue 11, point 2):
+    # no masked contact that would tell a stranger the number is known.
+    info = page.locator("main .messages .msg.info")
+    expect(info).to_contain_text("ერთჯერადი კოდი იგზავნება")
+    expect(info).not_to_contain_text("010")
     _confirm_with_code(page, server, e164, mark, r"/register/confirm/$")
 
     expect(page).to_have_url(re.compile(r"/cabinet/$"))
