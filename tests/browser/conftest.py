@@ -115,7 +115,7 @@ def kari_server(tmp_path_factory, demo_args):
     )
     server = KariServer("", env, var)
     server.demo_output = server.kari(
-        "demo", "--anchor", dt.date.today().isoformat(), *demo_args, timeout=300
+        "demo", "--anchor", dt.date.today().isoformat(), *demo_args, timeout=600
     )
 
     port = _free_port()

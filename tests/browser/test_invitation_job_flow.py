@@ -27,6 +27,16 @@ def test_A17_3_emis_issues_the_invitations_and_follows_the_progress_page(kari_se
         page.locator("a[href*='/exams/distributions/']").first.click()
     expect(page.locator("svg.histogram desc")).to_have_count(1)
     assert "კმ" in page.locator("svg.histogram desc").text_content()
+    # A17.2: the distribution is made in agreement with NAEC; with no numbers per exam centre
+    # from NAEC, NAEC agrees on the same page before the invitations can be issued.
+    expect(page.locator("form[action$='/agree/']")).to_have_count(0)  # not EMIS's to agree
+    naec = new_page()
+    staff_sign_in(naec, kari_server, "naec")
+    naec.goto(page.url)
+    with naec.expect_navigation():
+        naec.locator("form[action$='/agree/'] button").click()
+    expect(naec.locator("form[action$='/agree/']")).to_have_count(0)
+    page.reload()
     with page.expect_navigation():
         page.locator("form[action$='/issue/'] button").click()
     # a confirmation step: what will happen, and that it cannot be undone
