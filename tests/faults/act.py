@@ -15,6 +15,9 @@ def start_invitations():
 
     emis = User.objects.get(username="emis")
     d = selectors.current_distribution(current_round())
+    if d.naec_agreed_at is None:  # A17.2: NAEC agrees first (the demo leaves it to NAEC)
+        services.agree_distribution(User.objects.get(username="naec"), d)
+        d.refresh_from_db()
     job = services.start_invitations(emis, d)
     return {"job": job.pk, "total": job.total}
 
@@ -55,6 +58,8 @@ def registration_plan():
         "municipality": Municipality.objects.order_by("code").values_list("code", flat=True)[0],
         "programmes": max(groups.values(), key=len)[:3],
         "people": [p["personal_number"] for p in registry if p["personal_number"] not in taken],
+        # online registration checks the ID card number against the civil registry (issue 11)
+        "documents": {p["personal_number"]: p.get("document_number", "") for p in registry},
     }
 
 

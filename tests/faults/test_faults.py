@@ -213,6 +213,7 @@ def _register(base: str, plan: dict, pn: str, sms_file: Path) -> bool:
         form = [
             ("csrfmiddlewaretoken", token),
             ("personal_number", pn),
+            ("document_number", plan["documents"][pn]),
             ("phone", phone),
             ("email", f"a{pn}@faults.example.ge"),
             ("exam_municipality", plan["municipality"]),
