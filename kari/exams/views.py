@@ -466,16 +466,14 @@ def results_upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
-        fmt = "xlsx" if f.name.lower().endswith(".xlsx") else "csv"
-        try:
-            imp = results.import_results(request.user, round_, f.read(), fmt, filename=f.name)
-            messages.success(
-                request,
-                _("%(n)s results taken in (import %(num)s).") % {"n": imp.rows, "num": imp.number},
-            )
-            return redirect(reverse("exams:results") + _round_query(round_))
-        except ImportRejected as exc:
-            errors_to_messages(request, exc)
+        job = results.start_results_import(
+            request.user,
+            round_,
+            f.read(),
+            f.name,
+            back=reverse("exams:results") + _round_query(round_),
+        )
+        return redirect("operations:file_job", job.pk)
     return render(
         request,
         "exams/upload.html",
