@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kari.accounts.permissions import NATIONAL, authorize, can
 from kari.audit.log import record
 from kari.tabular import ImportRejected, RowError, TableError, read_table, write_table
+from kari.tasks import files
 
 from . import rules
 from .models import Institution, Programme
@@ -75,14 +76,51 @@ def _collect(errors: list, line: int, exc: ValidationError) -> None:
 
 
 @transaction.atomic
-def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -> ImportResult:
-    """Import institutions or programmes; raise ImportRejected listing every bad row."""
+def _authorize_import(actor, kind: str) -> None:
     if kind not in COLUMNS:
         raise ValueError(kind)
     if kind == "institutions":
         authorize(actor, "reference.edit", NATIONAL)
     elif not (can(actor, "catalogue.import", NATIONAL) or can(actor, "programme.import", NATIONAL)):
         raise PermissionDenied(_("Your roles do not allow importing programmes."))
+
+
+@transaction.atomic
+def start_import(actor, kind: str, data: bytes, name: str, *, reason: str = "", back: str = ""):
+    """An import from the web: a job of the queue (``kari worker`` runs :func:`import_table`);
+    its page shows the outcome. ``kari catalogue import`` imports inline."""
+    _authorize_import(actor, kind)
+    return files.start(
+        actor,
+        import_job,
+        params={"kind": kind, "reason": reason},
+        upload=data,
+        name=name,
+        back=back,
+    )
+
+
+@files.file_job
+def import_job(actor, job) -> files.Outcome:
+    try:
+        result = import_table(
+            actor,
+            job.params["kind"],
+            bytes(job.upload),
+            job.upload_name.rsplit(".", 1)[-1],
+            reason=job.params.get("reason", ""),
+        )
+    except ImportRejected as exc:
+        return files.Outcome(errors=files.refused_rows(exc.errors))
+    return files.Outcome(
+        message=_("Imported: %(c)s new, %(u)s updated.")
+        % {"c": result.created, "u": result.updated}
+    )
+
+
+def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -> ImportResult:
+    """Import institutions or programmes; raise ImportRejected listing every bad row."""
+    _authorize_import(actor, kind)
     try:
         headers, rows = read_table(data, fmt)
     except TableError as exc:

@@ -241,16 +241,15 @@ def import_view(request):
     errors = result = None
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
-        try:
-            result = transfer.import_table(
-                request.user,
-                form.cleaned_data["kind"],
-                f.read(),
-                f.name.rsplit(".", 1)[-1],
-                reason=form.cleaned_data["reason"],
-            )
-        except transfer.ImportRejected as exc:
-            errors = exc.errors
+        job = transfer.start_import(
+            request.user,
+            form.cleaned_data["kind"],
+            f.read(),
+            f.name,
+            reason=form.cleaned_data["reason"],
+            back=request.path,
+        )
+        return redirect("operations:file_job", job.pk)
     return render(
         request, "catalogue/import.html", {"form": form, "errors": errors, "result": result}
     )

@@ -1,7 +1,6 @@
 """Staff pages of exam logistics: centres, sessions, distribution, invitations, hand-overs,
 results; the proctor's check-in page; the public invitation check; the applicant's card."""
 
-import dataclasses
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -505,23 +504,14 @@ def results_upload(request):
     row_errors, checks = [], []
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
-        fmt = "xlsx" if f.name.lower().endswith(".xlsx") else "csv"
-        try:
-            imp = results.import_results(request.user, round_, f.read(), fmt, filename=f.name)
-            request.session.pop(RESULTS_REPORT, None)
-            messages.success(
-                request,
-                _("%(n)s results taken in (import %(num)s).") % {"n": imp.rows, "num": imp.number},
-            )
-            return redirect(reverse("exams:results") + _round_query(round_))
-        except ImportRejected as exc:
-            row_errors = [e for e in exc.errors if not e.check]
-            checks = [e for e in exc.errors if e.check]
-            # the report, for the download: this staff member's session only, the last refusal
-            request.session[RESULTS_REPORT] = {
-                "round": round_.pk,
-                "errors": [dataclasses.asdict(e) for e in exc.errors[:REPORT_LIMIT]],
-            }
+        job = results.start_results_import(
+            request.user,
+            round_,
+            f.read(),
+            f.name,
+            back=reverse("exams:results") + _round_query(round_),
+        )
+        return redirect("operations:file_job", job.pk)
     return render(
         request,
         "exams/results_upload.html",

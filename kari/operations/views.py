@@ -1,10 +1,11 @@
-"""The outbox's staff page and the health check."""
+"""The outbox's staff page, the pages of imports and exports run by the queue, and the
+health check."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,6 +15,7 @@ from kari.accounts.permissions import NATIONAL, authorize
 from kari.formerrors import errors_to_messages
 from kari.outbox.models import Message, Status
 from kari.staffauth import staff_required
+from kari.tasks.models import FileJob
 
 from . import health, services
 
@@ -55,3 +57,34 @@ def resend(request, pk):
     except ValidationError as exc:
         errors_to_messages(request, exc)
     return redirect("operations:outbox")
+
+
+def _my_job(request, pk) -> FileJob:
+    """A job is seen only by the person who started it."""
+    return get_object_or_404(FileJob, pk=pk, started_by=request.user)
+
+
+@never_cache
+@staff_required
+def file_job(request, pk):
+    """An import or export run by the queue: a page that follows it, then shows its outcome
+    (the refused rows with their reasons, or the file to download)."""
+    job = _my_job(request, pk)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {"status": job.status if job.is_active else "done", "done": 0, "total": 0}
+        )
+    if job.status == "done" and not job.output:
+        messages.success(request, job.message)
+        return redirect(job.back or "portal:staff")
+    return render(request, "operations/file_job.html", {"job": job, "running": job.is_active})
+
+
+@staff_required
+def file_job_download(request, pk):
+    job = _my_job(request, pk)
+    if job.status != "done" or not job.output:
+        return redirect("operations:file_job", job.pk)
+    response = HttpResponse(bytes(job.output), content_type=job.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{job.output_name}"'
+    return response

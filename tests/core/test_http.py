@@ -182,10 +182,14 @@ def test_programme_form_keeps_input_and_names_the_field(client, world):
 def test_import_page_lists_errors(client, world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from kari.tasks.worker import run_pending
+
     sign_in(client, world["users"][Role.INSTITUTION_ADMIN])
     upload = SimpleUploadedFile("p.csv", b"code,institution\nX,college-a\n", "text/csv")
     response = client.post("/en/catalogue/import/", {"kind": "programmes", "file": upload})
-    assert "nothing was imported" in response.content.decode()
+    assert response.status_code == 302 and "/jobs/" in response["Location"]  # a task
+    run_pending()
+    assert "nothing was imported" in client.get(response["Location"]).content.decode()
 
 
 def test_csp_and_security_headers(client, db):

@@ -248,23 +248,42 @@ def test_A26_1_no_results_before_invitations(exam_world):
     assert exc.value.errors[0].field == "file"
 
 
-def test_A26_1_http_upload_shows_errors_and_keeps_nothing(sat, client):
+def test_A26_1_http_upload_is_a_task_that_shows_errors_and_keeps_nothing(sat, client):
+    from django_tasks_db.models import DBTaskResult
+
+    from kari.tasks import files
+    from kari.tasks.models import FileJob
+    from kari.tasks.worker import run_pending
+
     sign_in(client, sat["naec"])
     url = f"/exams/results/?round={sat['round'].pk}"
     rows = _replace(_rows(sat), 1, "skills_score", "31", _headers(sat))
     bad = SimpleUploadedFile("results.csv", _csv(_headers(sat), rows), content_type="text/csv")
     response = client.post(url, {"file": bad})
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "<td>3</td><td>skills_score</td>" in html  # line 3, the column, what to correct
+    job = FileJob.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/jobs/{job.pk}/")
+    task = DBTaskResult.objects.get(task_path__endswith="file_task")  # written with the job
+    assert task.args_kwargs["args"] == [job.pk]
+    waiting = client.get(response["Location"])
+    assert waiting.status_code == 200 and 'data-running="1"' in waiting.content.decode()
+    run_pending()
+    html = client.get(response["Location"]).content.decode()
+    assert "<td>3</td><td>skills_score</td>" in html  # the refused row, for NAEC to correct
     assert not ResultImport.objects.exists() and not Result.objects.exists()
     good = SimpleUploadedFile(
         "results.csv", _csv(_headers(sat), _rows(sat)), content_type="text/csv"
     )
     response = client.post(url, {"file": good})
-    assert response.status_code == 302
+    run_pending()
+    done = client.get(response["Location"])
+    assert done.status_code == 302 and done["Location"] == url  # back, with the message
     assert ResultImport.objects.get().rows == 10
     assert "results.csv" in client.get(url).content.decode()
+    files.run(FileJob.objects.latest("pk").pk)  # the task run again: the job is finished
+    assert ResultImport.objects.count() == 1
+    client.logout()
+    sign_in(client, sat["emis"])
+    assert client.get(response["Location"]).status_code == 404  # only its starter sees it
 
 
 def test_A26_1_http_upload_page_is_naec_only(sat, client):

@@ -63,6 +63,64 @@ def registration_plan():
     }
 
 
+def start_ranking_build():
+    """NAEC's results for every registered applicant (scores spread so that programmes fill
+    and some are left out), the final lists frozen after the re-ranking window, and a ranking
+    build started as on the web: its job and task written, nothing run yet."""
+    import datetime as dt
+    import random
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kari.accounts.models import User
+    from kari.exams.models import Result, ResultImport
+    from kari.ranking import services
+    from kari.registration.models import Registration
+    from kari.rounds.services import current_round
+
+    r = current_round()
+    naec, emis = User.objects.get(username="naec"), User.objects.get(username="emis")
+    regs = list(Registration.objects.filter(round=r).order_by("pk"))
+    rng = random.Random(13)
+    imp = ResultImport.objects.create(
+        round=r,
+        number=1,
+        at=timezone.now(),
+        by=naec,
+        filename="results.csv",
+        sha256="0" * 64,
+        rows=len(regs),
+        on_time=True,
+    )
+    Result.objects.bulk_create(
+        Result(
+            result_import=imp,
+            registration=reg,
+            status="completed",
+            skills_score=Decimal(rng.randint(20, 60)),
+            subject_scores={},
+        )
+        for reg in regs
+    )
+    services.freeze_final_lists(emis, r, today=r.reranking_closes + dt.timedelta(days=1))
+    job = services.start_build(naec, r)
+    return {"job": job.pk, "round": r.pk, "expected": undisturbed_outcome()}
+
+
+def undisturbed_outcome():
+    """What an undisturbed build stores, computed afresh in this process (nothing stored)."""
+    from kari.ranking import compute
+    from kari.ranking.services.lists import document_of
+    from kari.ranking.services.rankings import current_lists, formula_of, outcome_checksum
+    from kari.rounds.services import current_round
+
+    r = current_round()
+    document = document_of(current_lists(r))
+    outcome = compute.allocate(document, compute.build_instance(document, formula_of(r)))
+    return {"checksum": outcome_checksum(outcome), "admitted": len(outcome.admitted)}
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kari.settings")
     import django

@@ -7,6 +7,9 @@ them all on one template database.
 - A worker killed with SIGKILL in the middle of the invitation job: a new worker takes the job
   over once the lease expires and finishes it; the cards and the notices equal an undisturbed
   run's.
+- The ranking build, its worker killed with SIGKILL (or all its database connections cut) in
+  the middle, while it stores its outcome: a new worker (the same live one) runs it again; the
+  stored ranking equals an undisturbed run's, stored once, and the audit log is intact.
 - PostgreSQL's connections terminated (`pg_terminate_backend`) again and again, and gunicorn
   workers killed with SIGKILL, during a burst of online registrations: every registration
   confirmed to its client is in the database, and none is duplicated.
@@ -19,6 +22,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 import urllib.error
@@ -27,10 +31,11 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import psycopg
 from aiosmtpd.controller import Controller
 
 from tests.conftest import Inbox
-from tests.faults.conftest import free_port
+from tests.faults.conftest import KARI, ROOT, _url, free_port
 
 SENT = "SELECT count(*) FROM outbox_message WHERE channel = %s AND status = 'sent'"
 
@@ -347,3 +352,86 @@ def test_a_gunicorn_worker_killed_during_a_registration_burst(kari_registering):
     assert killed, "no gunicorn worker was killed"
     assert _children(kari.processes[0].pid), "gunicorn replaced its workers"
     _check_burst(kari, confirmed, people, plan)
+
+
+# ------------------------------------------------------------------ the ranking build
+
+BUILD = "SELECT status, phase, ranking_id, error FROM ranking_buildjob WHERE id = %s"
+WAITING = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"
+
+
+def _build_blocked_at_store(kari, worker: str):
+    """Start a ranking build (as on the web) and a worker, and hold the round's row so that
+    the build, its computation done, waits inside its storing transaction: the middle of the
+    job, reached every time. Returns the job, the worker and the connection holding the row."""
+    started = kari.act("start_ranking_build")
+    holder = psycopg.connect(_url(kari.db, kari.name).replace("postgres://", "postgresql://"))
+    holder.execute("SELECT id FROM rounds_round WHERE id = %s FOR UPDATE", [started["round"]])
+    process = kari.worker(worker)
+    kari.wait(
+        "the build storing its outcome",
+        lambda: (
+            kari.sql(BUILD, [started["job"]])[0][:2] == ("running", "store")
+            and kari.sql(WAITING, [kari.name])[0][0] >= 1
+        ),
+        timeout=120,
+    )
+    return started, process, holder
+
+
+def _check_build_stored_once(kari, started):
+    """The stored outcome equals an undisturbed run's, stored once, the job done and the audit
+    log intact."""
+    expected = started["expected"]
+    status, _phase, ranking, error = kari.sql(BUILD, [started["job"]])[0]
+    assert (status, error) == ("done", "") and ranking
+    rows = kari.sql("SELECT id, version, outcome_checksum, admitted_count FROM ranking_ranking")
+    assert rows == [(ranking, 1, expected["checksum"], expected["admitted"])]
+    admitted = "SELECT count(*), count(DISTINCT registration_id) FROM ranking_admission"
+    assert kari.sql(admitted)[0] == (expected["admitted"], expected["admitted"])
+    builds = "SELECT count(*) FROM audit_auditentry WHERE action = 'ranking.build'"
+    assert kari.sql(builds)[0][0] == 1
+    verify = subprocess.run(
+        [str(KARI), "audit", "verify"], env=kari.env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert verify.returncode == 0, verify.stderr[-2000:]
+
+
+TASK = (
+    "SELECT t.status, t.worker_ids, l.requeues FROM django_tasks_database_dbtaskresult t "
+    "JOIN kari_tasks_lease l ON l.task_id = t.id WHERE t.task_path LIKE %s"
+)
+
+
+def test_worker_killed_mid_ranking_build_a_new_worker_stores_the_same_outcome_once(kari):
+    started, doomed, holder = _build_blocked_at_store(kari, "doomed")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    holder.rollback()  # the round's row is free again: nothing of the dead run was stored
+    holder.close()
+    assert kari.sql("SELECT count(*) FROM ranking_ranking")[0][0] == 0
+    assert kari.sql(BUILD, [started["job"]])[0][0] == "running"
+    kari.worker("heir")
+    kari.wait("the build finished", lambda: kari.sql(BUILD, [started["job"]])[0][0] == "done")
+    kari.stop()
+    assert kari.sql(TASK, ["%build_task"]) == [("SUCCESSFUL", ["doomed", "heir"], 1)]
+    _check_build_stored_once(kari, started)
+
+
+def test_connections_cut_mid_ranking_build_the_worker_survives_and_stores_it_once(kari):
+    started, worker, holder = _build_blocked_at_store(kari, "w1")
+    mine = holder.info.backend_pid
+    cut = kari.admin_sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
+        [kari.name, mine],
+    )
+    assert cut and all(ok for (ok,) in cut)  # the worker's connections, heartbeat's too
+    holder.rollback()
+    holder.close()
+    kari.wait("the build finished", lambda: kari.sql(BUILD, [started["job"]])[0][0] == "done")
+    assert worker.poll() is None, "the worker died with its connection"
+    kari.stop()
+    # put back in the queue at once by the same live worker, and run by it again
+    assert kari.sql(TASK, ["%build_task"]) == [("SUCCESSFUL", ["w1", "w1"], 1)]
+    _check_build_stored_once(kari, started)

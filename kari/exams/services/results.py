@@ -24,6 +24,7 @@ from kari.registration.services import publish_scores
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
 from kari.tabular import ImportRejected, RowError, TableError, read_table
+from kari.tasks import files
 
 from ..models import (
     Assignment,
@@ -342,3 +343,34 @@ def import_results(
         reason=_("Results from NAEC (A26.1)"),
     )
     return imp
+
+
+# ---------------------------------------------------------------- from the web: a task
+
+
+@transaction.atomic
+def start_results_import(actor, round_, data: bytes, filename: str, *, back: str = ""):
+    """A26.1 from the web: the upload becomes a job of the queue (``kari worker`` takes the
+    results in); its page shows the outcome. ``kari exams results`` imports inline."""
+    authorize(actor, "exams.results", NATIONAL)
+    return files.start(
+        actor,
+        results_import_job,
+        params={"round": round_.pk},
+        upload=data,
+        name=filename,
+        back=back,
+    )
+
+
+@files.file_job
+def results_import_job(actor, job) -> files.Outcome:
+    round_ = Round.objects.get(pk=job.params["round"])
+    fmt = "xlsx" if job.upload_name.lower().endswith(".xlsx") else "csv"
+    try:
+        imp = import_results(actor, round_, bytes(job.upload), fmt, filename=job.upload_name)
+    except ImportRejected as exc:
+        return files.Outcome(errors=files.refused_rows(exc.errors))
+    return files.Outcome(
+        message=_("%(n)s results taken in (import %(num)s).") % {"n": imp.rows, "num": imp.number}
+    )
