@@ -81,7 +81,7 @@ def test_A27_naec_approves_the_institution_downloads_and_the_applicant_reads_why
     staff_sign_in(naec, server, "naec")
     naec.goto(server.url(f"/ranking/?round={round_id}"))
     expect(naec.locator("html")).to_have_attribute("lang", "ka")
-    expect(naec.locator("main")).to_contain_text("დამტკიცება")  # the approval deadline
+    expect(naec.locator("main")).to_contain_text("ამტკიცებს")  # the approval deadline (A27.1)
     with naec.expect_navigation():
         naec.locator("main table a").first.click()  # the draft, version 1
     expect(naec.locator("main")).to_contain_text(code)
