@@ -16,7 +16,7 @@ from kari.catalogue.models import Institution
 from kari.exams.models import ResultImport
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
-from kari.rounds.models import Round
+from kari.rounds.models import Round, Season
 from kari.staffauth import staff_required
 from kari.tabular import ImportRejected
 
@@ -427,11 +427,12 @@ def earlier_cutoffs(request):
             return redirect("ranking:earlier_cutoffs")
         except ImportRejected as exc:
             errors_to_messages(request, exc)
-    rounds = (
-        EarlierCutoff.objects.values("year", "season")
+    rounds = [
+        {**r, "season": Season(r["season"]).label}
+        for r in EarlierCutoff.objects.values("year", "season")
         .annotate(n=Count("pk"))
         .order_by("-year", "season")
-    )
+    ]
     return render(
         request,
         "ranking/earlier_cutoffs.html",

@@ -36,6 +36,19 @@ def _demo_value(server, label: str) -> str:
     return m.group(1).strip()
 
 
+def _kari(server, *args: str, timeout: float = 600) -> str:
+    """`kari ...` on the demo's SQLite database, again when the worker beside the server held
+    the write lock too long (a loaded machine; SQLite has one writer at a time)."""
+    for attempt in range(3):
+        try:
+            return server.kari(*args, timeout=timeout)
+        except AssertionError as exc:
+            if "database is locked" not in str(exc) or attempt == 2:
+                raise
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
 def _outbox(server) -> list[dict]:
     path = server.workdir / "sms-outbox.jsonl"
     if not path.exists():
@@ -62,16 +75,16 @@ def test_A27_naec_approves_the_institution_downloads_and_the_applicant_reads_why
     person = _demo_value(server, "applicant below its cut-off")
 
     # NAEC builds the draft (A27.1), then reads it and approves it on the web.
-    out = server.kari("ranking", "build", "--user", "naec", "--round", round_id, timeout=300)
+    out = _kari(server, "ranking", "build", "--user", "naec", "--round", round_id)
     assert "admitted" in out
     naec = new_page()
     staff_sign_in(naec, server, "naec")
     naec.goto(server.url(f"/ranking/?round={round_id}"))
     expect(naec.locator("html")).to_have_attribute("lang", "ka")
-    expect(naec.locator("main")).to_contain_text("დამტკიცება")  # the approval deadline
+    expect(naec.locator("main")).to_contain_text("ამტკიცებს")  # the approval deadline (A27.1)
     with naec.expect_navigation():
         naec.locator("main table a").first.click()  # the draft, version 1
-    expect(naec.locator("main")).to_contain_text(code)
+    expect(naec.locator("main dl.facts")).to_contain_text("120")  # applicants ranked
     with naec.expect_navigation():
         naec.get_by_role("link", name="დამტკიცება").click()
     with naec.expect_navigation():
@@ -84,7 +97,7 @@ def test_A27_naec_approves_the_institution_downloads_and_the_applicant_reads_why
     expect(naec.locator(".messages")).to_contain_text("დამტკიცებულია")
 
     # A27.5: NAEC's signature on every programme's list (in the background on the web).
-    server.kari("ranking", "sign", "--user", "naec", "--round", round_id, timeout=600)
+    _kari(server, "ranking", "sign", "--user", "naec", "--round", round_id)
 
     # The demo college downloads its programme's signed list; Kari verifies the signature.
     college = new_page()

@@ -128,3 +128,29 @@ def test_A26_2_cabinet_shows_last_rounds_cutoff_in_the_reranking_window(rb, clie
     r.reranking_closes = timezone.localdate() - dt.timedelta(1)
     r.save()
     assert "cut-off 21.5" not in client.get("/en/cabinet/").content.decode()
+
+
+def test_A26_2_emis_publishes_and_imports_cutoffs_on_the_web(rb, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kari.ranking.models import ResultsPublication
+    from tests.conftest import sign_in
+
+    rb.programme("P-1", 5)
+    rb.publish_results()
+    sign_in(client, rb.emis)
+    home = client.get(f"/en/ranking/?round={rb.round.pk}").content.decode()
+    assert "Publish the results" in home
+    r = client.post("/en/ranking/publish/", {"round": rb.round.pk})
+    assert r.status_code == 302 and ResultsPublication.objects.count() == 1
+    assert "Public statistics" in client.get(f"/en/ranking/?round={rb.round.pk}").content.decode()
+    year, season = previous_round_key(rb.round.year, rb.round.season)
+    bad = SimpleUploadedFile("c.csv", (CSV_HEAD + f"{year},winter,P-1,5,5,20\n").encode())
+    page = client.post("/en/ranking/earlier-cutoffs/", {"file": bad}, follow=True)
+    assert "spring or autumn" in page.content.decode() and not EarlierCutoff.objects.exists()
+    good = SimpleUploadedFile("c.csv", (CSV_HEAD + f"{year},{season},P-1,5,5,20\n").encode())
+    page = client.post("/en/ranking/earlier-cutoffs/", {"file": good}, follow=True)
+    assert "1 cut-offs taken in." in page.content.decode()
+    client.logout()
+    sign_in(client, rb.naec)  # NAEC may not publish
+    assert client.post("/en/ranking/earlier-cutoffs/", {"file": good}).status_code == 403
