@@ -32,6 +32,21 @@ def demo_args():
     return ["--people", "300"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def patient_demo():
+    """The demo build gets up to 15 minutes on a loaded machine (set up before `kari_server`)."""
+    import tests.browser.conftest as browser_conftest
+
+    original = browser_conftest.KariServer.kari
+
+    def kari(self, *args, timeout=120):
+        return original(self, *args, timeout=max(timeout, 900))
+
+    browser_conftest.KariServer.kari = kari
+    yield
+    browser_conftest.KariServer.kari = original
+
+
 class Axe:
     """axe-core on every page shown (the same check as the UX journeys'): a serious or
     critical violation fails the test."""
