@@ -34,17 +34,27 @@ def demo_args():
 
 @pytest.fixture(scope="module", autouse=True)
 def patient_demo():
-    """The demo build gets up to 15 minutes on a loaded machine (set up before `kari_server`)."""
-    import tests.browser.conftest as browser_conftest
+    """The demo build gets up to 15 minutes on a loaded machine (set up before `kari_server`).
+    pytest loads tests/browser/conftest.py under its own module name: patch every copy."""
+    import sys
 
-    original = browser_conftest.KariServer.kari
+    classes = {
+        m.KariServer
+        for m in list(sys.modules.values())
+        if getattr(m, "__file__", None)
+        and m.__file__.endswith("browser/conftest.py")
+        and hasattr(m, "KariServer")
+    }
+    originals = {cls: cls.kari for cls in classes}
+    for cls, original in originals.items():
 
-    def kari(self, *args, timeout=120):
-        return original(self, *args, timeout=max(timeout, 900))
+        def kari(self, *args, timeout=120, _original=original):
+            return _original(self, *args, timeout=max(timeout, 900))
 
-    browser_conftest.KariServer.kari = kari
+        cls.kari = kari
     yield
-    browser_conftest.KariServer.kari = original
+    for cls, original in originals.items():
+        cls.kari = original
 
 
 class Axe:
