@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kari.portal",
     "kari.operations",
     "kari.demo",
+    "kari.simulation",
 ]
 
 MIDDLEWARE = [
@@ -93,8 +94,18 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kari.sqlite3'}",
         conn_max_age=int(os.environ.get("KARI_CONN_MAX_AGE", "0")),
+        # A persistent connection that died while idle (PostgreSQL restarted, the connection
+        # terminated) is found and replaced before its next use, in the web and in `kari worker`
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (the demo, the tests): a writing transaction takes the write lock when it begins,
+    # so two requests (or a request and the worker) wait for each other instead of failing
+    # with "database is locked" when a read turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

@@ -132,10 +132,12 @@ def build_exam_world(below, files: Path):
     from kari.catalogue.models import Municipality
     from kari.exams import services
     from kari.registration.models import Applicant, Registration
+    from kari.rounds.models import Round
 
     world = below["world"]
     today = timezone.localdate()
-    r = world["round"]
+    # A fresh copy: the world below keeps its own round, unchanged, when this level unwinds.
+    r = Round.objects.get(pk=world["round"].pk)
     r.registration_opens, r.registration_closes = (
         today - dt.timedelta(days=20),
         today - dt.timedelta(days=3),

@@ -87,6 +87,7 @@ SCOPED: dict[str, set[str]] = {
         "sen.documents",  # A37.10, A38.9: documents received by the institution
         "sen.health",  # the SEN documents presented to the institution (A37.10)
         "sen.commission",  # A40.3: the host's head creates the SEN exam commission
+        "ranking.subsequent",  # A27.7-A27.8: the head's subsequent-stage ranking document
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view", "appeals.view", "appeals.sit"},  # A24
@@ -125,6 +126,9 @@ NATIONAL: dict[str, set[str]] = {
         "enrolment.view_all",  # A29.4: entries into the management system, late ones
         "ranking.freeze",  # A26.3
         "ranking.enter",  # A27.6
+        "ranking.publish",  # A26.2: results published to the applicants, with statistics
+        "ranking.cutoffs",  # earlier rounds' published cut-offs imported
+        "ranking.subsequent_review",  # A27.7: EMIS checks an institution's document
         "ranking.view_all",
     },
     Role.NAEC_OFFICER: {
