@@ -784,7 +784,7 @@ def score_trial(
     expert conclusion and the applicant's interests; when the programme has more SEN
     registrants than reserved places, the registration time is taken into account (A40.6)."""
     reg = (
-        SenRegistration.objects.select_for_update()
+        SenRegistration.objects.select_for_update(of=("self",))
         .select_related("host__organisation")
         .get(pk=registration.pk)
     )

@@ -142,3 +142,11 @@ def sen(world, tmp_path, settings, monkeypatch):
         programmes=programmes,
         sent=sent,
     )
+
+
+def cites(exc, citation: str) -> bool:
+    """The refusal names its rule, in English or in its Georgian form („მუხ. 37.8“)."""
+    from kari.citations import cite
+
+    text = str(exc)
+    return citation in text or cite(citation, "ka") in text

@@ -12,7 +12,7 @@ from kari.accounts.roles import OrgKind, Role
 from kari.sen import rules, services
 from kari.sen.models import DocumentKind, SenStatus, Stage
 from tests.conftest import make_org, make_user
-from tests.sen.conftest import PEOPLE, TODAY
+from tests.sen.conftest import PEOPLE, TODAY, cites
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_A36_1_a_team_has_at_least_three_experts(sen):
     two = [make_user(f"ex-{i}", org, [Role.SEN_EXPERT]) for i in range(2)]
     with pytest.raises(ValidationError) as e:
         services.form_team(sen.officer, org, act_number="1", formed_on=TODAY, members=two)
-    assert "A36.1" in str(e.value)
+    assert cites(e.value, "A36.1")
     three = [*two, make_user("ex-3", org, [Role.SEN_EXPERT])]
     team = services.form_team(sen.officer, org, act_number="1", formed_on=TODAY, members=three)
     assert team.members.count() == 3
@@ -115,7 +115,7 @@ def test_A37_10_a_conclusion_with_two_signatures_is_refused(sen):
     a = sen.conclusion(signers=2)
     with pytest.raises(ValidationError) as e:
         services.issue_conclusion(sen.experts[0], a)
-    assert "A37.10" in str(e.value)
+    assert cites(e.value, "A37.10")
     a.refresh_from_db()
     assert a.concluded_on is None
     services.sign_conclusion(sen.experts[2], a)
@@ -159,7 +159,7 @@ def test_A37_2_registration_only_in_the_ministers_window(sen):
     sen.schedule(opens=2, closes=6)
     with pytest.raises(ValidationError) as e:
         sen.register(0)
-    assert "A37.2" in str(e.value)
+    assert cites(e.value, "A37.2")
 
 
 def test_A37_3_only_programmes_with_reserved_places_are_offered(sen):
@@ -223,7 +223,7 @@ def test_A37_8_a_change_after_the_window_is_refused(sen, monkeypatch):
     assert s.registration_closes < TODAY
     with pytest.raises(ValidationError) as e:
         sen.register(0, [sen.programmes[0].code])
-    assert "A37.8" in str(e.value)
+    assert cites(e.value, "A37.8")
     reg.refresh_from_db()
     assert reg.version == 1
 
@@ -236,7 +236,7 @@ def test_A37_9_the_ministry_changes_the_status_within_5_days_on_a_conclusion(sen
     sen.schedule(opens=-10, closes=-1)  # the window is over; day 1 of the 5
     with pytest.raises(ValidationError) as e:  # not without a conclusion
         services.set_status(sen.officer, reg, SenStatus.REJECTED, reason="არ დადასტურდა")
-    assert "A37.9" in str(e.value)
+    assert cites(e.value, "A37.9")
     services.set_status(sen.officer, reg, SenStatus.CONFIRMED, assessment=a)
     reg.refresh_from_db()
     assert reg.status == SenStatus.CONFIRMED
@@ -245,7 +245,7 @@ def test_A37_9_the_ministry_changes_the_status_within_5_days_on_a_conclusion(sen
     monkeypatch.setattr(services, "_today", lambda: until + dt.timedelta(days=1))
     with pytest.raises(ValidationError) as e:
         services.set_status(sen.officer, reg, SenStatus.REJECTED, reason="x", assessment=a)
-    assert "A37.8" in str(e.value) or "A37.9" in str(e.value)
+    assert cites(e.value, "A37.8") or cites(e.value, "A37.9")
 
 
 def test_A37_11_the_ministry_unit_confirms_or_rejects_during_the_window(sen):
@@ -266,7 +266,7 @@ def test_A38_1_subsequent_stage_at_a_registration_centre_only(sen):
     sen.schedule(stage=Stage.SUBSEQUENT)
     with pytest.raises(ValidationError) as e:
         sen.register(0, channel=Channel.ONLINE, stage=Stage.SUBSEQUENT)
-    assert "A38.1" in str(e.value)
+    assert cites(e.value, "A38.1")
 
 
 def test_A38_4_subsequent_stage_data_and_at_most_three(sen):

@@ -14,6 +14,7 @@ from django.db.models import Count
 
 from kari.accounts.models import User
 from kari.rounds.models import Round
+from kari.rounds.services import current_round
 from kari.sen import services
 from kari.sen.models import Act, SenRegistration, Trial
 
@@ -24,16 +25,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["schedule", "status", "purge"])
         parser.add_argument("--user", default="", help="the staff member acting (audit log)")
-        parser.add_argument("--round", type=int, default=None, help="round id (default: latest)")
+        parser.add_argument(
+            "--round", type=int, default=None, help="round id (default: the round being run)"
+        )
         parser.add_argument("--stage", default="primary", choices=["primary", "subsequent"])
         for name in ("opens", "closes", "test-starts", "test-ends"):
             parser.add_argument(f"--{name}", type=dt.date.fromisoformat, default=None)
         parser.add_argument("--max-minutes", type=int, default=None)
 
     def handle(self, *args, action, **o):
-        round_ = (
-            Round.objects.filter(pk=o["round"]).first() if o["round"] else Round.objects.first()
-        )
+        # default: the round being run, as the pages show it
+        round_ = Round.objects.filter(pk=o["round"]).first() if o["round"] else current_round()
         try:
             if action == "purge":
                 n = services.purge_health_data()
