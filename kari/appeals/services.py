@@ -587,7 +587,8 @@ def put_to_vote(
     _presiding(actor, meeting)
     now = now or timezone.now()
     complaint = (
-        Complaint.objects.select_for_update()
+        # of=self: a skills-test session has no subject, and PostgreSQL locks no outer join
+        Complaint.objects.select_for_update(of=("self",))
         .select_related(
             "sitting__session__subject", "sitting__assignment__centre", "registration__applicant"
         )
