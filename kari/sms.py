@@ -64,6 +64,24 @@ class HttpGatewayBackend:
             return f"{response.status} {response.read(500).decode('utf-8', 'replace')}".strip()
 
 
+# The GSM 03.38 basic alphabet: a text of these characters only goes as 7-bit (160 a message,
+# 153 a part of a longer one); anything else (Georgian) as UCS-2 (70, or 67 a part).
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€")
+
+
+def segments(text: str) -> int:
+    """How many SMS a text takes (a long text is sent as parts of a concatenated message)."""
+    if all(c in GSM7 or c in GSM7_EXTENDED for c in text):
+        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        return 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+    return 1 if units <= 70 else -(-units // 67)
+
+
 def get_backend():
     conf = settings.KARI_SMS
     return import_string(conf["BACKEND"])(**conf.get("OPTIONS", {}))

@@ -24,6 +24,8 @@ class RowError:
     line: int
     field: str
     message: str
+    personal_number: str = ""  # the row's person, when the file has one (sorting, reports)
+    check: bool = False  # a cross-check against other records, not a fault of the row alone
 
     def __str__(self) -> str:
         return _("line %(line)s, %(field)s: %(message)s") % {

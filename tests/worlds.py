@@ -84,6 +84,10 @@ def build_world(below, files: Path):
             make_org("solidarity-fund", OrgKind.CERTIFIER),
             make_org("certifier-2", OrgKind.CERTIFIER),
         ],
+        OrgKind.EXPERT_TEAM: [
+            make_org("experts-1", OrgKind.EXPERT_TEAM),
+            make_org("experts-2", OrgKind.EXPERT_TEAM),
+        ],
     }
     inst_a = make_institution("college-a")
     inst_b = make_institution("college-b", "kutaisi")
@@ -128,10 +132,12 @@ def build_exam_world(below, files: Path):
     from kari.catalogue.models import Municipality
     from kari.exams import services
     from kari.registration.models import Applicant, Registration
+    from kari.rounds.models import Round
 
     world = below["world"]
     today = timezone.localdate()
-    r = world["round"]
+    # A fresh copy: the world below keeps its own round, unchanged, when this level unwinds.
+    r = Round.objects.get(pk=world["round"].pk)
     r.registration_opens, r.registration_closes = (
         today - dt.timedelta(days=20),
         today - dt.timedelta(days=3),

@@ -2,18 +2,20 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import NATIONAL, authorize_any
+from kari.confirm import confirmation, confirmed
 from kari.files import attachment
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
 from kari.rounds.services import announcement_round
 from kari.staffauth import staff_required
 
-from . import services, transfer
+from . import selectors, services, transfer
 from .forms import FlagForm, ImportForm, ProgrammeForm
 from .models import Announcement, AnnouncementStatus, Institution, Programme
 
@@ -73,7 +75,14 @@ def announcement(request):
             p.code, (line.places if line else "", line.sen_places if line else "")
         )
         rows.append(
-            {"programme": p, "places": places, "sen": sen, "suggested": suggested.get(p.code)}
+            {
+                "programme": p,
+                "places": places,
+                "sen": sen,
+                "suggested": suggested.get(p.code),
+                # A27.10: last round's tie-rule places beyond the limit, subtracted now
+                "intake": selectors.next_intake_limit(p, round_),
+            }
         )
     return render(
         request,
@@ -90,6 +99,14 @@ def announcement(request):
     )
 
 
+QUEUE_ORDER = [
+    AnnouncementStatus.SUBMITTED,
+    AnnouncementStatus.FLAGGED,
+    AnnouncementStatus.DRAFT,
+    AnnouncementStatus.CONFIRMED,
+]
+
+
 @staff_required
 def review(request):
     """A13.3: the quality centre's list of announcements to confirm."""
@@ -97,11 +114,28 @@ def review(request):
     round_ = announcement_round()
     if round_ is None:
         raise Http404
-    anns = (
-        Announcement.objects.filter(round=round_)
-        .select_related("institution__organisation")
-        .order_by("status", "institution__organisation__name_ka")
+    everything = Announcement.objects.filter(round=round_)
+    counts = dict(everything.values_list("status").annotate(n=Count("pk")).order_by())
+    status = request.GET.get("status", "")
+    if status not in AnnouncementStatus.values:
+        status = ""
+    q = request.GET.get("q", "").strip()
+    anns = everything.select_related("institution__organisation").annotate(
+        # Awaiting confirmation first, then returned ones, drafts, and confirmed last.
+        queue=Case(
+            *(When(status=s, then=Value(i)) for i, s in enumerate(QUEUE_ORDER)),
+            output_field=IntegerField(),
+        )
     )
+    if status:
+        anns = anns.filter(status=status)
+    if q:
+        anns = anns.filter(
+            Q(institution__organisation__name_ka__icontains=q)
+            | Q(institution__organisation__name_en__icontains=q)
+            | Q(institution__organisation__code__icontains=q)
+        )
+    anns = anns.order_by("queue", "submitted_at", "institution__organisation__name_ka")
     return render(
         request,
         "catalogue/review.html",
@@ -109,7 +143,42 @@ def review(request):
             "round": round_,
             "announcements": anns,
             "deadline": deadline(round_, "confirmation"),
+            "awaiting": counts.get(AnnouncementStatus.SUBMITTED, 0),
+            "filters": [(s, AnnouncementStatus(s).label, counts.get(s, 0)) for s in QUEUE_ORDER],
+            "status": status,
+            "q": q,
+            "total": sum(counts.values()),
         },
+    )
+
+
+def _confirmation_with_mismatches(request, ann, differ):
+    """A13.3, A13.6: confirming an announcement whose places differ from the authorised
+    numbers is confirmed on a page that lists the differences."""
+    return confirmation(
+        request,
+        title=_("Confirm the announcement although places differ?"),
+        facts=[
+            (_("Institution"), ann.institution.organisation.name),
+            (_("Round"), str(ann.round)),
+        ],
+        items_title=_("Places that differ from the authorised number"),
+        items=[
+            _("%(programme)s: %(places)s places announced, %(authorised)s authorised")
+            % {
+                "programme": line.programme.name,
+                "places": line.places,
+                "authorised": line.programme.authorised_places,
+            }
+            for line in differ
+        ],
+        consequences=[
+            _("The announcement is confirmed with the places announced, not the authorised ones."),
+            _("The institution is told that its announcement is confirmed."),
+        ],
+        button=_("Confirm the announcement"),
+        back=request.path,
+        keep=["confirm"],
     )
 
 
@@ -123,6 +192,9 @@ def review_detail(request, pk):
     if request.method == "POST":
         try:
             if "confirm" in request.POST:
+                differ = services.mismatches(ann)
+                if differ and not confirmed(request):
+                    return _confirmation_with_mismatches(request, ann, differ)
                 services.confirm_announcement(request.user, ann)
                 messages.success(request, _("Announcement confirmed."))
                 return redirect("catalogue:review")

@@ -6,6 +6,7 @@ app_name = "certification"
 urlpatterns = [
     path("", views.calls, name="calls"),
     path("calls/<int:pk>/", views.call, name="call"),
+    path("certificates/", views.lookup, name="lookup"),
     path("certificates/<str:number>/", views.verify, name="verify"),
     path("certificates/<str:number>/credential.json", views.credential, name="credential"),
     path("status/<slug:org>/", views.status_list_view, name="status_list"),

@@ -2,7 +2,8 @@
 the revocation status list, and the alumni directory."""
 
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from kari.accounts.models import Organisation
 from kari.files import attachment
@@ -25,6 +26,31 @@ def call(request, pk):
         request,
         "certification/call.html",
         {"call": c, "criteria": c.criteria.all(), "open": services.call_open(c)},
+    )
+
+
+def lookup(request):
+    """Anyone: find a certificate by its number, on a page (issue 19, point 4)."""
+    number = request.GET.get("number", "").strip().upper()
+    error = ""
+    if "number" in request.GET:
+        if not number:
+            error = _("Enter the certificate number, as printed on the certificate.")
+        elif Certificate.objects.filter(number=number).exists():
+            return redirect("certification:verify", number=number)
+        else:
+            error = _(
+                "No certificate has this number. Check it against the certificate: "
+                "letters, digits and dashes."
+            )
+    return render(
+        request,
+        "certification/lookup.html",
+        {
+            "number": request.GET.get("number", ""),
+            "error": error,
+            "summary": [("#number", error)] if error else [],
+        },
     )
 
 

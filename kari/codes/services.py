@@ -40,30 +40,32 @@ def _conf(key):
     return settings.KARI_OTP[key]
 
 
-def backoff_wait(subject: str, now=None) -> int:
+def backoff_wait(subject: str, now=None, purpose: str | None = None) -> int:
     """Seconds before the next code for this person (issue 11, point 4).
 
     The first PER_PERSON_PER_HOUR codes in an hour go at once; each further one waits
     BACKOFF_SECONDS after the last, doubling, at most BACKOFF_MAX_SECONDS. Delivery slows
-    down but is never refused for long, so asking for someone's codes cannot block them."""
+    down but is never refused for long, so asking for someone's codes cannot block them.
+
+    Each purpose has its own budget (issue 19, point 3): signing in a few times does not use
+    up the codes that confirm a change of the registration."""
     now = now or timezone.now()
     free = _conf("PER_PERSON_PER_HOUR")
-    recent = list(
-        OneTimeCode.objects.filter(subject=subject, created_at__gte=now - dt.timedelta(hours=1))
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:64]
-    )
+    mine = OneTimeCode.objects.filter(subject=subject, created_at__gte=now - dt.timedelta(hours=1))
+    if purpose is not None:
+        mine = mine.filter(purpose=purpose)
+    recent = list(mine.order_by("-created_at").values_list("created_at", flat=True)[:64])
     if len(recent) < free:
         return 0
     delay = min(_conf("BACKOFF_SECONDS") * 2 ** (len(recent) - free), _conf("BACKOFF_MAX_SECONDS"))
     return max(0, int((recent[0] + dt.timedelta(seconds=delay) - now).total_seconds() + 0.999))
 
 
-def _check_rate(subject: str, ip: str | None) -> None:
+def _check_rate(subject: str, ip: str | None, purpose: str | None = None) -> None:
     since = timezone.now() - dt.timedelta(hours=1)
     recent = OneTimeCode.objects.filter(created_at__gte=since)
     ip_limit = _conf("PER_IP_PER_HOUR")
-    seconds = backoff_wait(subject)
+    seconds = backoff_wait(subject, purpose=purpose)
     if seconds:
         raise CodeRefused(
             _("A code was sent a moment ago. You can ask for a new one in %(seconds)s seconds.")
@@ -81,9 +83,12 @@ def _check_rate(subject: str, ip: str | None) -> None:
 
 def issue(purpose: str, personal_number: str, *, ip=None, payload=None) -> tuple[OneTimeCode, str]:
     """Create a code; the caller delivers the returned plain code (on commit) or drops it."""
-    subject = keyed_hash(personal_number)
+    return _create(purpose, keyed_hash(personal_number), ip=ip, payload=payload)
+
+
+def _create(purpose: str, subject: str, *, ip=None, payload=None) -> tuple[OneTimeCode, str]:
     try:
-        _check_rate(subject, ip)
+        _check_rate(subject, ip, purpose)
     except CodeRefused:
         throttle.tally(f"otp.rate_limited:{purpose}")  # aggregated: no audit lock per request
         raise
@@ -99,6 +104,22 @@ def issue(purpose: str, personal_number: str, *, ip=None, payload=None) -> tuple
         payload=payload or {},
     )
     return code, plain
+
+
+def reissue(purpose: str, code_id, *, ip=None) -> tuple[OneTimeCode, str]:
+    """A new code for the person and purpose of an unused earlier one ("send a new code"), with
+    its payload; the earlier code dies (only the newest live code of a person is accepted).
+    The same rate limits apply. CodeRefused when there is nothing to renew."""
+    old = (
+        OneTimeCode.objects.filter(pk=code_id, purpose=purpose, used_at__isnull=True).first()
+        if str(code_id).isdigit()
+        else None
+    )
+    if old is None or old.expires_at + dt.timedelta(hours=1) < timezone.now():
+        raise CodeRefused(
+            _("This code can no longer be renewed. Start again."), field="code", citation="A15.4"
+        )
+    return _create(purpose, old.subject, ip=ip, payload=old.payload)
 
 
 def _record_refusal(purpose: str, action: str, ip, code: OneTimeCode | None = None) -> None:

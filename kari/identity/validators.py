@@ -19,7 +19,10 @@ def clean_personal_number(value) -> str:
                 _("This is a 9-digit document or tax number; a personal number has 11 digits."),
                 code="personal_number",
             )
-        raise ValidationError(_("A personal number has exactly 11 digits."), code="personal_number")
+        raise ValidationError(
+            _("Enter the personal number from the ID card: exactly 11 digits."),
+            code="personal_number",
+        )
     return text
 
 

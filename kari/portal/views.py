@@ -15,6 +15,7 @@ from kari.catalogue.models import (
 )
 from kari.catalogue.selectors import published_lines, search_lines
 from kari.enrolment.selectors import terms_of as enrolment_terms
+from kari.registration.services import window as registration_window
 from kari.rounds.models import Round
 from kari.rounds.services import current_round
 
@@ -57,7 +58,7 @@ def home(request):
         {
             "rounds": published_rounds(),
             "chart": (chart := places_by_direction(lines) if round_ else []),
-            "chart_height": 28 * len(chart) + 8,
+            "chart_height": CHART_ROW * len(chart) + 8,
             "round": round_,
             "page": page,
             "params": params,
@@ -70,7 +71,15 @@ def home(request):
             "institutions": Institution.objects.select_related("organisation"),
             "skills_tests": SkillsTest.objects.all(),
             "filtered": filtered,
+            "register_open": _register_open(round_),
         },
+    )
+
+
+def _register_open(round_) -> bool:
+    """Online registration is open for this round (A15.5): the "Register" start is shown."""
+    return bool(
+        round_ and round_ == current_round() and registration_window(round_) == "registration"
     )
 
 
@@ -90,8 +99,12 @@ def programme(request, code):
             "subjects": p.subject_group.subjects.all() if p.subject_group else [],
             "institution": p.institution,
             "terms": enrolment_terms(round_, p),
+            "register_open": _register_open(round_) and p.stage == "primary",
         },
     )
+
+
+CHART_ROW, CHART_BAR = 44, 300
 
 
 def places_by_direction(lines) -> list[dict]:
@@ -108,9 +121,11 @@ def places_by_direction(lines) -> list[dict]:
             "name": names.get(t["programme__field__direction__code"], ""),
             "places": t["places"],
             "sen": t["sen"],
-            "y": 28 * i,
-            "width": round(360 * t["places"] / top),
-            "sen_width": round(360 * t["sen"] / top),
+            # a row of 44 units: the label above its bar, so the chart is 360 units wide and
+            # its text stays readable on a phone (issue 19)
+            "y": CHART_ROW * i,
+            "width": round(CHART_BAR * t["places"] / top),
+            "sen_width": round(CHART_BAR * t["sen"] / top),
         }
         for i, t in enumerate(totals)
     ]

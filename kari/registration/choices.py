@@ -2,6 +2,8 @@
 (add, move up, move down, remove), so it works with a keyboard, a screen reader and a phone
 without JavaScript. The eligible list narrows as choices are made (A14, A15.3(d))."""
 
+from django.db.models import Q
+
 from .rules import offered_programmes
 
 
@@ -32,8 +34,10 @@ def eligible(
     foreign_language="",
     stage="primary",
     locked_test=None,
+    q="",
 ):
-    """Programmes the applicant may still add: offered this round, matching the choices made."""
+    """Programmes the applicant may still add: offered this round, matching the choices made
+    (the list so far, the test language, the foreign language) and the search."""
     qs = offered_programmes(round_, stage).exclude(code__in=[p.code for p in chosen])
     if chosen:
         first = chosen[0]
@@ -51,6 +55,17 @@ def eligible(
         qs = qs.filter(framework_based=True)  # A4.2
     if foreign_language:
         qs = qs.filter(foreign_language__in=["any", foreign_language])  # A7.5
+    if test_language == "ru":
+        qs = qs.exclude(foreign_language="ru")  # A4.3: never Russian twice
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(code__icontains=q)
+            | Q(name_ka__icontains=q)
+            | Q(name_en__icontains=q)
+            | Q(institution__organisation__name_ka__icontains=q)
+            | Q(institution__organisation__name_en__icontains=q)
+        )
     if direction:
         qs = qs.filter(field__direction__code=direction)
     if field:

@@ -1,3 +1,5 @@
+import copy
+
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -16,11 +18,14 @@ FOREIGN_CHOICES = [
 
 
 class RegistrationForm(forms.Form):
-    """Raw input only; kari.registration.rules validates (the one place the rules live)."""
+    """Raw input only; kari.registration.rules validates (the one place the rules live), every
+    field in one pass, so nothing here is required: the rules say what is missing and what to
+    do about it."""
 
     personal_number = forms.CharField(
         label=_("Personal number (11 digits)"),
         max_length=20,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     document_number = forms.CharField(
@@ -30,18 +35,25 @@ class RegistrationForm(forms.Form):
             "that the registration is yours."
         ),
         max_length=20,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
     phone = forms.CharField(
         label=_("Mobile phone"),
         max_length=30,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     email = forms.CharField(
-        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Email"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    exam_municipality = forms.ChoiceField(label=_("Where you want to sit the test"))
-    test_language = forms.ChoiceField(label=_("Test language"), choices=TestLanguage.choices)
+    exam_municipality = forms.ChoiceField(label=_("Where you want to sit the test"), required=False)
+    test_language = forms.ChoiceField(
+        label=_("Test language"), choices=TestLanguage.choices, required=False
+    )
     foreign_language = forms.ChoiceField(
         label=_("Foreign language"), choices=FOREIGN_CHOICES, required=False
     )
@@ -97,16 +109,19 @@ class SubsequentForm(forms.Form):
     personal_number = RegistrationForm.base_fields["personal_number"]
     phone = RegistrationForm.base_fields["phone"]
     email = RegistrationForm.base_fields["email"]
-    education_level = forms.CharField(label=_("Completed general-education level"), max_length=200)
+    education_level = forms.CharField(
+        label=_("Completed general-education level"), max_length=200, required=False
+    )
     qualification = forms.CharField(
         label=_("Professional qualification, if any"), max_length=200, required=False
     )
     basic_education_document = forms.CharField(
-        label=_("Number of the basic-education document (A6.2)"), max_length=100
+        label=_("Number of the basic-education document (A6.2)"), max_length=100, required=False
     )
 
 
 class FilterForm(forms.Form):
+    q = forms.CharField(label=_("Name, code or institution"), required=False, max_length=100)
     direction = forms.ChoiceField(label=_("Direction"), required=False)
     field = forms.ChoiceField(label=_("Field"), required=False)
 
@@ -125,20 +140,34 @@ class CodeForm(forms.Form):
         label=_("One-time code"),
         max_length=6,
         min_length=6,
+        error_messages={
+            "required": _("Enter the six-digit code from the SMS or the email."),
+            "min_length": _("Enter all six digits of the code."),
+            "max_length": _("Enter all six digits of the code."),
+        },
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
         ),
     )
 
 
+def _required_personal_number() -> forms.CharField:
+    field = copy.deepcopy(RegistrationForm.base_fields["personal_number"])
+    field.required = True
+    field.error_messages["required"] = _(
+        "Enter the personal number from the ID card: exactly 11 digits."
+    )
+    return field
+
+
 class SignInForm(forms.Form):
-    personal_number = RegistrationForm.base_fields["personal_number"]
+    personal_number = _required_personal_number()
 
 
 class ContactsResetForm(forms.Form):
     """A clerk resets the contacts of an applicant standing at the counter with an ID card."""
 
-    personal_number = RegistrationForm.base_fields["personal_number"]
+    personal_number = _required_personal_number()
     document_number = forms.CharField(
         label=_("ID card number (from the card you are holding)"), max_length=20
     )

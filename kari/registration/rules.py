@@ -6,7 +6,14 @@ Raises ValidationError({field: [message]}) so forms keep what the applicant type
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from kari.catalogue.models import AnnouncementStatus, Municipality, Programme, Stage, Subject
+from kari.catalogue.models import (
+    AnnouncementStatus,
+    ForeignLanguage,
+    Municipality,
+    Programme,
+    Stage,
+    Subject,
+)
 from kari.identity.registry import get_registry
 from kari.identity.validators import clean_contacts, clean_personal_number
 
@@ -48,7 +55,10 @@ def clean_person(data: dict, errors: dict) -> dict:
         person = get_registry().lookup(out["personal_number"])
         if person is None:
             errors["personal_number"] = [
-                _("The civil registry has no person with this personal number (A17.5).")
+                _(
+                    "The civil registry has no person with this personal number: check the "
+                    "number on the ID card (A17.5)."
+                )
             ]
         out["person"] = person
     except ValidationError as exc:
@@ -92,23 +102,27 @@ def check_primary_combination(programmes, test_language, foreign_language, error
     tests = {(p.skills_test_id, p.subject_group_id) for p in programmes}
     if len(tests) > 1:
         errors["programmes"] = [
-            _("All programmes must share one skills test and one subject group (A15.3(d)).")
+            _(
+                "All programmes must share one skills test and one subject group: remove the "
+                "ones that differ from your first choice (A15.3(d))."
+            )
         ]
     elif len({p.field.direction_id for p in programmes}) > 1:
         errors["programmes"] = [
             _(
-                "A ranked list stays within one direction of the qualifications framework "
-                "(A2(e), A14.1)."
+                "A ranked list stays within one direction of the qualifications framework: "
+                "remove the programmes of another direction (A2(e), A14.1)."
             )
         ]
     if test_language not in TestLanguage.values:
         errors["test_language"] = [_("Choose one test language.")]
     elif test_language != TestLanguage.KA and not all(p.framework_based for p in programmes):
-        not_fw = ", ".join(p.code for p in programmes if not p.framework_based)
+        not_fw = ", ".join(f"{p.name} ({p.code})" for p in programmes if not p.framework_based)
         errors["test_language"] = [
             _(
                 "Russian, Azerbaijani or Armenian is allowed only if every programme is built "
-                "on a framework document; these are not: %(codes)s (A4.2)."
+                "on a framework document; these are not: %(codes)s. Choose Georgian as the "
+                "test language, or remove these programmes from the list (A4.2)."
             )
             % {"codes": not_fw}
         ]
@@ -119,17 +133,24 @@ def check_primary_combination(programmes, test_language, foreign_language, error
             _("Choose one foreign language: English, German, Russian or French (A7.3).")
         ]
     else:
-        wrong = [p.code for p in programmes if p.foreign_language not in ("any", foreign_language)]
+        wrong = [p for p in programmes if p.foreign_language not in ("any", foreign_language)]
         if wrong:
             errors["foreign_language"] = [
-                _("These programmes require another foreign language: %(codes)s (A7.5).")
-                % {"codes": ", ".join(wrong)}
+                _(
+                    "%(programme)s needs %(language)s as the foreign language. Choose "
+                    "%(language)s, or remove this programme from the list (A7.5)."
+                )
+                % {
+                    "programme": f"{p.name} ({p.code})",
+                    "language": ForeignLanguage(p.foreign_language).label,
+                }
+                for p in wrong
             ]
         elif test_language == TestLanguage.RU and foreign_language == "ru":
             errors["foreign_language"] = [
                 _(
-                    "With Russian as the test language "
-                    "the foreign language cannot be Russian (A4.3)."
+                    "With Russian as the test language the foreign language cannot be Russian: "
+                    "choose English, German or French (A4.3)."
                 )
             ]
 

@@ -14,7 +14,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +29,7 @@ from kari.codes import services as codes
 from kari.codes.models import OneTimeCode
 from kari.errors import RuleError
 from kari.identity.registry import get_registry, proves_identity
-from kari.identity.validators import clean_personal_number
+from kari.identity.validators import clean_personal_number, clean_phone
 from kari.rounds.models import Round, Season
 from kari.tabular import ImportRejected, RowError, TableError, read_table
 
@@ -50,10 +51,23 @@ CODE_TEXT = gettext_lazy(
 )
 CODE_SUBJECT = gettext_lazy("Kari one-time code")
 CONFIRMED_TEXT = gettext_lazy("Kari: registration %(number)s is confirmed (version %(version)s).")
+EMAIL_LIST = gettext_lazy("Your ranked list of programmes, the first the one you want most:")
+EMAIL_MUNICIPALITY = gettext_lazy("Where you sit the test: %(name)s")
+EMAIL_LANGUAGE = gettext_lazy("Test language: %(name)s")
+EMAIL_CHANGE = gettext_lazy(
+    "To change the programmes, their order or the municipality by %(date)s, sign in with your "
+    "personal number and a one-time code: %(url)s"
+)
+EMAIL_RERANK = gettext_lazy(
+    "Until %(date)s you may reorder or replace programmes within the test you sat. Sign in with "
+    "your personal number and a one-time code: %(url)s"
+)
+EMAIL_SEE = gettext_lazy("Your registration, and what comes next: %(url)s")
 CONTACTS_CHANGED_TEXT = gettext_lazy(
     "Kari: the phone or email of your registration was changed. If it was not you, go to a "
     "registration centre with your ID card."
 )
+DOCUMENT_HOWTO = gettext_lazy("Enter the document number printed on the ID card.")
 IDENTITY_REFUSED = gettext_lazy(
     "The personal number and the ID card number do not match the civil registry. Check both."
 )
@@ -279,23 +293,48 @@ def _clean_reranking(data: dict, round_, existing: Registration) -> dict:
 
 
 def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=None) -> Pending:
-    """Validate a registration or change and send the applicant a one-time code (A15.4-A15.6)."""
+    """Validate a registration or change and send the applicant a one-time code (A15.4-A15.6).
+
+    One pass (issue 19, point 3): every field's problem is reported at once, so the applicant
+    fixes them all before asking again."""
+    errors: dict[str, list[str]] = {}
     try:
         personal_number = clean_personal_number(data.get("personal_number"))
     except ValidationError as exc:
-        raise ValidationError({"personal_number": exc.messages}) from exc
+        personal_number = ""
+        errors["personal_number"] = list(exc.messages)
     _check_actor(actor, channel, stage, personal_number)
-    if channel == Channel.ONLINE and not isinstance(actor, Applicant):
-        check_second_fact(personal_number, data.get("document_number"))
-    on_record = Applicant.objects.filter(personal_number=personal_number).first()
+    anonymous = channel == Channel.ONLINE and not isinstance(actor, Applicant)
+    document = str(data.get("document_number") or "").strip()
+    if anonymous and not document:
+        errors["document_number"] = [str(DOCUMENT_HOWTO)]
     existing = (
         Registration.objects.filter(
             applicant__personal_number=personal_number, round=round_, stage=stage
         )
         .select_related("applicant")
         .first()
+        if personal_number
+        else None
     )
-    clean = _validate(data, round_, stage, existing)
+    clean: dict = {}
+    try:
+        clean = _validate(data, round_, stage, existing)
+    except ValidationError as exc:
+        found = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        if anonymous:  # whether the registry knows the number is the second fact's answer
+            found.pop("personal_number", None)
+        for key, messages in found.items():
+            errors.setdefault(key, []).extend(m for m in messages if m not in errors.get(key, []))
+    if anonymous and personal_number and document and "personal_number" not in errors:
+        try:
+            check_second_fact(personal_number, document)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    on_record = Applicant.objects.filter(personal_number=personal_number).first()
     payload = {
         "data": _payload(data, clean),
         "round": round_.pk,
@@ -452,9 +491,42 @@ def _write(code: OneTimeCode) -> Registration:
     )
     text = notify.bilingual(CONFIRMED_TEXT, number=reg.number, version=reg.version)
     subject = notify.bilingual(CONFIRMED_TEXT, sep=" / ", number=reg.number, version=reg.version)
-    notify.email_on_commit([applicant.email], subject, text)
+    body = "\n\n".join(confirmation_email(reg, progs, lang) for lang in ("ka", "en"))
+    notify.email_on_commit([applicant.email], subject, body)
     sms.sms_on_commit(applicant.phone, text)
     return reg
+
+
+def public_url(path: str) -> str:
+    return settings.KARI_PUBLIC_URL.rstrip("/") + path
+
+
+def confirmation_email(reg: Registration, programmes, language: str) -> str:
+    """The registration email (issue 19, point 4): the ranked programmes, the exam
+    municipality and the languages, and how to change them, with a link to the cabinet."""
+    with translation.override(language):
+        lines = [str(CONFIRMED_TEXT) % {"number": reg.number, "version": reg.version}, ""]
+        if programmes:
+            lines.append(str(EMAIL_LIST))
+            lines += [
+                f"{i}. {p.name} ({p.code}), {p.institution.organisation.name}"
+                for i, p in enumerate(programmes, start=1)
+            ]
+        if reg.exam_municipality_id:
+            lines.append(str(EMAIL_MUNICIPALITY) % {"name": reg.exam_municipality.name})
+        if reg.stage == PRIMARY:
+            lines.append(str(EMAIL_LANGUAGE) % {"name": reg.get_test_language_display()})
+        state = window(reg.round, stage=reg.stage)
+        cabinet = public_url(reverse("registration:cabinet"))
+        if state == "registration" and reg.stage == PRIMARY:
+            closes = reg.round.registration_closes
+            lines += ["", str(EMAIL_CHANGE) % {"date": f"{closes:%d.%m.%Y}", "url": cabinet}]
+        elif state == "reranking":
+            closes = reg.round.reranking_closes
+            lines += ["", str(EMAIL_RERANK) % {"date": f"{closes:%d.%m.%Y}", "url": cabinet}]
+        else:
+            lines += ["", str(EMAIL_SEE) % {"url": cabinet}]
+        return "\n".join(lines)
 
 
 def _save_applicant(clean: dict, *, contacts_confirmed: bool) -> Applicant:
@@ -531,6 +603,32 @@ def sign_in_pending(code_id: int, plain_code: str, *, ip=None) -> Applicant:
             return applicant
         refused = _("The code is wrong or has expired. Ask for a new one.")  # never delivered
     codes.refuse("sign_in", refused, ip, code)
+
+
+def resend_code(purpose: str, code_id, *, ip=None) -> int:
+    """ "Send a new code" on the code page (issue 19, point 3): a new code for the same pending
+    registration, change or sign-in, to the same contacts; the earlier code stops working.
+    Returns the new code's id (for an unknown personal number, a row that is never delivered)."""
+    with transaction.atomic():
+        code, plain = codes.reissue(purpose, code_id, ip=ip)
+        payload = code.payload or {}
+        if purpose == "register":
+            data = payload.get("data") or {}
+            if not data.get("personal_number"):  # the pending data was wiped: start again
+                raise codes.CodeRefused(
+                    _("This code can no longer be renewed. Start again."), field="code"
+                )
+            on_record = Applicant.objects.filter(personal_number=data["personal_number"]).first()
+            if on_record is not None and payload.get("contacts_on_record"):
+                email, phone = on_record.email, on_record.phone
+            else:
+                email, phone = str(data.get("email") or ""), clean_phone(data.get("phone"))
+            _deliver_code(email, phone, plain)
+        elif purpose == "sign_in":
+            applicant = Applicant.objects.filter(pk=payload.get("applicant") or 0).first()
+            if applicant is not None:
+                _deliver_code(applicant.email, applicant.phone, plain)
+    return code.pk
 
 
 # ---------------------------------------------------------------- scores of a round (A26, A28)

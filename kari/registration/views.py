@@ -62,6 +62,14 @@ def _initial_from(reg: Registration) -> tuple[dict, list[str]]:
     return initial, snap["programmes"]
 
 
+def _summary(form, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The error summary (GOV.UK): every problem once, in page order, each a link to its field."""
+    items = [("", str(e)) for e in form.non_field_errors()]
+    for f in form:
+        items += [(f"#{f.auto_id}", str(e)) for e in f.errors]
+    return items + extra
+
+
 def _register(request, *, channel: str, stage: str, actor, template: str):
     round_ = current_round()
     if round_ is None:
@@ -69,30 +77,77 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
     state = services.window(round_, stage=stage)
     form_class = SubsequentForm if stage == services.SUBSEQUENT else RegistrationForm
     existing = None
-    if isinstance(actor, Applicant):
-        existing = actor.registrations.filter(round=round_, stage=stage).first()
+    applicant = actor if isinstance(actor, Applicant) else None
+    if applicant is not None:
+        existing = applicant.registrations.filter(round=round_, stage=stage).first()
     action = request.POST.get("action", "") if request.method == "POST" else ""
+    programme_errors: list[str] = []
+    filters = FilterForm(request.POST or request.GET or None)
+    search = {
+        name: (filters.data.get(name, "") if filters.is_bound else "")
+        for name in ("q", "direction", "field")
+    }
     if request.method == "POST":
-        codes = choices.apply_action(
-            request.POST.getlist("programmes"), action, request.POST.get("add", "")
-        )
+        posted = request.POST.copy()
+        if applicant is not None:  # read-only: a change keeps the applicant's own number
+            posted["personal_number"] = applicant.personal_number
+        codes = [c for c in posted.getlist("programmes") if c]
         if action == "submit":
-            form = form_class(request.POST)
+            form = form_class(posted)
         else:  # editing the list: keep what was typed, judge nothing yet
             form = form_class(
-                initial={name: request.POST.get(name, "") for name in form_class.base_fields}
+                initial={name: posted.get(name, "") for name in form_class.base_fields}
                 | {
-                    "carried_over": "carried_over" in request.POST,
-                    "retakes_test": "retakes_test" in request.POST,
+                    "carried_over": "carried_over" in posted,
+                    "retakes_test": "retakes_test" in posted,
                 }
             )
     else:
         initial, codes = _initial_from(existing) if existing else ({}, [])
+        if applicant is not None:
+            initial["personal_number"] = applicant.personal_number
         form = form_class(initial=initial)
+        wanted = request.GET.get("add", "")  # "Register" on a programme's page
+        if wanted and not codes:
+            codes = [wanted]
     if channel == "centre":
         for_clerk(form)
-    elif isinstance(actor, Applicant):  # signed in with a code: proven already
+    elif applicant is not None:  # signed in with a code: proven already
         form.fields.pop("document_number", None)
+        form.fields["personal_number"].widget.attrs["readonly"] = True
+        form.fields["personal_number"].help_text = _(
+            "The personal number of a registration cannot be changed."
+        )
+    values = form.data if form.is_bound else form.initial
+    locked = (
+        (existing.skills_test_id, existing.subject_group_id)
+        if existing and state == "reranking"
+        else None
+    )
+
+    def offered(chosen_now, **narrow):
+        return choices.eligible(
+            round_,
+            chosen_now,
+            test_language=values.get("test_language", "ka") or "ka",
+            foreign_language=values.get("foreign_language", "") or "",
+            stage=stage,
+            locked_test=locked,
+            **narrow,
+        )
+
+    if action.startswith("add"):
+        added = request.POST.get("add", "")
+        before = choices.offered_programmes_in_order(round_, codes, stage)
+        if added and not offered(before).filter(code=added).exists():
+            programme_errors.append(
+                _(
+                    "This programme does not fit the list or the languages chosen: choose one "
+                    "of the programmes offered."
+                )
+            )
+            action = "filter"
+    codes = choices.apply_action(codes, action, request.POST.get("add", ""))
     if action == "submit" and form.is_valid():
         data = form.cleaned_data | {"programmes": codes}
         try:
@@ -100,7 +155,11 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
                 actor, data, round_, channel=channel, stage=stage, ip=_ip(request)
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            if hasattr(exc, "error_dict"):
+                programme_errors += [str(m) for m in exc.message_dict.pop("programmes", [])]
+                exc = ValidationError(exc.message_dict) if exc.message_dict else None
+            if exc is not None:
+                apply_errors(form, exc)
         else:
             # Only the code's id: the session never holds a personal number or a code.
             request.session[PENDING] = {"code": pending.code_id, "channel": channel}
@@ -117,24 +176,8 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
             return redirect(
                 "registration:centre_confirm" if channel == "centre" else "registration:confirm"
             )
-    filters = FilterForm(request.POST or request.GET or None)
     chosen = choices.offered_programmes_in_order(round_, codes, stage)
-    values = form.data if form.is_bound else form.initial
-    locked = (
-        (existing.skills_test_id, existing.subject_group_id)
-        if existing and state == "reranking"
-        else None
-    )
-    eligible = choices.eligible(
-        round_,
-        chosen,
-        direction=filters.data.get("direction", "") if filters.is_bound else "",
-        field=filters.data.get("field", "") if filters.is_bound else "",
-        test_language=values.get("test_language", "ka") or "ka",
-        foreign_language=values.get("foreign_language", "") or "",
-        stage=stage,
-        locked_test=locked,
-    )
+    eligible = list(offered(chosen, **search))
     return render(
         request,
         template,
@@ -142,8 +185,10 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
             "form": form,
             "filters": filters,
             "chosen": chosen,
-            "eligible": eligible[:300],
-            "eligible_count": eligible.count(),
+            "eligible": eligible,
+            "eligible_count": len(eligible),
+            "programme_errors": programme_errors,
+            "summary": _summary(form, [("#ranked-title", m) for m in programme_errors]),
             "round": round_,
             "state": state,
             "existing": existing,
@@ -183,6 +228,8 @@ def _confirm(request, *, channel: str):
         return redirect(
             "registration:register" if channel == "online" else "registration:centre_register"
         )
+    if request.method == "POST" and request.POST.get("action") == "resend":
+        return _resend(request, "register", pending)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -201,7 +248,40 @@ def _confirm(request, *, channel: str):
             request.session.cycle_key()
             request.session[APPLICANT] = reg.applicant_id
             return redirect("registration:cabinet")
-    return render(request, "registration/confirm.html", {"form": form, "channel": channel})
+    return _code_page(request, form, channel=channel, resend=True)
+
+
+def _code_page(request, form, *, channel: str, resend: bool):
+    return render(
+        request,
+        "registration/confirm.html",
+        {
+            "form": form,
+            "channel": channel,
+            "resend": resend,
+            "summary": _summary(form, []),
+            "again": reverse(
+                {
+                    "online": "registration:register",
+                    "sign_in": "registration:sign_in",
+                    "centre": "registration:centre_register",
+                }.get(channel, "registration:counter")
+            ),
+        },
+    )
+
+
+def _resend(request, purpose: str, pending: dict):
+    """ "Send a new code": the same pending step, a new code to the same contacts."""
+    try:
+        pending["code"] = services.resend_code(purpose, pending["code"], ip=_ip(request))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        request.session[PENDING] = pending
+        messages.info(request, _("A new code is on its way. The earlier code no longer works."))
+    return redirect(request.path)
 
 
 def confirm(request):
@@ -296,7 +376,7 @@ def counter_code(request):
                 messages.info(request, _("This applicant has no registration yet."))
                 return redirect("registration:centre_register")
             return redirect("registration:centre_done", pk=reg.pk)
-    return render(request, "registration/confirm.html", {"form": form, "channel": "centre"})
+    return _code_page(request, form, channel="counter", resend=False)
 
 
 def _pdf(request, reg):
@@ -346,13 +426,17 @@ def sign_in(request):
                 ),
             )
             return redirect("registration:sign_in_code")
-    return render(request, "registration/sign_in.html", {"form": form})
+    return render(
+        request, "registration/sign_in.html", {"form": form, "summary": _summary(form, [])}
+    )
 
 
 def sign_in_code(request):
     pending = request.session.get(PENDING)
     if not pending or pending.get("channel") != "sign_in" or "code" not in pending:
         return redirect("registration:sign_in")
+    if request.method == "POST" and request.POST.get("action") == "resend":
+        return _resend(request, "sign_in", pending)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -366,7 +450,7 @@ def sign_in_code(request):
             request.session.cycle_key()
             request.session[APPLICANT] = applicant.pk
             return redirect("registration:cabinet")
-    return render(request, "registration/confirm.html", {"form": form, "channel": "sign_in"})
+    return _code_page(request, form, channel="sign_in", resend=True)
 
 
 def sign_out(request):

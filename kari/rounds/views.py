@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.formerrors import apply_errors
+from kari.labels import PlainLabels
 from kari.staffauth import staff_required
 
 from . import services
@@ -46,11 +47,23 @@ def timeline(request, pk=None):
     return render(
         request,
         "rounds/timeline.html",
-        {"round": r, "items": items, "rounds": Round.objects.all(), "today": today},
+        {
+            "round": r,
+            "items": items,
+            "rounds": Round.objects.all(),
+            "today": today,
+            # "Register" start (issue 19, point 3): the online registration window (A15.5)
+            "registration_open": bool(
+                r.registration_opens
+                and r.registration_closes
+                and r.registration_opens <= today <= r.registration_closes
+                and r == services.current_round()
+            ),
+        },
     )
 
 
-class ScheduleForm(forms.ModelForm):
+class ScheduleForm(PlainLabels, forms.ModelForm):
     reason = forms.CharField(label=_("Reason (for the audit log)"), required=False)
 
     class Meta:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
@@ -21,7 +21,8 @@ from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.documents.invitation import render_card, render_many
 from kari.errors import RuleError
-from kari.sms import sms_on_commit
+from kari.sms import segments, sms_on_commit
+from kari.tasks.errors import connection_lost
 
 from .. import selectors
 from ..cards import card_for, site_url, with_card_data
@@ -41,6 +42,11 @@ FOLDER = "invitations"
 INVITATION_NOTICE = gettext_lazy(
     "Your exam invitation %(number)s is ready: download it in your cabinet, "
     "%(url)s, and bring it with your ID document (A17.3, A19.1)."
+)
+
+
+INVITATION_SMS = gettext_lazy(
+    "Kari: your test %(date)s, come at %(time)s, %(centre)s. Invitation: %(url)s"
 )
 
 
@@ -199,6 +205,8 @@ def run_job(job_id: int, *, workers: int | None = None, progress=None) -> Invita
         render_many(cards, out, workers=workers or settings.KARI_PDF_WORKERS, progress=step)
         return finish_invitations(job.pk)
     except Exception as exc:
+        if connection_lost(exc):  # not a failure: the worker runs the task again
+            raise
         log.exception("invitation job %s failed", job.pk)
         InvitationJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
@@ -224,7 +232,12 @@ def finish_invitations(job_id: int) -> InvitationJob:
     job = InvitationJob.objects.select_for_update().select_related("distribution").get(pk=job_id)
     if job.status == JobStatus.DONE:  # finished by an earlier run: the notices went then
         return job
-    invs = list(invitations_of(job).select_related(None).select_related("registration__applicant"))
+    invs = list(
+        invitations_of(job)
+        .select_related(None)
+        .select_related("registration__applicant", "assignment__centre")
+        .prefetch_related("assignment__sittings__session")
+    )
     for inv in invs:
         inv.pdf.name = relative_path(job, inv.number)
     Invitation.objects.bulk_update(invs, ["pdf"], batch_size=2000)
@@ -242,11 +255,29 @@ def finish_invitations(job_id: int) -> InvitationJob:
         person = inv.registration.applicant
         text = notify.bilingual(INVITATION_NOTICE, number=inv.number, url=cabinet)
         notify.email_on_commit([person.email], f"Kari: {inv.number}", text)
-        sms_on_commit(
-            person.phone,
-            notify.bilingual(INVITATION_NOTICE, sep=" / ", number=inv.number, url=cabinet),
-        )
+        sms_on_commit(person.phone, invitation_sms(inv, cabinet))
     return job
+
+
+def invitation_sms(inv: Invitation, url: str) -> str:
+    """The invitation SMS (issue 19, point 4): the first sitting's day and check-in time, the
+    centre and the link, in Georgian, in at most two messages (the centre's name is shortened
+    if it must be)."""
+    sittings = sorted(
+        inv.assignment.sittings.all(),
+        key=lambda s: (s.session.date, s.session.check_in_opens),
+    )
+    with translation.override("ka"):
+        values = {"url": url, "date": "", "time": ""}
+        if sittings:
+            first = sittings[0].session
+            values |= {"date": f"{first.date:%d.%m.%Y}", "time": f"{first.check_in_opens:%H:%M}"}
+        centre = inv.assignment.centre.name_ka
+        text = str(INVITATION_SMS) % (values | {"centre": centre})
+        while segments(text) > 2 and len(centre) > 12:
+            centre = centre[:-1]
+            text = str(INVITATION_SMS) % (values | {"centre": centre.rstrip() + "…"})
+    return text
 
 
 def rerender(pks: list[int]) -> None:

@@ -6,8 +6,11 @@ subject's score. Scores are numbers from 0 to ``MAX_SCORE``; blank where the app
 sit the subject. The upload is all-or-nothing; a re-import replaces the previous results.
 """
 
+import csv
 import hashlib
+import io
 import re
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -137,67 +140,17 @@ def parse(round_, data: bytes, fmt: str) -> list[dict]:
                 )
             ]
         )
-    errors: list[RowError] = []
+    errors: list[RowError] = []  # faults of a row itself
+    checks: list[RowError] = []  # disagreements with the invitations and the check-in records
     parsed, seen_numbers = [], {}
     for line, row in rows:
         pn = _personal_number(row.get("personal_number", ""))
-        if pn not in expected:
-            errors.append(
-                RowError(
-                    line,
-                    "personal_number",
-                    _("Nobody with this personal number was invited to this round's test."),
-                )
-            )
-            continue
-        if pn in seen_numbers:
-            errors.append(
-                RowError(
-                    line,
-                    "personal_number",
-                    _("Already given on line %(n)s.") % {"n": seen_numbers[pn]},
-                )
-            )
-            continue
-        seen_numbers[pn] = line
-        assignment, subjects, seen = expected[pn]
-        status = row.get("status", "").strip().lower()
-        if status not in STATUS_WORDS:
-            errors.append(
-                RowError(line, "status", _("Use completed, absent, not_finished or removed."))
-            )
-            continue
-        _check_status(status, seen, line, errors)
-        skills = _score(row.get("skills_score", ""), line, "skills_score", errors)
-        scores = {}
-        for code in subjects:
-            if code not in headers:
-                errors.append(RowError(line, code, _("column is missing")))
-                continue
-            scores[code] = _score(row.get(code, ""), line, code, errors)
-        if status == ResultStatus.ABSENT:
-            for code, value in [("skills_score", skills), *scores.items()]:
-                if value is not None:
-                    errors.append(RowError(line, code, _("An absent applicant has no score.")))
-        if status == ResultStatus.COMPLETED:
-            if skills is None:
-                errors.append(
-                    RowError(line, "skills_score", _("A completed test needs its score."))
-                )
-            for code, value in scores.items():
-                if value is None:
-                    errors.append(RowError(line, code, _("A completed test needs its score.")))
-        parsed.append(
-            {
-                "registration": assignment.registration_id,
-                "status": status,
-                "skills_score": skills,
-                "subject_scores": {k: str(v) for k, v in scores.items() if v is not None},
-            }
-        )
+        first = len(errors)
+        _parse_row(row, line, pn, expected, seen_numbers, headers, errors, checks, parsed)
+        errors[first:] = [replace(e, personal_number=pn) for e in errors[first:]]
     for pn, (assignment, _subjects, _seen) in expected.items():
-        if pn not in seen_numbers and len(errors) < 200:
-            errors.append(
+        if pn not in seen_numbers and len(checks) < 5000:
+            checks.append(
                 RowError(
                     0,
                     "personal_number",
@@ -206,11 +159,107 @@ def parse(round_, data: bytes, fmt: str) -> list[dict]:
                         "list absent applicants with status absent."
                     )
                     % {"reg": assignment.registration},
+                    personal_number=pn,
+                    check=True,
                 )
             )
-    if errors:
-        raise ImportRejected(sorted(errors, key=lambda e: (e.line, e.field)))
+    if errors or checks:
+        # Row errors first, by personal number; then the cross-checks (issue 19, point 5).
+        raise ImportRejected(
+            sorted(errors, key=lambda e: (e.personal_number, e.line, e.field))
+            + sorted(checks, key=lambda e: (e.line == 0, e.line, e.personal_number))
+        )
     return parsed
+
+
+def _parse_row(row, line, pn, expected, seen_numbers, headers, errors, checks, parsed) -> None:
+    if pn not in expected:
+        checks.append(
+            RowError(
+                line,
+                "personal_number",
+                _("Nobody with this personal number was invited to this round's test."),
+                personal_number=pn,
+                check=True,
+            )
+        )
+        return
+    if pn in seen_numbers:
+        errors.append(
+            RowError(
+                line,
+                "personal_number",
+                _("Already given on line %(n)s.") % {"n": seen_numbers[pn]},
+            )
+        )
+        return
+    seen_numbers[pn] = line
+    assignment, subjects, seen = expected[pn]
+    status = row.get("status", "").strip().lower()
+    if status not in STATUS_WORDS:
+        errors.append(
+            RowError(line, "status", _("Use completed, absent, not_finished or removed."))
+        )
+        return
+    found: list[RowError] = []
+    _check_status(status, seen, line, found)
+    checks.extend(replace(e, personal_number=pn, check=True) for e in found)
+    skills = _score(row.get("skills_score", ""), line, "skills_score", errors)
+    scores = {}
+    for code in subjects:
+        if code not in headers:
+            errors.append(RowError(line, code, _("column is missing")))
+            continue
+        scores[code] = _score(row.get(code, ""), line, code, errors)
+    if status == ResultStatus.ABSENT:
+        for code, value in [("skills_score", skills), *scores.items()]:
+            if value is not None:
+                errors.append(RowError(line, code, _("An absent applicant has no score.")))
+    if status == ResultStatus.COMPLETED:
+        if skills is None:
+            errors.append(RowError(line, "skills_score", _("A completed test needs its score.")))
+        for code, value in scores.items():
+            if value is None:
+                errors.append(RowError(line, code, _("A completed test needs its score.")))
+    parsed.append(
+        {
+            "registration": assignment.registration_id,
+            "status": status,
+            "skills_score": skills,
+            "subject_scores": {k: str(v) for k, v in scores.items() if v is not None},
+        }
+    )
+
+
+def template_csv(round_) -> bytes:
+    """The results file to fill in (issue 19, point 5): the columns, and a row for every
+    invited applicant with their subjects' columns."""
+    expected = _expected(round_)
+    subjects = sorted({code for _a, codes, _s in expected.values() for code in codes})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*REQUIRED, *subjects])
+    for pn in sorted(expected):
+        writer.writerow([pn, "", "", *["" for _ in subjects]])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def error_report_csv(errors) -> bytes:
+    """Every error of a refused results file, row errors first (issue 19, point 5)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["kind", "personal_number", "line", "column", "problem"])
+    for e in errors:
+        writer.writerow(
+            [
+                "cross-check" if e.check else "row",
+                e.personal_number,
+                e.line or "",
+                e.field,
+                e.message,
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 @transaction.atomic

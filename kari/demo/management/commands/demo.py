@@ -3,6 +3,7 @@ with a `kari worker` beside the web server for the queued jobs and the notificat
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from kari.demo.generator import DEMO_PASSWORD, build
+
+
+def served_url(addr: str) -> str:
+    """The address `runserver addr` serves, as a browser reaches it."""
+    host, _, port = addr.rpartition(":")
+    if not host:
+        host = "127.0.0.1"
+    if host in ("0.0.0.0", "0", "[::]"):  # noqa: S104  (listening on all interfaces)
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 class Command(BaseCommand):
@@ -31,14 +42,27 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--phase",
-            choices=["registration", "distribution", "exams", "results", "enrolment"],
+            choices=[
+                "registration",
+                "distribution",
+                "exams",
+                "results",
+                "final-lists",
+                "ranking",
+                "enrolment",
+                "sen",
+            ],
             default="registration",
             help="registration: the round's registration is open today; "
             "distribution: it closed yesterday, applicants distributed, "
             "invitations not yet issued; exams: today is its first test "
             "day, applicants distributed and invited, two complaints filed; results: the test "
-            "days are over, NAEC's results taken in, the complaints decided; enrolment: the "
-            "ranking document was approved yesterday and the demo college enrols (A29-A32)",
+            "days are over, NAEC's results taken in, the complaints decided; final-lists: the "
+            "results published, the re-ranking window closed yesterday, the final lists frozen "
+            "today (NAEC builds the ranking); ranking: the ranking also built, approved and "
+            "signed; enrolment: the "
+            "ranking document was approved yesterday and the demo college enrols (A29-A32); sen: "
+            "registration open, and the SEN track run through to the minister's published act",
         )
         parser.add_argument(
             "--applicants",
@@ -66,7 +90,16 @@ class Command(BaseCommand):
             raise CommandError(
                 "Refusing to wipe a non-SQLite database; pass --keep on an empty one."
             )
+        if serve:
+            # Every link and QR code the demo makes points at the address it serves (issue 19),
+            # unless KARI_PUBLIC_URL is set; the worker started below inherits it.
+            public = os.environ.get("KARI_PUBLIC_URL") or served_url(addr)
+            settings.KARI_PUBLIC_URL = os.environ["KARI_PUBLIC_URL"] = public
         call_command("migrate", verbosity=0)
+        if db["ENGINE"].endswith("sqlite3"):
+            # Demo data is rebuilt, never recovered: no fsync at every commit while building.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=OFF")
         self.stdout.write("Building the demo round…")
         result = build(seed=seed, anchor=anchor, people=people, phase=phase, applicants=applicants)
         for k, v in result.counts.items():
@@ -107,7 +140,7 @@ class Command(BaseCommand):
             # The worker runs the jobs started on the web (distribution, invitation cards)
             # and delivers the outbox; it stops with the server.
             worker = subprocess.Popen([sys.executable, "-m", "kari.cli", "worker"])
-            self.stdout.write(f"\nServing Kari on http://{addr}/ (Ctrl-C to stop)")
+            self.stdout.write(f"\nServing Kari on {settings.KARI_PUBLIC_URL}/ (Ctrl-C to stop)")
             try:
                 call_command("runserver", addr, use_reloader=False)
             finally:

@@ -1,0 +1,67 @@
+"""Issue 19, point 5: NAEC's results upload offers a template file, shows the row errors
+first and by personal number, offers the full error report as a download, and shows the
+cross-checks with the invitations after the row errors."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kari.exams.models import Result, ResultImport
+from tests.conftest import sign_in
+from tests.exams.test_exams_results import _csv, _headers, _rows, sat  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _table(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def test_the_template_has_the_columns_and_a_row_for_every_invited_applicant(sat, client):  # noqa: F811
+    sign_in(client, sat["naec"])
+    url = f"/exams/results/?round={sat['round'].pk}"
+    assert 'id="results-template"' in client.get(url).content.decode()
+    response = client.get(url + "&template=1")
+    assert response["Content-Type"].startswith("text/csv")
+    table = _table(response.content)
+    assert table[0] == _headers(sat)
+    assert sorted(r[0] for r in table[1:]) == sorted(
+        reg.applicant.personal_number for reg in sat["regs"]
+    )
+
+
+def test_row_errors_come_first_by_personal_number_then_the_cross_checks(sat, client):  # noqa: F811
+    sign_in(client, sat["naec"])
+    url = f"/exams/results/?round={sat['round'].pk}"
+    rows = _rows(sat)
+    rows[6][2] = "abc"  # a row error
+    rows[2][2] = "31"  # another, earlier in the file
+    rows[0] = [rows[0][0], "absent", ""] + [
+        "" for _ in sat["subjects"]
+    ]  # checked in: a cross-check
+    rows.append(["01099999999", "absent", ""] + ["" for _ in sat["subjects"]])  # not invited
+    upload = SimpleUploadedFile("r.csv", _csv(_headers(sat), rows), content_type="text/csv")
+    html = client.post(url, {"file": upload}).content.decode()
+    assert not ResultImport.objects.exists() and not Result.objects.exists()
+    assert 'class="error-summary"' in html and 'href="#row-errors"' in html
+    assert html.index('id="row-errors"') < html.index('id="cross-checks"')
+    section = html[html.index('id="row-errors"') : html.index('id="cross-checks"')]
+    numbers = [rows[2][0], rows[6][0]]
+    assert all(n in section for n in numbers)
+    assert section.index(min(numbers)) < section.index(max(numbers))  # by personal number
+    checks = html[html.index('id="cross-checks"') :]
+    assert rows[0][0] in checks and "01099999999" in checks
+    report = client.get(url + "&report=1")
+    assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
+    table = _table(report.content)
+    assert table[0] == ["kind", "personal_number", "line", "column", "problem"]
+    kinds = [r[0] for r in table[1:]]
+    assert kinds == sorted(kinds, key=lambda k: k != "row") and set(kinds) == {"row", "cross-check"}
+    assert {r[1] for r in table[1:] if r[0] == "row"} == set(numbers)
+
+
+def test_the_error_report_is_not_offered_without_a_refusal(sat, client):  # noqa: F811
+    sign_in(client, sat["naec"])
+    assert client.get(f"/exams/results/?round={sat['round'].pk}&report=1").status_code == 404
