@@ -94,8 +94,7 @@ def test_simulated_round_passes_every_check_and_tampering_is_named(tmp_path):
     assert f"registration {sim.people[5].registration_id}: its creation" in coverage["detail"]
 
 
-@pytest.mark.django_db
-def test_simulate_refuses_outside_development_and_kari_s_own_database(settings):
+def test_simulate_refuses_outside_development_and_kari_s_own_database(settings, monkeypatch):
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
@@ -103,9 +102,9 @@ def test_simulate_refuses_outside_development_and_kari_s_own_database(settings):
     with pytest.raises(CommandError, match="KARI_DEBUG=1"):
         call_command("simulate", "--applicants", "10")
     settings.DEBUG = True
-    own = settings.DATABASES["default"]["NAME"]
-    url = f"sqlite:///{own}" if connection.vendor == "sqlite" else f"postgres://x@h:5432/{own}"
+    # the refusals come before any database is touched
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", "kari_production")
     with pytest.raises(CommandError, match="own database"):
-        call_command("simulate", "--database", url, "--fresh")
+        call_command("simulate", "--database", "postgres://x@h:5432/kari_production", "--fresh")
     with pytest.raises(CommandError, match="--fresh"):
         call_command("simulate", "--database", "postgres://x@h:5432/kari_other")

@@ -77,6 +77,8 @@ class Command(BaseCommand):
                 "The simulation needs a fresh database: pass --fresh to drop and create the "
                 "PostgreSQL database named in --database."
             )
+        # each database its own directory (civil registry, PDFs): runs side by side never share
+        base = base / Path(str(dj_database_url.parse(url)["NAME"])).stem
         use_database(url, fresh=fresh)
         call_command("migrate", verbosity=0)
         self.stdout.write(f"Simulating a round with {applicants} applicants (seed {seed})…")
