@@ -115,7 +115,7 @@ def kari_server(tmp_path_factory, demo_args):
     )
     server = KariServer("", env, var)
     server.demo_output = server.kari(
-        "demo", "--anchor", dt.date.today().isoformat(), *demo_args, timeout=600
+        "demo", "--anchor", dt.date.today().isoformat(), *demo_args, timeout=900
     )
 
     port = _free_port()
@@ -138,7 +138,7 @@ def kari_server(tmp_path_factory, demo_args):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts slowly
         while True:
             if proc.poll() is not None:
                 raise AssertionError(
@@ -153,7 +153,7 @@ def kari_server(tmp_path_factory, demo_args):
                 pass
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    "kari runserver did not answer within 60 s:\n"
+                    "kari runserver did not answer within 180 s:\n"
                     + (var / "runserver.log").read_text()
                 )
             time.sleep(0.25)
@@ -183,20 +183,108 @@ def browser():
             b.close()
 
 
+# ---------------------------------------------------------------- accessibility (axe-core)
+# Every page a journey visits is checked with axe-core (bundled by axe-playwright-python):
+# just before the test leaves it (``page.goto`` and ``page.expect_navigation`` of the pages
+# made by ``new_page`` run the check first), and at the end of the test for the page still
+# open. A serious or critical violation fails the test.
+AXE_IMPACTS = {"serious", "critical"}
+_AXE_SCRIPT: str | None = None
+
+
+def _axe_script() -> str:
+    global _AXE_SCRIPT
+    if _AXE_SCRIPT is None:
+        import axe_playwright_python
+
+        _AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    return _AXE_SCRIPT
+
+
+class AxeLog:
+    """The serious and critical violations found on the pages of one test."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+        self.checked: list[str] = []
+
+    def check(self, page) -> None:
+        """Run axe on the page now, once per document (HTML pages of Kari only)."""
+        url = page.url
+        if not url.startswith("http") or page.is_closed():
+            return
+        try:
+            if page.evaluate(
+                "() => window.__kariAxed === true || document.contentType !== 'text/html'"
+            ):
+                return
+            page.evaluate("() => { window.__kariAxed = true; }")
+            if not page.evaluate("() => typeof window.axe === 'object'"):
+                page.evaluate(_axe_script())
+            found = page.evaluate(
+                "() => axe.run(document, {resultTypes: ['violations']})"
+                ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                " targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))})))"
+            )
+        except Exception as exc:  # the page navigated by itself while axe ran
+            if "destroyed" in str(exc) or "navigat" in str(exc):
+                return
+            raise
+        self.checked.append(url)
+        for v in found:
+            if v["impact"] in AXE_IMPACTS:
+                self.violations.append(
+                    f"{url}: {v['id']} ({v['impact']}): {v['help']} — {v['targets']}"
+                )
+
+    def watch(self, page) -> None:
+        """Check the current page before ``goto`` and ``expect_navigation`` leave it."""
+        goto, expect_navigation = page.goto, page.expect_navigation
+
+        def checked_goto(*args, **kwargs):
+            self.check(page)
+            return goto(*args, **kwargs)
+
+        def checked_expect_navigation(*args, **kwargs):
+            self.check(page)
+            return expect_navigation(*args, **kwargs)
+
+        page.goto = checked_goto
+        page.expect_navigation = checked_expect_navigation
+
+
+def assert_accessible(page, axe: AxeLog | None = None) -> None:
+    """Run axe on the page now and fail on a serious or critical violation."""
+    log = axe or AxeLog()
+    log.check(page)
+    assert not log.violations, "axe-core:\n" + "\n".join(log.violations)
+
+
 @pytest.fixture
 def new_page(browser):
-    """Pages in fresh browser contexts (no shared cookies), closed after the test."""
-    contexts = []
+    """Pages in fresh browser contexts (no shared cookies), closed after the test; axe-core
+    checks every page they show (see ``AxeLog``)."""
+    contexts, pages = [], []
+    axe = AxeLog()
 
     def make(**context_options):
         ctx = browser.new_context(**context_options)
         ctx.set_default_timeout(15_000)
         contexts.append(ctx)
-        return ctx.new_page()
+        page = ctx.new_page()
+        axe.watch(page)
+        pages.append(page)
+        return page
 
     yield make
+    for page in pages:
+        if not page.is_closed():
+            axe.check(page)
     for ctx in contexts:
         ctx.close()
+    assert not axe.violations, "axe-core found serious or critical violations:\n" + "\n".join(
+        dict.fromkeys(axe.violations)
+    )
 
 
 def staff_sign_in(page, server, username: str, prefix: str = "") -> None:

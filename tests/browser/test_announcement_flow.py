@@ -141,6 +141,13 @@ def _confirm(page, server, institution):
     expect(page.locator("#ann-status")).to_contain_text("submitted")
     with page.expect_navigation():
         page.locator("button[name=confirm]").click()
+    if page.locator("#confirm-button").count():
+        # places that differ from the authorised numbers are listed on a confirmation step
+        # (issue 19) that says it cannot be undone
+        expect(page.locator("#confirm-items li").first).to_contain_text("authorised")
+        expect(page.locator("#confirm-warning")).to_be_visible()
+        with page.expect_navigation():
+            page.locator("#confirm-button").click()
     expect(page).to_have_url(re.compile(r"/en/catalogue/review/$"))
     expect(page.locator(".messages .msg.success")).to_have_text("Announcement confirmed.")
     expect(_row(page, institution).locator(".status")).to_contain_text("confirmed")

@@ -8,6 +8,7 @@ The demo's first session is built to have its check-in open (from 30 minutes bef
 import csv
 import io
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -27,7 +28,14 @@ def demo_args():
 
 def _first_session_row(server) -> dict:
     """From the A17.4 export (EMIS to NAEC): an applicant sitting the first session."""
-    text = server.kari("exams", "export", "distribution_to_naec", "--user", "emis")
+    for attempt in range(8):  # the export records a hand-over: it may meet the worker's write
+        try:
+            text = server.kari("exams", "export", "distribution_to_naec", "--user", "emis")
+            break
+        except AssertionError as exc:
+            if attempt == 7 or "database is locked" not in str(exc):
+                raise
+            time.sleep(4)
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     rows = list(csv.DictReader(io.StringIO(body)))
     assert rows, "the demo's distribution is empty"
