@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Pure packages checked by mypy --strict (config in pyproject.toml).
 MYPY_PACKAGES := kari/allocation kari/credentials kari/distribution kari/documents
 
-.PHONY: demo-exams demo test lint venv browser clean
+.PHONY: demo-exams demo-ranking demo test lint venv browser clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,9 @@ browser:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's Chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+
+demo-ranking: $(STAMP)
+	KARI_DEBUG=1 KARI_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend $(BIN)/kari demo --phase ranking --applicants 120 --serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,34 @@ messages on the next page."""
 from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kari.labels import sentence_case
+
+# A service's error keys in people's words (the key itself is an internal name).
+FIELD_NAMES = {
+    "places": gettext_lazy("Places"),
+    "sen_places": gettext_lazy("SEN places"),
+    "programmes": gettext_lazy("Programmes"),
+    "personal_number": gettext_lazy("Personal number"),
+    "category": gettext_lazy("Breach"),
+    "reason": gettext_lazy("Reason"),
+    "file": gettext_lazy("File"),
+    "centre": gettext_lazy("Exam centre"),
+    "registration": gettext_lazy("Registration"),
+    "date": gettext_lazy("Date"),
+    "round": gettext_lazy("Round"),
+}
+# Keys that name no field a person sees: the message stands alone.
+NO_FIELD = {"", "__all__", "status", "non_field_errors"}
+
+
+def field_name(key: str) -> str:
+    """``0214-0006.places`` → "Places of 0214-0006"; ``sen_places`` → "SEN places"."""
+    if "." in key:
+        owner, attr = key.rsplit(".", 1)
+        return _("%(field)s of %(owner)s") % {"field": field_name(attr), "owner": owner}
+    return str(FIELD_NAMES.get(key) or sentence_case(key.replace("_", " ")))
 
 
 def apply_errors(form, exc) -> None:
@@ -28,7 +56,7 @@ def errors_to_messages(request, exc) -> None:
         return
     for field, msgs in getattr(exc, "message_dict", {"": exc.messages}).items():
         for m in msgs:
-            messages.error(request, f"{field}: {m}" if field and field != "__all__" else m)
+            messages.error(request, m if field in NO_FIELD else f"{field_name(field)}: {m}")
 
 
 def posted_id(request, name: str) -> int:

@@ -46,11 +46,13 @@ INSTALLED_APPS = [
     "kari.certification",
     "kari.exams",
     "kari.appeals",
+    "kari.sen",
     "kari.ranking",
     "kari.enrolment",
     "kari.portal",
     "kari.operations",
     "kari.demo",
+    "kari.simulation",
 ]
 
 MIDDLEWARE = [
@@ -92,8 +94,18 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kari.sqlite3'}",
         conn_max_age=int(os.environ.get("KARI_CONN_MAX_AGE", "0")),
+        # A persistent connection that died while idle (PostgreSQL restarted, the connection
+        # terminated) is found and replaced before its next use, in the web and in `kari worker`
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (the demo, the tests): a writing transaction takes the write lock when it begins,
+    # so two requests (or a request and the worker) wait for each other instead of failing
+    # with "database is locked" when a read turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -233,6 +245,10 @@ KARI_AUDIT_ANCHOR = {
 }
 # Encrypts the certifying organisations' signing keys at rest (default: derived from the
 # secret key); changing it makes the stored keys unreadable.
+# SEN health data (expert conclusions' findings, the medical documents received) is erased this
+# many days after the round's last enrolment day (docs/security.md; `kari sen purge`).
+KARI_SEN_RETENTION_DAYS = int(os.environ.get("KARI_SEN_RETENTION_DAYS", "365"))
+
 KARI_KEY_ENCRYPTION_KEY = os.environ.get("KARI_KEY_ENCRYPTION_KEY", "")
 # Reverse proxies in front of Kari that append to X-Forwarded-For (kari.clientip).
 KARI_TRUSTED_PROXIES = int(os.environ.get("KARI_TRUSTED_PROXIES", "0"))

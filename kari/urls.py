@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("certification/", include("kari.certification.urls")),
     path("", include("kari.exams.urls")),
     path("", include("kari.appeals.urls")),
+    path("", include("kari.sen.urls")),
     path("", include("kari.operations.urls")),
     path("", include("kari.ranking.urls")),
     path("", include("kari.enrolment.urls")),

@@ -84,6 +84,10 @@ def build_world(below, files: Path):
             make_org("solidarity-fund", OrgKind.CERTIFIER),
             make_org("certifier-2", OrgKind.CERTIFIER),
         ],
+        OrgKind.EXPERT_TEAM: [
+            make_org("experts-1", OrgKind.EXPERT_TEAM),
+            make_org("experts-2", OrgKind.EXPERT_TEAM),
+        ],
     }
     inst_a = make_institution("college-a")
     inst_b = make_institution("college-b", "kutaisi")

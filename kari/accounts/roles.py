@@ -22,6 +22,7 @@ class OrgKind(models.TextChoices):
     INSTITUTION = "institution", _("VET institution")
     EXAM_HOST = "exam_host", _("Exam-centre host")
     CERTIFIER = "certifier", _("Certifying organisation")
+    EXPERT_TEAM = "expert_team", _("SEN expert team")  # A36.1: formed by the minister
 
 
 class Role(models.TextChoices):
@@ -36,6 +37,10 @@ class Role(models.TextChoices):
     EXAM_HOST_MANAGER = "exam_host_manager", _("Exam-centre manager")
     CERTIFICATION_OFFICER = "certification_officer", _("Certification officer")
     CERTIFICATION_REVIEWER = "certification_reviewer", _("Certification expert (reviewer)")
+    SEN_OFFICER = "sen_officer", _("Ministry SEN unit officer")
+    SEN_DISTRIBUTION = "sen_distribution", _("Ministerial SEN distribution commission member")
+    SEN_EXPERT = "sen_expert", _("SEN expert-team member")
+    SEN_EXAM_COMMISSION = "sen_exam_commission", _("SEN exam-commission member")
 
 
 # Which organisation kinds may hold each role.
@@ -51,6 +56,10 @@ ROLE_KINDS: dict[str, set[str]] = {
     Role.EXAM_HOST_MANAGER: {OrgKind.EXAM_HOST, OrgKind.INSTITUTION},  # A12.7
     Role.CERTIFICATION_OFFICER: {OrgKind.CERTIFIER},  # C3-C5: the organisation's team
     Role.CERTIFICATION_REVIEWER: {OrgKind.CERTIFIER},  # C3: its expert team
+    Role.SEN_OFFICER: {OrgKind.MINISTRY},  # A34.1, A37.11: the ministry's structural unit
+    Role.SEN_DISTRIBUTION: {OrgKind.MINISTRY},  # A40.8: the commission the minister creates
+    Role.SEN_EXPERT: {OrgKind.EXPERT_TEAM},  # A36.1
+    Role.SEN_EXAM_COMMISSION: {OrgKind.INSTITUTION},  # A40.3: created by the host's head
 }
 
 # Scoped permissions: only for the holder's own organisation.
@@ -60,7 +69,8 @@ SCOPED: dict[str, set[str]] = {
     # A23.1: the director's act creates the commission; A25.4(b): NAEC enters a re-mark.
     Role.NAEC_OFFICER: {"org.view", "appeals.constitute", "appeals.view", "appeals.remark"},
     Role.QUALITY_OFFICER: {"org.view"},
-    Role.REGISTRATION_CLERK: {"org.view", "registration.register"},
+    # A34.3(a), A34.4(a): SEN registration at institutions and resource centres (A37.1, A38.1).
+    Role.REGISTRATION_CLERK: {"org.view", "registration.register", "sen.register"},
     Role.INSTITUTION_ADMIN: {
         "org.view",
         "institution.edit",
@@ -74,12 +84,22 @@ SCOPED: dict[str, set[str]] = {
         "enrolment.act",  # A29.2: the head's enrolment act, signed with the head's key
         "competition.submit",  # A9.3, A10.3
         "ranking.view_own",  # A27.5: the institution's signed ranking documents
+        "sen.documents",  # A37.10, A38.9: documents received by the institution
+        "sen.health",  # the SEN documents presented to the institution (A37.10)
+        "sen.commission",  # A40.3: the host's head creates the SEN exam commission
+        "ranking.subsequent",  # A27.7-A27.8: the head's subsequent-stage ranking document
     },
     Role.PROCTOR: {"org.view"},
     Role.COMMISSION_MEMBER: {"org.view", "appeals.view", "appeals.sit"},  # A24
     Role.EXAM_HOST_MANAGER: {"org.view", "exam_centre.edit"},
     Role.CERTIFICATION_OFFICER: {"org.view", "cert.manage", "cert.decide"},
     Role.CERTIFICATION_REVIEWER: {"org.view", "cert.review"},
+    # A36.2: the team assesses and writes its conclusion (health data of its own applicants).
+    Role.SEN_EXPERT: {"org.view", "sen.assess", "sen.health"},
+    # A40.4-A40.7: scores the trial, weighs the expert conclusion, sends the package.
+    Role.SEN_EXAM_COMMISSION: {"org.view", "sen.trial", "sen.health"},
+    Role.SEN_OFFICER: {"org.view"},
+    Role.SEN_DISTRIBUTION: {"org.view"},
 }
 
 # National permissions: statutory acts over all organisations.
@@ -106,6 +126,9 @@ NATIONAL: dict[str, set[str]] = {
         "enrolment.view_all",  # A29.4: entries into the management system, late ones
         "ranking.freeze",  # A26.3
         "ranking.enter",  # A27.6
+        "ranking.publish",  # A26.2: results published to the applicants, with statistics
+        "ranking.cutoffs",  # earlier rounds' published cut-offs imported
+        "ranking.subsequent_review",  # A27.7: EMIS checks an institution's document
         "ranking.view_all",
     },
     Role.NAEC_OFFICER: {
@@ -125,6 +148,20 @@ NATIONAL: dict[str, set[str]] = {
     },
     # A11, A22: NAEC runs the test in every exam centre; its proctors act in all of them.
     Role.PROCTOR: {"exam.check_in", "appeals.file"},  # A25.1: filed at the exam centre
+    Role.SEN_OFFICER: {
+        "sen.schedule",  # A37.2, A38.2, A40.1: windows, test schedule, maximum duration
+        "sen.teams",  # A36.1: the minister's act forming the expert teams
+        "sen.status",  # A37.9, A37.11, A38.8, A38.11: confirms, rejects, changes SEN status
+        "sen.hosts",  # A39.1: hosts of SEN exam centres, applicants distributed to them
+        "sen.act",  # A40.9, A40.10: the minister's act, signed and published
+        "sen.view_all",
+        "sen.health_all",  # A37.11: the unit's access to the SEN databases
+    },
+    Role.SEN_DISTRIBUTION: {
+        "sen.distribute",  # A40.8: within the reserved places
+        "sen.view_all",
+        "sen.health_all",  # A40.7: the analysis of the documents reaches the ministry
+    },
     Role.QUALITY_OFFICER: {
         "announcement.confirm",
         "announcement.flag",

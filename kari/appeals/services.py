@@ -278,7 +278,7 @@ def file_complaint(
     authorize(actor, "appeals.file", NATIONAL)
     now = now or timezone.now()
     sitting = (
-        Sitting.objects.select_for_update()
+        Sitting.objects.select_for_update(of=("self",))
         .select_related("session", "assignment__distribution", "assignment__registration")
         .get(pk=sitting.pk)
     )
@@ -498,6 +498,10 @@ def declare_conflict(actor, complaint: Complaint, membership: Membership, *, not
     _member_of(actor, commission)
     if membership.commission_id != commission.pk or not membership.active:
         raise field_error("membership", _("Only members of the commission attend."))
+    # Locked as the vote locks it: a withdrawal comes before the vote or not at all.
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if complaint.status == ComplaintStatus.DECIDED:
+        raise RuleError(_("The commission has decided this complaint: nobody withdraws now."))
     conflict, created = Conflict.objects.get_or_create(
         complaint=complaint,
         membership=membership,
@@ -583,11 +587,17 @@ def put_to_vote(
     membership pk -> in favour). Without quorum nothing is decided; with a majority of those
     present in favour the proposal is the commission's decision, signed by the member presiding
     (A24.5), with its effects on the results (A25.4) and the notices (A25.5)."""
-    meeting = Meeting.objects.select_related("commission__organisation").get(pk=meeting.pk)
+    # Locks, always in this order: the session (its attendance cannot change under the vote,
+    # and its votes are put one at a time), the complaint, then the commission (_decide).
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("commission__organisation")
+        .get(pk=meeting.pk)
+    )
     _presiding(actor, meeting)
     now = now or timezone.now()
     complaint = (
-        Complaint.objects.select_for_update()
+        Complaint.objects.select_for_update(of=("self",))
         .select_related(
             "sitting__session__subject", "sitting__assignment__centre", "registration__applicant"
         )
@@ -670,6 +680,9 @@ def put_to_vote(
 
 def _decide(actor, meeting: Meeting, complaint: Complaint, motion: Motion, now) -> Decision:
     round_ = complaint.round
+    # The round's decisions are numbered in sequence: two sessions deciding at once must not
+    # both take the same number, so the commission is locked before counting.
+    Commission.objects.select_for_update().get(pk=meeting.commission_id)
     seq = Decision.objects.filter(complaint__round=round_).count() + 1
     d = Decision.objects.create(
         complaint=complaint,
@@ -746,7 +759,7 @@ def _decide(actor, meeting: Meeting, complaint: Complaint, motion: Motion, now) 
 def enter_remark(actor, override: ResultOverride, *, score, now=None) -> ResultOverride:
     """A25.4(b): NAEC enters the score of the re-marked work; the applicant is told."""
     override = (
-        ResultOverride.objects.select_for_update()
+        ResultOverride.objects.select_for_update(of=("self",))
         .select_related("decision__complaint", "registration__applicant")
         .get(pk=override.pk)
     )

@@ -213,6 +213,7 @@ def receive(request, pk):
 def conflict(request, pk):
     c = _complaint(pk)
     commission = get_object_or_404(Commission, round=c.round)
+    authorize(request.user, "appeals.sit", commission.organisation)
     members = list(commission.active_members())
     form = ConflictForm(request.POST, members=members)
     if form.is_valid():
@@ -345,6 +346,7 @@ def meeting(request, pk):
 @require_POST
 def attendance(request, pk):
     m = _meeting(pk)
+    authorize(request.user, "appeals.sit", m.organisation)
     members = list(m.commission.active_members())
     form = AttendanceForm(request.POST, members=members)
     if form.is_valid():
@@ -462,6 +464,7 @@ def results(request):
 @require_POST
 def remark(request, pk):
     o = get_object_or_404(ResultOverride.objects.select_related("decision__complaint"), pk=pk)
+    authorize(request.user, "appeals.remark", o.organisation)
     form = RemarkForm(request.POST)
     if form.is_valid():
         try:

@@ -4,14 +4,23 @@ from django.shortcuts import render
 
 from kari.staffauth import staff_required
 
+from .display import action_label, changes
 from .models import AuditEntry
 from .services import visible_entries
+
+
+def _in_words(page):
+    """Each entry's action and changes in people's words (``kari.audit.display``)."""
+    for e in page:
+        e.action_label = action_label(e.action)
+        e.change_rows = changes(e)
+    return page
 
 
 @staff_required
 def log(request):
     qs = visible_entries(request.user).select_related("organisation").order_by("-seq")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = _in_words(Paginator(qs, 50).get_page(request.GET.get("page")))
     return render(request, "audit/log.html", {"page": page, "title_object": None})
 
 
@@ -23,5 +32,5 @@ def object_history(request, object_type, object_id):
     entries = visible_entries(request.user, qs).select_related("organisation").order_by("-seq")
     if not entries.exists():
         raise Http404
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = _in_words(Paginator(entries, 50).get_page(request.GET.get("page")))
     return render(request, "audit/log.html", {"page": page, "title_object": entries[0].object_repr})

@@ -8,13 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import NATIONAL, authorize_any
+from kari.confirm import confirmation, confirmed
 from kari.files import attachment
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
 from kari.rounds.services import announcement_round
 from kari.staffauth import staff_required
 
-from . import services, transfer
+from . import selectors, services, transfer
 from .forms import FlagForm, ImportForm, ProgrammeForm
 from .models import Announcement, AnnouncementStatus, Institution, Programme
 
@@ -74,7 +75,14 @@ def announcement(request):
             p.code, (line.places if line else "", line.sen_places if line else "")
         )
         rows.append(
-            {"programme": p, "places": places, "sen": sen, "suggested": suggested.get(p.code)}
+            {
+                "programme": p,
+                "places": places,
+                "sen": sen,
+                "suggested": suggested.get(p.code),
+                # A27.10: last round's tie-rule places beyond the limit, subtracted now
+                "intake": selectors.next_intake_limit(p, round_),
+            }
         )
     return render(
         request,
@@ -144,6 +152,36 @@ def review(request):
     )
 
 
+def _confirmation_with_mismatches(request, ann, differ):
+    """A13.3, A13.6: confirming an announcement whose places differ from the authorised
+    numbers is confirmed on a page that lists the differences."""
+    return confirmation(
+        request,
+        title=_("Confirm the announcement although places differ?"),
+        facts=[
+            (_("Institution"), ann.institution.organisation.name),
+            (_("Round"), str(ann.round)),
+        ],
+        items_title=_("Places that differ from the authorised number"),
+        items=[
+            _("%(programme)s: %(places)s places announced, %(authorised)s authorised")
+            % {
+                "programme": line.programme.name,
+                "places": line.places,
+                "authorised": line.programme.authorised_places,
+            }
+            for line in differ
+        ],
+        consequences=[
+            _("The announcement is confirmed with the places announced, not the authorised ones."),
+            _("The institution is told that its announcement is confirmed."),
+        ],
+        button=_("Confirm the announcement"),
+        back=request.path,
+        keep=["confirm"],
+    )
+
+
 @staff_required
 def review_detail(request, pk):
     authorize_any(request.user, ("announcement.confirm", NATIONAL))
@@ -154,6 +192,9 @@ def review_detail(request, pk):
     if request.method == "POST":
         try:
             if "confirm" in request.POST:
+                differ = services.mismatches(ann)
+                if differ and not confirmed(request):
+                    return _confirmation_with_mismatches(request, ann, differ)
                 services.confirm_announcement(request.user, ann)
                 messages.success(request, _("Announcement confirmed."))
                 return redirect("catalogue:review")

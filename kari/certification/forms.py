@@ -75,25 +75,59 @@ class DecisionForm(forms.Form):
 
 
 class ScoreForm(forms.Form):
+    """C3: a score for every criterion, chosen on its rubric: no score is preselected (an
+    untouched form must not send zeros), and every criterion must be chosen."""
+
     def __init__(self, *args, criteria=(), **kwargs):
         super().__init__(*args, **kwargs)
         for c in criteria:
             self.fields[f"score_{c.code}"] = forms.TypedChoiceField(
-                label=f"{c.name_ka} ({c.weight}×)",
+                label=_("%(criterion)s (weight %(weight)s)")
+                % {"criterion": c.name, "weight": c.weight},
                 coerce=int,
-                choices=[(i, str(i)) for i in range(c.max_score + 1)],
-                help_text=c.rubric,
+                empty_value=None,
+                choices=[("", _("Choose a score…")), *c.levels()],
+                help_text=c.rubric_text,
+                error_messages={
+                    "required": _("Choose a score from 0 to %(max)s for “%(criterion)s”.")
+                    % {"max": c.max_score, "criterion": c.name}
+                },
             )
             self.fields[f"comment_{c.code}"] = forms.CharField(
-                label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+                label=_("Comment on “%(criterion)s”") % {"criterion": c.name},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
         self.criteria = list(criteria)
+
+    @classmethod
+    def initial_from(cls, assignment) -> dict:
+        """The reviewer's submitted scores, to correct them (until the decision)."""
+        initial = {}
+        for s in assignment.scores.select_related("criterion"):
+            initial[f"score_{s.criterion.code}"] = s.score
+            initial[f"comment_{s.criterion.code}"] = s.comment
+        return initial
 
     def scores(self) -> dict:
         return {
             c.code: (self.cleaned_data[f"score_{c.code}"], self.cleaned_data[f"comment_{c.code}"])
             for c in self.criteria
         }
+
+    def summary(self) -> list[dict]:
+        """What will be submitted, criterion by criterion (the "check your scores" page)."""
+        return [
+            {
+                "criterion": c.name,
+                "weight": c.weight,
+                "score": self.cleaned_data[f"score_{c.code}"],
+                "max": c.max_score,
+                "meaning": dict(c.levels()).get(self.cleaned_data[f"score_{c.code}"], ""),
+                "comment": self.cleaned_data[f"comment_{c.code}"],
+            }
+            for c in self.criteria
+        ]
 
 
 class CallForm(forms.Form):

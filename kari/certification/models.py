@@ -2,6 +2,7 @@
 certificates, the conference and the alumni directory (C1-C5)."""
 
 from django.db import models
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_CRITERIA = [  # C3
@@ -19,6 +20,20 @@ DEFAULT_CRITERIA = [  # C3
         "Ability to involve citizens in participation mechanisms",
         2,
     ),
+]
+
+# C3: the default rubric, in the page's language: what each score means (0-5).
+DEFAULT_RUBRIC = gettext_noop(
+    "0 — no evidence; 1 — mentioned only; 2 — some, unclear; 3 — clear evidence; "
+    "4 — strong, with results; 5 — exemplary, others learn from it"
+)
+DEFAULT_LEVELS = [
+    gettext_noop("no evidence"),
+    gettext_noop("mentioned only"),
+    gettext_noop("some, unclear"),
+    gettext_noop("clear evidence"),
+    gettext_noop("strong, with results"),
+    gettext_noop("exemplary, others learn from it"),
 ]
 
 
@@ -60,7 +75,25 @@ class Criterion(models.Model):
         constraints = [models.UniqueConstraint(fields=["call", "code"], name="criterion_once")]
 
     def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The criterion's name in the page's language."""
+        if (get_language() or "ka").startswith("en") and self.name_en:
+            return self.name_en
         return self.name_ka
+
+    @property
+    def rubric_text(self) -> str:
+        """The rubric in the page's language (the default rubric is translated)."""
+        return gettext(self.rubric) if self.rubric == DEFAULT_RUBRIC else self.rubric
+
+    def levels(self) -> list[tuple[int, str]]:
+        """Each score with what it means: the default rubric's levels, in the page's language."""
+        if self.rubric == DEFAULT_RUBRIC and self.max_score == len(DEFAULT_LEVELS) - 1:
+            return [(i, f"{i} — {gettext(text)}") for i, text in enumerate(DEFAULT_LEVELS)]
+        return [(i, str(i)) for i in range(self.max_score + 1)]
 
 
 class CertApplicant(models.Model):

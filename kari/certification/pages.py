@@ -283,13 +283,29 @@ def staff_list(request):
 def staff_detail(request, pk):
     app = _staff_app(request, pk)
     assignment = app.assignments.filter(reviewer=request.user).first()
+    criteria = list(app.call.criteria.all())
     score_form = ScoreForm(
-        request.POST if "score" in request.POST else None, criteria=app.call.criteria.all()
+        request.POST if "score" in request.POST else None,
+        criteria=criteria,
+        initial=ScoreForm.initial_from(assignment) if assignment else None,
     )
     decision_form = DecisionForm(request.POST if "decide" in request.POST else None)
     question_form = QuestionForm(request.POST if "ask" in request.POST else None)
     check_form = CheckForm(request.POST if "check" in request.POST else None)
-    if request.method == "POST":
+    step = request.POST.get("step", "")
+    scoring = request.method == "POST" and "score" in request.POST and assignment is not None
+    if scoring and step != "submit":
+        # C3: the reviewer sees a summary before submitting; "edit" returns to the form with
+        # what was chosen, a form with a criterion left unchosen shows its errors.
+        if step != "edit" and score_form.is_valid():
+            return render(
+                request,
+                "certification/score_check.html",
+                {"app": app, "form": score_form, "rows": score_form.summary()},
+            )
+        if step != "edit":
+            messages.error(request, _("Choose a score for every criterion."))
+    elif request.method == "POST":
         try:
             if "check" in request.POST and check_form.is_valid():
                 services.check_completeness(
@@ -334,6 +350,11 @@ def staff_detail(request, pk):
             "check_form": check_form,
             "can_manage": request.user.has_kari_perm("cert.manage"),
             "uploads": app.uploads.all(),
+            # the answers under their questions, never the questions' internal codes
+            "answers": [
+                (q.get("label") or q["code"], app.answers.get(q["code"], ""))
+                for q in app.call.questions
+            ],
             "requests": app.info_requests.all(),
             "assignments": app.assignments.select_related("reviewer").prefetch_related(
                 "scores__criterion"

@@ -25,6 +25,7 @@ from kari.errors import RuleError
 from .issuing import issue_certificate
 from .models import (
     DEFAULT_CRITERIA,
+    DEFAULT_RUBRIC,
     Application,
     Assignment,
     Call,
@@ -42,10 +43,6 @@ from .models import (
 )
 
 OPEN_FOR_APPLICANT = (Status.DRAFT, Status.RETURNED)
-DEFAULT_RUBRIC = (
-    "0 — no evidence; 1 — mentioned only; 2 — some, unclear; 3 — clear evidence; "
-    "4 — strong, with results; 5 — exemplary, others learn from it"
-)
 PROFILE_FIELDS = ("full_name_ka", "full_name_en", "phone", "affiliation")
 
 
@@ -334,10 +331,17 @@ def submit_scores(reviewer, assignment: Assignment, scores: dict) -> Assignment:
     for c in criteria:
         value = scores.get(c.code, (None, ""))
         score = value[0]
-        if score is None or not (0 <= int(score) <= c.max_score):
-            errors[c.code] = [_("Give a score from 0 to %(max)s.") % {"max": c.max_score}]
+        if score in (None, "") or not (0 <= int(score) <= c.max_score):
+            errors[c.code] = [
+                _("Choose a score from 0 to %(max)s for “%(criterion)s”.")
+                % {"max": c.max_score, "criterion": c.name}
+            ]
     if errors:
         raise ValidationError(errors)
+    # C3: a reviewer may correct the scores until the decision (the status then changes).
+    before = {
+        s.criterion.code: s.score for s in assignment.scores.select_related("criterion")
+    } or None
     for c in criteria:
         score, comment = scores[c.code]
         Score.objects.update_or_create(
@@ -347,7 +351,13 @@ def submit_scores(reviewer, assignment: Assignment, scores: dict) -> Assignment:
         )
     assignment.completed_at = timezone.now()
     assignment.save()
-    record(reviewer, "cert.score", app, after={c.code: int(scores[c.code][0]) for c in criteria})
+    record(
+        reviewer,
+        "cert.score",
+        app,
+        before=before,
+        after={c.code: int(scores[c.code][0]) for c in criteria},
+    )
     return assignment
 
 

@@ -5,6 +5,7 @@ taken in) both decided, one upheld with a re-mark entered by NAEC and a violator
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils import timezone
 
 from kari.appeals import services
@@ -86,6 +87,7 @@ def file_two(proctor, round_, *, now=None) -> list:
     return out
 
 
+@transaction.atomic
 def admit_everyone(proctor, round_) -> None:
     """Every invited applicant checked in at each session (the results phase's past test days)."""
     for s in (

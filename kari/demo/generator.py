@@ -33,6 +33,8 @@ from kari.catalogue.models import (
 from kari.certification import services as cert
 from kari.certification.issuing import generate_key
 from kari.demo import appeals, enrolment, exams
+from kari.demo import ranking as ranking_demo
+from kari.demo import sen as sen_demo
 from kari.exams.services.results import import_results
 from kari.rounds.models import Round, Season
 
@@ -93,6 +95,10 @@ def running_schedule(anchor: dt.date, phase: str = "registration") -> dict:
     the distribution phase, registration closed yesterday and the test two weeks away."""
     if phase == "results":  # the test days are over and NAEC's results are in
         return running_schedule(anchor - dt.timedelta(days=12), "exams")
+    if phase in ("final-lists", "ranking"):  # the re-ranking window closed yesterday
+        return ranking_demo.schedule(
+            running_schedule(anchor - dt.timedelta(days=20), "exams"), anchor
+        )
     if phase == "enrolment":  # the ranking document approved yesterday, enrolment running
         sched = schedule(anchor - dt.timedelta(days=80), anchor - dt.timedelta(days=66))
         sched["ranking_date"] = min(sched["ranking_date"], anchor - dt.timedelta(days=1))
@@ -295,6 +301,18 @@ class Builder:
         else:
             counts.update(self.exams(institutions, host))
         counts.update(
+            sen_demo.build(
+                self,
+                ministry=ministry,
+                resource_centre=resource_centres[0],
+                college_inst=institutions[0],
+                round_=self.result.round,
+                anchor=self.anchor,
+                registry=json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8")),
+                complete=self.phase == "sen",
+            )
+        )
+        counts.update(
             {
                 "organisations": Organisation.objects.count(),
                 "institutions": len(institutions),
@@ -322,19 +340,29 @@ class Builder:
             first = min(first, dt.datetime.combine(now.date(), dt.time(23, 55)))
         sessions = exams.sessions(self.naec_user, self.result.round, first)
         out = {"exam centres": len(centres), "sessions": len(sessions)}
-        if self.phase in ("exams", "distribution", "results"):
+        if self.phase in ("exams", "distribution", "results", "final-lists", "ranking"):
             out.update(
                 exams.exam_day(
                     self.emis_user,
                     self.result.round,
                     self.applicants,
                     rng,
-                    issue=self.phase in ("exams", "results"),
+                    issue=self.phase != "distribution",
                     naec=self.naec_user,
                 )
             )
-        if self.phase in ("exams", "results"):
+        if self.phase in ("exams", "results", "final-lists", "ranking"):
             out.update(self.appeals(rng))
+        if self.phase in ("final-lists", "ranking"):
+            out.update(
+                ranking_demo.build(
+                    self.result.round,
+                    {"emis": self.emis_user, "naec": self.naec_user},
+                    institutions[0],
+                    self.anchor,
+                    approve=self.phase == "ranking",
+                )
+            )
         return out
 
     def appeals(self, rng) -> dict:
@@ -355,6 +383,7 @@ class Builder:
             appeals.results_file(round_, rng),
             "csv",
             filename="naec-results.csv",
+            today=round_.results_published if self.phase != "results" else None,
         )
         return {"complaints decided": len(filed)}
 

@@ -3,7 +3,7 @@
 from kari.distribution import HISTOGRAM_BUCKETS
 
 ORDER = [label for label, _upper in HISTOGRAM_BUCKETS]
-WIDTH = 360
+WIDTH = 240  # the bars' room in a 380-unit chart: readable on a phone (issue 19)
 
 
 def distance_chart(histogram: dict) -> list[dict]:

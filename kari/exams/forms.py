@@ -7,12 +7,13 @@ from kari.accounts.models import Organisation
 from kari.accounts.roles import OrgKind
 from kari.catalogue.models import Municipality, SkillsTest, Subject
 from kari.files import UploadField
+from kari.labels import PlainLabels
 
 from . import services
 from .models import BreachCategory, ExamCentre, IncidentKind, PresenceKind
 
 
-class CentreForm(forms.ModelForm):
+class CentreForm(PlainLabels, forms.ModelForm):
     class Meta:
         model = ExamCentre
         fields = [
@@ -117,7 +118,13 @@ class BreachForm(SittingActionForm):
     """A21: a breach of A20.6; the service decides between a warning and removal."""
 
     level = messages.WARNING
-    category = forms.ChoiceField(label=_("Breach (A20.6)"), choices=BreachCategory.choices)
+    # No default: an empty "choose…" first, and a breach must be chosen (a default would be
+    # recorded, and printed on the protocol, when the proctor only meant to open the form).
+    category = forms.ChoiceField(
+        label=_("Breach (A20.6)"),
+        choices=[("", _("Choose the breach…")), *BreachCategory.choices],
+        error_messages={"required": _("Choose the breach from the list (A20.6).")},
+    )
     note = forms.CharField(
         label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

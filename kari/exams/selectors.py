@@ -8,7 +8,17 @@ from kari.registration.models import Registration
 from kari.rounds.models import Round
 from kari.rounds.services import current_round
 
-from .models import Assignment, Distribution, ExamCentre, ExamSession, ResultImport
+from .models import (
+    Assignment,
+    Distribution,
+    ExamCentre,
+    ExamSession,
+    Incident,
+    IncidentKind,
+    ResultImport,
+    Sitting,
+    SittingStatus,
+)
 
 
 def items_of(reg: Registration) -> list[str]:
@@ -90,3 +100,24 @@ def exam_round(request=None, today=None):
 def sessions_today(round_, today=None):
     today = today or timezone.localdate()
     return [s for s in round_sessions(round_) if s.date == today]
+
+
+def round_warnings(sitting) -> list:
+    """A21: the warnings this applicant already had in the round, in any of its sessions (a
+    new breach after one removes the applicant)."""
+    return list(
+        Incident.objects.filter(
+            kind=IncidentKind.WARNING,
+            sitting__in=Sitting.objects.issued()
+            .filter(assignment__registration_id=sitting.assignment.registration_id)
+            .values("pk"),
+        ).order_by("at")
+    )
+
+
+def expected_count(session, centre) -> int:
+    """A20.4: how many applicants of the session at the centre are still expected (not checked
+    in): the ones that marking the no-shows would mark absent."""
+    return (
+        Sitting.objects.issued().at(centre, session).filter(status=SittingStatus.EXPECTED).count()
+    )

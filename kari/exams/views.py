@@ -8,11 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import NATIONAL, authorize, authorize_any, can
+from kari.confirm import confirmation, confirmed
 from kari.documents import Incident, RemovalProtocol, render_protocol
 from kari.files import attachment
 from kari.formerrors import apply_errors, errors_to_messages
@@ -355,7 +356,26 @@ def agree(request, pk):
 @staff_required
 @require_POST
 def issue(request, pk):
-    d = get_object_or_404(Distribution, pk=pk)
+    d = get_object_or_404(Distribution.objects.select_related("round"), pk=pk)
+    if not confirmed(request):
+        authorize(request.user, "exams.invitations", NATIONAL)
+        placed = sum(((d.stats or {}).get("centre_load") or {}).values())
+        return confirmation(
+            request,
+            title=_("Issue the invitations of this distribution?"),
+            facts=[(_("Distribution"), str(d)), (_("Round"), str(d.round))],
+            consequences=[
+                _(
+                    "Each of the %(n)s applicants placed gets an invitation: the exam centre, "
+                    "day and time (A17.3)."
+                )
+                % {"n": placed},
+                _("Applicants are told by SMS and email."),
+                _("The distribution becomes final: it can no longer be re-run or changed."),
+            ],
+            button=_("Issue the invitations"),
+            back=reverse("exams:distribution", args=[d.pk]),
+        )
     try:
         job = services.start_invitations(request.user, d)
     except ValidationError as exc:
@@ -574,6 +594,9 @@ def _checkin_context(request, centre, session, **extra):
         "now": timezone.localtime(),
         "here": reverse("exams:checkin", args=[centre.pk, session.pk]),
         "SittingStatus": SittingStatus,
+        "warned": bool(extra.get("found") and selectors.round_warnings(extra["found"])),
+        # a link the user's role cannot open is not shown (issue 19)
+        "may_file_complaint": can(request.user, "appeals.file", NATIONAL),
         **extra,
     }
 
@@ -641,12 +664,14 @@ def checkin_act(request, pk, action):
     )
     centre, session = sitting.assignment.centre, sitting.session
     form = form_class(request.POST)
+    here = f"{reverse('exams:checkin', args=[centre.pk, session.pk])}?sitting={sitting.pk}"
     if form.is_valid():
+        warnings = selectors.round_warnings(sitting) if action == "breach" else []
+        if warnings and not confirmed(request):
+            return _removal_confirmation(request, sitting, form, warnings, here)
         try:
             messages.add_message(request, form.level, form.submit(request.user, sitting))
-            return redirect(
-                f"{reverse('exams:checkin', args=[centre.pk, session.pk])}?sitting={sitting.pk}"
-            )
+            return redirect(here)
         except ValidationError as exc:
             _show_refusal(request, form, exc)
     sitting.refresh_from_db()
@@ -655,12 +680,70 @@ def checkin_act(request, pk, action):
     return render(request, "exams/checkin.html", ctx, status=400)
 
 
+def _removal_confirmation(request, sitting, form, warnings, back):
+    """A21: a second breach removes the applicant; the proctor confirms on a page that names
+    the applicant and both breaches."""
+    p = sitting.assignment.registration.applicant
+    name = f"{p.first_name_ka} {p.last_name_ka}"
+    if translation.get_language() == "en" and p.first_name_en:  # the registry's Latin name
+        name = f"{p.first_name_en} {p.last_name_en} ({name})"
+    breaches = [
+        _("%(time)s · warning: %(breach)s")
+        % {"time": timezone.localtime(w.at).strftime("%H:%M"), "breach": w.get_category_display()}
+        + (f" — {w.note}" if w.note else "")
+        for w in warnings
+    ]
+    breaches.append(
+        _("Now: %(breach)s")
+        % {"breach": dict(form.fields["category"].choices)[form.cleaned_data["category"]]}
+        + (f" — {form.cleaned_data['note']}" if form.cleaned_data["note"] else "")
+    )
+    return confirmation(
+        request,
+        title=_("Remove %(name)s from the test?") % {"name": name},
+        facts=[
+            (_("Applicant"), name),
+            (_("Registration"), str(sitting.assignment.registration)),
+        ],
+        items_title=_("The two breaches"),
+        items=breaches,
+        consequences=[
+            _(
+                "The applicant already had a warning: this second breach removes them "
+                "from the test."
+            ),
+            _("They are removed from every session of the test still to come (A21.2)."),
+            _("A removal protocol naming both breaches is drawn up."),
+        ],
+        button=_("Remove from the test"),
+        back=back,
+        keep=["category", "note"],
+    )
+
+
 @staff_required
 @require_POST
 def no_shows(request, centre_pk, session_pk):
     authorize(request.user, "exam.check_in", NATIONAL)
     centre = get_object_or_404(ExamCentre, pk=centre_pk)
     session = get_object_or_404(ExamSession, pk=session_pk)
+    if not confirmed(request):
+        n = selectors.expected_count(session, centre)
+        return confirmation(
+            request,
+            title=_("Mark the no-shows of this session?"),
+            facts=[
+                (_("Exam centre"), f"{centre.code} · {centre.name}"),
+                (_("Session"), str(session)),
+                (_("Not checked in"), str(n)),
+            ],
+            consequences=[
+                _("Everyone not checked in (%(n)s) is marked absent.") % {"n": n},
+                _("An absent applicant loses any right to an extra test (A20.4)."),
+            ],
+            button=_("Mark them absent"),
+            back=reverse("exams:checkin", args=[centre.pk, session.pk]),
+        )
     if NoShowsForm(request.POST).is_valid():
         try:
             n = services.mark_no_shows(request.user, session, centre)

@@ -58,7 +58,7 @@ def home(request):
         {
             "rounds": published_rounds(),
             "chart": (chart := places_by_direction(lines) if round_ else []),
-            "chart_height": 28 * len(chart) + 8,
+            "chart_height": CHART_ROW * len(chart) + 8,
             "round": round_,
             "page": page,
             "params": params,
@@ -104,6 +104,9 @@ def programme(request, code):
     )
 
 
+CHART_ROW, CHART_BAR = 44, 300
+
+
 def places_by_direction(lines) -> list[dict]:
     """Places (and SEN places) per direction for the current search, as bars for a chart."""
     totals = (
@@ -118,9 +121,11 @@ def places_by_direction(lines) -> list[dict]:
             "name": names.get(t["programme__field__direction__code"], ""),
             "places": t["places"],
             "sen": t["sen"],
-            "y": 28 * i,
-            "width": round(360 * t["places"] / top),
-            "sen_width": round(360 * t["sen"] / top),
+            # a row of 44 units: the label above its bar, so the chart is 360 units wide and
+            # its text stays readable on a phone (issue 19)
+            "y": CHART_ROW * i,
+            "width": round(CHART_BAR * t["places"] / top),
+            "sen_width": round(CHART_BAR * t["sen"] / top),
         }
         for i, t in enumerate(totals)
     ]

@@ -167,6 +167,16 @@ class Ranking(models.Model):
     entry_receipt = models.CharField(max_length=80, blank=True)
     entry_submitted_at = models.DateTimeField(null=True, blank=True)
     entry_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # A27.7-A27.8: a subsequent-stage document submitted by the institution head, checked by
+    # EMIS (consent, or returned with reasons), then approved by the head's act
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_reasons = models.TextField(_("reasons for returning it"), blank=True)
+    act_number = models.CharField(_("number of the head's act"), max_length=60, blank=True)
+    act_date = models.DateField(_("date of the head's act"), null=True, blank=True)
 
     class Meta:
         ordering = ["-version"]
@@ -326,3 +336,85 @@ class BuildJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ("queued", "running")
+
+
+class ResultsPublication(models.Model):
+    """A26.2: EMIS published a round's results (NAEC's import reflected in the management
+    system): the applicants were told, the public statistics are shown, and the re-ranking
+    window opens at the later of this and the minister's date."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    result_import = models.ForeignKey(
+        "exams.ResultImport", on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    notified = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return f"results published {self.published_at:%Y-%m-%d}"
+
+
+class EarlierCutoff(models.Model):
+    """A published cut-off of a round held before Kari, imported (all or nothing) so that the
+    first year's applicants see a history: programme code, year, season, places, admitted and
+    the lowest admitted score."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    season = models.CharField(_("season"), max_length=6)
+    programme_code = models.CharField(_("programme code"), max_length=40)
+    places = models.PositiveIntegerField(_("places"), null=True, blank=True)
+    admitted = models.PositiveIntegerField(_("placed"), null=True, blank=True)
+    cutoff = models.DecimalField(
+        _("cut-off score"), max_digits=9, decimal_places=3, null=True, blank=True
+    )
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-year", "season", "programme_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "season", "programme_code"], name="one_earlier_cutoff"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_code} {self.season} {self.year}: {self.cutoff}"
+
+
+class SubsequentScore(models.Model):
+    """A27.7: an applicant's score in an institution's subsequent-stage test for a programme,
+    entered or uploaded by the institution."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey("catalogue.Programme", on_delete=models.PROTECT, related_name="+")
+    registration = models.ForeignKey(
+        "registration.Registration", on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(max_digits=7, decimal_places=2)
+    entered_at = models.DateTimeField()
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "programme", "registration"], name="one_subsequent_score"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.programme_id}: {self.score}"
+
+    @property
+    def organisation(self):
+        return self.programme.institution.organisation

@@ -5,6 +5,8 @@ from . import views
 app_name = "ranking"
 urlpatterns = [
     path("ranking/", views.home, name="home"),
+    path("ranking/publish/", views.publish, name="publish"),
+    path("ranking/earlier-cutoffs/", views.earlier_cutoffs, name="earlier_cutoffs"),
     path("ranking/freeze/", views.freeze, name="freeze"),
     path("ranking/formula/", views.formula, name="formula"),
     path("ranking/build/", views.build, name="build"),
@@ -19,4 +21,5 @@ urlpatterns = [
     path("ranking/competition/", views.competition, name="competition"),
     path("results/<int:round_pk>/ranking.pdf", views.public_summary, name="public_summary"),
     path("results/<int:round_pk>/cut-offs/", views.cutoffs, name="cutoffs"),
+    path("results/<int:round_pk>/statistics/", views.statistics, name="statistics"),
 ]

@@ -4,6 +4,7 @@ institutions (competition results), the public cut-offs."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import NATIONAL, authorize, can
 from kari.catalogue.models import Institution
+from kari.exams.models import ResultImport
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
@@ -23,13 +25,14 @@ from .forms import ApproveForm, BuildForm, FormulaForm, UploadForm
 from .models import (
     BuildJob,
     CompetitionResult,
+    EarlierCutoff,
     FinalLists,
     Formula,
     Ranking,
     RankingStatus,
     SignedDocument,
 )
-from .services import documents, rankings
+from .services import documents, publication, rankings
 from .services import lists as lists_service
 
 
@@ -75,6 +78,10 @@ def home(request):
             "can_freeze": can(request.user, "ranking.freeze", NATIONAL),
             "can_build": can(request.user, "ranking.build", NATIONAL),
             "can_formula": can(request.user, "ranking.formula", NATIONAL),
+            "can_publish": can(request.user, "ranking.publish", NATIONAL),
+            "publication": publication.publication_of(round_),
+            "results_in": ResultImport.objects.current(round_).exists(),
+            "reranking_opens": publication.reranking_opens(round_),
         },
     )
 
@@ -366,4 +373,67 @@ def cutoffs(request, round_pk):
     page = Paginator(outcomes, 100).get_page(request.GET.get("page")) if ranking else None
     return render(
         request, "ranking/cutoffs.html", {"round": round_, "ranking": ranking, "page": page}
+    )
+
+
+# ---------------------------------------------------------------- A26.2: publication
+
+
+@staff_required
+@require_POST
+def publish(request):
+    """A26.2: EMIS publishes the round's results to the applicants (notices after commit)."""
+    round_ = _round(request)
+    try:
+        pub = publication.publish_results(request.user, round_)
+        messages.success(
+            request,
+            _("The results are published; %(n)s applicants are being told.") % {"n": pub.notified},
+        )
+    except ValidationError as exc:
+        errors_to_messages(request, exc)
+    return _back(round_)
+
+
+def statistics(request, round_pk):
+    """Public: per test, the applicants, the median and the distribution of the scores (A26.2),
+    once the results are published."""
+    round_ = get_object_or_404(Round, pk=round_pk)
+    pub = publication.publication_of(round_)
+    tests = publication.statistics_of(round_) if pub else []
+    for t in tests:
+        n = len(t["bands"])
+        t["bar_width"] = max(8, 600 // max(n, 1) - 4)
+        for i, b in enumerate(t["bands"]):
+            b["x"] = 40 + i * (t["bar_width"] + 4)
+            b["y"] = 10 + (100 - b["height"]) * 1.6
+            b["h"] = b["height"] * 1.6
+    return render(
+        request, "ranking/statistics.html", {"round": round_, "publication": pub, "tests": tests}
+    )
+
+
+@staff_required
+def earlier_cutoffs(request):
+    """EMIS imports the published cut-offs of rounds before Kari (all or nothing)."""
+    authorize(request.user, "ranking.cutoffs", NATIONAL)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        fmt = "xlsx" if f.name.lower().endswith(".xlsx") else "csv"
+        try:
+            n = publication.import_earlier_cutoffs(request.user, f.read(), fmt)
+            messages.success(request, _("%(n)s cut-offs taken in.") % {"n": n})
+            return redirect("ranking:earlier_cutoffs")
+        except ImportRejected as exc:
+            errors_to_messages(request, exc)
+    rounds = (
+        EarlierCutoff.objects.values("year", "season")
+        .annotate(n=Count("pk"))
+        .order_by("-year", "season")
+    )
+    return render(
+        request,
+        "ranking/earlier_cutoffs.html",
+        {"form": form, "rounds": rounds, "columns": publication.CUTOFF_COLUMNS},
     )

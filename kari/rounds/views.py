@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.formerrors import apply_errors
+from kari.labels import PlainLabels
 from kari.staffauth import staff_required
 
 from . import services
@@ -62,7 +63,7 @@ def timeline(request, pk=None):
     )
 
 
-class ScheduleForm(forms.ModelForm):
+class ScheduleForm(PlainLabels, forms.ModelForm):
     reason = forms.CharField(label=_("Reason (for the audit log)"), required=False)
 
     class Meta:

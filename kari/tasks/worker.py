@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db import (
     InterfaceError,
     OperationalError,
@@ -28,10 +29,12 @@ from django.db import (
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django_tasks_db.compat import TaskContext, task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from .errors import LOST, connection_lost
 from .models import Lease
 
 log = logging.getLogger(__name__)
@@ -55,30 +58,69 @@ def abandoned(now: dt.datetime | None = None):
     )
 
 
+def _requeue(task: DBTaskResult, why: str) -> bool:
+    """Put one RUNNING task back in the queue (in the caller's transaction); a task put back
+    more than ``MAX_REQUEUES`` times is failed instead. True when it was put back."""
+    lease, _ = Lease.objects.get_or_create(
+        task=task, defaults={"worker_id": "", "heartbeat_at": timezone.now()}
+    )
+    lease.requeues += 1
+    lease.worker_id, lease.heartbeat_at = "", timezone.now()
+    lease.save(update_fields=["requeues", "worker_id", "heartbeat_at"])
+    if lease.requeues > option("MAX_REQUEUES"):
+        log.error("task %s stopped %s times (%s): failed", task.pk, lease.requeues, why)
+        task.set_failed(
+            AbandonedTaskError(f"it stopped {lease.requeues} times while running ({why})")
+        )
+        return False
+    log.warning("task %s %s: back in the queue", task.pk, why)
+    DBTaskResult.objects.filter(pk=task.pk).update(status="READY", started_at=None)
+    return True
+
+
 def requeue_abandoned(now: dt.datetime | None = None) -> int:
     """Put the tasks of dead workers back in the queue; returns how many."""
     count = 0
     with transaction.atomic():
         stale = abandoned(now).select_for_update(skip_locked=True, of=("self",))
         for task in stale:
-            lease, _ = Lease.objects.get_or_create(
-                task=task, defaults={"worker_id": "", "heartbeat_at": timezone.now()}
-            )
-            lease.requeues += 1
-            lease.worker_id, lease.heartbeat_at = "", timezone.now()
-            lease.save(update_fields=["requeues", "worker_id", "heartbeat_at"])
-            if lease.requeues > option("MAX_REQUEUES"):
-                log.error("task %s abandoned %s times: failed", task.pk, lease.requeues)
-                task.set_failed(
-                    AbandonedTaskError(
-                        f"its worker stopped {lease.requeues} times while running it"
-                    )
-                )
-                continue
-            log.warning("task %s lost its worker: back in the queue", task.pk)
-            DBTaskResult.objects.filter(pk=task.pk).update(status="READY", started_at=None)
-            count += 1
+            count += _requeue(task, "lost its worker")
     return count
+
+
+def requeue_interrupted(task_id) -> bool:
+    """Put back in the queue, at once, a task this live worker was running when its database
+    connection died (PostgreSQL restarted, ``pg_terminate_backend``): the task could not even
+    record its end. Run on a fresh connection."""
+    with transaction.atomic():
+        task = (
+            DBTaskResult.objects.running()
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=task_id)
+            .first()
+        )
+        return task is not None and _requeue(task, "lost its database connection")
+
+
+def fresh_connection() -> None:
+    """Replace a connection that is obsolete, broken, or died while idle (a persistent
+    connection terminated by a restart of PostgreSQL or ``pg_terminate_backend``): Django's
+    ``close_old_connections``, as around each web request, then a health check, since the
+    worker's first query is often in a transaction, where Django's own check is not made.
+    Inside a caller's transaction (``run_pending`` in a test) the connection is the caller's."""
+    if connection.in_atomic_block:
+        return
+    close_old_connections()
+    if connection.connection is not None and not connection.is_usable():
+        log.warning("the database connection died while idle: replaced")
+        connection.close()
+
+
+def drop_connection() -> None:
+    """Close a connection that failed, so that the next query opens a new one (unless it
+    belongs to a caller's transaction: see :func:`fresh_connection`)."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 class Heartbeat(threading.Thread):
@@ -153,20 +195,66 @@ class LeasedWorker(Worker):
             raise
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
+        """Run one task under its lease (django_tasks_db's ``Worker.run_task``, but a task
+        interrupted by a lost database connection is not failed: the connection is replaced,
+        the task put back in the queue at once (it resumes from its recorded progress), and
+        this worker carries on)."""
         beat = Heartbeat(db_task_result.pk, self.worker_id)
         beat.start()
+        self.running_task = True
         try:
-            super().run_task(db_task_result)
+            task = db_task_result.task
+            result = db_task_result.task_result
+            backend = task.get_backend()
+            task_started.send(sender=backend, task_result=result)
+            if task.takes_context:
+                value = task.call(TaskContext(task_result=result), *result.args, **result.kwargs)
+            else:
+                value = task.call(*result.args, **result.kwargs)
+            db_task_result.set_successful(value)
+            task_finished.send(sender=backend, task_result=db_task_result.task_result)
+        except BaseException as exc:
+            if connection_lost(exc):
+                self.interrupted(db_task_result.pk)
+            else:
+                self.failed(db_task_result, exc)
         finally:
+            self.running_task = False
+            self._run_tasks += 1
             beat.stop()
 
+    def interrupted(self, task_id) -> None:
+        log.warning("task %s: the database connection died", task_id)
+        drop_connection()
+        try:
+            requeue_interrupted(task_id)
+        except LOST:  # still unreachable: the task's lease expires and it is requeued then
+            drop_connection()
+
+    def failed(self, db_task_result: DBTaskResult, exc: BaseException) -> None:
+        try:
+            db_task_result.set_failed(exc)
+        except LOST:  # could not even record it: run it again rather than lose it
+            self.interrupted(db_task_result.pk)
+            return
+        try:
+            sender = type(db_task_result.task.get_backend())
+            result = db_task_result.task_result
+        except (ImportError, SuspiciousOperation):
+            log.exception("task %s failed unexpectedly", db_task_result.pk)
+        else:
+            task_finished.send(sender=sender, task_result=result)
+
     def step(self) -> bool:
-        """One round: requeue, run one task, deliver; True when there was work."""
-        close_old_connections()
+        """One round: requeue, run one task, deliver; True when there was work. Stale or
+        broken connections are replaced before and after each task (as Django does around
+        each request)."""
+        fresh_connection()
         requeue_abandoned()
         task = self.claim_next()
         if task is not None:
             self.run_task(task)
+            fresh_connection()
         busy = task is not None
         for hook in self.idle:
             busy = bool(hook(self.worker_id)) or busy
@@ -179,7 +267,7 @@ class LeasedWorker(Worker):
                 busy = self.step()
             except (OperationalError, InterfaceError):
                 log.warning("the database is unreachable: trying again", exc_info=True)
-                connection.close()
+                drop_connection()
                 busy = False
             if self.batch and not busy:
                 return

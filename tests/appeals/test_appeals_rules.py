@@ -429,3 +429,52 @@ def test_A24_5_decision_signed_for_a_body_with_a_long_georgian_name(received):
         votes={x.pk: True for x in w["members"][:3]},
     )
     assert verify_document(motion.decision.pdf.read()).ok
+
+
+def test_A24_4_a_vote_locks_the_session_the_complaint_and_the_commission(received, monkeypatch):
+    """Two members acting at once (the presiding member and the secretary, two sessions, a
+    withdrawal during the vote) are put in order by row locks, always taken in the same order:
+    the session, the complaint, then the commission that numbers the round's decisions."""
+    from django.db import connection
+    from django.db.models import QuerySet
+    from django.test.utils import CaptureQueriesContext
+
+    from kari.appeals.models import Commission, Complaint, Meeting
+
+    w = received
+    m = meet(w, [0, 2, 3])
+    locked = []
+    real = QuerySet.select_for_update
+
+    def spy(qs, *args, **kwargs):
+        locked.append(qs.model)
+        return real(qs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "select_for_update", spy)
+    voters = {x.pk: True for x in (w["members"][0], w["members"][2], w["members"][3])}
+    with CaptureQueriesContext(connection) as queries:
+        motion = services.put_to_vote(
+            w["chair"].user, m, w["complaint"], outcome="rejected", reasons="x", votes=voters
+        )
+    assert motion.passed
+    assert [x for x in locked if x in (Meeting, Complaint, Commission)] == [
+        Meeting,
+        Complaint,
+        Commission,
+    ]
+    if connection.features.has_select_for_update:  # PostgreSQL: the SQL itself, in order
+        sql = [q["sql"] for q in queries.captured_queries]
+
+        def first(pred):
+            return next(i for i, q in enumerate(sql) if pred(q))
+
+        lock_meeting = first(lambda q: "FOR UPDATE" in q and 'FROM "appeals_meeting"' in q)
+        lock_complaint = first(lambda q: "FOR UPDATE" in q and 'FROM "appeals_complaint"' in q)
+        lock_commission = first(lambda q: "FOR UPDATE" in q and 'FROM "appeals_commission"' in q)
+        motion_insert = first(lambda q: q.startswith('INSERT INTO "appeals_motion"'))
+        decision_insert = first(lambda q: q.startswith('INSERT INTO "appeals_decision"'))
+        assert lock_meeting < lock_complaint < motion_insert
+        assert lock_commission < decision_insert
+    # A withdrawal after the decision is refused: it came too late to count.
+    with pytest.raises(RuleError):
+        services.declare_conflict(w["chair"].user, w["complaint"], w["members"][3])

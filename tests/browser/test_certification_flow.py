@@ -105,8 +105,12 @@ def _score(page, server, app_path: str, value: str = "4"):
     for i in range(selects.count()):
         selects.nth(i).select_option(value)
     _submit(page, "button[name=score]")
+    # C3: a summary of the scores before they are submitted
+    expect(page.locator("#score-summary tbody tr")).to_have_count(selects.count())
+    _submit(page, "#score-submit")
     _expect_saved(page)
-    expect(page.locator("#score-form")).to_have_count(0)
+    # submitted scores can be corrected until the decision
+    expect(page.locator("#score-correctable")).to_be_visible()
 
 
 # ---------------------------------------------------------------- the test

@@ -79,6 +79,9 @@ def test_A19_A21_proctor_checks_in_warns_removes_and_downloads_the_protocol(kari
     page.select_option("#id_category", "talking")
     with page.expect_navigation():
         page.locator("form[action$='/breach/'] button[type=submit]").click()
+    expect(page.locator("#confirm-button")).to_be_visible()  # a removal is confirmed first
+    with page.expect_navigation():
+        page.locator("#confirm-button").click()
     expect(page.locator("#sitting-status")).to_have_class(re.compile("removed"))
     with page.expect_download() as info:
         page.locator("#protocol-link").click()

@@ -27,8 +27,13 @@ def test_A17_3_emis_issues_the_invitations_and_follows_the_progress_page(kari_se
         page.locator("a[href*='/exams/distributions/']").first.click()
     expect(page.locator("svg.histogram desc")).to_have_count(1)
     assert "კმ" in page.locator("svg.histogram desc").text_content()
-    with page.expect_navigation(url=re.compile(r"/exams/jobs/\d+/$")):
+    with page.expect_navigation():
         page.locator("form[action$='/issue/'] button").click()
+    # a confirmation step: what will happen, and that it cannot be undone
+    expect(page.locator("#confirm-consequences")).to_contain_text("300")
+    expect(page.locator("#confirm-warning")).to_be_visible()
+    with page.expect_navigation(url=re.compile(r"/exams/jobs/\d+/$")):
+        page.locator("#confirm-button").click()
     bar = page.locator("progress#job-progress")
     expect(bar).to_have_attribute("max", "300")
     # progress.js polls the job and reloads the page when it ends

@@ -226,3 +226,61 @@ def test_A18_3_the_institution_head_schedules_the_subsequent_stage_test(world, a
             act_number="x",
             act_date=D(2031, 9, 1),
         )
+
+
+def test_A13_6_confirming_with_mismatches_asks_first_and_lists_them(world, admin, officer, client):
+    """Issue 19: the differences are listed on a confirmation step that cannot be undone."""
+    from tests.conftest import sign_in
+
+    p = world["progs_a"][0]
+    p.authorised_places = 25
+    p.save()
+    ann = submitted(world, admin)
+    sign_in(client, officer)
+    response = client.post(f"/catalogue/review/{ann.pk}/", {"confirm": ""})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="confirm-button"' in html
+    assert p.name_ka in html and "25" in html and 'id="confirm-warning"' in html
+    assert 'name="confirm" value=""' in html
+    ann.refresh_from_db()
+    assert ann.status == AnnouncementStatus.SUBMITTED
+    response = client.post(f"/catalogue/review/{ann.pk}/", {"confirm": "", "confirmed": "yes"})
+    assert response.status_code == 302
+    ann.refresh_from_db()
+    assert ann.status == AnnouncementStatus.CONFIRMED
+
+
+def test_A13_3_confirming_without_mismatches_needs_no_extra_step(world, admin, officer, client):
+    from tests.conftest import sign_in
+
+    ann = submitted(world, admin)
+    sign_in(client, officer)
+    assert client.post(f"/catalogue/review/{ann.pk}/", {"confirm": ""}).status_code == 302
+    ann.refresh_from_db()
+    assert ann.status == AnnouncementStatus.CONFIRMED
+
+
+def test_A13_4_e_errors_on_the_page_name_the_field_in_words(world, admin, client):
+    """Issue 19: "Places of A-0: …", never the internal key `A-0.places`."""
+    from tests.conftest import sign_in
+
+    sign_in(client, admin)
+    response = client.post(
+        "/en/catalogue/announcement/",
+        {"places-A-0": "3", "sen-A-0": "1", "places-A-1": "20", "sen-A-1": "1"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Places of A-0: " in html and "SEN places of A-1: " in html
+    assert "A-0.places" not in html and "sen_places" not in html
+
+
+def test_error_field_names_in_words():
+    from django.utils import translation
+
+    from kari.formerrors import field_name
+
+    with translation.override("en"):
+        assert field_name("0214-0006.places") == "Places of 0214-0006"
+        assert field_name("sen_places") == "SEN places"
+        assert field_name("exam_municipality") == "Exam municipality"

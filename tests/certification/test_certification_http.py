@@ -65,10 +65,16 @@ def test_C1_to_C4_apply_review_decide_and_verify(client, cert, tmp_path):
     app.refresh_from_db()
     assert app.status == Status.IN_REVIEW
     scores = {f"score_{c.code}": "4" for c in call.criteria.all()}
-    rev.post(f"/en/certification/staff/applications/{app.pk}/", {"score": "1", **scores})
+    rev.post(
+        f"/en/certification/staff/applications/{app.pk}/",
+        {"score": "1", "step": "submit", **scores},
+    )
     rev2 = client.__class__()
     staff_sign_in(rev2, r2)
-    rev2.post(f"/en/certification/staff/applications/{app.pk}/", {"score": "1", **scores})
+    rev2.post(
+        f"/en/certification/staff/applications/{app.pk}/",
+        {"score": "1", "step": "submit", **scores},
+    )
     html = staff.get(f"/en/certification/staff/applications/{app.pk}/").content.decode()
     assert "2 of 2 reviews done" in html and "4.00" in html
     staff.post(

@@ -199,7 +199,9 @@ def test_audit_history_page(client, published):
     sign_in(client, published["users"][Role.INSTITUTION_ADMIN])
     ann = published["inst_a"].announcements.get()
     html = client.get(f"/en/audit/catalogue.announcement/{ann.pk}/").content.decode()
-    assert "announcement.confirm" in html and "u-quality_officer" in html
+    # the action in words, never its internal name (issue 19)
+    assert "Announcement confirmed" in html and "u-quality_officer" in html
+    assert "announcement.confirm" not in html
 
 
 def test_portal_chart_shows_places_by_direction(client, published):
@@ -219,3 +221,16 @@ def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_is_useles
     assert other.get("/staff/").status_code == 200  # the copy works while the session lives
     client.post("/staff/logout/")
     assert other.get("/staff/").status_code == 302  # … and not after signing out
+
+
+def test_charts_are_drawn_narrow_enough_to_read_on_a_phone(client, published):
+    """Issue 19: the chart is at most 380 units wide (its 13-unit text stays about 13 px on a
+    390 px phone) and its label sits above its bar."""
+    import re
+
+    html = client.get("/en/").content.decode()
+    box = re.search(r'<svg viewBox="0 0 (\d+) \d+"[^>]*class="bars"', html)
+    assert box and int(box.group(1)) <= 380
+    label = re.search(r'<text x="0" y="(\d+)" class="bar-label">', html)
+    bar = re.search(r'<rect x="0" y="(\d+)" height="16"[^>]*class="bar"', html)
+    assert label and bar and int(label.group(1)) < int(bar.group(1))  # the label above

@@ -203,6 +203,229 @@ def _distribution_job(ctx):
     return [{"pk": job.pk}]
 
 
+def _cached(ctx, key, build):
+    if key not in ctx._cache:
+        ctx._cache[key] = build(ctx)
+    return ctx._cache[key]
+
+
+# -- appeals: another NAEC body's commission, complaint, session and decision
+def _make_appeals(ctx):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kari.appeals import services
+    from kari.appeals.models import Outcome, OverrideKind, Position, ResultOverride
+
+    naec = ctx.other(OrgKind.NAEC)
+    director = make_user("naec-2-director", naec, [Role.NAEC_OFFICER])
+    proctor = make_user("naec-2-proctor", naec, [Role.PROCTOR])
+    positions = [Position.CHAIR, Position.DEPUTY, Position.SECRETARY]
+    members = [make_user(f"naec-2-{p}", naec, [Role.COMMISSION_MEMBER]) for p in positions]
+    commission = services.constitute(
+        director,
+        ctx.exam["round"],
+        act_number="02/1",
+        act_date=timezone.localdate(),
+        members=list(zip(members, positions, strict=True)),
+    )
+    sitting = _sitting(ctx)
+    complaint = services.file_complaint(
+        proctor,
+        sitting,
+        ground="rights",
+        statement="ხმაური",
+        id_shown=True,
+        invitation_shown=True,
+        files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4 attachment", "application/pdf")],
+    )
+    chair = members[0]
+    complaint = services.receive(members[2], complaint)
+    meeting = services.convene(chair, commission, at=timezone.now())
+    services.take_attendance(chair, meeting, present=list(commission.active_members()))
+    meeting.refresh_from_db()
+    motion = services.put_to_vote(
+        chair,
+        meeting,
+        complaint,
+        outcome=Outcome.UPHELD,
+        reasons="დადასტურდა",
+        votes={m.pk: True for m in commission.active_members()},
+        remark=True,
+    )
+    override = ResultOverride.objects.get(decision=motion.decision, kind=OverrideKind.REMARK)
+    return {
+        "complaint": complaint,
+        "attachment": complaint.attachments.first(),
+        "meeting": meeting,
+        "decision": motion.decision,
+        "override": override,
+        "sitting": sitting,
+    }
+
+
+def _appeals(ctx, key):
+    a = _cached(ctx, "appeals", _make_appeals)
+    ctx.owner = ("kari_applicant", a["sitting"].assignment.registration.applicant_id)
+    return a[key]
+
+
+# -- enrolment: a placement at another institution (college-b), its documents and act
+def _make_enrolment(ctx):
+    from django.core.files.base import ContentFile
+
+    from kari.enrolment.models import (
+        Enrolment,
+        EnrolmentAct,
+        ProgrammeTerms,
+        RequiredDocument,
+        Submission,
+    )
+
+    w = ctx.world
+    today = timezone.localdate()
+    reg = ctx.registration(programmes=[w["prog_b"]])
+    terms = ProgrammeTerms.objects.create(
+        round=w["round"],
+        programme=w["prog_b"],
+        submit_until=today,
+        duration_months=12,
+        fixed_at=timezone.now(),
+    )
+    doc = RequiredDocument.objects.create(terms=terms, position=1, name="პირადობის მოწმობა")
+    act = EnrolmentAct.objects.create(
+        institution=w["inst_b"], round=w["round"], number="ACT-B-1", issued_on=today, pdf=b"%PDF"
+    )
+    e = Enrolment.objects.create(
+        round=w["round"],
+        registration=reg,
+        programme=w["prog_b"],
+        admitted_on=today,
+        georgian_module=False,
+        contract_number="C-B-1",
+        contract_pdf=b"%PDF-1.4 contract",
+        contract_signed_on=today,
+        act=act,
+    )
+    sub = Submission(enrolment=e, document=doc, name="id.pdf", size=4, state="uploaded")
+    sub.at = timezone.now()
+    sub.file.save("id.pdf", ContentFile(b"%PDF"), save=True)
+    return {"e": e, "doc": doc, "sub": sub, "act": act, "applicant": reg.applicant_id}
+
+
+def _enrolment(ctx, **extra):
+    en = _cached(ctx, "enrolment", _make_enrolment)
+    ctx.owner = ("kari_applicant", en["applicant"])
+    return [{"pk": en["e"].pk, **{k: en[v].pk for k, v in extra.items()}}]
+
+
+# -- ranking: national documents of the round (NAEC builds and approves, EMIS enters)
+def _make_ranking(ctx):
+    import gzip
+
+    from kari.ranking.models import BuildJob, FinalLists, Ranking, SignedDocument
+
+    w, now = ctx.world, timezone.now()
+    emis, naec = w["users"][Role.EMIS_OPERATOR], w["users"][Role.NAEC_OFFICER]
+    lists = FinalLists.objects.create(
+        round=w["round"],
+        frozen_at=now,
+        frozen_by=emis,
+        checksum="0" * 64,
+        document=gzip.compress(b"{}"),
+    )
+    ranking = Ranking.objects.create(
+        round=w["round"], final_lists=lists, inputs_checksum="0" * 64, built_at=now, built_by=naec
+    )
+    job = BuildJob.objects.create(round=w["round"], started_at=now, started_by=naec)
+    doc = SignedDocument.objects.create(
+        ranking=ranking,
+        kind=SignedDocument.Kind.PROGRAMME,
+        programme=w["prog_b"],
+        content=b"%PDF",
+        sha256="0" * 64,
+        signed_at=now,
+    )
+    return {"lists": lists, "ranking": ranking, "job": job, "doc": doc}
+
+
+def _ranking(ctx, key):
+    return _cached(ctx, "ranking", _make_ranking)[key]
+
+
+def _failed_message(ctx):
+    from kari.outbox.models import Message, Status
+
+    m = Message.objects.create(
+        channel="email",
+        to="x@example.ge",
+        body="x",
+        status=Status.FAILED,
+        next_attempt_at=timezone.now(),
+    )
+    return [{"pk": m.pk}]
+
+
+def _sen_registration(ctx):
+    """Another centre's SEN registration, for another institution's programme, hosted there."""
+    from kari.sen.models import Choice, SenRegistration
+
+    w = ctx.world
+    a = ctx.registration().applicant
+    now = timezone.now()
+    reg = SenRegistration.objects.create(
+        applicant=a,
+        round=w["round"],
+        stage="primary",
+        channel="centre",
+        centre=ctx.other(OrgKind.RESOURCE_CENTRE),
+        phone="+995555123456",
+        number=f"SEN-T-{a.pk}",
+        registered_at=now,
+        updated_at=now,
+        documents_due=now.date(),
+        host=w["inst_b"],
+    )
+    Choice.objects.create(registration=reg, rank=1, programme=w["prog_b"])
+    return reg
+
+
+def _sen_trial(ctx):
+    reg = _sen_registration(ctx)
+    return [{"pk": reg.pk, "code": ctx.world["prog_b"].code}]
+
+
+def _sen_assessment(ctx):
+    from kari.sen.models import Assessment, ExpertTeam
+
+    team, _ = ExpertTeam.objects.get_or_create(
+        organisation=ctx.other(OrgKind.EXPERT_TEAM),
+        defaults={"act_number": "1", "formed_on": timezone.localdate()},
+    )
+    a = Assessment.objects.create(
+        applicant=ctx.registration().applicant,
+        team=team,
+        requested_on=timezone.localdate(),
+        requested_by="applicant",
+        due=timezone.localdate(),
+    )
+    return [{"pk": a.pk}]
+
+
+def _sen_act(ctx):
+    from kari.sen.models import Act
+
+    today = timezone.localdate()
+    act = Act.objects.create(
+        round=ctx.world["round"],
+        stage="primary",
+        number=f"SEN-ACT-{Act.objects.count()}",
+        received_on=today,
+        due=today,
+        distributed_on=today,
+    )
+    return [{"pk": act.pk}]
+
+
 NATIONAL_EXAMS = {Role.EMIS_OPERATOR, Role.NAEC_OFFICER}
 AUDIT_ALL = {Role.MINISTRY_OFFICER, Role.EMIS_OPERATOR, Role.QUALITY_OFFICER}
 
@@ -266,11 +489,83 @@ CASES: dict[str, Case] = {
     ),
     "exams:protocol": Case(_removed, {Role.PROCTOR}),
     "exams:my_invitation": Case(_my_invitation, {OWNER}),
+    "exams:agree": Case(
+        lambda c: [{"pk": c.exam["distribution"].pk}], {Role.NAEC_OFFICER}, method="post"
+    ),
+    # -- appeals (another NAEC body's commission; A22: any NAEC proctor files and prints)
+    "appeals:verify": Case(
+        lambda c: [{"token": _appeals(c, "complaint").token}], public="receipt QR code"
+    ),
+    "appeals:file": Case(lambda c: [{"sitting_pk": _sitting(c).pk}], {Role.PROCTOR}),
+    "appeals:complaint": Case(lambda c: [{"pk": _appeals(c, "complaint").pk}]),
+    "appeals:receive": Case(lambda c: [{"pk": _appeals(c, "complaint").pk}], method="post"),
+    "appeals:conflict": Case(lambda c: [{"pk": _appeals(c, "complaint").pk}], method="post"),
+    "appeals:receipt": Case(lambda c: [{"pk": _appeals(c, "complaint").pk}], {Role.PROCTOR}),
+    "appeals:attachment": Case(lambda c: [{"pk": _appeals(c, "attachment").pk}], {Role.PROCTOR}),
+    "appeals:meeting": Case(lambda c: [{"pk": _appeals(c, "meeting").pk}]),
+    "appeals:attendance": Case(lambda c: [{"pk": _appeals(c, "meeting").pk}], method="post"),
+    "appeals:vote": Case(
+        lambda c: [{"pk": _appeals(c, "meeting").pk, "complaint_pk": _appeals(c, "complaint").pk}],
+        method="post",
+    ),
+    "appeals:decision_pdf": Case(lambda c: [{"pk": _appeals(c, "decision").pk}]),
+    "appeals:remark": Case(lambda c: [{"pk": _appeals(c, "override").pk}], method="post"),
+    "appeals:my_complaint": Case(lambda c: [{"pk": _appeals(c, "complaint").pk}], {OWNER}),
+    "appeals:my_receipt": Case(lambda c: [{"pk": _appeals(c, "complaint").pk}], {OWNER}),
+    "appeals:my_decision": Case(lambda c: [{"pk": _appeals(c, "decision").pk}], {OWNER}),
+    # -- enrolment (a placement at another institution)
+    "enrolment:terms": Case(lambda c: [{"code": c.world["prog_b"].code}]),
+    "enrolment:detail": Case(_enrolment),
+    "enrolment:document": Case(lambda c: _enrolment(c, doc="doc"), method="post"),
+    "enrolment:file": Case(lambda c: _enrolment(c, sub="sub")),
+    "enrolment:module": Case(_enrolment, method="post"),
+    "enrolment:restore": Case(_enrolment, method="post"),
+    "enrolment:choose": Case(_enrolment, method="post"),
+    "enrolment:contract_pdf": Case(_enrolment),
+    "enrolment:act_pdf": Case(
+        lambda c: [{"pk": _cached(c, "enrolment", _make_enrolment)["act"].pk}],
+        {Role.MINISTRY_OFFICER, Role.EMIS_OPERATOR},
+    ),
+    "enrolment:upload": Case(lambda c: _enrolment(c, doc="doc"), {OWNER}, method="post"),
+    "enrolment:cabinet_choose": Case(_enrolment, {OWNER}, method="post"),
+    "enrolment:cabinet_contract": Case(_enrolment, {OWNER}),
+    # -- ranking (national: NAEC builds, approves and signs; EMIS freezes the lists and enters)
+    "ranking:public_summary": Case(
+        lambda c: [{"round_pk": c.world["round"].pk}], public="signed summary, no personal data"
+    ),
+    "ranking:cutoffs": Case(lambda c: [{"round_pk": c.world["round"].pk}], public="cut-offs"),
+    "ranking:job": Case(lambda c: [{"pk": _ranking(c, "job").pk}], NATIONAL_EXAMS),
+    "ranking:lists_download": Case(
+        lambda c: [{"pk": _ranking(c, "lists").pk, "fmt": "json"}], NATIONAL_EXAMS
+    ),
+    "ranking:detail": Case(lambda c: [{"pk": _ranking(c, "ranking").pk}], NATIONAL_EXAMS),
+    "ranking:approve": Case(lambda c: [{"pk": _ranking(c, "ranking").pk}], {Role.NAEC_OFFICER}),
+    "ranking:sign": Case(
+        lambda c: [{"pk": _ranking(c, "ranking").pk}], {Role.NAEC_OFFICER}, method="post"
+    ),
+    "ranking:enter": Case(
+        lambda c: [{"pk": _ranking(c, "ranking").pk}], {Role.EMIS_OPERATOR}, method="post"
+    ),
+    "ranking:document": Case(lambda c: [{"pk": _ranking(c, "doc").pk}], NATIONAL_EXAMS),
+    # -- operations
+    "operations:resend": Case(_failed_message, {Role.EMIS_OPERATOR}, method="post"),
     # -- certification staff pages (another certifying organisation's objects)
     "certification:pdf": Case(lambda c: [{"number": _cert_number(c)}], {OWNER}),
     "certification:staff_detail": Case(lambda c: [{"pk": c.cert["app"].pk}]),
     "certification:upload": Case(lambda c: [{"pk": c.cert["upload"].pk}]),
     "certification:revoke": Case(lambda c: [{"number": _cert_number(c)}]),
+    # -- the SEN track: health data only for the roles the rules name
+    "sen:verify": Case(lambda c: [{"token": "x"}], public="printout token (QR code)"),
+    "sen:act_public": Case(lambda c: [{"token": "x"}], public="the published act (A40.10)"),
+    "sen:act_pdf": Case(lambda c: [{"token": "x"}], public="the published act (A40.10)"),
+    "sen:printout": Case(
+        lambda c: [{"pk": _sen_registration(c).pk}], {Role.SEN_OFFICER, Role.SEN_DISTRIBUTION}
+    ),
+    "sen:institution_detail": Case(lambda c: [{"pk": _sen_registration(c).pk}]),
+    "sen:trial": Case(_sen_trial),
+    "sen:assessment": Case(_sen_assessment),
+    "sen:status": Case(lambda c: [{"pk": _sen_registration(c).pk}], {Role.SEN_OFFICER}),
+    "sen:act_issue": Case(_sen_act, {Role.SEN_OFFICER}),
 }
 
 

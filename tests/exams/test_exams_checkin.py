@@ -509,7 +509,14 @@ def test_A21_breach_through_the_view_warns_then_removes(live, client):
     assert list(sitting.incidents.values_list("kind", flat=True)) == ["warning"]
     client.post(f"/exams/sittings/{sitting.pk}/breach/", {"category": "nonsense"})
     assert sitting.incidents.count() == 1  # not a category from A20.6
-    client.post(f"/exams/sittings/{sitting.pk}/breach/", {"category": "leaving"})
+    # the removal asks for confirmation first, naming the applicant and both breaches
+    page = client.post(f"/exams/sittings/{sitting.pk}/breach/", {"category": "leaving"})
+    assert page.status_code == 200 and 'id="confirm-button"' in page.content.decode()
+    sitting.refresh_from_db()
+    assert sitting.status == SittingStatus.CHECKED_IN
+    client.post(
+        f"/exams/sittings/{sitting.pk}/breach/", {"category": "leaving", "confirmed": "yes"}
+    )
     sitting.refresh_from_db()
     assert sitting.status == SittingStatus.REMOVED
     assert client.get(f"/exams/sittings/{sitting.pk}/protocol.pdf").status_code == 200
@@ -570,3 +577,93 @@ def test_A22_presence_in_a_session_the_centre_does_not_host_is_refused(first):
             full_name="გიორგი ბერიძე",
             document="MIN-1",
         )
+
+
+# ------------------------------------------------ intent before high-stakes actions (issue 19)
+
+
+def test_A21_the_breach_has_no_default_and_must_be_chosen(live, client):
+    sitting = live["sitting"]
+    sign_in(client, live["proctor"])
+    page = client.post(f"/exams/sittings/{sitting.pk}/admit/", follow=True).content.decode()
+    select = page[page.index('id="id_category"') - 60 :]
+    select = select[: select.index("</select>")]
+    assert "required" in select
+    first_option = select[select.index("<option") :].split("</option>")[0]
+    assert 'value=""' in first_option and "selected" in first_option
+    # two taps with nothing chosen record nothing (no default "phone")
+    response = client.post(f"/exams/sittings/{sitting.pk}/breach/", {"note": ""})
+    assert response.status_code == 400 and not sitting.incidents.exists()
+    assert 'id="id_category_error"' in response.content.decode()
+
+
+def test_A21_removal_is_confirmed_on_a_page_naming_the_applicant_and_both_breaches(live, client):
+    from django.utils import translation
+
+    from kari.exams.models import BreachCategory
+
+    sitting = live["sitting"]
+    person = sitting.assignment.registration.applicant
+    sign_in(client, live["proctor"])
+    client.post(f"/exams/sittings/{sitting.pk}/admit/")
+    client.post(f"/exams/sittings/{sitting.pk}/breach/", {"category": "device", "note": "ჯიბეში"})
+    check_in = client.get(
+        f"/exams/proctor/{sitting.assignment.centre.pk}/{live['session'].pk}/?sitting={sitting.pk}"
+    ).content.decode()
+    assert 'class="warning" id="breach-button"' in check_in  # the remove button is a warning
+    response = client.post(
+        f"/exams/sittings/{sitting.pk}/breach/", {"category": "talking", "note": "ეხმარებოდა"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    with translation.override("ka"):
+        device, talking = str(BreachCategory.DEVICE.label), str(BreachCategory.TALKING.label)
+    assert f"{person.first_name_ka} {person.last_name_ka}" in html
+    assert device in html and talking in html and "ჯიბეში" in html and "ეხმარებოდა" in html
+    assert 'id="confirm-warning"' in html and 'class="warning" id="confirm-button"' in html
+    assert 'name="category" value="talking"' in html  # posted again on confirmation
+    sitting.refresh_from_db()
+    assert sitting.status == SittingStatus.CHECKED_IN and sitting.incidents.count() == 1
+    client.post(
+        f"/exams/sittings/{sitting.pk}/breach/",
+        {"category": "talking", "note": "ეხმარებოდა", "confirmed": "yes"},
+    )
+    sitting.refresh_from_db()
+    assert sitting.status == SittingStatus.REMOVED
+    assert [i.category for i in sitting.incidents.order_by("at")] == ["device", "talking"]
+
+
+def test_A20_4_marking_no_shows_is_confirmed_first(live, client):
+    sitting = live["sitting"]
+    centre, session = sitting.assignment.centre, live["session"]
+    expected = (
+        Sitting.objects.issued().at(centre, session).filter(status=SittingStatus.EXPECTED).count()
+    )
+    sign_in(client, live["proctor"])
+    url = f"/exams/proctor/{centre.pk}/{session.pk}/no-shows/"
+    response = client.post(url)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="confirm-button"' in html
+    assert f"<dd>{expected}</dd>" in html
+    assert not Sitting.objects.filter(status=SittingStatus.ABSENT).exists()
+    # confirmed, the service decides (here: the session has not started yet, A20.4)
+    response = client.post(url, {"confirmed": "yes"})
+    assert response.status_code == 302
+    assert not Sitting.objects.filter(status=SittingStatus.ABSENT).exists()
+
+
+def test_A19_1_the_english_interface_shows_the_registrys_latin_name(live, client):
+    """Issue 19: data with an English form is shown in it in the English interface."""
+    sitting = live["sitting"]
+    person = sitting.assignment.registration.applicant
+    person.first_name_en, person.last_name_en = "Nino", "Beridze"
+    person.save(update_fields=["first_name_en", "last_name_en"])
+    sign_in(client, live["proctor"])
+    url = (
+        f"/exams/proctor/{sitting.assignment.centre.pk}/{live['session'].pk}/?sitting={sitting.pk}"
+    )
+    english = client.get("/en" + url).content.decode()
+    georgian = client.get(url).content.decode()
+    assert '<span lang="en">Nino Beridze</span>' in english
+    assert '<span lang="en">Nino Beridze</span>' not in georgian
+    assert f"{person.first_name_ka} {person.last_name_ka}" in georgian

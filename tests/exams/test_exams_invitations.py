@@ -228,3 +228,23 @@ def test_A17_2_b_naecs_numbers_let_the_invitations_go(exam_world):
     services.handovers.import_numbers(exam_world["naec"], r, body.encode(), "csv")
     d = services.distribute(exam_world["emis"], r)
     assert services.start_invitations(exam_world["emis"], d).total == 10
+
+
+def test_A17_3_issuing_the_invitations_is_confirmed_first(exam_world, client):
+    """Issue 19: a confirmation step says what will happen and that it cannot be undone."""
+    from kari.exams.models import Distribution, DistributionStatus, InvitationJob
+    from tests.conftest import sign_in
+
+    d = services.distribute(exam_world["emis"], exam_world["round"])
+    services.agree_distribution(exam_world["naec"], d)
+    sign_in(client, exam_world["emis"])
+    response = client.post(f"/exams/distributions/{d.pk}/issue/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="confirm-warning"' in html and 'class="warning" id="confirm-button"' in html
+    placed = sum(d.stats["centre_load"].values())
+    assert f" {placed} " in html
+    assert not InvitationJob.objects.exists()
+    assert Distribution.objects.get(pk=d.pk).status != DistributionStatus.FINAL
+    response = client.post(f"/exams/distributions/{d.pk}/issue/", {"confirmed": "yes"})
+    assert response.status_code == 302 and InvitationJob.objects.filter(distribution=d).exists()

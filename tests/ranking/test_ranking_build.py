@@ -151,50 +151,77 @@ def test_A10_2_no_minimum_on_work_based_programmes(rb):
     ]
 
 
-def test_A28_1_carried_over_applicant_is_ranked_on_the_carried_score(rb):
-    from kari.exams.models import Result, ResultImport
-    from kari.rounds.models import Round
+def _carried(rb, p, scores, *, retakes_test=False):
+    """A registration of ``rb.round`` carrying ``scores`` from the preceding round (A28.1)."""
+    from kari.registration.carried import previous_round_key
+    from kari.registration.models import ScoreRecord
     from tests.ranking.conftest import make_registration
 
-    p = rb.programme("P-1", 5)
-    r = rb.round
-    prev = Round.objects.create(
-        year=r.year - 1,
-        season=r.season,
-        # The schedule's dates, moved; the optional A16.2 window stays unset (None).
-        **{f: d - dt.timedelta(days=180) for f, d in r.schedule().items() if d is not None},
+    rb.n += 1
+    reg = make_registration(rb.round, rb.n, [p], carried_over=True, retakes_test=retakes_test)
+    year, season = previous_round_key(rb.round.year, rb.round.season)
+    reg.carried_from = ScoreRecord.objects.create(
+        personal_number=reg.applicant.personal_number,
+        year=year,
+        season=season,
+        skills_test=p.skills_test,
+        subject_group=p.subject_group,
+        scores=scores,
+        admitted=False,
+        source="import",
+        recorded_at=timezone.now(),
     )
-    old = make_registration(prev, 900, [])
-    imp = ResultImport.objects.create(
-        round=prev,
-        number=1,
-        at=timezone.now(),
-        by=rb.naec,
-        filename="x",
-        sha256="0",
-        rows=1,
-        on_time=True,
-    )
-    Result.objects.create(
-        result_import=imp, registration=old, status="completed", skills_score=Decimal("27")
-    )
-    from kari.registration.models import Choice, Registration
+    reg.save(update_fields=["carried_from"])
+    return reg
 
-    reg = Registration.objects.create(
-        applicant=old.applicant,
-        round=r,
-        channel="online",
-        registered_at=timezone.now(),
-        updated_at=timezone.now(),
-        carried_over=True,
-        retakes_test=False,
-    )
-    Choice.objects.create(registration=reg, rank=1, programme=p)
+
+def test_A28_1_carried_over_applicant_is_ranked_on_the_carried_score(rb):
+    p = rb.programme("P-1", 5)
+    reg = _carried(rb, p, {"skills_score": "21", "georgian": "6"})
     ranking = rb.rank()
     adm = ranking.admissions.get()
     assert (adm.registration, adm.score) == (reg, Decimal("27"))
     doc = services.document_of(FinalLists.objects.get())
     assert doc["applicants"][0]["carried_over"] is True
+    assert doc["applicants"][0]["test_score"] == "27"
+
+
+def test_A28_5_a_carrying_retaker_who_was_absent_keeps_the_carried_score(rb):
+    p = rb.programme("P-1", 5)
+    reg = _carried(rb, p, {"skills_score": "19"}, retakes_test=True)
+    rb._results.append((reg, "absent", None))
+    ranking = rb.rank()
+    assert ranking.admissions.get(registration=reg).score == Decimal("19")
+
+
+def test_A28_5_a_carrying_retaker_who_sat_is_judged_by_the_new_result(rb):
+    p = rb.programme("P-1", 5)
+    reg = _carried(rb, p, {"skills_score": "29"}, retakes_test=True)
+    rb._results.append((reg, "completed", 11))
+    ranking = rb.rank()
+    assert ranking.admissions.get(registration=reg).score == Decimal("11")
+
+
+def test_A25_4_an_appeal_zero_score_is_applied_by_the_ranking(rb, monkeypatch):
+    """The ranking reads the results through kari.appeals.effective_results: a zero of
+    A25.4(a) (an override, never an edit of NAEC's import) takes the applicant's place."""
+    from kari.appeals.results import EffectiveResult
+    from kari.ranking import inputs
+
+    p = rb.programme("P-1", 1)
+    zeroed, other = rb.applicant(30, [p]), rb.applicant(10, [p])
+    real = inputs.effective_results
+
+    def with_zero(round_):
+        out = real(round_)
+        r = out[zeroed.pk]
+        out[zeroed.pk] = EffectiveResult(r.registration_id, r.status, Decimal(0), {})
+        return out
+
+    monkeypatch.setattr(inputs, "effective_results", with_zero)
+    ranking = rb.rank()
+    assert outcome(ranking) == {other.pk: ("P-1", False)}
+    assert ranking.explanations.get(registration=zeroed).items[0]["reason"] == "below_cutoff"
 
 
 def test_A28_5_a_retaken_test_counts_even_if_lower(rb):
@@ -275,9 +302,33 @@ def test_A27_10_extra_places_beyond_the_annual_limit_reduce_the_next_announcemen
     nxt = Round.objects.create(
         year=r.year + 1,
         season=r.season,
-        **{f: d + dt.timedelta(days=200) for f, d in r.schedule().items() if d is not None},
+        **{f: v + dt.timedelta(days=200) for f, v in r.schedule().items() if v},
     )
     limit = selectors.next_intake_limit(p, nxt)
     assert limit == {"limit": 4, "reduction": 2, "base": 6}
     with pytest.raises(ValidationError, match="27.10"):
         check_places(5, 1, work_based=False, intake_limit=limit)
+
+
+def test_A27_10_the_next_announcement_page_shows_the_subtracted_places(rb, client):
+    from django.utils import translation
+
+    from kari.rounds.models import Round
+    from tests.conftest import sign_in
+
+    p = rb.programme("P-1", 5, authorised=6)
+    for i in range(4):
+        rb.applicant(30 - i, [p])
+    for _ in range(4):
+        rb.applicant(20, [p])
+    rb.rank(approve=True)
+    r = rb.round
+    Round.objects.create(
+        year=r.year + 1,
+        season=r.season,
+        **{f: v + dt.timedelta(days=200) for f, v in r.schedule().items() if v},
+    )
+    sign_in(client, rb.admin)
+    translation.activate("en")
+    page = client.get("/en/catalogue/announcement/").content.decode()
+    assert "At most 4 this round" in page and "placed 2 beyond the limit" in page

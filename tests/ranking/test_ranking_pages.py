@@ -1,6 +1,8 @@
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from kari.ranking.models import BuildJob, Ranking, RankingStatus
+from kari.tasks.worker import run_pending
 from tests.conftest import sign_in
 
 
@@ -13,8 +15,6 @@ def _applicant_session(client, applicant):
 def test_A27_1_naec_builds_in_the_background_and_approves_on_the_web(
     rb, client, django_capture_on_commit_callbacks
 ):
-    from kari.ranking import services
-
     p = rb.programme("P-1", 5)
     rb.applicant(20, [p])
     rb.publish_results()
@@ -25,25 +25,15 @@ def test_A27_1_naec_builds_in_the_background_and_approves_on_the_web(
     sign_in(client, rb.naec)
     page = client.get(f"/ranking/?round={rb.round.pk}")
     assert page.status_code == 200
-    ran = []
-    import kari.ranking.services.rankings as mod
-
-    original = mod.start_build
-
-    def start(actor, round_, *, reason="", run=None):
-        return original(actor, round_, reason=reason, run=ran.append)
-
-    mod_start = services.start_build
-    services.start_build = start
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            r = client.post("/ranking/build/", {"round": rb.round.pk})
-    finally:
-        services.start_build = mod_start
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/ranking/build/", {"round": rb.round.pk})
     job = BuildJob.objects.get()
-    assert r["Location"].endswith(f"/ranking/jobs/{job.pk}/") and ran == [job.pk]
+    task = DBTaskResult.objects.get()  # written with the job, run by `kari worker`
+    assert r["Location"].endswith(f"/ranking/jobs/{job.pk}/") and task.args_kwargs["args"] == [
+        job.pk
+    ]
     assert client.get(f"/ranking/jobs/{job.pk}/?format=json").json()["status"] == "queued"
-    services.run_build_job(job.pk)
+    run_pending()
     r = client.get(f"/ranking/jobs/{job.pk}/")
     ranking = Ranking.objects.get()
     assert r.status_code == 302 and r["Location"].endswith(f"/ranking/{ranking.pk}/")
@@ -109,3 +99,24 @@ def test_A9_3_institution_uploads_competition_results_all_or_nothing(rb, client)
     assert r.status_code == 302
     res = CompetitionResult.objects.get()
     assert str(res.score) == "17.50" and not res.on_time  # the test was 30 days ago: late
+
+
+def test_A27_1_A27_5_A27_6_dashboard_cards_show_the_rankings_statutory_deadlines(rb, client):
+    from django.utils import translation
+
+    from kari.rounds.deadlines import deadline
+    from kari.rounds.services import current_round
+
+    assert current_round() == rb.round
+    sign_in(client, rb.naec)
+    translation.activate("en")
+    page = client.get("/en/staff/").content.decode()
+    for key, citation in [("ranking", "A27.1"), ("ranking_sent", "A27.5")]:
+        d = deadline(rb.round, key)
+        assert f"{d.what} ({citation}): <strong>{d.date:%d.%m.%Y}</strong>" in page
+    client.logout()
+    sign_in(client, rb.admin)  # an institution: the competition card's A9.3 deadline
+    page = client.get("/en/staff/").content.decode()
+    d = deadline(rb.round, "competition")
+    assert f"({d.citation}): <strong>{d.date:%d.%m.%Y}</strong>" in page
+    assert str(deadline(rb.round, "ranking").what) not in page

@@ -16,6 +16,7 @@ from kari import distribution as solver
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.errors import RuleError, ValidationError, field_error
+from kari.tasks.errors import connection_lost
 
 from .. import selectors
 from ..models import (
@@ -170,9 +171,10 @@ def run_distribution_job(job_id: int) -> DistributionJob:
             status=JobStatus.FAILED, error=" ".join(exc.messages)[:2000], finished_at=timezone.now()
         )
     except Exception as exc:
-        DistributionJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
+        if not connection_lost(exc):  # a lost connection: the worker runs the task again
+            DistributionJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+            )
         raise
     job.refresh_from_db()
     return job

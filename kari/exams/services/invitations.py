@@ -22,6 +22,7 @@ from kari.audit.log import record
 from kari.documents.invitation import render_card, render_many
 from kari.errors import RuleError
 from kari.sms import segments, sms_on_commit
+from kari.tasks.errors import connection_lost
 
 from .. import selectors
 from ..cards import card_for, site_url, with_card_data
@@ -204,6 +205,8 @@ def run_job(job_id: int, *, workers: int | None = None, progress=None) -> Invita
         render_many(cards, out, workers=workers or settings.KARI_PDF_WORKERS, progress=step)
         return finish_invitations(job.pk)
     except Exception as exc:
+        if connection_lost(exc):  # not a failure: the worker runs the task again
+            raise
         log.exception("invitation job %s failed", job.pk)
         InvitationJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()

@@ -14,9 +14,11 @@ import multiprocessing
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from kari import management_system, notify, workdays
 from kari.accounts.models import Organisation
@@ -29,6 +31,8 @@ from kari.documents import signing as pades
 from kari.errors import RuleError
 from kari.ranking.models import BuildJob, Ranking, RankingStatus, SignedDocument
 from kari.tabular import write_table
+
+from .rankings import fail_job
 
 REASON = "A27.5 რანჟირების დოკუმენტი / ranking document"
 BODY = "შეფასებისა და გამოცდების ეროვნული ცენტრი"
@@ -139,15 +143,20 @@ def sign_documents(
     *,
     workers: int = 2,
     progress: Callable[[str, int, int], None] | None = None,
+    job_id: int | None = None,
 ) -> Ranking:
-    """Render and sign the approved ranking's documents, store them and send them (A27.5)."""
+    """Render and sign the approved ranking's documents, store them and send them (A27.5);
+    with ``job_id``, that job ends in the same transaction."""
     authorize(actor, "ranking.approve", NATIONAL)
     if ranking.status != RankingStatus.APPROVED:
         raise RuleError(_("Only an approved ranking is signed."), citation="A27.5")
     naec = actor.organisation
     signatory = actor.display_name if hasattr(actor, "display_name") else str(actor)
     step = progress or (lambda phase, done, total: None)
-    parts = sheets(ranking, signatory)
+    everything = sheets(ranking, signatory)
+    # A PDF for every programme that had applicants; the national summary lists them all.
+    chosen = set(ranking.programmes.filter(applicants__gt=0).values_list("programme_id", flat=True))
+    parts = [(pid, s) for pid, s in everything if pid in chosen]
     identity = identity_for(naec)
     location = "თბილისი"
     signed: list[bytes] = []
@@ -186,22 +195,26 @@ def sign_documents(
                 cutoff=s.cutoff,
                 extra_places=s.extra_places,
             )
-            for _pid, s in parts
+            for _pid, s in everything
         ],
         xlsx_sha256=xlsx_sha,
         reason=ranking.reason,
     )
     summary_pdf = pades.sign_pdf(docs.ranking_summary(summary), identity, reason=REASON)
     step("store", total - 1, total)
-    _store(actor, ranking, parts, signed, summary_pdf, xlsx)
+    _store(actor, ranking, parts, signed, summary_pdf, xlsx, job_id=job_id)
     step("done", total, total)
     ranking.refresh_from_db()
     return ranking
 
 
 @transaction.atomic
-def _store(actor, ranking, parts, signed, summary_pdf, xlsx) -> None:
+def _store(actor, ranking, parts, signed, summary_pdf, xlsx, *, job_id=None) -> None:
     ranking = Ranking.objects.select_for_update().get(pk=ranking.pk)
+    if job_id is not None:
+        job = BuildJob.objects.select_for_update().get(pk=job_id)
+        if job.status == "done":  # stored (and sent) by an earlier run of the job
+            return
     now = timezone.now()
     ranking.documents.all().delete()
     SignedDocument.objects.bulk_create(
@@ -260,11 +273,20 @@ def _store(actor, ranking, parts, signed, summary_pdf, xlsx) -> None:
         notify.notify_organisation(org, subject, body)
     for org in Organisation.objects.filter(kind=OrgKind.EMIS):
         notify.notify_organisation(org, subject, body)
+    if job_id is not None:
+        BuildJob.objects.filter(pk=job_id).update(
+            status="done",
+            phase="done",
+            done=len(parts) + 1,
+            total=len(parts) + 1,
+            finished_at=now,
+        )
 
 
 @transaction.atomic
-def start_signing(actor, ranking: Ranking, *, run=None) -> BuildJob:
-    """Queue the signing of an approved ranking's documents (A27.5), with progress."""
+def start_signing(actor, ranking: Ranking) -> BuildJob:
+    """Queue the signing of an approved ranking's documents (A27.5): the job row and its task
+    commit together; the page follows the job's progress."""
     authorize(actor, "ranking.approve", NATIONAL)
     if ranking.status != RankingStatus.APPROVED:
         raise RuleError(_("Only an approved ranking is signed."), citation="A27.5")
@@ -278,32 +300,39 @@ def start_signing(actor, ranking: Ranking, *, run=None) -> BuildJob:
         started_by=actor,
     )
     record(actor, "ranking.sign_started", job, after={"ranking": ranking.pk})
-    if run is None:
-        from kari.exams.background import run_in_background
-
-        transaction.on_commit(lambda: run_in_background(job.pk, run_sign_job))
-    else:
-        transaction.on_commit(lambda: run(job.pk))
+    sign_task.enqueue(job.pk)
     return job
 
 
-def run_sign_job(job_id: int) -> None:
-    """Run a queued signing job: a plain function of the job's id (a task queue may call it)."""
+@task()
+def sign_task(job_id: int) -> None:
+    """The queue's task: sign the job's documents in the worker's own process (idempotent)."""
+    run_sign_job(job_id, workers=1)
+
+
+def run_sign_job(job_id: int, *, workers: int = 2) -> BuildJob:
+    """Run a queued signing job. Idempotent and resumable: the documents, their notices (to
+    the outbox) and the job's end are stored in one transaction, so a run cut short stores
+    nothing and is run again whole; a finished job is left as it is."""
     job = BuildJob.objects.select_related("ranking", "started_by").get(pk=job_id)
+    if not job.is_active:
+        return job
     BuildJob.objects.filter(pk=job_id).update(status="running")
 
     def progress(phase: str, done: int, total: int) -> None:
         BuildJob.objects.filter(pk=job_id).update(phase=phase, done=done, total=total)
 
     try:
-        sign_documents(job.started_by, job.ranking, progress=progress)
-    except Exception as exc:
-        message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
-        BuildJob.objects.filter(pk=job_id).update(
-            status="failed", error=message[:2000], finished_at=timezone.now()
+        sign_documents(
+            job.started_by, job.ranking, workers=workers, progress=progress, job_id=job_id
         )
+    except ValidationError as exc:  # a rule refused it: the page says why
+        fail_job(job_id, exc)
+    except Exception as exc:
+        fail_job(job_id, exc)
         raise
-    BuildJob.objects.filter(pk=job_id).update(status="done", finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
 
 
 def ranking_document(ranking: Ranking) -> management_system.RankingDocument:

@@ -13,11 +13,13 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks import task
 
 from kari import notify, workdays
 from kari.accounts.permissions import NATIONAL, authorize
@@ -36,9 +38,11 @@ from kari.ranking.models import (
     Ranking,
     RankingStatus,
 )
-from kari.registration.models import Registration
+from kari.registration.models import Registration, ScoreRecord
+from kari.registration.services import record_outcomes
 from kari.rounds.models import Round
 from kari.sms import sms_on_commit
+from kari.tasks.errors import connection_lost
 
 from .lists import document_of
 
@@ -94,11 +98,19 @@ def record_formula(actor, round_, data: dict) -> Formula:
     return f
 
 
-def build_ranking(actor, round_, *, reason: str = "", progress: Progress | None = None) -> Ranking:
+def build_ranking(
+    actor,
+    round_,
+    *,
+    reason: str = "",
+    progress: Progress | None = None,
+    job_id: int | None = None,
+) -> Ranking:
     """Build the ranking of the round's current final lists (A27.1); see the module docstring.
 
     The computation runs outside the transaction (so a progress callback can report it); the
-    outcome is stored in one transaction."""
+    outcome is stored in one transaction, with the end of the job ``job_id`` when a job runs
+    it."""
     authorize(actor, "ranking.build", NATIONAL)
     step = progress or (lambda phase, done, total: None)
     lists = current_lists(round_)
@@ -137,7 +149,7 @@ def build_ranking(actor, round_, *, reason: str = "", progress: Progress | None 
         )
     t = time.perf_counter()
     step("store", 4, len(PHASES))
-    ranking = _store(actor, round_, lists, formula, document, outcome, reason=reason)
+    ranking = _store(actor, round_, lists, formula, document, outcome, reason=reason, job_id=job_id)
     timings["store"] = time.perf_counter() - t
     step("done", len(PHASES), len(PHASES))
     ranking.timings = timings
@@ -159,8 +171,12 @@ def outcome_checksum(outcome: compute.Outcome) -> str:
 
 
 @transaction.atomic
-def _store(actor, round_, lists, formula, document, outcome, *, reason) -> Ranking:
+def _store(actor, round_, lists, formula, document, outcome, *, reason, job_id=None) -> Ranking:
     Round.objects.select_for_update().get(pk=round_.pk)
+    if job_id is not None:
+        job = BuildJob.objects.select_for_update().get(pk=job_id)
+        if job.status == "done" and job.ranking_id:  # stored by an earlier run of the job
+            return job.ranking
     mine = Ranking.objects.filter(round=round_, stage=Stage.PRIMARY, institution=None)
     drafts = list(mine.filter(status=RankingStatus.DRAFT))
     replaced = [d.version for d in drafts]
@@ -249,6 +265,10 @@ def _store(actor, round_, lists, formula, document, outcome, *, reason) -> Ranki
         },
         reason=reason.strip() or _("Ranking built (A27.1)"),
     )
+    if job_id is not None:
+        BuildJob.objects.filter(pk=job_id).update(
+            status="done", ranking=ranking, finished_at=timezone.now(), done=len(PHASES)
+        )
     return ranking
 
 
@@ -278,13 +298,13 @@ def _insert(model, columns: list[str], rows) -> None:
     model.objects.bulk_create(objs, batch_size=5000)
 
 
-# ---------------------------------------------------------------- the build in the background
+# ---------------------------------------------------------------- the build, a task of the queue
 
 
 @transaction.atomic
-def start_build(actor, round_, *, reason: str = "", run=None) -> BuildJob:
-    """Queue a build (A27.1); the page follows its progress. ``run(job_id)`` starts it after
-    commit (by default in a background thread)."""
+def start_build(actor, round_, *, reason: str = "") -> BuildJob:
+    """Queue a build (A27.1): the job row and its task (run by ``kari worker``) commit
+    together; the page follows the job's progress."""
     authorize(actor, "ranking.build", NATIONAL)
     Round.objects.select_for_update().get(pk=round_.pk)
     if BuildJob.objects.filter(round=round_, status__in=("queued", "running")).exists():
@@ -299,34 +319,52 @@ def start_build(actor, round_, *, reason: str = "", run=None) -> BuildJob:
         reason=reason.strip(),
     )
     record(actor, "ranking.build_started", job, after={"round": str(round_)}, reason=reason)
-    if run is None:
-        from kari.exams.background import run_in_background
-
-        transaction.on_commit(lambda: run_in_background(job.pk, run_build_job))
-    else:
-        transaction.on_commit(lambda: run(job.pk))
+    build_task.enqueue(job.pk)
     return job
 
 
-def run_build_job(job_id: int) -> None:
-    """Run a queued build: a plain function of the job's id (a task queue may call it)."""
+@task()
+def build_task(job_id: int) -> None:
+    """The queue's task: run the build job (idempotent: a finished job is left alone)."""
+    run_build_job(job_id)
+
+
+def fail_job(job_id: int, exc: Exception) -> None:
+    """Record a job's failure for its page; a lost database connection is no failure: the
+    job stays running and the worker puts its task back in the queue."""
+    if connection_lost(exc):
+        log.warning("build job %s interrupted: the database connection is lost", job_id)
+        return
+    message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+    BuildJob.objects.filter(pk=job_id).update(
+        status="failed", error=message[:2000], finished_at=timezone.now()
+    )
+
+
+def run_build_job(job_id: int) -> BuildJob:
+    """Run a queued build. Idempotent and resumable: the computation is deterministic and
+    the outcome is stored together with the job's end in one transaction (``_store``), so a
+    worker killed (or a connection cut) midway leaves nothing stored and the queue runs the job
+    again from its inputs; a finished job is left as it is."""
     job = BuildJob.objects.select_related("round", "started_by").get(pk=job_id)
+    if not job.is_active:
+        return job
     BuildJob.objects.filter(pk=job_id).update(status="running")
 
     def progress(phase: str, done: int, total: int) -> None:
         BuildJob.objects.filter(pk=job_id).update(phase=phase, done=done, total=total)
 
     try:
-        ranking = build_ranking(job.started_by, job.round, reason=job.reason, progress=progress)
-    except Exception as exc:
-        message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
-        BuildJob.objects.filter(pk=job_id).update(
-            status="failed", error=message[:2000], finished_at=timezone.now()
+        build_ranking(
+            job.started_by, job.round, reason=job.reason, progress=progress, job_id=job_id
         )
+    except ValidationError as exc:  # a rule refused it: the page says why
+        fail_job(job_id, exc)
+    except Exception as exc:
+        fail_job(job_id, exc)
         raise
-    BuildJob.objects.filter(pk=job_id).update(
-        status="done", ranking=ranking, finished_at=timezone.now(), done=len(PHASES)
-    )
+    job.refresh_from_db()
+    return job
 
 
 # ---------------------------------------------------------------- approval (A27.1, A27.10)
@@ -388,6 +426,7 @@ def approve_ranking(actor, ranking: Ranking, *, today=None) -> Ranking:
     }
     if reductions or previous is not None:
         record_next_intake_adjustments(actor, ranking.round, reductions)
+    _record_outcomes(actor, ranking)
     late = today > due
     record(
         actor,
@@ -404,6 +443,21 @@ def approve_ranking(actor, ranking: Ranking, *, today=None) -> Ranking:
     )
     _notify(ranking, previous)
     return ranking
+
+
+def _record_outcomes(actor, ranking: Ranking) -> None:
+    """A28.1: each ranked applicant's score record says whether this ranking gave a place, so
+    that one left without a place may carry the scores into the next round."""
+    if ranking.institution_id is not None or ranking.stage != Stage.PRIMARY:
+        return
+    admitted = set(ranking.admissions.values_list("registration_id", flat=True))
+    ranked = {a["registration"] for a in document_of(ranking.final_lists)["applicants"]}
+    with_records = ScoreRecord.objects.filter(
+        registration__round=ranking.round, registration_id__in=list(ranked)
+    ).values_list("registration_id", flat=True)
+    outcome = {reg_id: reg_id in admitted for reg_id in with_records}
+    if outcome:
+        record_outcomes(actor, ranking.round, outcome)
 
 
 def _outcomes(ranking: Ranking) -> dict[int, int | None]:

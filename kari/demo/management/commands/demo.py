@@ -42,14 +42,27 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--phase",
-            choices=["registration", "distribution", "exams", "results", "enrolment"],
+            choices=[
+                "registration",
+                "distribution",
+                "exams",
+                "results",
+                "final-lists",
+                "ranking",
+                "enrolment",
+                "sen",
+            ],
             default="registration",
             help="registration: the round's registration is open today; "
             "distribution: it closed yesterday, applicants distributed, "
             "invitations not yet issued; exams: today is its first test "
             "day, applicants distributed and invited, two complaints filed; results: the test "
-            "days are over, NAEC's results taken in, the complaints decided; enrolment: the "
-            "ranking document was approved yesterday and the demo college enrols (A29-A32)",
+            "days are over, NAEC's results taken in, the complaints decided; final-lists: the "
+            "results published, the re-ranking window closed yesterday, the final lists frozen "
+            "today (NAEC builds the ranking); ranking: the ranking also built, approved and "
+            "signed; enrolment: the "
+            "ranking document was approved yesterday and the demo college enrols (A29-A32); sen: "
+            "registration open, and the SEN track run through to the minister's published act",
         )
         parser.add_argument(
             "--applicants",
@@ -83,6 +96,10 @@ class Command(BaseCommand):
             public = os.environ.get("KARI_PUBLIC_URL") or served_url(addr)
             settings.KARI_PUBLIC_URL = os.environ["KARI_PUBLIC_URL"] = public
         call_command("migrate", verbosity=0)
+        if db["ENGINE"].endswith("sqlite3"):
+            # Demo data is rebuilt, never recovered: no fsync at every commit while building.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=OFF")
         self.stdout.write("Building the demo round…")
         result = build(seed=seed, anchor=anchor, people=people, phase=phase, applicants=applicants)
         for k, v in result.counts.items():

@@ -1,0 +1,138 @@
+"""A27.7-A27.8: the institution's subsequent-stage ranking document, checked by EMIS."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from kari.errors import RuleError
+from kari.ranking.models import RankingStatus
+from kari.ranking.services import subsequent
+from kari.tabular import ImportRejected
+
+
+@pytest.fixture
+def stage(rb):
+    """Two subsequent-stage programmes of the demo college, with the head's test schedule and
+    registrants who chose them."""
+    from kari.catalogue.models import Announcement, AnnouncementLine, SubsequentSchedule
+    from kari.catalogue.services import save_programme
+    from kari.registration.models import Choice
+    from tests.conftest import programme_data
+    from tests.ranking.conftest import make_registration
+
+    progs = []
+    ann = Announcement.objects.get_or_create(
+        institution=rb.inst, round=rb.round, defaults={"status": "confirmed"}
+    )[0]
+    for code, places in (("S-1", 2), ("S-2", 2)):
+        p = save_programme(rb.admin, rb.inst, programme_data(code, stage="subsequent"))
+        AnnouncementLine.objects.create(announcement=ann, programme=p, places=places, sen_places=0)
+        progs.append(p)
+    today = timezone.localdate()
+    SubsequentSchedule.objects.create(
+        institution=rb.inst,
+        round=rb.round,
+        test_starts=today - dt.timedelta(days=3),
+        test_ends=today - dt.timedelta(days=2),
+        act_number="15/3",
+        act_date=today - dt.timedelta(days=30),
+        updated_at=timezone.now(),
+    )
+    regs = []
+    for n in range(5):
+        reg = make_registration(rb.round, 500 + n, [])
+        reg.stage = "subsequent"
+        reg.save(update_fields=["stage"])
+        for rank, p in enumerate(progs, start=1):
+            Choice.objects.create(registration=reg, rank=rank, programme=p)
+        regs.append(reg)
+    return rb, progs, regs
+
+
+def _scores(rb, progs, regs, values):
+    rows = [
+        {"registration": r.pk, "programme": progs[0].pk, "score": v}
+        for r, v in zip(regs, values, strict=True)
+    ] + [{"registration": r.pk, "programme": progs[1].pk, "score": "10"} for r in regs]
+    return subsequent.enter_scores(rb.admin, rb.inst, rb.round, rows)
+
+
+def test_A27_7_the_head_builds_by_score_with_ties_and_emis_agrees_then_the_act(stage):
+    rb, (s1, s2), regs = stage
+    _scores(rb, [s1, s2], regs, ["30", "25", "25", "12", "5"])
+    ranking = subsequent.build_subsequent(rb.admin, rb.inst, rb.round)
+    got = {a.registration_id: (a.programme_id, a.by_tie_rule) for a in ranking.admissions.all()}
+    # S-1 has 2 places: 30, then 25 and 25 tied at the cut-off (A27.9: both admitted)
+    assert {r for r, (p, _t) in got.items() if p == s1.pk} == {regs[0].pk, regs[1].pk, regs[2].pk}
+    assert got[regs[1].pk][1] and got[regs[2].pk][1] and not got[regs[0].pk][1]
+    # the others go to S-2, all tied at 10 (2 places, 2 applicants)
+    assert {r for r, (p, _t) in got.items() if p == s2.pk} == {regs[3].pk, regs[4].pk}
+    assert ranking.programmes.get(programme=s1).extra_places == 1
+    assert subsequent.check_document(ranking) == []
+    with pytest.raises(RuleError, match="27.7"):
+        subsequent.approve_subsequent(rb.admin, ranking, act_number="1", act_date=dt.date.today())
+    ranking = subsequent.submit_subsequent(rb.admin, ranking)
+    assert subsequent.review_due(ranking) >= timezone.localdate() + dt.timedelta(days=5)
+    with pytest.raises(PermissionDenied):
+        subsequent.review_subsequent(rb.admin, ranking, agree=True)
+    ranking = subsequent.review_subsequent(rb.emis, ranking, agree=True)
+    assert ranking.status == RankingStatus.AGREED
+    ranking = subsequent.approve_subsequent(
+        rb.admin, ranking, act_number="01-17/5", act_date=dt.date.today()
+    )
+    assert (ranking.status, ranking.act_number) == (RankingStatus.APPROVED, "01-17/5")
+
+
+def test_A27_7_only_the_stages_registrants_are_ranked(stage, make_reg):
+    rb, (s1, s2), regs = stage
+    primary = make_reg(rb.round, 900, [])  # a primary-stage applicant, not a registrant here
+    with pytest.raises(ImportRejected) as exc:
+        subsequent.enter_scores(
+            rb.admin,
+            rb.inst,
+            rb.round,
+            [
+                {"registration": regs[0].pk, "programme": s1.pk, "score": "20"},
+                {"registration": primary.pk, "programme": s1.pk, "score": "29"},
+            ],
+        )
+    assert [(e.line, e.field) for e in exc.value.errors] == [(2, "registration")]
+    from kari.ranking.models import SubsequentScore
+
+    assert not SubsequentScore.objects.exists()  # all or nothing
+
+
+def test_A27_7_emis_returns_with_reasons_and_a_changed_score_fails_the_check(stage):
+    from kari.ranking.models import SubsequentScore
+
+    rb, progs, regs = stage
+    _scores(rb, progs, regs, ["30", "25", "20", "12", "5"])
+    ranking = subsequent.submit_subsequent(
+        rb.admin, subsequent.build_subsequent(rb.admin, rb.inst, rb.round)
+    )
+    with pytest.raises(RuleError, match="reasons"):
+        subsequent.review_subsequent(rb.emis, ranking, agree=False)
+    ranking = subsequent.review_subsequent(
+        rb.emis, ranking, agree=False, reasons="The act's number is missing."
+    )
+    assert ranking.status == RankingStatus.RETURNED
+    # the scores change behind the document's back: EMIS's automatic check refuses consent
+    ranking = subsequent.submit_subsequent(rb.admin, ranking)
+    SubsequentScore.objects.filter(registration=regs[4], programme=progs[0]).update(
+        score=Decimal("40")
+    )
+    problems = subsequent.check_document(ranking)
+    assert any("changed" in p for p in problems)
+    with pytest.raises(RuleError, match="27.7"):
+        subsequent.review_subsequent(rb.emis, ranking, agree=True)
+
+
+def test_A27_7_the_document_is_due_10_days_after_the_stages_test(stage):
+    from kari import workdays
+
+    rb, progs, regs = stage
+    due = subsequent.submission_due(rb.inst, rb.round)
+    assert due == workdays.within_days(timezone.localdate() - dt.timedelta(days=2), 10)
