@@ -1,7 +1,6 @@
 """Staff pages of exam logistics: centres, sessions, distribution, invitations, hand-overs,
 results; the proctor's check-in page; the public invitation check; the applicant's card."""
 
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
