@@ -28,7 +28,7 @@ class FileJob(models.Model):
     the uploaded file, then the outcome that the job's page shows (a message, the rows refused
     with their reasons, or the file to download). Only the person who started it sees it."""
 
-    kind = models.CharField(max_length=40)  # a key of kari.tasks.files.HANDLERS
+    kind = models.CharField(max_length=200)  # the dotted path of its handler (@file_job)
     status = models.CharField(max_length=8, default="queued")
     params = models.JSONField(default=dict)
     upload = models.BinaryField(blank=True, default=b"")

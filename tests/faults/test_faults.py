@@ -51,7 +51,7 @@ def test_smtp_down_then_up_every_invitation_notice_arrives_once(kari):
     started = kari.act("start_invitations")
     total = started["total"]
     kari.worker("w1")
-    kari.wait("the job", lambda: _job_done(kari, started["job"]), timeout=120)
+    kari.wait("the job", lambda: _job_done(kari, started["job"]), timeout=300)
     failing = "SELECT count(*) FROM outbox_message WHERE channel = 'email' AND attempts >= 1"
     kari.wait("failed attempts", lambda: kari.sql(failing)[0][0] == total)
     assert kari.sql(SENT, ["email"])[0][0] == 0  # the server is down: nothing was sent
@@ -109,7 +109,7 @@ def test_sms_gateway_answering_500_then_200_every_message_delivered_once(kari):
         total = started["total"]
         kari.worker("w1")
         kari.worker("w2")  # two workers share the outbox: still once per message
-        kari.wait("the job", lambda: _job_done(kari, started["job"]), timeout=120)
+        kari.wait("the job", lambda: _job_done(kari, started["job"]), timeout=300)
         kari.wait("500 answers", lambda: len(Gateway.calls) >= total)
         assert kari.sql(SENT, ["sms"])[0][0] == 0
         Gateway.failing = False
@@ -145,7 +145,9 @@ def test_worker_killed_mid_invitation_job_a_new_worker_finishes_it_exactly_once(
     assert kari.sql(task, ["%invitation_task"])[0][0] == "RUNNING"  # left so by the dead worker
 
     kari.worker("heir")
-    kari.wait("the job finished", lambda: kari.sql(JOB, [job])[0][0] == "done", timeout=120)
+    kari.wait("the job finished", lambda: kari.sql(JOB, [job])[0][0] == "done", timeout=300)
+    # and its task recorded (after the notices' first attempts, made right after the commit)
+    kari.wait("the task recorded", lambda: kari.sql(task, ["%invitation_task"])[0][0] != "RUNNING")
     kari.stop()
 
     rows = kari.sql(
