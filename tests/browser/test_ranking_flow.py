@@ -87,11 +87,10 @@ def test_A27_naec_approves_the_institution_downloads_and_the_applicant_reads_why
     expect(naec.locator("main dl.facts")).to_contain_text("120")  # applicants ranked
     with naec.expect_navigation():
         naec.get_by_role("link", name="დამტკიცება").click()
-    with naec.expect_navigation():
-        naec.get_by_role("button", name="დამტკიცება").click()
-    # the confirmation is required: the form comes back with the error on the checkbox
-    expect(naec.locator("main .field.has-error .errorlist")).to_be_visible()
-    naec.locator("main input[type=checkbox]").check()
+    # the confirmation is required before the irreversible step (the server checks it too)
+    confirm = naec.locator("main input[type=checkbox]")
+    expect(confirm).to_have_attribute("required", "")
+    confirm.check()
     with naec.expect_navigation():
         naec.get_by_role("button", name="დამტკიცება").click()
     expect(naec.locator(".messages")).to_contain_text("დამტკიცებულია")
