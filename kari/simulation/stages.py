@@ -830,8 +830,12 @@ def stage_sen(sim: Sim) -> dict:
         return {"SEN applicants": sum(p.sen for p in sim.people), "SEN track": "missing"}
     hook = importlib.util.find_spec("kari.sen.simulation")
     if hook is None:
-        sim.missing["sen"] = "kari.sen has no simulation hook (kari.sen.simulation.run)"
-        return {"SEN track": "missing"}
+        sim.missing["sen"] = (
+            "kari.sen is on main, but the simulation does not drive its track yet (assessment, "
+            "SEN registration, commission, trial, distribution, the minister's act): a "
+            "kari.sen.simulation.run(sim) hook is the plug"
+        )
+        return {"SEN applicants": sum(p.sen for p in sim.people), "SEN track": "missing"}
     module = importlib.import_module("kari.sen.simulation")
     return module.run(sim)
 
