@@ -534,6 +534,9 @@ CASES: dict[str, Case] = {
         lambda c: [{"round_pk": c.world["round"].pk}], public="signed summary, no personal data"
     ),
     "ranking:cutoffs": Case(lambda c: [{"round_pk": c.world["round"].pk}], public="cut-offs"),
+    "ranking:statistics": Case(
+        lambda c: [{"round_pk": c.world["round"].pk}], public="score statistics, no personal data"
+    ),
     "ranking:job": Case(lambda c: [{"pk": _ranking(c, "job").pk}], NATIONAL_EXAMS),
     "ranking:lists_download": Case(
         lambda c: [{"pk": _ranking(c, "lists").pk, "fmt": "json"}], NATIONAL_EXAMS
