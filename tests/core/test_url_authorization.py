@@ -429,6 +429,24 @@ def _sen_act(ctx):
 NATIONAL_EXAMS = {Role.EMIS_OPERATOR, Role.NAEC_OFFICER}
 AUDIT_ALL = {Role.MINISTRY_OFFICER, Role.EMIS_OPERATOR, Role.QUALITY_OFFICER}
 
+
+def _file_job(c):
+    from django.utils import timezone
+
+    from kari.tasks.models import FileJob
+
+    job = FileJob.objects.create(
+        kind="export",
+        status="done",
+        started_by=c.world["users"][Role.NAEC_OFFICER],
+        started_at=timezone.now(),
+        output=b"a,b\n",
+        output_name="export.csv",
+        content_type="text/csv",
+    )
+    return [{"pk": job.pk}]
+
+
 CASES: dict[str, Case] = {
     # -- public by design
     "portal:programme": Case(lambda c: [{"code": c.world["prog_b"].code}], public="catalogue"),
@@ -456,6 +474,9 @@ CASES: dict[str, Case] = {
     "catalogue:export": Case(lambda c: [{"kind": "programmes", "fmt": "csv"}], NATIONAL_EXAMS),
     "rounds:schedule": Case(lambda c: [{"pk": c.world["round"].pk}], {Role.MINISTRY_OFFICER}),
     "audit:history": Case(_audit_history, AUDIT_ALL),
+    # -- imports and exports run by the queue: only the person who started one sees it
+    "operations:file_job": Case(_file_job, {Role.NAEC_OFFICER}),
+    "operations:file_job_download": Case(_file_job, {Role.NAEC_OFFICER}),
     # -- exams
     "exams:centre_edit": Case(
         lambda c: [{"pk": c.exam["centres"][2].pk}], {Role.EMIS_OPERATOR}
@@ -535,7 +556,7 @@ CASES: dict[str, Case] = {
     ),
     "ranking:cutoffs": Case(lambda c: [{"round_pk": c.world["round"].pk}], public="cut-offs"),
     "ranking:statistics": Case(
-        lambda c: [{"round_pk": c.world["round"].pk}], public="score statistics, no personal data"
+        lambda c: [{"round_pk": c.world["round"].pk}], public="published results statistics"
     ),
     "ranking:job": Case(lambda c: [{"pk": _ranking(c, "job").pk}], NATIONAL_EXAMS),
     "ranking:lists_download": Case(
