@@ -20,6 +20,7 @@ from kari.registration.views import signed_in_applicant
 from kari.rounds.deadlines import statutory_deadlines
 from kari.staffauth import staff_required
 from kari.tabular import ImportRejected, RowError
+from kari.tasks.models import FileJob
 
 from . import cards, selectors, services
 from .charts import distance_chart
@@ -491,16 +492,17 @@ def results_upload(request):
         response = HttpResponse(results.template_csv(round_), content_type="text/csv")
         response["Content-Disposition"] = attachment(f"kari-results-{round_.pk}-template.csv")
         return response
+    refused = _refused_results_job(request, round_)
+    errors = [RowError(**e) for e in refused.errors] if refused else []
     if request.GET.get("report"):
-        report = request.session.get(RESULTS_REPORT) or {}
-        if report.get("round") != round_.pk:
+        if refused is None:
             raise Http404
-        errors = [RowError(**e) for e in report["errors"]]
         response = HttpResponse(results.error_report_csv(errors), content_type="text/csv")
         response["Content-Disposition"] = attachment(f"kari-results-{round_.pk}-errors.csv")
         return response
     form = UploadForm(request.POST or None, request.FILES or None)
-    row_errors, checks = [], []
+    row_errors = [e for e in errors if not e.check]
+    checks = [e for e in errors if e.check]
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
         job = results.start_results_import(
@@ -528,9 +530,26 @@ def results_upload(request):
     )
 
 
-RESULTS_REPORT = "kari_results_report"
-REPORT_LIMIT = 20000
 SHOWN_ERRORS = 100
+
+
+def _refused_results_job(request, round_):
+    """The refused results upload named by ``?job=``: this staff member's own, of this round
+    (the queue's job keeps the refused rows; the page shows them row errors first)."""
+    pk = request.GET.get("job", "")
+    if not pk.isdigit():
+        return None
+    return (
+        FileJob.objects.filter(
+            pk=int(pk),
+            started_by=request.user,
+            status="refused",
+            kind__endswith="results_import_job",
+            params__round=round_.pk,
+        )
+        .only("errors")
+        .first()
+    )
 
 
 # ---------------------------------------------------------------- proctor (A19-A22)

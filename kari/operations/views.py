@@ -74,6 +74,10 @@ def file_job(request, pk):
         return JsonResponse(
             {"status": job.status if job.is_active else "done", "done": 0, "total": 0}
         )
+    if job.status == "refused" and job.back and job.params.get("refusal_at_back"):
+        # the page the upload came from shows this refusal in its own way
+        sep = "&" if "?" in job.back else "?"
+        return redirect(f"{job.back}{sep}job={job.pk}")
     if job.status == "done" and not job.output:
         messages.success(request, job.message)
         return redirect(job.back or "portal:staff")

@@ -267,7 +267,7 @@ def test_A26_1_http_upload_is_a_task_that_shows_errors_and_keeps_nothing(sat, cl
     waiting = client.get(response["Location"])
     assert waiting.status_code == 200 and 'data-running="1"' in waiting.content.decode()
     run_pending()
-    html = client.get(response["Location"]).content.decode()
+    html = client.get(response["Location"], follow=True).content.decode()
     assert "<td>3</td><td>skills_score</td>" in html  # the refused row, for NAEC to correct
     assert not ResultImport.objects.exists() and not Result.objects.exists()
     good = SimpleUploadedFile(

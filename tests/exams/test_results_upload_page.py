@@ -9,6 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kari.exams.models import Result, ResultImport
+from kari.tasks.models import FileJob
+from kari.tasks.worker import run_pending
 from tests.conftest import sign_in
 from tests.exams.test_exams_results import _csv, _headers, _rows, sat  # noqa: F401
 
@@ -43,7 +45,13 @@ def test_row_errors_come_first_by_personal_number_then_the_cross_checks(sat, cli
     ]  # checked in: a cross-check
     rows.append(["01099999999", "absent", ""] + ["" for _ in sat["subjects"]])  # not invited
     upload = SimpleUploadedFile("r.csv", _csv(_headers(sat), rows), content_type="text/csv")
-    html = client.post(url, {"file": upload}).content.decode()
+    response = client.post(url, {"file": upload})
+    assert response.status_code == 302  # the import runs in the queue (issue 13)
+    run_pending()
+    job = FileJob.objects.get()
+    page = client.get(response["Location"])  # the job's page sends NAEC back to the upload page
+    assert page.status_code == 302 and page["Location"].endswith(f"&job={job.pk}")
+    html = client.get(page["Location"]).content.decode()
     assert not ResultImport.objects.exists() and not Result.objects.exists()
     assert 'class="error-summary"' in html and 'href="#row-errors"' in html
     assert html.index('id="row-errors"') < html.index('id="cross-checks"')
@@ -53,7 +61,7 @@ def test_row_errors_come_first_by_personal_number_then_the_cross_checks(sat, cli
     assert section.index(min(numbers)) < section.index(max(numbers))  # by personal number
     checks = html[html.index('id="cross-checks"') :]
     assert rows[0][0] in checks and "01099999999" in checks
-    report = client.get(url + "&report=1")
+    report = client.get(url + f"&report=1&job={job.pk}")
     assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
     table = _table(report.content)
     assert table[0] == ["kind", "personal_number", "line", "column", "problem"]
@@ -64,4 +72,6 @@ def test_row_errors_come_first_by_personal_number_then_the_cross_checks(sat, cli
 
 def test_the_error_report_is_not_offered_without_a_refusal(sat, client):  # noqa: F811
     sign_in(client, sat["naec"])
-    assert client.get(f"/exams/results/?round={sat['round'].pk}&report=1").status_code == 404
+    url = f"/exams/results/?round={sat['round'].pk}"
+    assert client.get(url + "&report=1").status_code == 404
+    assert client.get(url + "&report=1&job=1").status_code == 404  # no such refusal of theirs

@@ -7,6 +7,7 @@ sit the subject. The upload is all-or-nothing; a re-import replaces the previous
 """
 
 import csv
+import dataclasses
 import hashlib
 import io
 import re
@@ -356,7 +357,8 @@ def start_results_import(actor, round_, data: bytes, filename: str, *, back: str
     return files.start(
         actor,
         results_import_job,
-        params={"round": round_.pk},
+        # a refusal is shown on the upload page (row errors first, then the cross-checks)
+        params={"round": round_.pk, "refusal_at_back": True},
         upload=data,
         name=filename,
         back=back,
@@ -370,7 +372,11 @@ def results_import_job(actor, job) -> files.Outcome:
     try:
         imp = import_results(actor, round_, bytes(job.upload), fmt, filename=job.upload_name)
     except ImportRejected as exc:
-        return files.Outcome(errors=files.refused_rows(exc.errors))
+        # every field of a row error (the personal number, a cross-check or not), so that the
+        # upload page shows row errors first by personal number, then the cross-checks
+        return files.Outcome(
+            errors=[{**dataclasses.asdict(e), "message": str(e.message)} for e in exc.errors],
+        )
     return files.Outcome(
         message=_("%(n)s results taken in (import %(num)s).") % {"n": imp.rows, "num": imp.number}
     )
