@@ -526,6 +526,7 @@ def results_upload(request):
             "checks": checks[:SHOWN_ERRORS],
             "check_count": len(checks),
             "refused": bool(row_errors or checks),
+            "refused_job": refused.pk if refused else "",
         },
     )
 

@@ -101,6 +101,8 @@ def test_naec_results_upload_template_errors_and_report(kari_server, new_page):
     )
     with page.expect_navigation():
         page.locator("main form.form button[type=submit]").click()
+    # the import runs in the queue (issue 13): its page follows it, then brings NAEC back here
+    page.wait_for_url(re.compile(r"[?&]job=\d+"), timeout=120_000)
     summary = page.locator(".error-summary")
     expect(summary).to_be_focused()
     expect(summary.locator('a[href="#row-errors"]')).to_be_visible()

@@ -54,6 +54,7 @@ def test_row_errors_come_first_by_personal_number_then_the_cross_checks(sat, cli
     html = client.get(page["Location"]).content.decode()
     assert not ResultImport.objects.exists() and not Result.objects.exists()
     assert 'class="error-summary"' in html and 'href="#row-errors"' in html
+    assert f"?report=1&amp;job={job.pk}" in html  # the report of this refusal
     assert html.index('id="row-errors"') < html.index('id="cross-checks"')
     section = html[html.index('id="row-errors"') : html.index('id="cross-checks"')]
     numbers = [rows[2][0], rows[6][0]]
