@@ -309,6 +309,13 @@ def open_from_sen_act(actor, act) -> int:
     return len(created)
 
 
+def open_from_sen_acts(actor, round_: Round) -> int:
+    """A41: the placements of every SEN act of the round the minister has published."""
+    from kari.sen.selectors import published_acts
+
+    return sum(open_from_sen_act(actor, act) for act in published_acts().filter(round=round_))
+
+
 @transaction.atomic
 def fix_sen_terms(
     actor,

@@ -7,13 +7,15 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
+from kari.accounts.roles import Role
 from kari.audit.models import AuditEntry
 from kari.enrolment import rules, services
 from kari.enrolment.models import Enrolment, Status
 from kari.sen import services as sen_services
 from kari.sen.models import Stage
-from tests.conftest import system_actor
+from tests.conftest import make_user, sign_in, system_actor
 from tests.sen.conftest import TODAY, cites, days, sen  # noqa: F401 (the SEN world fixture)
 from tests.sen.test_sen_services import registered, tried
 
@@ -71,6 +73,22 @@ def test_A41_placements_of_the_published_act_open_exactly_once(sen_act, mailoutb
     deadline = rules.sen_terms_by(act.issued_on).strftime("%d.%m.%Y")
     assert len(mailoutbox) == 2 and all(deadline in m.body for m in mailoutbox)
     assert AuditEntry.objects.filter(action="enrolment.open_sen").count() == 1
+
+
+def test_A41_the_emis_button_opens_the_ranking_and_the_sen_act_placements(
+    sen_act, client, monkeypatch
+):
+    from kari.enrolment import views
+
+    w, act, inst, p = sen_act
+    monkeypatch.setattr(views, "_round", lambda: w.round)  # the SEN world's round
+    emis = system_actor()
+    sign_in(client, make_user("emis-op", emis.organisation, [Role.EMIS_OPERATOR]))
+    response = client.post(reverse("enrolment:entries"))
+    assert response.status_code == 302 and response.url == reverse("enrolment:entries")
+    assert Enrolment.objects.filter(sen_placement__act=act).count() == 2
+    client.post(reverse("enrolment:entries"))  # pressed again: nothing opens twice
+    assert Enrolment.objects.filter(sen_placement__act=act).count() == 2
 
 
 def test_A41_an_act_not_yet_issued_opens_nothing(sen_act):
