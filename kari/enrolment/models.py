@@ -197,6 +197,18 @@ class Enrolment(models.Model):
     )
     option_chosen_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # A41: a SEN applicant placed by the minister's published act (A40.9); one enrolment per
+    # placement, and the documents' deadline the head fixes within 5 days of the act (A41.1).
+    sen_placement = models.OneToOneField(
+        "sen.Placement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolment",
+    )
+    documents_by = models.DateField(
+        _("documents to be submitted by (A41.1)"), null=True, blank=True
+    )
 
     class Meta:
         constraints = [

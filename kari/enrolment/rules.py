@@ -10,6 +10,8 @@ from kari import workdays
 
 ENROL_DAYS = 2  # A29.2: within 2 days of the ranking act and the documents
 ENTRY_DAYS = 3  # A29.4: within 3 days of the contract
+SEN_TERMS_DAYS = 5  # A41.1: within 5 days of the minister's act
+SEN_ENTRY_DAYS = 3  # A41.3: within 3 days of the contract
 VOUCHER_MINIMUM = 5  # A30, A31: fewer than five voucher-funded students
 ADULT_AGE = 18
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -32,6 +34,16 @@ def enrol_by(ranking_act: dt.date, documents_complete: dt.date) -> dt.date:
 def entry_by(contract_signed: dt.date) -> dt.date:
     """A29.4: 3 days after the contract, on a working day."""
     return workdays.within_days(contract_signed, ENTRY_DAYS)
+
+
+def sen_terms_by(act_issued: dt.date) -> dt.date:
+    """A41.1: 5 days after the minister's act (A40.9), on a working day."""
+    return workdays.within_days(act_issued, SEN_TERMS_DAYS)
+
+
+def sen_entry_by(contract_signed: dt.date) -> dt.date:
+    """A41.3: 3 days after the contract, on a working day."""
+    return workdays.within_days(contract_signed, SEN_ENTRY_DAYS)
 
 
 def add_month(day: dt.date) -> dt.date:

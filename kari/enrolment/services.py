@@ -24,8 +24,10 @@ from kari.errors import PermissionDenied, RuleError, ValidationError
 from kari.identity.registry import get_registry
 from kari.identity.validators import clean_personal_number
 from kari.ranking.selectors import admitted
-from kari.registration.models import Applicant
+from kari.registration.models import Applicant, Registration
+from kari.registration.models import Channel as RegistrationChannel
 from kari.rounds.models import Round
+from kari.sen.selectors import placements_of as sen_placements_of
 
 from . import rules
 from .models import (
@@ -229,6 +231,171 @@ def open_enrolments(actor, round_: Round, admissions, *, ranking_act: dt.date | 
     return len(created)
 
 
+# ---------------------------------------------------------------- A41 from the SEN act
+
+SEN_PLACED = gettext_lazy(
+    "You are placed on %(programme)s by the minister's act %(act)s. The institution sets the "
+    "deadline for your enrolment documents by %(date)s; the list will be in your cabinet, "
+    "%(url)s %(challenge)s"
+)
+SEN_TERMS = gettext_lazy(
+    "Submit your enrolment documents for %(programme)s by %(date)s: the list is in your "
+    "cabinet, %(url)s %(challenge)s"
+)
+
+
+def _sen_registration(placement, act):
+    """The applicant's registration of the act's round and stage, which the enrolment hangs on:
+    the one they have, or one recorded now from their SEN registration."""
+    sen_reg = placement.registration
+    reg = Registration.objects.filter(
+        applicant=sen_reg.applicant_id, round=act.round_id, stage=act.stage
+    ).first()
+    if reg is None:
+        now = timezone.now()
+        reg = Registration.objects.create(
+            applicant=sen_reg.applicant,
+            round=act.round,
+            stage=act.stage,
+            channel=RegistrationChannel.CENTRE
+            if sen_reg.channel == RegistrationChannel.CENTRE
+            else RegistrationChannel.ONLINE,
+            education_level=sen_reg.education_level,
+            qualification=sen_reg.qualification,
+            registered_at=sen_reg.registered_at,
+            updated_at=now,
+        )
+    return reg
+
+
+@transaction.atomic
+def open_from_sen_act(actor, act) -> int:
+    """A41: each placement of the minister's published SEN act (A40.9) opens one enrolment at
+    its programme, exactly once; the applicant is told the day by which the head fixes the
+    documents' deadline (A41.1: 5 days from the act)."""
+    from kari.sen.models import Act
+
+    authorize(actor, "enrolment.open", NATIONAL)
+    act = Act.objects.select_for_update().select_related("round").get(pk=act.pk)
+    if act.published_at is None or act.issued_on is None:
+        raise RuleError(
+            _("The minister's act is not issued yet (A40.9)."), field="act", citation="A41.1"
+        )
+    terms_by = rules.sen_terms_by(act.issued_on)
+    created = []
+    for p in sen_placements_of(act).filter(enrolment__isnull=True):
+        reg = _sen_registration(p, act)
+        if Enrolment.objects.filter(registration=reg, programme=p.programme).exists():
+            continue
+        e = Enrolment.objects.create(
+            round=act.round,
+            registration=reg,
+            programme=p.programme,
+            admitted_on=act.issued_on,
+            georgian_module=False,
+            sen_placement=p,
+        )
+        created.append(e)
+        _tell_applicant(e, SEN_PLACED, act=act.number, date=terms_by.strftime("%d.%m.%Y"))
+    if created:
+        record(
+            actor,
+            "enrolment.open_sen",
+            act,
+            after={"act": act.number, "placements": len(created), "terms_by": terms_by},
+            organisation=None,
+            reason="A41",
+        )
+    return len(created)
+
+
+def open_from_sen_acts(actor, round_: Round) -> int:
+    """A41: the placements of every SEN act of the round the minister has published."""
+    from kari.sen.selectors import published_acts
+
+    return sum(open_from_sen_act(actor, act) for act in published_acts().filter(round=round_))
+
+
+@transaction.atomic
+def fix_sen_terms(
+    actor,
+    act,
+    programme: Programme,
+    *,
+    submit_until: dt.date,
+    documents: list[str] | None = None,
+    duration_months: int | None = None,
+) -> int:
+    """A41.1: within 5 days of the minister's act the head fixes, by act, the deadline for the
+    enrolment documents of the SEN applicants placed at the programme. The documents are the
+    programme's list (A29.1), or the list given when the programme has none yet. Returns how
+    many placements were given the deadline."""
+    authorize(actor, "enrolment.terms", programme.institution.organisation)
+    if act.issued_on is None:
+        raise RuleError(
+            _("The minister's act is not issued yet (A40.9)."), field="act", citation="A41.1"
+        )
+    today = _today()
+    limit = rules.sen_terms_by(act.issued_on)
+    if today > limit:
+        raise RuleError(
+            _(
+                "The documents' deadlines are fixed within 5 days of the minister's act, "
+                "by %(date)s."
+            )
+            % {"date": limit.strftime("%d.%m.%Y")},
+            field="submit_until",
+            citation="A41.1",
+        )
+    if submit_until is None or submit_until < today:
+        raise ValidationError({"submit_until": [_("The deadline cannot be in the past.")]})
+    chosen = list(
+        Enrolment.objects.select_for_update(of=("self",))
+        .filter(sen_placement__act=act, programme=programme, status__in=OPEN)
+        .select_related("registration__applicant", "programme")
+    )
+    if not chosen:
+        raise RuleError(
+            _("No SEN applicant of this act is waiting at this programme."), citation="A41.1"
+        )
+    terms = ProgrammeTerms.objects.filter(round=act.round_id, programme=programme).first()
+    if terms is None:
+        names = [n.strip() for n in documents or [] if n and n.strip()]
+        errors: dict[str, list[str]] = {}
+        if not names or len(set(names)) != len(names):
+            errors["documents"] = [_("Name at least one document to submit (A29.1).")]
+        if not duration_months or duration_months < 1 or duration_months > 120:
+            errors["duration_months"] = [_("Enter the duration in months (1-120).")]
+        if errors:
+            raise ValidationError(errors)
+        terms = ProgrammeTerms.objects.create(
+            round=act.round,
+            programme=programme,
+            submit_until=submit_until,
+            duration_months=duration_months,
+            fixed_at=timezone.now(),
+        )
+        for position, name in enumerate(names, 1):
+            RequiredDocument.objects.create(terms=terms, position=position, name=name)
+    for e in chosen:
+        e.documents_by = submit_until
+        e.save(update_fields=["documents_by"])
+        _tell_applicant(e, SEN_TERMS, date=submit_until.strftime("%d.%m.%Y"))
+    record(
+        actor,
+        "enrolment.sen_terms",
+        act,
+        after={
+            "programme": programme.code,
+            "submit_until": submit_until,
+            "placements": [e.pk for e in chosen],
+        },
+        organisation=programme.institution.organisation,
+        reason="A41.1",
+    )
+    return len(chosen)
+
+
 # ---------------------------------------------------------------- documents
 
 RETURNED = gettext_lazy(
@@ -296,7 +463,8 @@ def _complete_if_all_received(e: Enrolment) -> None:
     if e.status == Status.ADMITTED and docs.exists() and {d.pk for d in docs} <= received:
         e.status = Status.DOCUMENTS
         e.documents_complete_on = _today()
-        e.enrol_by = rules.enrol_by(e.admitted_on, e.documents_complete_on)
+        if not e.sen_placement_id:  # A41.2 sets no day for SEN enrolment, only "before studies"
+            e.enrol_by = rules.enrol_by(e.admitted_on, e.documents_complete_on)
         e.status_changed_at = timezone.now()
         e.save()
 
@@ -545,7 +713,11 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
         e.student_status = (
             StudentStatus.GEORGIAN_MODULE if e.georgian_module else StudentStatus.ACTIVE
         )
-        e.entry_by = rules.entry_by(e.contract_signed_on)
+        e.entry_by = (
+            rules.sen_entry_by(e.contract_signed_on)
+            if e.sen_placement_id
+            else rules.entry_by(e.contract_signed_on)
+        )
         e.status_changed_at = timezone.now()
         e.save()
         _tell_applicant(

@@ -365,6 +365,7 @@ def entries(request):
     if request.method == "POST":
         try:
             n = services.open_from_ranking(request.user, round_)
+            n += services.open_from_sen_acts(request.user, round_)  # A41
         except ValidationError as exc:
             errors_to_messages(request, exc)
         else:

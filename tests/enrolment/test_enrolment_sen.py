@@ -1,0 +1,159 @@
+"""A41: the enrolment of SEN applicants placed by the minister's published act (A40.9): the
+head fixes the documents' deadline within 5 days of the act (A41.1), enrols by act with a
+contract (A41.2), and enters the students into the management system within 3 days of the
+contract (A41.3). The SEN world and its act come from tests/sen."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from kari.accounts.roles import Role
+from kari.audit.models import AuditEntry
+from kari.enrolment import rules, services
+from kari.enrolment.models import Enrolment, Status
+from kari.sen import services as sen_services
+from kari.sen.models import Stage
+from tests.conftest import make_user, sign_in, system_actor
+from tests.sen.conftest import TODAY, cites, days, sen  # noqa: F401 (the SEN world fixture)
+from tests.sen.test_sen_services import registered, tried
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sen_act(sen, settings, tmp_path):  # noqa: F811
+    """Two SEN applicants placed on the first programme by the minister's published act."""
+    settings.KARI_MANAGEMENT_SYSTEM = {
+        "BACKEND": "kari.management_system.FileManagementSystem",
+        "PATH": str(tmp_path / "management-system"),
+    }
+    regs = registered(sen, 2)
+    inst, p = tried(sen, regs)
+    sen_services.send_package(sen.commission_member, inst, sen.round, Stage.PRIMARY)
+    act = sen_services.distribute(
+        sen.distributor, sen.round, "primary", number="N-41", placements=dict.fromkeys(regs, p)
+    )
+    act = sen_services.issue_act(sen.officer, act)
+    return sen, act, inst, p
+
+
+def test_A41_1_five_day_deadline_from_the_act_with_holidays():
+    # Act on Thu 21 May 2026: 5 days is Tue 26 May, Independence Day: Wed 27 May.
+    assert rules.sen_terms_by(dt.date(2026, 5, 21)) == dt.date(2026, 5, 27)
+    # Act on Thu 26 Feb 2026: 5 days is Tue 3 March, Mother's Day: Wed 4 March.
+    assert rules.sen_terms_by(dt.date(2026, 2, 26)) == dt.date(2026, 3, 4)
+    # Act on Fri 2 Jan 2026: 5 days is Wed 7 Jan, Christmas Day: Thu 8 Jan.
+    assert rules.sen_terms_by(dt.date(2026, 1, 2)) == dt.date(2026, 1, 8)
+
+
+def test_A41_3_three_day_entry_deadline_from_the_contract_with_holidays():
+    # Contract on Sat 23 May 2026: 3 days is Tue 26 May, Independence Day: Wed 27 May.
+    assert rules.sen_entry_by(dt.date(2026, 5, 23)) == dt.date(2026, 5, 27)
+    # Contract on Thu 21 May 2026: 3 days is Sun 24 May: Mon 25 May.
+    assert rules.sen_entry_by(dt.date(2026, 5, 21)) == dt.date(2026, 5, 25)
+
+
+def test_A41_placements_of_the_published_act_open_exactly_once(sen_act, mailoutbox):
+    w, act, inst, p = sen_act
+    with pytest.raises(PermissionDenied):
+        services.open_from_sen_act(w.admin, act)
+    emis = system_actor()
+    mailoutbox.clear()
+    assert services.open_from_sen_act(emis, act) == 2
+    assert services.open_from_sen_act(emis, act) == 0  # again: nothing new
+    opened = Enrolment.objects.filter(sen_placement__act=act)
+    assert opened.count() == 2 == act.placements.count()
+    assert {e.sen_placement.registration.applicant_id for e in opened} == {
+        e.registration.applicant_id for e in opened
+    }
+    assert all(e.programme == p and e.admitted_on == act.issued_on for e in opened)
+    assert all(e.status == Status.ADMITTED and e.enrol_by is None for e in opened)
+    deadline = rules.sen_terms_by(act.issued_on).strftime("%d.%m.%Y")
+    assert len(mailoutbox) == 2 and all(deadline in m.body for m in mailoutbox)
+    assert AuditEntry.objects.filter(action="enrolment.open_sen").count() == 1
+
+
+def test_A41_the_emis_button_opens_the_ranking_and_the_sen_act_placements(
+    sen_act, client, monkeypatch
+):
+    from kari.enrolment import views
+
+    w, act, inst, p = sen_act
+    monkeypatch.setattr(views, "_round", lambda: w.round)  # the SEN world's round
+    emis = system_actor()
+    sign_in(client, make_user("emis-op", emis.organisation, [Role.EMIS_OPERATOR]))
+    response = client.post(reverse("enrolment:entries"))
+    assert response.status_code == 302 and response.url == reverse("enrolment:entries")
+    assert Enrolment.objects.filter(sen_placement__act=act).count() == 2
+    client.post(reverse("enrolment:entries"))  # pressed again: nothing opens twice
+    assert Enrolment.objects.filter(sen_placement__act=act).count() == 2
+
+
+def test_A41_an_act_not_yet_issued_opens_nothing(sen_act):
+    w, act, inst, p = sen_act
+    type(act).objects.filter(pk=act.pk).update(published_at=None, issued_on=None)
+    act.refresh_from_db()
+    with pytest.raises(ValidationError) as e:
+        services.open_from_sen_act(system_actor(), act)
+    assert cites(e.value, "A41.1")
+    assert not Enrolment.objects.exists()
+
+
+def test_A41_1_the_head_fixes_the_documents_deadline_within_5_days(sen_act, monkeypatch):
+    w, act, inst, p = sen_act
+    services.open_from_sen_act(system_actor(), act)
+    limit = rules.sen_terms_by(act.issued_on)
+    monkeypatch.setattr(services, "_today", lambda: limit + dt.timedelta(days=1))
+    with pytest.raises(ValidationError) as e:
+        services.fix_sen_terms(
+            w.admin, act, p, submit_until=days(20), documents=["ფოტოსურათი"], duration_months=12
+        )
+    assert cites(e.value, "A41.1")
+    assert not Enrolment.objects.exclude(documents_by=None).exists()
+    monkeypatch.setattr(services, "_today", lambda: limit)
+    with pytest.raises(ValidationError):  # a programme with no list yet needs one
+        services.fix_sen_terms(w.admin, act, p, submit_until=limit + dt.timedelta(days=7))
+    n = services.fix_sen_terms(
+        w.admin,
+        act,
+        p,
+        submit_until=limit + dt.timedelta(days=7),
+        documents=["პირადობის მოწმობის ასლი", "ფოტოსურათი"],
+        duration_months=12,
+    )
+    assert n == 2
+    assert set(Enrolment.objects.values_list("documents_by", flat=True)) == {
+        limit + dt.timedelta(days=7)
+    }
+
+
+def test_A41_2_A41_3_enrolled_by_act_and_contract_then_entered_and_late_ones_stamped(sen_act):
+    w, act, inst, p = sen_act
+    services.open_from_sen_act(system_actor(), act)
+    services.fix_sen_terms(
+        w.admin, act, p, submit_until=days(10), documents=["ფოტოსურათი"], duration_months=12
+    )
+    services.save_contract_template(w.admin, inst, "1. დაწესებულება ასწავლის პროგრამას.")
+    on_time, late = Enrolment.objects.filter(sen_placement__act=act).order_by("pk")
+    for e in (on_time, late):
+        for doc in p.enrolment_terms.get(round=e.round).documents.all():
+            services.mark_document(w.admin, e, doc, received=True)
+        e.refresh_from_db()
+        assert e.status == Status.DOCUMENTS and e.enrol_by is None  # A41.2: before studies
+        services.sign_contract(w.admin, e, funding="voucher")
+    services.issue_act(w.admin, inst, w.round)
+    on_time.refresh_from_db()
+    late.refresh_from_db()
+    assert on_time.status == late.status == Status.ENROLLED and on_time.act == late.act
+    assert on_time.entry_by == rules.sen_entry_by(TODAY)
+    week_ago = TODAY - dt.timedelta(days=7)
+    Enrolment.objects.filter(pk=late.pk).update(
+        contract_signed_on=week_ago, entry_by=rules.sen_entry_by(week_ago)
+    )
+    assert services.enter_into_management_system(w.admin, inst, w.round) == 2
+    on_time.refresh_from_db()
+    late.refresh_from_db()
+    assert on_time.entered_at and not on_time.entry_late
+    assert late.entered_at and late.entry_late
