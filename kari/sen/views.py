@@ -91,10 +91,12 @@ def apply(request):
     )
 
 
-def confirm(request):
-    pending = request.session.get(PENDING)
+def _confirm_code(request, pending_key: str, done_key: str, start: str, done: str, extra: dict):
+    """The one-time code step of an SEN registration, online or at a centre: the service checks
+    the code; a refused code shows the page again with its message."""
+    pending = request.session.get(pending_key)
     if not pending:
-        return redirect("sen:apply")
+        return redirect(start)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -104,10 +106,16 @@ def confirm(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            request.session.pop(PENDING, None)
-            request.session[REGISTERED] = reg.pk
-            return redirect("sen:done")
-    return render(request, "sen/confirm.html", {"form": form, "sent_to": pending["sent_to"]})
+            request.session.pop(pending_key, None)
+            request.session[done_key] = reg.pk
+            return redirect(done)
+    return render(
+        request, "sen/confirm.html", {"form": form, "sent_to": pending["sent_to"], **extra}
+    )
+
+
+def confirm(request):
+    return _confirm_code(request, PENDING, REGISTERED, "sen:apply", "sen:done", {})
 
 
 def done(request):
@@ -218,23 +226,13 @@ def centre_register(request, stage=Stage.PRIMARY):
 @staff_required
 def centre_confirm(request):
     authorize(request.user, "sen.register", request.user.organisation)
-    pending = request.session.get(CENTRE_PENDING)
-    if not pending:
-        return redirect("sen:centre_register")
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            reg = services.confirm_registration(
-                pending["code"], form.cleaned_data["code"], ip=client_ip(request)
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            request.session.pop(CENTRE_PENDING, None)
-            request.session[CENTRE_DONE] = reg.pk
-            return redirect("sen:centre_done")
-    return render(
-        request, "sen/confirm.html", {"form": form, "sent_to": pending["sent_to"], "centre": True}
+    return _confirm_code(
+        request,
+        CENTRE_PENDING,
+        CENTRE_DONE,
+        "sen:centre_register",
+        "sen:centre_done",
+        {"centre": True},
     )
 
 
