@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kari.accounts.permissions import NATIONAL, authorize, can
+from kari.accounts.permissions import NATIONAL, authorize, authorize_any, can
 from kari.audit.log import record
 from kari.tabular import ImportRejected, RowError, TableError, read_table, write_table
 from kari.tasks import files
@@ -204,6 +204,50 @@ def import_table(actor, kind: str, data: bytes, fmt: str, *, reason: str = "") -
                 reason=reason or "import",
             )
     return ImportResult(kind, created, updated)
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _authorize_export(actor) -> None:
+    authorize_any(actor, ("catalogue.export", NATIONAL), ("catalogue.import", NATIONAL))
+
+
+def export_label(kind: str, fmt: str) -> str:
+    what = _("Institutions") if kind == "institutions" else _("Programmes")
+    return f"{what} ({fmt.upper()})"
+
+
+@transaction.atomic
+def start_export(actor, kind: str, fmt: str, *, back: str = ""):
+    """An export from the web: a job of the queue (``kari worker`` runs :func:`export_job`); its
+    page offers the file when it is ready. ``kari catalogue export`` exports inline.
+    An unknown kind or format is a ``ValueError`` (no such page)."""
+    _authorize_export(actor)
+    if kind not in COLUMNS or fmt not in CONTENT_TYPES:
+        raise ValueError(f"{kind}.{fmt}")
+    return files.start(
+        actor,
+        export_job,
+        params={"kind": kind, "fmt": fmt},
+        name=export_label(kind, fmt),
+        back=back,
+    )
+
+
+@files.file_job
+def export_job(actor, job) -> files.Outcome:
+    _authorize_export(actor)  # the starter may have lost the role since
+    kind, fmt = job.params["kind"], job.params["fmt"]
+    return files.Outcome(
+        message=_("The file is ready."),
+        output=export_table(kind, fmt),
+        output_name=f"kari-{kind}.{fmt}",
+        content_type=CONTENT_TYPES[fmt],
+    )
 
 
 def export_table(kind: str, fmt: str, queryset=None) -> bytes:

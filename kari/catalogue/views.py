@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import NATIONAL, authorize_any
 from kari.confirm import confirmation, confirmed
-from kari.files import attachment
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
 from kari.rounds.services import announcement_round
@@ -256,15 +257,11 @@ def import_view(request):
 
 
 @staff_required
+@require_POST
 def export(request, kind, fmt):
-    authorize_any(request.user, ("catalogue.export", NATIONAL), ("catalogue.import", NATIONAL))
-    if kind not in transfer.COLUMNS or fmt not in ("csv", "xlsx"):
-        raise Http404
-    content_type = (
-        "text/csv"
-        if fmt == "csv"
-        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    )
-    response = HttpResponse(transfer.export_table(kind, fmt), content_type=content_type)
-    response["Content-Disposition"] = attachment(f"kari-{kind}.{fmt}")
-    return response
+    """Starts the export as a job of the queue; its page offers the file when it is ready."""
+    try:
+        job = transfer.start_export(request.user, kind, fmt, back=reverse("portal:staff"))
+    except ValueError as exc:
+        raise Http404 from exc
+    return redirect("operations:file_job", job.pk)

@@ -428,21 +428,16 @@ def job(request, pk):
 @staff_required
 @require_POST
 def handover_export(request, kind, fmt):
-    """A download that records a hand-over: a POST, so no prefetch or link can stamp one."""
+    """Starts a hand-over as a job of the queue; its page offers the file when it is ready.
+    A POST, so no prefetch or link can record a hand-over."""
     round_ = _round(request)
+    home = reverse("exams:home") + _round_query(round_)
     try:
-        blob, h = handovers.export(request.user, round_, kind, fmt)
+        job = handovers.start_export(request.user, round_, kind, fmt, back=home)
     except ImportRejected as exc:
         errors_to_messages(request, exc)
-        return redirect(reverse("exams:home") + _round_query(round_))
-    resp = HttpResponse(
-        blob, content_type="application/json" if fmt == "json" else "text/csv; charset=utf-8"
-    )
-    resp["Content-Disposition"] = (
-        f'attachment; filename="{kind}-{round_.year}-{round_.season}-'
-        f'{timezone.localtime(h.at):%Y%m%d%H%M}.{fmt}"'
-    )
-    return resp
+        return redirect(home)
+    return redirect("operations:file_job", job.pk)
 
 
 @staff_required

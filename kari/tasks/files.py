@@ -11,6 +11,7 @@ is left as it is. The command line keeps running the same services inline, with 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -94,7 +95,9 @@ def run(job_id: int) -> FileJob:
             FileJob.objects.filter(pk=job_id).update(
                 status="failed", message=message[:2000], finished_at=timezone.now()
             )
-        if not hasattr(exc, "messages"):  # a rule's refusal is shown; anything else is a bug
+        # a rule's refusal, or a role taken away since the job was started, is shown on the
+        # job's page; anything else is a bug
+        if not (hasattr(exc, "messages") or isinstance(exc, PermissionDenied)):
             raise
     job.refresh_from_db()
     return job

@@ -2,12 +2,14 @@
 
 import csv
 import datetime as dt
+import hashlib
 import json
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 
+from kari.accounts.roles import OrgKind, Role
 from kari.audit.models import AuditEntry
 from kari.exams import services
 from kari.exams.models import Assignment, CentreQuota, Handover, HandoverKind
@@ -144,16 +146,77 @@ def test_exports_need_a_known_kind_and_format_and_the_right(exam_world):
     assert not Handover.objects.exists()
 
 
+def test_A12_3_c_export_from_the_web_is_a_job_that_records_the_hand_over_when_it_runs(exam_world):
+    from kari.tasks import files
+
+    r = exam_world["round"]
+    job = handovers.start_export(exam_world["emis"], r, "registration_data", "json", back="/x/")
+    assert job.status == "queued" and not Handover.objects.exists()  # nothing recorded yet
+    job = files.run(job.pk)
+    h = Handover.objects.get()
+    assert job.status == "done" and h.by == exam_world["emis"] and h.fmt == "json"
+    assert job.output_name.startswith(f"registration_data-{r.year}-{r.season}-")
+    assert job.output_name.endswith(".json") and job.content_type == "application/json"
+    head, rows = _rows(bytes(job.output), "json")
+    assert head["kind"] == "registration_data" and len(rows) == h.rows == 10
+    assert h.sha256 == hashlib.sha256(bytes(job.output)).hexdigest()  # the file handed over
+    assert str(h.rows) in job.message
+    files.run(job.pk)  # the task run again: the job is finished, no second hand-over
+    assert Handover.objects.count() == 1
+
+
+def test_A17_4_a_job_is_refused_at_once_before_invitations_and_checked_again(exam_world):
+    from kari.tasks import files
+    from kari.tasks.models import FileJob
+
+    r, emis = exam_world["round"], exam_world["emis"]
+    with pytest.raises(ImportRejected):
+        handovers.start_export(emis, r, "distribution_to_naec", "csv")
+    with pytest.raises(ImportRejected):
+        handovers.start_export(emis, r, "registration_data", "xml")
+    with pytest.raises(PermissionDenied):
+        handovers.start_export(exam_world["proctor"], r, "registration_data", "csv")
+    assert not FileJob.objects.exists()
+    job = handovers.start_export(emis, r, "registration_data", "csv")
+    emis.role_grants.all().delete()  # the role is taken away before the worker runs the job
+    job = files.run(job.pk)
+    assert job.status == "failed" and not job.output and not Handover.objects.exists()
+
+
 def test_A12_3_c_export_over_http(exam_world, client):
+    from kari.tasks.models import FileJob
+    from kari.tasks.worker import run_pending
+
     sign_in(client, exam_world["emis"])
     r = exam_world["round"]
     assert client.get(f"/exams/handover/registration_data.csv?round={r.pk}").status_code == 405
-    assert not Handover.objects.exists()  # a GET (a prefetch, a link) records nothing
+    assert not FileJob.objects.exists()  # a GET (a prefetch, a link) starts nothing
     response = client.post(f"/exams/handover/registration_data.csv?round={r.pk}")
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    assert "attachment" in response["Content-Disposition"]
-    assert response.content.decode().startswith("# kind: registration_data\n")
+    job = FileJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert 'data-running="1"' in client.get(response["Location"]).content.decode()
+    assert not Handover.objects.exists()  # recorded when the file is built
+    run_pending()
+    page = client.get(response["Location"]).content.decode()
+    assert f'href="/jobs/{job.pk}/download/"' in page
+    download = client.get(f"/jobs/{job.pk}/download/")
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+    assert f'attachment; filename="{job.output_name}"' == download["Content-Disposition"]
+    assert download.content.decode().startswith("# kind: registration_data\n")
     assert Handover.objects.get().by == exam_world["emis"]
+    refused = client.post(f"/exams/handover/distribution_to_naec.csv?round={r.pk}")
+    assert refused.status_code == 302 and refused["Location"] == f"/exams/?round={r.pk}"
+    assert FileJob.objects.count() == 1
+    # an EMIS operator of another organisation may export, but not see this job
+    other_org = exam_world["make_org"]("emis-other", OrgKind.EMIS)
+    other = exam_world["make_user"]("emis-other", other_org, [Role.EMIS_OPERATOR])
+    client.logout()
+    sign_in(client, other)
+    assert client.get(f"/jobs/{job.pk}/").status_code == 404
+    assert client.get(f"/jobs/{job.pk}/download/").status_code == 404
+    client.logout()
+    sign_in(client, exam_world["proctor"])
+    assert client.post(f"/exams/handover/registration_data.csv?round={r.pk}").status_code == 403
 
 
 # ---------------------------------------------------------------- A17.2(b)

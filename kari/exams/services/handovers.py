@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +18,10 @@ from django.utils.translation import gettext as _
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.rounds.deadlines import deadline
+from kari.rounds.models import Round
 from kari.rounds.services import record_receipt
 from kari.tabular import ImportRejected, RowError, neutralise
+from kari.tasks import files
 
 from .. import selectors
 from ..models import (
@@ -249,10 +252,7 @@ def _stamp(actor, round_, kind: str, fmt: str, rows: int, blob: bytes, today) ->
     return h
 
 
-@transaction.atomic
-def export(actor, round_, kind: str, fmt: str, *, today=None) -> tuple[bytes, Handover]:
-    """Build one hand-over file from EMIS to NAEC and record it (A12.3(c), A17.2(a), A17.4)."""
-    authorize(actor, "exams.handover", NATIONAL)
+def _check_export(round_, kind: str, fmt: str) -> None:
     if kind not in BUILDERS or fmt not in ("csv", "json"):
         raise ImportRejected([RowError(0, "kind", _("Unknown hand-over or format."))])
     if (
@@ -268,9 +268,59 @@ def export(actor, round_, kind: str, fmt: str, *, today=None) -> tuple[bytes, Ha
                 )
             ]
         )
+
+
+@transaction.atomic
+def export(actor, round_, kind: str, fmt: str, *, today=None) -> tuple[bytes, Handover]:
+    """Build one hand-over file from EMIS to NAEC and record it (A12.3(c), A17.2(a), A17.4)."""
+    authorize(actor, "exams.handover", NATIONAL)
+    _check_export(round_, kind, fmt)
     headers, rows = BUILDERS[kind](round_)
     blob = encode(headers, rows, fmt, meta(round_, kind))
     return blob, _stamp(actor, round_, kind, fmt, len(rows), blob, today or timezone.localdate())
+
+
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+@transaction.atomic
+def start_export(actor, round_, kind: str, fmt: str, *, back: str = ""):
+    """A hand-over from the web: a job of the queue (``kari worker`` runs :func:`export_job`,
+    which builds the file and records the hand-over when it runs); its page offers the file.
+    Refused at once (ImportRejected) when the file could not be built. ``kari exams handover``
+    exports inline."""
+    authorize(actor, "exams.handover", NATIONAL)
+    _check_export(round_, kind, fmt)
+    return files.start(
+        actor,
+        export_job,
+        params={"round": round_.pk, "kind": kind, "fmt": fmt},
+        name=f"{HandoverKind(kind).label} ({fmt.upper()})",
+        back=back,
+    )
+
+
+@files.file_job
+def export_job(actor, job) -> files.Outcome:
+    round_ = Round.objects.get(pk=job.params["round"])
+    kind, fmt = job.params["kind"], job.params["fmt"]
+    try:
+        blob, h = export(actor, round_, kind, fmt)
+    except ImportRejected as exc:  # the round changed since the job was started
+        raise ValidationError([str(e.message) for e in exc.errors]) from exc
+    message = (
+        _("%(n)s rows. The hand-over is recorded as on time.")
+        if h.on_time
+        else _("%(n)s rows. The hand-over is recorded as late (the deadline was %(d)s).")
+    ) % {"n": h.rows, "d": h.deadline.strftime("%d.%m.%Y")}
+    return files.Outcome(
+        message=message,
+        output=blob,
+        output_name=(
+            f"{kind}-{round_.year}-{round_.season}-{timezone.localtime(h.at):%Y%m%d%H%M}.{fmt}"
+        ),
+        content_type=CONTENT_TYPES[fmt],
+    )
 
 
 def _read(data: bytes, fmt: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
