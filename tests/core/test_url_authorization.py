@@ -471,7 +471,9 @@ CASES: dict[str, Case] = {
     # -- catalogue, rounds, audit
     "catalogue:programme_edit": Case(lambda c: [{"code": c.world["prog_b"].code}]),
     "catalogue:review_detail": Case(_announcement, {Role.QUALITY_OFFICER}),
-    "catalogue:export": Case(lambda c: [{"kind": "programmes", "fmt": "csv"}], NATIONAL_EXAMS),
+    "catalogue:export": Case(
+        lambda c: [{"kind": "programmes", "fmt": "csv"}], NATIONAL_EXAMS, method="post"
+    ),  # starts a job of the queue
     "rounds:schedule": Case(lambda c: [{"pk": c.world["round"].pk}], {Role.MINISTRY_OFFICER}),
     "audit:history": Case(_audit_history, AUDIT_ALL),
     # -- imports and exports run by the queue: only the person who started one sees it

@@ -197,8 +197,9 @@ def test_A12_3_c_export_over_http(exam_world, client):
     assert 'data-running="1"' in client.get(response["Location"]).content.decode()
     assert not Handover.objects.exists()  # recorded when the file is built
     run_pending()
+    job.refresh_from_db()
     page = client.get(response["Location"]).content.decode()
-    assert f'href="/jobs/{job.pk}/download/"' in page
+    assert f'href="/jobs/{job.pk}/download/"' in page and str(job.output_name) in page
     download = client.get(f"/jobs/{job.pk}/download/")
     assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
     assert f'attachment; filename="{job.output_name}"' == download["Content-Disposition"]
