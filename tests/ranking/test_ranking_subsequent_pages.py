@@ -123,7 +123,8 @@ def test_A27_7_emis_checks_and_a_return_needs_reasons(stage, client):
     r = client.post(url, {"decision": "return", "reasons": "Sign the act first."})
     assert r.status_code == 302
     ranking.refresh_from_db()
-    assert (ranking.status, ranking.review_reasons) == (RankingStatus.RETURNED, "Sign the act first.")
+    assert ranking.status == RankingStatus.RETURNED
+    assert ranking.review_reasons == "Sign the act first."
     # EMIS only checks: it neither submits nor approves the institution's document
     assert client.post(f"/ranking/subsequent/{ranking.pk}/submit/").status_code == 403
     assert client.get(f"/ranking/subsequent/{ranking.pk}/approve/").status_code == 403
