@@ -519,6 +519,17 @@ def submit_subsequent(actor, ranking: Ranking, *, today=None) -> Ranking:
         after={"deadline": due.isoformat(), "on_time": today <= due},
         reason=_("Submitted to the management system (A27.7)"),
     )
+    subject = _("Kari: a subsequent-stage ranking document to check")
+    body = _(
+        "%(institution)s submitted its subsequent-stage ranking document of %(round)s. Check it "
+        "by %(due)s (A27.7) on the subsequent-stage ranking documents page."
+    ) % {
+        "institution": ranking.institution.organisation.name,
+        "round": ranking.round,
+        "due": review_due(ranking).strftime("%d.%m.%Y"),
+    }
+    for org in Organisation.objects.filter(kind=OrgKind.EMIS):
+        notify.notify_organisation(org, subject, body)
     return ranking
 
 
@@ -553,6 +564,21 @@ def review_subsequent(actor, ranking: Ranking, *, agree: bool, reasons: str = ""
             "on_time": today <= due,
         },
         reason=_("The management system's check (A27.7)"),
+    )
+    if agree:
+        body = _(
+            "The management system agreed to your subsequent-stage ranking document of "
+            "%(round)s. Approve it by your act on the subsequent-stage ranking page."
+        ) % {"round": ranking.round}
+    else:
+        body = _(
+            "The management system returned your subsequent-stage ranking document of "
+            "%(round)s. Its reasons: %(reasons)s"
+        ) % {"round": ranking.round, "reasons": ranking.review_reasons}
+    notify.notify_organisation(
+        ranking.institution.organisation,
+        _("Kari: the management system checked your ranking document"),
+        body,
     )
     return ranking
 
