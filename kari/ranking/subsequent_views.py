@@ -80,7 +80,7 @@ def home(request):
     summary: list[tuple[str, str]] = []
     ranking = subsequent.current(institution, round_)
     if request.method == "POST":
-        rows, anchors, shown = [], {}, []
+        rows, anchors, who, shown = [], {}, {}, []
         for group in groups:
             p = group["programme"]
             shown.append(p.pk)
@@ -93,12 +93,19 @@ def home(request):
                         {"registration": r["registration"], "programme": p.pk, "score": value}
                     )
                     anchors[len(rows)] = f"#{name}"
+                    who[len(rows)] = f"{r['last_name']} {r['first_name']} ({p.code})"
         try:
             n = subsequent.enter_scores(request.user, institution, round_, rows, programmes=shown)
             messages.success(request, _("%(n)s scores saved.") % {"n": n})
             return redirect(_home(round_))
         except ImportRejected as exc:
-            summary = [(anchors.get(e.line, ""), str(e.message)) for e in exc.errors]
+            summary = [
+                (
+                    anchors.get(e.line, ""),
+                    f"{who[e.line]}: {e.message}" if e.line in who else str(e.message),
+                )
+                for e in exc.errors
+            ]
             bad = {anchors.get(e.line) for e in exc.errors}
             for group in groups:
                 for r in group["rows"]:
@@ -302,7 +309,9 @@ def review(request, pk):
             "summary": _summary(form),
             "problems": problems,
             "outcome": _outcome(ranking),
-            "due": subsequent.review_due(ranking) if ranking.submitted_at else None,
+            "due": subsequent.review_due(ranking)
+            if ranking.status == RankingStatus.SUBMITTED
+            else None,
             "can_review": ranking.status == RankingStatus.SUBMITTED,
             "documents": ranking.documents.select_related("programme").defer("content")
             if ranking.status == RankingStatus.APPROVED
