@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fpdf.enums import XPos, YPos
 
 from . import pdf as kpdf
+from .closing import verify_and_sign
 
 __all__ = [
     "ComplaintReceipt",
@@ -96,7 +97,6 @@ RECEIPT_NOTE = (
     "complaint reaches the appeals commission within 24 hours (A25.1); the commission decides "
     "within 5 days (A24.3) and NAEC tells you the decision within 2 days (A25.5)."
 )
-VERIFY = "გადაამოწმეთ / Verify:"
 SIGNATURES = [
     "ზედამხედველის ხელმოწერა / Proctor's signature",
     "აპლიკანტის ხელმოწერა / Applicant's signature",
@@ -126,19 +126,6 @@ VOTE_WIDTHS = [70, 52, 52]
 WITHDRAWN = "ინტერესთა კონფლიქტის გამო არ მონაწილეობდა / Withdrew for a conflict of interest"
 DECISION_SIGNATURE = ["თავმჯდომარის ხელმოწერა (მუხ. 24.5) / Chair's signature (A24.5)"]
 
-QR_SIZE = 28
-
-
-def _qr_block(pdf: kpdf.KariPDF, url: str) -> None:
-    kpdf.ensure_space(pdf, QR_SIZE + 4)
-    y = pdf.get_y()
-    kpdf.qr(pdf, url, pdf.l_margin, y, QR_SIZE)
-    kpdf.label(pdf, pdf.l_margin + QR_SIZE + 3, y + 8, VERIFY, size=kpdf.SMALL_SIZE, h=4)
-    kpdf.style(pdf, kpdf.SMALL_SIZE)
-    kpdf.text(pdf, pdf.l_margin + QR_SIZE + 3, y + 13, 4, url)
-    kpdf.style(pdf, kpdf.BODY_SIZE)
-    pdf.set_xy(pdf.l_margin, y + QR_SIZE + 2)
-
 
 def render_receipt(r: ComplaintReceipt) -> bytes:
     """The A25.1 receipt of a complaint as PDF bytes, with its number and a QR code."""
@@ -149,10 +136,7 @@ def render_receipt(r: ComplaintReceipt) -> bytes:
     kpdf.style(pdf, kpdf.SMALL_SIZE)
     pdf.multi_cell(0, 4, RECEIPT_NOTE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     kpdf.style(pdf, kpdf.BODY_SIZE)
-    pdf.ln(3)
-    _qr_block(pdf, r.verify_url)
-    pdf.ln(12)
-    kpdf.signature_lines(pdf, SIGNATURES, line_w=0.2)
+    verify_and_sign(pdf, r.verify_url, SIGNATURES, gap=12)
     return bytes(pdf.output())
 
 
@@ -175,8 +159,5 @@ def render_decision(d: DecisionDocument) -> bytes:
         pdf.multi_cell(
             0, 5, f"{WITHDRAWN}: {', '.join(d.withdrawn)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT
         )
-    pdf.ln(3)
-    _qr_block(pdf, d.verify_url)
-    pdf.ln(12)
-    kpdf.signature_lines(pdf, DECISION_SIGNATURE, line_w=0.2)
+    verify_and_sign(pdf, d.verify_url, DECISION_SIGNATURE, gap=12)
     return bytes(pdf.output())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fpdf.enums import XPos, YPos
 
 from . import pdf as kpdf
+from .closing import verify_and_sign
 
 __all__ = ["SenAct", "SenPlacement", "SenPrintout", "render_act", "render_printout"]
 
@@ -80,7 +81,6 @@ DOCUMENTS = (
     "4 სამუშაო დღის ვადაში დაწესებულებაში წარსადგენი დოკუმენტები / "
     "Documents to bring to the institution within 4 working days"
 )
-VERIFY = "გადაამოწმეთ / Verify:"
 PRINTOUT_SIGNATURES = [
     "აპლიკანტის ხელმოწერა / Applicant's signature",
     "თანამშრომლის ხელმოწერა / Staff member's signature",
@@ -112,18 +112,6 @@ ACT_HEADINGS = [
 ACT_WIDTHS = [48, 30, 50, 46]
 NOBODY = "არავინ / Nobody"
 ACT_SIGNATURE = ["მინისტრი / The minister"]
-QR_SIZE = 28
-
-
-def _qr_block(pdf: kpdf.KariPDF, url: str) -> None:
-    kpdf.ensure_space(pdf, QR_SIZE + 4)
-    y = pdf.get_y()
-    kpdf.qr(pdf, url, pdf.l_margin, y, QR_SIZE)
-    kpdf.label(pdf, pdf.l_margin + QR_SIZE + 3, y + 8, VERIFY, size=kpdf.SMALL_SIZE, h=4)
-    kpdf.style(pdf, kpdf.SMALL_SIZE)
-    kpdf.text(pdf, pdf.l_margin + QR_SIZE + 3, y + 13, 4, url)
-    kpdf.style(pdf, kpdf.BODY_SIZE)
-    pdf.set_xy(pdf.l_margin, y + QR_SIZE + 2)
 
 
 def render_printout(p: SenPrintout) -> bytes:
@@ -139,10 +127,7 @@ def render_printout(p: SenPrintout) -> bytes:
     kpdf.heading(pdf, DOCUMENTS, size=11)
     for line in p.documents:
         pdf.multi_cell(0, 5, f"• {line}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-    _qr_block(pdf, p.verify_url)
-    pdf.ln(10)
-    kpdf.signature_lines(pdf, PRINTOUT_SIGNATURES, line_w=0.2)
+    verify_and_sign(pdf, p.verify_url, PRINTOUT_SIGNATURES, gap=10)
     return bytes(pdf.output())
 
 
@@ -161,8 +146,5 @@ def render_act(a: SenAct) -> bytes:
         kpdf.grid_table(pdf, ACT_HEADINGS, rows, ACT_WIDTHS)
     else:
         pdf.multi_cell(0, 5, NOBODY, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-    _qr_block(pdf, a.verify_url)
-    pdf.ln(10)
-    kpdf.signature_lines(pdf, ACT_SIGNATURE, line_w=0.2)
+    verify_and_sign(pdf, a.verify_url, ACT_SIGNATURE, gap=10)
     return bytes(pdf.output())

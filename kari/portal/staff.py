@@ -8,6 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from kari.appeals.selectors import overdue
+from kari.catalogue.models import Institution
+from kari.ranking.services import subsequent
 from kari.rounds.deadlines import statutory_deadlines
 from kari.rounds.services import current_round
 from kari.staffauth import staff_required
@@ -31,6 +33,8 @@ CARDS = (
     "operations.outbox",
     "ranking.view_all",
     "competition.submit",
+    "ranking.subsequent",
+    "ranking.subsequent_review",
     "enrolment.manage",
     "enrolment.view_all",
     "sen.register",
@@ -71,6 +75,18 @@ def staff(request):
             "complaints_overdue": overdue(round_) if user.has_kari_perm("appeals.view") else 0,
             "can": {p.replace(".", "_"): user.has_kari_perm(p) for p in CARDS},
             "ranking_deadlines": deadline_cards(round_, RANKING_DEADLINES) if can_rank else [],
+            "subsequent_deadlines": (
+                subsequent.head_deadlines(
+                    Institution.objects.filter(organisation=user.organisation).first(), round_
+                )
+                if user.has_kari_perm("ranking.subsequent")
+                else []
+            ),
+            "subsequent_reviews": (
+                subsequent.review_deadlines()
+                if user.has_kari_perm("ranking.subsequent_review")
+                else []
+            ),
             "competition_deadlines": (
                 deadline_cards(round_, ("competition",))
                 if user.has_kari_perm("competition.submit")

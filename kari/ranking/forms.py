@@ -46,3 +46,37 @@ class ApproveForm(forms.Form):
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("File (CSV or XLSX)"))
+
+
+class ActForm(forms.Form):
+    """A27.7: the head's individual administrative act approving the document."""
+
+    act_number = forms.CharField(label=_("Number of the head's act"), max_length=60)
+    act_date = forms.DateField(
+        label=_("Date of the head's act"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ReviewForm(forms.Form):
+    """A27.7: the management system's check: consent, or return with reasons."""
+
+    decision = forms.ChoiceField(
+        label=_("Your decision"),
+        choices=[
+            ("agree", _("Agree to the document")),
+            ("return", _("Return it to the institution")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reasons = forms.CharField(
+        label=_("Reasons for returning it"),
+        help_text=_("Needed to return it: the institution head reads them."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "return" and not (data.get("reasons") or "").strip():
+            self.add_error("reasons", _("Give the reasons for returning it."))
+        return data

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import subsequent_views as sv
 from . import views
 
 app_name = "ranking"
@@ -19,6 +20,14 @@ urlpatterns = [
     path("ranking/documents/", views.documents_page, name="documents"),
     path("ranking/documents/<int:pk>/", views.document_download, name="document"),
     path("ranking/competition/", views.competition, name="competition"),
+    path("ranking/subsequent/", sv.home, name="subsequent"),
+    path("ranking/subsequent/upload/", sv.upload, name="subsequent_upload"),
+    path("ranking/subsequent/build/", sv.build, name="subsequent_build"),
+    path("ranking/subsequent/<int:pk>/submit/", sv.submit, name="subsequent_submit"),
+    path("ranking/subsequent/<int:pk>/approve/", sv.approve, name="subsequent_approve"),
+    path("ranking/subsequent/review/", sv.reviews, name="subsequent_reviews"),
+    path("ranking/subsequent/review/<int:pk>/", sv.review, name="subsequent_review"),
+    path("ranking/subsequent/check/<str:token>/", sv.check, name="subsequent_check"),
     path("results/<int:round_pk>/ranking.pdf", views.public_summary, name="public_summary"),
     path("results/<int:round_pk>/cut-offs/", views.cutoffs, name="cutoffs"),
     path("results/<int:round_pk>/statistics/", views.statistics, name="statistics"),

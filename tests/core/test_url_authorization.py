@@ -352,6 +352,23 @@ def _ranking(ctx, key):
     return _cached(ctx, "ranking", _make_ranking)[key]
 
 
+def _subsequent(ctx):
+    """A27.7: another institution's subsequent-stage ranking document."""
+    from kari.ranking.models import Ranking
+
+    def make(ctx):
+        w = ctx.world
+        return Ranking.objects.create(
+            round=w["round"],
+            stage="subsequent",
+            institution=w["inst_b"],
+            inputs_checksum="0" * 64,
+            built_at=timezone.now(),
+        )
+
+    return [{"pk": _cached(ctx, "subsequent", make).pk}]
+
+
 def _failed_message(ctx):
     from kari.outbox.models import Message, Status
 
@@ -571,6 +588,13 @@ CASES: dict[str, Case] = {
     ),
     "ranking:enter": Case(
         lambda c: [{"pk": _ranking(c, "ranking").pk}], {Role.EMIS_OPERATOR}, method="post"
+    ),
+    # A27.7: only the owning institution's head works on its document; EMIS only checks it
+    "ranking:subsequent_submit": Case(_subsequent, set(), method="post"),
+    "ranking:subsequent_approve": Case(_subsequent, set()),
+    "ranking:subsequent_review": Case(_subsequent, {Role.EMIS_OPERATOR}),
+    "ranking:subsequent_check": Case(
+        lambda c: [{"token": "x"}], public="signed list's token (QR code)"
     ),
     "ranking:document": Case(lambda c: [{"pk": _ranking(c, "doc").pk}], NATIONAL_EXAMS),
     # -- operations

@@ -160,3 +160,41 @@ def outcome(ranking):
         a.registration_id: (a.programme.code, a.by_tie_rule)
         for a in ranking.admissions.select_related("programme")
     }
+
+
+@pytest.fixture
+def stage(rb):
+    """Two subsequent-stage programmes of the demo college, with the head's test schedule and
+    registrants who chose them."""
+    from kari.catalogue.models import Announcement, AnnouncementLine, SubsequentSchedule
+    from kari.catalogue.services import save_programme
+    from kari.registration.models import Choice
+    from tests.conftest import programme_data
+
+    progs = []
+    ann = Announcement.objects.get_or_create(
+        institution=rb.inst, round=rb.round, defaults={"status": "confirmed"}
+    )[0]
+    for code, places in (("S-1", 2), ("S-2", 2)):
+        p = save_programme(rb.admin, rb.inst, programme_data(code, stage="subsequent"))
+        AnnouncementLine.objects.create(announcement=ann, programme=p, places=places, sen_places=0)
+        progs.append(p)
+    today = timezone.localdate()
+    SubsequentSchedule.objects.create(
+        institution=rb.inst,
+        round=rb.round,
+        test_starts=today - dt.timedelta(days=3),
+        test_ends=today - dt.timedelta(days=2),
+        act_number="15/3",
+        act_date=today - dt.timedelta(days=30),
+        updated_at=timezone.now(),
+    )
+    regs = []
+    for n in range(5):
+        reg = make_registration(rb.round, 500 + n, [])
+        reg.stage = "subsequent"
+        reg.save(update_fields=["stage"])
+        for rank, p in enumerate(progs, start=1):
+            Choice.objects.create(registration=reg, rank=rank, programme=p)
+        regs.append(reg)
+    return rb, progs, regs

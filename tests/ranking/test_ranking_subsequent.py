@@ -13,45 +13,6 @@ from kari.ranking.services import subsequent
 from kari.tabular import ImportRejected
 
 
-@pytest.fixture
-def stage(rb):
-    """Two subsequent-stage programmes of the demo college, with the head's test schedule and
-    registrants who chose them."""
-    from kari.catalogue.models import Announcement, AnnouncementLine, SubsequentSchedule
-    from kari.catalogue.services import save_programme
-    from kari.registration.models import Choice
-    from tests.conftest import programme_data
-    from tests.ranking.conftest import make_registration
-
-    progs = []
-    ann = Announcement.objects.get_or_create(
-        institution=rb.inst, round=rb.round, defaults={"status": "confirmed"}
-    )[0]
-    for code, places in (("S-1", 2), ("S-2", 2)):
-        p = save_programme(rb.admin, rb.inst, programme_data(code, stage="subsequent"))
-        AnnouncementLine.objects.create(announcement=ann, programme=p, places=places, sen_places=0)
-        progs.append(p)
-    today = timezone.localdate()
-    SubsequentSchedule.objects.create(
-        institution=rb.inst,
-        round=rb.round,
-        test_starts=today - dt.timedelta(days=3),
-        test_ends=today - dt.timedelta(days=2),
-        act_number="15/3",
-        act_date=today - dt.timedelta(days=30),
-        updated_at=timezone.now(),
-    )
-    regs = []
-    for n in range(5):
-        reg = make_registration(rb.round, 500 + n, [])
-        reg.stage = "subsequent"
-        reg.save(update_fields=["stage"])
-        for rank, p in enumerate(progs, start=1):
-            Choice.objects.create(registration=reg, rank=rank, programme=p)
-        regs.append(reg)
-    return rb, progs, regs
-
-
 def _scores(rb, progs, regs, values):
     rows = [
         {"registration": r.pk, "programme": progs[0].pk, "score": v}
@@ -81,7 +42,7 @@ def test_A27_7_the_head_builds_by_score_with_ties_and_emis_agrees_then_the_act(s
     ranking = subsequent.review_subsequent(rb.emis, ranking, agree=True)
     assert ranking.status == RankingStatus.AGREED
     ranking = subsequent.approve_subsequent(
-        rb.admin, ranking, act_number="01-17/5", act_date=dt.date.today()
+        rb.admin, ranking, act_number="01-17/5", act_date=timezone.localdate()
     )
     assert (ranking.status, ranking.act_number) == (RankingStatus.APPROVED, "01-17/5")
 

@@ -19,25 +19,36 @@ import json
 import math
 from decimal import Decimal, InvalidOperation
 
+from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kari import allocation, workdays
+from kari import allocation, notify, workdays
+from kari.accounts.models import Organisation
 from kari.accounts.permissions import NATIONAL, authorize
+from kari.accounts.roles import OrgKind
+from kari.accounts.signing import identity_for
 from kari.audit.log import record
 from kari.catalogue.models import AnnouncementLine, Institution, Stage, SubsequentSchedule
+from kari.documents import signing as pades
+from kari.documents import subsequent as docs
 from kari.errors import RuleError
+from kari.exams.cards import site_url
 from kari.ranking.models import (
     Admission,
     Explanation,
     ProgrammeOutcome,
     Ranking,
     RankingStatus,
+    SignedDocument,
     SubsequentScore,
 )
-from kari.registration.models import Choice
-from kari.tabular import ImportRejected, RowError
+from kari.registration.models import Choice, Registration
+from kari.rounds.models import Round
+from kari.tabular import ImportRejected, RowError, TableError, read_table, write_table
+from kari.tasks import files
 
 OPEN = (RankingStatus.DRAFT, RankingStatus.RETURNED)
 
@@ -79,11 +90,56 @@ def _choices(institution, round_) -> dict[int, list[int]]:
     return out
 
 
+def stage_programmes(institution):
+    """The institution's subsequent-stage programmes (a queryset, by code)."""
+    return institution.programmes.filter(stage=Stage.SUBSEQUENT).order_by("code")
+
+
+def registrants(institution, round_) -> list[dict]:
+    """The stage's registrants per programme, for the scores page and the template file:
+    ``{"programme": p, "rows": [{"registration", "personal_number", "name", "score"}]}`` with
+    the score entered so far (or None), by last name."""
+    scores = {
+        (r, p): s
+        for r, p, s in SubsequentScore.objects.filter(
+            round=round_, programme__institution=institution
+        ).values_list("registration_id", "programme_id", "score")
+    }
+    by_programme: dict[int, list[dict]] = {}
+    for c in (
+        Choice.objects.filter(
+            registration__round=round_,
+            registration__stage=Stage.SUBSEQUENT,
+            programme__institution=institution,
+            programme__stage=Stage.SUBSEQUENT,
+        )
+        .select_related("registration__applicant")
+        .order_by("registration__applicant__last_name_ka", "registration__applicant__first_name_ka")
+    ):
+        person = c.registration.applicant
+        by_programme.setdefault(c.programme_id, []).append(
+            {
+                "registration": c.registration_id,
+                "personal_number": person.personal_number,
+                "first_name": person.first_name_ka,
+                "last_name": person.last_name_ka,
+                "score": scores.get((c.registration_id, c.programme_id)),
+            }
+        )
+    return [
+        {"programme": p, "rows": by_programme.get(p.pk, [])} for p in stage_programmes(institution)
+    ]
+
+
 @transaction.atomic
-def enter_scores(actor, institution: Institution, round_, rows: list[dict]) -> int:
+def enter_scores(
+    actor, institution: Institution, round_, rows: list[dict], *, programmes=()
+) -> int:
     """The institution's subsequent-stage scores: rows of ``registration`` (id),
-    ``programme`` (id) and ``score``; all or nothing; only the stage's registrants for a
-    programme they chose (A27.7). A programme's earlier scores are replaced."""
+    ``programme`` (id) and ``score`` (and the file's ``line``, for an upload); all or nothing;
+    only the stage's registrants for a programme they chose (A27.7). The earlier scores of the
+    programmes in the rows, and of ``programmes`` (a page that cleared them all), are
+    replaced."""
     authorize(actor, "ranking.subsequent", institution.organisation)
     if (
         Ranking.objects.filter(round=round_, institution=institution, stage=Stage.SUBSEQUENT)
@@ -93,7 +149,8 @@ def enter_scores(actor, institution: Institution, round_, rows: list[dict]) -> i
         raise RuleError(_("The document is submitted: scores can no longer change."))
     chose = _choices(institution, round_)
     errors, clean, seen = [], [], set()
-    for line, row in enumerate(rows, start=1):
+    for n, row in enumerate(rows, start=1):
+        line = row.get("line", n)
         reg, prog = row.get("registration"), row.get("programme")
         if prog not in chose.get(reg, []):
             errors.append(
@@ -122,7 +179,8 @@ def enter_scores(actor, institution: Institution, round_, rows: list[dict]) -> i
     if errors:
         raise ImportRejected(errors)
     now = timezone.now()
-    programmes = {p for _r, p, _s in clean}
+    mine = set(stage_programmes(institution))
+    programmes = {p for _r, p, _s in clean} | {p for p in programmes if p in mine}
     SubsequentScore.objects.filter(round=round_, programme_id__in=programmes).delete()
     SubsequentScore.objects.bulk_create(
         SubsequentScore(
@@ -143,6 +201,125 @@ def enter_scores(actor, institution: Institution, round_, rows: list[dict]) -> i
         reason=_("Subsequent-stage scores (A27.7)"),
     )
     return len(clean)
+
+
+COLUMNS = ["programme_code", "personal_number", "last_name", "first_name", "score"]
+REQUIRED = ("programme_code", "personal_number", "score")
+
+
+def template_csv(institution, round_) -> bytes:
+    """The file to fill in: one row per registrant and programme, scores so far."""
+    rows = [
+        [
+            group["programme"].code,
+            r["personal_number"],
+            r["last_name"],
+            r["first_name"],
+            "" if r["score"] is None else f"{r['score']:f}",
+        ]
+        for group in registrants(institution, round_)
+        for r in group["rows"]
+    ]
+    return write_table(COLUMNS, rows, "csv")
+
+
+@transaction.atomic
+def import_scores(actor, institution: Institution, round_, data: bytes, fmt: str) -> int:
+    """A27.7 by upload: columns ``programme_code``, ``personal_number``, ``score`` (the names
+    may be there too; a blank score is a registrant not ranked); all or nothing, each refused
+    row named with its line and column. The file replaces the scores of the programmes it
+    lists."""
+    authorize(actor, "ranking.subsequent", institution.organisation)
+    try:
+        headers, table = read_table(data, fmt)
+    except TableError as exc:
+        raise ImportRejected([RowError(0, "file", str(exc))]) from exc
+    missing = [c for c in REQUIRED if c not in headers]
+    if missing:
+        raise ImportRejected(
+            [RowError(1, c, _("The file has no column with this name.")) for c in missing]
+        )
+    if not table:
+        raise ImportRejected([RowError(0, "file", _("The file has no rows."))])
+    programmes = {p.code: p.pk for p in stage_programmes(institution)}
+    regs = dict(
+        Registration.objects.filter(round=round_, stage=Stage.SUBSEQUENT).values_list(
+            "applicant__personal_number", "pk"
+        )
+    )
+    errors, rows, mentioned = [], [], set()
+    for line, row in table:
+        code = (row.get("programme_code") or "").strip()
+        pn = (row.get("personal_number") or "").strip()
+        if pn.isdigit() and len(pn) < 11:
+            pn = pn.zfill(11)
+        if code not in programmes:
+            errors.append(
+                RowError(
+                    line,
+                    "programme_code",
+                    _("“%(code)s” is not a subsequent-stage programme of this institution.")
+                    % {"code": code},
+                )
+            )
+        elif pn not in regs:
+            errors.append(
+                RowError(
+                    line,
+                    "personal_number",
+                    _("No applicant with this number registered for the subsequent stage."),
+                )
+            )
+        elif not (row.get("score") or "").strip():
+            mentioned.add(programmes[code])  # a blank score: not ranked (did not sit)
+        else:
+            mentioned.add(programmes[code])
+            rows.append(
+                {
+                    "line": line,
+                    "registration": regs[pn],
+                    "programme": programmes[code],
+                    "score": row.get("score") or "",
+                }
+            )
+    try:
+        n = (
+            enter_scores(actor, institution, round_, rows, programmes=mentioned)
+            if not errors
+            else 0
+        )
+    except ImportRejected as exc:
+        errors += exc.errors
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.line)[:200])
+    return n
+
+
+@transaction.atomic
+def start_scores_import(actor, institution: Institution, round_, data: bytes, name: str, back=""):
+    """The upload becomes a job of the queue (``kari worker``); its page shows the outcome:
+    the scores taken in, or every refused row."""
+    authorize(actor, "ranking.subsequent", institution.organisation)
+    return files.start(
+        actor,
+        scores_import_job,
+        params={"institution": institution.pk, "round": round_.pk},
+        upload=data,
+        name=name,
+        back=back,
+    )
+
+
+@files.file_job
+def scores_import_job(actor, job) -> files.Outcome:
+    institution = Institution.objects.get(pk=job.params["institution"])
+    round_ = Round.objects.get(pk=job.params["round"])
+    fmt = "xlsx" if job.upload_name.lower().endswith(".xlsx") else "csv"
+    try:
+        n = import_scores(actor, institution, round_, bytes(job.upload), fmt)
+    except ImportRejected as exc:
+        return files.Outcome(errors=files.refused_rows(exc.errors))
+    return files.Outcome(message=_("%(n)s scores taken in.") % {"n": n})
 
 
 def _instance(institution, round_) -> tuple[dict, dict[int, int]]:
@@ -342,6 +519,17 @@ def submit_subsequent(actor, ranking: Ranking, *, today=None) -> Ranking:
         after={"deadline": due.isoformat(), "on_time": today <= due},
         reason=_("Submitted to the management system (A27.7)"),
     )
+    subject = _("Kari: a subsequent-stage ranking document to check")
+    body = _(
+        "%(institution)s submitted its subsequent-stage ranking document of %(round)s. Check it "
+        "by %(due)s (A27.7) on the subsequent-stage ranking documents page."
+    ) % {
+        "institution": ranking.institution.organisation.name,
+        "round": ranking.round,
+        "due": review_due(ranking).strftime("%d.%m.%Y"),
+    }
+    for org in Organisation.objects.filter(kind=OrgKind.EMIS):
+        notify.notify_organisation(org, subject, body)
     return ranking
 
 
@@ -377,29 +565,213 @@ def review_subsequent(actor, ranking: Ranking, *, agree: bool, reasons: str = ""
         },
         reason=_("The management system's check (A27.7)"),
     )
+    if agree:
+        body = _(
+            "The management system agreed to your subsequent-stage ranking document of "
+            "%(round)s. Approve it by your act on the subsequent-stage ranking page."
+        ) % {"round": ranking.round}
+    else:
+        body = _(
+            "The management system returned your subsequent-stage ranking document of "
+            "%(round)s. Its reasons: %(reasons)s"
+        ) % {"round": ranking.round, "reasons": ranking.review_reasons}
+    notify.notify_organisation(
+        ranking.institution.organisation,
+        _("Kari: the management system checked your ranking document"),
+        body,
+    )
     return ranking
 
 
 @transaction.atomic
 def approve_subsequent(actor, ranking: Ranking, *, act_number: str, act_date) -> Ranking:
-    """A27.7: with EMIS's consent the head approves the document by an individual act."""
+    """A27.7: with EMIS's consent the head approves the document by an individual act;
+    A27.8: each programme's part is signed with the institution's key (PAdES) and sent to the
+    management system; the institution and EMIS download it."""
     authorize(actor, "ranking.subsequent", ranking.institution.organisation)
     ranking = Ranking.objects.select_for_update().get(pk=ranking.pk)
     if ranking.status != RankingStatus.AGREED:
         raise RuleError(
             _("The management system has not agreed to the document."), citation="A27.7"
         )
-    if not act_number.strip() or act_date is None:
-        raise RuleError(_("Enter the act's number and date."), field="act_number")
+    if not act_number.strip():
+        raise RuleError(_("Enter the act's number."), field="act_number")
+    if act_date is None:
+        raise RuleError(_("Enter the act's date."), field="act_date")
+    agreed_on = timezone.localtime(ranking.reviewed_at).date()
+    if act_date < agreed_on or act_date > timezone.localdate():
+        raise RuleError(
+            _("The act is dated between the management system's consent (%(d)s) and today.")
+            % {"d": agreed_on.strftime("%d.%m.%Y")},
+            field="act_date",
+        )
     ranking.status = RankingStatus.APPROVED
     ranking.act_number, ranking.act_date = act_number.strip(), act_date
     ranking.approved_at, ranking.approved_by = timezone.now(), actor
     ranking.save(update_fields=["status", "act_number", "act_date", "approved_at", "approved_by"])
+    signed = _sign(actor, ranking)
     record(
         actor,
         "ranking.subsequent_approve",
         ranking,
-        after={"act": ranking.act_number, "act_date": act_date.isoformat()},
+        after={
+            "act": ranking.act_number,
+            "act_date": act_date.isoformat(),
+            "documents": dict(signed),
+        },
         reason=_("Approved by the head's act (A27.7)"),
     )
+    subject = _("Kari: a subsequent-stage ranking document is approved")
+    body = _(
+        "%(institution)s approved its subsequent-stage ranking document of %(round)s by act "
+        "№ %(act)s. The signed lists are on the subsequent-stage ranking page."
+    ) % {
+        "institution": ranking.institution.organisation.name,
+        "round": ranking.round,
+        "act": ranking.act_number,
+    }
+    for org in Organisation.objects.filter(kind=OrgKind.EMIS):
+        notify.notify_organisation(org, subject, body)
     return ranking
+
+
+REASON = "A27.7-A27.8 რანჟირების დოკუმენტი / ranking document (subsequent stage)"
+CHECK_SALT = "kari.ranking.subsequent"
+
+
+def check_token(document: SignedDocument) -> str:
+    """The token of a signed list's check page (its QR code): the ranking and the programme,
+    signed with the site's key, so nobody can guess another's."""
+    return signing.Signer(salt=CHECK_SALT).sign(f"{document.ranking_id}-{document.programme_id}")
+
+
+def document_for_token(token: str) -> SignedDocument | None:
+    try:
+        ranking_id, programme_id = signing.Signer(salt=CHECK_SALT).unsign(token).split("-")
+    except (signing.BadSignature, ValueError):
+        return None
+    return (
+        SignedDocument.objects.filter(ranking_id=ranking_id, programme_id=programme_id)
+        .select_related("ranking__institution__organisation", "ranking__round", "programme")
+        .defer("content")
+        .first()
+    )
+
+
+def _number(d: Decimal | None) -> str:
+    return "—" if d is None else f"{d.normalize():f}"
+
+
+def _sign(actor, ranking: Ranking) -> list[tuple[str, str]]:
+    """Render and sign every programme's part (the institution's key); stored with the
+    ranking, replacing none (an approved document is never rebuilt)."""
+    organisation = ranking.institution.organisation
+    schedule = _schedule(ranking.institution, ranking.round)
+    identity = identity_for(organisation)
+    head = actor.display_name if hasattr(actor, "display_name") else str(actor)
+    admitted: dict[int, list] = {}
+    for a in ranking.admissions.select_related("registration__applicant").order_by(
+        "programme_id", "-score", "registration__applicant__last_name_ka"
+    ):
+        person = a.registration.applicant
+        admitted.setdefault(a.programme_id, []).append(
+            docs.RankedApplicant(
+                personal_number=person.personal_number,
+                name=f"{person.last_name_ka} {person.first_name_ka}",
+                score=_number(a.score),
+                choice=a.choice,
+                by_tie_rule=a.by_tie_rule,
+            )
+        )
+    now = timezone.now()
+    out = []
+    for o in ranking.programmes.select_related("programme"):
+        doc = SignedDocument(
+            ranking=ranking,
+            kind=SignedDocument.Kind.PROGRAMME,
+            programme=o.programme,
+            content=b"",
+            sha256="",
+            signed_at=now,
+        )
+        sheet = docs.SubsequentSheet(
+            round_label=str(ranking.round),
+            institution=organisation.name_ka,
+            head=head,
+            programme_code=o.programme.code,
+            programme_name=o.programme.name_ka,
+            test_dates=f"{schedule.test_starts:%d.%m.%Y} – {schedule.test_ends:%d.%m.%Y}",
+            places=o.places,
+            applicants=o.applicants,
+            cutoff=_number(o.cutoff),
+            extra_places=o.extra_places,
+            agreed_on=timezone.localtime(ranking.reviewed_at).date(),
+            act_number=ranking.act_number,
+            act_date=ranking.act_date,
+            admitted=admitted.get(o.programme_id, []),
+            verify_url=site_url(reverse("ranking:subsequent_check", args=[check_token(doc)])),
+        )
+        pdf = pades.sign_pdf(docs.render_subsequent(sheet), identity, reason=REASON)
+        doc.content, doc.sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+        doc.save()
+        out.append((o.programme.code, doc.sha256))
+    ranking.documents_sent_at = now
+    ranking.save(update_fields=["documents_sent_at"])
+    return out
+
+
+# ---------------------------------------------------------------- reads for the pages
+
+
+def current(institution, round_) -> Ranking | None:
+    """The institution's subsequent-stage document of the round (the one version kept)."""
+    return (
+        Ranking.objects.filter(round=round_, institution=institution, stage=Stage.SUBSEQUENT)
+        .select_related("reviewed_by", "approved_by", "built_by")
+        .first()
+    )
+
+
+def _card(what: str, due, citation: str = "A27.7") -> dict:
+    today = timezone.localdate()
+    return {
+        "d": {"what": what, "citation": citation, "date": due},
+        "past": due < today,
+        "days_left": (due - today).days,
+    }
+
+
+def head_deadlines(institution, round_) -> list[dict]:
+    """The head's card: the document is due at EMIS 10 days after the stage's test, until it
+    is submitted; then EMIS's 5 days while it is checked."""
+    if institution is None or round_ is None:
+        return []
+    if not SubsequentSchedule.objects.filter(institution=institution, round=round_).exists():
+        return []
+    ranking = current(institution, round_)
+    if ranking is None or ranking.status in OPEN:
+        return [
+            _card(
+                _("Submit the subsequent-stage ranking document to the management system"),
+                submission_due(institution, round_),
+            )
+        ]
+    if ranking.status == RankingStatus.SUBMITTED:
+        return [_card(_("The management system checks the document"), review_due(ranking))]
+    return []
+
+
+def review_deadlines(limit: int = 5) -> list[dict]:
+    """EMIS's card: the submitted documents waiting for the check, the earliest due first."""
+    waiting = Ranking.objects.filter(
+        stage=Stage.SUBSEQUENT, status=RankingStatus.SUBMITTED
+    ).select_related("institution__organisation")
+    cards = [
+        _card(
+            _("Check the subsequent-stage ranking document of %(institution)s")
+            % {"institution": r.institution.organisation.name},
+            review_due(r),
+        )
+        for r in waiting
+    ]
+    return sorted(cards, key=lambda c: c["d"]["date"])[:limit]
