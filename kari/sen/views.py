@@ -83,6 +83,8 @@ def apply(request):
             apply_errors(form, exc)
         else:
             request.session[PENDING] = {"code": pending.code_id, "sent_to": pending.sent_to}
+            for warning in pending.warnings:  # A37.3, A13.4(f): requirements to know about
+                messages.warning(request, warning)
             return redirect("sen:confirm")
     return render(
         request,
@@ -210,6 +212,8 @@ def centre_register(request, stage=Stage.PRIMARY):
             apply_errors(form, exc)
         else:
             request.session[CENTRE_PENDING] = {"code": pending.code_id, "sent_to": pending.sent_to}
+            for warning in pending.warnings:  # A38.3, A13.4(f): requirements to know about
+                messages.warning(request, warning)
             return redirect("sen:centre_confirm")
     return render(
         request,

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from kari import workdays
 from kari.accounts.roles import OrgKind, Role
 from kari.sen import rules, services
-from kari.sen.models import DocumentKind, SenStatus, Stage
+from kari.sen.models import DocumentKind, SenRegistration, SenStatus, Stage
 from tests.conftest import make_org, make_user
 from tests.sen.conftest import PEOPLE, TODAY, cites
 
@@ -171,6 +171,28 @@ def test_A37_3_only_programmes_with_reserved_places_are_offered(sen):
     with pytest.raises(ValidationError) as e:
         sen.register(0, [p.code])
     assert p.code in str(e.value)
+
+
+def test_A37_3_a_programme_whose_requirements_the_applicant_does_not_meet_is_refused(sen):
+    from kari.catalogue.models import Programme
+
+    sen.schedule()
+    young, other = sen.programmes[0], sen.programmes[1]
+    # The registry's applicants were born on 1 May 2007: too young for a minimum age of 30.
+    Programme.objects.filter(pk=young.pk).update(min_age=30)
+    with pytest.raises(ValidationError) as e:
+        sen.register(0, [young.code, other.code])
+    assert young.code in str(e.value) and cites(e.value, "A37.3")
+    assert not SenRegistration.objects.exists()
+    # A requirement met (age 18) is offered; the education level is told, not refused (A13.4(f)).
+    Programme.objects.filter(pk=young.pk).update(min_age=18, min_education="basic")
+    data = {
+        "personal_number": PEOPLE[0][0],
+        "phone": "+995555100000",
+        "programmes": [young.code, other.code],
+    }
+    pending = services.start_registration(sen.clerk, data, sen.round, channel="centre")
+    assert any(young.code in w for w in pending.warnings)
 
 
 def test_A37_5_registration_keeps_the_time_to_the_second_and_the_4_working_day_deadline(sen):
