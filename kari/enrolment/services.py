@@ -428,8 +428,8 @@ def check_before_studies(e: Enrolment, day: dt.date, terms: ProgrammeTerms | Non
     if start is None:
         raise RuleError(
             _(
-                "%(programme)s: fix the day studies begin first (A41.1 terms): SEN applicants "
-                "are enrolled before it."
+                "%(programme)s: fix the day studies begin first, with the documents' deadline: "
+                "SEN applicants are enrolled before it."
             )
             % {"programme": e.programme.name_ka},
             citation="A41.2",

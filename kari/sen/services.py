@@ -818,6 +818,15 @@ def score_trial(
     )
     if commission is None:
         raise PermissionDenied(_("You are not a member of the exam commission (A40.3)."))
+    if not selectors.has_conclusion(reg):
+        raise RuleError(
+            _(
+                "%(number)s has no expert team's conclusion: the right to the SEN test comes "
+                "from it."
+            )
+            % {"number": reg.number},
+            citation="A33",
+        )
     if not reg.choices.filter(programme=programme).exists():
         raise ValidationError({"programme": [_("The applicant did not choose this programme.")]})
     s = _schedule(reg.round, reg.stage)

@@ -484,7 +484,7 @@ def assessment(request, pk):
     a = get_object_or_404(
         Assessment.objects.select_related("team__organisation", "applicant"), pk=pk
     )
-    authorize(request.user, "sen.assess", a.team.organisation)
+    a = selectors.own_conclusion(request.user, a)  # authorised and audited
     form = ConclusionForm(
         request.POST or None if request.POST.get("action") == "write" else None,
         initial={

@@ -268,3 +268,21 @@ def test_A41_1_the_heads_page_shows_the_deadline_and_fixes_the_terms(
     assert ProgrammeTerms.objects.get(programme=p).studies_start == days(25)
     detail = client.get(reverse("enrolment:detail", args=[Enrolment.objects.first().pk]))
     assert days(25).strftime("%d.%m.%Y") in detail.content.decode()
+
+
+def test_A35_the_four_stages_registration_assessment_test_enrolment(sen_act):
+    """A35 (a)-(d): each applicant of the act went through the SEN registration, the expert
+    team's assessment, the practical trial, and is now enrolled at the institution."""
+    from kari.sen.models import Assessment, Trial
+
+    w, act, inst, p = sen_act
+    services.open_from_sen_act(system_actor(), act)
+    for placement in act.placements.select_related("registration"):
+        reg = placement.registration
+        assert reg.registered_at  # (a) registration
+        assert Assessment.objects.filter(  # (b) the assessment and its conclusion
+            applicant=reg.applicant, concluded_on__isnull=False
+        ).exists()
+        trial = Trial.objects.filter(registration=reg, programme=p, sent_on__isnull=False)
+        assert trial.exists()  # (c) the practical trial, sent to the ministry
+        assert placement.enrolment.programme == p  # (d) enrolment at the institution
