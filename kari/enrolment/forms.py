@@ -41,9 +41,7 @@ class SenTermsForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    duration_months = forms.IntegerField(
-        label=_("Duration in months"), min_value=1, required=False
-    )
+    duration_months = forms.IntegerField(label=_("Duration in months"), min_value=1, required=False)
 
     def __init__(self, *args, has_list=False, **kwargs):
         super().__init__(*args, **kwargs)

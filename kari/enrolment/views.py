@@ -154,10 +154,8 @@ def sen_terms(request, act, code):
     inst = _institution(request)
     authorize(request.user, "enrolment.terms", inst.organisation)
     round_ = _round()
-    group = next(
-        (g for g in selectors.sen_groups(inst, round_) if g.act.pk == act and g.programme.code == code),
-        None,
-    )
+    groups = selectors.sen_groups(inst, round_)
+    group = next((g for g in groups if g.act.pk == act and g.programme.code == code), None)
     if group is None:
         raise Http404
     t = group.terms

@@ -238,9 +238,7 @@ def test_A41_2_no_enrolment_until_the_day_studies_begin_is_fixed(sen_act):
     assert cites(e.value, "A41.2")
 
 
-def test_A41_1_the_heads_page_shows_the_deadline_and_fixes_the_terms(
-    sen_act, client, monkeypatch
-):
+def test_A41_1_the_heads_page_shows_the_deadline_and_fixes_the_terms(sen_act, client, monkeypatch):
     from kari.enrolment import views
 
     w, act, inst, p = sen_act

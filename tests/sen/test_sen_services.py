@@ -93,9 +93,7 @@ def test_A33_no_trial_without_the_expert_teams_conclusion(sen):
         score()
     assert cites(e.value, "A33") and not Trial.objects.exists()
     # The paper conclusion the institution received, signed by three members, gives the right.
-    services.record_document(
-        sen.admin, reg, inst, "conclusion", received_on=TODAY, signatures=3
-    )
+    services.record_document(sen.admin, reg, inst, "conclusion", received_on=TODAY, signatures=3)
     assert score().total == SCORES[0]["score"]
 
 
