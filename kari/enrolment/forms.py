@@ -12,9 +12,42 @@ class TermsForm(forms.Form):
         label=_("Submit by"), widget=forms.DateInput(attrs={"type": "date"})
     )
     duration_months = forms.IntegerField(label=_("Duration in months"), min_value=1)
+    studies_start = forms.DateField(
+        label=_("Studies begin on"),
+        required=False,
+        help_text=_("SEN applicants are enrolled before this day (A41.2)."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     note = forms.CharField(
         label=_("Note for applicants"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class SenTermsForm(forms.Form):
+    """A41.1: the head's deadline for the SEN applicants' enrolment documents; A41.2: the day
+    studies begin. The documents and the duration only when the programme has no list yet."""
+
+    submit_until = forms.DateField(
+        label=_("Submit the enrolment documents by"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    studies_start = forms.DateField(
+        label=_("Studies begin on"),
+        help_text=_("The applicants are enrolled by act and contract before this day (A41.2)."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    documents = forms.CharField(
+        label=_("Documents to submit, one per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    duration_months = forms.IntegerField(label=_("Duration in months"), min_value=1, required=False)
+
+    def __init__(self, *args, has_list=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if has_list:  # the programme's A29.1 list applies
+            del self.fields["documents"]
+            del self.fields["duration_months"]
 
 
 class TemplateForm(forms.Form):

@@ -15,6 +15,9 @@ class ProgrammeTerms(models.Model):
     )
     submit_until = models.DateField(_("documents to be submitted by"))
     duration_months = models.PositiveSmallIntegerField(_("duration in months"))
+    # A41.2: SEN applicants are enrolled "before studies begin" on the programme's stage; the
+    # head, who runs the programme, fixes that day with the terms (docs/decisions.md).
+    studies_start = models.DateField(_("studies start"), null=True, blank=True)
     note = models.TextField(_("note for applicants"), blank=True)
     fixed_at = models.DateTimeField(_("fixed"))
 
@@ -147,11 +150,20 @@ class Signatory(models.TextChoices):
 
 
 class Enrolment(models.Model):
-    """One admitted applicant at one programme, from the ranking document to a student."""
+    """One admitted applicant at one programme, from the ranking document (through the
+    applicant's registration) or from the minister's SEN act (through the SEN placement, A41:
+    no general registration is needed) to a student."""
 
     round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    applicant = models.ForeignKey(
+        "registration.Applicant", on_delete=models.PROTECT, related_name="enrolments"
+    )
     registration = models.ForeignKey(
-        "registration.Registration", on_delete=models.PROTECT, related_name="enrolments"
+        "registration.Registration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
     )
     programme = models.ForeignKey(
         "catalogue.Programme", on_delete=models.PROTECT, related_name="enrolments"
@@ -214,21 +226,23 @@ class Enrolment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["registration", "programme"], name="one_enrolment_per_admission"
-            )
+            ),
+            # From the ranking (a registration) or from the SEN act (a placement).
+            models.CheckConstraint(
+                condition=models.Q(registration__isnull=False)
+                | models.Q(sen_placement__isnull=False),
+                name="enrolment_from_ranking_or_sen_act",
+            ),
         ]
-        ordering = ["programme__code", "registration__applicant__last_name_ka"]
+        ordering = ["programme__code", "applicant__last_name_ka"]
         verbose_name = _("enrolment")
 
     def __str__(self) -> str:
-        return f"{self.programme.code} · #{self.registration_id}"
+        return f"{self.programme.code} · #{self.pk}"
 
     @property
     def organisation(self):
         return self.programme.institution.organisation
-
-    @property
-    def applicant(self):
-        return self.registration.applicant
 
 
 class SubmissionState(models.TextChoices):

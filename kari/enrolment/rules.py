@@ -46,6 +46,11 @@ def sen_entry_by(contract_signed: dt.date) -> dt.date:
     return workdays.within_days(contract_signed, SEN_ENTRY_DAYS)
 
 
+def before_studies(day: dt.date, studies_start: dt.date) -> bool:
+    """A41.2: „სწავლის დაწყებამდე“, before studies begin: the day itself is too late."""
+    return day < studies_start
+
+
 def add_month(day: dt.date) -> dt.date:
     """The same day a month later (the last day of a shorter month)."""
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)

@@ -22,6 +22,7 @@ class Row:
     submit_until: dt.date | None
     overdue: bool  # A29.2: not enrolled by the deadline
     documents_late: bool  # A29.1: documents not complete by the programme's deadline
+    studies_start: dt.date | None = None  # A41.2: SEN applicants are enrolled before it
     option_form: object = None  # the page's form for the student's choice (A30-A32)
 
     @property
@@ -53,7 +54,7 @@ def rows(enrolments) -> list[Row]:
     today = _today()
     enrolments = list(
         enrolments.select_related(
-            "programme__institution__organisation", "registration__applicant", "act", "round"
+            "programme__institution__organisation", "applicant", "act", "round"
         ).prefetch_related("submissions")
     )
     terms = {
@@ -70,13 +71,23 @@ def rows(enrolments) -> list[Row]:
             latest[s.document_id] = s
         docs = [(d, latest.get(d.pk)) for d in t.documents.all()] if t else []
         open_ = e.status in (Status.ADMITTED, Status.DOCUMENTS)
+        # A41.1: an SEN applicant's deadline is the one the head fixed after the act.
+        until = e.documents_by if e.sen_placement_id else (t.submit_until if t else None)
+        start = t.studies_start if t else None
         out.append(
             Row(
                 enrolment=e,
                 documents=docs,
-                submit_until=t.submit_until if t else None,
-                overdue=bool(open_ and e.enrol_by and e.enrol_by < today),
-                documents_late=bool(e.status == Status.ADMITTED and t and t.submit_until < today),
+                submit_until=until,
+                overdue=bool(
+                    open_
+                    and (
+                        (e.enrol_by and e.enrol_by < today)
+                        or (e.sen_placement_id and start and not rules.before_studies(today, start))
+                    )
+                ),
+                documents_late=bool(e.status == Status.ADMITTED and until and until < today),
+                studies_start=start if e.sen_placement_id else None,
             )
         )
     return out
@@ -87,7 +98,7 @@ def institution_list(institution, round_) -> list[Row]:
 
 
 def applicant_rows(applicant) -> list[Row]:
-    return rows(Enrolment.objects.filter(registration__applicant=applicant).order_by("-pk"))
+    return rows(Enrolment.objects.filter(applicant=applicant).order_by("-pk"))
 
 
 def vacancies(round_) -> Counter:
@@ -104,7 +115,7 @@ def entries(round_):
     """A29.4: enrolled students and their entry into the management system."""
     return (
         Enrolment.objects.filter(round=round_, status=Status.ENROLLED)
-        .select_related("programme__institution__organisation", "registration__applicant")
+        .select_related("programme__institution__organisation", "applicant")
         .order_by("entry_by", "programme__code")
     )
 
@@ -136,3 +147,46 @@ def transitional_counts(round_, institution=None) -> Counter:
     if institution is not None:
         qs = qs.filter(programme__institution=institution)
     return Counter(e.programme for e in qs.select_related("programme"))
+
+
+@dataclass
+class SenGroup:
+    """A41.1: the SEN applicants one published act placed on one of the institution's
+    programmes, with the day by which the head fixes their documents' deadline."""
+
+    act: object
+    programme: object
+    enrolments: list
+    terms_by: dt.date
+    terms: ProgrammeTerms | None
+
+    @property
+    def documents_by(self) -> dt.date | None:
+        days = {e.documents_by for e in self.enrolments if e.documents_by}
+        return max(days) if days else None
+
+    @property
+    def late(self) -> bool:
+        return self.documents_by is None and _today() > self.terms_by
+
+
+def sen_groups(institution, round_) -> list[SenGroup]:
+    """The SEN act placements at the institution, by act and programme (A41)."""
+    qs = (
+        Enrolment.objects.filter(
+            round=round_, programme__institution=institution, sen_placement__isnull=False
+        )
+        .select_related("sen_placement__act", "programme", "applicant")
+        .order_by("sen_placement__act__issued_on", "programme__code", "pk")
+    )
+    terms = {t.programme_id: t for t in ProgrammeTerms.objects.filter(round=round_)}
+    groups: dict = {}
+    for e in qs:
+        act = e.sen_placement.act
+        key = (act.pk, e.programme_id)
+        if key not in groups:
+            groups[key] = SenGroup(
+                act, e.programme, [], rules.sen_terms_by(act.issued_on), terms.get(e.programme_id)
+            )
+        groups[key].enrolments.append(e)
+    return list(groups.values())

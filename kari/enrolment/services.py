@@ -24,8 +24,7 @@ from kari.errors import PermissionDenied, RuleError, ValidationError
 from kari.identity.registry import get_registry
 from kari.identity.validators import clean_personal_number
 from kari.ranking.selectors import admitted
-from kari.registration.models import Applicant, Registration
-from kari.registration.models import Channel as RegistrationChannel
+from kari.registration.models import Applicant
 from kari.rounds.models import Round
 from kari.sen.selectors import placements_of as sen_placements_of
 
@@ -60,7 +59,7 @@ def site_url(path: str) -> str:
 
 def _tell_applicant(enrolment: Enrolment, message, **values) -> None:
     """Email and SMS to the applicant after commit, in Georgian then English."""
-    a = enrolment.registration.applicant
+    a = enrolment.applicant
     values = {
         "programme": enrolment.programme.name_ka,
         "url": site_url("/cabinet/"),
@@ -89,7 +88,7 @@ def _snapshot(e: Enrolment) -> dict:
 def _lock(e: Enrolment) -> Enrolment:
     return (
         Enrolment.objects.select_for_update(of=("self",))
-        .select_related("programme__institution__organisation", "registration__applicant", "round")
+        .select_related("programme__institution__organisation", "applicant", "round")
         .get(pk=e.pk)
     )
 
@@ -107,8 +106,10 @@ def fix_terms(
     submit_until: dt.date,
     duration_months: int,
     note: str = "",
+    studies_start: dt.date | None = None,
 ) -> ProgrammeTerms:
-    """A29.1: before the test the head fixes the documents to submit and the deadline."""
+    """A29.1: before the test the head fixes the documents to submit and the deadline; with
+    them, the day studies begin (A41.2: SEN applicants are enrolled before it), if known."""
     authorize(actor, "enrolment.terms", programme.institution.organisation)
     errors: dict[str, list[str]] = {}
     if _today() >= round_.test_starts:
@@ -128,6 +129,8 @@ def fix_terms(
         ]
     if not duration_months or duration_months < 1 or duration_months > 120:
         errors["duration_months"] = [_("Enter the duration in months (1-120).")]
+    if studies_start is not None and submit_until is not None and studies_start <= submit_until:
+        errors["studies_start"] = [_("Studies begin after the documents' deadline.")]
     if errors:
         raise ValidationError(errors)
     terms = ProgrammeTerms.objects.filter(round=round_, programme=programme).first()
@@ -135,6 +138,8 @@ def fix_terms(
     if terms is None:
         terms = ProgrammeTerms(round=round_, programme=programme)
     terms.submit_until, terms.duration_months, terms.note = submit_until, duration_months, note
+    if studies_start is not None:
+        terms.studies_start = studies_start
     terms.fixed_at = timezone.now()
     terms.save()
     existing = {d.name: d for d in terms.documents.all()}
@@ -153,6 +158,7 @@ def terms_snapshot(t: ProgrammeTerms) -> dict:
     return {
         "submit_until": t.submit_until,
         "duration_months": t.duration_months,
+        "studies_start": t.studies_start,
         "documents": [d.name for d in t.documents.all()],
         "note": t.note,
     }
@@ -210,6 +216,7 @@ def open_enrolments(actor, round_: Round, admissions, *, ranking_act: dt.date | 
             continue
         e = Enrolment.objects.create(
             round=round_,
+            applicant_id=reg.applicant_id,
             registration=reg,
             programme=programme,
             score=getattr(adm, "score", None),
@@ -244,30 +251,6 @@ SEN_TERMS = gettext_lazy(
 )
 
 
-def _sen_registration(placement, act):
-    """The applicant's registration of the act's round and stage, which the enrolment hangs on:
-    the one they have, or one recorded now from their SEN registration."""
-    sen_reg = placement.registration
-    reg = Registration.objects.filter(
-        applicant=sen_reg.applicant_id, round=act.round_id, stage=act.stage
-    ).first()
-    if reg is None:
-        now = timezone.now()
-        reg = Registration.objects.create(
-            applicant=sen_reg.applicant,
-            round=act.round,
-            stage=act.stage,
-            channel=RegistrationChannel.CENTRE
-            if sen_reg.channel == RegistrationChannel.CENTRE
-            else RegistrationChannel.ONLINE,
-            education_level=sen_reg.education_level,
-            qualification=sen_reg.qualification,
-            registered_at=sen_reg.registered_at,
-            updated_at=now,
-        )
-    return reg
-
-
 @transaction.atomic
 def open_from_sen_act(actor, act) -> int:
     """A41: each placement of the minister's published SEN act (A40.9) opens one enrolment at
@@ -284,12 +267,17 @@ def open_from_sen_act(actor, act) -> int:
     terms_by = rules.sen_terms_by(act.issued_on)
     created = []
     for p in sen_placements_of(act).filter(enrolment__isnull=True):
-        reg = _sen_registration(p, act)
-        if Enrolment.objects.filter(registration=reg, programme=p.programme).exists():
+        applicant = p.registration.applicant
+        # The enrolment hangs on the SEN placement itself: the applicant needs no general
+        # registration (docs/decisions.md). Nobody is placed twice on one programme.
+        if Enrolment.objects.filter(
+            round=act.round, applicant=applicant, programme=p.programme
+        ).exists():
             continue
         e = Enrolment.objects.create(
             round=act.round,
-            registration=reg,
+            applicant=applicant,
+            registration=None,
             programme=p.programme,
             admitted_on=act.issued_on,
             georgian_module=False,
@@ -323,13 +311,16 @@ def fix_sen_terms(
     programme: Programme,
     *,
     submit_until: dt.date,
+    studies_start: dt.date | None = None,
     documents: list[str] | None = None,
     duration_months: int | None = None,
 ) -> int:
     """A41.1: within 5 days of the minister's act the head fixes, by act, the deadline for the
     enrolment documents of the SEN applicants placed at the programme. The documents are the
-    programme's list (A29.1), or the list given when the programme has none yet. Returns how
-    many placements were given the deadline."""
+    programme's list (A29.1), or the list given when the programme has none yet. A41.2: the
+    day studies begin, before which they are enrolled, is the programme's (given here when the
+    programme has none yet, or changed); the documents are due before it. Returns how many
+    placements were given the deadline."""
     authorize(actor, "enrolment.terms", programme.institution.organisation)
     if act.issued_on is None:
         raise RuleError(
@@ -352,31 +343,61 @@ def fix_sen_terms(
     chosen = list(
         Enrolment.objects.select_for_update(of=("self",))
         .filter(sen_placement__act=act, programme=programme, status__in=OPEN)
-        .select_related("registration__applicant", "programme")
+        .select_related("applicant", "programme")
     )
     if not chosen:
         raise RuleError(
             _("No SEN applicant of this act is waiting at this programme."), citation="A41.1"
         )
     terms = ProgrammeTerms.objects.filter(round=act.round_id, programme=programme).first()
+    start = studies_start or (terms.studies_start if terms else None)
+    errors: dict[str, list[str]] = {}
+    if start is None:
+        errors["studies_start"] = [
+            str(
+                RuleError(
+                    _("Enter the day studies begin: SEN applicants are enrolled before it."),
+                    citation="A41.2",
+                ).messages[0]
+            )
+        ]
+    elif start <= submit_until:
+        errors["studies_start"] = [
+            str(
+                RuleError(
+                    _(
+                        "Studies begin after the documents' deadline (%(date)s): the applicants "
+                        "are enrolled in between."
+                    )
+                    % {"date": submit_until.strftime("%d.%m.%Y")},
+                    citation="A41.2",
+                ).messages[0]
+            )
+        ]
     if terms is None:
         names = [n.strip() for n in documents or [] if n and n.strip()]
-        errors: dict[str, list[str]] = {}
         if not names or len(set(names)) != len(names):
             errors["documents"] = [_("Name at least one document to submit (A29.1).")]
         if not duration_months or duration_months < 1 or duration_months > 120:
             errors["duration_months"] = [_("Enter the duration in months (1-120).")]
-        if errors:
-            raise ValidationError(errors)
+    if errors:
+        raise ValidationError(errors)
+    if terms is None:
         terms = ProgrammeTerms.objects.create(
             round=act.round,
             programme=programme,
             submit_until=submit_until,
             duration_months=duration_months,
+            studies_start=start,
             fixed_at=timezone.now(),
         )
         for position, name in enumerate(names, 1):
             RequiredDocument.objects.create(terms=terms, position=position, name=name)
+    elif terms.studies_start != start:
+        before = terms_snapshot(terms)
+        terms.studies_start = start
+        terms.save(update_fields=["studies_start"])
+        record(actor, "enrolment.terms", terms, before=before, after=terms_snapshot(terms))
     for e in chosen:
         e.documents_by = submit_until
         e.save(update_fields=["documents_by"])
@@ -388,12 +409,40 @@ def fix_sen_terms(
         after={
             "programme": programme.code,
             "submit_until": submit_until,
+            "studies_start": start,
             "placements": [e.pk for e in chosen],
         },
         organisation=programme.institution.organisation,
         reason="A41.1",
     )
     return len(chosen)
+
+
+def check_before_studies(e: Enrolment, day: dt.date, terms: ProgrammeTerms | None) -> None:
+    """A41.2: an SEN applicant is enrolled by act, with the contract, before studies begin on
+    the programme („სწავლის დაწყებამდე“): refused on or after the day the head fixed, and
+    until a day is fixed. The general enrolment (A29.2) has its own 2-day deadline instead."""
+    if not e.sen_placement_id:
+        return
+    start = terms.studies_start if terms else None
+    if start is None:
+        raise RuleError(
+            _(
+                "%(programme)s: fix the day studies begin first, with the documents' deadline: "
+                "SEN applicants are enrolled before it."
+            )
+            % {"programme": e.programme.name_ka},
+            citation="A41.2",
+        )
+    if not rules.before_studies(day, start):
+        raise RuleError(
+            _(
+                "%(programme)s: studies began on %(date)s; SEN applicants are enrolled by act "
+                "and contract before studies begin."
+            )
+            % {"programme": e.programme.name_ka, "date": start.strftime("%d.%m.%Y")},
+            citation="A41.2",
+        )
 
 
 # ---------------------------------------------------------------- documents
@@ -422,7 +471,7 @@ def upload_document(
 ) -> Submission:
     """A29.1: the applicant uploads a document in the cabinet (PDF, JPEG or PNG, up to 5 MB)."""
     e = _lock(enrolment)
-    if applicant is None or e.registration.applicant_id != applicant.pk:
+    if applicant is None or e.applicant_id != applicant.pk:
         raise PermissionDenied(_("This is not your placement."))
     _open_for_documents(e)
     _required(e, document)
@@ -562,7 +611,8 @@ def sign_contract(
     if template is None:
         raise RuleError(_("Keep a contract template first."), citation="A29.2")
     terms = ProgrammeTerms.objects.filter(round=e.round, programme=e.programme).first()
-    applicant = e.registration.applicant
+    check_before_studies(e, signed_on, terms)  # A41.2
+    applicant = e.applicant
     born = birth_date(applicant)
     needs_representative = lacks_capacity or rules.is_minor(born, signed_on)
     representative = ""
@@ -666,7 +716,7 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
             act__isnull=True,
             contract_signed_on__isnull=False,
         )
-        .select_related("registration__applicant", "programme")
+        .select_related("applicant", "programme")
     )
     if enrolments is not None:
         qs = qs.filter(pk__in=[e.pk for e in enrolments])
@@ -676,6 +726,14 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
             _("No one with a signed contract is waiting for the act."), citation="A29.2"
         )
     today = _today()
+    terms = {
+        t.programme_id: t
+        for t in ProgrammeTerms.objects.filter(
+            round=round_, programme__in={e.programme_id for e in chosen}
+        )
+    }
+    for e in chosen:  # A41.2: SEN applicants before studies begin
+        check_before_studies(e, today, terms.get(e.programme_id))
     count = EnrolmentAct.objects.filter(institution=institution, round=round_).count()
     number = f"{institution.code.upper()}-{round_.year}-{round_.season[:2].upper()}-{count + 1:03d}"
     pdf = kdocs.act_pdf(
@@ -687,7 +745,7 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
             round_label=str(round_),
             rows=tuple(
                 kdocs.EnrolledRow(
-                    name=e.registration.applicant.full_name,
+                    name=e.applicant.full_name,
                     programme=f"{e.programme.name_ka} ({e.programme.code})",
                     funding=FUNDING_KA[Funding(e.funding)],
                     georgian_module=e.georgian_module,
@@ -750,7 +808,7 @@ def enter_into_management_system(actor, institution: Institution, round_: Round)
             status=Status.ENROLLED,
             entered_at__isnull=True,
         )
-        .select_related("registration__applicant", "programme", "act")
+        .select_related("applicant", "programme", "act")
         .order_by("pk")
     )
     if not chosen:
@@ -853,7 +911,7 @@ def small_programmes(round_: Round, institution: Institution | None = None) -> d
     -> their eligible enrolments."""
     thresholds = _thresholds(round_)
     qs = Enrolment.objects.filter(round=round_, status=Status.ENROLLED).select_related(
-        "programme__institution__organisation", "registration__applicant"
+        "programme__institution__organisation", "applicant"
     )
     if institution is not None:
         qs = qs.filter(programme__institution=institution)
@@ -936,7 +994,7 @@ def targets(e: Enrolment, option: str) -> list[tuple[Programme, int]]:
         q = Q(programme__institution=p.institution_id, programme__stage=p.stage) & ~Q(
             programme=p.pk
         )
-        if p.stage == "primary":
+        if p.stage == "primary" and e.registration_id:
             q &= Q(
                 programme__skills_test=e.registration.skills_test_id,
                 programme__subject_group=e.registration.subject_group_id,
@@ -967,7 +1025,7 @@ def choose_option(actor, enrolment: Enrolment, option: str, target: Programme | 
     target programme, which enrols the student by act and contract; both institutions are told."""
     e = _lock(enrolment)
     if isinstance(actor, Applicant):
-        if e.registration.applicant_id != actor.pk:
+        if e.applicant_id != actor.pk:
             raise PermissionDenied(_("This is not your placement."))
     else:
         authorize(actor, "enrolment.manage", e.organisation)
@@ -999,11 +1057,14 @@ def choose_option(actor, enrolment: Enrolment, option: str, target: Programme | 
         allowed = {p.pk: p for p, _room in targets(e, option)}
         if target is None or target.pk not in allowed:
             raise ValidationError({"target": [_("Choose a programme from the list: it has room.")]})
-        if Enrolment.objects.filter(registration=e.registration, programme=target).exists():
+        if Enrolment.objects.filter(
+            round=e.round, applicant=e.applicant, programme=target
+        ).exists():
             raise ValidationError({"target": [_("The student already has a placement there.")]})
         today = _today()
         moved = Enrolment.objects.create(
             round=e.round,
+            applicant=e.applicant,
             registration=e.registration,
             programme=target,
             score=e.score,

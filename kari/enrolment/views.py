@@ -21,6 +21,7 @@ from .forms import (
     ContractForm,
     OptionForm,
     ReasonForm,
+    SenTermsForm,
     TemplateForm,
     TermsForm,
     ThresholdForm,
@@ -94,6 +95,7 @@ def terms(request, code):
             "documents": "\n".join(d.name for d in existing.documents.all()),
             "submit_until": existing.submit_until,
             "duration_months": existing.duration_months,
+            "studies_start": existing.studies_start,
             "note": existing.note,
         }
         if existing
@@ -111,6 +113,7 @@ def terms(request, code):
                 submit_until=d["submit_until"],
                 duration_months=d["duration_months"],
                 note=d["note"],
+                studies_start=d["studies_start"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -119,6 +122,72 @@ def terms(request, code):
             return redirect("enrolment:institution")
     return render(
         request, "enrolment/form.html", {"form": form, "title": programme.name, "round": round_}
+    )
+
+
+# ---------------------------------------------------------------- A41 the SEN act's placements
+
+
+@staff_required
+def sen(request):
+    """A41: the SEN applicants the minister's act placed at the institution, by act and
+    programme, with the 5-day deadline for the head's documents' terms (A41.1) and the day
+    studies begin, before which they are enrolled (A41.2)."""
+    inst = _institution(request)
+    round_ = _round()
+    return render(
+        request,
+        "enrolment/sen.html",
+        {
+            "round": round_,
+            "institution": inst,
+            "groups": selectors.sen_groups(inst, round_),
+            "today": services._today(),
+            "can_fix": request.user.has_kari_perm("enrolment.terms"),
+        },
+    )
+
+
+@staff_required
+def sen_terms(request, act, code):
+    """A41.1: the head fixes the SEN applicants' documents' deadline within 5 days of the act."""
+    inst = _institution(request)
+    authorize(request.user, "enrolment.terms", inst.organisation)
+    round_ = _round()
+    groups = selectors.sen_groups(inst, round_)
+    group = next((g for g in groups if g.act.pk == act and g.programme.code == code), None)
+    if group is None:
+        raise Http404
+    t = group.terms
+    initial = {
+        "submit_until": group.documents_by,
+        "studies_start": t.studies_start if t else None,
+    }
+    form = SenTermsForm(request.POST or None, initial=initial, has_list=t is not None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            n = services.fix_sen_terms(
+                request.user,
+                group.act,
+                group.programme,
+                submit_until=d["submit_until"],
+                studies_start=d["studies_start"],
+                documents=(d.get("documents") or "").splitlines(),
+                duration_months=d.get("duration_months"),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The deadline is fixed and %(n)s applicants are told (A41.1).") % {"n": n},
+            )
+            return redirect("enrolment:sen")
+    return render(
+        request,
+        "enrolment/sen_terms.html",
+        {"form": form, "group": group, "round": round_, "today": services._today()},
     )
 
 
@@ -143,7 +212,7 @@ def contract_template(request):
 def _staff_enrolment(request, pk) -> Enrolment:
     e = get_object_or_404(
         Enrolment.objects.select_related(
-            "programme__institution__organisation", "registration__applicant", "round", "act"
+            "programme__institution__organisation", "applicant", "round", "act"
         ),
         pk=pk,
     )
@@ -438,7 +507,7 @@ def cabinet(request):
 @require_POST
 def cabinet_upload(request, pk, doc):
     applicant = _applicant(request)
-    e = get_object_or_404(Enrolment, pk=pk, registration__applicant=applicant)
+    e = get_object_or_404(Enrolment, pk=pk, applicant=applicant)
     d = get_object_or_404(RequiredDocument, pk=doc)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
@@ -456,14 +525,14 @@ def cabinet_upload(request, pk, doc):
 @require_POST
 def cabinet_choose(request, pk):
     applicant = _applicant(request)
-    e = get_object_or_404(Enrolment, pk=pk, registration__applicant=applicant)
+    e = get_object_or_404(Enrolment, pk=pk, applicant=applicant)
     _choose(request, applicant, e)
     return redirect("enrolment:cabinet")
 
 
 def cabinet_contract(request, pk):
     applicant = _applicant(request)
-    e = get_object_or_404(Enrolment, pk=pk, registration__applicant=applicant)
+    e = get_object_or_404(Enrolment, pk=pk, applicant=applicant)
     if not e.contract_pdf:
         raise Http404
     return _pdf(e.contract_pdf, f"contract-{e.contract_number}")

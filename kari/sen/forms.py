@@ -10,10 +10,16 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def _programme_label(p) -> str:
+    """A37.3: the programme with the requirement the registration checks (the minimum age)."""
+    label = f"{p.name} ({p.code}) · {p.institution.organisation.name}"
+    if p.min_age:
+        label += " · " + str(_("from age %(n)s") % {"n": p.min_age})
+    return label
+
+
 def _programme_fields(form, offered) -> None:
-    choices = [("", _("— none —"))] + [
-        (p.code, f"{p.name} ({p.code}) · {p.institution.organisation.name}") for p in offered
-    ]
+    choices = [("", _("— none —"))] + [(p.code, _programme_label(p)) for p in offered]
     for i, label in enumerate((_("First programme"), _("Second programme"), _("Third programme"))):
         form.fields[f"programme_{i + 1}"] = forms.ChoiceField(
             label=label, choices=choices, required=i == 0

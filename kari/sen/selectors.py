@@ -139,6 +139,22 @@ def latest_conclusion(registration: SenRegistration) -> Assessment | None:
     )
 
 
+def has_conclusion(registration: SenRegistration) -> bool:
+    """A33: the right to the SEN test comes from the expert team's conclusion: one issued in
+    Kari about the applicant, a paper one an institution recorded with at least three
+    signatures (A37.10(a)), or the ministry's confirmation of the SEN status (A37.11, A37.9),
+    which rests on one. Reads no health data: only whether a conclusion exists."""
+    return (
+        registration.status == "confirmed"
+        or Assessment.objects.filter(
+            applicant=registration.applicant_id, concluded_on__isnull=False
+        ).exists()
+        or registration.documents.filter(
+            kind="conclusion", signatures__gte=rules.MIN_SIGNATURES
+        ).exists()
+    )
+
+
 def documents_state(registration: SenRegistration, institution: Institution) -> list[DocumentState]:
     """The A37.10 documents at one institution: required (by the conclusion) and received.
     Only for readers with ``sen.health`` (the caller goes through :func:`health_record`)."""
@@ -212,6 +228,21 @@ def health_record(
     return HealthRecord(
         conclusion, documents_state(registration, institution) if institution else []
     )
+
+
+def own_conclusion(actor, assessment: Assessment) -> Assessment:
+    """The expert team's own conclusion, for its members (A36.2): authorised, and every view
+    audited like :func:`health_record`'s."""
+    authorize(actor, "sen.assess", assessment.team.organisation)
+    with transaction.atomic():
+        record(
+            actor,
+            "sen.health_viewed",
+            assessment,
+            after={"assessment": assessment.pk},
+            organisation=actor.organisation,
+        )
+    return assessment
 
 
 def institution_registrations(institution: Institution, round_, stage: str | None = None):

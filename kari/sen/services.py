@@ -28,6 +28,7 @@ from kari.errors import PermissionDenied, RuleError, ValidationError
 from kari.identity.registry import get_registry
 from kari.identity.validators import clean_contacts, clean_personal_number
 from kari.registration.models import Applicant
+from kari.registration.rules import check_requirements
 from kari.registration.services import Pending, _deliver_code, check_second_fact
 from kari.rounds.models import Round
 
@@ -341,9 +342,16 @@ def issue_conclusion(actor, assessment: Assessment) -> Assessment:
 # ---------------------------------------------------------------- A37, A38 registration
 
 
-def _clean_registration(data: dict, round_, stage: str, existing: SenRegistration | None) -> dict:
+def _clean_registration(
+    data: dict, round_, stage: str, existing: SenRegistration | None, person=None
+) -> dict:
+    """The A37.4 / A38.4 data. A37.3, A38.3: only the programmes whose requirements the
+    applicant meets are offered: those with reserved places (A13.2) and whose checkable
+    requirements (A13.4(f): the minimum age on its day) the person meets, as the general
+    registration checks them; the others are refused, naming the programme. The education
+    level is, as there, a warning (the applicant may have it by enrolment)."""
     errors: dict[str, list[str]] = {}
-    out: dict = {}
+    out: dict = {"warnings": []}
     clean_contacts(data, errors, out)
     if stage == Stage.PRIMARY and not out.get("email"):
         errors.pop("email", None)  # A37.4: the phone is required; the email if there is one
@@ -376,6 +384,15 @@ def _clean_registration(data: dict, round_, stage: str, existing: SenRegistratio
                 % {"codes": ", ".join(missing)}
             ]
         out["programmes"] = [offered[c] for c in codes_ if c in offered]
+        if not missing:
+            out["warnings"] = check_requirements(out["programmes"], person, round_, errors)
+            if "programmes" in errors:  # A37.3, A38.3: not offered to this applicant
+                citation = "A38.3" if stage == Stage.SUBSEQUENT else "A37.3"
+                head = RuleError(
+                    _("Offered only where the applicant meets the programme's requirements"),
+                    citation=citation,
+                ).messages[0]
+                errors["programmes"] = [f"{head}. {m}" for m in errors["programmes"]]
     if errors:
         raise ValidationError(errors)
     return out
@@ -419,12 +436,13 @@ def _start_registration(
     existing = SenRegistration.objects.filter(
         applicant__personal_number=personal_number, round=round_, stage=stage
     ).first()
-    clean = _clean_registration(data, round_, stage, existing)
     on_record = Applicant.objects.filter(personal_number=personal_number).first()
-    if on_record is None and get_registry().lookup(personal_number) is None:
+    person = get_registry().lookup(personal_number)
+    if on_record is None and person is None:
         raise ValidationError(
             {"personal_number": [_("The civil registry has no person with this number.")]}
         )
+    clean = _clean_registration(data, round_, stage, existing, person or on_record)
     payload = {
         "personal_number": personal_number,
         "round": round_.pk,
@@ -443,7 +461,7 @@ def _start_registration(
         email, phone = existing.email, existing.phone
     else:
         email, phone = clean.get("email", ""), clean["phone"]
-    return Pending(code.pk, personal_number, []), plain, (email, phone)
+    return Pending(code.pk, personal_number, [], clean["warnings"]), plain, (email, phone)
 
 
 def start_registration(
@@ -800,6 +818,15 @@ def score_trial(
     )
     if commission is None:
         raise PermissionDenied(_("You are not a member of the exam commission (A40.3)."))
+    if not selectors.has_conclusion(reg):
+        raise RuleError(
+            _(
+                "%(number)s has no expert team's conclusion: the right to the SEN test comes "
+                "from it."
+            )
+            % {"number": reg.number},
+            citation="A33",
+        )
     if not reg.choices.filter(programme=programme).exists():
         raise ValidationError({"programme": [_("The applicant did not choose this programme.")]})
     s = _schedule(reg.round, reg.stage)

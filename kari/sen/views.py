@@ -83,6 +83,8 @@ def apply(request):
             apply_errors(form, exc)
         else:
             request.session[PENDING] = {"code": pending.code_id, "sent_to": pending.sent_to}
+            for warning in pending.warnings:  # A37.3, A13.4(f): requirements to know about
+                messages.warning(request, warning)
             return redirect("sen:confirm")
     return render(
         request,
@@ -210,6 +212,8 @@ def centre_register(request, stage=Stage.PRIMARY):
             apply_errors(form, exc)
         else:
             request.session[CENTRE_PENDING] = {"code": pending.code_id, "sent_to": pending.sent_to}
+            for warning in pending.warnings:  # A38.3, A13.4(f): requirements to know about
+                messages.warning(request, warning)
             return redirect("sen:centre_confirm")
     return render(
         request,
@@ -480,7 +484,7 @@ def assessment(request, pk):
     a = get_object_or_404(
         Assessment.objects.select_related("team__organisation", "applicant"), pk=pk
     )
-    authorize(request.user, "sen.assess", a.team.organisation)
+    a = selectors.own_conclusion(request.user, a)  # authorised and audited
     form = ConclusionForm(
         request.POST or None if request.POST.get("action") == "write" else None,
         initial={

@@ -4,7 +4,9 @@ records the documents (A37.10); the ministry closes the window (`kari sen schedu
 distributes the applicants to the college's SEN exam centre (A39); the college's head creates
 the exam commission, which scores the practical trial and sends the results (A40.3-A40.7);
 the ministerial commission places the applicant within the reserved places (A40.8) and the
-ministry signs and publishes the act (A40.9, A40.10). axe-core checks every page."""
+ministry signs and publishes the act (A40.9, A40.10); EMIS opens the placement for enrolment
+and the college's head fixes the documents' deadline and the day studies begin (A41.1, A41.2).
+axe-core checks every page."""
 
 import datetime as dt
 import io
@@ -290,7 +292,36 @@ def test_A37_A40_sen_applicant_registers_is_tried_and_placed_by_the_published_ac
     public.goto(server.url("/sen/acts/"))
     expect(public.locator("main")).to_contain_text("SEN-07/2026")
 
-    for page in (phone, college, ministry, trial, commission, public):
+    # 9. EMIS opens the act's placement for enrolment (A41); the college's head fixes the
+    # enrolment documents' deadline within 5 days of the act and the day studies begin
+    # (A41.1, A41.2) on the head's page.
+    emis = axe.watch(new_page())
+    staff_sign_in(emis, server, "emis")
+    emis.goto(server.url("/enrolment/entries/"))
+    with emis.expect_navigation():
+        emis.locator("main form button[type=submit]").click()
+    college.goto(server.url("/enrolment/sen/"))
+    expect(college.locator("main")).to_contain_text("SEN-07/2026")
+    with college.expect_navigation():
+        college.locator("main table a[href*='/enrolment/sen/']").first.click()
+    expect(college.locator("main")).to_contain_text("5 დღის")
+    college.fill("#id_submit_until", (today + dt.timedelta(days=3)).isoformat())
+    college.fill("#id_studies_start", "")
+    if college.locator("#id_documents").count():
+        college.fill("#id_documents", "პირადობის მოწმობის ასლი")
+        college.fill("#id_duration_months", "12")
+    with college.expect_navigation():
+        college.locator("main form button[type=submit]").click()
+    expect(college.locator("#error-summary")).to_be_focused()  # the day studies begin
+    college.fill("#id_studies_start", (today + dt.timedelta(days=30)).isoformat())
+    with college.expect_navigation():
+        college.locator("main form button[type=submit]").click()
+    expect(college).to_have_url(re.compile(r"/enrolment/sen/$"))
+    expect(college.locator("main")).to_contain_text(
+        (today + dt.timedelta(days=30)).strftime("%d.%m.%Y")
+    )
+
+    for page in (phone, college, ministry, trial, commission, public, emis):
         axe.check(page)
-    assert len(axe.checked) >= 12, axe.checked
+    assert len(axe.checked) >= 14, axe.checked
     assert not axe.violations, "axe-core:\n" + "\n".join(dict.fromkeys(axe.violations))

@@ -297,6 +297,7 @@ def _make_enrolment(ctx):
     )
     e = Enrolment.objects.create(
         round=w["round"],
+        applicant_id=reg.applicant_id,
         registration=reg,
         programme=w["prog_b"],
         admitted_on=today,
@@ -616,6 +617,10 @@ CASES: dict[str, Case] = {
     "sen:assessment": Case(_sen_assessment),
     "sen:status": Case(lambda c: [{"pk": _sen_registration(c).pk}], {Role.SEN_OFFICER}),
     "sen:act_issue": Case(_sen_act, {Role.SEN_OFFICER}),
+    # A41.1: another institution's programme under a minister's act
+    "enrolment:sen_terms": Case(
+        lambda c: [{"act": _sen_act(c)[0]["pk"], "code": c.world["prog_b"].code}]
+    ),
 }
 
 

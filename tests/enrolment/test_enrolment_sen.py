@@ -12,7 +12,8 @@ from django.urls import reverse
 from kari.accounts.roles import Role
 from kari.audit.models import AuditEntry
 from kari.enrolment import rules, services
-from kari.enrolment.models import Enrolment, Status
+from kari.enrolment.models import Enrolment, ProgrammeTerms, Status
+from kari.registration.models import Registration
 from kari.sen import services as sen_services
 from kari.sen.models import Stage
 from tests.conftest import make_user, sign_in, system_actor
@@ -66,8 +67,11 @@ def test_A41_placements_of_the_published_act_open_exactly_once(sen_act, mailoutb
     opened = Enrolment.objects.filter(sen_placement__act=act)
     assert opened.count() == 2 == act.placements.count()
     assert {e.sen_placement.registration.applicant_id for e in opened} == {
-        e.registration.applicant_id for e in opened
+        e.applicant_id for e in opened
     }
+    # The enrolment hangs on the SEN placement: no general registration is made up for it.
+    assert all(e.registration is None for e in opened)
+    assert not Registration.objects.filter(applicant__in=[e.applicant for e in opened]).exists()
     assert all(e.programme == p and e.admitted_on == act.issued_on for e in opened)
     assert all(e.status == Status.ADMITTED and e.enrol_by is None for e in opened)
     deadline = rules.sen_terms_by(act.issued_on).strftime("%d.%m.%Y")
@@ -108,18 +112,37 @@ def test_A41_1_the_head_fixes_the_documents_deadline_within_5_days(sen_act, monk
     monkeypatch.setattr(services, "_today", lambda: limit + dt.timedelta(days=1))
     with pytest.raises(ValidationError) as e:
         services.fix_sen_terms(
-            w.admin, act, p, submit_until=days(20), documents=["ფოტოსურათი"], duration_months=12
+            w.admin,
+            act,
+            p,
+            submit_until=days(20),
+            studies_start=days(40),
+            documents=["ფოტოსურათი"],
+            duration_months=12,
         )
     assert cites(e.value, "A41.1")
     assert not Enrolment.objects.exclude(documents_by=None).exists()
     monkeypatch.setattr(services, "_today", lambda: limit)
     with pytest.raises(ValidationError):  # a programme with no list yet needs one
-        services.fix_sen_terms(w.admin, act, p, submit_until=limit + dt.timedelta(days=7))
+        services.fix_sen_terms(
+            w.admin, act, p, submit_until=limit + dt.timedelta(days=7), studies_start=days(40)
+        )
+    with pytest.raises(ValidationError) as e:  # A41.2: the day studies begin is needed
+        services.fix_sen_terms(
+            w.admin,
+            act,
+            p,
+            submit_until=limit + dt.timedelta(days=7),
+            documents=["ფოტოსურათი"],
+            duration_months=12,
+        )
+    assert "studies_start" in e.value.message_dict and cites(e.value, "A41.2")
     n = services.fix_sen_terms(
         w.admin,
         act,
         p,
         submit_until=limit + dt.timedelta(days=7),
+        studies_start=limit + dt.timedelta(days=20),
         documents=["პირადობის მოწმობის ასლი", "ფოტოსურათი"],
         duration_months=12,
     )
@@ -133,7 +156,13 @@ def test_A41_2_A41_3_enrolled_by_act_and_contract_then_entered_and_late_ones_sta
     w, act, inst, p = sen_act
     services.open_from_sen_act(system_actor(), act)
     services.fix_sen_terms(
-        w.admin, act, p, submit_until=days(10), documents=["ფოტოსურათი"], duration_months=12
+        w.admin,
+        act,
+        p,
+        submit_until=days(10),
+        studies_start=days(30),
+        documents=["ფოტოსურათი"],
+        duration_months=12,
     )
     services.save_contract_template(w.admin, inst, "1. დაწესებულება ასწავლის პროგრამას.")
     on_time, late = Enrolment.objects.filter(sen_placement__act=act).order_by("pk")
@@ -157,3 +186,101 @@ def test_A41_2_A41_3_enrolled_by_act_and_contract_then_entered_and_late_ones_sta
     late.refresh_from_db()
     assert on_time.entered_at and not on_time.entry_late
     assert late.entered_at and late.entry_late
+
+
+def _ready_for_contract(w, act, inst, p, *, studies_start):
+    """The act's placements opened, the head's terms fixed, every document received."""
+    services.open_from_sen_act(system_actor(), act)
+    services.fix_sen_terms(
+        w.admin,
+        act,
+        p,
+        submit_until=days(5),
+        studies_start=studies_start,
+        documents=["ფოტოსურათი"],
+        duration_months=12,
+    )
+    services.save_contract_template(w.admin, inst, "1. დაწესებულება ასწავლის პროგრამას.")
+    es = list(Enrolment.objects.filter(sen_placement__act=act).order_by("pk"))
+    for e in es:
+        for doc in p.enrolment_terms.get(round=e.round).documents.all():
+            services.mark_document(w.admin, e, doc, received=True)
+        e.refresh_from_db()
+    return es
+
+
+def test_A41_2_enrolment_only_before_studies_begin(sen_act, monkeypatch):
+    w, act, inst, p = sen_act
+    first, second = _ready_for_contract(w, act, inst, p, studies_start=days(20))
+    services.sign_contract(w.admin, first, funding="voucher")
+    # Studies begin on day 20: a contract on that day, or an act after it, is refused.
+    with pytest.raises(ValidationError) as e:
+        services.sign_contract(w.admin, second, funding="voucher", signed_on=days(20))
+    assert cites(e.value, "A41.2") and days(20).strftime("%d.%m.%Y") in str(e.value)
+    monkeypatch.setattr(services, "_today", lambda: days(21))
+    with pytest.raises(ValidationError) as e:
+        services.issue_act(w.admin, inst, w.round)
+    assert cites(e.value, "A41.2")
+    first.refresh_from_db()
+    assert first.status == Status.DOCUMENTS and first.act is None
+    monkeypatch.setattr(services, "_today", lambda: days(19))  # the day before: enrolled
+    services.issue_act(w.admin, inst, w.round)
+    first.refresh_from_db()
+    assert first.status == Status.ENROLLED
+
+
+def test_A41_2_no_enrolment_until_the_day_studies_begin_is_fixed(sen_act):
+    w, act, inst, p = sen_act
+    (first, _second) = _ready_for_contract(w, act, inst, p, studies_start=days(20))
+    ProgrammeTerms.objects.filter(programme=p).update(studies_start=None)
+    with pytest.raises(ValidationError) as e:
+        services.sign_contract(w.admin, first, funding="voucher")
+    assert cites(e.value, "A41.2")
+
+
+def test_A41_1_the_heads_page_shows_the_deadline_and_fixes_the_terms(sen_act, client, monkeypatch):
+    from kari.enrolment import views
+
+    w, act, inst, p = sen_act
+    services.open_from_sen_act(system_actor(), act)
+    monkeypatch.setattr(views, "_round", lambda: w.round)  # the SEN world's round
+    sign_in(client, w.admin)
+    page = client.get(reverse("enrolment:sen"))
+    assert page.status_code == 200
+    assert rules.sen_terms_by(act.issued_on).strftime("%d.%m.%Y") in page.content.decode()
+    url = reverse("enrolment:sen_terms", args=[act.pk, p.code])
+    bad = client.post(url, {"submit_until": days(5).isoformat()})
+    assert bad.status_code == 200 and b"error-summary" in bad.content
+    assert not Enrolment.objects.exclude(documents_by=None).exists()
+    ok = client.post(
+        url,
+        {
+            "submit_until": days(5).isoformat(),
+            "studies_start": days(25).isoformat(),
+            "documents": "ფოტოსურათი",
+            "duration_months": "12",
+        },
+    )
+    assert ok.status_code == 302 and ok.url == reverse("enrolment:sen")
+    assert set(Enrolment.objects.values_list("documents_by", flat=True)) == {days(5)}
+    assert ProgrammeTerms.objects.get(programme=p).studies_start == days(25)
+    detail = client.get(reverse("enrolment:detail", args=[Enrolment.objects.first().pk]))
+    assert days(25).strftime("%d.%m.%Y") in detail.content.decode()
+
+
+def test_A35_the_four_stages_registration_assessment_test_enrolment(sen_act):
+    """A35 (a)-(d): each applicant of the act went through the SEN registration, the expert
+    team's assessment, the practical trial, and is now enrolled at the institution."""
+    from kari.sen.models import Assessment, Trial
+
+    w, act, inst, p = sen_act
+    services.open_from_sen_act(system_actor(), act)
+    for placement in act.placements.select_related("registration"):
+        reg = placement.registration
+        assert reg.registered_at  # (a) registration
+        assert Assessment.objects.filter(  # (b) the assessment and its conclusion
+            applicant=reg.applicant, concluded_on__isnull=False
+        ).exists()
+        trial = Trial.objects.filter(registration=reg, programme=p, sent_on__isnull=False)
+        assert trial.exists()  # (c) the practical trial, sent to the ministry
+        assert placement.enrolment.programme == p  # (d) enrolment at the institution

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from kari import workdays
 from kari.accounts.roles import OrgKind, Role
 from kari.sen import rules, services
-from kari.sen.models import DocumentKind, SenStatus, Stage
+from kari.sen.models import DocumentKind, SenRegistration, SenStatus, Stage
 from tests.conftest import make_org, make_user
 from tests.sen.conftest import PEOPLE, TODAY, cites
 
@@ -96,6 +96,54 @@ def test_A36_1_a_team_has_at_least_three_experts(sen):
     assert team.members.count() == 3
 
 
+def test_A34_each_body_acts_within_its_responsibility(sen):
+    """A34.3(a) the institution and A34.4(a) the resource centre register SEN applicants;
+    A34.1 the ministry (its SEN unit; A40.8 its commission) runs the rest; nobody else."""
+    sen.schedule()
+    rc_clerk = make_user(
+        "rc-clerk", sen.world["orgs"][OrgKind.RESOURCE_CENTRE][0], [Role.REGISTRATION_CLERK]
+    )
+
+    def data(i):
+        return {
+            "personal_number": PEOPLE[i][0],
+            "phone": f"+995555100{i:03d}",
+            "programmes": [sen.programmes[0].code],
+        }
+
+    regs = []
+    for i, clerk in enumerate((rc_clerk, sen.clerk)):
+        pending = services.start_registration(clerk, data(i), sen.round, channel="centre")
+        regs.append(services.confirm_registration(pending.code_id, sen.sent[-1]))
+        assert regs[-1].centre == clerk.organisation and regs[-1].clerk_name
+    emis = sen.world["users"][Role.EMIS_OPERATOR]
+    for actor in (sen.experts[0], sen.commission_member, emis, sen.officer):
+        with pytest.raises(PermissionDenied):
+            services.start_registration(actor, data(2), sen.round, channel="centre")
+    for actor in (sen.admin, sen.clerk, emis):  # the ministry's acts (A34.1)
+        with pytest.raises(PermissionDenied):
+            services.set_schedule(
+                actor,
+                sen.round,
+                Stage.PRIMARY,
+                registration_opens=TODAY,
+                registration_closes=TODAY,
+                test_starts=TODAY + dt.timedelta(days=1),
+                test_ends=TODAY + dt.timedelta(days=1),
+                max_minutes=60,
+            )
+        with pytest.raises(PermissionDenied):
+            services.set_status(actor, regs[0], SenStatus.CONFIRMED)
+        with pytest.raises(PermissionDenied):
+            services.name_hosts(actor, sen.round, Stage.PRIMARY, {})
+    with pytest.raises(PermissionDenied):  # A40.8: the minister's commission distributes
+        services.distribute(sen.officer, sen.round, Stage.PRIMARY, number="1", placements={})
+    with pytest.raises(PermissionDenied):  # A40.3: the host institution's head
+        services.create_commission(
+            sen.officer, sen.world["inst_a"], sen.round, Stage.PRIMARY, act_number="1", members=[]
+        )
+
+
 def test_A36_1_only_the_ministry_forms_teams(sen):
     with pytest.raises(PermissionDenied):
         services.form_team(
@@ -171,6 +219,28 @@ def test_A37_3_only_programmes_with_reserved_places_are_offered(sen):
     with pytest.raises(ValidationError) as e:
         sen.register(0, [p.code])
     assert p.code in str(e.value)
+
+
+def test_A37_3_a_programme_whose_requirements_the_applicant_does_not_meet_is_refused(sen):
+    from kari.catalogue.models import Programme
+
+    sen.schedule()
+    young, other = sen.programmes[0], sen.programmes[1]
+    # The registry's applicants were born on 1 May 2007: too young for a minimum age of 30.
+    Programme.objects.filter(pk=young.pk).update(min_age=30)
+    with pytest.raises(ValidationError) as e:
+        sen.register(0, [young.code, other.code])
+    assert young.code in str(e.value) and cites(e.value, "A37.3")
+    assert not SenRegistration.objects.exists()
+    # A requirement met (age 18) is offered; the education level is told, not refused (A13.4(f)).
+    Programme.objects.filter(pk=young.pk).update(min_age=18, min_education="basic")
+    data = {
+        "personal_number": PEOPLE[0][0],
+        "phone": "+995555100000",
+        "programmes": [young.code, other.code],
+    }
+    pending = services.start_registration(sen.clerk, data, sen.round, channel="centre")
+    assert any(young.code in w for w in pending.warnings)
 
 
 def test_A37_5_registration_keeps_the_time_to_the_second_and_the_4_working_day_deadline(sen):

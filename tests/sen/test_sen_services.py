@@ -67,6 +67,36 @@ def test_A39_1_exam_centres_after_the_window_and_the_applicants_are_told(sen, ma
     assert AuditEntry.objects.filter(action="sen.host").exists()
 
 
+def test_A33_no_trial_without_the_expert_teams_conclusion(sen):
+    sen.schedule()
+    reg = sen.register(0, [sen.programmes[0].code])
+    sen.schedule(opens=-10, closes=-1, test=(0, 0))
+    inst = sen.world["inst_a"]
+    services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, {reg: inst})
+    services.create_commission(
+        sen.admin, inst, sen.round, Stage.PRIMARY, act_number="კ-1", members=[sen.commission_member]
+    )
+
+    def score():
+        return services.score_trial(
+            sen.commission_member,
+            reg,
+            sen.programmes[0],
+            tested_on=TODAY,
+            minutes=30,
+            scores=SCORES,
+            recommended=True,
+            reasons="გათვალისწინებულია.",
+        )
+
+    with pytest.raises(ValidationError) as e:
+        score()
+    assert cites(e.value, "A33") and not Trial.objects.exists()
+    # The paper conclusion the institution received, signed by three members, gives the right.
+    services.record_document(sen.admin, reg, inst, "conclusion", received_on=TODAY, signatures=3)
+    assert score().total == SCORES[0]["score"]
+
+
 def test_A40_3_only_the_hosts_head_creates_the_commission(sen):
     regs = registered(sen, 1)
     inst = sen.world["inst_a"]
@@ -242,6 +272,13 @@ def test_health_data_only_for_the_roles_the_rules_name_and_every_view_audited(se
     selectors.health_record(sen.officer, reg, None)  # the ministry's unit (A37.11)
     selectors.health_record(sen.experts[1], reg, None)  # the team that wrote it
     assert AuditEntry.objects.filter(action="sen.health_viewed").count() == before + 3
+    from kari.sen.models import Assessment
+
+    a = Assessment.objects.get(applicant=reg.applicant)
+    selectors.own_conclusion(sen.experts[1], a)  # the team's own page of the conclusion
+    assert AuditEntry.objects.filter(action="sen.health_viewed").count() == before + 4
+    with pytest.raises(PermissionDenied):
+        selectors.own_conclusion(sen.admin, a)
     with pytest.raises(PermissionDenied):
         selectors.health_record(sen.world["admin_b"], reg, inst_b)  # not chosen, not hosting
     with pytest.raises(PermissionDenied):
