@@ -262,10 +262,19 @@ def reviews(request):
         .order_by("submitted_at")
     ):
         due = subsequent.review_due(r) if r.submitted_at else None
+        try:
+            submission_due = subsequent.submission_due(r.institution, round_)
+        except ValidationError:  # the head's schedule was removed since
+            submission_due = None
         items.append(
             {
                 "r": r,
                 "due": due,
+                "submitted_late": bool(
+                    r.submitted_at
+                    and submission_due
+                    and timezone.localdate(r.submitted_at) > submission_due
+                ),
                 "late": bool(
                     due and r.status == RankingStatus.SUBMITTED and timezone.localdate() > due
                 ),

@@ -2,6 +2,7 @@
 a page or uploaded, the draft, submission, approval by act with a confirmation, the signed
 lists), EMIS's check (consent, or return with reasons) and who may do what."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -114,7 +115,15 @@ def test_A27_7_emis_checks_and_a_return_needs_reasons(stage, client):
     assert "/ranking/subsequent/review/" in staff
     assert subsequent.review_due(ranking).strftime("%d.%m.%Y") in staff
     listing = client.get(f"/ranking/subsequent/review/?round={rb.round.pk}").content.decode()
-    assert f"/ranking/subsequent/review/{ranking.pk}/" in listing
+    assert f"/ranking/subsequent/review/{ranking.pk}/" in listing and "flagged" not in listing
+    # a document submitted more than 10 days after the stage's test is stamped late
+    from kari.catalogue.models import SubsequentSchedule
+
+    SubsequentSchedule.objects.filter(institution=rb.inst).update(
+        test_ends=timezone.localdate() - dt.timedelta(days=40)
+    )
+    listing = client.get(f"/ranking/subsequent/review/?round={rb.round.pk}").content.decode()
+    assert "status flagged" in listing
     url = f"/ranking/subsequent/review/{ranking.pk}/"
     page = client.get(url).content.decode()
     assert 'id="checks-passed"' in page and regs[0].applicant.personal_number in page
