@@ -58,6 +58,11 @@ def test_A27_7_the_head_enters_scores_makes_the_draft_and_submits_it(stage, clie
     data.update({_field(s2, reg): "10" for reg in regs})
     assert client.post(url, data).status_code == 302
     assert SubsequentScore.objects.count() == 10
+    # a programme's scores all cleared on the page are removed (nobody sat there)
+    cleared = {**data, **{_field(s2, reg): "" for reg in regs}}
+    assert client.post(url, cleared).status_code == 302
+    assert SubsequentScore.objects.count() == 5
+    assert client.post(url, data).status_code == 302
     assert client.post("/ranking/subsequent/build/", {"round": rb.round.pk}).status_code == 302
     ranking = subsequent.current(rb.inst, rb.round)
     assert ranking.status == RankingStatus.DRAFT and ranking.admitted_count == 5

@@ -179,7 +179,7 @@ def enter_scores(
     if errors:
         raise ImportRejected(errors)
     now = timezone.now()
-    mine = set(stage_programmes(institution))
+    mine = set(stage_programmes(institution).values_list("pk", flat=True))
     programmes = {p for _r, p, _s in clean} | {p for p in programmes if p in mine}
     SubsequentScore.objects.filter(round=round_, programme_id__in=programmes).delete()
     SubsequentScore.objects.bulk_create(
