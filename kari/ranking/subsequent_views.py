@@ -134,7 +134,7 @@ def home(request):
             "ranking": ranking,
             "outcome": _outcome(ranking),
             "review_due": subsequent.review_due(ranking)
-            if ranking and ranking.submitted_at
+            if ranking and ranking.status == RankingStatus.SUBMITTED
             else None,
             "documents": ranking.documents.select_related("programme").defer("content")
             if ranking and ranking.status == RankingStatus.APPROVED

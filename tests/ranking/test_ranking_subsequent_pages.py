@@ -68,6 +68,13 @@ def test_A27_7_the_head_enters_scores_makes_the_draft_and_submits_it(stage, clie
     assert ranking.status == RankingStatus.DRAFT and ranking.admitted_count == 5
     page = client.get(url).content.decode()
     assert page.count("status tie") == 2 and f"/ranking/subsequent/{ranking.pk}/submit/" in page
+    # a score changed after the draft: it is made again before it can be submitted
+    client.post(url, {**data, _field(s1, regs[4]): "6"})
+    client.post(f"/ranking/subsequent/{ranking.pk}/submit/")
+    ranking.refresh_from_db()
+    assert ranking.status == RankingStatus.DRAFT
+    client.post("/ranking/subsequent/build/", {"round": rb.round.pk})
+    ranking = subsequent.current(rb.inst, rb.round)
     r = client.post(f"/ranking/subsequent/{ranking.pk}/submit/")
     assert r.status_code == 302
     ranking.refresh_from_db()
