@@ -126,6 +126,10 @@ def test_A27_7_emis_checks_and_a_return_needs_reasons(stage, client):
     staff = client.get("/staff/").content.decode()
     assert "/ranking/subsequent/review/" in staff
     assert subsequent.review_due(ranking).strftime("%d.%m.%Y") in staff
+    assert (
+        "/ranking/subsequent/review/"
+        in client.get(f"/ranking/?round={rb.round.pk}").content.decode()
+    )
     listing = client.get(f"/ranking/subsequent/review/?round={rb.round.pk}").content.decode()
     assert f"/ranking/subsequent/review/{ranking.pk}/" in listing and "flagged" not in listing
     # a document submitted more than 10 days after the stage's test is stamped late
