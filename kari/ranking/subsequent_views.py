@@ -134,7 +134,7 @@ def home(request):
             "ranking": ranking,
             "outcome": _outcome(ranking),
             "review_due": subsequent.review_due(ranking)
-            if ranking and ranking.submitted_at
+            if ranking and ranking.status == RankingStatus.SUBMITTED
             else None,
             "documents": ranking.documents.select_related("programme").defer("content")
             if ranking and ranking.status == RankingStatus.APPROVED
@@ -262,10 +262,19 @@ def reviews(request):
         .order_by("submitted_at")
     ):
         due = subsequent.review_due(r) if r.submitted_at else None
+        try:
+            submission_due = subsequent.submission_due(r.institution, round_)
+        except ValidationError:  # the head's schedule was removed since
+            submission_due = None
         items.append(
             {
                 "r": r,
                 "due": due,
+                "submitted_late": bool(
+                    r.submitted_at
+                    and submission_due
+                    and timezone.localdate(r.submitted_at) > submission_due
+                ),
                 "late": bool(
                     due and r.status == RankingStatus.SUBMITTED and timezone.localdate() > due
                 ),

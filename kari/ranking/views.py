@@ -79,6 +79,7 @@ def home(request):
             "can_build": can(request.user, "ranking.build", NATIONAL),
             "can_formula": can(request.user, "ranking.formula", NATIONAL),
             "can_publish": can(request.user, "ranking.publish", NATIONAL),
+            "can_review_subsequent": can(request.user, "ranking.subsequent_review", NATIONAL),
             "publication": publication.publication_of(round_),
             "results_in": ResultImport.objects.current(round_).exists(),
             "reranking_opens": publication.reranking_opens(round_),

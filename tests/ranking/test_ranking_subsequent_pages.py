@@ -2,6 +2,7 @@
 a page or uploaded, the draft, submission, approval by act with a confirmation, the signed
 lists), EMIS's check (consent, or return with reasons) and who may do what."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -57,11 +58,23 @@ def test_A27_7_the_head_enters_scores_makes_the_draft_and_submits_it(stage, clie
     data.update({_field(s2, reg): "10" for reg in regs})
     assert client.post(url, data).status_code == 302
     assert SubsequentScore.objects.count() == 10
+    # a programme's scores all cleared on the page are removed (nobody sat there)
+    cleared = {**data, **{_field(s2, reg): "" for reg in regs}}
+    assert client.post(url, cleared).status_code == 302
+    assert SubsequentScore.objects.count() == 5
+    assert client.post(url, data).status_code == 302
     assert client.post("/ranking/subsequent/build/", {"round": rb.round.pk}).status_code == 302
     ranking = subsequent.current(rb.inst, rb.round)
     assert ranking.status == RankingStatus.DRAFT and ranking.admitted_count == 5
     page = client.get(url).content.decode()
     assert page.count("status tie") == 2 and f"/ranking/subsequent/{ranking.pk}/submit/" in page
+    # a score changed after the draft: it is made again before it can be submitted
+    client.post(url, {**data, _field(s1, regs[4]): "6"})
+    client.post(f"/ranking/subsequent/{ranking.pk}/submit/")
+    ranking.refresh_from_db()
+    assert ranking.status == RankingStatus.DRAFT
+    client.post("/ranking/subsequent/build/", {"round": rb.round.pk})
+    ranking = subsequent.current(rb.inst, rb.round)
     r = client.post(f"/ranking/subsequent/{ranking.pk}/submit/")
     assert r.status_code == 302
     ranking.refresh_from_db()
@@ -113,8 +126,20 @@ def test_A27_7_emis_checks_and_a_return_needs_reasons(stage, client):
     staff = client.get("/staff/").content.decode()
     assert "/ranking/subsequent/review/" in staff
     assert subsequent.review_due(ranking).strftime("%d.%m.%Y") in staff
+    assert (
+        "/ranking/subsequent/review/"
+        in client.get(f"/ranking/?round={rb.round.pk}").content.decode()
+    )
     listing = client.get(f"/ranking/subsequent/review/?round={rb.round.pk}").content.decode()
-    assert f"/ranking/subsequent/review/{ranking.pk}/" in listing
+    assert f"/ranking/subsequent/review/{ranking.pk}/" in listing and "flagged" not in listing
+    # a document submitted more than 10 days after the stage's test is stamped late
+    from kari.catalogue.models import SubsequentSchedule
+
+    SubsequentSchedule.objects.filter(institution=rb.inst).update(
+        test_ends=timezone.localdate() - dt.timedelta(days=40)
+    )
+    listing = client.get(f"/ranking/subsequent/review/?round={rb.round.pk}").content.decode()
+    assert "status flagged" in listing
     url = f"/ranking/subsequent/review/{ranking.pk}/"
     page = client.get(url).content.decode()
     assert 'id="checks-passed"' in page and regs[0].applicant.personal_number in page

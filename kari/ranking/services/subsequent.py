@@ -179,7 +179,7 @@ def enter_scores(
     if errors:
         raise ImportRejected(errors)
     now = timezone.now()
-    mine = set(stage_programmes(institution))
+    mine = set(stage_programmes(institution).values_list("pk", flat=True))
     programmes = {p for _r, p, _s in clean} | {p for p in programmes if p in mine}
     SubsequentScore.objects.filter(round=round_, programme_id__in=programmes).delete()
     SubsequentScore.objects.bulk_create(
@@ -508,6 +508,14 @@ def submit_subsequent(actor, ranking: Ranking, *, today=None) -> Ranking:
     ranking = Ranking.objects.select_for_update().get(pk=ranking.pk)
     if ranking.status not in OPEN:
         raise RuleError(_("Only a draft or returned document can be submitted."))
+    doc, _places = _instance(ranking.institution, ranking.round)
+    if hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest() != (
+        ranking.inputs_checksum
+    ):
+        raise RuleError(
+            _("The scores changed after the draft was made: make the draft again."),
+            field="scores",
+        )
     today = today or timezone.localdate()
     due = submission_due(ranking.institution, ranking.round)
     ranking.status, ranking.submitted_at = RankingStatus.SUBMITTED, timezone.now()
