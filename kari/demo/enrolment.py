@@ -126,9 +126,9 @@ def build(round_, institution, users: dict, anchor: dt.date) -> dict:
 
     college = users["college"]
     placements = {
-        e.registration.applicant.personal_number: e
+        e.applicant.personal_number: e
         for e in enrolment.Enrolment.objects.filter(round=round_).select_related(
-            "registration__applicant", "programme__institution", "round"
+            "applicant", "programme__institution", "round"
         )
     }
     by_index = [placements[p["personal_number"]] for p in placed_people]

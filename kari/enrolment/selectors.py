@@ -36,6 +36,13 @@ class Row:
         return None
 
     @property
+    def sen_terms_by(self) -> dt.date | None:
+        """A41.1: for an SEN placement, the day by which the head fixes the documents' deadline
+        (5 days from the minister's act, which is the placement's date)."""
+        e = self.enrolment
+        return rules.sen_terms_by(e.admitted_on) if e.sen_placement_id else None
+
+    @property
     def complete(self) -> bool:
         return all(
             s is not None and s.state == SubmissionState.RECEIVED for _d, s in self.documents

@@ -62,7 +62,8 @@ def _tell_applicant(enrolment: Enrolment, message, **values) -> None:
     a = enrolment.applicant
     values = {
         "programme": enrolment.programme.name_ka,
-        "url": site_url("/cabinet/"),
+        # A41: an SEN applicant may have no general registration: straight to the enrolment
+        "url": site_url("/cabinet/enrolment/" if enrolment.sen_placement_id else "/cabinet/"),
         "challenge": rules.challenge_notice(_today()),
     } | values
     notify.email_on_commit(

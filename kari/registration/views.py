@@ -479,6 +479,8 @@ def cabinet(request):
             "registrations": regs,
             "round": round_,
             "state": services.window(round_) if round_ else None,
+            # A41: placed by the minister's SEN act, with or without a general registration
+            "sen_enrolment": applicant.enrolments.filter(sen_placement__isnull=False).exists(),
         },
     )
 

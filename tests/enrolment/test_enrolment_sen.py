@@ -284,3 +284,21 @@ def test_A35_the_four_stages_registration_assessment_test_enrolment(sen_act):
         trial = Trial.objects.filter(registration=reg, programme=p, sent_on__isnull=False)
         assert trial.exists()  # (c) the practical trial, sent to the ministry
         assert placement.enrolment.programme == p  # (d) enrolment at the institution
+
+
+def test_A41_the_placed_applicant_without_a_general_registration_finds_the_next_steps(
+    sen_act, client, mailoutbox
+):
+    w, act, inst, p = sen_act
+    mailoutbox.clear()
+    services.open_from_sen_act(system_actor(), act)
+    e = Enrolment.objects.filter(sen_placement__act=act).first()
+    assert "/cabinet/enrolment/" in mailoutbox[0].body
+    session = client.session
+    session["kari_applicant"] = e.applicant_id
+    session.save()
+    page = client.get(reverse("registration:cabinet")).content.decode()
+    assert reverse("enrolment:cabinet") in page
+    mine = client.get(reverse("enrolment:cabinet")).content.decode()
+    assert p.code in mine
+    assert rules.sen_terms_by(act.issued_on).strftime("%d.%m.%Y") in mine  # A41.1's day
