@@ -9,6 +9,7 @@ import datetime as dt
 import random
 import resource
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import override_settings
 
-from . import checks, phones, stages
+from . import checks, phones, sen, stages
 from .clock import Clock
 from .world import WorldBuilder, centres
 
@@ -26,15 +27,27 @@ STAGES = [
     ("schedule", "1. The ministry sets the schedule", stages.stage_schedule, False),
     ("announcements", "1. Institutions announce programmes", stages.stage_announcements, False),
     ("earlier_scores", "2. Earlier scores to carry over (A28)", stages.stage_earlier_scores, False),
-    ("registration", "2. Applicants register and change lists", stages.stage_registration, True),
+    ("sen_assessment", "2. SEN: expert conclusions, the SEN schedule", sen.stage_assessment, False),
+    (
+        "registration",
+        "2. Applicants register (general and SEN), change lists",
+        stages.stage_registration,
+        True,
+    ),
     ("preparation", "3. Sessions, commission, enrolment terms", stages.stage_preparation, False),
+    ("sen_hosts", "3. SEN: hosts named, exam commissions (A39, A40.3)", sen.stage_hosts, False),
     ("distribution", "3. Distribution and invitations", stages.stage_distribution, False),
+    (
+        "sen",
+        "3. SEN: trials, distribution, the minister's act (A40, A41.1)",
+        sen.stage_trials_and_act,
+        False,
+    ),
     ("exams", "3. Test days: check-in, breaches, complaints", stages.stage_exams, True),
     ("appeals", "4. The commission decides the complaints", stages.stage_appeals, False),
     ("results", "4. NAEC's results imported and published", stages.stage_results, False),
     ("reranking", "4. Re-ranking window", stages.stage_reranking, True),
     ("ranking", "5. Final lists, ranking built, approved, signed", stages.stage_ranking, False),
-    ("sen", "5. SEN track to the ministry's act", stages.stage_sen, False),
     ("enrolment", "6. Enrolment, declines, voucher options", stages.stage_enrolment, True),
 ]
 # Stages of the issue that no app on main provides yet (reported in every run).
@@ -168,7 +181,7 @@ def run(
             try:
                 counts = fn(sim, _progress(say, title)) if takes_progress else fn(sim)
             except Exception as exc:  # reported, and the round stops here
-                record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"
+                record.status, record.error = "failed", f"{type(exc).__name__}: {exc}{_where(exc)}"
                 record.seconds = round(time.perf_counter() - t, 2)
                 say(_line(record))
                 break
@@ -195,6 +208,15 @@ def run(
     out.seconds = round(time.perf_counter() - began, 2)
     out.peak_memory_mb = peak_memory_mb()
     return out
+
+
+def _where(exc: BaseException) -> str:
+    """Where a stage failed: the simulation's last line in the traceback, and Kari's."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/kari/simulation/" in f.filename]
+    kari = [f for f in frames if "/kari/" in f.filename]
+    shown = {f"{Path(f.filename).name}:{f.lineno}" for f in (ours[-1:] + kari[-1:])}
+    return f" (at {', '.join(sorted(shown))})" if shown else ""
 
 
 def _line(r: StageRecord) -> str:
