@@ -80,6 +80,7 @@ class Outcome:
     checks: list = field(default_factory=list)
     missing: dict = field(default_factory=dict)
     schedule: dict = field(default_factory=dict)
+    sen: dict = field(default_factory=dict)  # the SEN track's figures (kari.simulation.sen)
     sim: object = field(default=None, repr=False)  # the simulation itself (not reported)
 
     @property
@@ -194,6 +195,8 @@ def run(
         out.missing = {**sim.missing, **NOT_BUILT}
         if sim.round is not None:
             out.schedule = {k: v.isoformat() for k, v in sim.round.schedule().items() if v}
+        if sim.sen is not None and all(s.status != "failed" for s in out.stages):
+            out.sen = sen.summary(sim)
         if all(s.status != "failed" for s in out.stages):
             if tamper is not None:
                 tamper(sim)

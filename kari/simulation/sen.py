@@ -441,3 +441,42 @@ def stage_trials_and_act(sim) -> dict:
         "placements opened": opened,
         "documents' deadlines fixed": fixed,
     }
+
+
+def summary(sim) -> dict:
+    """The SEN track's figures for the report: the counts, the injected lateness, and per
+    programme with a placement its reserve and placements (A40.8)."""
+    from kari.catalogue.models import AnnouncementLine, AnnouncementStatus
+    from kari.sen.models import Placement
+
+    track = sim.sen
+    if track is None:
+        return {}
+    r = sim.round
+    reserve = dict(
+        AnnouncementLine.objects.filter(
+            announcement__round=r, announcement__status=AnnouncementStatus.CONFIRMED
+        ).values_list("programme__code", "sen_places")
+    )
+    placed: dict[str, int] = {}
+    for code in Placement.objects.filter(act__round=r).values_list("programme__code", flat=True):
+        placed[code] = placed.get(code, 0) + 1
+    return {
+        "applicants": len(track.people),
+        "registered": sum(1 for sp in track.people if sp.registration_id),
+        "trials": track.counts.get("trials", 0),
+        "recommended": track.counts.get("recommended", 0),
+        "placed": sum(placed.values()),
+        "act": track.act.number if track.act else "",
+        "act_issued_on": track.act.issued_on.isoformat() if track.act else "",
+        "reserve_total": sum(reserve.values()),
+        "programmes": [
+            {"code": code, "reserve": reserve.get(code, 0), "placed": n}
+            for code, n in sorted(placed.items())
+        ],
+        "injected_late": [
+            {"act": kind, "object": pk, "citation": citation}
+            for kind, pk, citation in sim.injected_late
+            if kind.startswith("sen.")
+        ],
+    }
