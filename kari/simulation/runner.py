@@ -100,7 +100,18 @@ class Outcome:
         return out
 
 
-def simulation_settings(directory: Path) -> dict:
+def simulation_settings(directory: Path, *, instance: bool = False) -> dict:
+    """The settings a simulation runs under. ``instance``: the round stays in this Kari
+    instance to be served afterwards (``kari demo --phase simulated``): its own civil registry,
+    media, management system, audit anchor and password hashers; only the phones, the email,
+    the one-time-code rate and the self-signed keys are the simulation's."""
+    if instance:
+        return {
+            "KARI_SMS": {"BACKEND": "kari.simulation.phones.SimulatedPhones", "OPTIONS": {}},
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "KARI_DOCUMENT_SIGNING": {**settings.KARI_DOCUMENT_SIGNING, "SELF_SIGNED": True},
+            "KARI_OTP": {**settings.KARI_OTP, "PER_IP_PER_HOUR": 10**9},
+        }
     return {
         "KARI_CIVIL_REGISTRY": {
             "BACKEND": "kari.identity.registry.LocalFileRegistry",
@@ -139,11 +150,17 @@ def run(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     tamper: Callable | None = None,
+    year: int = 2027,
+    make_staff: Callable | None = None,
+    instance: bool = False,
 ) -> Outcome:
     """Simulate one round on the current (fresh) database; return the outcome with checks.
 
     ``tamper`` (tests only) is called with the simulation after the last stage, before the
-    checks, to prove that the checks catch a broken outcome."""
+    checks, to prove that the checks catch a broken outcome. ``year``: the round's spring.
+    ``make_staff(username, organisation, roles)`` makes the staff accounts and ``instance``
+    keeps the instance's own paths (see :func:`simulation_settings`): the demo's round
+    (``kari demo --phase simulated``)."""
     say = progress or (lambda line: None)
     directory = Path(directory or settings.BASE_DIR / "var" / "simulation")
     directory.mkdir(parents=True, exist_ok=True)
@@ -153,15 +170,16 @@ def run(
         # a throwaway database: no fsync on every commit
         with connection.cursor() as c:
             c.execute("PRAGMA synchronous=OFF")
-    clock = Clock(dt.datetime(2027, 1, 4, 9, 0))
-    with override_settings(**simulation_settings(directory)), clock.installed():
+    clock = Clock(dt.datetime(year, 1, 4, 9, 0))
+    with override_settings(**simulation_settings(directory, instance=instance)), clock.installed():
         phones.reset()
-        (directory / "audit-witness.jsonl").unlink(missing_ok=True)
+        # a fresh database: the witness of another one's audit chain does not apply
+        Path(settings.KARI_AUDIT_ANCHOR["WITNESS"]).unlink(missing_ok=True)
         rng = random.Random(seed)
         record = StageRecord("world", "0. Bodies, institutions, programmes, exam centres")
         out.stages.append(record)
         t, cpu = time.perf_counter(), time.process_time()
-        world = WorldBuilder(rng, applicants, directory).build()
+        world = WorldBuilder(rng, applicants, directory, make_staff).build()
         centres(world, rng, applicants)
         record.seconds, record.status = round(time.perf_counter() - t, 2), "done"
         record.cpu_seconds = round(time.process_time() - cpu, 2)
@@ -172,7 +190,7 @@ def run(
             "people in the civil registry": 2 * applicants,
         }
         say(_line(record))
-        sim = out.sim = stages.Sim(seed, applicants, world, clock, rng, workers=workers)
+        sim = out.sim = stages.Sim(seed, applicants, world, clock, rng, workers=workers, year=year)
         for name, title, fn, takes_progress in STAGES:
             record = StageRecord(name, title)
             out.stages.append(record)

@@ -83,7 +83,9 @@ class SenTrack:
     late_documents: int | None = None  # the registration whose documents are injected late
 
 
-def _staff(username, org, roles):
+def _staff(sim, username, org, roles):
+    if sim.world.make_staff is not None:  # the demo's accounts (kari demo --phase simulated)
+        return sim.world.make_staff(username, org, roles)
     return accounts.create_staff(
         None,
         username=username,
@@ -128,8 +130,8 @@ def stage_assessment(sim) -> dict:
                 )
             )
     ministry = sim.staff("ministry").organisation
-    track.officer = _staff("sen-officer", ministry, [Role.SEN_OFFICER])
-    track.distributor = _staff("sen-commission", ministry, [Role.SEN_DISTRIBUTION])
+    track.officer = _staff(sim, "sen-officer", ministry, [Role.SEN_OFFICER])
+    track.distributor = _staff(sim, "sen-commission", ministry, [Role.SEN_DISTRIBUTION])
     team = accounts.create_organisation(
         None,
         code="sim-experts",
@@ -139,11 +141,11 @@ def stage_assessment(sim) -> dict:
         municipality=ministry.municipality,
         address=ministry.address,
     )
-    track.experts = [_staff(f"sen-expert-{n}", team, [Role.SEN_EXPERT]) for n in (1, 2, 3)]
+    track.experts = [_staff(sim, f"sen-expert-{n}", team, [Role.SEN_EXPERT]) for n in (1, 2, 3)]
     sim.clock.set(r.registration_opens - dt.timedelta(days=7), 9)
     today = sim.clock.today()
     sen.form_team(
-        track.officer, team, act_number="01/ექსპ-2027", formed_on=today, members=track.experts
+        track.officer, team, act_number=f"01/ექსპ-{r.year}", formed_on=today, members=track.experts
     )
     t1, t2 = trial_days(r.registration_closes)
     sen.set_schedule(
@@ -331,7 +333,9 @@ def stage_hosts(sim) -> dict:
     sim.clock.tick(1800)
     for pk in sorted(hosts):
         inst = hosts[pk]
-        member = _staff(f"sen-trial-{inst.code}", inst.organisation, [Role.SEN_EXAM_COMMISSION])
+        member = _staff(
+            sim, f"sen-trial-{inst.code}", inst.organisation, [Role.SEN_EXAM_COMMISSION]
+        )
         sen.create_commission(
             sim.world.admins[pk],
             inst,
@@ -414,7 +418,7 @@ def stage_trials_and_act(sim) -> dict:
                 taken[code] = taken.get(code, 0) + 1
                 break
     act = sen.distribute(
-        track.distributor, r, Stage.PRIMARY, number="SEN-01/2027", placements=placements
+        track.distributor, r, Stage.PRIMARY, number=f"SEN-01/{r.year}", placements=placements
     )
     sim.clock.tick(3600 * 3)
     act = track.act = sen.issue_act(track.officer, act)

@@ -103,6 +103,7 @@ class Sim:
     clock: object
     rng: random.Random
     workers: int = 1
+    year: int = 2027  # the round's spring
     round: Round | None = None
     previous: tuple = ()
     people: list = field(default_factory=list)
@@ -125,12 +126,13 @@ class Sim:
 # ---------------------------------------------------------------- the schedule
 
 
-def schedule(seed: int) -> dict:
+def schedule(seed: int, year: int = 2027) -> dict:
     """Spring 2027: the registration window crosses 3 and 8 March, the test days 9 April, the
-    re-ranking and the ranking Orthodox Easter (30 April - 3 May) and 9 and 12 May."""
+    re-ranking and the ranking Orthodox Easter (30 April - 3 May) and 9 and 12 May. Another
+    year's spring (the demo's, ``kari demo --phase simulated``) has the same shape."""
     w = workdays.on_or_after
-    announcement = w(dt.date(2027, 2, 12) + dt.timedelta(days=seed % 3))
-    opens = w(dt.date(2027, 3, 1))
+    announcement = w(dt.date(year, 2, 12) + dt.timedelta(days=seed % 3))
+    opens = w(dt.date(year, 3, 1))
     closes = w(opens + dt.timedelta(days=24))
     test_starts = w(closes + dt.timedelta(days=14))
     test_ends = workdays.within_working_days(test_starts, 4)  # five test days
@@ -158,10 +160,10 @@ def schedule(seed: int) -> dict:
 
 def stage_schedule(sim: Sim) -> dict:
     """The ministry sets the round's schedule (A15.2, A18.1)."""
-    sched = schedule(sim.seed)
+    sched = schedule(sim.seed, sim.year)
     sim.clock.set(sched["announcement_deadline"] - dt.timedelta(days=30), 10)
     sim.round = rounds.create_round(
-        sim.staff("ministry"), year=2027, season="spring", reason="simulation", **sched
+        sim.staff("ministry"), year=sim.year, season="spring", reason="simulation", **sched
     )
     holidays = sorted(
         {
@@ -392,9 +394,9 @@ def stage_earlier_scores(sim: Sim) -> dict:
         sim.staff("naec"),
         "\n".join(rows).encode(),
         "csv",
-        year=2026,
+        year=sim.year - 1,
         season="autumn",
-        filename="autumn-2026.csv",
+        filename=f"autumn-{sim.year - 1}.csv",
     )
     return {"carried scores": n}
 
