@@ -229,8 +229,9 @@ def plan_registration(sim, general: list, days: list) -> list:
         institutions = sorted({code_institution(sim, c) for c in sp.programmes})
         due = sen_rules.documents_due(day)
         for inst in institutions:
-            k = rng.randint(0, 3)
-            when = min(workdays.within_working_days(day, k), closes) if k else day
+            k = rng.randint(0, 3)  # working days after the registration (A37.5: within 4)
+            when = workdays.within_working_days(day, k) if k else workdays.on_or_after(day)
+            when = min(when, closes)
             events.append((when, minute + 30 if when == day else 600, "sen_documents", sp, inst))
         late_on = workdays.next_working_day(due)
         if late_on <= closes:
