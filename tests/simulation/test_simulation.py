@@ -34,7 +34,7 @@ def _disable_audit_guard():
 
 def place_beyond_reserve(round_):
     """SEN placements of the minister's act moved onto the programme with the smallest
-    reserve, one more than it holds."""
+    reserve, at least one more than it holds."""
     from kari.catalogue.models import AnnouncementLine
     from kari.sen.models import Placement
 
@@ -48,7 +48,8 @@ def place_beyond_reserve(round_):
     assert len(placements) > line.sen_places, "too few SEN placements to tamper with"
     moved = [p.pk for p in placements[: line.sen_places + 1]]
     Placement.objects.filter(pk__in=moved).update(programme=line.programme)
-    return line.programme.code, line.sen_places + 1, line.sen_places
+    now = Placement.objects.filter(act__round=round_, programme=line.programme).count()
+    return line.programme.code, now, line.sen_places
 
 
 def move_below_cutoff(ranking):
