@@ -57,6 +57,7 @@ def run_all(sim) -> list[dict]:
         law(sim),
         extra_places_from_ties(sim),
         sen_within_reserve(sim),
+        placed_once(sim),
         deadlines(sim),
         audit_chain(),
         audit_coverage(sim),
@@ -104,21 +105,26 @@ def conservation(sim) -> dict:
             "with a result but no invitation"
         )
     by_status = Counter(results.values())
+    sen_regs, sen_flow = _sen_conservation(sim, problems)
     lists = FinalLists.objects.filter(round=r, current=True).first()
     doc = document_of(lists) if lists else {"applicants": [], "excluded": {}}
     ranked = {a["registration"] for a in doc["applicants"]}
     sat = {k for k, v in results.items() if v == "completed"}
-    if ranked != sat | carriers:
+    rankable = (sat | carriers) - sen_regs  # placed by the SEN act: not ranked again
+    if ranked != rankable:
         problems.append(
             f"ranked {len(ranked)}, but {len(sat)} completed the test and {len(carriers)} carry "
-            f"scores: {len((sat | carriers) - ranked)} lost, {len(ranked - (sat | carriers))} extra"
+            f"scores, {len((sat | carriers) & sen_regs)} of them placed by the SEN act: "
+            f"{len(rankable - ranked)} lost, {len(ranked - rankable)} extra"
         )
     excluded = doc.get("excluded", {})
+    # those the SEN act placed are left out before the statuses are counted (A26.3)
+    unplaced = Counter(v for k, v in results.items() if k not in sen_regs)
     for status in ("absent", "removed", "not_finished"):
-        if excluded.get(status, 0) != by_status.get(status, 0):
+        if excluded.get(status, 0) != unplaced.get(status, 0):
             problems.append(
                 f"final lists exclude {excluded.get(status, 0)} {status}, results say "
-                f"{by_status.get(status, 0)}"
+                f"{unplaced.get(status, 0)} (besides those placed by the SEN act)"
             )
     ranking = sim.ranking
     admitted_list = (
@@ -131,21 +137,31 @@ def conservation(sim) -> dict:
         problems.append("an applicant is admitted twice")
     for reg in sorted(admitted - ranked)[:MAX]:
         problems.append(f"registration {reg} admitted but not in the final lists")
-    placements = list(Enrolment.objects.filter(round=r).values_list("registration_id", "status"))
-    enrolled_regs = Counter(reg for reg, _s in placements)
-    if set(enrolled_regs) != admitted or any(n > 1 for n in enrolled_regs.values()):
+    placements = list(
+        Enrolment.objects.filter(round=r).values_list("registration_id", "status", "sen_placement")
+    )
+    enrolled_regs = Counter(reg for reg, _s, _p in placements)
+    placed = admitted | sen_regs
+    if set(enrolled_regs) != placed or any(n > 1 for n in enrolled_regs.values()):
         problems.append(
-            f"{len(placements)} enrolment placements for {len(admitted)} admitted applicants"
+            f"{len(placements)} enrolment placements for {len(admitted)} admitted applicants and "
+            f"{len(sen_regs)} placed by the SEN act"
         )
-    status = dict(placements)
+    from_act = {reg for reg, _s, p in placements if p}
+    if from_act != sen_regs:
+        problems.append(
+            f"{len(from_act)} enrolment placements opened from the SEN act, "
+            f"{len(sen_regs)} applicants placed by it (A41)"
+        )
+    status = {reg: st for reg, st, _p in placements}
     expect = {
         EnrolmentStatus.DECLINED: {p.registration_id for p in sim.people if p.declines},
         EnrolmentStatus.LAPSED: {p.registration_id for p in sim.people if p.lapses},
     }
     for s, meant_regs in expect.items():
         got = {reg for reg, st in status.items() if st == s}
-        if got != meant_regs & admitted:
-            problems.append(f"{len(got)} {s}, the simulation meant {len(meant_regs & admitted)}")
+        if got != meant_regs & placed:
+            problems.append(f"{len(got)} {s}, the simulation meant {len(meant_regs & placed)}")
     others = Counter(
         st for reg, st in status.items() if st not in (EnrolmentStatus.ENROLLED, *expect)
     )
@@ -156,6 +172,7 @@ def conservation(sim) -> dict:
         "invited": len(invited),
         "carried, not invited": len(registered - invited),
         **{f"result {k}": v for k, v in sorted(by_status.items())},
+        **sen_flow,
         "ranked": len(ranked),
         "admitted": len(admitted),
         "not admitted": len(ranked - admitted),
@@ -167,6 +184,61 @@ def conservation(sim) -> dict:
         problems,
         " → ".join(f"{k} {v}" for k, v in flow.items()),
     )
+
+
+def _sen_regs(round_) -> set[int]:
+    """The general registrations of the applicants the minister's published act placed."""
+    from kari.sen.selectors import placed_applicants
+
+    return set(
+        Registration.objects.filter(
+            round=round_, stage="primary", applicant_id__in=placed_applicants(round_)
+        ).values_list("pk", flat=True)
+    )
+
+
+def _sen_conservation(sim, problems: list[str]) -> tuple[set[int], dict]:
+    """The SEN track's own flow: SEN applicants → registered → hosted → trialled → placed /
+    not; each placed applicant's general registration (the enrolment hangs on it)."""
+    from kari.sen.models import Placement, SenRegistration, Trial
+
+    r = sim.round
+    meant = {sp.registration_id for sp in sim.sen.people} if sim.sen else set()
+    regs = dict(
+        SenRegistration.objects.filter(round=r, stage="primary").values_list("pk", "host_id")
+    )
+    if set(regs) != meant:
+        problems.append(
+            f"SEN registrations stored {len(regs)}, registered by the simulation {len(meant)}"
+        )
+    unhosted = [pk for pk, host in regs.items() if host is None]
+    if unhosted:
+        problems.append(f"{len(unhosted)} SEN applicants without a host (A39.1)")
+    trialled = set(
+        Trial.objects.filter(registration__round=r).values_list("registration_id", flat=True)
+    )
+    if trialled != set(regs):
+        problems.append(f"{len(set(regs) - trialled)} SEN applicants without a trial (A40.2)")
+    placed_list = list(
+        Placement.objects.filter(act__round=r, act__published_at__isnull=False).values_list(
+            "registration_id", flat=True
+        )
+    )
+    if len(placed_list) != len(set(placed_list)):
+        problems.append("a SEN applicant is placed twice by the minister's acts")
+    sen_regs = _sen_regs(r)
+    if len(sen_regs) != len(set(placed_list)):
+        problems.append(
+            f"{len(set(placed_list))} placed by the SEN act, {len(sen_regs)} of them with a "
+            "general registration to enrol on"
+        )
+    flow = {
+        "SEN registered": len(regs),
+        "SEN trialled": len(trialled),
+        "SEN placed by the act": len(set(placed_list)),
+        "SEN not placed": len(set(regs) - set(placed_list)),
+    }
+    return sen_regs, flow
 
 
 # ---------------------------------------------------------------- the law
@@ -265,31 +337,87 @@ def extra_places_from_ties(sim) -> dict:
 
 
 def sen_within_reserve(sim) -> dict:
-    """A40: SEN placements within each programme's reserve; with no SEN track on main the
-    check says so instead of passing silently."""
-    if "sen" in sim.missing:
-        return {
-            "name": "SEN within the reserve",
-            "ok": True,
-            "detail": "not checked: " + sim.missing["sen"],
-            "problems": [],
-            "skipped": True,
-        }
-    from kari.catalogue.models import AnnouncementLine
+    """A40.8: the ministerial commission places SEN applicants within each programme's reserved
+    places (A13.2); A26.3: the final lists carry the places net of exactly those SEN
+    enrolments; A12.1(a): the act is issued by the third day after the test ends, and before
+    the final lists are frozen."""
+    from kari.catalogue.models import AnnouncementLine, AnnouncementStatus
+    from kari.rounds.deadlines import deadline
+    from kari.sen.models import Act, Placement
 
-    lists = FinalLists.objects.filter(round=sim.round, current=True).first()
-    doc = document_of(lists)
+    r = sim.round
+    problems: list[str] = []
     reserve = dict(
-        AnnouncementLine.objects.filter(announcement__round=sim.round).values_list(
-            "programme__code", "sen_places"
+        AnnouncementLine.objects.filter(
+            announcement__round=r, announcement__status=AnnouncementStatus.CONFIRMED
+        ).values_list("programme__code", "sen_places")
+    )
+    placed = Counter(
+        Placement.objects.filter(act__round=r, act__published_at__isnull=False).values_list(
+            "programme__code", flat=True
         )
     )
-    problems = [
-        f"{p['code']}: {p['sen_enrolled']} SEN placements, reserve {reserve.get(p['code'], 0)}"
-        for p in doc["programmes"]
-        if int(p.get("sen_enrolled", 0)) > reserve.get(p["code"], 0)
+    for code, n in sorted(placed.items()):
+        if n > reserve.get(code, 0):
+            problems.append(
+                f"{code}: {n} SEN placements, reserve {reserve.get(code, 0)} (beyond the reserve, "
+                "A40.8)"
+            )
+    lists = FinalLists.objects.filter(round=r, current=True).first()
+    doc = document_of(lists) if lists else {"programmes": []}
+    for p in doc["programmes"]:
+        got = int(p.get("sen_enrolled", 0))
+        if got != placed.get(p["code"], 0):
+            problems.append(
+                f"{p['code']}: the final lists count {got} SEN enrolments, the act places "
+                f"{placed.get(p['code'], 0)} (A26.3)"
+            )
+        if int(p["capacity"]) != max(0, int(p["places"]) - got):
+            problems.append(f"{p['code']}: capacity {p['capacity']} is not the places net of SEN")
+    acts = list(Act.objects.filter(round=r))
+    if not acts or any(a.published_at is None for a in acts):
+        problems.append("the minister's SEN act is not issued (A40.9)")
+    due = deadline(r, "sen_enrolments").date
+    for a in acts:
+        if a.issued_on and a.issued_on > due:
+            problems.append(f"act {a.number}: issued {a.issued_on}, after A12.1(a)'s {due}")
+        if lists and a.published_at and a.published_at > lists.frozen_at:
+            problems.append(f"act {a.number}: published after the final lists were frozen")
+    total = sum(placed.values())
+    return _check(
+        "SEN within the reserve",
+        problems,
+        f"{total} SEN placements in {len(placed)} programmes, each within its reserve "
+        f"({sum(reserve.get(c, 0) for c in placed)} reserved there); the final lists count "
+        "them and net them from the places; the act before the final lists",
+    )
+
+
+def placed_once(sim) -> dict:
+    """Nobody placed twice: an applicant the SEN act placed is not admitted by the ranking
+    (docs/decisions.md), and every applicant has at most one enrolment placement."""
+    problems: list[str] = []
+    sen_regs = _sen_regs(sim.round)
+    admitted = set(
+        Admission.objects.filter(ranking=sim.ranking).values_list("registration_id", flat=True)
+    )
+    for reg in sorted(sen_regs & admitted)[:MAX]:
+        problems.append(f"registration {reg}: placed by the SEN act and admitted by the ranking")
+    twice = [
+        reg
+        for reg, n in Counter(
+            Enrolment.objects.filter(round=sim.round).values_list("registration_id", flat=True)
+        ).items()
+        if n > 1
     ]
-    return _check("SEN within the reserve", problems, "every SEN placement within its reserve")
+    for reg in sorted(twice)[:MAX]:
+        problems.append(f"registration {reg}: two enrolment placements")
+    return _check(
+        "nobody placed twice",
+        problems,
+        f"{len(sen_regs)} placed by the SEN act, none of them admitted by the ranking; one "
+        "enrolment placement per applicant",
+    )
 
 
 # ---------------------------------------------------------------- deadlines
@@ -378,6 +506,9 @@ def audit_coverage(sim) -> dict:
                 "exams.sitting",
                 "appeals.complaint",
                 "enrolment.enrolment",
+                "sen.senregistration",
+                "sen.assessment",
+                "sen.trial",
             ]
         ).values_list("object_type", "object_id", "action")
     )
@@ -418,8 +549,46 @@ def audit_coverage(sim) -> dict:
         action = expected.get(status)
         if action and not by_object.get(("enrolment.enrolment", str(pk)), Counter())[action]:
             problems.append(f"enrolment {pk} ({status}): {action} not in the log")
+    problems += _sen_coverage(r, by_object)
     return _check(
         "every state change in the log",
         problems,
-        "registrations, versions, check-ins, incidents, no-shows, complaints, enrolment steps",
+        "registrations, versions, check-ins, incidents, no-shows, complaints, enrolment steps; "
+        "SEN conclusions, registrations, documents, status, hosts, trials",
     )
+
+
+def _sen_coverage(r, by_object: dict) -> list[str]:
+    from kari.sen.models import Assessment, Document, SenRegistration, Trial
+
+    problems = []
+    for pk, version, status, host in SenRegistration.objects.filter(round=r).values_list(
+        "pk", "version", "status", "host_id"
+    ):
+        got = by_object.get(("sen.senregistration", str(pk)), Counter())
+        if got["sen.registered"] != 1:
+            problems.append(f"SEN registration {pk}: its creation is not in the log")
+        if got["sen.registered"] + got["sen.changed"] < version:
+            problems.append(f"SEN registration {pk}: {version} versions, fewer entries in the log")
+        if status != "pending" and not got["sen.status"]:
+            problems.append(f"SEN registration {pk}: its status ({status}) not in the log")
+        if host and not got["sen.host"]:
+            problems.append(f"SEN registration {pk}: its host not in the log")
+    documents = Counter(
+        (a or {}).get("document")
+        for a in AuditEntry.objects.filter(action="sen.document_received").values_list(
+            "after", flat=True
+        )
+    )
+    for pk, reg in Document.objects.filter(registration__round=r).values_list(
+        "pk", "registration_id"
+    ):
+        if not documents[pk]:
+            problems.append(f"SEN registration {reg}: document {pk} received, not in the log")
+    for pk in Assessment.objects.exclude(concluded_on=None).values_list("pk", flat=True):
+        if not by_object.get(("sen.assessment", str(pk)), Counter())["sen.conclusion_issued"]:
+            problems.append(f"SEN conclusion {pk}: its issue not in the log")
+    for pk in Trial.objects.filter(registration__round=r).values_list("pk", flat=True):
+        if not by_object.get(("sen.trial", str(pk)), Counter())["sen.trial_scored"]:
+            problems.append(f"SEN trial {pk}: its scores not in the log")
+    return problems

@@ -2,8 +2,9 @@
 the same figures as JSON beside it (``kari simulate --report DIR``).
 
 The page shows, in this order: whether every check passed; the checks; the applicants' flow
-through the stages (a bar per stage: conservation at a glance); the time per stage (wall
-clock and CPU); each stage's counts; the stages not built yet.
+through the stages (a bar per stage: conservation at a glance); the SEN track (placements
+against the reserve, the lateness injected there); the time per stage (wall clock and CPU);
+each stage's counts; the stages not built yet.
 """
 
 from html import escape
@@ -81,6 +82,26 @@ def html(data: dict) -> str:
             "<h2>Applicants through the stages</h2>",
             "<p>Every applicant is counted once at every stage (conservation).</p>",
             _bars(list(flow.items()), "", "#1d70b8"),
+        ]
+    sen = data.get("sen") or {}
+    if sen:
+        out += [
+            "<h2>SEN track</h2>",
+            f"<p>{sen['applicants']:,} SEN applicants registered, {sen['trials']:,} trials, "
+            f"{sen['recommended']:,} recommendations; the minister's act "
+            f"{escape(str(sen['act']))} of {escape(str(sen['act_issued_on']))} places "
+            f"{sen['placed']:,} within {sen['reserve_total']:,} reserved places (A40.8). The "
+            "general ranking counts the places net of them and leaves them out (A26.3).</p>",
+            _table(
+                ["Programme", "Reserved places", "SEN placements"],
+                [[p["code"], p["reserve"], p["placed"]] for p in sen["programmes"]],
+            ),
+            "<p>Lateness injected on purpose in the SEN track (found stamped late by the "
+            "deadlines check):</p>",
+            _table(
+                ["Act", "Record", "Rule"],
+                [[x["act"], x["object"], x["citation"]] for x in sen["injected_late"]],
+            ),
         ]
     out += [
         "<h2>Time per stage</h2>",

@@ -9,6 +9,7 @@ import datetime as dt
 import random
 import resource
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import override_settings
 
-from . import checks, phones, stages
+from . import checks, phones, sen, stages
 from .clock import Clock
 from .world import WorldBuilder, centres
 
@@ -26,15 +27,27 @@ STAGES = [
     ("schedule", "1. The ministry sets the schedule", stages.stage_schedule, False),
     ("announcements", "1. Institutions announce programmes", stages.stage_announcements, False),
     ("earlier_scores", "2. Earlier scores to carry over (A28)", stages.stage_earlier_scores, False),
-    ("registration", "2. Applicants register and change lists", stages.stage_registration, True),
+    ("sen_assessment", "2. SEN: expert conclusions, the SEN schedule", sen.stage_assessment, False),
+    (
+        "registration",
+        "2. Applicants register (general and SEN), change lists",
+        stages.stage_registration,
+        True,
+    ),
     ("preparation", "3. Sessions, commission, enrolment terms", stages.stage_preparation, False),
+    ("sen_hosts", "3. SEN: hosts named, exam commissions (A39, A40.3)", sen.stage_hosts, False),
     ("distribution", "3. Distribution and invitations", stages.stage_distribution, False),
+    (
+        "sen",
+        "3. SEN: trials, distribution, the minister's act (A40, A41.1)",
+        sen.stage_trials_and_act,
+        False,
+    ),
     ("exams", "3. Test days: check-in, breaches, complaints", stages.stage_exams, True),
     ("appeals", "4. The commission decides the complaints", stages.stage_appeals, False),
     ("results", "4. NAEC's results imported and published", stages.stage_results, False),
     ("reranking", "4. Re-ranking window", stages.stage_reranking, True),
     ("ranking", "5. Final lists, ranking built, approved, signed", stages.stage_ranking, False),
-    ("sen", "5. SEN track to the ministry's act", stages.stage_sen, False),
     ("enrolment", "6. Enrolment, declines, voucher options", stages.stage_enrolment, True),
 ]
 # Stages of the issue that no app on main provides yet (reported in every run).
@@ -67,6 +80,7 @@ class Outcome:
     checks: list = field(default_factory=list)
     missing: dict = field(default_factory=dict)
     schedule: dict = field(default_factory=dict)
+    sen: dict = field(default_factory=dict)  # the SEN track's figures (kari.simulation.sen)
     sim: object = field(default=None, repr=False)  # the simulation itself (not reported)
 
     @property
@@ -86,7 +100,18 @@ class Outcome:
         return out
 
 
-def simulation_settings(directory: Path) -> dict:
+def simulation_settings(directory: Path, *, instance: bool = False) -> dict:
+    """The settings a simulation runs under. ``instance``: the round stays in this Kari
+    instance to be served afterwards (``kari demo --phase simulated``): its own civil registry,
+    media, management system, audit anchor and password hashers; only the phones, the email,
+    the one-time-code rate and the self-signed keys are the simulation's."""
+    if instance:
+        return {
+            "KARI_SMS": {"BACKEND": "kari.simulation.phones.SimulatedPhones", "OPTIONS": {}},
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "KARI_DOCUMENT_SIGNING": {**settings.KARI_DOCUMENT_SIGNING, "SELF_SIGNED": True},
+            "KARI_OTP": {**settings.KARI_OTP, "PER_IP_PER_HOUR": 10**9},
+        }
     return {
         "KARI_CIVIL_REGISTRY": {
             "BACKEND": "kari.identity.registry.LocalFileRegistry",
@@ -125,11 +150,17 @@ def run(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     tamper: Callable | None = None,
+    year: int = 2027,
+    make_staff: Callable | None = None,
+    instance: bool = False,
 ) -> Outcome:
     """Simulate one round on the current (fresh) database; return the outcome with checks.
 
     ``tamper`` (tests only) is called with the simulation after the last stage, before the
-    checks, to prove that the checks catch a broken outcome."""
+    checks, to prove that the checks catch a broken outcome. ``year``: the round's spring.
+    ``make_staff(username, organisation, roles)`` makes the staff accounts and ``instance``
+    keeps the instance's own paths (see :func:`simulation_settings`): the demo's round
+    (``kari demo --phase simulated``)."""
     say = progress or (lambda line: None)
     directory = Path(directory or settings.BASE_DIR / "var" / "simulation")
     directory.mkdir(parents=True, exist_ok=True)
@@ -139,15 +170,16 @@ def run(
         # a throwaway database: no fsync on every commit
         with connection.cursor() as c:
             c.execute("PRAGMA synchronous=OFF")
-    clock = Clock(dt.datetime(2027, 1, 4, 9, 0))
-    with override_settings(**simulation_settings(directory)), clock.installed():
+    clock = Clock(dt.datetime(year, 1, 4, 9, 0))
+    with override_settings(**simulation_settings(directory, instance=instance)), clock.installed():
         phones.reset()
-        (directory / "audit-witness.jsonl").unlink(missing_ok=True)
+        # a fresh database: the witness of another one's audit chain does not apply
+        Path(settings.KARI_AUDIT_ANCHOR["WITNESS"]).unlink(missing_ok=True)
         rng = random.Random(seed)
         record = StageRecord("world", "0. Bodies, institutions, programmes, exam centres")
         out.stages.append(record)
         t, cpu = time.perf_counter(), time.process_time()
-        world = WorldBuilder(rng, applicants, directory).build()
+        world = WorldBuilder(rng, applicants, directory, make_staff).build()
         centres(world, rng, applicants)
         record.seconds, record.status = round(time.perf_counter() - t, 2), "done"
         record.cpu_seconds = round(time.process_time() - cpu, 2)
@@ -158,7 +190,7 @@ def run(
             "people in the civil registry": 2 * applicants,
         }
         say(_line(record))
-        sim = out.sim = stages.Sim(seed, applicants, world, clock, rng, workers=workers)
+        sim = out.sim = stages.Sim(seed, applicants, world, clock, rng, workers=workers, year=year)
         for name, title, fn, takes_progress in STAGES:
             record = StageRecord(name, title)
             out.stages.append(record)
@@ -168,7 +200,7 @@ def run(
             try:
                 counts = fn(sim, _progress(say, title)) if takes_progress else fn(sim)
             except Exception as exc:  # reported, and the round stops here
-                record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"
+                record.status, record.error = "failed", f"{type(exc).__name__}: {exc}{_where(exc)}"
                 record.seconds = round(time.perf_counter() - t, 2)
                 say(_line(record))
                 break
@@ -181,6 +213,8 @@ def run(
         out.missing = {**sim.missing, **NOT_BUILT}
         if sim.round is not None:
             out.schedule = {k: v.isoformat() for k, v in sim.round.schedule().items() if v}
+        if sim.sen is not None and all(s.status != "failed" for s in out.stages):
+            out.sen = sen.summary(sim)
         if all(s.status != "failed" for s in out.stages):
             if tamper is not None:
                 tamper(sim)
@@ -195,6 +229,15 @@ def run(
     out.seconds = round(time.perf_counter() - began, 2)
     out.peak_memory_mb = peak_memory_mb()
     return out
+
+
+def _where(exc: BaseException) -> str:
+    """Where a stage failed: the simulation's last line in the traceback, and Kari's."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/kari/simulation/" in f.filename]
+    kari = [f for f in frames if "/kari/" in f.filename]
+    shown = {f"{Path(f.filename).name}:{f.lineno}" for f in (ours[-1:] + kari[-1:])}
+    return f" (at {', '.join(sorted(shown))})" if shown else ""
 
 
 def _line(r: StageRecord) -> str:

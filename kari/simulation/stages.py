@@ -7,7 +7,6 @@ chose), which the checks compare with what Kari stored.
 """
 
 import datetime as dt
-import importlib.util
 import random
 from dataclasses import dataclass, field
 
@@ -36,6 +35,7 @@ from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
 
 from . import phones
+from . import sen as sen_track
 from .world import World, session_plan
 
 # The behaviours simulated and their rates (docs/simulation.md).
@@ -103,6 +103,7 @@ class Sim:
     clock: object
     rng: random.Random
     workers: int = 1
+    year: int = 2027  # the round's spring
     round: Round | None = None
     previous: tuple = ()
     people: list = field(default_factory=list)
@@ -116,6 +117,7 @@ class Sim:
     decided: list = field(default_factory=list)
     upheld: list = field(default_factory=list)
     late_institutions: list = field(default_factory=list)
+    sen: object = None  # the SEN track (kari.simulation.sen.SenTrack)
 
     def staff(self, name):
         return self.world.staff[name]
@@ -124,12 +126,13 @@ class Sim:
 # ---------------------------------------------------------------- the schedule
 
 
-def schedule(seed: int) -> dict:
+def schedule(seed: int, year: int = 2027) -> dict:
     """Spring 2027: the registration window crosses 3 and 8 March, the test days 9 April, the
-    re-ranking and the ranking Orthodox Easter (30 April - 3 May) and 9 and 12 May."""
+    re-ranking and the ranking Orthodox Easter (30 April - 3 May) and 9 and 12 May. Another
+    year's spring (the demo's, ``kari demo --phase simulated``) has the same shape."""
     w = workdays.on_or_after
-    announcement = w(dt.date(2027, 2, 12) + dt.timedelta(days=seed % 3))
-    opens = w(dt.date(2027, 3, 1))
+    announcement = w(dt.date(year, 2, 12) + dt.timedelta(days=seed % 3))
+    opens = w(dt.date(year, 3, 1))
     closes = w(opens + dt.timedelta(days=24))
     test_starts = w(closes + dt.timedelta(days=14))
     test_ends = workdays.within_working_days(test_starts, 4)  # five test days
@@ -157,10 +160,10 @@ def schedule(seed: int) -> dict:
 
 def stage_schedule(sim: Sim) -> dict:
     """The ministry sets the round's schedule (A15.2, A18.1)."""
-    sched = schedule(sim.seed)
+    sched = schedule(sim.seed, sim.year)
     sim.clock.set(sched["announcement_deadline"] - dt.timedelta(days=30), 10)
     sim.round = rounds.create_round(
-        sim.staff("ministry"), year=2027, season="spring", reason="simulation", **sched
+        sim.staff("ministry"), year=sim.year, season="spring", reason="simulation", **sched
     )
     holidays = sorted(
         {
@@ -391,9 +394,9 @@ def stage_earlier_scores(sim: Sim) -> dict:
         sim.staff("naec"),
         "\n".join(rows).encode(),
         "csv",
-        year=2026,
+        year=sim.year - 1,
         season="autumn",
-        filename="autumn-2026.csv",
+        filename=f"autumn-{sim.year - 1}.csv",
     )
     return {"carried scores": n}
 
@@ -451,11 +454,25 @@ def stage_registration(sim: Sim, progress) -> dict:
             later = [x for x in days if x >= day]
             plan.append((rng.choice(later), rng.randint(9 * 60, 21 * 60) + 1, p))
     plan.sort(key=lambda x: (x[0], x[1], x[2].number))
+    # the SEN applicants' registrations and documents (A37), after their general registration
+    events = [(day, minute, p.number, 0, "general", p, None) for day, minute, p in plan]
+    for day, minute, kind, sp, arg in sen_track.plan_registration(sim, plan, days):
+        events.append((day, minute, sp.person.number, 1, kind, sp, arg))
+    events.sort(key=lambda x: x[:4])
     clerks = sim.world.clerks
-    changes = online = 0
+    changes = online = sen_registered = sen_documents = 0
     done = set()
-    for n, (day, minute, p) in enumerate(plan, 1):
+    for n, (day, minute, _number, _order, kind, p, arg) in enumerate(events, 1):
         sim.clock.set(day, minute // 60, minute % 60)
+        if kind == "sen_register":
+            sen_track.register(sim, p, clerks, n)
+            sen_registered += 1
+            continue
+        if kind.startswith("sen_documents"):
+            sen_documents += sen_track.record_documents(
+                sim, p, arg, late=kind == "sen_documents_late"
+            )
+            continue
         if p.number in done:  # a change of the list (A15.5)
             programmes = list(reversed(p.programmes))
             if len(programmes) == 1:
@@ -473,14 +490,17 @@ def stage_registration(sim: Sim, progress) -> dict:
             sim.by_registration[reg.pk] = p
             done.add(p.number)
             online += p.online
-        progress(n, len(plan))
+        progress(n, len(events))
+    confirmed = sen_track.confirm_statuses(sim)
     return {
         "registered": len(done),
         "online": online,
         "at a centre": len(done) - online,
         "list changes": changes,
         "carried scores": sum(p.carried for p in sim.people),
-        "SEN (flagged)": sum(p.sen for p in sim.people),
+        "SEN registrations": sen_registered,
+        "SEN documents recorded": sen_documents,
+        "SEN status confirmed": confirmed,
     }
 
 
@@ -821,25 +841,6 @@ def stage_ranking(sim: Sim) -> dict:
     }
 
 
-def stage_sen(sim: Sim) -> dict:
-    """The SEN track to the minister's act (A40): run by ``kari.sen`` once it is on main."""
-    if importlib.util.find_spec("kari.sen") is None:
-        sim.missing["sen"] = (
-            "kari.sen is not on main yet: SEN applicants go through the primary stage"
-        )
-        return {"SEN applicants": sum(p.sen for p in sim.people), "SEN track": "missing"}
-    hook = importlib.util.find_spec("kari.sen.simulation")
-    if hook is None:
-        sim.missing["sen"] = (
-            "kari.sen is on main, but the simulation does not drive its track yet (assessment, "
-            "SEN registration, commission, trial, distribution, the minister's act): a "
-            "kari.sen.simulation.run(sim) hook is the plug"
-        )
-        return {"SEN applicants": sum(p.sen for p in sim.people), "SEN track": "missing"}
-    module = importlib.import_module("kari.sen.simulation")
-    return module.run(sim)
-
-
 # ---------------------------------------------------------------- enrolment
 
 
@@ -859,7 +860,13 @@ def stage_enrolment(sim: Sim, progress) -> dict:
     docs = {}
     for d in RequiredDocument.objects.filter(terms__round=r).order_by("position"):
         docs.setdefault(d.terms.programme_id, []).append(d)
-    counts = {"placements": len(placements), "enrolled": 0, "declined": 0, "lapsed": 0}
+    counts = {
+        "placements": len(placements),
+        "of them by the SEN act (A41)": sum(1 for e in placements if e.sen_placement_id),
+        "enrolled": 0,
+        "declined": 0,
+        "lapsed": 0,
+    }
     sim.clock.tick(3600 * 3)
     for n, e in enumerate(placements, 1):
         p = sim.by_registration[e.registration_id]

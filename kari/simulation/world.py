@@ -34,6 +34,9 @@ class World:
     commission: list = field(default_factory=list)
     people: list = field(default_factory=list)  # the applicants-to-be, from the registry
     parents: dict = field(default_factory=dict)  # personal number -> a parent's record
+    # how staff accounts are made: (username, organisation, roles) -> user; None: simulated
+    # accounts that never sign in (the demo passes its own, with passwords and authenticators)
+    make_staff: object = None
 
 
 def sizes(applicants: int) -> dict:
@@ -56,10 +59,10 @@ def document_number(personal_number: str) -> str:
 
 
 class WorldBuilder:
-    def __init__(self, rng: random.Random, applicants: int, directory: Path):
+    def __init__(self, rng: random.Random, applicants: int, directory: Path, make_staff=None):
         self.rng, self.n, self.dir = rng, applicants, directory
         self.names = reference.data("people")
-        self.world = World()
+        self.world = World(make_staff=make_staff)
         self.size = sizes(applicants)
 
     def person(self):
@@ -81,6 +84,8 @@ class WorldBuilder:
         )
 
     def staff(self, username, org, roles):
+        if self.world.make_staff is not None:
+            return self.world.make_staff(username, org, roles)
         first, last = self.person()
         return accounts.create_staff(
             None,

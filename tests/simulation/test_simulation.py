@@ -32,6 +32,26 @@ def _disable_audit_guard():
             c.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_no_change")
 
 
+def place_beyond_reserve(round_):
+    """SEN placements of the minister's act moved onto the programme with the smallest
+    reserve, at least one more than it holds."""
+    from kari.catalogue.models import AnnouncementLine
+    from kari.sen.models import Placement
+
+    line = (
+        AnnouncementLine.objects.filter(announcement__round=round_, sen_places__gt=0)
+        .order_by("sen_places", "programme__code")
+        .select_related("programme")
+        .first()
+    )
+    placements = list(Placement.objects.filter(act__round=round_).order_by("pk"))
+    assert len(placements) > line.sen_places, "too few SEN placements to tamper with"
+    moved = [p.pk for p in placements[: line.sen_places + 1]]
+    Placement.objects.filter(pk__in=moved).update(programme=line.programme)
+    now = Placement.objects.filter(act__round=round_, programme=line.programme).count()
+    return line.programme.code, now, line.sen_places
+
+
 def move_below_cutoff(ranking):
     """An applicant admitted to a lower choice is moved to a programme they ranked higher,
     where their score is below the cut-off."""
@@ -64,11 +84,21 @@ def test_simulated_round_passes_every_check_and_tampering_is_named(tmp_path):
     assert flow["registered"] == APPLICANTS
     assert flow["admitted"] + flow["not admitted"] == flow["ranked"]
     assert "conservation" in results and "registered 300" in results["conservation"]["detail"]
+    # the SEN track ran to the minister's act, before the final lists, within the reserve
+    assert "SEN placed by the act" in results["conservation"]["detail"]
+    assert flow["SEN placed by the act"] >= 2
+    assert results["SEN within the reserve"]["ok"] and not results["SEN within the reserve"].get(
+        "skipped"
+    )
+    assert results["nobody placed twice"]["ok"]
+    assert "sen.conclusion_issued" in results["deadlines"]["detail"]
+    assert "sen" not in out.missing
     assert any("Test days" in line for line in lines)  # progress per stage
     html, js = report_files(out, tmp_path / "report")
     data = json.loads(js.read_text("utf-8"))
     assert data["passed"] and data["applicants"] == APPLICANTS
     assert "<svg" in html.read_text("utf-8")
+    assert "SEN track" in html.read_text("utf-8") and data["sen"]["placed"] >= 2
 
     # -- tampering with the stored outcome after the ranking
     sim = out.sim
@@ -80,6 +110,7 @@ def test_simulated_round_passes_every_check_and_tampering_is_named(tmp_path):
         action="registration.create", object_id=str(sim.people[5].registration_id)
     ).get()
     AuditEntry.objects.filter(pk=entry.pk).delete()
+    sen_code, sen_placed, sen_reserve = place_beyond_reserve(sim.round)
 
     broken = _by_name(checks.run_all(sim))
     law = broken["law (allocation checker)"]
@@ -92,6 +123,9 @@ def test_simulated_round_passes_every_check_and_tampering_is_named(tmp_path):
     coverage = broken["every state change in the log"]
     assert not coverage["ok"]
     assert f"registration {sim.people[5].registration_id}: its creation" in coverage["detail"]
+    sen = broken["SEN within the reserve"]
+    assert not sen["ok"]
+    assert f"{sen_code}: {sen_placed} SEN placements, reserve {sen_reserve}" in sen["detail"]
 
 
 def test_simulate_refuses_outside_development_and_kari_s_own_database(settings, monkeypatch):

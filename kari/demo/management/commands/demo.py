@@ -51,6 +51,7 @@ class Command(BaseCommand):
                 "ranking",
                 "enrolment",
                 "sen",
+                "simulated",
             ],
             default="registration",
             help="registration: the round's registration is open today; "
@@ -62,13 +63,17 @@ class Command(BaseCommand):
             "today (NAEC builds the ranking); ranking: the ranking also built, approved and "
             "signed; enrolment: the "
             "ranking document was approved yesterday and the demo college enrols (A29-A32); sen: "
-            "registration open, and the SEN track run through to the minister's published act",
+            "registration open, and the SEN track run through to the minister's published act; "
+            "simulated: last spring's whole round simulated through the services (kari simulate: "
+            "--applicants people, --seed), from the schedule to enrolment, the SEN track included, "
+            "its checks passed",
         )
         parser.add_argument(
             "--applicants",
             type=int,
             default=400,
-            help="registered applicants in the distribution and exams phases",
+            help="registered applicants in the distribution and exams phases, and the simulated "
+            "round's applicants",
         )
         parser.add_argument("--serve", action="store_true", help="then serve on 127.0.0.1:8000")
         parser.add_argument("--addr", default="127.0.0.1:8000")
@@ -101,7 +106,21 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA synchronous=OFF")
         self.stdout.write("Building the demo round…")
-        result = build(seed=seed, anchor=anchor, people=people, phase=phase, applicants=applicants)
+        if phase == "simulated":  # a round that really happened (docs/simulation.md)
+            from kari.demo import simulated
+
+            def say(line):
+                self.stdout.write(f"  {line}")
+                self.stdout.flush()
+
+            try:
+                result = simulated.build(seed, applicants, progress=say, today=anchor)
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from exc
+        else:
+            result = build(
+                seed=seed, anchor=anchor, people=people, phase=phase, applicants=applicants
+            )
         for k, v in result.counts.items():
             self.stdout.write(f"  {k}: {v}")
         r = result.round
@@ -110,8 +129,9 @@ class Command(BaseCommand):
             f"{r.registration_closes:%d.%m.%Y}, test days {r.test_starts:%d.%m.%Y}–"
             f"{r.test_ends:%d.%m.%Y})"
         )
+        registry = json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8"))
         self.stdout.write(
-            f"  civil registry: {people} people in {settings.KARI_CIVIL_REGISTRY['PATH']}"
+            f"  civil registry: {len(registry)} people in {settings.KARI_CIVIL_REGISTRY['PATH']}"
         )
         self.stdout.write(f"\nDemo staff accounts (password for all: {DEMO_PASSWORD})")
         self.stdout.write(
@@ -124,7 +144,6 @@ class Command(BaseCommand):
                 f"  {a['username']:<{width}}  {a['totp_secret']}  "
                 f"{a['roles']} — {a['organisation']}"
             )
-        registry = json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8"))
         self.stdout.write(
             "\nApplicants in the demo civil registry, to register online or at a centre:"
         )
