@@ -435,6 +435,9 @@ def stage_trials_and_act(sim) -> dict:
             act,
             programme,
             submit_until=terms.submit_until,
+            # A41.2: studies begin after the documents' deadline; the head fixes the day
+            # when the general terms did not.
+            studies_start=terms.studies_start or terms.submit_until + dt.timedelta(days=60),
         )
         sim.clock.tick(600)
     track.counts.update({"trials": trials, "recommended": recommended, "placed": len(placements)})
