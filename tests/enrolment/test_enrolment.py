@@ -252,13 +252,20 @@ def test_A29_2_the_act_is_signed_with_the_institution_heads_key(ew):
 
 
 def _small_programme(ew, n_eligible=4, n_below=2):
+    """COOK-A's students: `n_eligible` above the voucher threshold, then `n_below` under it,
+    enrolled by one act of the head (one signed PDF, not one each: the suite's time)."""
     services.set_voucher_threshold(ew["ministry"], ew["round"], "primary", "60")
+    regs = [applicant(i, round_=ew["round"]) for i in range(n_eligible + n_below)]
     out = []
-    for i in range(n_eligible + n_below):
-        reg = applicant(i, round_=ew["round"])
-        score = "75" if i < n_eligible else "40"
-        (e,) = place(ew, [(reg, "COOK-A")], score=score)
-        out.append(enrol(ew, e))
+    for group, score in ((regs[:n_eligible], "75"), (regs[n_eligible:], "40")):
+        if group:
+            out += place(ew, [(reg, "COOK-A") for reg in group], score=score)
+    for e in out:
+        receive_all(ew, e, ew["admin_a"])
+        services.sign_contract(ew["admin_a"], e, funding="voucher")
+    services.issue_act(ew["admin_a"], ew["a"], ew["round"], out)
+    for e in out:
+        e.refresh_from_db()
     return out
 
 
