@@ -118,6 +118,16 @@ def snapshot(reg: Registration, programmes: list[str] | None = None) -> dict:
     }
 
 
+def _with_contacts(applicant: Applicant | None) -> Applicant | None:
+    """The record whose contacts a code goes to. A record with neither phone nor email (made
+    from the civil registry when an SEN expert team assessed the person before they registered,
+    A36) has none: the first registration's code goes to the contacts typed, as for a
+    newcomer, and its confirmation records them."""
+    if applicant is not None and not (applicant.phone or applicant.email):
+        return None
+    return applicant
+
+
 def _contacts(applicant: Applicant | None, clean: dict) -> tuple[str, str]:
     if applicant is not None:  # a change: the code goes to the contacts on record
         return applicant.email, applicant.phone
@@ -334,7 +344,7 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
                 errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    on_record = Applicant.objects.filter(personal_number=personal_number).first()
+    on_record = _with_contacts(Applicant.objects.filter(personal_number=personal_number).first())
     payload = {
         "data": _payload(data, clean),
         "round": round_.pk,
@@ -542,10 +552,10 @@ def _save_applicant(clean: dict, *, contacts_confirmed: bool) -> Applicant:
         applicant.first_name_ka, applicant.last_name_ka = person.first_name_ka, person.last_name_ka
         applicant.first_name_en, applicant.last_name_en = person.first_name_en, person.last_name_en
         applicant.birth_date = person.birth_date
-    if old is None or contacts_confirmed:
+    if old is None or contacts_confirmed or not any(old):
         applicant.phone, applicant.email = clean["phone"], clean["email"]
     applicant.save()
-    if old is not None and old != (applicant.phone, applicant.email):
+    if old is not None and any(old) and old != (applicant.phone, applicant.email):
         tell_old_contacts(*old)
     return applicant
 
@@ -618,7 +628,9 @@ def resend_code(purpose: str, code_id, *, ip=None) -> int:
                 raise codes.CodeRefused(
                     _("This code can no longer be renewed. Start again."), field="code"
                 )
-            on_record = Applicant.objects.filter(personal_number=data["personal_number"]).first()
+            on_record = _with_contacts(
+                Applicant.objects.filter(personal_number=data["personal_number"]).first()
+            )
             if on_record is not None and payload.get("contacts_on_record"):
                 email, phone = on_record.email, on_record.phone
             else:

@@ -218,3 +218,23 @@ def test_guessing_the_id_card_number_is_slowed_down(reg):
         )
     errs = errors_of(lambda: services.start(None, primary(), reg["round"], channel="online"))
     assert set(errs) == {"document_number"} and "30" in errs["document_number"][0]
+
+
+def test_A36_a_record_without_contacts_gets_the_first_registrations_code_at_the_typed_ones(reg):
+    """An SEN expert team assessed Nino before she registered: Kari made her record from the
+    civil registry, with no phone or email. Her general registration's code goes to the
+    contacts she types (there are none on record), and its confirmation records them."""
+    from django.core import mail
+
+    from kari.registration import services
+    from kari.sen.services import applicant_from_registry
+
+    nino = applicant_from_registry(primary()["personal_number"])
+    assert (nino.phone, nino.email) == ("", "")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        pending = services.start(None, primary(), reg["round"], channel="online")
+    assert mail.outbox[-1].to == [primary()["email"]]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        r = services.confirm_pending(pending.code_id, sent_code())
+    assert r.applicant.pk == nino.pk and r.applicant.email == primary()["email"]
+    assert not any("was changed" in m.body for m in mail.outbox)
