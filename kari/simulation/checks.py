@@ -137,9 +137,7 @@ def conservation(sim) -> dict:
         problems.append("an applicant is admitted twice")
     for reg in sorted(admitted - ranked)[:MAX]:
         problems.append(f"registration {reg} admitted but not in the final lists")
-    placements = list(
-        Enrolment.objects.filter(round=r).values_list("registration_id", "status", "sen_placement")
-    )
+    placements = _enrolment_rows(r)
     enrolled_regs = Counter(reg for reg, _s, _p in placements)
     placed = admitted | sen_regs
     if set(enrolled_regs) != placed or any(n > 1 for n in enrolled_regs.values()):
@@ -195,6 +193,21 @@ def _sen_regs(round_) -> set[int]:
             round=round_, stage="primary", applicant_id__in=placed_applicants(round_)
         ).values_list("pk", flat=True)
     )
+
+
+def _enrolment_rows(round_) -> list[tuple[int | None, str, int | None]]:
+    """(general registration, status, SEN placement) per enrolment placement. A placement of
+    the minister's SEN act hangs on the act's placement, not on a general registration (A41):
+    it is counted under the applicant's general registration in the round, if any."""
+    general = dict(
+        Registration.objects.filter(round=round_, stage="primary").values_list("applicant_id", "pk")
+    )
+    return [
+        (reg if reg is not None else general.get(applicant), st, placement)
+        for reg, applicant, st, placement in Enrolment.objects.filter(round=round_).values_list(
+            "registration_id", "applicant_id", "status", "sen_placement"
+        )
+    ]
 
 
 def _sen_conservation(sim, problems: list[str]) -> tuple[set[int], dict]:
@@ -405,9 +418,7 @@ def placed_once(sim) -> dict:
         problems.append(f"registration {reg}: placed by the SEN act and admitted by the ranking")
     twice = [
         reg
-        for reg, n in Counter(
-            Enrolment.objects.filter(round=sim.round).values_list("registration_id", flat=True)
-        ).items()
+        for reg, n in Counter(reg for reg, _s, _p in _enrolment_rows(sim.round)).items()
         if n > 1
     ]
     for reg in sorted(twice)[:MAX]:

@@ -854,8 +854,13 @@ def stage_enrolment(sim: Sim, progress) -> dict:
     enrolment.open_from_ranking(sim.staff("emis"), r)
     placements = list(
         Enrolment.objects.filter(round=r)
-        .select_related("programme__institution", "registration__applicant", "round")
+        .select_related("programme__institution", "applicant", "round")
         .order_by("pk")
+    )
+    # A placement of the minister's SEN act hangs on the act's placement (A41), not on a
+    # general registration: its person is found by the applicant's general registration.
+    general = dict(
+        Registration.objects.filter(round=r, stage="primary").values_list("applicant_id", "pk")
     )
     docs = {}
     for d in RequiredDocument.objects.filter(terms__round=r).order_by("position"):
@@ -869,7 +874,7 @@ def stage_enrolment(sim: Sim, progress) -> dict:
     }
     sim.clock.tick(3600 * 3)
     for n, e in enumerate(placements, 1):
-        p = sim.by_registration[e.registration_id]
+        p = sim.by_registration[e.registration_id or general[e.applicant_id]]
         admin = w.admins[e.programme.institution_id]
         if p.declines:
             enrolment.close(admin, e, declined=True, reason="აპლიკანტმა უარი თქვა ადგილზე")
@@ -881,7 +886,7 @@ def stage_enrolment(sim: Sim, progress) -> dict:
             enrolment.mark_document(admin, e, doc, received=True)
         e.refresh_from_db()
         kwargs = {}
-        born = enrolment.birth_date(e.registration.applicant)
+        born = enrolment.birth_date(e.applicant)
         if enrolment_rules.is_minor(born, sim.clock.today()):
             kwargs = {
                 "representative_personal_number": p.parent["personal_number"],
@@ -904,7 +909,7 @@ def stage_enrolment(sim: Sim, progress) -> dict:
     )
     sim.clock.set(workdays.next_working_day(due), 10)
     for e in placements:
-        p = sim.by_registration[e.registration_id]
+        p = sim.by_registration[e.registration_id or general[e.applicant_id]]
         if p.lapses:
             enrolment.close(
                 w.admins[e.programme.institution_id],
