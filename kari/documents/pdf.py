@@ -155,7 +155,7 @@ def style(pdf: FPDF, size: float, bold: bool = False, color: Color = INK) -> Non
 
 _widths: dict[tuple[str, str, float, str], float] = {}
 _lines: dict[tuple[str, str, float, str, float], tuple[str, ...]] = {}
-_heights: dict[tuple, float] = {}
+_heights: dict[tuple[object, ...], float] = {}
 
 
 def text_width(pdf: FPDF, text: str) -> float:
@@ -213,8 +213,8 @@ def measure_height(
     """The height of ``value`` in a ``multi_cell`` ``width`` wide, in the current font.
 
     Memoised (a dry run depends on nothing else): labels repeat in every document of a kind."""
-    key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, pdf.c_margin, value, width, line_h)
-    key += (align, wrapmode)
+    key: tuple[object, ...] = (pdf.font_family, pdf.font_style, pdf.font_size_pt, pdf.c_margin)
+    key += (value, width, line_h, align, wrapmode)
     height = _heights.get(key) if width > 0 else None  # width 0: up to the margin, from x
     if height is None:
         result = pdf.multi_cell(
