@@ -169,10 +169,11 @@ def verify(purpose: str, plain: str, *, subject: str | None = None, code_id: int
     code.attempts += 1
     if hmac.compare_digest(code.code_hash, keyed_hash(f"{code.subject}:{str(plain).strip()}")):
         code.used_at = now
-        code.save(update_fields=["attempts", "used_at"])
         # The payload (a pending registration: personal number, contacts) is kept only while
         # needed: the caller gets it in `code`, the stored row loses it (issue 11, point 6).
-        OneTimeCode.objects.filter(pk=code.pk).update(payload={})
+        OneTimeCode.objects.filter(pk=code.pk).update(
+            attempts=code.attempts, used_at=now, payload={}
+        )
         return code, None
     code.save(update_fields=["attempts"])
     return code, _("The code is wrong or has expired. Ask for a new one.")

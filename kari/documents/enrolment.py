@@ -63,7 +63,12 @@ MODULE_CLAUSE = (
 
 def contract_pdf(c: ContractData) -> bytes:
     """The contract between the institution and the student (or the representative) as PDF."""
-    pdf = kpdf.new_document(f"{CONTRACT_TITLE} {c.number}", footer=f"კარი · {c.number}")
+    return kpdf.render(
+        f"{CONTRACT_TITLE} {c.number}", f"კარი · {c.number}", lambda pdf: _contract(pdf, c)
+    )
+
+
+def _contract(pdf: kpdf.KariPDF, c: ContractData) -> None:
     kpdf.heading(pdf, CONTRACT_TITLE)
     rows = [
         ("ხელშეკრულების ნომერი", c.number),
@@ -96,12 +101,14 @@ def contract_pdf(c: ContractData) -> bytes:
     kpdf.style(pdf, kpdf.BODY_SIZE)
     pdf.ln(16)
     kpdf.signature_lines(pdf, ["დაწესებულების ხელმძღვანელი", c.signatory], line_w=0.2)
-    return bytes(pdf.output())
 
 
 def act_pdf(a: EnrolmentActData) -> bytes:
     """The head's act listing the enrolled applicants, as PDF (to be signed by the caller)."""
-    pdf = kpdf.new_document(f"{ACT_TITLE} {a.number}", footer=f"კარი · {a.number}")
+    return kpdf.render(f"{ACT_TITLE} {a.number}", f"კარი · {a.number}", lambda pdf: _act(pdf, a))
+
+
+def _act(pdf: kpdf.KariPDF, a: EnrolmentActData) -> None:
     kpdf.heading(pdf, ACT_TITLE)
     kpdf.field_table(
         pdf,
@@ -144,4 +151,3 @@ def act_pdf(a: EnrolmentActData) -> bytes:
     kpdf.style(pdf, kpdf.BODY_SIZE)
     pdf.ln(14)
     kpdf.signature_lines(pdf, [f"დაწესებულების ხელმძღვანელი: {a.head}"], line_w=0.2)
-    return bytes(pdf.output())

@@ -108,6 +108,11 @@ def use_cut_fonts(pdf: FPDF, texts: Iterable[str]) -> bool:
     return False
 
 
+def cut_fonts_cover() -> frozenset[int]:
+    """The code points both cut fonts have (what a document on them may print)."""
+    return _cut_fonts().cover
+
+
 class CutFontsOutputProducer(OutputProducer):
     """fpdf2's output producer; a document on the cut fonts gets their pre-serialised objects.
 

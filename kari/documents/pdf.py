@@ -12,7 +12,7 @@ labels thousands of times.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import numpy as np
@@ -22,7 +22,7 @@ from fpdf.enums import Align, MethodReturnValue, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from .fonts import FONT_FAMILY, add_fonts
+from .fonts import FONT_FAMILY, CutFontsOutputProducer, add_fonts, cut_fonts_cover, use_cut_fonts
 
 BODY_SIZE = 9.5
 SMALL_SIZE = 7.5
@@ -49,10 +49,29 @@ def split_label(label: str) -> tuple[str, str]:
 # --- Documents -----------------------------------------------------------------------------------
 
 
+LINE_BREAKS = frozenset({0x0A, 0x0D})  # never printed: multi_cell breaks lines at them
+
+
+class OutsideCutFonts(Exception):
+    """A document on the cut fonts was given a character they lack (see :func:`render`)."""
+
+
 class KariPDF(FPDF):
-    """FPDF with Kari's footer: a free text on the left, "page n / N" on the right."""
+    """FPDF with Kari's footer: a free text on the left, "page n / N" on the right.
+
+    On the cut fonts (``cut_cover`` set, :func:`render`) any text with a character they lack
+    raises :class:`OutsideCutFonts`: fpdf2 passes every text it prints or measures through
+    ``normalize_text``.
+    """
 
     footer_text = ""
+    cut_cover: frozenset[int] | None = None
+
+    def normalize_text(self, text: str) -> str:
+        cover = self.cut_cover
+        if cover is not None and not cover.issuperset(map(ord, text)):
+            raise OutsideCutFonts(text)
+        return super().normalize_text(text)
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -76,12 +95,19 @@ def set_metadata(pdf: FPDF, title: str) -> None:
     pdf.set_lang("ka")
 
 
-def new_document(title: str, footer: str = "") -> KariPDF:
+def new_document(title: str, footer: str = "", *, cut_fonts: bool = False) -> KariPDF:
     """An A4 document with the DejaVu fonts, margins, metadata, ``footer`` on the left of every
-    page's footer, and its first page added."""
+    page's footer, and its first page added.
+
+    ``cut_fonts``: the fonts shared by every document of the process (:func:`.fonts.use_cut_fonts`)
+    instead of parsed afresh; only through :func:`render`, which handles what they lack."""
     pdf = KariPDF(orientation="portrait", unit="mm", format="A4")
     pdf.footer_text = footer
-    add_fonts(pdf)
+    if cut_fonts:
+        use_cut_fonts(pdf, ())
+        pdf.cut_cover = cut_fonts_cover() | LINE_BREAKS
+    else:
+        add_fonts(pdf)
     pdf.set_margins(left=18, top=16, right=18)
     pdf.set_auto_page_break(auto=True, margin=20)
     set_metadata(pdf, title)
@@ -89,6 +115,24 @@ def new_document(title: str, footer: str = "") -> KariPDF:
     pdf.set_text_color(INK)
     pdf.add_page()
     return pdf
+
+
+def render(title: str, footer: str, build: Callable[[KariPDF], object]) -> bytes:
+    """The bytes of the document ``build`` writes on a :func:`new_document` (title, footer).
+
+    It is written on the cut fonts, parsed and serialised once per process (:mod:`.fonts`): the
+    plain fonts cost a document some 200 ms of CPU to parse and subset, most of what it costs.
+    If it prints a character the cut fonts lack, it is written again on the full fonts, so
+    nothing ever prints as a blank box. The layout is the same either way (same glyph widths).
+    """
+    try:
+        pdf = new_document(title, footer, cut_fonts=True)
+        build(pdf)
+        return bytes(pdf.output(output_producer_class=CutFontsOutputProducer))
+    except OutsideCutFonts:
+        pdf = new_document(title, footer)
+        build(pdf)
+        return bytes(pdf.output())
 
 
 def ensure_space(pdf: FPDF, height: float) -> None:
@@ -111,6 +155,7 @@ def style(pdf: FPDF, size: float, bold: bool = False, color: Color = INK) -> Non
 
 _widths: dict[tuple[str, str, float, str], float] = {}
 _lines: dict[tuple[str, str, float, str, float], tuple[str, ...]] = {}
+_heights: dict[tuple[object, ...], float] = {}
 
 
 def text_width(pdf: FPDF, text: str) -> float:
@@ -165,17 +210,26 @@ def measure_height(
     align: str = "L",
     wrapmode: WrapMode = WrapMode.WORD,
 ) -> float:
-    """The height of ``value`` in a ``multi_cell`` ``width`` wide, in the current font."""
-    result = pdf.multi_cell(
-        width,
-        line_h,
-        value,
-        align=align,
-        wrapmode=wrapmode,
-        dry_run=True,
-        output=MethodReturnValue.HEIGHT,
-    )
-    return cast(float, result)
+    """The height of ``value`` in a ``multi_cell`` ``width`` wide, in the current font.
+
+    Memoised (a dry run depends on nothing else): labels repeat in every document of a kind."""
+    key: tuple[object, ...] = (pdf.font_family, pdf.font_style, pdf.font_size_pt, pdf.c_margin)
+    key += (value, width, line_h, align, wrapmode)
+    height = _heights.get(key) if width > 0 else None  # width 0: up to the margin, from x
+    if height is None:
+        result = pdf.multi_cell(
+            width,
+            line_h,
+            value,
+            align=align,
+            wrapmode=wrapmode,
+            dry_run=True,
+            output=MethodReturnValue.HEIGHT,
+        )
+        if len(_heights) > 50_000:
+            _heights.clear()
+        height = _heights[key] = cast(float, result)
+    return height
 
 
 def measure_lines(pdf: FPDF, width: float, value: str) -> list[str]:

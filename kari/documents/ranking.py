@@ -116,10 +116,14 @@ def _signature(pdf: kpdf.KariPDF, sheet: RankingSheet | RankingSummary) -> None:
 
 def ranking_sheet(sheet: RankingSheet) -> bytes:
     """A27.5: one programme's ranking list as PDF bytes (to be signed)."""
-    pdf = kpdf.new_document(
+    return kpdf.render(
         f"{TITLE} {sheet.programme_code}",
-        footer=f"კარი / Kari · {sheet.programme_code} · v{sheet.version}",
+        f"კარი / Kari · {sheet.programme_code} · v{sheet.version}",
+        lambda pdf: _sheet(pdf, sheet),
     )
+
+
+def _sheet(pdf: kpdf.KariPDF, sheet: RankingSheet) -> None:
     pdf.set_creation_date(dt.datetime.combine(sheet.approved_on, dt.time(12), tzinfo=dt.UTC))
     kpdf.heading(pdf, TITLE)
     kpdf.field_table(
@@ -158,7 +162,6 @@ def ranking_sheet(sheet: RankingSheet) -> bytes:
     else:
         pdf.multi_cell(0, 5, NOBODY, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _signature(pdf, sheet)
-    return bytes(pdf.output())
 
 
 SUMMARY_HEADINGS = [
@@ -174,7 +177,11 @@ SUMMARY_WIDTHS = [46, 58, 18, 20, 20, 12]
 
 def ranking_summary(summary: RankingSummary) -> bytes:
     """A27.5: the national ranking summary (the XLSX's checksum in it) as PDF bytes."""
-    pdf = kpdf.new_document(TITLE, footer=f"კარი / Kari · v{summary.version}")
+    footer = f"კარი / Kari · v{summary.version}"
+    return kpdf.render(TITLE, footer, lambda pdf: _summary(pdf, summary))
+
+
+def _summary(pdf: kpdf.KariPDF, summary: RankingSummary) -> None:
     pdf.set_creation_date(dt.datetime.combine(summary.approved_on, dt.time(12), tzinfo=dt.UTC))
     kpdf.heading(pdf, TITLE)
     kpdf.field_table(
@@ -208,4 +215,3 @@ def ranking_summary(summary: RankingSummary) -> bytes:
             align=["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"],
         )
     _signature(pdf, summary)
-    return bytes(pdf.output())

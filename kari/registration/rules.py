@@ -94,9 +94,12 @@ def needs_foreign_language(programmes) -> bool:
     return Subject.objects.filter(groups__in=groups, code=FOREIGN_SUBJECT).exists()
 
 
-def check_primary_combination(programmes, test_language, foreign_language, errors: dict) -> None:
+def check_primary_combination(
+    programmes, test_language, foreign_language, errors: dict, *, needs_language=None
+) -> None:
     """A15.3(d) one skills test and subject group; A4.2 test language; A7.5, A4.3 foreign
-    language."""
+    language. ``needs_language``: :func:`needs_foreign_language` of ``programmes`` if the
+    caller has it already (one query saved)."""
     if not programmes:
         return
     tests = {(p.skills_test_id, p.subject_group_id) for p in programmes}
@@ -126,7 +129,9 @@ def check_primary_combination(programmes, test_language, foreign_language, error
             )
             % {"codes": not_fw}
         ]
-    if not needs_foreign_language(programmes):
+    if needs_language is None:
+        needs_language = needs_foreign_language(programmes)
+    if not needs_language:
         return  # A15.3(f): not asked for (clean_primary drops one given anyway)
     if foreign_language not in FOREIGN:
         errors["foreign_language"] = [
@@ -169,10 +174,15 @@ def clean_primary(data: dict, round_) -> dict:
     out["foreign_language"] = str(data.get("foreign_language") or "")
     out["adapted_environment"] = str(data.get("adapted_environment") or "").strip()[:2000]
     out["programmes"] = clean_programmes(data.get("programmes"), round_, errors)
-    if out["programmes"] and not needs_foreign_language(out["programmes"]):
+    needs_language = bool(out["programmes"]) and needs_foreign_language(out["programmes"])
+    if out["programmes"] and not needs_language:
         out["foreign_language"] = ""  # A15.3(f): only with a foreign language in the group
     check_primary_combination(
-        out["programmes"], out["test_language"], out["foreign_language"], errors
+        out["programmes"],
+        out["test_language"],
+        out["foreign_language"],
+        errors,
+        needs_language=needs_language,
     )
     out["carried_over"] = bool(data.get("carried_over"))
     out["warnings"] = check_requirements(out["programmes"], out.get("person"), round_, errors)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -501,6 +502,7 @@ def _write(code: OneTimeCode) -> Registration:
     )
     text = notify.bilingual(CONFIRMED_TEXT, number=reg.number, version=reg.version)
     subject = notify.bilingual(CONFIRMED_TEXT, sep=" / ", number=reg.number, version=reg.version)
+    prefetch_related_objects(progs, "institution__organisation")  # the email names them
     body = "\n\n".join(confirmation_email(reg, progs, lang) for lang in ("ka", "en"))
     notify.email_on_commit([applicant.email], subject, body)
     sms.sms_on_commit(applicant.phone, text)

@@ -6,6 +6,7 @@ reported as missing, never silently skipped.
 """
 
 import datetime as dt
+import os
 import random
 import resource
 import time
@@ -63,6 +64,7 @@ class StageRecord:
     status: str = "pending"  # done | missing | failed
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process's CPU time: the machine may be shared
+    db_cpu_seconds: float = 0.0  # the PostgreSQL backend's CPU time (same machine), if known
     counts: dict = field(default_factory=dict)
     error: str = ""
     sim_day: str = ""
@@ -136,6 +138,22 @@ def simulation_settings(directory: Path, *, instance: bool = False) -> dict:
     }
 
 
+def db_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far, from /proc (a server on
+    this machine), else 0: with the simulation's own CPU time, what a stage costs whatever
+    else loads the machine (benchmarks/round.py)."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    try:
+        with connection.cursor() as c:
+            c.execute("SELECT pg_backend_pid()")
+            pid = c.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def peak_memory_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -196,7 +214,7 @@ def run(
             out.stages.append(record)
             if name == "earlier_scores":  # the people's choices, once the programmes are known
                 stages.plan_people(sim)
-            t, cpu = time.perf_counter(), time.process_time()
+            t, cpu, db = time.perf_counter(), time.process_time(), db_cpu()
             try:
                 counts = fn(sim, _progress(say, title)) if takes_progress else fn(sim)
             except Exception as exc:  # reported, and the round stops here
@@ -206,6 +224,7 @@ def run(
                 break
             record.seconds = round(time.perf_counter() - t, 2)
             record.cpu_seconds = round(time.process_time() - cpu, 2)
+            record.db_cpu_seconds = round(max(0.0, db_cpu() - db), 2)  # 0 if reconnected
             record.counts = counts
             record.sim_day = clock.today().isoformat()
             record.status = "missing" if name in sim.missing else "done"
@@ -245,6 +264,7 @@ def _line(r: StageRecord) -> str:
     tail = f" — {r.error}" if r.error else ""
     day = f" [{r.sim_day}]" if r.sim_day else ""
     cpu = f", CPU {r.cpu_seconds:.1f} s" if r.cpu_seconds else ""
+    cpu += f" + database {r.db_cpu_seconds:.1f} s" if r.db_cpu_seconds else ""
     return f"{r.title}{day}: {r.status} in {r.seconds:.1f} s{cpu} ({counts}){tail}"
 
 

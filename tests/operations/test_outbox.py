@@ -63,6 +63,25 @@ def test_a_notice_is_written_with_the_change_and_sent_once_after_commit(locmem):
     assert delivery.deliver_due() == 0  # nothing sent twice
 
 
+def test_the_notices_of_one_transaction_are_sent_together_after_commit(locmem):
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks, transaction.atomic():
+        notify.email_on_commit(["a@example.ge"], "Subject", "Body")
+        sms.sms_on_commit("+995599000001", "Text")
+        try:
+            with transaction.atomic():  # a savepoint rolled back: its notice is not sent
+                sms.sms_on_commit("+995599000002", "Rolled back")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        sms.sms_on_commit("+995599000003", "After the savepoint")
+    assert len(callbacks) == 1  # one claim for all three; the rolled-back one is gone
+    for callback in callbacks:
+        callback()
+    sent = Message.objects.filter(status=Status.SENT).values_list("to", flat=True)
+    assert sorted(sent) == ["+995599000001", "+995599000003", "a@example.ge"]
+    assert not Message.objects.exclude(status=Status.SENT).exists()
+
+
 def test_a_rolled_back_change_leaves_no_notice(locmem):
     with pytest.raises(RuntimeError), transaction.atomic():
         notify.email_on_commit(["a@example.ge"], "Subject", "Body")

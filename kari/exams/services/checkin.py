@@ -55,10 +55,21 @@ def find_sitting(
 
 
 def _final_sitting(sitting: Sitting) -> Sitting:
-    """The sitting, locked; only sittings of issued invitations exist on test day (A17.3, A19.1)."""
+    """The sitting, locked; only sittings of issued invitations exist on test day (A17.3, A19.1).
+
+    Locked: the sitting, its assignment and distribution, and the session, as ever; read with
+    it, unlocked, what the audit entry names (the centre's host, the registration, the test)."""
     sitting = (
-        Sitting.objects.select_for_update()
-        .select_related("assignment__distribution", "session")
+        Sitting.objects.select_for_update(
+            of=("self", "assignment", "assignment__distribution", "session")
+        )
+        .select_related(
+            "assignment__distribution",
+            "session__skills_test",
+            "session__subject",
+            "assignment__centre__host",
+            "assignment__registration",
+        )
         .get(pk=sitting.pk)
     )
     if not sitting.assignment.distribution.is_final:
