@@ -139,20 +139,25 @@ def latest_conclusion(registration: SenRegistration) -> Assessment | None:
     )
 
 
-def has_conclusion(registration: SenRegistration) -> bool:
-    """A33: the right to the SEN test comes from the expert team's conclusion: one issued in
-    Kari about the applicant, a paper one an institution recorded with at least three
-    signatures (A37.10(a)), or the ministry's confirmation of the SEN status (A37.11, A37.9),
-    which rests on one. Reads no health data: only whether a conclusion exists."""
+def conclusion_exists(registration: SenRegistration) -> bool:
+    """An expert team's conclusion about the applicant exists (A33): issued in Kari, or a
+    paper one an institution recorded with at least three signatures (A37.10(a))."""
     return (
-        registration.status == "confirmed"
-        or Assessment.objects.filter(
+        Assessment.objects.filter(
             applicant=registration.applicant_id, concluded_on__isnull=False
         ).exists()
         or registration.documents.filter(
             kind="conclusion", signatures__gte=rules.MIN_SIGNATURES
         ).exists()
     )
+
+
+def has_conclusion(registration: SenRegistration) -> bool:
+    """A33: the right to the SEN test comes from the expert team's conclusion: one issued in
+    Kari about the applicant, a paper one an institution recorded with at least three
+    signatures (A37.10(a)), or the ministry's confirmation of the SEN status (A37.11, A37.9),
+    which rests on one. Reads no health data: only whether a conclusion exists."""
+    return registration.status == "confirmed" or conclusion_exists(registration)
 
 
 def documents_state(registration: SenRegistration, institution: Institution) -> list[DocumentState]:

@@ -677,6 +677,15 @@ def set_status(
                 field="assessment",
                 citation="A38.8" if subsequent else "A37.9",
             )
+    if status == SenStatus.CONFIRMED and not selectors.conclusion_exists(reg):
+        raise RuleError(
+            _(
+                "The SEN status is confirmed only on an expert team's conclusion (A33): "
+                "none is issued in Kari or recorded by an institution for this applicant."
+            ),
+            field="status",
+            citation="A33",
+        )
     if not (reason or "").strip() and status == SenStatus.REJECTED:
         raise ValidationError({"reason": [_("Give the reason for the rejection.")]})
     before = {"status": reg.status}

@@ -98,3 +98,30 @@ def test_A27_7_the_document_is_due_10_days_after_the_stages_test(stage):
     rb, progs, regs = stage
     due = subsequent.submission_due(rb.inst, rb.round)
     assert due == workdays.within_days(timezone.localdate() - dt.timedelta(days=2), 10)
+
+
+def test_A13_2_A40_8_subsequent_places_net_of_the_sen_act_and_those_placed_not_ranked(
+    stage, monkeypatch
+):
+    """The SEN reserve is on both stages (A13.2): the minister's act for the subsequent stage
+    places SEN applicants within the places (A40.8), so the head's ranking has the places net
+    of them, and an applicant the act placed is not ranked again."""
+    rb, (s1, s2), regs = stage
+    _scores(rb, [s1, s2], regs, ["30", "25", "20", "12", "5"])
+    seen = []
+
+    def enrolled(round_, stage):
+        seen.append(stage)
+        return {s1.pk: 1}
+
+    monkeypatch.setattr(subsequent.sen, "enrolled", enrolled)
+    monkeypatch.setattr(
+        subsequent.sen, "placed_applicants", lambda round_, stage: {regs[0].applicant_id}
+    )
+    ranking = subsequent.build_subsequent(rb.admin, rb.inst, rb.round)
+    got = {a.registration_id: a.programme_id for a in ranking.admissions.all()}
+    assert seen == ["subsequent"]
+    assert regs[0].pk not in got  # placed by the SEN act
+    # S-1: 2 announced places, 1 taken by the act: only the best remaining score (25)
+    assert {r for r, p in got.items() if p == s1.pk} == {regs[1].pk}
+    assert ranking.programmes.get(programme=s1).places == 1

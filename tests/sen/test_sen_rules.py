@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from kari import workdays
 from kari.accounts.roles import OrgKind, Role
+from kari.errors import RuleError
 from kari.sen import rules, services
 from kari.sen.models import DocumentKind, SenRegistration, SenStatus, Stage
 from tests.conftest import make_org, make_user
@@ -328,6 +329,29 @@ def test_A37_11_the_ministry_unit_confirms_or_rejects_during_the_window(sen):
     assert reg.status == SenStatus.REJECTED
     with pytest.raises(PermissionDenied):
         services.set_status(sen.clerk, reg, SenStatus.CONFIRMED)
+
+
+def test_A33_the_status_is_confirmed_only_on_an_expert_teams_conclusion(sen):
+    """A33: the right to the SEN test comes from the expert team's conclusion; the ministry's
+    confirmation (A37.11) cannot stand in for one."""
+    sen.schedule()
+    reg = sen.register(0)
+    with pytest.raises(RuleError) as e:
+        services.set_status(sen.officer, reg, SenStatus.CONFIRMED)
+    assert e.value.citation == "A33"
+    reg.refresh_from_db()
+    assert reg.status != SenStatus.CONFIRMED
+    services.record_document(
+        sen.admin,
+        reg,
+        sen.world["inst_a"],
+        DocumentKind.CONCLUSION,
+        received_on=TODAY,
+        signatures=3,
+    )
+    services.set_status(sen.officer, reg, SenStatus.CONFIRMED)
+    reg.refresh_from_db()
+    assert reg.status == SenStatus.CONFIRMED
 
 
 def test_A38_1_subsequent_stage_at_a_registration_centre_only(sen):

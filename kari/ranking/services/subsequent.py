@@ -31,7 +31,13 @@ from kari.accounts.permissions import NATIONAL, authorize
 from kari.accounts.roles import OrgKind
 from kari.accounts.signing import identity_for
 from kari.audit.log import record
-from kari.catalogue.models import AnnouncementLine, Institution, Stage, SubsequentSchedule
+from kari.catalogue.models import (
+    AnnouncementLine,
+    AnnouncementStatus,
+    Institution,
+    Stage,
+    SubsequentSchedule,
+)
 from kari.documents import signing as pades
 from kari.documents import subsequent as docs
 from kari.errors import RuleError
@@ -47,6 +53,7 @@ from kari.ranking.models import (
 )
 from kari.registration.models import Choice, Registration
 from kari.rounds.models import Round
+from kari.sen import selectors as sen
 from kari.tabular import ImportRejected, RowError, TableError, read_table, write_table
 from kari.tasks import files
 
@@ -324,13 +331,30 @@ def scores_import_job(actor, job) -> files.Outcome:
 
 def _instance(institution, round_) -> tuple[dict, dict[int, int]]:
     """The allocation instance of the institution's subsequent stage: places per programme,
-    each registrant's choices with their score there (a choice without a score is not ranked)."""
-    places = dict(
-        AnnouncementLine.objects.filter(
+    each registrant's choices with their score there (a choice without a score is not ranked).
+
+    The places are a confirmed announcement's (A13.5) net of the SEN enrolments of the
+    minister's act for the subsequent stage (A13.2: the reserve is on both stages; A40.8), and
+    an applicant the act placed is not ranked again (nobody is placed twice)."""
+    sen_enrolled = sen.enrolled(round_, Stage.SUBSEQUENT)
+    places = {
+        programme: max(0, n - sen_enrolled.get(programme, 0))
+        for programme, n in AnnouncementLine.objects.filter(
             announcement__round=round_,
             announcement__institution=institution,
+            announcement__status=AnnouncementStatus.CONFIRMED,
             programme__stage=Stage.SUBSEQUENT,
         ).values_list("programme_id", "places")
+    }
+    placed = sen.placed_applicants(round_, Stage.SUBSEQUENT)
+    skip = (
+        set(
+            Registration.objects.filter(
+                round=round_, stage=Stage.SUBSEQUENT, applicant_id__in=placed
+            ).values_list("pk", flat=True)
+        )
+        if placed
+        else set()
     )
     scores = {
         (r, p): s
@@ -341,6 +365,8 @@ def _instance(institution, round_) -> tuple[dict, dict[int, int]]:
     chose = _choices(institution, round_)
     applicants = []
     for reg, progs in sorted(chose.items()):
+        if reg in skip:
+            continue
         scored = [p for p in progs if (reg, p) in scores]
         if not scored:
             continue
