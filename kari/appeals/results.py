@@ -67,12 +67,24 @@ def effective_results(round_) -> dict[int, EffectiveResult]:
     for o in ResultOverride.objects.filter(round=round_).select_related("decision").order_by("pk"):
         by_reg.setdefault(o.registration_id, []).append(o)
     out: dict[int, EffectiveResult] = {}
-    for r in Result.objects.filter(result_import=current).iterator(chunk_size=2000):
-        skills = r.skills_score
-        subjects = {k: Decimal(v) for k, v in (r.subject_scores or {}).items()}
+    rows = Result.objects.filter(result_import=current).values_list(
+        "registration_id", "status", "skills_score", "subject_scores"
+    )
+    # A national round has about 100,000 rows: tuples, not model instances.
+    for registration_id, status, skills, subject_scores in rows.iterator(chunk_size=5000):
+        subjects = {k: Decimal(v) for k, v in (subject_scores or {}).items()}
+        mine = by_reg.get(registration_id)
+        if not mine:
+            out[registration_id] = EffectiveResult(
+                registration_id=registration_id,
+                status=status,
+                skills_score=skills,
+                subject_scores=subjects,
+            )
+            continue
         naec = {"skills": skills, **subjects}
         applied, pending = [], []
-        for o in sorted(by_reg.get(r.registration_id, []), key=lambda o: o.kind != "remark"):
+        for o in sorted(mine, key=lambda o: o.kind != "remark"):
             if o.score is None:
                 pending.append(o.item)
                 continue
@@ -90,9 +102,9 @@ def effective_results(round_) -> dict[int, EffectiveResult]:
                     decision=o.decision.number,
                 )
             )
-        out[r.registration_id] = EffectiveResult(
-            registration_id=r.registration_id,
-            status=r.status,
+        out[registration_id] = EffectiveResult(
+            registration_id=registration_id,
+            status=status,
             skills_score=skills,
             subject_scores=subjects,
             overrides=tuple(applied),

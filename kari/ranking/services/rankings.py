@@ -27,6 +27,8 @@ from kari.audit.log import record
 from kari.catalogue.models import Programme, Stage
 from kari.catalogue.services import record_next_intake_adjustments
 from kari.errors import RuleError
+from kari.outbox import delivery as outbox
+from kari.outbox.models import Channel
 from kari.ranking import compute
 from kari.ranking.models import (
     Admission,
@@ -41,7 +43,6 @@ from kari.ranking.models import (
 from kari.registration.models import Registration, ScoreRecord
 from kari.registration.services import record_outcomes
 from kari.rounds.models import Round
-from kari.sms import sms_on_commit
 from kari.tasks.errors import connection_lost
 
 from .lists import document_of
@@ -482,11 +483,19 @@ def _notify(ranking: Ranking, previous: Ranking | None) -> None:
     values = {"round": ranking.round, "reason": ranking.reason}
     subject = notify.bilingual(OUTCOME_SUBJECT, sep=" / ", **values)
     text = notify.bilingual(body, **values)
-    for email, phone in Registration.objects.filter(pk__in=told).values_list(
+    # One email and one SMS per applicant told, written in bulk (a national approval tells
+    # about 100,000 applicants); the worker delivers them.
+    people = Registration.objects.filter(pk__in=told).values_list(
         "applicant__email", "applicant__phone"
-    ):
-        notify.email_on_commit([email], subject, text)
-        sms_on_commit(phone, text)
+    )
+    outbox.enqueue_many(
+        message
+        for email, phone in people.iterator(chunk_size=5000)
+        for message in (
+            (Channel.EMAIL, [email], text, subject),
+            (Channel.SMS, phone, text, ""),
+        )
+    )
 
 
 def instance_bytes(ranking: Ranking) -> bytes:
