@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from kari.exams.models import Result, ResultImport
 
 from .models import OverrideKind, ResultOverride
@@ -67,11 +71,16 @@ def effective_results(round_) -> dict[int, EffectiveResult]:
     for o in ResultOverride.objects.filter(round=round_).select_related("decision").order_by("pk"):
         by_reg.setdefault(o.registration_id, []).append(o)
     out: dict[int, EffectiveResult] = {}
-    rows = Result.objects.filter(result_import=current).values_list(
-        "registration_id", "status", "skills_score", "subject_scores"
+    # A national round has about 100,000 rows: tuples, not model instances, and the subject
+    # scores' JSON decoded by msgspec (as json.loads decodes it, in a fifth of the time).
+    rows = (
+        Result.objects.filter(result_import=current)
+        .annotate(subjects_json=Cast("subject_scores", TextField()))
+        .values_list("registration_id", "status", "skills_score", "subjects_json")
     )
-    # A national round has about 100,000 rows: tuples, not model instances.
-    for registration_id, status, skills, subject_scores in rows.iterator(chunk_size=5000):
+    decode = msgspec.json.decode
+    for registration_id, status, skills, subjects_json in rows.iterator(chunk_size=5000):
+        subject_scores = decode(subjects_json) if subjects_json else None
         subjects = {k: Decimal(v) for k, v in (subject_scores or {}).items()}
         mine = by_reg.get(registration_id)
         if not mine:

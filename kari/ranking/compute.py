@@ -44,9 +44,17 @@ DEFAULT_FORMULA = {
 SCORE_PLACES = Decimal("0.001")
 
 
+_NUMBERS: dict[Decimal, str] = {}
+
+
 def number(d: Decimal) -> str:
-    """A decimal as its shortest plain text ("23.5", "20")."""
-    text = f"{d.normalize():f}"
+    """A decimal as its shortest plain text ("23.5", "20"); memoised (equal decimals have the
+    same text, and a round's scores take few values)."""
+    text = _NUMBERS.get(d)
+    if text is None:
+        text = f"{d.normalize():f}"
+        if len(_NUMBERS) < 100_000:
+            _NUMBERS[d] = text
     return text
 
 

@@ -14,6 +14,7 @@ import multiprocessing
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -306,8 +307,11 @@ def start_signing(actor, ranking: Ranking) -> BuildJob:
 
 @task()
 def sign_task(job_id: int) -> None:
-    """The queue's task: sign the job's documents in the worker's own process (idempotent)."""
-    run_sign_job(job_id, workers=1)
+    """The queue's task: sign the job's documents (idempotent), rendering and signing in a
+    pool of ``KARI_PDF_WORKERS`` processes forked from the worker (one per core by default:
+    a national round's 2,000 programme PDFs take minutes of CPU). The pool's processes only
+    render and sign; the database is written by the worker's own process."""
+    run_sign_job(job_id, workers=settings.KARI_PDF_WORKERS)
 
 
 def run_sign_job(job_id: int, *, workers: int = 2) -> BuildJob:

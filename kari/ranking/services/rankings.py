@@ -8,14 +8,14 @@ approved (then superseded).
 """
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable
 
+import msgspec
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import JSONField, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -283,9 +283,23 @@ def _insert(model, columns: list[str], rows) -> None:
     if connection.vendor == "postgresql":
         names = ", ".join(model._meta.get_field(c.removesuffix("_id")).column for c in columns)
         sql = f"COPY {model._meta.db_table} ({names}) FROM STDIN"
+        json_at = [
+            k
+            for k, c in enumerate(columns)
+            if isinstance(model._meta.get_field(c.removesuffix("_id")), JSONField)
+        ]
         with connection.cursor() as c, c.cursor.copy(sql) as copy:
+            write = copy.write_row
+            if not json_at:
+                for row in rows:
+                    write(row)
+                return
+            encode = msgspec.json.encode
             for row in rows:
-                copy.write_row([json.dumps(v) if isinstance(v, _Json) else v for v in row])
+                row = list(row)
+                for k in json_at:
+                    row[k] = encode(row[k]).decode()
+                write(row)
         return
     objs = (
         model(
