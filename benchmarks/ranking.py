@@ -342,9 +342,15 @@ def main() -> int:
     os.environ.setdefault("KARI_VAR_DIR", f"/tmp/{args.db}-var")  # the demo SMS outbox file
     os.environ.setdefault("KARI_DEBUG", "1")  # NAEC's self-signed demo key (kari.accounts.signing)
     if not os.environ.get("KARI_KEY_ENCRYPTION_KEY"):
+        # kept with the database's files: a --reuse run must decrypt NAEC's stored key
         from cryptography.fernet import Fernet
 
-        os.environ["KARI_KEY_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+        key_file = Path(os.environ["KARI_VAR_DIR"]) / "benchmark-key-encryption-key"
+        if not args.reuse or not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(Fernet.generate_key().decode())
+            key_file.chmod(0o600)
+        os.environ["KARI_KEY_ENCRYPTION_KEY"] = key_file.read_text().strip()
     import django
 
     django.setup()
