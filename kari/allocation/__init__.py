@@ -6,7 +6,15 @@ and places beyond capacity are reported as extra places (A27.10).
 """
 
 from kari.allocation.checker import VerificationError, check, verify
-from kari.allocation.instance import Instance, InstanceError, from_arrays, load, loads, parse
+from kari.allocation.instance import (
+    Instance,
+    InstanceError,
+    from_arrays,
+    from_lists,
+    load,
+    loads,
+    parse,
+)
 from kari.allocation.result import dumps, from_json, to_json
 from kari.allocation.solver import Result, solve
 
@@ -19,6 +27,7 @@ __all__ = [
     "dumps",
     "from_arrays",
     "from_json",
+    "from_lists",
     "load",
     "loads",
     "parse",

@@ -41,6 +41,7 @@ __all__ = [
     "Instance",
     "InstanceError",
     "from_arrays",
+    "from_lists",
     "load",
     "loads",
     "parse",
@@ -411,6 +412,45 @@ def from_arrays(
         prefs=np.ascontiguousarray(prefs),
         scores=np.ascontiguousarray(scores),
     )
+
+
+def from_lists(
+    applicant_ids: list[str],
+    programme_ids: list[str],
+    capacity: np.ndarray,
+    lengths: np.ndarray,
+    prefs: np.ndarray,
+    scores: np.ndarray,
+) -> Instance:
+    """An :class:`Instance` from arrays a caller built (no JSON in between), checked as
+    :func:`loads` checks JSON: ids unique and non-empty, capacities ``0 <= c < 2**62``,
+    ``prefs`` programme indices (``lengths[a]`` of them for applicant ``a``) with no
+    programme listed twice by one applicant, scores finite and below ``2**53`` in absolute
+    value. Raises InstanceError; the result equals ``loads`` of the same instance as JSON."""
+    capacity = np.asarray(capacity, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    prefs = np.asarray(prefs, dtype=np.int32)
+    scores = np.asarray(scores, dtype=np.float64)
+    n_app, n_prog = len(applicant_ids), len(programme_ids)
+    if not (_unique_nonempty(list(programme_ids)) and _unique_nonempty(list(applicant_ids))):
+        raise InstanceError("ids must be unique non-empty strings")
+    if capacity.shape != (n_prog,) or lengths.shape != (n_app,):
+        raise InstanceError("one capacity per programme and one length per applicant")
+    if n_prog and not ((capacity >= 0).all() and (capacity < 2**62).all()):
+        raise InstanceError("capacities must be >= 0 and below 2**62")
+    total = int(lengths.sum()) if n_app else 0
+    if (lengths < 0).any() or prefs.shape != (total,) or scores.shape != (total,):
+        raise InstanceError("the lists' lengths do not match the preferences and scores")
+    if total and not ((prefs >= 0).all() and (prefs < n_prog).all()):
+        raise InstanceError("a preference names no programme")
+    if not _within_limit(scores):
+        raise InstanceError("scores must be finite and below 2**53 in absolute value")
+    offsets = np.zeros(n_app + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    row = _first_repeat(offsets, prefs, n_prog)
+    if row >= 0:
+        raise _fail("applicant", applicant_ids[row], "preferences", "a programme listed twice")
+    return from_arrays(list(applicant_ids), list(programme_ids), capacity, lengths, prefs, scores)
 
 
 def _id_order(ids: list[str]) -> np.ndarray | None:

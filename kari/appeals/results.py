@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from kari.exams.models import Result, ResultImport
 
 from .models import OverrideKind, ResultOverride
@@ -67,12 +71,29 @@ def effective_results(round_) -> dict[int, EffectiveResult]:
     for o in ResultOverride.objects.filter(round=round_).select_related("decision").order_by("pk"):
         by_reg.setdefault(o.registration_id, []).append(o)
     out: dict[int, EffectiveResult] = {}
-    for r in Result.objects.filter(result_import=current).iterator(chunk_size=2000):
-        skills = r.skills_score
-        subjects = {k: Decimal(v) for k, v in (r.subject_scores or {}).items()}
+    # A national round has about 100,000 rows: tuples, not model instances, and the subject
+    # scores' JSON decoded by msgspec (as json.loads decodes it, in a fifth of the time).
+    rows = (
+        Result.objects.filter(result_import=current)
+        .annotate(subjects_json=Cast("subject_scores", TextField()))
+        .values_list("registration_id", "status", "skills_score", "subjects_json")
+    )
+    decode = msgspec.json.decode
+    for registration_id, status, skills, subjects_json in rows.iterator(chunk_size=5000):
+        subject_scores = decode(subjects_json) if subjects_json else None
+        subjects = {k: Decimal(v) for k, v in (subject_scores or {}).items()}
+        mine = by_reg.get(registration_id)
+        if not mine:
+            out[registration_id] = EffectiveResult(
+                registration_id=registration_id,
+                status=status,
+                skills_score=skills,
+                subject_scores=subjects,
+            )
+            continue
         naec = {"skills": skills, **subjects}
         applied, pending = [], []
-        for o in sorted(by_reg.get(r.registration_id, []), key=lambda o: o.kind != "remark"):
+        for o in sorted(mine, key=lambda o: o.kind != "remark"):
             if o.score is None:
                 pending.append(o.item)
                 continue
@@ -90,9 +111,9 @@ def effective_results(round_) -> dict[int, EffectiveResult]:
                     decision=o.decision.number,
                 )
             )
-        out[r.registration_id] = EffectiveResult(
-            registration_id=r.registration_id,
-            status=r.status,
+        out[registration_id] = EffectiveResult(
+            registration_id=registration_id,
+            status=status,
             skills_score=skills,
             subject_scores=subjects,
             overrides=tuple(applied),

@@ -32,6 +32,7 @@ DEFAULTS = {
     "BACKOFF_MAX_SECONDS": 3600,
     "LEASE_SECONDS": 300,
     "BATCH": 50,
+    "BULK_SEND_NOW": 500,
 }
 WIPED = "…"
 # After a failed send, this process leaves the channel to the worker for a while, so that a
@@ -96,6 +97,41 @@ def _send_after_commit(pk: int) -> None:
             last.pks.append(pk)
             return
     transaction.on_commit(_SendAfterCommit(pk), robust=True)
+
+
+def enqueue_many(messages, *, batch_size: int = 5000) -> int:
+    """Write many messages in the current transaction (``messages``: (channel, to, body,
+    subject) tuples, ``to`` a string or a list), in batches; returns how many were written.
+
+    The same rows as :func:`enqueue` one by one, without a round trip each (a ranking's
+    approval tells 100,000 applicants by email and SMS). After the commit this process sends
+    them straight away as :func:`enqueue` does, up to ``BULK_SEND_NOW`` of them (a handful of
+    notices is not slower than before); a larger batch is left to the worker."""
+    now = timezone.now()
+    written: list[int] = []
+    rows: list[Message] = []
+
+    def flush() -> None:
+        created = Message.objects.bulk_create(rows, batch_size=batch_size)
+        written.extend(m.pk for m in created if m.pk is not None)
+        rows.clear()
+
+    count = 0
+    for channel, to, body, subject in messages:
+        to = ",".join(x for x in ([to] if isinstance(to, str) else to) if x)
+        if not to:
+            continue
+        rows.append(
+            Message(channel=channel, to=to, subject=subject[:300], body=body, next_attempt_at=now)
+        )
+        count += 1
+        if len(rows) >= batch_size:
+            flush()
+    if rows:
+        flush()
+    if written and len(written) <= option("BULK_SEND_NOW"):
+        transaction.on_commit(lambda: send_now(written), robust=True)
+    return count
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -15,11 +15,12 @@ The competitive score (A27.2-A27.4, NAEC's formula for the round; docs/decisions
 
 from __future__ import annotations
 
-import json
+import itertools
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
 import numpy as np
 
 from kari import allocation
@@ -43,9 +44,17 @@ DEFAULT_FORMULA = {
 SCORE_PLACES = Decimal("0.001")
 
 
+_NUMBERS: dict[Decimal, str] = {}
+
+
 def number(d: Decimal) -> str:
-    """A decimal as its shortest plain text ("23.5", "20")."""
-    text = f"{d.normalize():f}"
+    """A decimal as its shortest plain text ("23.5", "20"); memoised (equal decimals have the
+    same text, and a round's scores take few values)."""
+    text = _NUMBERS.get(d)
+    if text is None:
+        text = f"{d.normalize():f}"
+        if len(_NUMBERS) < 100_000:
+            _NUMBERS[d] = text
     return text
 
 
@@ -54,28 +63,85 @@ def _json_number(d: Decimal) -> int | float:
 
 
 def canonical(doc: dict) -> bytes:
-    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    """JSON with sorted keys, no spaces, UTF-8: what ``json.dumps(doc, sort_keys=True,
+    ensure_ascii=False, separators=(",", ":"))`` writes (except that a float with an exponent
+    is written ``1e16``, not ``1e+16``; the documents hashed here hold none), seven times as
+    fast (the final lists of a national round are 19 MB)."""
+    return msgspec.json.encode(doc, order="sorted")
 
 
 @dataclass
 class Instance:
-    """The allocation instance built from final lists, with what was left out upstream."""
+    """The allocation instance built from final lists, as the engine's arrays (no JSON in
+    between), with what was left out upstream.
 
-    data: dict
-    # applicant id -> [(programme code, reason)] for choices left out before allocation
-    notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    ``programme_ids`` and ``applicant_ids`` are sorted (the engine's canonical order);
+    applicant ``a`` ranks ``prefs[offsets[a]:offsets[a + 1]]`` (programme indices), with
+    ``scores`` the competitive scores and ``choices`` the place (1-based) of each programme in
+    the applicant's own ranked list, which counts the choices left out upstream too."""
+
+    programme_ids: list[str]
+    capacity: np.ndarray  # int64 (P,)
+    applicant_ids: list[str]
+    lists: list[list[str]]  # per applicant, the programme codes the engine ranks
+    offsets: np.ndarray  # int64 (A + 1,)
+    prefs: np.ndarray  # int32
+    scores: np.ndarray  # float64
+    choices: np.ndarray  # int32
+    document_order: list[int]  # the applicants' positions in the final lists' order
+    # applicant position -> [(choice, programme code, reason)] for choices left out
+    notes: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
     # applicant id -> {programme code: competitive score} where it is not the test score
     own_scores: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     test_scores: dict[str, Decimal] = field(default_factory=dict)
 
+    @property
+    def data(self) -> dict:
+        """The instance as ``kari allocate`` reads it (docs/exchange-formats.md)."""
+        applicants = []
+        for a in self.document_order:
+            app = self.applicant_ids[a]
+            entry: dict = {
+                "id": app,
+                "score": _json_number(self.test_scores[app]),
+                "preferences": self.lists[a],
+            }
+            own = self.own_scores.get(app)
+            if own:
+                entry["programme_scores"] = {c: _json_number(v) for c, v in own.items()}
+            applicants.append(entry)
+        programmes = [
+            {"id": code, "capacity": int(c)}
+            for code, c in zip(self.programme_ids, self.capacity.tolist(), strict=True)
+        ]
+        return {"programmes": programmes, "applicants": applicants}
+
     def json_bytes(self) -> bytes:
         return canonical(self.data)
+
+    def engine_instance(self) -> allocation.Instance:
+        """The engine's instance, checked as ``kari allocate`` checks its JSON input."""
+        return allocation.from_lists(
+            self.applicant_ids,
+            self.programme_ids,
+            self.capacity,
+            np.diff(self.offsets),
+            self.prefs,
+            self.scores,
+        )
 
     def score(self, applicant: str, code: str) -> Decimal:
         own = self.own_scores.get(applicant)
         if own is not None and code in own:
             return own[code]
         return self.test_scores[applicant]
+
+
+def _sorted_order(ids: list[str]) -> list[int]:
+    order = list(range(len(ids)))
+    if any(a >= b for a, b in zip(ids, ids[1:], strict=False)):
+        order.sort(key=ids.__getitem__)
+    return order
 
 
 def build_instance(document: dict, formula: dict) -> Instance:
@@ -86,71 +152,114 @@ def build_instance(document: dict, formula: dict) -> Instance:
     minimum = Decimal(minimum) if minimum not in (None, "") else None
     kinds = {p["code"]: p["kind"] for p in document["programmes"]}
     held = {p["code"] for p in document["programmes"] if p.get("competition_held")}
-    out_programmes = [
-        {"id": p["code"], "capacity": int(p["capacity"])} for p in document["programmes"]
-    ]
-    applicants = []
-    notes: dict[str, list[tuple[str, str]]] = {}
+    # Without competition results, these choices are left out (work-based: A27.4; a
+    # programme that held a competition: A27.3).
+    needs_result = held | {c for c, k in kinds.items() if k == WORK_BASED}
+    programme_ids = sorted(kinds)
+    index = {code: j for j, code in enumerate(programme_ids)}
+    capacity = np.zeros(len(programme_ids), dtype=np.int64)
+    for p in document["programmes"]:
+        capacity[index[p["code"]]] = int(p["capacity"])
+
+    apps = document["applicants"]
+    ids = [a["id"] for a in apps]
+    order = _sorted_order(ids)
+    document_order = [0] * len(order)
+    lists: list[list[str]] = []
+    ranks: list = []  # per applicant: the choice numbers kept (a range when all are)
+    lengths: list[int] = []
+    tests: list[float] = []
+    overrides: list[tuple[int, float]] = []  # (position in the flat lists, score)
+    notes: dict[int, list[tuple[int, str, str]]] = {}
     own_scores: dict[str, dict[str, Decimal]] = {}
     test_scores: dict[str, Decimal] = {}
-    numbers: dict[str, Decimal] = {}
-    for a in document["applicants"]:
-        app = a["id"]
-        text = a["test_score"]
-        test = numbers.get(text)
-        if test is None:
-            test = numbers[text] = Decimal(text)
+    numbers: dict[str, tuple[Decimal, float]] = {}
+    flat = 0
+    for a, i in enumerate(order):
+        document_order[i] = a
+        entry = apps[i]
+        app = entry["id"]
+        text = entry["test_score"]
+        known = numbers.get(text)
+        if known is None:
+            d = Decimal(text)
+            known = numbers[text] = (d, float(_json_number(d)))
+        test, test_float = known
         test_scores[app] = test
-        competition = a.get("competition")
+        choices = entry["choices"]
+        competition = entry.get("competition")
         below = minimum is not None and test < minimum
         if competition is None and not below:
-            prefs = [c for c in a["choices"] if kinds[c] != WORK_BASED]
-            if len(prefs) != len(a["choices"]):
-                notes[app] = [
-                    (c, NO_COMPETITION_RESULT) for c in a["choices"] if kinds[c] == WORK_BASED
-                ]
-            # an art programme that held a competition needs the applicant's result there
-            if held and any(c in held for c in prefs):
-                left = [c for c in prefs if c in held]
-                notes.setdefault(app, []).extend((c, NO_COMPETITION_RESULT) for c in left)
-                prefs = [c for c in prefs if c not in held]
-            applicants.append({"id": app, "score": _json_number(test), "preferences": prefs})
-            continue
-        competition = competition or {}
-        prefs = []
-        own: dict[str, Decimal] = {}
-        left_out: list[tuple[str, str]] = []
-        for code in a["choices"]:
-            kind = kinds[code]
-            if kind == WORK_BASED:
-                if code not in competition:
-                    left_out.append((code, NO_COMPETITION_RESULT))
-                    continue
-                score = Decimal(competition[code])
-            elif below:
-                left_out.append((code, BELOW_MINIMUM))
-                continue
-            elif kind == ART and code in held:
-                if code not in competition:
-                    left_out.append((code, NO_COMPETITION_RESULT))
-                    continue
-                score = (
-                    test_weight * test + competition_weight * Decimal(competition[code])
-                ).quantize(SCORE_PLACES)
+            if needs_result.isdisjoint(choices):
+                prefs, kept = choices, range(1, len(choices) + 1)
             else:
-                score = test
-            prefs.append(code)
-            if score != test:
-                own[code] = score
-        entry: dict = {"id": app, "score": _json_number(test), "preferences": prefs}
-        if own:
-            entry["programme_scores"] = {c: _json_number(v) for c, v in own.items()}
-            own_scores[app] = own
-        applicants.append(entry)
-        if left_out:
-            notes[app] = left_out
+                notes[a] = [
+                    (k, c, NO_COMPETITION_RESULT)
+                    for k, c in enumerate(choices, start=1)
+                    if c in needs_result
+                ]
+                kept = [k for k, c in enumerate(choices, start=1) if c not in needs_result]
+                prefs = [choices[k - 1] for k in kept]
+        else:
+            competition = competition or {}
+            prefs, kept = [], []
+            own: dict[str, Decimal] = {}
+            left_out: list[tuple[int, str, str]] = []
+            for k, code in enumerate(choices, start=1):
+                kind = kinds[code]
+                if kind == WORK_BASED:
+                    if code not in competition:
+                        left_out.append((k, code, NO_COMPETITION_RESULT))
+                        continue
+                    score = Decimal(competition[code])
+                elif below:
+                    left_out.append((k, code, BELOW_MINIMUM))
+                    continue
+                elif kind == ART and code in held:
+                    if code not in competition:
+                        left_out.append((k, code, NO_COMPETITION_RESULT))
+                        continue
+                    score = (
+                        test_weight * test + competition_weight * Decimal(competition[code])
+                    ).quantize(SCORE_PLACES)
+                else:
+                    score = test
+                if score != test:
+                    own[code] = score
+                    overrides.append((flat + len(prefs), float(_json_number(score))))
+                prefs.append(code)
+                kept.append(k)
+            if own:
+                own_scores[app] = own
+            if left_out:
+                notes[a] = left_out
+        lists.append(prefs)
+        ranks.append(kept)
+        lengths.append(len(prefs))
+        tests.append(test_float)
+        flat += len(prefs)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(lengths, dtype=np.int64), out=offsets[1:])
+    prefs_array = np.fromiter(
+        map(index.__getitem__, itertools.chain.from_iterable(lists)), np.int32, count=flat
+    )
+    choices_array = np.fromiter(itertools.chain.from_iterable(ranks), np.int32, count=flat)
+    scores = np.repeat(np.asarray(tests, dtype=np.float64), lengths)
+    for k, value in overrides:
+        scores[k] = value
     return Instance(
-        {"programmes": out_programmes, "applicants": applicants}, notes, own_scores, test_scores
+        programme_ids=programme_ids,
+        capacity=capacity,
+        applicant_ids=[ids[i] for i in order],
+        lists=lists,
+        offsets=offsets,
+        prefs=prefs_array,
+        scores=scores,
+        choices=choices_array,
+        document_order=document_order,
+        notes=notes,
+        own_scores=own_scores,
+        test_scores=test_scores,
     )
 
 
@@ -162,7 +271,8 @@ class Outcome:
     programmes: dict[str, dict]
     # applicant id -> (programme code, choice (1-based), score, by_tie_rule)
     admitted: dict[str, tuple[str, int, Decimal, bool]]
-    # applicant id -> (choice obtained or None, [explanation items])
+    # applicant id -> (choice obtained or None, [explanation items]), for the applicants with
+    # something to explain (not placed, or placed below a choice they listed)
     explanations: dict[str, tuple[int | None, list[dict]]]
     problems: list[str]
     timings: dict[str, float] = field(default_factory=dict)
@@ -189,10 +299,14 @@ def _text(value: float) -> str:
 
 
 def allocate(document: dict, instance: Instance) -> Outcome:
-    """Run the engine and the independent checker on the instance; map the result back."""
+    """Run the engine and the independent checker on the instance; map the result back.
+
+    ``explanations`` holds the applicants with something to explain: those not placed, and
+    those placed below a choice they listed (a higher choice's cut-off, or a choice left out
+    upstream)."""
     t = time.perf_counter()
-    inst = allocation.loads(instance.json_bytes())
-    timings = {"parse": time.perf_counter() - t}
+    inst = instance.engine_instance()
+    timings = {"arrays": time.perf_counter() - t}
     t = time.perf_counter()
     result = allocation.solve(inst)
     timings["solve"] = time.perf_counter() - t
@@ -202,13 +316,15 @@ def allocate(document: dict, instance: Instance) -> Outcome:
     t = time.perf_counter()
     app_ids, prog_ids = inst.applicant_ids, inst.programme_ids
     by_code = {p["code"]: p for p in document["programmes"]}
-    capacity = inst.capacity
-    demand = np.bincount(inst.prefs, minlength=len(prog_ids))
+    demand = np.bincount(inst.prefs, minlength=len(prog_ids)).tolist()
+    capacity = inst.capacity.tolist()
+    admitted_counts = result.admitted.tolist()
+    extras = result.extra_places.tolist()
     programmes: dict[str, dict] = {}
     for j, code in enumerate(prog_ids):
-        admitted = int(result.admitted[j])
+        admitted = admitted_counts[j]
         cutoff = None if np.isnan(result.cutoff[j]) else _dec(result.cutoff[j])
-        extra = int(result.extra_places[j])
+        extra = extras[j]
         p = by_code[code]
         limit = p.get("annual_limit")
         beyond = 0
@@ -219,49 +335,62 @@ def allocate(document: dict, instance: Instance) -> Outcome:
             "cutoff": cutoff,
             "extra_places": extra,
             "beyond_limit": beyond,
-            "applicants": int(demand[j]),
-            "capacity": int(capacity[j]),
+            "applicants": demand[j],
+            "capacity": capacity[j],
         }
-    choices = {a["id"]: a["choices"] for a in document["applicants"]}
+    # The place in the own list of every engine entry, and of each explanation's programme.
+    offsets, expl_offsets = inst.offsets, result.expl_offsets
+    counts = np.diff(expl_offsets)  # programmes ranked above the one obtained
+    in_lists = np.repeat(offsets[:-1] - expl_offsets[:-1], counts)
+    in_lists += np.arange(expl_offsets[-1], dtype=np.int64)
+    expl_choice = instance.choices[in_lists].tolist()
+    assignment = result.assignment
+    placed = np.flatnonzero(assignment >= 0)
+    obtained_choice = np.full(len(app_ids), -1, dtype=np.int64)
+    obtained_choice[placed] = instance.choices[offsets[placed] + counts[placed]]
     admitted_out: dict[str, tuple[str, int, Decimal, bool]] = {}
+    for a, j, choice in zip(
+        placed.tolist(),
+        assignment[placed].tolist(),
+        obtained_choice[placed].tolist(),
+        strict=True,
+    ):
+        app, code = app_ids[a], prog_ids[j]
+        score = instance.score(app, code)
+        figures = programmes[code]
+        tie = figures["extra_places"] > 0 and score == figures["cutoff"]
+        admitted_out[app] = (code, choice, score, tie)
     explanations: dict[str, tuple[int | None, list[dict]]] = {}
-    assignment = result.assignment.tolist()
-    offsets = result.expl_offsets.tolist()
+    explained = set(np.flatnonzero((counts > 0) | (assignment < 0)).tolist()) | set(instance.notes)
+    starts = expl_offsets.tolist()
     expl_programme = result.expl_programme.tolist()
     no_places = result.expl_no_places.tolist()
     cutoffs = result.expl_cutoff.tolist()
     app_scores = result.expl_score.tolist()
-    for i, app in enumerate(app_ids):
-        listed = choices[app]
-        rank = {code: k for k, code in enumerate(listed, start=1)}
-        j = assignment[i]
-        obtained = None
-        if j >= 0:
-            code = prog_ids[j]
-            obtained = rank[code]
-            score = instance.score(app, code)
-            tie = programmes[code]["extra_places"] > 0 and score == programmes[code]["cutoff"]
-            admitted_out[app] = (code, obtained, score, tie)
+    obtained_all = obtained_choice.tolist()
+    for a in sorted(explained):
+        obtained = obtained_all[a] if obtained_all[a] >= 0 else None
         items = []
-        for k in range(offsets[i], offsets[i + 1]):
+        for k in range(starts[a], starts[a + 1]):
             code = prog_ids[expl_programme[k]]
             if no_places[k]:
-                items.append({"choice": rank[code], "programme": code, "reason": NO_PLACES})
+                items.append({"choice": expl_choice[k], "programme": code, "reason": NO_PLACES})
             else:
                 items.append(
                     {
-                        "choice": rank[code],
+                        "choice": expl_choice[k],
                         "programme": code,
                         "reason": BELOW_CUTOFF,
                         "cutoff": _text(cutoffs[k]),
                         "score": _text(app_scores[k]),
                     }
                 )
-        for code, reason in instance.notes.get(app, ()):
-            if obtained is None or rank[code] < obtained:
-                items.append({"choice": rank[code], "programme": code, "reason": reason})
-        if instance.notes.get(app):
+        left_out = instance.notes.get(a)
+        if left_out:
+            for choice, code, reason in left_out:
+                if obtained is None or choice < obtained:
+                    items.append({"choice": choice, "programme": code, "reason": reason})
             items.sort(key=lambda it: it["choice"])
-        explanations[app] = (obtained, items)
+        explanations[app_ids[a]] = (obtained, items)
     timings["map"] = time.perf_counter() - t
     return Outcome(programmes, admitted_out, explanations, problems, timings)

@@ -37,7 +37,12 @@ NO_RESULT = "none"
 
 
 def _total(skills, subjects: dict) -> Decimal:
-    return (skills or Decimal(0)) + sum((Decimal(str(v)) for v in subjects.values()), Decimal(0))
+    """The skills score plus the subjects' (the same additions, in the same order, as
+    ``skills + sum(subjects)``; a value that is already a Decimal is not converted again)."""
+    subtotal = Decimal(0)
+    for v in subjects.values():
+        subtotal += v if type(v) is Decimal else Decimal(str(v))
+    return (skills or Decimal(0)) + subtotal
 
 
 def scores(round_) -> dict[int, TestScore]:

@@ -18,7 +18,7 @@ from alloc_support import PROFILE, instances
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from kari.allocation import InstanceError, dumps, loads, parse, solve, to_json
+from kari.allocation import InstanceError, dumps, from_lists, loads, parse, solve, to_json
 from kari.allocation.instance import (
     _DECODER,
     _RAW_LISTS_DECODER,
@@ -370,3 +370,44 @@ def test_A27_2_fast_reader_reads_escapes_as_json_does():
     instance = loads(raw)
     assert instance.programme_ids[instance.prefs[0]] == "P1"
     assert_same(raw)
+
+
+def _as_lists(data: dict):
+    index = {p["id"]: j for j, p in enumerate(data["programmes"])}
+    apps = data["applicants"]
+    scores = [
+        float(a.get("programme_scores", {}).get(p, a.get("score", math.nan)))
+        for a in apps
+        for p in a["preferences"]
+    ]
+    return (
+        [a["id"] for a in apps],
+        [p["id"] for p in data["programmes"]],
+        np.array([p["capacity"] for p in data["programmes"]], dtype=np.int64),
+        np.array([len(a["preferences"]) for a in apps], dtype=np.int64),
+        np.array([index[p] for a in apps for p in a["preferences"]], dtype=np.int32),
+        np.array(scores, dtype=np.float64),
+    )
+
+
+@PROFILE
+@given(instances())
+def test_A27_2_arrays_build_the_instance_of_the_json(data):
+    """`from_lists` (the ranking's way in, no JSON) builds what `loads` builds."""
+    expected = reference(json.dumps(data).encode())
+    assume(not isinstance(expected, str))
+    assert_equal(from_lists(*_as_lists(data)), expected)
+
+
+def test_A27_2_arrays_with_a_programme_listed_twice_are_refused():
+    data = {
+        "programmes": [{"id": "P1", "capacity": 1}],
+        "applicants": [{"id": "A1", "score": 3, "preferences": ["P1", "P1"]}],
+    }
+    with pytest.raises(InstanceError, match="listed twice"):
+        from_lists(*_as_lists(data))
+    lists = _as_lists(
+        {**data, "applicants": [{"id": "A1", "score": math.inf, "preferences": ["P1"]}]}
+    )
+    with pytest.raises(InstanceError, match="finite"):
+        from_lists(*lists)

@@ -14,6 +14,7 @@ import multiprocessing
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,6 +50,10 @@ def _render_and_sign(sheet: docs.RankingSheet) -> bytes:
     return pades.sign_pdf(pdf, _worker["identity"], reason=REASON, location=_worker["location"])
 
 
+def _render_and_sign_at(job: tuple[int, docs.RankingSheet]) -> tuple[int, bytes]:
+    return job[0], _render_and_sign(job[1])
+
+
 def _number(d: Decimal | None) -> str:
     return "—" if d is None else f"{d.normalize():f}"
 
@@ -56,19 +61,27 @@ def _number(d: Decimal | None) -> str:
 def sheets(ranking: Ranking, signatory: str) -> list[tuple[int, docs.RankingSheet]]:
     """Programme id and its part of the ranking document, for every programme."""
     admitted: dict[int, list] = {}
-    for a in (
-        ranking.admissions.select_related("registration__applicant")
-        .order_by("programme_id", "-score", "registration__applicant__last_name_ka")
-        .iterator(chunk_size=5000)
+    rows = ranking.admissions.order_by(
+        "programme_id", "-score", "registration__applicant__last_name_ka"
+    ).values_list(
+        "programme_id",
+        "registration__applicant__personal_number",
+        "registration__applicant__last_name_ka",
+        "registration__applicant__first_name_ka",
+        "score",
+        "choice",
+        "by_tie_rule",
+    )  # a national ranking admits about 90,000: tuples, not model instances
+    for programme_id, personal_number, last, first, score, choice, tie in rows.iterator(
+        chunk_size=5000
     ):
-        person = a.registration.applicant
-        admitted.setdefault(a.programme_id, []).append(
+        admitted.setdefault(programme_id, []).append(
             docs.RankedApplicant(
-                personal_number=person.personal_number,
-                name=f"{person.last_name_ka} {person.first_name_ka}",
-                score=_number(a.score),
-                choice=a.choice,
-                by_tie_rule=a.by_tie_rule,
+                personal_number=personal_number,
+                name=f"{last} {first}",
+                score=_number(score),
+                choice=choice,
+                by_tie_rule=tie,
             )
         )
     approved_on = timezone.localtime(ranking.approved_at).date()
@@ -163,14 +176,20 @@ def sign_documents(
     total = len(parts) + 1
     step("sign", 0, total)
     if workers > 1 and len(parts) > 20:
+        # The longest lists first, one at a time, so that no process is left with a long list
+        # at the end while the others wait; the PDFs are put back in the programmes' order.
+        order = sorted(range(len(parts)), key=lambda k: -len(parts[k][1].admitted))
+        by_index: list[bytes] = [b""] * len(parts)
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(workers, initializer=_init_worker, initargs=(identity, location)) as pool:
-            for n, pdf in enumerate(
-                pool.imap(_render_and_sign, [s for _pid, s in parts], chunksize=8), start=1
+            for n, (k, pdf) in enumerate(
+                pool.imap_unordered(_render_and_sign_at, [(k, parts[k][1]) for k in order]),
+                start=1,
             ):
-                signed.append(pdf)
+                by_index[k] = pdf
                 if n % 50 == 0:
                     step("sign", n, total)
+        signed = by_index
     else:
         _init_worker(identity, location)
         for n, (_pid, s) in enumerate(parts, start=1):
@@ -306,8 +325,11 @@ def start_signing(actor, ranking: Ranking) -> BuildJob:
 
 @task()
 def sign_task(job_id: int) -> None:
-    """The queue's task: sign the job's documents in the worker's own process (idempotent)."""
-    run_sign_job(job_id, workers=1)
+    """The queue's task: sign the job's documents (idempotent), rendering and signing in a
+    pool of ``KARI_PDF_WORKERS`` processes forked from the worker (one per core by default:
+    a national round's 2,000 programme PDFs take minutes of CPU). The pool's processes only
+    render and sign; the database is written by the worker's own process."""
+    run_sign_job(job_id, workers=settings.KARI_PDF_WORKERS)
 
 
 def run_sign_job(job_id: int, *, workers: int = 2) -> BuildJob:
