@@ -142,6 +142,12 @@ class Institution(models.Model):
         return str(self.organisation)
 
     @property
+    def head_name(self) -> str:
+        """The head recorded for the institution (the first of its heads), or "" if none."""
+        heads = self.heads or []
+        return heads[0].get("name", "") if heads and isinstance(heads[0], dict) else ""
+
+    @property
     def code(self) -> str:
         return self.organisation.code
 

@@ -570,8 +570,7 @@ FUNDING_KA = {Funding.VOUCHER: "ვაუჩერული დაფინა�
 
 
 def head_name(institution: Institution) -> str:
-    heads = institution.heads or []
-    return heads[0].get("name", "") if heads and isinstance(heads[0], dict) else ""
+    return institution.head_name
 
 
 def birth_date(applicant) -> dt.date:

@@ -125,3 +125,25 @@ def test_A13_2_A40_8_subsequent_places_net_of_the_sen_act_and_those_placed_not_r
     # S-1: 2 announced places, 1 taken by the act: only the best remaining score (25)
     assert {r for r, p in got.items() if p == s1.pk} == {regs[1].pk}
     assert ranking.programmes.get(programme=s1).places == 1
+
+
+def test_A27_8_the_document_names_the_institutions_head_not_whoever_approved(stage, monkeypatch):
+    """A27.8: the document carries the head's seal and signature: the head recorded for the
+    institution is named, even when an institution admin records the act for the head."""
+    rb, progs, regs = stage
+    rb.inst.heads = [{"name": "თამარ გელაშვილი", "phone": "+995 599 11 22 33"}]
+    rb.inst.save(update_fields=["heads"])
+    _scores(rb, progs, regs, ["30", "25", "20", "12", "5"])
+    ranking = subsequent.submit_subsequent(
+        rb.admin, subsequent.build_subsequent(rb.admin, rb.inst, rb.round)
+    )
+    ranking = subsequent.review_subsequent(rb.emis, ranking, agree=True)
+    heads = []
+    real = subsequent.docs.render_subsequent
+    monkeypatch.setattr(
+        subsequent.docs, "render_subsequent", lambda sheet: heads.append(sheet.head) or real(sheet)
+    )
+    subsequent.approve_subsequent(
+        rb.admin, ranking, act_number="01-17/6", act_date=timezone.localdate()
+    )
+    assert heads and set(heads) == {"თამარ გელაშვილი"}

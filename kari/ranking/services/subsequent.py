@@ -702,7 +702,9 @@ def _sign(actor, ranking: Ranking) -> list[tuple[str, str]]:
     organisation = ranking.institution.organisation
     schedule = _schedule(ranking.institution, ranking.round)
     identity = identity_for(organisation)
-    head = actor.display_name if hasattr(actor, "display_name") else str(actor)
+    # A27.8: the head's signature: the head recorded for the institution, not whoever clicked
+    # (an institution admin acting for the head) unless no head is recorded.
+    head = ranking.institution.head_name or getattr(actor, "display_name", "") or str(actor)
     admitted: dict[int, list] = {}
     for a in ranking.admissions.select_related("registration__applicant").order_by(
         "programme_id", "-score", "registration__applicant__last_name_ka"
