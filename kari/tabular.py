@@ -187,12 +187,3 @@ def _xlsx_cell(ws, value):
     cell = WriteOnlyCell(ws, value=neutralise(value))
     cell.data_type = "s"  # openpyxl would make a string that starts with "=" a formula
     return cell
-
-
-def _xlsx_cell(ws, value):
-    """Numbers stay numeric; text is always a string cell, never a formula."""
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(ws, value=neutralise(value))
-    cell.data_type = "s"  # openpyxl would make a string that starts with "=" a formula
-    return cell

@@ -483,10 +483,11 @@ def results_upload(request):
     downloads as a file."""
     authorize(request.user, "exams.results", NATIONAL)
     round_ = _round(request)
-    if request.GET.get("template"):
-        response = HttpResponse(results.template_csv(round_), content_type="text/csv")
-        response["Content-Disposition"] = attachment(f"kari-results-{round_.pk}-template.csv")
-        return response
+    if request.method == "POST" and request.POST.get("template"):
+        # a row for every invited applicant: built by the queue, downloaded on the job's page
+        back = reverse("exams:results") + _round_query(round_)
+        job = results.start_template(request.user, round_, back=back)
+        return redirect("operations:file_job", job.pk)
     refused = _refused_results_job(request, round_)
     errors = [RowError(**e) for e in refused.errors] if refused else []
     if request.GET.get("report"):

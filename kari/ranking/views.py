@@ -158,23 +158,17 @@ def job(request, pk):
 
 
 @staff_required
-def lists_download(request, pk, fmt):
-    """A26.3: the hand-over of the final lists to NAEC (JSON, or XLSX for reading)."""
+@require_POST
+def lists_export(request, pk, fmt):
+    """A26.3: the hand-over of the final lists to NAEC (JSON, or XLSX for reading), built by
+    the queue (large for a national round); the job's page offers the file."""
     authorize(request.user, "ranking.view_all", NATIONAL)
-    lists = get_object_or_404(FinalLists, pk=pk)
-    if fmt == "json":
-        data, ctype = lists_service.raw_document(lists), "application/json"
-    elif fmt == "xlsx":
-        data = services.handover_xlsx(lists)
-        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
+    lists = get_object_or_404(FinalLists.objects.select_related("round"), pk=pk)
+    if fmt not in lists_service.HANDOVER_TYPES:
         raise Http404
-    resp = HttpResponse(data, content_type=ctype)
-    resp["Content-Disposition"] = (
-        f'attachment; filename="final-lists-{lists.round.year}-{lists.round.season}-'
-        f'{lists.number}.{fmt}"'
-    )
-    return resp
+    back = reverse("ranking:home") + f"?round={lists.round_id}"
+    job = lists_service.start_handover_export(request.user, lists, fmt, back=back)
+    return redirect("operations:file_job", job.pk)
 
 
 @staff_required

@@ -579,8 +579,8 @@ CASES: dict[str, Case] = {
         lambda c: [{"round_pk": c.world["round"].pk}], public="published results statistics"
     ),
     "ranking:job": Case(lambda c: [{"pk": _ranking(c, "job").pk}], NATIONAL_EXAMS),
-    "ranking:lists_download": Case(
-        lambda c: [{"pk": _ranking(c, "lists").pk, "fmt": "json"}], NATIONAL_EXAMS
+    "ranking:lists_export": Case(
+        lambda c: [{"pk": _ranking(c, "lists").pk, "fmt": "json"}], NATIONAL_EXAMS, method="post"
     ),
     "ranking:detail": Case(lambda c: [{"pk": _ranking(c, "ranking").pk}], NATIONAL_EXAMS),
     "ranking:approve": Case(lambda c: [{"pk": _ranking(c, "ranking").pk}], {Role.NAEC_OFFICER}),

@@ -25,13 +25,23 @@ def test_the_template_has_the_columns_and_a_row_for_every_invited_applicant(sat,
     sign_in(client, sat["naec"])
     url = f"/exams/results/?round={sat['round'].pk}"
     assert 'id="results-template"' in client.get(url).content.decode()
-    response = client.get(url + "&template=1")
+    # a row for every invited applicant of a national round: a job of the queue (issue 13)
+    assert client.get(url + "&template=1")["Content-Type"].startswith("text/html")
+    response = client.post(url, {"template": "1"})
+    job = FileJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    run_pending()
+    response = client.get(f"/jobs/{job.pk}/download/")
     assert response["Content-Type"].startswith("text/csv")
     table = _table(response.content)
     assert table[0] == _headers(sat)
     assert sorted(r[0] for r in table[1:]) == sorted(
         reg.applicant.personal_number for reg in sat["regs"]
     )
+    client.logout()
+    sign_in(client, sat["emis"])  # not NAEC: refused
+    assert client.post(url, {"template": "1"}).status_code == 403
+    assert FileJob.objects.count() == 1
 
 
 def test_row_errors_come_first_by_personal_number_then_the_cross_checks(sat, client):  # noqa: F811

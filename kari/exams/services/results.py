@@ -246,6 +246,33 @@ def template_csv(round_) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+@transaction.atomic
+def start_template(actor, round_, *, back: str = ""):
+    """The template from the web, as a job of the queue (a row for every invited applicant of
+    a national round); ``kari worker`` runs :func:`template_job`, which checks the role again."""
+    authorize(actor, "exams.results", NATIONAL)
+    return files.start(
+        actor,
+        template_job,
+        params={"round": round_.pk},
+        name=_("The results file to fill in (CSV)"),
+        back=back,
+    )
+
+
+@files.file_job
+def template_job(actor, job) -> files.Outcome:
+    authorize(actor, "exams.results", NATIONAL)
+    round_ = Round.objects.get(pk=job.params["round"])
+    data = template_csv(round_)
+    return files.Outcome(
+        message=_("%(n)s invited applicants.") % {"n": data.count(b"\n") - 1},
+        output=data,
+        output_name=f"kari-results-{round_.pk}-template.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
 def error_report_csv(errors) -> bytes:
     """Every error of a refused results file, row errors first (issue 19, point 5)."""
     out = io.StringIO()

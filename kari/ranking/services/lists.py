@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import json
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -21,6 +22,7 @@ from kari.registration.models import Choice
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
 from kari.tabular import write_table
+from kari.tasks import files
 
 FORMAT = "kari-final-lists/1"
 
@@ -225,6 +227,47 @@ def handover_xlsx(lists: FinalLists) -> bytes:
         "competition_score",
     ]
     return write_table(headers, rows, "xlsx")
+
+
+HANDOVER_TYPES = {
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@transaction.atomic
+def start_handover_export(actor, lists: FinalLists, fmt: str, *, back: str = ""):
+    """A26.3: the final lists' hand-over file from the web, as a job of the queue (for a
+    national round the file is large): ``kari worker`` runs :func:`handover_job`, which checks
+    the actor's role again; the job's page offers the file. Refused at once (ValidationError)
+    for an unknown format."""
+    authorize(actor, "ranking.view_all", NATIONAL)
+    if fmt not in HANDOVER_TYPES:
+        raise ValidationError(_("Unknown format: use JSON or XLSX."))
+    return files.start(
+        actor,
+        handover_job,
+        params={"lists": lists.pk, "fmt": fmt},
+        name=_("Final lists no. %(n)s (%(fmt)s)") % {"n": lists.number, "fmt": fmt.upper()},
+        back=back,
+    )
+
+
+@files.file_job
+def handover_job(actor, job) -> files.Outcome:
+    """Builds the hand-over file of one frozen FinalLists (they are never changed or deleted;
+    a re-freeze adds a new one), so a run again gives the same file."""
+    authorize(actor, "ranking.view_all", NATIONAL)
+    lists = FinalLists.objects.select_related("round").get(pk=job.params["lists"])
+    fmt = job.params["fmt"]
+    data = raw_document(lists) if fmt == "json" else handover_xlsx(lists)
+    return files.Outcome(
+        message=_("The final lists no. %(n)s: %(a)s applicants.")
+        % {"n": lists.number, "a": lists.applicants},
+        output=data,
+        output_name=f"final-lists-{lists.round.year}-{lists.round.season}-{lists.number}.{fmt}",
+        content_type=HANDOVER_TYPES[fmt],
+    )
 
 
 def places_xlsx(lists: FinalLists) -> bytes:
