@@ -27,7 +27,7 @@ from kari.rounds.models import SEASON_MONTHS
 
 FIELD = "1013"  # catering: a field with programmes at every stage
 PROGRAMMES = [
-    ("S-1013-01", "მზარეული (მეორე საფეხური)", "Cook (second level)", 3),
+    ("S-1013-01", "მზარეული (მეორე საფეხური)", "Cook (second level)", 2),
     ("S-1013-02", "კონდიტერი (მეორე საფეხური)", "Pastry cook (second level)", 2),
 ]
 SCORES = ["28", "25", "25", "19", "14", "9"]  # a tie at the first programme's cut-off (A27.9)
