@@ -36,6 +36,7 @@ from kari.certification.issuing import generate_key
 from kari.demo import appeals, enrolment, exams
 from kari.demo import ranking as ranking_demo
 from kari.demo import sen as sen_demo
+from kari.demo import subsequent as subsequent_demo
 from kari.exams.services.results import import_results
 from kari.rounds.models import Round, Season
 
@@ -281,8 +282,8 @@ class Builder:
             rng,
         )
         first_inst = institutions[0].organisation
-        self.staff("clerk", resource_centres[0], [Role.REGISTRATION_CLERK])
-        college = self.staff(
+        self.clerk_user = self.staff("clerk", resource_centres[0], [Role.REGISTRATION_CLERK])
+        college = self.college_user = self.staff(
             "college", first_inst, [Role.INSTITUTION_ADMIN, Role.REGISTRATION_CLERK]
         )
         self.commission_users = [self.staff("commission", naec, [Role.COMMISSION_MEMBER])] + [
@@ -366,6 +367,22 @@ class Builder:
                     institutions[0],
                     self.anchor,
                     approve=self.phase == "ranking",
+                )
+            )
+        if self.phase == "ranking":  # the demo college's subsequent stage, at EMIS's check
+            out.update(
+                subsequent_demo.build(
+                    self.result.round,
+                    institutions[0],
+                    {
+                        "emis": self.emis_user,
+                        "college": self.college_user,
+                        "clerk": self.clerk_user,
+                    },
+                    self.anchor,
+                    json.loads(Path(settings.KARI_CIVIL_REGISTRY["PATH"]).read_text("utf-8"))[
+                        -12:-6
+                    ],
                 )
             )
         return out

@@ -14,11 +14,13 @@ from django.utils import timezone
 
 from kari.accounts import services as accounts
 from kari.accounts.roles import OrgKind, Role
+from kari.enrolment import services as enrolment
 from kari.sen import selectors
 from kari.sen import services as sen
 from kari.sen.models import Channel, Stage
 
 APPLICANTS = 6
+SEN_DOCUMENTS = ["პირადობის მოწმობის ასლი", "საბაზო განათლების დამადასტურებელი დოკუმენტი"]
 TRIAL = [
     {"activity": "სამუშაო ადგილის მომზადება", "score": 8, "max": 10},
     {"activity": "ძირითადი ოპერაციის შესრულება", "score": 7, "max": 10},
@@ -100,13 +102,15 @@ def build(b, *, ministry, resource_centre, college_inst, round_, anchor, registr
     counts = {"SEN registrations": len(regs)}
     if complete:
         counts.update(
-            _complete(round_, anchor, regs, officer, distributor, head, member, college_inst)
+            _complete(
+                round_, anchor, regs, officer, distributor, head, member, college_inst, b.emis_user
+            )
         )
     return counts
 
 
 @transaction.atomic
-def _complete(round_, anchor, regs, officer, distributor, head, member, college):
+def _complete(round_, anchor, regs, officer, distributor, head, member, college, emis):
     """The window closed yesterday, the trials were today: on to the published act."""
     d = lambda n: anchor + dt.timedelta(days=n)  # noqa: E731
     sen.set_schedule(
@@ -150,5 +154,18 @@ def _complete(round_, anchor, regs, officer, distributor, head, member, college)
     act = sen.distribute(
         distributor, round_, Stage.PRIMARY, number="SEN-01/2026", placements=placements
     )
-    sen.issue_act(officer, act)
-    return {"SEN placements (published act)": len(placements)}
+    act = sen.issue_act(officer, act)
+    # A41: the act's placements open as SEN enrolments; the head fixes the documents' deadline
+    # and the day studies begin (A41.1, A41.2), so the head's SEN enrolment page has them.
+    opened = enrolment.open_from_sen_act(emis, act)
+    for programme in sorted(set(placements.values()), key=lambda p: p.code):
+        enrolment.fix_sen_terms(
+            head,
+            act,
+            programme,
+            submit_until=d(5),
+            studies_start=d(40),
+            documents=SEN_DOCUMENTS,
+            duration_months=12,
+        )
+    return {"SEN placements (published act)": len(placements), "SEN enrolments opened": opened}

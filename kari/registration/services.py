@@ -308,6 +308,14 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
 
     One pass (issue 19, point 3): every field's problem is reported at once, so the applicant
     fixes them all before asking again."""
+    return _start(actor, data, round_, channel=channel, stage=stage, ip=ip)[0]
+
+
+def _start(
+    actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=None
+) -> tuple[Pending, str]:
+    """`start()`, also returning the plain code (the demo confirms at once, as the SEN
+    registration's ``_start_registration`` does)."""
     errors: dict[str, list[str]] = {}
     try:
         personal_number = clean_personal_number(data.get("personal_number"))
@@ -359,7 +367,8 @@ def start(actor, data: dict, round_, *, channel: str, stage: str = PRIMARY, ip=N
     code, plain = codes.issue("register", personal_number, ip=ip, payload=payload)
     email, phone = _contacts(on_record, clean)
     sent_to = _deliver_code(email, phone, plain)  # the code row is committed: sent now (on commit)
-    return Pending(code.pk, personal_number, sent_to, [str(w) for w in clean.get("warnings", [])])
+    warnings = [str(w) for w in clean.get("warnings", [])]
+    return Pending(code.pk, personal_number, sent_to, warnings), plain
 
 
 def check_second_fact(personal_number: str, document_number) -> None:

@@ -61,9 +61,11 @@ class Command(BaseCommand):
             "days are over, NAEC's results taken in, the complaints decided; final-lists: the "
             "results published, the re-ranking window closed yesterday, the final lists frozen "
             "today (NAEC builds the ranking); ranking: the ranking also built, approved and "
-            "signed; enrolment: the "
+            "signed, and the demo college's subsequent-stage document submitted to the management "
+            "system for its check (A27.7); enrolment: the "
             "ranking document was approved yesterday and the demo college enrols (A29-A32); sen: "
-            "registration open, and the SEN track run through to the minister's published act; "
+            "registration open, and the SEN track run through to the minister's published act "
+            "and its SEN enrolments (A41); "
             "simulated: last spring's whole round simulated through the services (kari simulate: "
             "--applicants people, --seed), from the schedule to enrolment, the SEN track included, "
             "its checks passed",
