@@ -818,11 +818,14 @@ def score_trial(
     scores: list[dict],
     recommended: bool,
     reasons: str,
+    documents_analysis: str | None = None,
 ) -> Trial:
     """A40.2, A40.4-A40.6: the commission scores each activity of the chosen programme on the
     minister's form and writes its recommendation, weighing the programme's requirements, the
     expert conclusion and the applicant's interests; when the programme has more SEN
-    registrants than reserved places, the registration time is taken into account (A40.6)."""
+    registrants than reserved places, the registration time is taken into account (A40.6).
+    A40.7: the analysis of the documents the applicant submitted goes with them; required
+    when given (None only for callers that do not write it yet: the demo, the simulation)."""
     reg = (
         SenRegistration.objects.select_for_update(of=("self",))
         .select_related("host__organisation")
@@ -890,6 +893,10 @@ def score_trial(
                 "applicant's interests (A40.5)."
             )
         ]
+    if documents_analysis is not None and not documents_analysis.strip():
+        errors["documents_analysis"] = [
+            _("Write the analysis of the documents the applicant submitted (A40.7).")
+        ]
     if errors:
         raise ValidationError(errors)
     crowded = selectors.oversubscription(reg.round, reg.stage).get(programme.pk)
@@ -903,6 +910,7 @@ def score_trial(
             "scores": rows,
             "recommended": recommended,
             "reasons": reasons.strip(),
+            "documents_analysis": (documents_analysis or "").strip(),
             "registration_time_considered": bool(crowded and crowded.oversubscribed),
             "scored_by": actor,
             "scored_at": timezone.now(),

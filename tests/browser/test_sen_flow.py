@@ -247,6 +247,7 @@ def test_A37_A40_sen_applicant_registers_is_tried_and_placed_by_the_published_ac
     trial.fill("#id_minutes", "150")
     trial.check("#id_recommended_0")
     trial.fill("#id_reasons", "პროგრამის მოთხოვნები, დასკვნა და ინტერესები გათვალისწინებულია.")
+    trial.fill("#id_documents_analysis", "დასკვნა და ცნობები წარმოდგენილია.")  # A40.7
     trial.fill("#id_activity_1", "სამუშაო ადგილის მომზადება")
     trial.fill("#id_score_1", "9")
     trial.fill("#id_max_1", "10")

@@ -245,6 +245,38 @@ def test_A40_7_the_package_reaches_the_ministry_and_a_late_one_is_flagged(sen, m
         services.send_package(sen.commission_member, inst, sen.round, Stage.PRIMARY)
 
 
+def test_A40_7_the_documents_analysis_goes_with_the_scores_and_the_recommendation(sen):
+    from kari.sen.forms import TrialForm
+
+    regs = registered(sen, 1)
+    inst, p = tried(sen, regs)
+    trial = dict(
+        tested_on=TODAY,
+        minutes=60,
+        scores=SCORES,
+        recommended=True,
+        reasons="მოთხოვნები, ექსპერტთა დასკვნა და აპლიკანტის ინტერესი გათვალისწინებულია.",
+    )
+    with pytest.raises(ValidationError) as e:
+        services.score_trial(sen.commission_member, regs[0], p, **trial, documents_analysis=" ")
+    assert "documents_analysis" in e.value.message_dict
+    services.score_trial(
+        sen.commission_member,
+        regs[0],
+        p,
+        **trial,
+        documents_analysis="დასკვნა ხელმოწერილია სამი წევრის მიერ; ცნობა წარმოდგენილია.",
+    )
+    assert services.send_package(sen.commission_member, inst, sen.round, Stage.PRIMARY) == 1
+    (rec,) = [
+        r for r in selectors.recommendations(sen.round, Stage.PRIMARY) if r.crowding.programme == p
+    ]
+    (row,) = rec.rows
+    assert row.trial.sent_on and row.trial.documents_analysis.startswith("დასკვნა ხელმოწერილია")
+    form = TrialForm({"tested_on": TODAY, "minutes": 60, "recommended": "1", "reasons": "x"})
+    assert not form.is_valid() and "documents_analysis" in form.errors
+
+
 def test_A40_8_distribution_within_the_reserved_places_and_the_7_day_deadline(sen):
     regs = registered(sen, 3)
     inst, p = tried(sen, regs)
