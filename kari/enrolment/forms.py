@@ -27,6 +27,13 @@ class SenTermsForm(forms.Form):
     """A41.1: the head's deadline for the SEN applicants' enrolment documents; A41.2: the day
     studies begin. The documents and the duration only when the programme has no list yet."""
 
+    act_number = forms.CharField(label=_("Number of your act fixing the deadline"), max_length=40)
+    act_date = forms.DateField(
+        label=_("Date of your act"),
+        help_text=_("Due within 5 days of the minister's act (A41.1); a later act is marked late."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
     submit_until = forms.DateField(
         label=_("Submit the enrolment documents by"),
         widget=forms.DateInput(attrs={"type": "date"}),

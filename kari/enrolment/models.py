@@ -272,3 +272,28 @@ class Submission(models.Model):
     @property
     def organisation(self):
         return self.enrolment.organisation
+
+
+class SenTermsAct(models.Model):
+    """A41.1: the head's act fixing the SEN applicants' documents' deadline for one minister's
+    act and programme. Due within 5 days of the minister's act; a later act is taken and
+    stamped late (docs/decisions.md, body deadlines are flagged, not refused)."""
+
+    act = models.ForeignKey("sen.Act", on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey("catalogue.Programme", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("head's act number"), max_length=40, blank=True)
+    issued_on = models.DateField(_("head's act date"))
+    fixed_at = models.DateTimeField(_("fixed"))
+    late = models.BooleanField(_("after the 5 days"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["act", "programme"], name="sen_terms_act_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"№ {self.number}" if self.number else str(self.issued_on)
+
+    @property
+    def organisation(self):
+        return self.programme.institution.organisation

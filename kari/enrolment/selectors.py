@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from . import rules
-from .models import Enrolment, ProgrammeTerms, Status, StudentStatus, SubmissionState
+from .models import Enrolment, ProgrammeTerms, SenTermsAct, Status, StudentStatus, SubmissionState
 
 
 def _today() -> dt.date:
@@ -166,6 +166,7 @@ class SenGroup:
     enrolments: list
     terms_by: dt.date
     terms: ProgrammeTerms | None
+    head_act: SenTermsAct | None = None  # A41.1: the head's act, stamped late after 5 days
 
     @property
     def documents_by(self) -> dt.date | None:
@@ -196,4 +197,7 @@ def sen_groups(institution, round_) -> list[SenGroup]:
                 act, e.programme, [], rules.sen_terms_by(act.issued_on), terms.get(e.programme_id)
             )
         groups[key].enrolments.append(e)
+    for h in SenTermsAct.objects.filter(act__round=round_, programme__institution=institution):
+        if (h.act_id, h.programme_id) in groups:
+            groups[(h.act_id, h.programme_id)].head_act = h
     return list(groups.values())

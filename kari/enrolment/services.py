@@ -38,6 +38,7 @@ from .models import (
     Option,
     ProgrammeTerms,
     RequiredDocument,
+    SenTermsAct,
     Signatory,
     Status,
     StudentStatus,
@@ -315,13 +316,17 @@ def fix_sen_terms(
     studies_start: dt.date | None = None,
     documents: list[str] | None = None,
     duration_months: int | None = None,
+    act_number: str = "",
+    act_date: dt.date | None = None,
 ) -> int:
-    """A41.1: within 5 days of the minister's act the head fixes, by act, the deadline for the
+    """A41.1: within 5 days of the minister's act the head fixes, by act (its number and date
+    recorded, the date today when not given), the deadline for the
     enrolment documents of the SEN applicants placed at the programme. The documents are the
     programme's list (A29.1), or the list given when the programme has none yet. A41.2: the
     day studies begin, before which they are enrolled, is the programme's (given here when the
     programme has none yet, or changed); the documents are due before it. Returns how many
-    placements were given the deadline."""
+    placements were given the deadline. A41.1's 5 days are the head's duty: a later act is
+    taken and stamped late, not refused (docs/decisions.md)."""
     authorize(actor, "enrolment.terms", programme.institution.organisation)
     if act.issued_on is None:
         raise RuleError(
@@ -329,16 +334,13 @@ def fix_sen_terms(
         )
     today = _today()
     limit = rules.sen_terms_by(act.issued_on)
-    if today > limit:
-        raise RuleError(
-            _(
-                "The documents' deadlines are fixed within 5 days of the minister's act, "
-                "by %(date)s."
-            )
-            % {"date": limit.strftime("%d.%m.%Y")},
-            field="submit_until",
-            citation="A41.1",
+    act_number = (act_number or "").strip()
+    act_date = act_date or today
+    if act_date > today or act_date < act.issued_on:
+        raise ValidationError(
+            {"act_date": [_("The head's act is dated between the minister's act and today.")]}
         )
+    late = act_date > limit
     if submit_until is None or submit_until < today:
         raise ValidationError({"submit_until": [_("The deadline cannot be in the past.")]})
     chosen = list(
@@ -403,12 +405,26 @@ def fix_sen_terms(
         e.documents_by = submit_until
         e.save(update_fields=["documents_by"])
         _tell_applicant(e, SEN_TERMS, date=submit_until.strftime("%d.%m.%Y"))
+    SenTermsAct.objects.update_or_create(
+        act=act,
+        programme=programme,
+        defaults={
+            "number": act_number,
+            "issued_on": act_date,
+            "fixed_at": timezone.now(),
+            "late": late,
+        },
+    )
     record(
         actor,
         "enrolment.sen_terms",
         act,
         after={
             "programme": programme.code,
+            "act_number": act_number,
+            "act_date": act_date,
+            "due_by": limit,
+            "late": late,
             "submit_until": submit_until,
             "studies_start": start,
             "placements": [e.pk for e in chosen],

@@ -150,7 +150,8 @@ def sen(request):
 
 @staff_required
 def sen_terms(request, act, code):
-    """A41.1: the head fixes the SEN applicants' documents' deadline within 5 days of the act."""
+    """A41.1: the head fixes the SEN applicants' documents' deadline within 5 days of the act;
+    a later act is taken and marked late."""
     inst = _institution(request)
     authorize(request.user, "enrolment.terms", inst.organisation)
     round_ = _round()
@@ -159,7 +160,10 @@ def sen_terms(request, act, code):
     if group is None:
         raise Http404
     t = group.terms
+    h = group.head_act
     initial = {
+        "act_number": h.number if h else "",
+        "act_date": h.issued_on if h else services._today(),
         "submit_until": group.documents_by,
         "studies_start": t.studies_start if t else None,
     }
@@ -175,6 +179,8 @@ def sen_terms(request, act, code):
                 studies_start=d["studies_start"],
                 documents=(d.get("documents") or "").splitlines(),
                 duration_months=d.get("duration_months"),
+                act_number=d["act_number"],
+                act_date=d["act_date"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)

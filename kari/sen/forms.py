@@ -123,6 +123,14 @@ class TrialForm(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    documents_analysis = forms.CharField(
+        label=_("Analysis of the submitted documents"),
+        help_text=_(
+            "The documents the applicant submitted at registration (the expert conclusion and "
+            "the others); sent to the ministry with the scores and the recommendation (A40.7)."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
     def __init__(self, *args, activities: int = 3, **kwargs):
         super().__init__(*args, **kwargs)

@@ -303,6 +303,9 @@ class Trial(models.Model):
     scores = models.JSONField(_("scores per activity"), default=list)
     recommended = models.BooleanField(_("enrolment recommended"))
     reasons = models.TextField(_("the commission's reasons"))
+    # A40.7: the analysis of the documents the applicant submitted (A37.10, A38.9), sent with
+    # the scores and the recommendation.
+    documents_analysis = models.TextField(_("analysis of the submitted documents"), blank=True)
     registration_time_considered = models.BooleanField(default=False)  # A40.6
     scored_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

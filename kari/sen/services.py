@@ -77,6 +77,13 @@ ACT_TEXT = gettext_lazy(
 )
 
 
+def _tell(reg: SenRegistration, subject, message, **values) -> None:
+    """Email (if any) and SMS to the SEN applicant after commit, in Georgian then English:
+    the phone is required at registration (A37.4), the email only if there is one."""
+    notify.email_on_commit([reg.email], str(subject), notify.bilingual(message, **values))
+    sms.sms_on_commit(reg.phone, notify.bilingual(message, sep=" / ", **values))
+
+
 def _today() -> dt.date:
     return timezone.localdate()
 
@@ -699,8 +706,13 @@ def set_status(
         after={"status": status, "assessment": assessment.pk if assessment else None},
         reason=reason,
     )
-    text = notify.bilingual(STATUS_TEXT, number=reg.number, status=reg.get_status_display())
-    notify.email_on_commit([reg.email], str(gettext_lazy("Kari: SEN status")), text)
+    _tell(
+        reg,
+        gettext_lazy("Kari: SEN status"),
+        STATUS_TEXT,
+        number=reg.number,
+        status=reg.get_status_display(),
+    )
     return reg
 
 
@@ -737,7 +749,9 @@ def name_hosts(
         reg.host, reg.hosted_on = host, today
         reg.save(update_fields=["host", "hosted_on"])
         record(actor, "sen.host", reg, before=before, after={"host": host.pk, "late": today > due})
-        text = notify.bilingual(
+        _tell(
+            reg,
+            gettext_lazy("Kari: SEN exam centre"),
             HOST_TEXT,
             number=reg.number,
             host=host.organisation.name_ka,
@@ -745,7 +759,6 @@ def name_hosts(
             starts=s.test_starts.strftime("%d.%m.%Y"),
             ends=s.test_ends.strftime("%d.%m.%Y"),
         )
-        notify.email_on_commit([reg.email], str(gettext_lazy("Kari: SEN exam centre")), text)
         n += 1
     return n
 
@@ -805,11 +818,14 @@ def score_trial(
     scores: list[dict],
     recommended: bool,
     reasons: str,
+    documents_analysis: str | None = None,
 ) -> Trial:
     """A40.2, A40.4-A40.6: the commission scores each activity of the chosen programme on the
     minister's form and writes its recommendation, weighing the programme's requirements, the
     expert conclusion and the applicant's interests; when the programme has more SEN
-    registrants than reserved places, the registration time is taken into account (A40.6)."""
+    registrants than reserved places, the registration time is taken into account (A40.6).
+    A40.7: the analysis of the documents the applicant submitted goes with them; required
+    when given (None only for callers that do not write it yet: the demo, the simulation)."""
     reg = (
         SenRegistration.objects.select_for_update(of=("self",))
         .select_related("host__organisation")
@@ -877,6 +893,10 @@ def score_trial(
                 "applicant's interests (A40.5)."
             )
         ]
+    if documents_analysis is not None and not documents_analysis.strip():
+        errors["documents_analysis"] = [
+            _("Write the analysis of the documents the applicant submitted (A40.7).")
+        ]
     if errors:
         raise ValidationError(errors)
     crowded = selectors.oversubscription(reg.round, reg.stage).get(programme.pk)
@@ -890,6 +910,7 @@ def score_trial(
             "scores": rows,
             "recommended": recommended,
             "reasons": reasons.strip(),
+            "documents_analysis": (documents_analysis or "").strip(),
             "registration_time_considered": bool(crowded and crowded.oversubscribed),
             "scored_by": actor,
             "scored_at": timezone.now(),
@@ -1058,7 +1079,13 @@ def issue_act(actor, act: Act) -> Act:
     for inst in institutions:  # A40.10: a copy to each institution
         notify.notify_organisation(inst.organisation, str(gettext_lazy("Kari: SEN act")), text)
     for p in act.placements.select_related("registration"):
-        notify.email_on_commit([p.registration.email], str(gettext_lazy("Kari: SEN act")), text)
+        _tell(
+            p.registration,
+            gettext_lazy("Kari: SEN act"),
+            ACT_TEXT,
+            number=act.number,
+            url=_verify_url(act),
+        )
     return act
 
 

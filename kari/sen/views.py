@@ -414,6 +414,7 @@ def trial(request, pk, code):
                 scores=form.scores(),
                 recommended=d["recommended"],
                 reasons=d["reasons"],
+                documents_analysis=d["documents_analysis"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)

@@ -247,6 +247,7 @@ def test_A37_A40_sen_applicant_registers_is_tried_and_placed_by_the_published_ac
     trial.fill("#id_minutes", "150")
     trial.check("#id_recommended_0")
     trial.fill("#id_reasons", "პროგრამის მოთხოვნები, დასკვნა და ინტერესები გათვალისწინებულია.")
+    trial.fill("#id_documents_analysis", "დასკვნა და ცნობები წარმოდგენილია.")  # A40.7
     trial.fill("#id_activity_1", "სამუშაო ადგილის მომზადება")
     trial.fill("#id_score_1", "9")
     trial.fill("#id_max_1", "10")
@@ -305,6 +306,7 @@ def test_A37_A40_sen_applicant_registers_is_tried_and_placed_by_the_published_ac
     with college.expect_navigation():
         college.locator("main table a[href*='/enrolment/sen/']").first.click()
     expect(college.locator("main")).to_contain_text("5 დღის")
+    college.fill("#id_act_number", "ბ-41")  # the head's act (A41.1); dated today by default
     college.fill("#id_submit_until", (today + dt.timedelta(days=3)).isoformat())
     college.fill("#id_studies_start", "")
     if college.locator("#id_documents").count():

@@ -12,7 +12,7 @@ from django.urls import reverse
 from kari.accounts.roles import Role
 from kari.audit.models import AuditEntry
 from kari.enrolment import rules, services
-from kari.enrolment.models import Enrolment, ProgrammeTerms, Status
+from kari.enrolment.models import Enrolment, ProgrammeTerms, SenTermsAct, Status
 from kari.registration.models import Registration
 from kari.sen import services as sen_services
 from kari.sen.models import Stage
@@ -105,23 +105,12 @@ def test_A41_an_act_not_yet_issued_opens_nothing(sen_act):
     assert not Enrolment.objects.exists()
 
 
-def test_A41_1_the_head_fixes_the_documents_deadline_within_5_days(sen_act, monkeypatch):
+def test_A41_1_the_head_fixes_the_documents_deadline_within_5_days_a_late_act_is_stamped(
+    sen_act, monkeypatch
+):
     w, act, inst, p = sen_act
     services.open_from_sen_act(system_actor(), act)
     limit = rules.sen_terms_by(act.issued_on)
-    monkeypatch.setattr(services, "_today", lambda: limit + dt.timedelta(days=1))
-    with pytest.raises(ValidationError) as e:
-        services.fix_sen_terms(
-            w.admin,
-            act,
-            p,
-            submit_until=days(20),
-            studies_start=days(40),
-            documents=["ფოტოსურათი"],
-            duration_months=12,
-        )
-    assert cites(e.value, "A41.1")
-    assert not Enrolment.objects.exclude(documents_by=None).exists()
     monkeypatch.setattr(services, "_today", lambda: limit)
     with pytest.raises(ValidationError):  # a programme with no list yet needs one
         services.fix_sen_terms(
@@ -137,6 +126,19 @@ def test_A41_1_the_head_fixes_the_documents_deadline_within_5_days(sen_act, monk
             duration_months=12,
         )
     assert "studies_start" in e.value.message_dict and cites(e.value, "A41.2")
+    with pytest.raises(ValidationError) as e:  # the head's act is not dated in the future
+        services.fix_sen_terms(
+            w.admin,
+            act,
+            p,
+            submit_until=limit + dt.timedelta(days=7),
+            studies_start=limit + dt.timedelta(days=20),
+            documents=["ფოტოსურათი"],
+            duration_months=12,
+            act_number="H-1",
+            act_date=limit + dt.timedelta(days=1),
+        )
+    assert "act_date" in e.value.message_dict
     n = services.fix_sen_terms(
         w.admin,
         act,
@@ -145,11 +147,37 @@ def test_A41_1_the_head_fixes_the_documents_deadline_within_5_days(sen_act, monk
         studies_start=limit + dt.timedelta(days=20),
         documents=["პირადობის მოწმობის ასლი", "ფოტოსურათი"],
         duration_months=12,
+        act_number="H-1",
+        act_date=limit,
     )
     assert n == 2
     assert set(Enrolment.objects.values_list("documents_by", flat=True)) == {
         limit + dt.timedelta(days=7)
     }
+    head = SenTermsAct.objects.get(act=act, programme=p)
+    assert (head.number, head.issued_on, head.late) == ("H-1", limit, False)
+    # After the 5 days the head's act is the head's duty still: taken, stamped late, not refused.
+    late_day = limit + dt.timedelta(days=1)
+    monkeypatch.setattr(services, "_today", lambda: late_day)
+    assert (
+        services.fix_sen_terms(
+            w.admin,
+            act,
+            p,
+            submit_until=late_day + dt.timedelta(days=7),
+            act_number="H-2",
+            act_date=late_day,
+        )
+        == 2
+    )
+    assert set(Enrolment.objects.values_list("documents_by", flat=True)) == {
+        late_day + dt.timedelta(days=7)
+    }
+    head.refresh_from_db()
+    assert (head.number, head.issued_on, head.late) == ("H-2", late_day, True)
+    entry = AuditEntry.objects.filter(action="enrolment.sen_terms").order_by("pk").last()
+    assert entry.after["late"] is True and entry.after["act_number"] == "H-2"
+    assert entry.after["due_by"] == limit.isoformat()
 
 
 def test_A41_2_A41_3_enrolled_by_act_and_contract_then_entered_and_late_ones_stamped(sen_act):
@@ -259,13 +287,20 @@ def test_A41_1_the_heads_page_shows_the_deadline_and_fixes_the_terms(sen_act, cl
             "studies_start": days(25).isoformat(),
             "documents": "ფოტოსურათი",
             "duration_months": "12",
+            "act_number": "H-7",
+            "act_date": services._today().isoformat(),
         },
     )
     assert ok.status_code == 302 and ok.url == reverse("enrolment:sen")
+    assert SenTermsAct.objects.get(act=act, programme=p).number == "H-7"
     assert set(Enrolment.objects.values_list("documents_by", flat=True)) == {days(5)}
     assert ProgrammeTerms.objects.get(programme=p).studies_start == days(25)
     detail = client.get(reverse("enrolment:detail", args=[Enrolment.objects.first().pk]))
     assert days(25).strftime("%d.%m.%Y") in detail.content.decode()
+    flags = client.get(reverse("enrolment:sen")).content.decode().count("status flagged")
+    SenTermsAct.objects.filter(act=act).update(late=True)  # the head's act was stamped late
+    page = client.get(reverse("enrolment:sen")).content.decode()
+    assert "H-7" in page and page.count("status flagged") == flags + 1
 
 
 def test_A35_the_four_stages_registration_assessment_test_enrolment(sen_act):

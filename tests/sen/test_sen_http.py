@@ -114,6 +114,7 @@ def test_A40_4_the_commission_scores_the_trial_on_its_page(client, sen):
             "minutes": "45",
             "recommended": "1",
             "reasons": "გათვალისწინებულია.",
+            "documents_analysis": "დასკვნა და ცნობები წარმოდგენილია.",
             "activity_1": "დაჭრა",
             "score_1": "7",
             "max_1": "10",
@@ -121,6 +122,7 @@ def test_A40_4_the_commission_scores_the_trial_on_its_page(client, sen):
     )
     assert r.status_code == 302, r.content.decode()[-3000:]
     assert Trial.objects.get().total == 7
+    assert Trial.objects.get().documents_analysis == "დასკვნა და ცნობები წარმოდგენილია."  # A40.7
     r = client.post("/staff/sen/host/send/")
     assert Trial.objects.get().sent_on == TODAY
 

@@ -244,11 +244,28 @@ def test_A37_3_a_programme_whose_requirements_the_applicant_does_not_meet_is_ref
     assert any(young.code in w for w in pending.warnings)
 
 
-def test_A37_5_registration_keeps_the_time_to_the_second_and_the_4_working_day_deadline(sen):
+def test_A37_5_registration_keeps_the_time_to_the_second_and_the_4_working_day_deadline(
+    sen, monkeypatch
+):
+    from django.utils import timezone
+
     sen.schedule()
+    at = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(14, 5, 9, 250000)))
+    monkeypatch.setattr(timezone, "now", lambda: at)  # a simulated clock
     reg = sen.register(0)
-    assert reg.registered_at.microsecond or reg.registered_at.second >= 0
+    reg.refresh_from_db()
+    # A40.6: month, day, hour, minute, second, as the clock read them.
+    assert timezone.localtime(reg.registered_at).replace(microsecond=0) == at.replace(microsecond=0)
+    assert rules.registration_time(timezone.localtime(reg.registered_at)) == (
+        f"{TODAY:%d.%m} 14:05:09"
+    )
     assert reg.documents_due == rules.documents_due(TODAY)
+    # A later change within the window keeps the first registration time (docs/decisions.md).
+    monkeypatch.setattr(timezone, "now", lambda: at + dt.timedelta(minutes=3, seconds=7))
+    again = sen.register(0, [sen.programmes[1].code])
+    again.refresh_from_db()
+    assert again.pk == reg.pk and again.version == reg.version + 1
+    assert again.registered_at == reg.registered_at
 
 
 def test_A37_6_online_registration_needs_the_second_identity_fact(sen):

@@ -50,6 +50,35 @@ def tried(sen, regs):
     return inst, p
 
 
+def test_A39_2_A37_9_A40_10_an_applicant_without_email_is_told_by_sms(sen):
+    """The phone is required (A37.4), the email only if there is one: the exam centre (A39.2),
+    a status change (A37.9) and the minister's act (A40.10) reach the phone too."""
+    from kari.outbox.models import Channel, Message
+    from kari.sen.models import Assessment, SenRegistration, SenStatus
+
+    regs = registered(sen, 2)
+    SenRegistration.objects.filter(pk__in=[r.pk for r in regs]).update(email="")
+    phone = regs[0].phone
+    before = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def texts():
+        new = Message.objects.filter(pk__gt=before, to=phone)
+        assert not new.exclude(channel=Channel.SMS).exists()
+        return [m.body for m in new.filter(channel=Channel.SMS).order_by("pk")]
+
+    a = Assessment.objects.filter(applicant=regs[0].applicant).latest("pk")
+    services.set_status(sen.officer, regs[0], SenStatus.CONFIRMED, assessment=a)
+    assert len(texts()) == 1 and regs[0].number in texts()[0]
+    inst, p = tried(sen, regs)
+    assert len(texts()) == 2 and inst.organisation.name_ka in texts()[1]
+    services.send_package(sen.commission_member, inst, sen.round, Stage.PRIMARY)
+    act = services.distribute(
+        sen.distributor, sen.round, "primary", number="N-SMS", placements=dict.fromkeys(regs, p)
+    )
+    services.issue_act(sen.officer, act)
+    assert len(texts()) == 3 and "N-SMS" in texts()[2]
+
+
 def test_A39_1_exam_centres_after_the_window_and_the_applicants_are_told(sen, mailoutbox):
     regs = registered(sen, 1)
     inst = sen.world["inst_a"]
@@ -193,8 +222,16 @@ def test_A40_6_with_more_registrants_than_reserved_places_the_recommendation_sho
     for row in rec.rows:
         assert len(row.registration_time) == len("03.09 14:05:09")
         assert row.trial.reasons  # the commission's reasons
-    # A programme with room: no registration time to weigh.
-    assert sen.programmes[2].pk not in selectors.oversubscription(sen.round, Stage.PRIMARY)
+    # A programme chosen by as many as it reserves (all three chose the second): within its
+    # reserve, so no registration time to weigh.
+    from kari.catalogue.models import AnnouncementLine
+
+    AnnouncementLine.objects.filter(programme=sen.programmes[1]).update(sen_places=3)
+    roomy = selectors.oversubscription(sen.round, Stage.PRIMARY)[sen.programmes[1].pk]
+    assert (roomy.registrants, roomy.reserved, roomy.oversubscribed) == (3, 3, False)
+    AnnouncementLine.objects.filter(programme=sen.programmes[1]).update(sen_places=2)
+    crowded = selectors.oversubscription(sen.round, Stage.PRIMARY)[sen.programmes[1].pk]
+    assert crowded.oversubscribed  # one place fewer: the times are weighed
 
 
 def test_A40_7_the_package_reaches_the_ministry_and_a_late_one_is_flagged(sen, monkeypatch):
@@ -206,6 +243,38 @@ def test_A40_7_the_package_reaches_the_ministry_and_a_late_one_is_flagged(sen, m
     assert entry.after["late"] is True
     with pytest.raises(ValidationError):  # nothing left to send
         services.send_package(sen.commission_member, inst, sen.round, Stage.PRIMARY)
+
+
+def test_A40_7_the_documents_analysis_goes_with_the_scores_and_the_recommendation(sen):
+    from kari.sen.forms import TrialForm
+
+    regs = registered(sen, 1)
+    inst, p = tried(sen, regs)
+    trial = dict(
+        tested_on=TODAY,
+        minutes=60,
+        scores=SCORES,
+        recommended=True,
+        reasons="მოთხოვნები, ექსპერტთა დასკვნა და აპლიკანტის ინტერესი გათვალისწინებულია.",
+    )
+    with pytest.raises(ValidationError) as e:
+        services.score_trial(sen.commission_member, regs[0], p, **trial, documents_analysis=" ")
+    assert "documents_analysis" in e.value.message_dict
+    services.score_trial(
+        sen.commission_member,
+        regs[0],
+        p,
+        **trial,
+        documents_analysis="დასკვნა ხელმოწერილია სამი წევრის მიერ; ცნობა წარმოდგენილია.",
+    )
+    assert services.send_package(sen.commission_member, inst, sen.round, Stage.PRIMARY) == 1
+    (rec,) = [
+        r for r in selectors.recommendations(sen.round, Stage.PRIMARY) if r.crowding.programme == p
+    ]
+    (row,) = rec.rows
+    assert row.trial.sent_on and row.trial.documents_analysis.startswith("დასკვნა ხელმოწერილია")
+    form = TrialForm({"tested_on": TODAY, "minutes": 60, "recommended": "1", "reasons": "x"})
+    assert not form.is_valid() and "documents_analysis" in form.errors
 
 
 def test_A40_8_distribution_within_the_reserved_places_and_the_7_day_deadline(sen):
