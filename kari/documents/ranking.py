@@ -8,7 +8,7 @@ values (:class:`RankingSheet`, :class:`RankingSummary`). NAEC's signature (PAdES
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fpdf.enums import XPos, YPos
@@ -165,32 +165,42 @@ LINE_H = kpdf.BODY_SIZE * 0.45  # mm, a line of a cell
 PAD_X, PAD_Y = 1.5, 1.2  # mm, inside a cell
 
 
-def _headings(pdf: kpdf.KariPDF, y: float) -> float:
+def _headings(
+    pdf: kpdf.KariPDF,
+    y: float,
+    headings: Sequence[str],
+    widths: Sequence[float],
+    align: Sequence[str],
+) -> float:
     """The shaded heading row at ``y`` (Georgian bold, the English grey under it); returns the y
     below it."""
     x0 = pdf.l_margin
     cells = []
-    for heading, width in zip(HEADINGS, WIDTHS, strict=True):
+    for heading, width in zip(headings, widths, strict=True):
         ka, en = kpdf.split_label(heading)
-        kpdf.style(pdf, HEAD_SIZE, bold=True)
+        size = HEAD_SIZE  # smaller in a narrow column, so that no word breaks
+        kpdf.style(pdf, size, bold=True)
+        while size > 5 and any(kpdf.text_width(pdf, w) > width - 2 * PAD_X for w in ka.split()):
+            size -= 0.5
+            kpdf.style(pdf, size, bold=True)
         ka_lines = kpdf.wrap(pdf, ka, width - 2 * PAD_X)
-        kpdf.style(pdf, HEAD_SIZE - 0.5)
+        kpdf.style(pdf, size - 0.5)
         en_lines = kpdf.wrap(pdf, en, width - 2 * PAD_X) if en else ()
-        cells.append((ka_lines, en_lines))
+        cells.append((size, ka_lines, en_lines))
     ka_h, en_h = HEAD_SIZE * 0.42, (HEAD_SIZE - 0.5) * 0.42
-    height = max(len(k) * ka_h + len(e) * en_h for k, e in cells) + 2 * PAD_Y
+    height = max(len(k) * ka_h + len(e) * en_h for _s, k, e in cells) + 2 * PAD_Y
     pdf.set_fill_color(kpdf.FILL)
-    pdf.rect(x0, y, sum(WIDTHS), height, style="DF")
+    pdf.rect(x0, y, sum(widths), height, style="DF")
     x = x0
-    for (ka_lines, en_lines), width, align in zip(cells, WIDTHS, ALIGN, strict=True):
+    for (size, ka_lines, en_lines), width, how in zip(cells, widths, align, strict=True):
         line_y = y + PAD_Y
-        kpdf.style(pdf, HEAD_SIZE, bold=True)
+        kpdf.style(pdf, size, bold=True)
         for line in ka_lines:
-            kpdf.text(pdf, x + PAD_X, line_y, ka_h, line, align, width - 2 * PAD_X)
+            kpdf.text(pdf, x + PAD_X, line_y, ka_h, line, how, width - 2 * PAD_X)
             line_y += ka_h
-        kpdf.style(pdf, HEAD_SIZE - 0.5, color=kpdf.GREY)
+        kpdf.style(pdf, size - 0.5, color=kpdf.GREY)
         for line in en_lines:
-            kpdf.text(pdf, x + PAD_X, line_y, en_h, line, align, width - 2 * PAD_X)
+            kpdf.text(pdf, x + PAD_X, line_y, en_h, line, how, width - 2 * PAD_X)
             line_y += en_h
         x += width
     # Text is painted in the fill colour: with both the same, fpdf2 writes no colour per text.
@@ -199,57 +209,74 @@ def _headings(pdf: kpdf.KariPDF, y: float) -> float:
     return y + height
 
 
-def _column_rules(pdf: kpdf.KariPDF, top: float, bottom: float) -> None:
+def _column_rules(pdf: kpdf.KariPDF, widths: Sequence[float], top: float, bottom: float) -> None:
     x = pdf.l_margin
     pdf.line(x, top, x, bottom)
-    for width in WIDTHS:
+    for width in widths:
         x += width
         pdf.line(x, top, x, bottom)
 
 
-def admitted_table(pdf: kpdf.KariPDF, admitted: Sequence[RankedApplicant]) -> None:
-    """The admitted, one row each (№, personal number, name, score with ``*`` for the tie rule,
-    choice), ruled, the heading row repeated on every page; the cursor ends under it.
-
-    A name too long for its column wraps (the row grows); every other value fits on one line.
-    """
+def rows_table(
+    pdf: kpdf.KariPDF,
+    headings: Sequence[str],
+    widths: Sequence[float],
+    align: Sequence[str],
+    rows: Iterable[Sequence[str]],
+) -> None:
+    """A ruled table of one-line rows, the heading row repeated on every page; the cursor ends
+    under it. A value too long for its column wraps (the row grows); ``align`` "L", "C", "R"."""
     x0 = pdf.l_margin
-    name_w = WIDTHS[2] - 2 * PAD_X
     row_h = LINE_H + 2 * PAD_Y
     # Where each cell's text starts, and the width it is aligned in.
-    xs = [x0 + sum(WIDTHS[:i]) + PAD_X for i in range(len(WIDTHS))]
-    ws = [w - 2 * PAD_X for w in WIDTHS]
+    xs = [x0 + sum(widths[:i]) + PAD_X for i in range(len(widths))]
+    ws = [w - 2 * PAD_X for w in widths]
+    cols = list(zip(xs, ws, align, strict=True))
+    right = x0 + sum(widths)
     pdf.set_draw_color(kpdf.RULE)
     pdf.set_line_width(0.2)
     kpdf.ensure_space(pdf, 14 + row_h)  # the heading row and a first row together
     top = y = pdf.get_y()
-    y = _headings(pdf, y)
-    for n, a in enumerate(admitted, start=1):
-        name = a.name
-        names = (name,) if kpdf.text_width(pdf, name) <= name_w else kpdf.wrap(pdf, name, name_w)
-        height = row_h + (len(names) - 1) * LINE_H
+    y = _headings(pdf, y, headings, widths, align)
+    for cells in rows:
+        lines = [
+            (v,) if kpdf.text_width(pdf, v) <= w else kpdf.wrap(pdf, v, w)
+            for v, w in zip(cells, ws, strict=True)
+        ]
+        height = row_h + (max(map(len, lines)) - 1) * LINE_H
         if y + height > pdf.page_break_trigger:
-            _column_rules(pdf, top, y)
+            _column_rules(pdf, widths, top, y)
             pdf.add_page()
             pdf.set_draw_color(kpdf.RULE)
             pdf.set_line_width(0.2)
             top = y = pdf.get_y()
-            y = _headings(pdf, y)
-        line_y = y + PAD_Y
-        kpdf.text(pdf, xs[0], line_y, LINE_H, str(n), "C", ws[0])
-        kpdf.text(pdf, xs[1], line_y, LINE_H, a.personal_number)
-        for line in names:
-            kpdf.text(pdf, xs[2], line_y, LINE_H, line)
-            line_y += LINE_H
-        line_y = y + PAD_Y
-        score = f"{a.score} *" if a.by_tie_rule else a.score
-        kpdf.text(pdf, xs[3], line_y, LINE_H, score, "R", ws[3])
-        kpdf.text(pdf, xs[4], line_y, LINE_H, str(a.choice), "C", ws[4])
+            y = _headings(pdf, y, headings, widths, align)
+        for (x, w, how), cell_lines in zip(cols, lines, strict=True):
+            line_y = y + PAD_Y
+            for line in cell_lines:
+                kpdf.text(pdf, x, line_y, LINE_H, line, how, w)
+                line_y += LINE_H
         y += height
-        pdf.line(x0, y, x0 + sum(WIDTHS), y)
-    _column_rules(pdf, top, y)
+        pdf.line(x0, y, right, y)
+    _column_rules(pdf, widths, top, y)
     kpdf.style(pdf, kpdf.BODY_SIZE)
     pdf.set_xy(x0, y)
+
+
+def admitted_table(pdf: kpdf.KariPDF, admitted: Sequence[RankedApplicant]) -> None:
+    """The admitted, one row each (№, personal number, name, score with ``*`` for the tie rule,
+    choice), as :func:`rows_table`."""
+    rows = (
+        (
+            str(n),
+            a.personal_number,
+            a.name,
+            f"{a.score} *" if a.by_tie_rule else a.score,
+            str(a.choice),
+        )
+        for n, a in enumerate(admitted, start=1)
+    )
+    rows_table(pdf, HEADINGS, WIDTHS, ALIGN, rows)
 
 
 SUMMARY_HEADINGS = [
@@ -261,6 +288,7 @@ SUMMARY_HEADINGS = [
     "დამატ. / Extra",
 ]
 SUMMARY_WIDTHS = [46, 58, 18, 20, 20, 12]
+SUMMARY_ALIGN = ("L", "L", "R", "R", "R", "R")
 
 
 def ranking_summary(summary: RankingSummary) -> bytes:
@@ -295,11 +323,5 @@ def _summary(pdf: kpdf.KariPDF, summary: RankingSummary) -> None:
         for line in summary.lines
     ]
     if rows:
-        kpdf.grid_table(
-            pdf,
-            SUMMARY_HEADINGS,
-            rows,
-            SUMMARY_WIDTHS,
-            align=["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"],
-        )
+        rows_table(pdf, SUMMARY_HEADINGS, SUMMARY_WIDTHS, SUMMARY_ALIGN, rows)
     _signature(pdf, summary)
