@@ -141,6 +141,8 @@ def _complete(round_, anchor, regs, officer, distributor, head, member, college,
                 "გათვალისწინებულია პროგრამის მოთხოვნები, ექსპერტთა გუნდის დასკვნა და "
                 "აპლიკანტის ინტერესები; რეგისტრაციის დრო."
             ),
+            documents_analysis="ექსპერტთა გუნდის დასკვნა და ინდივიდუალური სასწავლო გეგმა "
+            "გაანალიზებულია; ადაპტირებული გარემო საჭიროა.",
         )
     sen.send_package(member, college, round_, Stage.PRIMARY)
     reserved = selectors.reserved_places(round_, Stage.PRIMARY)
@@ -167,5 +169,7 @@ def _complete(round_, anchor, regs, officer, distributor, head, member, college,
             studies_start=d(40),
             documents=SEN_DOCUMENTS,
             duration_months=12,
+            act_number=f"SEN-ჩ-{programme.code}",
+            act_date=act.issued_on,
         )
     return {"SEN placements (published act)": len(placements), "SEN enrolments opened": opened}

@@ -316,11 +316,11 @@ def fix_sen_terms(
     studies_start: dt.date | None = None,
     documents: list[str] | None = None,
     duration_months: int | None = None,
-    act_number: str = "",
-    act_date: dt.date | None = None,
+    act_number: str,
+    act_date: dt.date,
 ) -> int:
     """A41.1: within 5 days of the minister's act the head fixes, by act (its number and date
-    recorded, the date today when not given), the deadline for the
+    recorded), the deadline for the
     enrolment documents of the SEN applicants placed at the programme. The documents are the
     programme's list (A29.1), or the list given when the programme has none yet. A41.2: the
     day studies begin, before which they are enrolled, is the programme's (given here when the
@@ -335,7 +335,8 @@ def fix_sen_terms(
     today = _today()
     limit = rules.sen_terms_by(act.issued_on)
     act_number = (act_number or "").strip()
-    act_date = act_date or today
+    if not act_number:
+        raise ValidationError({"act_number": [_("Give the number of the head's act (A41.1).")]})
     if act_date > today or act_date < act.issued_on:
         raise ValidationError(
             {"act_date": [_("The head's act is dated between the minister's act and today.")]}

@@ -818,7 +818,7 @@ def score_trial(
     scores: list[dict],
     recommended: bool,
     reasons: str,
-    documents_analysis: str | None = None,
+    documents_analysis: str,
 ) -> Trial:
     """A40.2, A40.4-A40.6: the commission scores each activity of the chosen programme on the
     minister's form and writes its recommendation, weighing the programme's requirements, the
@@ -893,7 +893,7 @@ def score_trial(
                 "applicant's interests (A40.5)."
             )
         ]
-    if documents_analysis is not None and not documents_analysis.strip():
+    if not (documents_analysis or "").strip():
         errors["documents_analysis"] = [
             _("Write the analysis of the documents the applicant submitted (A40.7).")
         ]

@@ -50,6 +50,7 @@ TRIAL = [
     ("ძირითადი ოპერაციის შესრულება", 10),
     ("უსაფრთხოების წესების დაცვა", 5),
 ]
+ANALYSIS = "ექსპერტთა გუნდის დასკვნა და წარმოდგენილი დოკუმენტები გაანალიზებულია (A40.7)."
 REASONS = (
     "გათვალისწინებულია პროგრამის მოთხოვნები, ექსპერტთა გუნდის დასკვნა და აპლიკანტის ინტერესები."
 )
@@ -393,6 +394,7 @@ def stage_trials_and_act(sim) -> dict:
                 ],
                 recommended=ok,
                 reasons=REASONS_CROWDED if code in crowded else REASONS,
+                documents_analysis=ANALYSIS,
             )
             sp.recommended[code] = ok
             trials += 1
@@ -438,6 +440,8 @@ def stage_trials_and_act(sim) -> dict:
             # A41.2: studies begin after the documents' deadline; the head fixes the day
             # when the general terms did not.
             studies_start=terms.studies_start or terms.submit_until + dt.timedelta(days=60),
+            act_number=f"SEN-T-{code}",
+            act_date=sim.clock.today(),
         )
         sim.clock.tick(600)
     track.counts.update({"trials": trials, "recommended": recommended, "placed": len(placements)})

@@ -114,7 +114,13 @@ def test_A41_1_the_head_fixes_the_documents_deadline_within_5_days_a_late_act_is
     monkeypatch.setattr(services, "_today", lambda: limit)
     with pytest.raises(ValidationError):  # a programme with no list yet needs one
         services.fix_sen_terms(
-            w.admin, act, p, submit_until=limit + dt.timedelta(days=7), studies_start=days(40)
+            w.admin,
+            act,
+            p,
+            submit_until=limit + dt.timedelta(days=7),
+            studies_start=days(40),
+            act_number="ჩ-1",
+            act_date=act.issued_on,
         )
     with pytest.raises(ValidationError) as e:  # A41.2: the day studies begin is needed
         services.fix_sen_terms(
@@ -124,6 +130,8 @@ def test_A41_1_the_head_fixes_the_documents_deadline_within_5_days_a_late_act_is
             submit_until=limit + dt.timedelta(days=7),
             documents=["ფოტოსურათი"],
             duration_months=12,
+            act_number="ჩ-1",
+            act_date=act.issued_on,
         )
     assert "studies_start" in e.value.message_dict and cites(e.value, "A41.2")
     with pytest.raises(ValidationError) as e:  # the head's act is not dated in the future
@@ -191,6 +199,8 @@ def test_A41_2_A41_3_enrolled_by_act_and_contract_then_entered_and_late_ones_sta
         studies_start=days(30),
         documents=["ფოტოსურათი"],
         duration_months=12,
+        act_number="ჩ-1",
+        act_date=act.issued_on,
     )
     services.save_contract_template(w.admin, inst, "1. დაწესებულება ასწავლის პროგრამას.")
     on_time, late = Enrolment.objects.filter(sen_placement__act=act).order_by("pk")
@@ -227,6 +237,8 @@ def _ready_for_contract(w, act, inst, p, *, studies_start):
         studies_start=studies_start,
         documents=["ფოტოსურათი"],
         duration_months=12,
+        act_number="ჩ-1",
+        act_date=act.issued_on,
     )
     services.save_contract_template(w.admin, inst, "1. დაწესებულება ასწავლის პროგრამას.")
     es = list(Enrolment.objects.filter(sen_placement__act=act).order_by("pk"))

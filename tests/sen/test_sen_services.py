@@ -46,6 +46,7 @@ def tried(sen, regs):
             scores=[{**SCORES[0], "score": 9 - i}],
             recommended=True,
             reasons="მოთხოვნები, ექსპერტთა დასკვნა და აპლიკანტის ინტერესი გათვალისწინებულია.",
+            documents_analysis="დოკუმენტები გაანალიზებულია.",
         )
     return inst, p
 
@@ -116,6 +117,7 @@ def test_A33_no_trial_without_the_expert_teams_conclusion(sen):
             scores=SCORES,
             recommended=True,
             reasons="გათვალისწინებულია.",
+            documents_analysis="დოკუმენტები გაანალიზებულია.",
         )
 
     with pytest.raises(ValidationError) as e:
@@ -159,7 +161,12 @@ def test_A40_1_the_trial_lasts_at_most_the_ministers_maximum(sen):
     kwargs = dict(tested_on=TODAY, scores=SCORES, recommended=True, reasons="მიზეზი")
     with pytest.raises(ValidationError) as e:
         services.score_trial(
-            sen.commission_member, regs[0], sen.programmes[0], minutes=121, **kwargs
+            sen.commission_member,
+            regs[0],
+            sen.programmes[0],
+            minutes=121,
+            **kwargs,
+            documents_analysis="დოკუმენტები გაანალიზებულია.",
         )
     assert "minutes" in e.value.message_dict
     with pytest.raises(ValidationError) as e:  # outside the schedule
@@ -169,10 +176,16 @@ def test_A40_1_the_trial_lasts_at_most_the_ministers_maximum(sen):
             sen.programmes[0],
             minutes=60,
             **{**kwargs, "tested_on": days(-3)},
+            documents_analysis="დოკუმენტები გაანალიზებულია.",
         )
     assert "tested_on" in e.value.message_dict
     t = services.score_trial(
-        sen.commission_member, regs[0], sen.programmes[0], minutes=120, **kwargs
+        sen.commission_member,
+        regs[0],
+        sen.programmes[0],
+        minutes=120,
+        **kwargs,
+        documents_analysis="დოკუმენტები გაანალიზებულია.",
     )
     assert t.total == 8
 
@@ -194,6 +207,7 @@ def test_A40_4_A40_5_every_activity_scored_and_the_reasons_given(sen):
             scores=[{"activity": "x", "score": 11, "max": 10}],
             recommended=True,
             reasons="",
+            documents_analysis="დოკუმენტები გაანალიზებულია.",
         )
     assert {"scores", "reasons"} <= set(e.value.message_dict)
     with pytest.raises(ValidationError):  # a programme the applicant did not choose
@@ -206,6 +220,7 @@ def test_A40_4_A40_5_every_activity_scored_and_the_reasons_given(sen):
             scores=SCORES,
             recommended=True,
             reasons="x",
+            documents_analysis="დოკუმენტები გაანალიზებულია.",
         )
 
 
