@@ -123,7 +123,35 @@ def _complete(round_, anchor, regs, officer, distributor, head, member, college,
         test_ends=d(1),
         max_minutes=120,
     )
-    sen.name_hosts(officer, round_, Stage.PRIMARY, dict.fromkeys(regs, college))
+    # A39.1: the minister's act names the college a SEN exam centre and distributes everyone
+    # to it; A39.2: the college acquaints them with the act.
+    hosts_act = sen.issue_hosts_act(
+        officer,
+        round_,
+        Stage.PRIMARY,
+        number="SEN-ც-01/2026",
+        issued_on=anchor,
+        hosts=[college],
+        assignments=dict.fromkeys(regs, college),
+    )
+    sen.acquaint_applicants(head, college, hosts_act)
+    # A40.4: the minister's form for each chosen programme, its activities and maxima
+    chosen = {c.programme for r in regs for c in r.choices.all()}
+    for p in sorted(chosen, key=lambda p: p.code):
+        sen.set_scoring_form(
+            officer,
+            p,
+            act_number=f"SEN-ფ-{p.code}",
+            issued_on=anchor,
+            activities=[
+                {
+                    "name": t["activity"],
+                    "max_score": t["max"],
+                    "criteria": "სიზუსტე, დამოუკიდებლობა",
+                }
+                for t in TRIAL
+            ],
+        )
     sen.create_commission(
         head, college, round_, Stage.PRIMARY, act_number="SEN-კ-1", members=[member]
     )

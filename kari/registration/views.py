@@ -481,6 +481,11 @@ def cabinet(request):
             "state": services.window(round_) if round_ else None,
             # A41: placed by the minister's SEN act, with or without a general registration
             "sen_enrolment": applicant.enrolments.filter(sen_placement__isnull=False).exists(),
+            # A39: the SEN exam centre the minister's act gives (the reverse relation: the SEN
+            # app sits above this one)
+            "sen_registrations": applicant.sen_registrations.select_related(
+                "round", "host__organisation", "host_act"
+            ).order_by("-registered_at"),
         },
     )
 

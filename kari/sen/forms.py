@@ -42,7 +42,9 @@ class RegistrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if centre:
             del self.fields["document_number"]
-        if subsequent:
+        if subsequent:  # A38.4(b): a phone number or an email address
+            self.fields["phone"].required = False
+            self.fields["phone"].help_text = _("A phone number or an email address (A38.4(b)).")
             self.fields["education_level"] = forms.CharField(
                 label=_("General education completed"), max_length=200
             )
@@ -132,27 +134,74 @@ class TrialForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args, activities: int = 3, **kwargs):
+    def __init__(self, *args, form=None, **kwargs):
+        """A40.4: one score field per activity of the minister's form, its maximum shown."""
         super().__init__(*args, **kwargs)
-        for i in range(1, activities + 1):
-            self.fields[f"activity_{i}"] = forms.CharField(
-                label=_("Activity %(n)s") % {"n": i}, required=i == 1, max_length=200
+        self.activities = list(form.activities.all()) if form is not None else []
+        for a in self.activities:
+            self.fields[f"activity_{a.pk}"] = forms.IntegerField(
+                label=_("%(name)s (0-%(max)s)") % {"name": a.name, "max": a.max_score},
+                help_text=a.criteria,
+                required=False,
             )
-            self.fields[f"score_{i}"] = forms.IntegerField(
-                label=_("Score for activity %(n)s") % {"n": i}, required=i == 1, min_value=0
-            )
-            self.fields[f"max_{i}"] = forms.IntegerField(
-                label=_("Maximum for activity %(n)s") % {"n": i}, required=i == 1, min_value=1
-            )
-        self.activities = activities
 
     def scores(self) -> list[dict]:
         d = self.cleaned_data
+        return [{"activity": a.name, "score": d.get(f"activity_{a.pk}")} for a in self.activities]
+
+
+class ScoringFormForm(forms.Form):
+    """A40.4: the minister's act setting a programme's scoring form."""
+
+    act_number = forms.CharField(label=_("Minister's act number"), max_length=40)
+    issued_on = forms.DateField(label=_("Minister's act date"), widget=DateInput)
+
+    def __init__(self, *args, rows: int = 6, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(1, rows + 1):
+            self.fields[f"name_{i}"] = forms.CharField(
+                label=_("Activity %(n)s") % {"n": i}, required=False, max_length=200
+            )
+            self.fields[f"max_{i}"] = forms.IntegerField(
+                label=_("Maximum score for activity %(n)s") % {"n": i}, required=False
+            )
+            self.fields[f"criteria_{i}"] = forms.CharField(
+                label=_("Criteria for activity %(n)s") % {"n": i},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.rows = rows
+
+    def activities(self) -> list[dict]:
+        d = self.cleaned_data
         return [
-            {"activity": d[f"activity_{i}"], "score": d[f"score_{i}"], "max": d[f"max_{i}"]}
-            for i in range(1, self.activities + 1)
-            if d.get(f"activity_{i}")
+            {"name": d[f"name_{i}"], "max_score": d[f"max_{i}"], "criteria": d[f"criteria_{i}"]}
+            for i in range(1, self.rows + 1)
         ]
+
+
+class HostsActForm(forms.Form):
+    """A39.1: the minister's act: its number and date, (a) the host institutions; (b) the
+    distribution is one select per applicant (added by the view)."""
+
+    number = forms.CharField(label=_("Minister's act number"), max_length=40)
+    issued_on = forms.DateField(label=_("Minister's act date"), widget=DateInput)
+
+    def __init__(self, *args, institutions=(), regs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(str(i.pk), i.organisation.name) for i in institutions]
+        self.fields["hosts"] = forms.MultipleChoiceField(
+            label=_("Institutions hosting the SEN exam centres (A39.1(a))"),
+            choices=choices,
+            widget=forms.CheckboxSelectMultiple,
+        )
+        self.regs = list(regs)
+        for r in self.regs:
+            self.fields[f"host_{r.pk}"] = forms.ChoiceField(
+                label=_("SEN exam centre for %(n)s") % {"n": r.number},
+                choices=[("", "—"), *choices],
+                required=False,
+            )
 
 
 class CommissionForm(forms.Form):

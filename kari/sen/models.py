@@ -190,6 +190,10 @@ class SenRegistration(models.Model):
         verbose_name=_("SEN exam centre"),
     )
     hosted_on = models.DateField(null=True, blank=True)
+    # A39.1: the minister's act (original or amending) that gave the current exam centre.
+    host_act = models.ForeignKey(
+        "HostsAct", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["registered_at", "pk"]
@@ -206,6 +210,71 @@ class SenRegistration(models.Model):
     @property
     def organisation(self):
         return self.centre
+
+
+class HostsAct(models.Model):
+    """A39.1: the minister's individual administrative act that (a) lists the institutions
+    hosting the SEN exam centres and (b) distributes the registered SEN applicants to them,
+    within 5 days after the registration (a later act is taken and stamped late). An amending
+    act has its own number and date and records only the applicants it reassigns (and its own
+    list of hosts); the earlier act is kept (docs/decisions.md)."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
+    number = models.CharField(_("minister's act number"), max_length=40, unique=True)
+    issued_on = models.DateField(_("minister's act date"))
+    amends = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amendments",
+        verbose_name=_("amends the act"),
+    )
+    hosts = models.ManyToManyField(
+        "catalogue.Institution", related_name="+", verbose_name=_("host institutions")
+    )
+    due = models.DateField(_("due (A39.1)"))
+    late = models.BooleanField(_("after the 5 days"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        ordering = ["issued_on", "pk"]
+        verbose_name = _("minister's act on the SEN exam centres")
+
+    def __str__(self) -> str:
+        return f"№ {self.number}"
+
+
+class HostAssignment(models.Model):
+    """A39.1(b): one applicant distributed to one host by an act; A39.2: when the host
+    institution acquainted the applicant with the act."""
+
+    act = models.ForeignKey(HostsAct, on_delete=models.PROTECT, related_name="assignments")
+    registration = models.ForeignKey(
+        SenRegistration, on_delete=models.PROTECT, related_name="host_assignments"
+    )
+    host = models.ForeignKey("catalogue.Institution", on_delete=models.PROTECT, related_name="+")
+    informed_at = models.DateTimeField(_("acquainted with the act"), null=True, blank=True)
+    informed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["act", "registration__registered_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["act", "registration"], name="sen_host_once_per_act"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} → {self.host_id}"
+
+    @property
+    def organisation(self):
+        return self.host.organisation
 
 
 class Choice(models.Model):
@@ -289,6 +358,57 @@ class Commission(models.Model):
         return self.institution.organisation
 
 
+class ScoringForm(models.Model):
+    """A40.4: the form, set by the minister's individual administrative act, on which the exam
+    commission scores each activity of a programme's practical trial. One form per programme
+    (the activities are the programme's stage's, „პროგრამის შესაბამისი საფეხურის შესაბამისი
+    თითოეული აქტივობის“); a new act makes a new version, the old one is never changed, and a
+    trial keeps the version it was scored on."""
+
+    programme = models.ForeignKey(
+        "catalogue.Programme", on_delete=models.PROTECT, related_name="sen_forms"
+    )
+    version = models.PositiveSmallIntegerField(_("version"))
+    act_number = models.CharField(_("minister's act number"), max_length=40)
+    issued_on = models.DateField(_("minister's act date"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["programme", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "version"], name="sen_form_version_once"),
+        ]
+        verbose_name = _("minister's scoring form")
+
+    def __str__(self) -> str:
+        return f"№ {self.act_number} · v{self.version}"
+
+    @property
+    def max_total(self) -> int:
+        return sum(a.max_score for a in self.activities.all())
+
+
+class ScoringActivity(models.Model):
+    """A40.4: one activity of the form, with its maximum score and criteria."""
+
+    form = models.ForeignKey(ScoringForm, on_delete=models.PROTECT, related_name="activities")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("activity"), max_length=200)
+    max_score = models.PositiveSmallIntegerField(_("maximum score"))
+    criteria = models.TextField(_("criteria"), blank=True)
+
+    class Meta:
+        ordering = ["form", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "position"], name="sen_activity_position"),
+            models.UniqueConstraint(fields=["form", "name"], name="sen_activity_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Trial(models.Model):
     """A40.2-A40.7: the practical trial of one chosen programme's activities, the scores on
     the minister's form, and the commission's recommendation with its reasons."""
@@ -301,6 +421,11 @@ class Trial(models.Model):
     tested_on = models.DateField(_("tested on"))
     minutes = models.PositiveSmallIntegerField(_("duration (minutes)"))
     scores = models.JSONField(_("scores per activity"), default=list)
+    # A40.4: the version of the minister's form the trial was scored on (none for trials
+    # recorded before the forms were modelled).
+    form = models.ForeignKey(
+        ScoringForm, on_delete=models.PROTECT, null=True, blank=True, related_name="trials"
+    )
     recommended = models.BooleanField(_("enrolment recommended"))
     reasons = models.TextField(_("the commission's reasons"))
     # A40.7: the analysis of the documents the applicant submitted (A37.10, A38.9), sent with

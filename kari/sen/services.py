@@ -43,9 +43,13 @@ from .models import (
     DocumentKind,
     Environment,
     ExpertTeam,
+    HostAssignment,
+    HostsAct,
     Placement,
     Requester,
     Schedule,
+    ScoringActivity,
+    ScoringForm,
     SenRegistration,
     SenStatus,
     Signature,
@@ -68,8 +72,9 @@ STATUS_TEXT = gettext_lazy(
     "%(status)s."
 )
 HOST_TEXT = gettext_lazy(
-    "Your practical trial (registration %(number)s) takes place at %(host)s, %(address)s, "
-    "between %(starts)s and %(ends)s. The institution will tell you the exact time."
+    "By the minister's act %(act)s of %(date)s your practical trial (registration %(number)s) "
+    "takes place at the SEN exam centre of %(host)s, %(address)s, between %(starts)s and "
+    "%(ends)s. The institution will tell you the exact time."
 )
 ACT_TEXT = gettext_lazy(
     "The minister's act %(number)s on the placement of applicants with special educational "
@@ -362,6 +367,23 @@ def _clean_registration(
     clean_contacts(data, errors, out)
     if stage == Stage.PRIMARY and not out.get("email"):
         errors.pop("email", None)  # A37.4: the phone is required; the email if there is one
+    if stage == Stage.SUBSEQUENT:  # A38.4(b): „ტელეფონის ნომერი/ელექტრონული ფოსტის მისამართი“
+        has_phone = bool(str(data.get("phone") or "").strip())
+        if not has_phone and not out.get("email"):
+            errors.pop("email", None)
+            errors["phone"] = [
+                str(
+                    RuleError(
+                        _("Enter a phone number or an email address (A38.4(b))."),
+                        citation="A38.4(b)",
+                    ).messages[0]
+                )
+            ]
+        elif not has_phone:
+            errors.pop("phone", None)
+            out["phone"] = ""
+        elif not out.get("email"):
+            errors.pop("email", None)
     if stage == Stage.SUBSEQUENT:
         out["education_level"] = str(data.get("education_level") or "").strip()
         out["qualification"] = str(data.get("qualification") or "").strip()
@@ -420,10 +442,10 @@ def _check_window(s: Schedule, stage: str) -> None:
         )
 
 
-def _start_registration(
-    actor, data: dict, round_: Round, *, stage: str = Stage.PRIMARY, channel: str, ip=None
-) -> tuple[Pending, str, tuple[str, str]]:
-    """Validate and issue the code: (pending, plain code, contacts). The caller delivers."""
+def _validate_registration(
+    actor, data: dict, round_: Round, *, stage: str, channel: str
+) -> tuple[dict, dict, SenRegistration | None]:
+    """The checks of A37/A38 before anything is written: (payload, clean data, existing)."""
     try:
         personal_number = clean_personal_number(data.get("personal_number"))
     except ValidationError as exc:
@@ -463,6 +485,25 @@ def _start_registration(
         "qualification": clean.get("qualification", ""),
         "continues_elsewhere": clean.get("continues_elsewhere", False),
     }
+    return payload, clean, existing
+
+
+def _start_registration(
+    actor, data: dict, round_: Round, *, stage: str = Stage.PRIMARY, channel: str, ip=None
+) -> tuple[Pending, str, tuple[str, str]]:
+    """Validate and issue the code: (pending, plain code, contacts). The caller delivers."""
+    if stage == Stage.SUBSEQUENT and channel == Channel.CENTRE:
+        raise RuleError(
+            _(
+                "The subsequent-stage SEN registration is confirmed by the printout, without a "
+                "one-time code (A38.6)."
+            ),
+            citation="A38.6",
+        )
+    payload, clean, existing = _validate_registration(
+        actor, data, round_, stage=stage, channel=channel
+    )
+    personal_number = payload["personal_number"]
     code, plain = codes.issue(CODE_PURPOSE, personal_number, ip=ip, payload=payload)
     if existing is not None:  # A37.7: the code goes to the contacts of the registration
         email, phone = existing.email, existing.phone
@@ -481,6 +522,29 @@ def start_registration(
     )
     pending.sent_to = _deliver_code(email, phone, plain)
     return pending
+
+
+@transaction.atomic
+def register_subsequent(actor, data: dict, round_: Round) -> SenRegistration:
+    """A38.1-A38.6: the registration centre registers (or, in the window, changes) a
+    subsequent-stage SEN registration at the person's request („პირის მიმართვის შემთხვევაში“);
+    A38.6: „რეგისტრაცია დასტურდება … ამონაბეჭდით … რომელიც გადაეცემა აპლიკანტს“ — the
+    printout handed to the applicant confirms it, so no one-time code is asked (A37.6's code is
+    the primary stage's). A38.4(b): a phone number or an email address."""
+    stage = Stage.SUBSEQUENT
+    if not getattr(actor, "is_authenticated", False):
+        raise RuleError(
+            _("Subsequent-stage SEN registration is at a registration centre only (A38.1)."),
+            field="channel",
+            citation="A38.1",
+        )
+    payload, clean, existing = _validate_registration(
+        actor, data, round_, stage=stage, channel=Channel.CENTRE
+    )
+    applicant = applicant_from_registry(
+        payload["personal_number"], phone=payload["phone"], email=payload["email"]
+    )
+    return _save(applicant, round_, stage, payload, actor)
 
 
 def confirm_registration(code_id: int, plain_code: str, *, ip=None) -> SenRegistration:
@@ -719,48 +783,230 @@ def set_status(
 # ---------------------------------------------------------------- A39 SEN exam centres
 
 
+HOSTS_ACT_TEXT = gettext_lazy(
+    "The minister's act %(number)s of %(date)s names %(host)s a SEN exam centre and distributes "
+    "%(n)s applicants with special educational needs to it. Acquaint them with the act "
+    "(A39.2): %(url)s"
+)
+
+
+def current_hosts_act(round_: Round, stage: str) -> HostsAct | None:
+    """The latest act on the SEN exam centres (the original or its latest amendment)."""
+    return HostsAct.objects.filter(round=round_, stage=stage).order_by("-pk").first()
+
+
 @transaction.atomic
-def name_hosts(
-    actor, round_: Round, stage: str, assignments: dict[SenRegistration, Institution]
-) -> int:
-    """A39.1: the minister names the institutions hosting SEN exam centres and distributes the
-    registered SEN applicants to them; A39.2: the institutions inform the applicants (the
-    notice goes from Kari on their behalf). The 5-day deadline is shown and a late act flagged."""
+def issue_hosts_act(
+    actor,
+    round_: Round,
+    stage: str,
+    *,
+    number: str,
+    issued_on: dt.date,
+    hosts: list[Institution],
+    assignments: dict[SenRegistration, Institution],
+    dry_run: bool = False,
+) -> HostsAct | None:
+    """A39.1: the minister's individual administrative act (a) lists the institutions hosting
+    the SEN exam centres and (b) distributes the registered SEN applicants to them, within
+    5 days after the registration („რეგისტრაციის დასრულებიდან 5 დღის ვადაში“, calendar days
+    rolled to a working day); a later act is recorded and stamped late. The first act
+    distributes every registered applicant whose status is not rejected; a later act amends it
+    (its own number and date; only the applicants it reassigns or adds), the earlier kept; an
+    applicant whose trial is scored is not reassigned. A39.2: the hosts are told after commit;
+    each host acquaints its applicants with the act (:func:`acquaint_applicants`).
+    ``dry_run`` checks everything and writes nothing (the page's confirmation step)."""
     authorize(actor, "sen.hosts", NATIONAL)
     s = _schedule(round_, stage)
     today = _today()
-    if today <= s.registration_closes:
-        raise RuleError(
-            _("The SEN applicants are distributed after the registration window closes (A39.1)."),
-            citation="A39.1",
-        )
-    due = rules.hosts_due(s.registration_closes)
-    n = 0
-    for reg, host in assignments.items():
-        reg = SenRegistration.objects.select_for_update().get(pk=reg.pk)
-        if reg.round_id != round_.pk or reg.stage != stage:
-            raise ValidationError({"registration": [_("Another round or stage.")]})
-        if reg.status == SenStatus.REJECTED:
-            raise RuleError(
-                _("%(number)s: the SEN status was rejected (A37.11).") % {"number": reg.number},
-                citation="A37.11",
+    errors: dict[str, list[str]] = {}
+    number = (number or "").strip()
+    if not number:
+        errors["number"] = [_("Enter the act's number.")]
+    elif HostsAct.objects.filter(number=number).exists():
+        errors["number"] = [_("An act with this number is already recorded.")]
+    if issued_on is None or issued_on > today:
+        errors["issued_on"] = [_("Enter the act's date: it cannot be in the future.")]
+    elif issued_on <= s.registration_closes:
+        errors["issued_on"] = [
+            str(
+                RuleError(
+                    _(
+                        "The SEN applicants are distributed after the registration window "
+                        "closes (A39.1)."
+                    ),
+                    citation="A39.1",
+                ).messages[0]
             )
-        before = {"host": reg.host_id}
-        reg.host, reg.hosted_on = host, today
-        reg.save(update_fields=["host", "hosted_on"])
-        record(actor, "sen.host", reg, before=before, after={"host": host.pk, "late": today > due})
-        _tell(
+        ]
+    host_set = {h.pk: h for h in hosts}
+    if not host_set:
+        errors["hosts"] = [_("List the institutions hosting the SEN exam centres (A39.1(a)).")]
+    earlier = current_hosts_act(round_, stage)
+    regs = {
+        r.pk: r
+        for r in SenRegistration.objects.select_for_update()
+        .filter(round=round_, stage=stage)
+        .select_related("host")
+    }
+    problems: list[str] = []
+    changes: dict[SenRegistration, Institution] = {}
+    for given, host in assignments.items():
+        reg = regs.get(given.pk)
+        if reg is None:
+            problems.append(_("%(number)s: another round or stage.") % {"number": given.number})
+            continue
+        if host.pk not in host_set:
+            problems.append(
+                _("%(number)s: %(host)s is not in the act's list of hosts (A39.1(b)).")
+                % {"number": reg.number, "host": host.organisation.name_ka}
+            )
+            continue
+        if reg.status == SenStatus.REJECTED:
+            problems.append(
+                _("%(number)s: the SEN status was rejected (A37.11).") % {"number": reg.number}
+            )
+            continue
+        if reg.host_id == host.pk:
+            continue
+        if reg.host_id and reg.trials.exists():
+            problems.append(
+                _("%(number)s: the trial is scored at %(host)s; the centre cannot change.")
+                % {"number": reg.number, "host": reg.host.organisation.name_ka}
+            )
+            continue
+        changes[reg] = host
+    future = {r.pk: r.host_id for r in regs.values()}
+    future.update({r.pk: h.pk for r, h in changes.items()})
+    missing = [
+        r.number for r in regs.values() if r.status != SenStatus.REJECTED and future[r.pk] is None
+    ]
+    if missing:
+        problems.append(
+            _("Distribute every registered SEN applicant (A39.1(b)); not yet: %(numbers)s")
+            % {"numbers": ", ".join(missing)}
+        )
+    outside = sorted(
+        r.number
+        for r in regs.values()
+        if future[r.pk] is not None and future[r.pk] not in host_set and r not in changes
+    )
+    if outside and host_set:
+        problems.append(
+            _("%(numbers)s: their centre is not in the act's list of hosts; reassign them.")
+            % {"numbers": ", ".join(outside)}
+        )
+    if (
+        earlier is not None
+        and not changes
+        and host_set == set(earlier.hosts.values_list("pk", flat=True))
+    ):
+        problems.append(_("The amending act changes nothing."))
+    if problems:
+        errors["assignments"] = [
+            str(RuleError(str(p), citation="A39.1").messages[0]) for p in problems
+        ]
+    if errors:
+        raise ValidationError(errors)
+    if dry_run:
+        return None
+    due = rules.hosts_due(s.registration_closes)
+    act = HostsAct.objects.create(
+        round=round_,
+        stage=stage,
+        number=number,
+        issued_on=issued_on,
+        amends=earlier,
+        due=due,
+        late=issued_on > due,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    act.hosts.set(list(host_set.values()))
+    for reg, host in changes.items():
+        HostAssignment.objects.create(act=act, registration=reg, host=host)
+        before = {"host": reg.host_id, "act": reg.host_act_id}
+        reg.host, reg.hosted_on, reg.host_act = host, issued_on, act
+        reg.save(update_fields=["host", "hosted_on", "host_act"])
+        record(
+            actor,
+            "sen.host",
             reg,
+            before=before,
+            after={"host": host.pk, "act": act.pk, "late": act.late},
+            organisation=actor.organisation,
+        )
+    record(
+        actor,
+        "sen.hosts_act",
+        act,
+        after={
+            "number": number,
+            "issued_on": issued_on,
+            "amends": earlier.pk if earlier else None,
+            "hosts": sorted(host_set),
+            "assignments": len(changes),
+            "due": due,
+            "late": act.late,
+        },
+        organisation=actor.organisation,
+    )
+    url = site_url(reverse("sen:host"))
+    for host in host_set.values():  # A39.2: the hosts learn of the act and their duty
+        n = SenRegistration.objects.filter(round=round_, stage=stage, host=host).count()
+        notify.notify_organisation(
+            host.organisation,
+            str(gettext_lazy("Kari: SEN exam centre")),
+            notify.bilingual(
+                HOSTS_ACT_TEXT,
+                number=number,
+                date=issued_on.strftime("%d.%m.%Y"),
+                host=host.organisation.name_ka,
+                n=n,
+                url=url,
+            ),
+        )
+    return act
+
+
+@transaction.atomic
+def acquaint_applicants(actor, institution: Institution, act: HostsAct) -> int:
+    """A39.2: „დაწესებულება უზრუნველყოფს … აქტის გაცნობას“ — the host institution acquaints
+    the applicants the act distributes to it with the act: each is sent the act's number and
+    date and the centre's address (email if any, SMS), once, and the time is recorded."""
+    authorize(actor, "sen.commission", institution.organisation)
+    rows = list(
+        HostAssignment.objects.select_for_update(of=("self",))
+        .filter(act=act, host=institution, informed_at=None)
+        .select_related("registration")
+    )
+    if not rows:
+        raise RuleError(_("Every applicant of this act is already acquainted."), citation="A39.2")
+    s = _schedule(act.round, act.stage)
+    now = timezone.now()
+    for row in rows:
+        row.informed_at, row.informed_by = now, actor
+        row.save(update_fields=["informed_at", "informed_by"])
+        _tell(
+            row.registration,
             gettext_lazy("Kari: SEN exam centre"),
             HOST_TEXT,
-            number=reg.number,
-            host=host.organisation.name_ka,
-            address=host.organisation.address,
+            number=row.registration.number,
+            act=act.number,
+            date=act.issued_on.strftime("%d.%m.%Y"),
+            host=institution.organisation.name_ka,
+            address=institution.organisation.address,
             starts=s.test_starts.strftime("%d.%m.%Y"),
             ends=s.test_ends.strftime("%d.%m.%Y"),
         )
-        n += 1
-    return n
+    record(
+        actor,
+        "sen.hosts_act_acquainted",
+        act,
+        after={"institution": institution.pk, "applicants": len(rows)},
+        organisation=institution.organisation,
+    )
+    return len(rows)
 
 
 # ---------------------------------------------------------------- A40.3-A40.7 the trial
@@ -805,6 +1051,134 @@ def create_commission(
     c.members.set(members)
     record(actor, "sen.commission", c, after={"members": [m.pk for m in members]})
     return c
+
+
+def current_form(programme: Programme) -> ScoringForm | None:
+    """A40.4: the latest version of the minister's form for the programme."""
+    return ScoringForm.objects.filter(programme=programme).order_by("-version").first()
+
+
+@transaction.atomic
+def set_scoring_form(
+    actor,
+    programme: Programme,
+    *,
+    act_number: str,
+    issued_on: dt.date,
+    activities: list[dict],
+) -> ScoringForm:
+    """A40.4: the minister's individual administrative act sets the form on which the exam
+    commission scores each activity of the programme's practical trial: the activities, each
+    with its maximum score and criteria. Every act is a new version; a version is never changed
+    (a trial keeps the version it was scored on)."""
+    authorize(actor, "sen.schedule", NATIONAL)
+    errors: dict[str, list[str]] = {}
+    if not (act_number or "").strip():
+        errors["act_number"] = [_("Enter the act's number.")]
+    if issued_on is None or issued_on > _today():
+        errors["issued_on"] = [_("Enter the act's date: it cannot be in the future.")]
+    rows: list[tuple[str, int, str]] = []
+    for i, a in enumerate(activities or [], 1):
+        name = str(a.get("name") or "").strip()
+        criteria = str(a.get("criteria") or "").strip()
+        try:
+            top = int(a.get("max_score"))
+        except (TypeError, ValueError):
+            top = 0
+        if not name and not criteria and not a.get("max_score"):
+            continue
+        if not name or not 1 <= top <= 1000:
+            errors.setdefault("activities", []).append(
+                _("Activity %(n)s: name it and give its maximum score (1-1000).") % {"n": i}
+            )
+            continue
+        if any(name == r[0] for r in rows):
+            errors.setdefault("activities", []).append(
+                _("«%(name)s» is listed twice.") % {"name": name}
+            )
+            continue
+        rows.append((name, top, criteria))
+    if not rows and "activities" not in errors:
+        errors["activities"] = [_("List at least one activity of the practical trial (A40.4).")]
+    if errors:
+        raise ValidationError(errors)
+    last = (
+        ScoringForm.objects.select_for_update()
+        .filter(programme=programme)
+        .order_by("-version")
+        .first()
+    )
+    form = ScoringForm.objects.create(
+        programme=programme,
+        version=(last.version + 1) if last else 1,
+        act_number=act_number.strip(),
+        issued_on=issued_on,
+        set_by=actor,
+        set_at=timezone.now(),
+    )
+    for position, (name, top, criteria) in enumerate(rows, 1):
+        ScoringActivity.objects.create(
+            form=form, position=position, name=name, max_score=top, criteria=criteria
+        )
+    record(
+        actor,
+        "sen.form_set",
+        form,
+        after={
+            "programme": programme.code,
+            "version": form.version,
+            "act_number": form.act_number,
+            "activities": [[n, t] for n, t, _c in rows],
+        },
+        organisation=actor.organisation,
+    )
+    return form
+
+
+def _form_scores(form: ScoringForm, scores: list[dict], errors: dict) -> list[dict]:
+    """A40.4: one score per activity of the minister's form, between 0 and its maximum; an
+    activity missing, scored outside its range, or not on the form is refused, by name."""
+    given: dict[str, object] = {}
+    for row in scores or []:
+        name = str(row.get("activity") or "").strip()
+        if name:
+            given[name] = row.get("score")
+    rows = []
+    for a in form.activities.all():
+        key = f"activity_{a.pk}"
+        value = given.pop(a.name, None)
+        if value is None or value == "":
+            errors[key] = [
+                str(
+                    RuleError(
+                        _("«%(name)s»: score this activity of the minister's form (A40.4).")
+                        % {"name": a.name},
+                        citation="A40.4",
+                    ).messages[0]
+                )
+            ]
+            continue
+        try:
+            score = int(value)
+        except (TypeError, ValueError):
+            score = -1
+        if not 0 <= score <= a.max_score:
+            errors[key] = [
+                str(
+                    RuleError(
+                        _("«%(name)s»: the score is between 0 and %(max)s on the minister's form.")
+                        % {"name": a.name, "max": a.max_score},
+                        citation="A40.4",
+                    ).messages[0]
+                )
+            ]
+            continue
+        rows.append({"activity": a.name, "activity_id": a.pk, "score": score, "max": a.max_score})
+    if given:
+        errors["scores"] = [
+            _("Not on the minister's form: %(names)s.") % {"names": ", ".join(sorted(given))}
+        ]
+    return rows
 
 
 @transaction.atomic
@@ -870,22 +1244,14 @@ def score_trial(
                 ).messages[0]
             )
         ]
-    rows = []
-    for i, row in enumerate(scores or [], 1):
-        activity = str(row.get("activity") or "").strip()
-        try:
-            score, top = int(row.get("score")), int(row.get("max"))
-        except (TypeError, ValueError):
-            errors["scores"] = [_("Activity %(n)s: enter the score as a number.") % {"n": i}]
-            continue
-        if not activity or top < 1 or not 0 <= score <= top:
-            errors["scores"] = [
-                _("Activity %(n)s: name it and give a score between 0 and its maximum.") % {"n": i}
-            ]
-            continue
-        rows.append({"activity": activity, "score": score, "max": top})
-    if not rows and "scores" not in errors:
-        errors["scores"] = [_("Score at least one activity of the programme (A40.4).")]
+    form = current_form(programme)
+    if form is None:
+        raise RuleError(
+            _("The minister has not set the scoring form for %(code)s yet (A40.4).")
+            % {"code": programme.code},
+            citation="A40.4",
+        )
+    rows = _form_scores(form, scores, errors)
     if not (reasons or "").strip():
         errors["reasons"] = [
             _(
@@ -908,6 +1274,7 @@ def score_trial(
             "tested_on": tested_on,
             "minutes": minutes,
             "scores": rows,
+            "form": form,
             "recommended": recommended,
             "reasons": reasons.strip(),
             "documents_analysis": (documents_analysis or "").strip(),
@@ -923,6 +1290,7 @@ def score_trial(
         trial,
         after={
             "programme": programme.code,
+            "form": form.pk,
             "total": trial.total,
             "recommended": recommended,
             "registration_time_considered": trial.registration_time_considered,

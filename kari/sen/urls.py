@@ -34,6 +34,9 @@ urlpatterns = [
     path("staff/sen/ministry/<int:pk>/status/", views.status, name="status"),
     path("staff/sen/ministry/schedule/", views.schedule, name="schedule"),
     path("staff/sen/ministry/hosts/", views.hosts, name="hosts"),
+    path("staff/sen/host/act/<int:pk>/acquaint/", views.acquaint, name="acquaint"),
+    path("staff/sen/ministry/forms/", views.scoring_forms, name="scoring_forms"),
+    path("staff/sen/ministry/forms/<str:code>/", views.scoring_form, name="scoring_form"),
     path("staff/sen/ministry/distribution/", views.distribution, name="distribution"),
     path("staff/sen/ministry/act/<int:pk>/", views.act_issue, name="act_issue"),
 ]

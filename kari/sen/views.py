@@ -28,9 +28,11 @@ from .forms import (
     CommissionForm,
     ConclusionForm,
     DocumentForm,
+    HostsActForm,
     RegistrationForm,
     RequestForm,
     ScheduleForm,
+    ScoringFormForm,
     StatusForm,
     TrialForm,
 )
@@ -40,6 +42,8 @@ from .models import (
     Channel,
     Environment,
     ExpertTeam,
+    HostAssignment,
+    HostsAct,
     Schedule,
     SenRegistration,
     Stage,
@@ -198,7 +202,15 @@ def centre_register(request, stage=Stage.PRIMARY):
     form = RegistrationForm(
         request.POST or None, offered=offered, centre=True, subsequent=stage == Stage.SUBSEQUENT
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and stage == Stage.SUBSEQUENT:
+        try:  # A38.6: the printout confirms the registration, no one-time code
+            reg = services.register_subsequent(request.user, form.service_data(), round_)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session[CENTRE_DONE] = reg.pk
+            return redirect("sen:centre_done")
+    elif request.method == "POST" and form.is_valid():
         try:
             pending = services.start_registration(
                 request.user,
@@ -376,11 +388,20 @@ def host(request):
             rows = [row for row in rec.rows if row.registration.pk in host_ids]
             if rows:
                 recs.append((rec, rows))
+    acts = []
+    for act in HostsAct.objects.filter(round=round_, hosts=inst).order_by("pk"):
+        rows = list(
+            HostAssignment.objects.filter(act=act, host=inst).select_related(
+                "registration__applicant"
+            )
+        )
+        acts.append((act, rows, any(r.informed_at is None for r in rows)))
     return render(
         request,
         "sen/host.html",
         {
             "institution": inst,
+            "acts": acts,
             "round": round_,
             "hosted": hosted,
             "form": form,
@@ -401,7 +422,10 @@ def trial(request, pk, code):
     programme = get_object_or_404(Programme, code=code)
     if not reg.choices.filter(programme=programme).exists():
         raise Http404
-    form = TrialForm(request.POST or None, initial={"tested_on": timezone.localdate()})
+    scoring = services.current_form(programme)
+    form = TrialForm(
+        request.POST or None, initial={"tested_on": timezone.localdate()}, form=scoring
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -437,6 +461,7 @@ def trial(request, pk, code):
             ],
             "crowd": crowd,
             "registered_time": rules.registration_time(timezone.localtime(reg.registered_at)),
+            "scoring": scoring,
             "schedule": _schedules(reg.round).get(reg.stage),
         },
     )
@@ -559,6 +584,7 @@ def ministry(request):
             "regs": regs,
             "deadlines": deadlines,
             "acts": Act.objects.filter(round=round_),
+            "hosts_acts": HostsAct.objects.filter(round=round_).select_related("amends"),
             "can_status": can(request.user, "sen.status", NATIONAL),
             "can_hosts": can(request.user, "sen.hosts", NATIONAL),
             "can_schedule": can(request.user, "sen.schedule", NATIONAL),
@@ -610,35 +636,182 @@ def schedule(request):
 
 @staff_required
 def hosts(request):
+    """A39.1: the minister's act on the SEN exam centres (or an amending act), with a
+    confirmation step before it is recorded."""
     authorize(request.user, "sen.hosts", NATIONAL)
     round_ = _round()
+    stage = request.GET.get("stage", Stage.PRIMARY)
+    if stage not in Stage.values:
+        raise Http404
+    schedule = _schedules(round_).get(stage)
     regs = list(
-        SenRegistration.objects.filter(round=round_)
+        SenRegistration.objects.filter(round=round_, stage=stage)
         .exclude(status="rejected")
-        .select_related("applicant", "host")
+        .select_related("applicant", "host__organisation")
         .prefetch_related("choices__programme__institution__organisation")
     )
-    institutions = Institution.objects.select_related("organisation").order_by(
-        "organisation__name_ka"
+    institutions = list(
+        Institution.objects.select_related("organisation").order_by("organisation__name_ka")
     )
-    if request.method == "POST":
+    current = services.current_hosts_act(round_, stage)
+    initial = {"issued_on": timezone.localdate()}
+    if current is not None:
+        initial["hosts"] = [str(pk) for pk in current.hosts.values_list("pk", flat=True)]
+    for r in regs:
+        initial[f"host_{r.pk}"] = str(r.host_id or "")
+    data = request.POST if request.method == "POST" and "back" not in request.POST else None
+    form = HostsActForm(data, initial=initial, institutions=institutions, regs=regs)
+    if request.method == "POST" and "back" in request.POST:
+        form = HostsActForm(
+            initial={**initial, **_posted(request)}, institutions=institutions, regs=regs
+        )
+    elif data is not None and form.is_valid():
+        d = form.cleaned_data
         by_pk = {str(i.pk): i for i in institutions}
-        per_stage: dict[str, dict] = {}
-        for r in regs:
-            chosen = by_pk.get(request.POST.get(f"host-{r.pk}", ""))
-            if chosen is not None:
-                per_stage.setdefault(r.stage, {})[r] = chosen
+        chosen_hosts = [by_pk[pk] for pk in d["hosts"] if pk in by_pk]
+        assignments = {r: by_pk[d[f"host_{r.pk}"]] for r in regs if d.get(f"host_{r.pk}") in by_pk}
+        confirm = request.POST.get("confirm") == "1"
         try:
-            n = sum(services.name_hosts(request.user, round_, st, a) for st, a in per_stage.items())
+            act = services.issue_hosts_act(
+                request.user,
+                round_,
+                stage,
+                number=d["number"],
+                issued_on=d["issued_on"],
+                hosts=chosen_hosts,
+                assignments=assignments,
+                dry_run=not confirm,
+            )
         except ValidationError as exc:
-            errors_to_messages(request, exc)
+            apply_errors(form, exc)
         else:
+            if act is None:  # checked: the confirmation before the irreversible step
+                due = rules.hosts_due(schedule.registration_closes) if schedule else None
+                return render(
+                    request,
+                    "sen/hosts_confirm.html",
+                    {
+                        "round": round_,
+                        "stage": stage,
+                        "data": d,
+                        "hosts": chosen_hosts,
+                        "rows": [(r, assignments.get(r), r.host) for r in regs],
+                        "current": current,
+                        "due": due,
+                        "late": due is not None and d["issued_on"] > due,
+                        "posted": [
+                            (k, v)
+                            for k in request.POST
+                            if k not in ("csrfmiddlewaretoken", "confirm")
+                            for v in request.POST.getlist(k)
+                        ],
+                    },
+                )
             messages.success(
-                request, _("%(n)s applicants distributed to SEN exam centres.") % {"n": n}
+                request,
+                _("The minister's act %(number)s is recorded; the host institutions are told.")
+                % {"number": act.number},
             )
             return redirect("sen:ministry")
     return render(
-        request, "sen/hosts.html", {"round": round_, "regs": regs, "institutions": institutions}
+        request,
+        "sen/hosts.html",
+        {
+            "round": round_,
+            "stage": stage,
+            "form": form,
+            "rows": [(r, form[f"host_{r.pk}"]) for r in regs],
+            "current": current,
+            "acts": HostsAct.objects.filter(round=round_, stage=stage).prefetch_related("hosts"),
+            "due": rules.hosts_due(schedule.registration_closes) if schedule else None,
+        },
+    )
+
+
+def _posted(request) -> dict:
+    """The values of a form sent back from the confirmation page, to edit them."""
+    out = {k: request.POST.get(k) for k in request.POST if k not in ("hosts", "back")}
+    out["hosts"] = request.POST.getlist("hosts")
+    return out
+
+
+@staff_required
+@require_POST
+def acquaint(request, pk):
+    """A39.2: the host institution acquaints its applicants with the minister's act."""
+    inst = _own_institution(request, "sen.commission")
+    act = get_object_or_404(HostsAct, pk=pk)
+    try:
+        n = services.acquaint_applicants(request.user, inst, act)
+    except ValidationError as exc:
+        errors_to_messages(request, exc)
+    else:
+        messages.success(
+            request, _("%(n)s applicants are sent the act and the centre's address.") % {"n": n}
+        )
+    return redirect("sen:host")
+
+
+@staff_required
+def scoring_forms(request):
+    """A40.4: the programmes with reserved SEN places and their scoring forms."""
+    authorize(request.user, "sen.view_all", NATIONAL)
+    round_ = _round()
+    programmes = {}
+    for stage in Stage.values:
+        for p in selectors.offered_programmes(round_, stage):
+            programmes[p.pk] = p
+    rows = [(p, services.current_form(p)) for p in programmes.values()]
+    return render(
+        request,
+        "sen/scoring_forms.html",
+        {
+            "round": round_,
+            "rows": rows,
+            "can_set": can(request.user, "sen.schedule", NATIONAL),
+        },
+    )
+
+
+@staff_required
+def scoring_form(request, code):
+    """A40.4: the minister's act setting a programme's scoring form (a new version)."""
+    authorize(request.user, "sen.schedule", NATIONAL)
+    programme = get_object_or_404(Programme.objects.select_related("institution"), code=code)
+    current = services.current_form(programme)
+    initial = {"issued_on": timezone.localdate()}
+    if current is not None:
+        for i, a in enumerate(current.activities.all(), 1):
+            initial.update({f"name_{i}": a.name, f"max_{i}": a.max_score})
+            initial[f"criteria_{i}"] = a.criteria
+    form = ScoringFormForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            f = services.set_scoring_form(
+                request.user,
+                programme,
+                act_number=form.cleaned_data["act_number"],
+                issued_on=form.cleaned_data["issued_on"],
+                activities=form.activities(),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The scoring form for %(code)s is set (version %(v)s).")
+                % {"code": programme.code, "v": f.version},
+            )
+            return redirect("sen:scoring_forms")
+    return render(
+        request,
+        "sen/scoring_form.html",
+        {
+            "programme": programme,
+            "form": form,
+            "current": current,
+            "versions": programme.sen_forms.prefetch_related("activities"),
+        },
     )
 
 

@@ -331,8 +331,31 @@ def stage_hosts(sim) -> dict:
         regs[sp.registration_id]: hosts[code_institution(sim, sp.programmes[0])]
         for sp in track.people
     }
-    sen.name_hosts(track.officer, r, Stage.PRIMARY, assignments)
+    # A39.1: the minister's act (its number and date, the hosts, the distribution)
+    act = sen.issue_hosts_act(
+        track.officer,
+        r,
+        Stage.PRIMARY,
+        number=f"SEN-C-{r.year}-{sim.seed}",
+        issued_on=sim.clock.today(),
+        hosts=list(hosts.values()),
+        assignments=assignments,
+    )
     sim.clock.tick(1800)
+    # A40.4: the minister's scoring form for every programme an SEN applicant chose
+    from kari.catalogue.models import Programme
+
+    for p in Programme.objects.filter(
+        code__in={c for sp in track.people for c in sp.programmes}
+    ).order_by("code"):
+        sen.set_scoring_form(
+            track.officer,
+            p,
+            act_number=f"SEN-F-{r.year}-{p.code}",
+            issued_on=sim.clock.today(),
+            activities=[{"name": a, "max_score": top} for a, top in TRIAL],
+        )
+    sim.clock.tick(600)
     for pk in sorted(hosts):
         inst = hosts[pk]
         member = _staff(
@@ -348,6 +371,8 @@ def stage_hosts(sim) -> dict:
         )
         track.hosts[pk] = member
         sim.clock.tick(600)
+        sen.acquaint_applicants(sim.world.admins[pk], inst, act)  # A39.2
+        sim.clock.tick(300)
     return {"SEN applicants hosted": len(assignments), "host institutions": len(hosts)}
 
 

@@ -35,6 +35,7 @@ class Sen:
     team: object
     programmes: list
     sent: list = field(default_factory=list)
+    acts: int = 0
 
     def schedule(self, opens=-5, closes=5, test=(10, 12), minutes=120, stage=Stage.PRIMARY):
         return services.set_schedule(
@@ -58,8 +59,24 @@ class Sen:
             **extra,
         }
         actor = self.clerk if channel == Channel.CENTRE else None
+        if stage == Stage.SUBSEQUENT and channel == Channel.CENTRE:  # A38.6: no code
+            return services.register_subsequent(actor, data, self.round)
         pending = services.start_registration(actor, data, self.round, stage=stage, channel=channel)
         return services.confirm_registration(pending.code_id, self.sent[-1])
+
+    def hosts(self, assignments, *, actor=None, number=None, issued_on=None, stage=Stage.PRIMARY):
+        """A39.1: the minister's act distributing `assignments` (registration → institution)
+        to the hosts it names."""
+        self.acts += 1
+        return services.issue_hosts_act(
+            actor or self.officer,
+            self.round,
+            stage,
+            number=number or f"ც-{self.acts}",
+            issued_on=issued_on or TODAY,
+            hosts=list({i.pk: i for i in assignments.values()}.values()) or [self.world["inst_a"]],
+            assignments=assignments,
+        )
 
     def conclusion(self, i=0, *, signers=3, **flags):
         from kari.registration.models import Applicant
@@ -129,6 +146,14 @@ def sen(world, tmp_path, settings, monkeypatch):
     team = services.form_team(
         users[Role.SEN_OFFICER], team_org, act_number="ექსპ-1", formed_on=TODAY, members=experts
     )
+    for p in programmes:  # A40.4: the minister's form for every programme
+        services.set_scoring_form(
+            users[Role.SEN_OFFICER],
+            p,
+            act_number=f"ფ-{p.code}",
+            issued_on=TODAY,
+            activities=[{"name": "ბოსტნეულის დაჭრა", "max_score": 10, "criteria": "სიზუსტე"}],
+        )
     return Sen(
         world=world,
         round=round_,

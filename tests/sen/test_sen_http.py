@@ -94,10 +94,10 @@ def test_A37_10_the_institution_records_the_documents(client, sen):
     assert r.status_code == 302 and reg.documents.count() == 1
 
 
-def test_A40_4_the_commission_scores_the_trial_on_its_page(client, sen):
+def test_A40_4_the_commission_scores_the_trial_on_the_ministers_form_page(client, sen):
     regs = registered(sen, 1)
     inst = sen.world["inst_a"]
-    services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, {regs[0]: inst})
+    sen.hosts({regs[0]: inst})
     services.create_commission(
         sen.admin, inst, sen.round, "primary", act_number="1", members=[sen.commission_member]
     )
@@ -107,19 +107,22 @@ def test_A40_4_the_commission_scores_the_trial_on_its_page(client, sen):
     url = f"/staff/sen/host/{regs[0].pk}/trial/{code}/"
     page = client.get(url).content.decode()
     assert "large print" in page or "გადიდებული" in page  # the conclusion's environment
-    r = client.post(
-        url,
-        {
-            "tested_on": TODAY.isoformat(),
-            "minutes": "45",
-            "recommended": "1",
-            "reasons": "გათვალისწინებულია.",
-            "documents_analysis": "დასკვნა და ცნობები წარმოდგენილია.",
-            "activity_1": "დაჭრა",
-            "score_1": "7",
-            "max_1": "10",
-        },
-    )
+    activity = services.current_form(sen.programmes[0]).activities.get()
+    assert activity.name in page and "(0-10)" in page  # A40.4: the minister's form
+    post = {
+        "tested_on": TODAY.isoformat(),
+        "minutes": "45",
+        "recommended": "1",
+        "reasons": "გათვალისწინებულია.",
+        "documents_analysis": "დასკვნა და ცნობები წარმოდგენილია.",
+    }
+    r = client.post(url, post)  # A40.4: the activity is missing
+    assert r.status_code == 200 and "error-summary" in r.content.decode()
+    assert f"«{activity.name}»" in r.content.decode()
+    r = client.post(url, {**post, f"activity_{activity.pk}": "11"})  # outside the form's range
+    assert r.status_code == 200 and f"«{activity.name}»" in r.content.decode()
+    assert not Trial.objects.exists()
+    r = client.post(url, {**post, f"activity_{activity.pk}": "7"})
     assert r.status_code == 302, r.content.decode()[-3000:]
     assert Trial.objects.get().total == 7
     assert Trial.objects.get().documents_analysis == "დასკვნა და ცნობები წარმოდგენილია."  # A40.7

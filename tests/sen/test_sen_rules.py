@@ -136,7 +136,7 @@ def test_A34_each_body_acts_within_its_responsibility(sen):
         with pytest.raises(PermissionDenied):
             services.set_status(actor, regs[0], SenStatus.CONFIRMED)
         with pytest.raises(PermissionDenied):
-            services.name_hosts(actor, sen.round, Stage.PRIMARY, {})
+            sen.hosts(actor=actor, assignments={})
     with pytest.raises(PermissionDenied):  # A40.8: the minister's commission distributes
         services.distribute(sen.officer, sen.round, Stage.PRIMARY, number="1", placements={})
     with pytest.raises(PermissionDenied):  # A40.3: the host institution's head

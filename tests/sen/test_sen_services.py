@@ -31,7 +31,8 @@ def registered(sen, n=3, code=None):
 
 def tried(sen, regs):
     inst = sen.world["inst_a"]
-    services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, dict.fromkeys(regs, inst))
+    act = sen.hosts(dict.fromkeys(regs, inst))
+    services.acquaint_applicants(sen.admin, inst, act)  # A39.2
     services.create_commission(
         sen.admin, inst, sen.round, Stage.PRIMARY, act_number="კ-1", members=[sen.commission_member]
     )
@@ -85,13 +86,14 @@ def test_A39_1_exam_centres_after_the_window_and_the_applicants_are_told(sen, ma
     inst = sen.world["inst_a"]
     sen.schedule()  # the window is open again
     with pytest.raises(ValidationError) as e:
-        services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, {regs[0]: inst})
+        sen.hosts({regs[0]: inst})
     assert cites(e.value, "A39.1")
     sen.schedule(opens=-10, closes=-1, test=(0, 0))
     with pytest.raises(PermissionDenied):
-        services.name_hosts(sen.admin, sen.round, Stage.PRIMARY, {regs[0]: inst})
+        sen.hosts(actor=sen.admin, assignments={regs[0]: inst})
     mailoutbox.clear()
-    assert services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, {regs[0]: inst}) == 1
+    act = sen.hosts({regs[0]: inst})
+    assert act.number and not act.late
     regs[0].refresh_from_db()
     assert regs[0].host == inst
     assert AuditEntry.objects.filter(action="sen.host").exists()
@@ -102,7 +104,7 @@ def test_A33_no_trial_without_the_expert_teams_conclusion(sen):
     reg = sen.register(0, [sen.programmes[0].code])
     sen.schedule(opens=-10, closes=-1, test=(0, 0))
     inst = sen.world["inst_a"]
-    services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, {reg: inst})
+    sen.hosts({reg: inst})
     services.create_commission(
         sen.admin, inst, sen.round, Stage.PRIMARY, act_number="კ-1", members=[sen.commission_member]
     )
@@ -135,7 +137,7 @@ def test_A40_3_only_the_hosts_head_creates_the_commission(sen):
         services.create_commission(
             sen.admin, inst, sen.round, "primary", act_number="1", members=[sen.commission_member]
         )
-    services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, {regs[0]: inst})
+    sen.hosts({regs[0]: inst})
     with pytest.raises(PermissionDenied):
         services.create_commission(
             sen.world["admin_b"],
@@ -154,7 +156,7 @@ def test_A40_3_only_the_hosts_head_creates_the_commission(sen):
 def test_A40_1_the_trial_lasts_at_most_the_ministers_maximum(sen):
     regs = registered(sen, 1)
     inst = sen.world["inst_a"]
-    services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, {regs[0]: inst})
+    sen.hosts({regs[0]: inst})
     services.create_commission(
         sen.admin, inst, sen.round, "primary", act_number="1", members=[sen.commission_member]
     )
@@ -193,7 +195,7 @@ def test_A40_1_the_trial_lasts_at_most_the_ministers_maximum(sen):
 def test_A40_4_A40_5_every_activity_scored_and_the_reasons_given(sen):
     regs = registered(sen, 1)
     inst = sen.world["inst_a"]
-    services.name_hosts(sen.officer, sen.round, Stage.PRIMARY, {regs[0]: inst})
+    sen.hosts({regs[0]: inst})
     services.create_commission(
         sen.admin, inst, sen.round, "primary", act_number="1", members=[sen.commission_member]
     )
