@@ -899,7 +899,7 @@ def issue_hosts_act(
     if (
         earlier is not None
         and not changes
-        and host_set == set(earlier.hosts.values_list("pk", flat=True))
+        and set(host_set) == set(earlier.hosts.values_list("pk", flat=True))
     ):
         problems.append(_("The amending act changes nothing."))
     if problems:
@@ -975,6 +975,8 @@ def acquaint_applicants(actor, institution: Institution, act: HostsAct) -> int:
     the applicants the act distributes to it with the act: each is sent the act's number and
     date and the centre's address (email if any, SMS), once, and the time is recorded."""
     authorize(actor, "sen.commission", institution.organisation)
+    if not act.hosts.filter(pk=institution.pk).exists():
+        raise PermissionDenied(_("The act does not name your institution a SEN exam centre."))
     rows = list(
         HostAssignment.objects.select_for_update(of=("self",))
         .filter(act=act, host=institution, informed_at=None)
