@@ -412,6 +412,25 @@ def _sen_trial(ctx):
     return [{"pk": reg.pk, "code": ctx.world["prog_b"].code}]
 
 
+def _sen_hosts_act(ctx):
+    """A39.1: a minister's act naming another institution (inst_b) a SEN exam centre."""
+    from kari.sen.models import HostAssignment, HostsAct
+
+    reg = _sen_registration(ctx)
+    act = HostsAct.objects.create(
+        round=ctx.world["round"],
+        stage="primary",
+        number=f"SEN-C-{HostsAct.objects.count()}",
+        issued_on=timezone.localdate(),
+        due=timezone.localdate(),
+        recorded_by=ctx.world["users"][Role.SEN_OFFICER],
+        recorded_at=timezone.now(),
+    )
+    act.hosts.set([ctx.world["inst_b"]])
+    HostAssignment.objects.create(act=act, registration=reg, host=ctx.world["inst_b"])
+    return [{"pk": act.pk}]
+
+
 def _sen_assessment(ctx):
     from kari.sen.models import Assessment, ExpertTeam
 
@@ -617,6 +636,10 @@ CASES: dict[str, Case] = {
     "sen:assessment": Case(_sen_assessment),
     "sen:status": Case(lambda c: [{"pk": _sen_registration(c).pk}], {Role.SEN_OFFICER}),
     "sen:act_issue": Case(_sen_act, {Role.SEN_OFFICER}),
+    # A39.2: only the host the act names acquaints its applicants (not the ministry)
+    "sen:acquaint": Case(_sen_hosts_act, method="post"),
+    # A40.4: the ministry's unit sets a programme's scoring form
+    "sen:scoring_form": Case(lambda c: [{"code": c.world["prog_b"].code}], {Role.SEN_OFFICER}),
     # A41.1: another institution's programme under a minister's act
     "enrolment:sen_terms": Case(
         lambda c: [{"act": _sen_act(c)[0]["pk"], "code": c.world["prog_b"].code}]
