@@ -845,7 +845,7 @@ def issue_hosts_act(
     earlier = current_hosts_act(round_, stage)
     regs = {
         r.pk: r
-        for r in SenRegistration.objects.select_for_update()
+        for r in SenRegistration.objects.select_for_update(of=("self",))
         .filter(round=round_, stage=stage)
         .select_related("host")
     }
