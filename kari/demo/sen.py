@@ -64,11 +64,23 @@ def build(b, *, ministry, resource_centre, college_inst, round_, anchor, registr
         test_ends=d(12),
         max_minutes=120,
     )
-    offered = [
-        p
-        for p in selectors.offered_programmes(round_, Stage.PRIMARY)
-        if p.institution_id == college_inst.pk
-    ][:3]
+    all_offered = list(selectors.offered_programmes(round_, Stage.PRIMARY))
+    for p in all_offered:  # A40.4: the minister's form for each programme with SEN places
+        sen.set_scoring_form(
+            officer,
+            p,
+            act_number=f"SEN-ფ-{p.code}",
+            issued_on=anchor,
+            activities=[
+                {
+                    "name": t["activity"],
+                    "max_score": t["max"],
+                    "criteria": "სიზუსტე, დამოუკიდებლობა",
+                }
+                for t in TRIAL
+            ],
+        )
+    offered = [p for p in all_offered if p.institution_id == college_inst.pk][:3]
     regs = []
     for i, person in enumerate(_people(registry)):
         a = sen.request_assessment(
@@ -135,23 +147,6 @@ def _complete(round_, anchor, regs, officer, distributor, head, member, college,
         assignments=dict.fromkeys(regs, college),
     )
     sen.acquaint_applicants(head, college, hosts_act)
-    # A40.4: the minister's form for each chosen programme, its activities and maxima
-    chosen = {c.programme for r in regs for c in r.choices.all()}
-    for p in sorted(chosen, key=lambda p: p.code):
-        sen.set_scoring_form(
-            officer,
-            p,
-            act_number=f"SEN-ფ-{p.code}",
-            issued_on=anchor,
-            activities=[
-                {
-                    "name": t["activity"],
-                    "max_score": t["max"],
-                    "criteria": "სიზუსტე, დამოუკიდებლობა",
-                }
-                for t in TRIAL
-            ],
-        )
     sen.create_commission(
         head, college, round_, Stage.PRIMARY, act_number="SEN-კ-1", members=[member]
     )

@@ -221,11 +221,16 @@ def test_A37_A40_sen_applicant_registers_is_tried_and_placed_by_the_published_ac
     ministry.goto(server.url("/staff/sen/ministry/"))
     expect(ministry.locator("main")).to_contain_text(number)
     ministry.goto(server.url("/staff/sen/ministry/hosts/"))
+    ministry.fill("#id_number", "SEN-ც-07/2026")  # A39.1: the minister's act, its number
+    ministry.get_by_label(college_name, exact=True).check()  # (a) the host institutions
     for select in ministry.locator("main select").all():
         select.select_option(label=college_name)
     with ministry.expect_navigation():
         ministry.locator("main form button[type=submit]").click()
-    expect(ministry.locator(".messages")).to_contain_text("განაწილდა")
+    expect(ministry.locator("main")).to_contain_text("SEN-ც-07/2026")  # the confirmation
+    with ministry.expect_navigation():
+        ministry.locator("main button[name=confirm]").click()
+    expect(ministry.locator(".messages")).to_contain_text("ჩაწერილია")
 
     # 5. The college's head creates the exam commission (A40.3).
     college.goto(server.url("/staff/sen/host/"))
@@ -234,6 +239,9 @@ def test_A37_A40_sen_applicant_registers_is_tried_and_placed_by_the_published_ac
     with college.expect_navigation():
         college.locator("main form button[type=submit]").first.click()
     expect(college.locator(".messages")).to_contain_text("კომისია შეიქმნა")
+    with college.expect_navigation():  # A39.2: the host acquaints the applicants with the act
+        college.get_by_role("button", name="აპლიკანტებისათვის აქტის გაცნობა").click()
+    expect(college.locator(".messages")).to_contain_text("აქტი და საგამოცდო ცენტრის მისამართი")
 
     # 6. The commission scores the practical trial and sends the results (A40.4-A40.7).
     trial = axe.watch(new_page())
@@ -248,9 +256,8 @@ def test_A37_A40_sen_applicant_registers_is_tried_and_placed_by_the_published_ac
     trial.check("#id_recommended_0")
     trial.fill("#id_reasons", "პროგრამის მოთხოვნები, დასკვნა და ინტერესები გათვალისწინებულია.")
     trial.fill("#id_documents_analysis", "დასკვნა და ცნობები წარმოდგენილია.")  # A40.7
-    trial.fill("#id_activity_1", "სამუშაო ადგილის მომზადება")
-    trial.fill("#id_score_1", "9")
-    trial.fill("#id_max_1", "10")
+    for score in trial.locator("main input[name^=activity_]").all():  # A40.4: the form's
+        score.fill("9")
     with trial.expect_navigation():
         trial.locator("main form button[type=submit]").click()
     expect(trial.locator("#error-summary")).to_be_focused()  # over the 120-minute maximum
