@@ -221,6 +221,9 @@ def test_a39_1_the_ministry_records_the_act_after_a_confirmation(client, sen):
     r = client.post("/staff/sen/ministry/hosts/", post)  # the confirmation step
     assert r.status_code == 200 and 'name="confirm"' in r.content.decode()
     assert not HostsAct.objects.exists()
+    r = client.post("/staff/sen/ministry/hosts/", {**post, "back": "1"})  # back to edit
+    assert r.status_code == 200 and 'value="ც-15"' in r.content.decode()
+    assert not HostsAct.objects.exists()
     r = client.post("/staff/sen/ministry/hosts/?stage=primary", {**post, "confirm": "1"})
     assert r.status_code == 302
     act = HostsAct.objects.get()
