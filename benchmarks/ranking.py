@@ -18,7 +18,9 @@ through the services the web and ``kari ranking`` use:
 
 3. (unless ``--no-sign``) ``approve_ranking`` then ``sign_documents`` (A27.5): a PDF per
    programme rendered and signed (PAdES, ECDSA P-256) in two worker processes, the national
-   summary and XLSX, all stored. The goal: within 120 s.
+   summary and XLSX, all stored. The goal: within 120 s. Printed: each phase of this process
+   (wall / CPU), the CPU of the PDF processes and of PostgreSQL, and the wall time two idle
+   cores would take. ``--reuse --sign-only`` signs the approved ranking of an earlier run again.
 
 and prints the machine, the load average and each figure. The goal: 1 + 2 within 30 s.
 """
