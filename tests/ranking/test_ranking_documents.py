@@ -87,3 +87,43 @@ def test_A27_6_emis_enters_the_ranking_through_the_adapter_and_confirms(signed):
     system.record_status(ranking.entry_receipt, State.ENTERED)
     ranking = services.documents.confirm_entry(rb.emis, ranking)
     assert ranking.entry_confirmed_at is not None
+
+
+def test_A27_5_in_a_pool_the_documents_are_the_same_and_the_summary_carries_the_xlsx(
+    rb, monkeypatch
+):
+    import hashlib
+
+    from kari.audit.models import AuditEntry
+    from kari.tabular import read_table
+
+    monkeypatch.setattr(services.documents, "POOL_FROM", 0)  # the pool even for two lists
+    p = rb.programme("P-1", 2)
+    other = rb.programme("B-9", 5, institution=rb.world["inst_b"])
+    rb.programme("C-0", 5)  # nobody chose it: in the summary, no PDF of its own
+    for i in range(3):
+        rb.applicant(30 - i, [p, other])
+    ranking = rb.rank(approve=True)
+    timings: dict = {}
+    ranking = services.documents.sign_documents(rb.naec, ranking, workers=2, timings=timings)
+    assert {"read", "xlsx", "summary", "wait", "store"} <= set(timings)
+    docs = {(d.kind, d.programme_id): bytes(d.content) for d in ranking.documents.all()}
+    assert set(docs) == {
+        ("programme", p.pk),
+        ("programme", other.pk),
+        ("summary", None),
+        ("xlsx", None),
+    }
+    from kari.accounts.signing import verify_document
+
+    assert all(verify_document(docs["programme", k]).ok for k in (p.pk, other.pk))
+    xlsx = docs["xlsx", None]
+    _headers, rows = read_table(xlsx, "xlsx")
+    assert [(r["programme"], r["score"], r["choice"]) for _n, r in rows] == [
+        ("B-9", "28.000", "2"),
+        ("P-1", "30.000", "1"),
+        ("P-1", "29.000", "1"),
+    ]
+    entry = AuditEntry.objects.get(action="ranking.documents")
+    assert entry.after["xlsx_sha256"] == hashlib.sha256(xlsx).hexdigest()
+    assert entry.after["summary_sha256"] == hashlib.sha256(docs["summary", None]).hexdigest()
