@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kari.files import UploadField, check_upload
-from kari.tabular import TableError, neutralise, read_table, write_plain_xlsx, write_table
+from kari.tabular import TableError, neutralise, read_table, write_table
 
 
 @pytest.fixture(autouse=True)
@@ -148,18 +148,3 @@ def test_the_catalogue_exports_and_reimports_unchanged_with_formula_like_text(wo
     assert prog.name_en == '=HYPERLINK("http://evil")'
     assert transfer.export_table("programmes", fmt) == before or fmt == "xlsx"
     assert read_table(transfer.export_table("programmes", fmt), fmt) == read_table(before, fmt)
-
-
-def test_the_plain_xlsx_reads_back_as_write_table_writes_it():
-    headers = ["value", "name", "count"]
-    values = [*DANGEROUS, "-5", "+995555123456", "ნინო & <ბერიძე>", " spaced ", "#N/A", "55.500"]
-    values += ["a_x0041_b", "line\r\nnext"]
-    rows = [[v, f"n{k}", k] for k, v in enumerate(values)] + [["", "last", 0]]
-    plain = write_plain_xlsx(headers, rows)
-    assert read_table(plain, "xlsx") == read_table(write_table(headers, rows, "xlsx"), "xlsx")
-    ws = openpyxl.load_workbook(io.BytesIO(plain)).active
-    kinds = {c.data_type for row in ws.iter_rows(min_row=2) for c in row if c.value is not None}
-    assert kinds == {"s", "n"}  # text is never written as a formula; integers stay numeric
-    assert ws.title == "Sheet" and ws.cell(2, 1).value.startswith("'")
-    with pytest.raises(TypeError):
-        write_plain_xlsx(headers, [[3.5, "x", 1]])

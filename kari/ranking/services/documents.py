@@ -32,7 +32,7 @@ from kari.documents import ranking as docs
 from kari.documents import signing as pades
 from kari.errors import RuleError
 from kari.ranking.models import BuildJob, Ranking, RankingStatus, SignedDocument
-from kari.tabular import write_plain_xlsx
+from kari.tabular import write_table
 
 from .rankings import _insert, fail_job
 
@@ -169,7 +169,7 @@ def sheets(ranking: Ranking, signatory: str) -> list[tuple[int, docs.RankingShee
 
 def national_xlsx(ranking: Ranking) -> bytes:
     """The national list: one row per admitted applicant (A27.5)."""
-    return write_plain_xlsx(XLSX_HEADERS, _Read(ranking, "").xlsx_rows)
+    return write_table(XLSX_HEADERS, _Read(ranking, "").xlsx_rows, "xlsx")
 
 
 def sending_due(ranking: Ranking):
@@ -261,7 +261,7 @@ def sign_documents(
 
 def _national(read: _Read, ranking: Ranking, signatory: str, identity, clock: _Clock):
     """The national XLSX, and the signed national summary that carries its SHA-256."""
-    xlsx = write_plain_xlsx(XLSX_HEADERS, read.xlsx_rows)
+    xlsx = write_table(XLSX_HEADERS, read.xlsx_rows, "xlsx")
     clock.lap("xlsx")
     summary = docs.RankingSummary(
         round_label=str(ranking.round),
