@@ -30,8 +30,14 @@ def _square(sim, part):
     return [(os.getpid(), x * x) for x in part]
 
 
-def test_workers_share_the_items_and_the_results_come_back_in_order(monkeypatch):
+@pytest.fixture
+def forking(monkeypatch):
+    """Workers forked whatever the database (no database is used here)."""
     monkeypatch.setattr(parallel, "can_fork", lambda workers: True)
+    monkeypatch.setattr(parallel, "db_cpu", lambda: 0.0)
+
+
+def test_workers_share_the_items_and_the_results_come_back_in_order(forking):
     sim = _sim()
     out = parallel.run(sim, list(range(10)), _square)
     assert [square for _pid, square in out] == [x * x for x in range(10)]
@@ -48,14 +54,14 @@ def _fail(sim, part):
     return list(part)
 
 
-def test_a_failing_worker_stops_the_stage_with_its_traceback(monkeypatch):
-    monkeypatch.setattr(parallel, "can_fork", lambda workers: True)
+def test_a_failing_worker_stops_the_stage_with_its_traceback(forking):
     with pytest.raises(RuntimeError, match="the service refused"):
         parallel.run(_sim(), list(range(6)), _fail)
 
 
 def test_without_workers_the_items_run_here():
-    # SQLite (the test database) and one worker: this process, in order
+    # one worker (or SQLite, or inside a test's transaction): this process, in order
     out = parallel.run(_sim(workers=1), list(range(5)), _square)
     assert {pid for pid, _ in out} == {os.getpid()}
+    assert [square for _pid, square in out] == [x * x for x in range(5)]
     assert parallel.can_fork(1) is False
