@@ -130,7 +130,10 @@ def summarise(data: dict, wall: float, n: int) -> bool:
     )
     for c in data["checks"]:
         print(f"  {'ok  ' if c['ok'] else 'FAIL'} {c['name']}: {c['detail'][:160]}")
-    if goal:
+    if goal and not data["passed"]:
+        failed = [s["title"] for s in stages if s["status"] == "failed"]
+        print(f"goal {goal / 60:.0f} min: not measured (the run failed: {', '.join(failed)})")
+    elif goal:
         print(
             f"goal {goal / 60:.0f} min: {'met' if total <= goal else 'NOT met'} "
             f"(idle-machine estimate {'met' if cpu / cores <= goal else 'NOT met'})"

@@ -216,6 +216,8 @@ def run(
             except Exception as exc:  # reported, and the round stops here
                 record.status, record.error = "failed", f"{type(exc).__name__}: {exc}{_where(exc)}"
                 record.seconds = round(time.perf_counter() - t, 2)
+                record.cpu_seconds = round(time.process_time() - cpu, 2)
+                record.children_cpu_seconds = round(children_cpu() - before[0], 2)
                 say(_line(record))
                 break
             record.seconds = round(time.perf_counter() - t, 2)
