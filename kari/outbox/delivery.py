@@ -143,16 +143,20 @@ def claim(queryset, worker_id: str, limit: int) -> list[Message]:
     """Mark up to ``limit`` pending messages SENDING for this process, and commit."""
     now = timezone.now()
     with transaction.atomic():
-        pks = list(
+        # the rows themselves, locked: no second query to read them after the claim
+        messages = list(
             queryset.filter(status=Status.PENDING)
             .order_by("next_attempt_at", "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
+            .select_for_update(skip_locked=True)[:limit]
         )
-        Message.objects.filter(pk__in=pks).update(
+        if not messages:
+            return []
+        Message.objects.filter(pk__in=[m.pk for m in messages]).update(
             status=Status.SENDING, claimed_by=worker_id[:64], claimed_at=now
         )
-    return list(Message.objects.filter(pk__in=pks).order_by("pk"))
+    for m in messages:
+        m.status, m.claimed_by, m.claimed_at = Status.SENDING, worker_id[:64], now
+    return sorted(messages, key=lambda m: m.pk)
 
 
 def send_now(pks: list[int]) -> int:

@@ -366,7 +366,10 @@ def _start(
     }
     code, plain = codes.issue("register", personal_number, ip=ip, payload=payload)
     email, phone = _contacts(on_record, clean)
-    sent_to = _deliver_code(email, phone, plain)  # the code row is committed: sent now (on commit)
+    # The code row is committed; its email and SMS are written together and sent right after
+    # their commit, claimed together (one claim transaction, not one each).
+    with transaction.atomic():
+        sent_to = _deliver_code(email, phone, plain)
     warnings = [str(w) for w in clean.get("warnings", [])]
     return Pending(code.pk, personal_number, sent_to, warnings), plain
 
@@ -457,6 +460,7 @@ def _write(code: OneTimeCode) -> Registration:
     reg = existing or Registration(
         applicant=applicant, round=round_, stage=p["stage"], registered_at=now, version=0
     )
+    reg.round = round_  # the same row, read once (the confirmation email reads its dates)
     before = snapshot(reg) if existing else None
     reg.channel = p["channel"]
     reg.updated_at = now

@@ -558,6 +558,14 @@ def confirm_registration(code_id: int, plain_code: str, *, ip=None) -> SenRegist
 
 
 def _next_number(round_, stage) -> str:
+    """The next registration number of the round and stage. Two registrations confirmed at
+    the same time would read the same last number: the stage's schedule row is locked first,
+    so new numbers are given one after another (inside the caller's transaction)."""
+    list(
+        Schedule.objects.select_for_update()
+        .filter(round=round_, stage=stage)
+        .values_list("pk", flat=True)
+    )
     prefix = f"SEN-{round_.year % 100:02d}{'P' if stage == Stage.PRIMARY else 'S'}-"
     last = (
         SenRegistration.objects.filter(number__startswith=prefix)

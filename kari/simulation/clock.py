@@ -26,6 +26,18 @@ class Clock:
         self.at = max(self.at, target)
         return self.at
 
+    def jump(self, day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
+        """Move to a flow's own planned instant, even back a little: the simulated people's
+        flows run side by side (``kari.simulation.parallel``), each at its own instant
+        whatever the flows before it in the same process took, so the outcome does not
+        depend on how the people are shared among the processes."""
+        return self.jump_to(dt.datetime.combine(day, dt.time(hour, minute)))
+
+    def jump_to(self, when: dt.datetime) -> dt.datetime:
+        """:meth:`jump` to an instant."""
+        self.at = when if timezone.is_aware(when) else timezone.make_aware(when)
+        return self.at
+
     def at_time(self, when: dt.datetime) -> dt.datetime:
         when = when if timezone.is_aware(when) else timezone.make_aware(when)
         self.at = max(self.at, when)

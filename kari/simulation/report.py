@@ -106,8 +106,9 @@ def html(data: dict) -> str:
     out += [
         "<h2>Time per stage</h2>",
         _bars([(s["title"], float(s["seconds"])) for s in stages], "s", "#4c2c92"),
-        "<p>CPU time of this process (the machine may be shared):</p>",
-        _bars([(s["title"], float(s.get("cpu_seconds", 0))) for s in stages], "s", "#912b88"),
+        "<p>CPU time (the machine may be shared): this process, its child processes (the "
+        "simulated people's workers and the PDF workers) and the PostgreSQL backends:</p>",
+        _bars([(s["title"], _cpu(s)) for s in stages], "s", "#912b88"),
         "<h2>Stages</h2>",
         _table(
             ["Stage", "Status", "Simulated day", "Seconds", "Counts"],
@@ -129,3 +130,8 @@ def html(data: dict) -> str:
         "</body></html>",
     ]
     return "\n".join(out)
+
+
+def _cpu(stage: dict) -> float:
+    keys = ("cpu_seconds", "children_cpu_seconds", "db_cpu_seconds", "worker_db_cpu_seconds")
+    return float(sum(stage.get(k, 0) for k in keys))

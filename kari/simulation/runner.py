@@ -6,7 +6,6 @@ reported as missing, never silently skipped.
 """
 
 import datetime as dt
-import os
 import random
 import resource
 import time
@@ -21,6 +20,7 @@ from django.test.utils import override_settings
 
 from . import checks, phones, sen, stages
 from .clock import Clock
+from .cpu import db_cpu
 from .world import WorldBuilder, centres
 
 # (name, title, function, takes a progress callback)
@@ -65,6 +65,10 @@ class StageRecord:
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process's CPU time: the machine may be shared
     db_cpu_seconds: float = 0.0  # the PostgreSQL backend's CPU time (same machine), if known
+    # child processes (the simulated people's workers, kari.simulation.parallel, and the PDF
+    # workers) and the workers' PostgreSQL backends
+    children_cpu_seconds: float = 0.0
+    worker_db_cpu_seconds: float = 0.0
     counts: dict = field(default_factory=dict)
     error: str = ""
     sim_day: str = ""
@@ -138,20 +142,11 @@ def simulation_settings(directory: Path, *, instance: bool = False) -> dict:
     }
 
 
-def db_cpu() -> float:
-    """CPU seconds of this connection's PostgreSQL backend so far, from /proc (a server on
-    this machine), else 0: with the simulation's own CPU time, what a stage costs whatever
-    else loads the machine (benchmarks/round.py)."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    try:
-        with connection.cursor() as c:
-            c.execute("SELECT pg_backend_pid()")
-            pid = c.fetchone()[0]
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+def children_cpu() -> float:
+    """CPU seconds of the child processes that have ended: the PDF workers and the simulated
+    people's workers (kari.simulation.parallel)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def peak_memory_mb() -> float:
@@ -215,16 +210,23 @@ def run(
             if name == "earlier_scores":  # the people's choices, once the programmes are known
                 stages.plan_people(sim)
             t, cpu, db = time.perf_counter(), time.process_time(), db_cpu()
+            before = (children_cpu(), sim.worker_db_cpu_seconds, sim.db_cpu_closed)
             try:
                 counts = fn(sim, _progress(say, title)) if takes_progress else fn(sim)
             except Exception as exc:  # reported, and the round stops here
                 record.status, record.error = "failed", f"{type(exc).__name__}: {exc}{_where(exc)}"
                 record.seconds = round(time.perf_counter() - t, 2)
+                record.cpu_seconds = round(time.process_time() - cpu, 2)
+                record.children_cpu_seconds = round(children_cpu() - before[0], 2)
                 say(_line(record))
                 break
             record.seconds = round(time.perf_counter() - t, 2)
             record.cpu_seconds = round(time.process_time() - cpu, 2)
-            record.db_cpu_seconds = round(max(0.0, db_cpu() - db), 2)  # 0 if reconnected
+            # the backend may have been replaced (closed before the workers were forked)
+            closed = sim.db_cpu_closed - before[2]
+            record.db_cpu_seconds = round(max(0.0, db_cpu() + closed - db), 2)
+            record.children_cpu_seconds = round(children_cpu() - before[0], 2)
+            record.worker_db_cpu_seconds = round(sim.worker_db_cpu_seconds - before[1], 2)
             record.counts = counts
             record.sim_day = clock.today().isoformat()
             record.status = "missing" if name in sim.missing else "done"
@@ -265,6 +267,8 @@ def _line(r: StageRecord) -> str:
     day = f" [{r.sim_day}]" if r.sim_day else ""
     cpu = f", CPU {r.cpu_seconds:.1f} s" if r.cpu_seconds else ""
     cpu += f" + database {r.db_cpu_seconds:.1f} s" if r.db_cpu_seconds else ""
+    cpu += f" + child processes {r.children_cpu_seconds:.1f} s" if r.children_cpu_seconds else ""
+    cpu += f" + their database {r.worker_db_cpu_seconds:.1f} s" if r.worker_db_cpu_seconds else ""
     return f"{r.title}{day}: {r.status} in {r.seconds:.1f} s{cpu} ({counts}){tail}"
 
 

@@ -34,7 +34,7 @@ from kari.rounds import services as rounds
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
 
-from . import phones
+from . import parallel, phones
 from . import sen as sen_track
 from .world import World, session_plan
 
@@ -118,6 +118,10 @@ class Sim:
     upheld: list = field(default_factory=list)
     late_institutions: list = field(default_factory=list)
     sen: object = None  # the SEN track (kari.simulation.sen.SenTrack)
+    # CPU seconds of the worker processes' database backends (kari.simulation.parallel), and
+    # of this process's backends closed before the workers were forked
+    worker_db_cpu_seconds: float = 0.0
+    db_cpu_closed: float = 0.0
 
     def staff(self, name):
         return self.world.staff[name]
@@ -439,7 +443,8 @@ def registration_phone(p: Person) -> str:
 
 def stage_registration(sim: Sim, progress) -> dict:
     """Applicants register online or at a centre across the window, some change their lists
-    (A15.3-A15.6); the window's days cross Georgian holidays."""
+    (A15.3-A15.6); the window's days cross Georgian holidays. The people act side by side
+    (``kari.simulation.parallel``): each one's flows in the order planned, at their instants."""
     r, rng = sim.round, random.Random(sim.seed * 13 + 2)
     days = []
     d = r.registration_opens
@@ -459,21 +464,82 @@ def stage_registration(sim: Sim, progress) -> dict:
     for day, minute, kind, sp, arg in sen_track.plan_registration(sim, plan, days):
         events.append((day, minute, sp.person.number, 1, kind, sp, arg))
     events.sort(key=lambda x: x[:4])
-    clerks = sim.world.clerks
-    changes = online = sen_registered = sen_documents = 0
-    done = set()
-    for n, (day, minute, _number, _order, kind, p, arg) in enumerate(events, 1):
-        sim.clock.set(day, minute // 60, minute % 60)
+    # each person's events, numbered in the window's order (the number picks the clerk)
+    of_person: dict[str, list] = {}
+    for n, event in enumerate(events, 1):
+        of_person.setdefault(event[2], []).append((n, event))
+    items = [(p.number, of_person[p.number]) for p in sim.people if p.number in of_person]
+    total = len(events)
+    results = parallel.run(
+        sim, items, lambda sim, part: _register_people(sim, part, progress, total)
+    )
+    by_number = {p.number: p for p in sim.people}
+    sen_of = {sp.person.number: sp for sp in sim.sen.people} if sim.sen else {}
+    changes = online = sen_registered = sen_documents = registered = 0
+    for (number, _events), res in zip(items, results, strict=True):
+        p = by_number[number]
+        p.programmes = res["programmes"]
+        if res["registration_id"] is not None:
+            p.registration_id, p.registered_at = res["registration_id"], res["registered_at"]
+            sim.by_registration[p.registration_id] = p
+            registered += 1
+            online += p.online
+        changes += res["changes"]
+        if res["sen"] is not None:
+            sp = sen_of[number]
+            sp.registration_id, sp.registered_on = res["sen"]
+            sen_registered += 1
+        sen_documents += res["sen_documents"]
+        sim.injected_late.extend(res["injected_late"])
+    confirmed = sen_track.confirm_statuses(sim)
+    return {
+        "registered": registered,
+        "online": online,
+        "at a centre": registered - online,
+        "list changes": changes,
+        "carried scores": sum(p.carried for p in sim.people),
+        "SEN registrations": sen_registered,
+        "SEN documents recorded": sen_documents,
+        "SEN status confirmed": confirmed,
+    }
+
+
+def _register_people(sim: Sim, items: list, progress, total: int) -> list[dict]:
+    """One process's share of the registration window: its people's events in the window's
+    order, each at its own planned instant; what each person did, in the items' order."""
+    r, clerks = sim.round, sim.world.clerks
+    out = []
+    mine = []
+    for i, (_number, events) in enumerate(items):
+        out.append(
+            {
+                "registration_id": None,
+                "registered_at": None,
+                "programmes": None,
+                "changes": 0,
+                "sen": None,
+                "sen_documents": 0,
+                "injected_late": [],
+            }
+        )
+        mine += [(n, i, event) for n, event in events]
+    mine.sort(key=lambda x: x[0])
+    for k, (n, i, (day, minute, _number, _order, kind, p, arg)) in enumerate(mine, 1):
+        res = out[i]
+        sim.clock.jump(day, minute // 60, minute % 60)
         if kind == "sen_register":
             sen_track.register(sim, p, clerks, n)
-            sen_registered += 1
+            res["sen"] = (p.registration_id, p.registered_on)
             continue
         if kind.startswith("sen_documents"):
-            sen_documents += sen_track.record_documents(
+            before = len(sim.injected_late)
+            res["sen_documents"] += sen_track.record_documents(
                 sim, p, arg, late=kind == "sen_documents_late"
             )
+            res["injected_late"] += sim.injected_late[before:]  # merged by the parent
+            del sim.injected_late[before:]
             continue
-        if p.number in done:  # a change of the list (A15.5)
+        if res["registration_id"] is not None:  # a change of the list (A15.5)
             programmes = list(reversed(p.programmes))
             if len(programmes) == 1:
                 continue
@@ -481,27 +547,20 @@ def stage_registration(sim: Sim, progress) -> dict:
             sim.clock.tick(30)
             registration.confirm_pending(pending.code_id, phones.last_code(registration_phone(p)))
             p.programmes = programmes
-            changes += 1
+            res["changes"] += 1
         else:
             clerk = None if p.online else clerks[n % len(clerks)]
             data = _data(p, p.programmes)
             reg = _register(sim, p, data, clerk)
-            p.registration_id, p.registered_at = reg.pk, sim.clock.now()
-            sim.by_registration[reg.pk] = p
-            done.add(p.number)
-            online += p.online
-        progress(n, len(events))
-    confirmed = sen_track.confirm_statuses(sim)
-    return {
-        "registered": len(done),
-        "online": online,
-        "at a centre": len(done) - online,
-        "list changes": changes,
-        "carried scores": sum(p.carried for p in sim.people),
-        "SEN registrations": sen_registered,
-        "SEN documents recorded": sen_documents,
-        "SEN status confirmed": confirmed,
-    }
+            res["registration_id"], res["registered_at"] = reg.pk, sim.clock.now()
+        if k % 50 == 0 or k == len(mine):
+            progress(n, total)
+    for (number, events), res in zip(items, out, strict=True):
+        person = events[0][1][5]
+        person = person if isinstance(person, Person) else person.person
+        assert person.number == number
+        res["programmes"] = list(person.programmes)
+    return out
 
 
 # ---------------------------------------------------------------- before the test
@@ -621,16 +680,24 @@ def stage_exams(sim: Sim, progress) -> dict:
             Sitting.objects.issued()
             .filter(session=s)
             .select_related("assignment__centre", "assignment__registration", "session")
-            .order_by("assignment__centre_id", "pk")
+            # the people's order, not the ids' (kari.simulation.parallel): the same breaches
+            # and complaints first whatever the number of workers
+            .order_by("assignment__registration__applicant__personal_number")
         )
         sim.clock.at_time(_aware(s.date, s.check_in_opens, 5))
-        for sitting in sittings:
-            p = sim.by_registration[sitting.assignment.registration_id]
-            if p.absent or sitting.status != SittingStatus.EXPECTED:
-                continue
-            checkin.admit(proctor, sitting)
-            counts["checked in"] += 1
-            sim.clock.tick(2)
+        coming = [
+            x
+            for x in sittings
+            if not sim.by_registration[x.assignment.registration_id].absent
+            and x.status == SittingStatus.EXPECTED
+        ]
+        # each centre's proctors check its applicants in two seconds apart, the centres side
+        # by side (kari.simulation.parallel)
+        opens, queued, items = sim.clock.now(), {}, []
+        for x in coming:
+            k = queued[x.assignment.centre_id] = queued.get(x.assignment.centre_id, -1) + 1
+            items.append((opens + dt.timedelta(seconds=2 * k), x))
+        counts["checked in"] += len(parallel.run(sim, items, _admit))
         sim.clock.at_time(_aware(s.date, s.starts_at))
         for centre in sorted({x.assignment.centre for x in sittings}, key=lambda c: c.pk):
             counts["no-shows"] += checkin.mark_no_shows(proctor, s, centre)
@@ -671,6 +738,14 @@ def stage_exams(sim: Sim, progress) -> dict:
                 decide(sim, today)
         progress(n, len(sessions))
     return counts
+
+
+def _admit(sim: Sim, part: list) -> list:
+    proctor = sim.staff("proctor")
+    for at, sitting in part:
+        sim.clock.jump_to(at)
+        checkin.admit(proctor, sitting)
+    return [True] * len(part)
 
 
 def decide(sim: Sim, complaints: list) -> None:
@@ -723,7 +798,9 @@ def stage_results(sim: Sim) -> dict:
         .of_round(r)
         .select_related("registration__applicant", "registration__subject_group")
         .prefetch_related("registration__subject_group__subjects", "sittings")
-        .order_by("registration_id")
+        # the scores drawn in the people's order, not the ids' (which depend on how the
+        # registrations ran side by side, kari.simulation.parallel)
+        .order_by("registration__applicant__personal_number")
     )
     codes = sorted(Subject.objects.values_list("code", flat=True))
     lines = [",".join(["personal_number", "status", "skills_score", *codes])]
@@ -772,14 +849,30 @@ def stage_reranking(sim: Sim, progress) -> dict:
         ((rng.choice(days), rng.randint(540, 1260), p) for p in movers),
         key=lambda x: (x[0], x[1], x[2].number),
     )
+    results = parallel.run(sim, plan, lambda sim, part: _rerank(sim, part, progress, len(plan)))
     changed = 0
-    for n, (day, minute, p) in enumerate(plan, 1):
+    for (_day, _minute, p), res in zip(plan, results, strict=True):
+        if res == "refused":
+            sim.refused.append(("re-ranking", "A26.2"))
+        elif res is not None:
+            p.programmes = res
+            changed += 1
+    return {"lists changed": changed}
+
+
+def _rerank(sim: Sim, part: list, progress, total: int) -> list:
+    """One process's share of the re-ranking window, each change at its planned instant: per
+    person the new list, "refused", or None (nothing to change)."""
+    r = sim.round
+    out: list = []
+    for n, (day, minute, p) in enumerate(part, 1):
         new = list(dict.fromkeys(p.alternatives + p.programmes))[:4]
         if new == p.programmes:
             new = list(reversed(p.programmes))
         if new == p.programmes:
+            out.append(None)
             continue
-        sim.clock.set(day, minute // 60, minute % 60)
+        sim.clock.jump(day, minute // 60, minute % 60)
         try:
             pending = registration.start(
                 None,
@@ -792,14 +885,14 @@ def stage_reranking(sim: Sim, progress) -> dict:
                 channel="online",
             )
         except (RuleError, ValidationError):
-            sim.refused.append(("re-ranking", "A26.2"))
+            out.append("refused")
             continue
         sim.clock.tick(30)
         registration.confirm_pending(pending.code_id, phones.last_code(registration_phone(p)))
-        p.programmes = new
-        changed += 1
-        progress(n, len(plan))
-    return {"lists changed": changed}
+        out.append(new)
+        if n % 50 == 0 or n == len(part):
+            progress(n, len(part))
+    return out
 
 
 # ---------------------------------------------------------------- ranking
@@ -844,6 +937,41 @@ def stage_ranking(sim: Sim) -> dict:
 # ---------------------------------------------------------------- enrolment
 
 
+def _reply(sim: Sim, part: list, docs: dict, progress, total: int) -> list[list[str]]:
+    """One process's share of the placements (whole institutions): each applicant's reply at
+    its instant: "declined", "enrolled" (documents and the contract), or "" (lapses)."""
+    w, out, done = sim.world, [], 0
+    for placements in part:
+        replies = []
+        for at, e, p in placements:
+            sim.clock.jump_to(at)
+            admin = w.admins[e.programme.institution_id]
+            if p.declines:
+                enrolment.close(admin, e, declined=True, reason="აპლიკანტმა უარი თქვა ადგილზე")
+                replies.append("declined")
+                continue
+            if p.lapses:
+                replies.append("")
+                continue
+            for doc in docs.get(e.programme_id, []):
+                enrolment.mark_document(admin, e, doc, received=True)
+            e.refresh_from_db()
+            kwargs = {}
+            born = enrolment.birth_date(e.applicant)
+            if enrolment_rules.is_minor(born, sim.clock.today()):
+                kwargs = {
+                    "representative_personal_number": p.parent["personal_number"],
+                    "representative_relation": "მშობელი",
+                }
+            enrolment.sign_contract(admin, e, funding="voucher", **kwargs)
+            replies.append("enrolled")
+            done += 1
+            if done % 50 == 0:
+                progress(done, total)
+        out.append(replies)
+    return out
+
+
 def stage_enrolment(sim: Sim, progress) -> dict:
     """The placements open (A29.1); applicants submit documents, sign contracts (a parent for a
     minor, A29.2), some decline or miss the deadline; each institution issues its act (A29.2),
@@ -873,29 +1001,24 @@ def stage_enrolment(sim: Sim, progress) -> dict:
         "lapsed": 0,
     }
     sim.clock.tick(3600 * 3)
-    for n, e in enumerate(placements, 1):
+    # the placements' replies, one a minute (closer when there are many: within the day), each
+    # institution's in order in one process, the institutions side by side
+    # (kari.simulation.parallel)
+    start = sim.clock.now()
+    step = min(60.0, 8 * 3600 / max(1, len(placements)))
+    of_institution: dict[int, list] = {}
+    for n, e in enumerate(placements):
         p = sim.by_registration[e.registration_id or general[e.applicant_id]]
-        admin = w.admins[e.programme.institution_id]
-        if p.declines:
-            enrolment.close(admin, e, declined=True, reason="აპლიკანტმა უარი თქვა ადგილზე")
-            counts["declined"] += 1
-            continue
-        if p.lapses:
-            continue
-        for doc in docs.get(e.programme_id, []):
-            enrolment.mark_document(admin, e, doc, received=True)
-        e.refresh_from_db()
-        kwargs = {}
-        born = enrolment.birth_date(e.applicant)
-        if enrolment_rules.is_minor(born, sim.clock.today()):
-            kwargs = {
-                "representative_personal_number": p.parent["personal_number"],
-                "representative_relation": "მშობელი",
-            }
-        enrolment.sign_contract(admin, e, funding="voucher", **kwargs)
-        counts["enrolled"] += 1
-        sim.clock.tick(60)
-        progress(n, len(placements))
+        at = start + dt.timedelta(seconds=n * step)
+        of_institution.setdefault(e.programme.institution_id, []).append((at, e, p))
+    items = [of_institution[i.pk] for i in w.institutions if i.pk in of_institution]
+    total = len(placements)
+    for replies in parallel.run(
+        sim, items, lambda sim, part: _reply(sim, part, docs, progress, total)
+    ):
+        for reply in replies:
+            if reply:
+                counts[reply] += 1
     for inst in w.institutions:
         if Enrolment.objects.filter(
             round=r, programme__institution=inst, status=EnrolmentStatus.DOCUMENTS

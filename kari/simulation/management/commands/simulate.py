@@ -61,7 +61,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--report", default="", help="directory for report.html and report.json"
         )
-        parser.add_argument("--workers", type=int, default=2, help="processes that render PDFs")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="processes: the simulated people's flows side by side (PostgreSQL), the PDFs",
+        )
 
     def handle(self, *args, applicants, seed, database, fresh, report: str, workers, **options):
         if not settings.DEBUG:  # it drops databases: never on a production instance
