@@ -4,11 +4,21 @@ pytest-django's live_server is not used: its transactional flush deletes rows, a
 audit log's SQLite triggers forbid DELETE. Instead every test module (and every xdist
 worker) builds its own demo database with `kari demo` in a temporary directory and serves
 it with `kari runserver` in a subprocess. The tests themselves never touch the database.
+
+Building a demo round costs from half a minute to several minutes, and several modules ask
+for the same one: each distinct set of `kari demo` arguments is built once per test session
+(under a lock shared by the xdist workers) into a template directory, and every module serves
+its own copy of it, so that no module sees another's changes.
 """
 
+import base64
 import datetime as dt
+import fcntl
+import hashlib
+import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -54,6 +64,7 @@ class KariServer:
 
     def __init__(self, base_url: str, env: dict, workdir: Path):
         self.used_codes: dict[str, str] = {}  # the last TOTP code used per user
+        self.demo_output = ""
         self.base_url = base_url
         self.env = env
         self.workdir = workdir
@@ -76,8 +87,28 @@ class KariServer:
             )
         return done.stdout
 
+    def totp_secrets(self) -> dict[str, str]:
+        """The demo staff accounts' TOTP secrets (base32), as `kari demo` printed them."""
+        found = {}
+        staff = self.demo_output.partition("Demo staff accounts")[2]
+        for m in re.finditer(r"^  (\S+)\s+([A-Z2-7]{16,}=*)\s", staff, re.M):
+            found[m.group(1)] = m.group(2)
+        return found
+
     def totp(self, username: str) -> str:
-        """The user's current code, with at least 3 s of validity left."""
+        """The user's current code, with at least 3 s of validity left.
+
+        Computed here from the secret `kari demo` printed (a `kari totp` subprocess costs a
+        Django start-up); an account the demo did not print is asked of `kari totp`.
+        """
+        secret = self.totp_secrets().get(username)
+        if secret:
+            from django_otp.oath import totp
+
+            left = 30 - int(time.time()) % 30
+            if left < 3:
+                time.sleep(left + 0.5)
+            return f"{totp(base64.b32decode(secret), step=30, t0=0, digits=6):06d}"
         for _attempt in range(3):
             out = self.kari("totp", username)
             m = re.search(r"\b(\d{6})\s+\(valid for (\d+) s more\)", out)
@@ -89,17 +120,7 @@ class KariServer:
         raise AssertionError("could not get a TOTP code with enough validity left")
 
 
-@pytest.fixture(scope="module")
-def demo_args() -> list[str]:
-    """Extra `kari demo` arguments; a test module overrides this (e.g. the exams phase)."""
-    return []
-
-
-@pytest.fixture(scope="module")
-def kari_server(tmp_path_factory, demo_args):
-    _require_chromium()
-    assert KARI.exists(), f"the kari console script is missing: {KARI}"
-    var = tmp_path_factory.mktemp("kari-var")
+def _server_env(var: Path) -> dict:
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
     env.update(
@@ -113,10 +134,69 @@ def kari_server(tmp_path_factory, demo_args):
             "PYTHONUNBUFFERED": "1",
         }
     )
+    return env
+
+
+def _copy_demo(tmp_path_factory, demo_args: list[str], var: Path) -> str:
+    """Copy the demo round built with these arguments into ``var``; return `kari demo`'s output.
+
+    The first module (of any xdist worker) that asks for a set of arguments builds it; the
+    others wait on the lock and copy the finished template.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the workers' base directories share this parent
+    args = ["--anchor", dt.date.today().isoformat(), *demo_args]
+    key = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16]
+    template = shared / f"kari-demo-{key}"
+
+    def build(folder: Path) -> None:
+        # `kari demo --keep` on a copy of the migrated empty database: the migrations (the
+        # larger part of a small demo's build) run once per session, not once per round.
+        shutil.copytree(_once(shared / "kari-migrated", _migrate), folder)
+        builder = KariServer("", _server_env(folder), folder)
+        output = builder.kari("demo", "--keep", *args, timeout=900)
+        (folder / "demo-output.txt").write_text(output)
+
+    _once(template, build)
+    shutil.copytree(template, var, dirs_exist_ok=True)
+    return (var / "demo-output.txt").read_text()
+
+
+def _migrate(folder: Path) -> None:
+    folder.mkdir()
+    KariServer("", _server_env(folder), folder).kari("migrate", "-v", "0", timeout=900)
+
+
+def _once(folder: Path, make) -> Path:
+    """``folder``, made by ``make`` once per session whichever xdist worker asks first."""
+    with folder.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            done = folder.with_suffix(".done")
+            if not done.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                make(folder)
+                done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_args() -> list[str]:
+    """Extra `kari demo` arguments; a test module overrides this (e.g. the exams phase)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def kari_server(tmp_path_factory, demo_args):
+    _require_chromium()
+    assert KARI.exists(), f"the kari console script is missing: {KARI}"
+    var = tmp_path_factory.mktemp("kari-var")
+    env = _server_env(var)
     server = KariServer("", env, var)
-    server.demo_output = server.kari(
-        "demo", "--anchor", dt.date.today().isoformat(), *demo_args, timeout=900
-    )
+    server.demo_output = _copy_demo(tmp_path_factory, demo_args, var)
 
     port = _free_port()
     log = (var / "runserver.log").open("w")
