@@ -28,13 +28,14 @@ class SenPrintout:
     applicant: str
     personal_number: str
     phone: str
+    email: str  # A38.4(b): a phone or an email address
     registered_at: str  # to the second (A40.6)
     version: int
     clerk: str
     centre: str
     documents_due: str
     programmes: Sequence[tuple[str, str, str]]  # code, name, institution
-    documents: Sequence[str]  # bilingual, A37.10 (a)-(e)
+    documents: Sequence[str]  # bilingual, A37.10 (a)-(e) / A38.9, with A38.10's condition
     verify_url: str
 
 
@@ -68,6 +69,7 @@ PRINTOUT_FIELDS = [
     ("applicant", "აპლიკანტი / Applicant"),
     ("personal_number", "პირადი ნომერი / Personal number"),
     ("phone", "ტელეფონი / Phone"),
+    ("email", "ელექტრონული ფოსტა / Email"),
     ("registered_at", "რეგისტრაციის დრო (თვე, რიცხვი, საათი, წუთი, წამი) / Registered at"),
     ("version", "ვერსია / Version"),
     ("clerk", "რეგისტრაცია განახორციელა / Registered by"),
@@ -119,7 +121,7 @@ def render_printout(p: SenPrintout) -> bytes:
     the documents of A37.10 / A38.9."""
     pdf = kpdf.new_document(f"{PRINTOUT_TITLE} {p.number}", footer=f"კარი / Kari · {p.number}")
     kpdf.heading(pdf, PRINTOUT_TITLE, size=13)
-    kpdf.field_table(pdf, [(label, str(getattr(p, key))) for key, label in PRINTOUT_FIELDS])
+    kpdf.field_table(pdf, [(label, str(getattr(p, key)) or "—") for key, label in PRINTOUT_FIELDS])
     pdf.ln(3)
     kpdf.heading(pdf, PROGRAMMES, size=11)
     kpdf.grid_table(pdf, PROGRAMME_HEADINGS, [list(row) for row in p.programmes], PROGRAMME_WIDTHS)

@@ -25,12 +25,29 @@ def both(label) -> str:
     return texts[0] if texts[0] == texts[1] else " / ".join(texts)
 
 
+A38_10 = (
+    "მუხლი 38.10: დოკუმენტების წარდგენა სავალდებულოა მხოლოდ იმ შემთხვევაში, თუ აპლიკანტი "
+    "ექსპერტთა გუნდის მიერ შეფასებული არ არის ან/და სწავლას აგრძელებს სხვა პროფესიულ "
+    "საგანმანათლებლო დაწესებულებაში / A38.10: the documents are required only if the applicant "
+    "has not been assessed by an expert team or continues at another vocational institution"
+)
+A38_10_EXEMPT = (
+    "აპლიკანტი შეფასებულია ექსპერტთა გუნდის მიერ და სწავლას არ აგრძელებს სხვა დაწესებულებაში: "
+    "დოკუმენტების წარდგენა სავალდებულო არ არის / The applicant has been assessed by an expert "
+    "team and does not continue at another institution: the documents are not required"
+)
+
+
 def _document_lines(reg: SenRegistration) -> list[str]:
-    """All of A37.10 (a)-(e), each saying when it is needed: the printout lists them all, as the
-    rule says (A37.6), without the applicant's own findings."""
+    """All of A37.10 (a)-(e) / A38.9 (a)-(e), each saying when it is needed: the printout lists
+    them all, as the rule says (A37.6, A38.6), without the applicant's own findings. At the
+    subsequent stage A38.10's condition comes first, and whether it exempts the applicant."""
+    subsequent = reg.stage == Stage.SUBSEQUENT
     when = {
         DocumentKind.CONCLUSION: (
-            "(ა) სავალდებულოა; ექსპერტთა გუნდის მინიმუმ სამი წევრის ხელმოწერით / "
+            "(ა) ექსპერტთა გუნდის მინიმუმ სამი წევრის ხელმოწერით / signed by at least three members"
+            if subsequent
+            else "(ა) სავალდებულოა; ექსპერტთა გუნდის მინიმუმ სამი წევრის ხელმოწერით / "
             "required; signed by at least three members"
         ),
         DocumentKind.LEARNING_PLAN: "(ბ) ასეთის არსებობის შემთხვევაში / if any",
@@ -41,7 +58,10 @@ def _document_lines(reg: SenRegistration) -> list[str]:
         ),
         DocumentKind.DISABILITY: "(ე) ასეთის არსებობის შემთხვევაში / if any",
     }
-    return [f"{both(label)}: {when[kind]}" for kind, label in DocumentKind.choices]
+    lines = [f"{both(label)}: {when[kind]}" for kind, label in DocumentKind.choices]
+    if subsequent:
+        lines.insert(0, A38_10_EXEMPT if selectors.documents_exempt(reg) else A38_10)
+    return lines
 
 
 def printout_pdf(reg: SenRegistration) -> bytes:
@@ -54,6 +74,7 @@ def printout_pdf(reg: SenRegistration) -> bytes:
             applicant=a.full_name,
             personal_number=a.personal_number,
             phone=reg.phone,
+            email=reg.email,
             registered_at=f"{timezone.localtime(reg.registered_at):%d.%m.%Y %H:%M:%S}",
             version=reg.version,
             clerk=reg.clerk_name or "— (ონლაინ / online)",

@@ -221,7 +221,7 @@ class HostsAct(models.Model):
 
     round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
-    number = models.CharField(_("minister's act number"), max_length=40, unique=True)
+    number = models.CharField(_("minister's act number"), max_length=40)  # unique per round
     issued_on = models.DateField(_("minister's act date"))
     amends = models.ForeignKey(
         "self",
@@ -243,6 +243,9 @@ class HostsAct(models.Model):
 
     class Meta:
         ordering = ["issued_on", "pk"]
+        constraints = [  # the minister's acts are numbered per year, not for ever
+            models.UniqueConstraint(fields=["round", "number"], name="sen_hosts_act_number"),
+        ]
         verbose_name = _("minister's act on the SEN exam centres")
 
     def __str__(self) -> str:

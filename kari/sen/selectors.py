@@ -152,6 +152,20 @@ def conclusion_exists(registration: SenRegistration) -> bool:
     )
 
 
+def documents_exempt(registration: SenRegistration) -> bool:
+    """A38.10: at the subsequent stage the A38.9 documents are required only if the applicant
+    has not been assessed by an expert team or continues at another institution. Reads only
+    whether a conclusion exists, no findings."""
+    return registration.stage == "subsequent" and not rules.required_documents(
+        hearing=False,
+        sight=False,
+        behavioural=False,
+        stage=registration.stage,
+        assessed=latest_conclusion(registration) is not None,
+        continues_elsewhere=registration.continues_elsewhere,
+    )
+
+
 def has_conclusion(registration: SenRegistration) -> bool:
     """A33: the right to the SEN test comes from the expert team's conclusion: one issued in
     Kari about the applicant, a paper one an institution recorded with at least three

@@ -67,6 +67,25 @@ REGISTERED_TEXT = gettext_lazy(
     "certificate for a hearing or sight impairment; a specialist's medical certificate for a "
     "behavioural or emotional disorder; the disability status document, if any."
 )
+REGISTERED_SUBSEQUENT_TEXT = gettext_lazy(
+    "Your registration as an applicant with special educational needs is recorded "
+    "(number %(number)s). Unless an expert team has assessed you and you continue at the same "
+    "institution, bring the documents to the institution of each programme you chose by "
+    "%(due)s (within 4 working days, A38.9, A38.10): the expert team's conclusion signed by at "
+    "least three members; your individual learning plan, if any; an audiogram or an "
+    "ophthalmologist's certificate for a hearing or sight impairment; a specialist's medical "
+    "certificate for a behavioural or emotional disorder; the disability status document, if any."
+)
+REGISTERED_EXEMPT_TEXT = gettext_lazy(
+    "Your registration as an applicant with special educational needs is recorded "
+    "(number %(number)s). An expert team has assessed you and you do not continue at another "
+    "institution: you need not bring the documents (A38.10)."
+)
+CHANGED_TEXT = gettext_lazy(
+    "Your registration as an applicant with special educational needs (number %(number)s) was "
+    "changed at %(centre)s on %(date)s; notices now go to other contacts. If you did not ask "
+    "for the change, tell the registration centre or the ministry."
+)
 STATUS_TEXT = gettext_lazy(
     "The ministry changed your special-educational-needs status (registration %(number)s): "
     "%(status)s."
@@ -525,7 +544,9 @@ def start_registration(
 
 
 @transaction.atomic
-def register_subsequent(actor, data: dict, round_: Round) -> SenRegistration:
+def register_subsequent(
+    actor, data: dict, round_: Round, *, confirm_change: str = ""
+) -> SenRegistration:
     """A38.1-A38.6: the registration centre registers (or, in the window, changes) a
     subsequent-stage SEN registration at the person's request („პირის მიმართვის შემთხვევაში“);
     A38.6: „რეგისტრაცია დასტურდება … ამონაბეჭდით … რომელიც გადაეცემა აპლიკანტს“ — the
@@ -541,10 +562,35 @@ def register_subsequent(actor, data: dict, round_: Round) -> SenRegistration:
     payload, clean, existing = _validate_registration(
         actor, data, round_, stage=stage, channel=Channel.CENTRE
     )
+    if existing is not None and confirm_change != existing.number:
+        # A38 has no change-by-code (A37.7): the clerk confirms the change of an existing
+        # registration explicitly, having seen which one and where it was made
+        raise ChangeToConfirm(existing.number, change_notice(existing))
     applicant = applicant_from_registry(
         payload["personal_number"], phone=payload["phone"], email=payload["email"]
     )
     return _save(applicant, round_, stage, payload, actor)
+
+
+class ChangeToConfirm(ValidationError):
+    """register_subsequent refused until the clerk confirms changing registration ``number``."""
+
+    def __init__(self, number: str, notice: str):
+        super().__init__({"confirm_change": [notice]})
+        self.number, self.notice = number, notice
+
+
+def change_notice(reg: SenRegistration) -> str:
+    """What the clerk confirms before changing an existing subsequent-stage registration."""
+    return _(
+        "This changes registration %(number)s, registered at %(centre)s on %(date)s (version "
+        "%(version)s). Change it only at the person's request (A38.4)."
+    ) % {
+        "number": reg.number,
+        "centre": reg.centre.name_ka if reg.centre else _("online"),
+        "date": timezone.localtime(reg.registered_at).strftime("%d.%m.%Y"),
+        "version": reg.version,
+    }
 
 
 def confirm_registration(code_id: int, plain_code: str, *, ip=None) -> SenRegistration:
@@ -596,6 +642,7 @@ def _save(applicant, round_, stage, p: dict, clerk) -> SenRegistration:
         .first()
     )
     before = snapshot(reg) if reg else None
+    old_contacts = (reg.email, reg.phone) if reg else ("", "")
     if reg is None:
         reg = SenRegistration(
             applicant=applicant,
@@ -632,18 +679,43 @@ def _save(applicant, round_, stage, p: dict, clerk) -> SenRegistration:
         organisation=reg.centre,
     )
     text = notify.bilingual(
-        REGISTERED_TEXT, number=reg.number, due=reg.documents_due.strftime("%d.%m.%Y")
+        _registered_text(reg), number=reg.number, due=reg.documents_due.strftime("%d.%m.%Y")
     )
     notify.email_on_commit([reg.email], str(gettext_lazy("Kari: SEN registration")), text)
     sms.sms_on_commit(reg.phone, text)
+    old_email, old_phone = old_contacts
+    if before is not None and (old_email, old_phone) != (reg.email, reg.phone):
+        # the previous contacts learn of the change (A38 has no code to the old contacts)
+        changed = notify.bilingual(
+            CHANGED_TEXT,
+            number=reg.number,
+            centre=reg.centre.name_ka if reg.centre else "Kari",
+            date=timezone.localtime(now).strftime("%d.%m.%Y %H:%M"),
+        )
+        if old_email and old_email != reg.email:
+            notify.email_on_commit(
+                [old_email], str(gettext_lazy("Kari: SEN registration changed")), changed
+            )
+        if old_phone and old_phone != reg.phone:
+            sms.sms_on_commit(old_phone, changed)
     return reg
 
 
+def _registered_text(reg: SenRegistration):
+    if reg.stage != Stage.SUBSEQUENT:
+        return REGISTERED_TEXT
+    return REGISTERED_EXEMPT_TEXT if selectors.documents_exempt(reg) else REGISTERED_SUBSEQUENT_TEXT
+
+
 def snapshot(reg: SenRegistration) -> dict:
+    """The audited state: no personal number, no health data; the contacts masked."""
     return {
         "number": reg.number,
         "version": reg.version,
         "channel": reg.channel,
+        "centre": reg.centre_id,
+        "phone": notify.mask_phone(reg.phone) if reg.phone else "",
+        "email": notify.mask_email(reg.email) if reg.email else "",
         "programmes": list(reg.choices.values_list("programme__code", flat=True)),
         "status": reg.status,
         "documents_due": reg.documents_due,
@@ -826,12 +898,15 @@ def issue_hosts_act(
     ``dry_run`` checks everything and writes nothing (the page's confirmation step)."""
     authorize(actor, "sen.hosts", NATIONAL)
     s = _schedule(round_, stage)
+    # the stage's schedule row first: two acts submitted at once serialise here, so the second
+    # sees the first as the act it amends
+    s = Schedule.objects.select_for_update().get(pk=s.pk)
     today = _today()
     errors: dict[str, list[str]] = {}
     number = (number or "").strip()
     if not number:
         errors["number"] = [_("Enter the act's number.")]
-    elif HostsAct.objects.filter(number=number).exists():
+    elif HostsAct.objects.filter(round=round_, number=number).exists():  # numbered per year
         errors["number"] = [_("An act with this number is already recorded.")]
     if issued_on is None or issued_on > today:
         errors["issued_on"] = [_("Enter the act's date: it cannot be in the future.")]
@@ -897,7 +972,10 @@ def issue_hosts_act(
     outside = sorted(
         r.number
         for r in regs.values()
-        if future[r.pk] is not None and future[r.pk] not in host_set and r not in changes
+        if future[r.pk] is not None
+        and future[r.pk] not in host_set
+        and r not in changes
+        and r.status != SenStatus.REJECTED  # a rejected applicant cannot be reassigned (A37.11)
     )
     if outside and host_set:
         problems.append(
@@ -987,7 +1065,8 @@ def acquaint_applicants(actor, institution: Institution, act: HostsAct) -> int:
         raise PermissionDenied(_("The act does not name your institution a SEN exam centre."))
     rows = list(
         HostAssignment.objects.select_for_update(of=("self",))
-        .filter(act=act, host=institution, informed_at=None)
+        # only the applicants this act still places here: a later act may have reassigned one
+        .filter(act=act, host=institution, informed_at=None, registration__host_act=act)
         .select_related("registration")
     )
     if not rows:
@@ -1082,6 +1161,8 @@ def set_scoring_form(
     with its maximum score and criteria. Every act is a new version; a version is never changed
     (a trial keeps the version it was scored on)."""
     authorize(actor, "sen.schedule", NATIONAL)
+    # the programme's row first: two forms submitted at once get consecutive versions
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
     errors: dict[str, list[str]] = {}
     if not (act_number or "").strip():
         errors["act_number"] = [_("Enter the act's number.")]

@@ -202,9 +202,17 @@ def centre_register(request, stage=Stage.PRIMARY):
     form = RegistrationForm(
         request.POST or None, offered=offered, centre=True, subsequent=stage == Stage.SUBSEQUENT
     )
+    change = None  # the existing registration the clerk is asked to confirm changing
     if request.method == "POST" and form.is_valid() and stage == Stage.SUBSEQUENT:
         try:  # A38.6: the printout confirms the registration, no one-time code
-            reg = services.register_subsequent(request.user, form.service_data(), round_)
+            reg = services.register_subsequent(
+                request.user,
+                form.service_data(),
+                round_,
+                confirm_change=request.POST.get("confirm_change", ""),
+            )
+        except services.ChangeToConfirm as exc:  # GOV.UK: confirm before changing
+            change = {"notice": exc.notice, "number": exc.number}
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -235,6 +243,7 @@ def centre_register(request, stage=Stage.PRIMARY):
             "round": round_,
             "stage": stage,
             "schedule": _schedules(round_).get(stage),
+            "change": change,
         },
     )
 
@@ -392,10 +401,13 @@ def host(request):
     for act in HostsAct.objects.filter(round=round_, hosts=inst).order_by("pk"):
         rows = list(
             HostAssignment.objects.filter(act=act, host=inst).select_related(
-                "registration__applicant"
+                "registration__applicant", "registration__host_act"
             )
         )
-        acts.append((act, rows, any(r.informed_at is None for r in rows)))
+        for row in rows:  # a later act reassigned the applicant: no name, nothing to acquaint
+            row.superseded = row.registration.host_act_id != act.pk
+        pending = any(r.informed_at is None and not r.superseded for r in rows)
+        acts.append((act, rows, pending))
     return render(
         request,
         "sen/host.html",
@@ -463,6 +475,10 @@ def trial(request, pk, code):
             "registered_time": rules.registration_time(timezone.localtime(reg.registered_at)),
             "scoring": scoring,
             "schedule": _schedules(reg.round).get(reg.stage),
+            # A39.2: the host acquaints the applicant with the act before the trial (a warning)
+            "not_acquainted": not HostAssignment.objects.filter(
+                registration=reg, act=reg.host_act_id, host=reg.host, informed_at__isnull=False
+            ).exists(),
         },
     )
 
