@@ -20,7 +20,9 @@ from kari.catalogue import services as catalogue
 from kari.catalogue.models import Municipality, Region
 from kari.exams import services as exams
 
-PASSWORD = "simulated-staff-2027"  # noqa: S105 - simulated accounts, never signed in
+# simulated accounts, never signed in; unlike any username the simulation makes ("sen-trial-sim-022"
+# was too similar to the earlier "simulated-staff-2027" for the password validators)
+PASSWORD = "Kvevri-Amber-Harvest-8613"  # noqa: S105
 
 
 @dataclass
