@@ -8,6 +8,7 @@ chose), which the checks compare with what Kari stored.
 
 import datetime as dt
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -692,11 +693,16 @@ def stage_exams(sim: Sim, progress) -> dict:
             and x.status == SittingStatus.EXPECTED
         ]
         # each centre's proctors check its applicants in two seconds apart, the centres side
-        # by side (kari.simulation.parallel)
+        # by side (kari.simulation.parallel); a large centre closer together, so that its last
+        # applicant is in a minute before check-in closes (A20.2)
         opens, queued, items = sim.clock.now(), {}, []
+        window = (_aware(s.date, s.check_in_closes, -1) - opens).total_seconds()
+        size = Counter(x.assignment.centre_id for x in coming)
         for x in coming:
-            k = queued[x.assignment.centre_id] = queued.get(x.assignment.centre_id, -1) + 1
-            items.append((opens + dt.timedelta(seconds=2 * k), x))
+            centre = x.assignment.centre_id
+            k = queued[centre] = queued.get(centre, -1) + 1
+            step = min(2.0, window / size[centre])
+            items.append((opens + dt.timedelta(seconds=step * k), x))
         counts["checked in"] += len(parallel.run(sim, items, _admit))
         sim.clock.at_time(_aware(s.date, s.starts_at))
         for centre in sorted({x.assignment.centre for x in sittings}, key=lambda c: c.pk):
