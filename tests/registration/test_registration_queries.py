@@ -36,12 +36,16 @@ def reads(queries) -> Counter:
 
 def flow(reg, data, actor=None, channel="online"):
     """start() and confirm_pending(), each call's queries (not the sends after commit)."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        with CaptureQueriesContext(connection) as started:
-            pending = services.start(actor, data, reg["round"], channel=channel)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        with CaptureQueriesContext(connection) as confirmed:
-            result = services.confirm_pending(pending.code_id, sent_code())
+    with (
+        TestCase.captureOnCommitCallbacks(execute=True),
+        CaptureQueriesContext(connection) as started,
+    ):
+        pending = services.start(actor, data, reg["round"], channel=channel)
+    with (
+        TestCase.captureOnCommitCallbacks(execute=True),
+        CaptureQueriesContext(connection) as confirmed,
+    ):
+        result = services.confirm_pending(pending.code_id, sent_code())
     return result, started.captured_queries, confirmed.captured_queries
 
 
