@@ -453,17 +453,19 @@ def _write(code: OneTimeCode) -> Registration:
     )
     number = p["data"]["personal_number"]
     on_record = Applicant.objects.filter(personal_number=number).first()
-    # Only the registration's row is locked; the relations its snapshot names come with it.
+    # Without a record there is no registration. With one, the registration's and the
+    # applicant's rows are locked (as a FOR UPDATE of their join does), and the relations the
+    # snapshot names come with them.
     existing = (
-        Registration.objects.select_for_update(of=("self",))
-        .select_related("exam_municipality", "skills_test", "subject_group")
-        .filter(applicant=on_record, round=round_, stage=p["stage"])
+        Registration.objects.select_for_update(of=("self", "applicant"))
+        .select_related("applicant", "exam_municipality", "skills_test", "subject_group")
+        .filter(applicant__personal_number=number, round=round_, stage=p["stage"])
         .first()
         if on_record is not None
         else None
     )
     if existing is not None:
-        existing.applicant = on_record
+        on_record = existing.applicant  # read again under the lock
     clean = _validate(p["data"], round_, p["stage"], existing)
     now = timezone.now().replace(microsecond=0)
     applicant = _save_applicant(
