@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from kari.accounts import throttle
 from kari.accounts.models import User
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
-from kari.catalogue.models import SkillsTest, SubjectGroup
+from kari.catalogue.models import Institution, SkillsTest, SubjectGroup
 from kari.codes import services as codes
 from kari.codes.models import OneTimeCode
 from kari.errors import RuleError
@@ -102,7 +102,7 @@ def window(round_, today=None, stage: str = "primary") -> str | None:
 
 def snapshot(reg: Registration, programmes: list[str] | None = None) -> dict:
     if programmes is None:
-        programmes = [c.programme.code for c in reg.choices.select_related("programme")]
+        programmes = list(reg.choices.values_list("programme__code", flat=True))
     return {
         "stage": reg.stage,
         "exam_municipality": getattr(reg.exam_municipality, "code", None),
@@ -327,15 +327,19 @@ def _start(
     document = str(data.get("document_number") or "").strip()
     if anonymous and not document:
         errors["document_number"] = [str(DOCUMENT_HOWTO)]
-    existing = (
-        Registration.objects.filter(
-            applicant__personal_number=personal_number, round=round_, stage=stage
-        )
-        .select_related("applicant")
-        .first()
+    # The applicant's record first: without one there is no registration to look for.
+    applicant = (
+        Applicant.objects.filter(personal_number=personal_number).first()
         if personal_number
         else None
     )
+    existing = (
+        Registration.objects.filter(applicant=applicant, round=round_, stage=stage).first()
+        if applicant is not None
+        else None
+    )
+    if existing is not None:
+        existing.applicant = applicant
     clean: dict = {}
     try:
         clean = _validate(data, round_, stage, existing)
@@ -353,7 +357,7 @@ def _start(
                 errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    on_record = _with_contacts(Applicant.objects.filter(personal_number=personal_number).first())
+    on_record = _with_contacts(applicant)
     payload = {
         "data": _payload(data, clean),
         "round": round_.pk,
@@ -447,16 +451,29 @@ def _write(code: OneTimeCode) -> Registration:
         if p["clerk"]
         else None
     )
+    number = p["data"]["personal_number"]
+    on_record = Applicant.objects.filter(personal_number=number).first()
+    # Without a record there is no registration. With one, the registration's and the
+    # applicant's rows are locked (as a FOR UPDATE of their join does), and the relations the
+    # snapshot names come with them.
     existing = (
-        Registration.objects.select_for_update()
-        .filter(
-            applicant__personal_number=p["data"]["personal_number"], round=round_, stage=p["stage"]
-        )
+        Registration.objects.select_for_update(of=("self", "applicant"))
+        .select_related("applicant", "exam_municipality", "skills_test", "subject_group")
+        .filter(applicant__personal_number=number, round=round_, stage=p["stage"])
         .first()
+        if on_record is not None
+        else None
     )
+    if existing is not None:
+        on_record = existing.applicant  # read again under the lock
     clean = _validate(p["data"], round_, p["stage"], existing)
     now = timezone.now().replace(microsecond=0)
-    applicant = _save_applicant(clean, contacts_confirmed=p.get("contacts_on_record", False))
+    applicant = _save_applicant(
+        clean,
+        contacts_confirmed=p.get("contacts_on_record", False),
+        # the record read above, when it is the cleaned number's (the raw number was looked up)
+        on_record=on_record if number == clean["personal_number"] else _UNKNOWN,
+    )
     reg = existing or Registration(
         applicant=applicant, round=round_, stage=p["stage"], registered_at=now, version=0
     )
@@ -515,7 +532,10 @@ def _write(code: OneTimeCode) -> Registration:
     )
     text = notify.bilingual(CONFIRMED_TEXT, number=reg.number, version=reg.version)
     subject = notify.bilingual(CONFIRMED_TEXT, sep=" / ", number=reg.number, version=reg.version)
-    prefetch_related_objects(progs, "institution__organisation")  # the email names them
+    # the email names them: their institutions with their organisations, in one query
+    prefetch_related_objects(
+        progs, Prefetch("institution", queryset=Institution.objects.select_related("organisation"))
+    )
     body = "\n\n".join(confirmation_email(reg, progs, lang) for lang in ("ka", "en"))
     notify.email_on_commit([applicant.email], subject, body)
     sms.sms_on_commit(applicant.phone, text)
@@ -554,13 +574,31 @@ def confirmation_email(reg: Registration, programmes, language: str) -> str:
         return "\n".join(lines)
 
 
-def _save_applicant(clean: dict, *, contacts_confirmed: bool) -> Applicant:
+_UNKNOWN = object()  # `_save_applicant(on_record=...)`: not read yet
+_APPLICANT_FIELDS = (
+    "first_name_ka",
+    "last_name_ka",
+    "first_name_en",
+    "last_name_en",
+    "birth_date",
+    "phone",
+    "email",
+)
+
+
+def _save_applicant(clean: dict, *, contacts_confirmed: bool, on_record=_UNKNOWN) -> Applicant:
     """The applicant's record. Contacts on record change only when the code went to them
     (`contacts_confirmed`) or by a clerk's reset (kari.registration.contacts); the old
-    contacts are told."""
+    contacts are told. `on_record`: the record of ``clean["personal_number"]`` (or None)
+    if the caller has read it in this transaction."""
     person = clean.get("person")
-    applicant = Applicant.objects.filter(personal_number=clean["personal_number"]).first()
+    applicant = (
+        Applicant.objects.filter(personal_number=clean["personal_number"]).first()
+        if on_record is _UNKNOWN
+        else on_record
+    )
     old = (applicant.phone, applicant.email) if applicant else None
+    stored = [getattr(applicant, f) for f in _APPLICANT_FIELDS] if applicant else None
     if applicant is None:
         applicant = Applicant(personal_number=clean["personal_number"])
     if person is not None:
@@ -569,7 +607,8 @@ def _save_applicant(clean: dict, *, contacts_confirmed: bool) -> Applicant:
         applicant.birth_date = person.birth_date
     if old is None or contacts_confirmed or not any(old):
         applicant.phone, applicant.email = clean["phone"], clean["email"]
-    applicant.save()
+    if stored is None or stored != [getattr(applicant, f) for f in _APPLICANT_FIELDS]:
+        applicant.save()  # a change that changes nothing of the record writes nothing
     if old is not None and any(old) and old != (applicant.phone, applicant.email):
         tell_old_contacts(*old)
     return applicant
