@@ -82,6 +82,7 @@ def _hashed_fields(e: AuditEntry) -> dict:
 
 
 def _head_table() -> str:
+    """The head's table, quoted (the SQL below holds no value but as a parameter)."""
     return transaction.get_connection().ops.quote_name(ChainHead._meta.db_table)
 
 
@@ -90,7 +91,7 @@ def _lock_head(conn) -> tuple[int, str]:
     plain statement (the row exists from the first entry on; made then)."""
     lock = " FOR UPDATE" if conn.features.has_select_for_update else ""
     with conn.cursor() as c:
-        c.execute(f"SELECT last_seq, last_hash FROM {_head_table()} WHERE id = 1{lock}")
+        c.execute(f"SELECT last_seq, last_hash FROM {_head_table()} WHERE id = 1{lock}")  # noqa: S608
         row = c.fetchone()
     if row is None:
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
@@ -105,7 +106,7 @@ def _append(conn, entry: AuditEntry) -> None:
         entry.save()
         with conn.cursor() as c:
             c.execute(
-                f"UPDATE {_head_table()} SET last_seq = %s, last_hash = %s WHERE id = 1",
+                f"UPDATE {_head_table()} SET last_seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
                 [entry.seq, entry.hash],
             )
         return
@@ -117,7 +118,7 @@ def _append(conn, entry: AuditEntry) -> None:
     ((insert, params),) = compiler.as_sql()
     with conn.cursor() as c:
         c.execute(
-            f"WITH e AS ({insert}) UPDATE {_head_table()} SET last_seq = %s, last_hash = %s "
+            f"WITH e AS ({insert}) UPDATE {_head_table()} SET last_seq = %s, last_hash = %s "  # noqa: S608
             "WHERE id = 1 RETURNING (SELECT e.id FROM e)",
             [*params, entry.seq, entry.hash],
         )

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +66,19 @@ def _loaded(model, pk, db):
     return model.from_db(db, ["id"], [pk])
 
 
+# the session's fields and its test's that the check-in services and the audit entries read
+SESSION_FIELDS = (
+    "round_id",
+    "date",
+    "starts_at",
+    "check_in_opens",
+    "check_in_closes",
+    "skills_test_id",
+    "subject_id",
+)
+TEST_FIELDS = ("code", "name_ka", "name_en")
+
+
 def _final_sitting(sitting: Sitting) -> Sitting:
     """The sitting, locked; only sittings of issued invitations exist on test day (A17.3, A19.1).
 
@@ -83,8 +97,25 @@ def _final_sitting(sitting: Sitting) -> Sitting:
             "session__subject",
             "assignment__centre",
         )
-        # the distribution's figures (JSON) are not read here
-        .defer("assignment__distribution__stats", "assignment__distribution__unplaced")
+        # what the services read: fewer columns to compile and convert; any other field is
+        # read when first used
+        .only(
+            "assignment_id",
+            "session_id",
+            "status",
+            "checked_in_at",
+            "checked_in_by_id",
+            "verified_by",
+            "assignment__registration_id",
+            "assignment__centre_id",
+            "assignment__distribution_id",
+            "assignment__distribution__status",
+            "assignment__distribution__round_id",
+            "assignment__centre__code",
+            "assignment__centre__host_id",
+            *(f"session__{f}" for f in SESSION_FIELDS),
+            *(f"session__{t}__{f}" for t in ("skills_test", "subject") for f in TEST_FIELDS),
+        )
         .get(pk=sitting.pk)
     )
     if not sitting.assignment.distribution.is_final:
@@ -108,13 +139,59 @@ def _incidents(sitting: Sitting):
     )
 
 
-def _removed(sitting: Sitting) -> bool:
-    """Whether any session recorded the A21.2 removal of this applicant from the testing."""
+def _removals(sitting: Sitting):
+    """The A21.2 removals of this applicant from the testing, in any session."""
     return Incident.objects.filter(
         kind=IncidentKind.REMOVAL,
         sitting__assignment__registration_id=sitting.assignment.registration_id,
         sitting__assignment__distribution__status=DistributionStatus.FINAL,
-    ).exists()
+    )
+
+
+def _removed(sitting: Sitting) -> bool:
+    return _removals(sitting).exists()
+
+
+def _removal_refused() -> RuleError:
+    return RuleError(
+        _(
+            "This applicant was removed from the testing for a repeated breach; "
+            "they sit no further session (A21.2)."
+        ),
+        citation="A21.2",
+    )
+
+
+def _refusal(sitting: Sitting, now, documents_shown: bool, verified_by: str) -> RuleError | None:
+    """Why this sitting cannot be checked in now (A19.1, A20.1-3), if anything but a removal
+    stands in the way; the first reason, in the order the rules are checked."""
+    s = sitting.session
+    if sitting.status != SittingStatus.EXPECTED:
+        return RuleError(
+            _("This applicant is already recorded as “%(status)s”.")
+            % {"status": sitting.get_status_display()}
+        )
+    if now < _at(s, s.check_in_opens):
+        return RuleError(
+            _("Check-in opens at %(t)s.") % {"t": f"{s.check_in_opens:%H:%M}"}, citation="A20.1"
+        )
+    if now > _at(s, s.check_in_closes):
+        return RuleError(
+            _("Check-in closed at %(t)s: nobody is admitted after that.")
+            % {"t": f"{s.check_in_closes:%H:%M}"},
+            citation="A20.2",
+        )
+    if not documents_shown and not verified_by.strip():
+        return field_error(
+            "verified_by",
+            _(
+                "Without an ID document the applicant is admitted only "
+                "after NAEC, EMIS or the institution verifies the data: "
+                "name who verified."
+            ),
+            "A20.3",
+        )
+    return None
 
 
 @transaction.atomic
@@ -133,43 +210,27 @@ def admit(
         return sitting
     now = now or timezone.now()
     s = sitting.session
-    if _removed(sitting):
-        raise RuleError(
-            _(
-                "This applicant was removed from the testing for a repeated breach; "
-                "they sit no further session (A21.2)."
-            ),
-            citation="A21.2",
-        )
-    if sitting.status != SittingStatus.EXPECTED:
-        raise RuleError(
-            _("This applicant is already recorded as “%(status)s”.")
-            % {"status": sitting.get_status_display()}
-        )
-    if now < _at(s, s.check_in_opens):
-        raise RuleError(
-            _("Check-in opens at %(t)s.") % {"t": f"{s.check_in_opens:%H:%M}"}, citation="A20.1"
-        )
-    if now > _at(s, s.check_in_closes):
-        raise RuleError(
-            _("Check-in closed at %(t)s: nobody is admitted after that.")
-            % {"t": f"{s.check_in_closes:%H:%M}"},
-            citation="A20.2",
-        )
-    if not documents_shown and not verified_by.strip():
-        raise field_error(
-            "verified_by",
-            _(
-                "Without an ID document the applicant is admitted only "
-                "after NAEC, EMIS or the institution verifies the data: "
-                "name who verified."
-            ),
-            "A20.3",
-        )
+    refusal = _refusal(sitting, now, documents_shown, verified_by)
+    if refusal is not None:
+        # the removal (A21.2) is the reason given first, whatever else stands in the way
+        raise _removal_refused() if _removed(sitting) else refusal
     sitting.status = SittingStatus.CHECKED_IN
     sitting.checked_in_at, sitting.checked_in_by = now, actor
     sitting.verified_by = "" if documents_shown else verified_by.strip()
-    sitting.save(update_fields=["status", "checked_in_at", "checked_in_by", "verified_by"])
+    # the A21.2 check in the write itself (read after the locks, as a query of its own would
+    # be): nothing else stands in the way here, so a removal is the one reason to refuse
+    admitted = (
+        Sitting.objects.filter(pk=sitting.pk)
+        .exclude(Exists(_removals(sitting)))
+        .update(
+            status=sitting.status,
+            checked_in_at=now,
+            checked_in_by=actor,
+            verified_by=sitting.verified_by,
+        )
+    )
+    if not admitted:
+        raise _removal_refused()
     record(
         actor,
         "exam.check_in",
