@@ -130,7 +130,7 @@ def test_concurrent_appends_make_one_chain_in_commit_order():
                     # the commit happens under the head's lock, so this order is the commits'
                     with lock:
                         committed.append(entry.seq)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

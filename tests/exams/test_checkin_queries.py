@@ -62,7 +62,11 @@ def test_a_removal_refuses_the_check_in_in_its_write(first):
     reg = sittings[0].assignment.registration_id
     other = Sitting.objects.filter(assignment__registration_id=reg).exclude(pk=sittings[0].pk)[0]
     Incident.objects.create(
-        sitting=other, kind=IncidentKind.REMOVAL, category="device", at=first["at"](8, 0), by=proctor
+        sitting=other,
+        kind=IncidentKind.REMOVAL,
+        category="device",
+        at=first["at"](8, 0),
+        by=proctor,
     )
     entries = AuditEntry.objects.count()
     with pytest.raises(RuleError, match="მუხ. 21.2"):

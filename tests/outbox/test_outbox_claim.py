@@ -44,7 +44,12 @@ def test_a_claim_marks_the_due_rows_sending_once_in_their_order(locmem):
     got = delivery.claim(Message.objects.due(now), "worker-1", 1)
     assert [m.pk for m in got] == [first.pk]  # the longest due first, within the limit
     m = got[0]
-    assert (m.status, m.claimed_by, m.secret, m.key) == (Status.SENDING, "worker-1", True, first.key)
+    assert (m.status, m.claimed_by, m.secret, m.key) == (
+        Status.SENDING,
+        "worker-1",
+        True,
+        first.key,
+    )
     assert m.claimed_at is not None and m.next_attempt_at == first.next_attempt_at
     stored = Message.objects.get(pk=first.pk)
     assert (stored.status, stored.claimed_by, stored.claimed_at) == (
