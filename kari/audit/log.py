@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from .models import AuditEntry, ChainHead
@@ -34,7 +35,28 @@ def normalise(data):
     """JSON-safe copy of `data` (dates to ISO strings), as it will be stored."""
     if data is None:
         return None
+    return _plain(data)
+
+
+def _roundtrip(data):
     return json.loads(json.dumps(data, default=_default, sort_keys=True))
+
+
+def _plain(data):
+    """``_roundtrip(data)`` without serialising what is JSON already: dicts with string keys
+    (their keys sorted, as ``sort_keys`` leaves them), lists, tuples, strings, whole numbers,
+    booleans and None of exactly these types are copied as they are; anything else (a date,
+    a Decimal, a set, a lazy translation, a subclass, a float) goes the JSON way."""
+    kind = type(data)
+    if kind is str or kind is int or kind is bool or data is None:
+        return data
+    if kind is dict:
+        if all(type(k) is str for k in data):
+            return {k: _plain(data[k]) for k in sorted(data)}
+        return _roundtrip(data)
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in data]
+    return _roundtrip(data)
 
 
 def entry_hash(prev_hash: str, fields: dict) -> str:
@@ -59,21 +81,64 @@ def _hashed_fields(e: AuditEntry) -> dict:
     }
 
 
+def _head_table() -> str:
+    """The head's table, quoted (the SQL below holds no value but as a parameter)."""
+    return transaction.get_connection().ops.quote_name(ChainHead._meta.db_table)
+
+
+def _lock_head(conn) -> tuple[int, str]:
+    """The chain head (last sequence number and hash), locked until the transaction ends: one
+    plain statement (the row exists from the first entry on; made then)."""
+    lock = " FOR UPDATE" if conn.features.has_select_for_update else ""
+    with conn.cursor() as c:
+        c.execute(f"SELECT last_seq, last_hash FROM {_head_table()} WHERE id = 1{lock}")  # noqa: S608
+        row = c.fetchone()
+    if row is None:
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        return head.last_seq, head.last_hash
+    return row[0], row[1]
+
+
+def _append(conn, entry: AuditEntry) -> None:
+    """Insert ``entry`` (as ``entry.save()`` would: the same values, prepared by its fields)
+    and move the head to it. On PostgreSQL one statement does both (the insert in a WITH)."""
+    if conn.vendor != "postgresql":
+        entry.save()
+        with conn.cursor() as c:
+            c.execute(
+                f"UPDATE {_head_table()} SET last_seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
+                [entry.seq, entry.hash],
+            )
+        return
+    meta = AuditEntry._meta
+    query = InsertQuery(AuditEntry)
+    query.insert_values([f for f in meta.local_concrete_fields if f is not meta.pk], [entry])
+    compiler = query.get_compiler(connection=conn)
+    compiler.returning_fields = [meta.pk]
+    ((insert, params),) = compiler.as_sql()
+    with conn.cursor() as c:
+        c.execute(
+            f"WITH e AS ({insert}) UPDATE {_head_table()} SET last_seq = %s, last_hash = %s "  # noqa: S608
+            "WHERE id = 1 RETURNING (SELECT e.id FROM e)",
+            [*params, entry.seq, entry.hash],
+        )
+        entry.pk = c.fetchone()[0]
+    entry._state.adding, entry._state.db = False, conn.alias
+
+
 def record(
     actor, action: str, obj, *, before=None, after=None, reason: str = "", organisation=None
 ) -> AuditEntry:
     """Append one entry: who (`actor`), what (`action` on `obj`, before/after), why."""
-    if not transaction.get_connection().in_atomic_block:
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the service's transaction")
-    head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
     if organisation is None:
         organisation = _organisation_of(obj)
     label = "system"
     if actor is not None:
         label = getattr(actor, "audit_label", None) or getattr(actor, "username", str(actor))
     entry = AuditEntry(
-        seq=head.last_seq + 1,
-        at=timezone.now(),
         actor=actor if isinstance(actor, get_user_model()) else None,
         actor_label=label[:200],
         organisation=organisation,
@@ -84,12 +149,13 @@ def record(
         before=normalise(before),
         after=normalise(after),
         reason=reason,
-        prev_hash=head.last_hash,
     )
+    # the head is locked once the entry is ready (its repr may read the database); the time
+    # is taken under the lock, so the entries' times follow their sequence numbers, as ever
+    last_seq, last_hash = _lock_head(conn)
+    entry.seq, entry.at, entry.prev_hash = last_seq + 1, timezone.now(), last_hash
     entry.hash = entry_hash(entry.prev_hash, _hashed_fields(entry))
-    entry.save()
-    head.last_seq, head.last_hash = entry.seq, entry.hash
-    head.save(update_fields=["last_seq", "last_hash"])
+    _append(conn, entry)
     return entry
 
 

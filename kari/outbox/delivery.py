@@ -18,7 +18,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -140,22 +140,33 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def claim(queryset, worker_id: str, limit: int) -> list[Message]:
-    """Mark up to ``limit`` pending messages SENDING for this process, and commit."""
+    """Mark up to ``limit`` pending messages SENDING for this process, and commit.
+
+    One statement, committed by itself: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+    LOCKED) RETURNING`` the rows. Two processes never claim one row: the rows chosen are locked
+    (another process's choice skips them) and a row claimed since this statement began is
+    PENDING no more when it is locked, so it is left out (PostgreSQL reads a locked row's latest
+    version again); SQLite runs one writer at a time."""
     now = timezone.now()
-    with transaction.atomic():
-        # the rows themselves, locked: no second query to read them after the claim
-        messages = list(
-            queryset.filter(status=Status.PENDING)
-            .order_by("next_attempt_at", "pk")
-            .select_for_update(skip_locked=True)[:limit]
-        )
-        if not messages:
-            return []
-        Message.objects.filter(pk__in=[m.pk for m in messages]).update(
-            status=Status.SENDING, claimed_by=worker_id[:64], claimed_at=now
-        )
-    for m in messages:
-        m.status, m.claimed_by, m.claimed_at = Status.SENDING, worker_id[:64], now
+    conn = connections[queryset.db]
+    chosen = (
+        queryset.filter(status=Status.PENDING)
+        .order_by("next_attempt_at", "pk")
+        .values("pk")[:limit]
+    )
+    inner, inner_params = chosen.query.sql_with_params()
+    if conn.features.has_select_for_update_skip_locked:
+        inner += " FOR UPDATE SKIP LOCKED"
+    meta, qn = Message._meta, conn.ops.quote_name
+    claimed_at = meta.get_field("claimed_at").get_db_prep_save(now, conn)
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET {qn('status')} = %s, {qn('claimed_by')} = %s, "  # noqa: S608
+        f"{qn('claimed_at')} = %s WHERE {qn(meta.pk.column)} IN ({inner}) RETURNING "
+        + ", ".join(qn(f.column) for f in meta.concrete_fields)
+    )
+    params = [Status.SENDING.value, worker_id[:64], claimed_at, *inner_params]
+    # the rows as they are now (the raw query set converts the columns as the ORM does)
+    messages = list(Message.objects.db_manager(conn.alias).raw(sql, params))
     return sorted(messages, key=lambda m: m.pk)
 
 
@@ -245,15 +256,30 @@ def _deliver(message: Message) -> bool:
         )
         return False
     _down_until.pop(message.channel, None)
-    Message.objects.filter(pk=message.pk).update(
-        status=Status.SENT,
-        attempts=attempts,
-        sent_at=timezone.now(),
-        answer=answer,
-        last_error="",
-        **({"body": WIPED} if message.secret else {}),
-    )
+    _record_sent(message, attempts, answer)
     return True
+
+
+def _record_sent(message: Message, attempts: int, answer: str) -> None:
+    """``Message.objects.filter(pk=...).update(status=SENT, ...)``, the code's text wiped, as
+    one plain statement: a job's thousands of notices each write their outcome."""
+    conn = connections[message._state.db or "default"]
+    meta, qn = Message._meta, conn.ops.quote_name
+    values = {
+        "status": Status.SENT.value,
+        "attempts": attempts,
+        "sent_at": meta.get_field("sent_at").get_db_prep_save(timezone.now(), conn),
+        "answer": answer,
+        "last_error": "",
+        **({"body": WIPED} if message.secret else {}),
+    }
+    with conn.cursor() as c:
+        c.execute(
+            f"UPDATE {qn(meta.db_table)} SET "  # noqa: S608 - names from the model, values as parameters
+            + ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in values)
+            + f" WHERE {qn(meta.pk.column)} = %s",
+            [*values.values(), message.pk],
+        )
 
 
 def resend(message: Message) -> Message:
