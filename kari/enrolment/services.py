@@ -710,7 +710,18 @@ def sign_contract(
             challenge=_challenge_ka(signed_on),
         )
     )
-    e.save()
+    e.save(
+        update_fields=[
+            "signatory",
+            "representative_personal_number",
+            "representative_name",
+            "representative_relation",
+            "funding",
+            "contract_signed_on",
+            "contract_number",
+            "contract_pdf",
+        ]
+    )
     record(
         actor,
         "enrolment.contract",
