@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -87,10 +87,13 @@ def _snapshot(e: Enrolment) -> dict:
     }
 
 
-def _lock(e: Enrolment) -> Enrolment:
+def _lock(e: Enrolment, *related: str) -> Enrolment:
+    """The enrolment locked, with what the services read of it. The contract's PDF is left
+    unread (a service writes it, none reads it): a later ``save()`` writes the fields read."""
     return (
         Enrolment.objects.select_for_update(of=("self",))
-        .select_related("programme__institution__organisation", "applicant", "round")
+        .select_related("programme__institution__organisation", "applicant", "round", *related)
+        .defer("contract_pdf")
         .get(pk=e.pk)
     )
 
@@ -211,22 +214,23 @@ def open_enrolments(actor, round_: Round, admissions, *, ranking_act: dt.date | 
         t.programme_id: t
         for t in ProgrammeTerms.objects.filter(round=round_).select_related("programme")
     }
-    created = []
-    for adm in admissions:
-        reg, programme = adm.registration, adm.programme
-        if (reg.pk, programme.pk) in existing:
-            continue
-        e = Enrolment.objects.create(
+    created = [
+        Enrolment(
             round=round_,
-            applicant_id=reg.applicant_id,
-            registration=reg,
-            programme=programme,
+            applicant=adm.registration.applicant,
+            registration=adm.registration,
+            programme=adm.programme,
             score=getattr(adm, "score", None),
             admitted_on=ranking_act or timezone.localdate(adm.ranking.approved_at),
-            georgian_module=rules.starts_with_georgian_module(reg.test_language),
+            georgian_module=rules.starts_with_georgian_module(adm.registration.test_language),
         )
-        created.append(e)
-        t = terms.get(programme.pk)
+        for adm in admissions
+        if (adm.registration.pk, adm.programme.pk) not in existing
+    ]
+    # written together (in the admissions' order), then each applicant is told
+    Enrolment.objects.bulk_create(created, batch_size=1000)
+    for e in created:
+        t = terms.get(e.programme_id)
         deadline = t.submit_until if t else round_.enrolment_ends
         _tell_applicant(e, PLACED, date=deadline.strftime("%d.%m.%Y"))
     if created:
@@ -523,17 +527,27 @@ def upload_document(
 
 
 def _complete_if_all_received(e: Enrolment) -> None:
-    docs = RequiredDocument.objects.filter(terms__round=e.round_id, terms__programme=e.programme_id)
-    received = set(
-        e.submissions.filter(state=SubmissionState.RECEIVED).values_list("document_id", flat=True)
+    if e.status != Status.ADMITTED:
+        return
+    # one query: each document of the programme's list, and whether it is received
+    received = list(
+        RequiredDocument.objects.filter(terms__round=e.round_id, terms__programme=e.programme_id)
+        .annotate(
+            received=Exists(
+                Submission.objects.filter(
+                    enrolment=e.pk, document=OuterRef("pk"), state=SubmissionState.RECEIVED
+                )
+            )
+        )
+        .values_list("received", flat=True)
     )
-    if e.status == Status.ADMITTED and docs.exists() and {d.pk for d in docs} <= received:
+    if received and all(received):
         e.status = Status.DOCUMENTS
         e.documents_complete_on = _today()
         if not e.sen_placement_id:  # A41.2 sets no day for SEN enrolment, only "before studies"
             e.enrol_by = rules.enrol_by(e.admitted_on, e.documents_complete_on)
         e.status_changed_at = timezone.now()
-        e.save()
+        e.save(update_fields=["status", "documents_complete_on", "enrol_by", "status_changed_at"])
 
 
 @transaction.atomic
@@ -610,7 +624,7 @@ def sign_contract(
     """A29.2: the contract from the institution's template, signed with the applicant or, when
     the applicant is a minor (date of birth from the civil registry) or lacks full legal
     capacity, with the parent or legal representative, whose identity is recorded."""
-    e = _lock(enrolment)
+    e = _lock(enrolment, "programme__institution__contract_template")
     org = e.organisation
     authorize(actor, "enrolment.manage", org)
     signed_on = signed_on or _today()
@@ -624,7 +638,10 @@ def sign_contract(
     if funding not in Funding.values:
         raise ValidationError({"funding": [_("Choose the funding.")]})
     institution = e.programme.institution
-    template = ContractTemplate.objects.filter(institution=institution).first()
+    try:  # read with the lock (one template an institution, A29.2)
+        template = institution.contract_template
+    except ContractTemplate.DoesNotExist:
+        template = None
     if template is None:
         raise RuleError(_("Keep a contract template first."), citation="A29.2")
     terms = ProgrammeTerms.objects.filter(round=e.round, programme=e.programme).first()
@@ -693,7 +710,18 @@ def sign_contract(
             challenge=_challenge_ka(signed_on),
         )
     )
-    e.save()
+    e.save(
+        update_fields=[
+            "signatory",
+            "representative_personal_number",
+            "representative_name",
+            "representative_relation",
+            "funding",
+            "contract_signed_on",
+            "contract_number",
+            "contract_pdf",
+        ]
+    )
     record(
         actor,
         "enrolment.contract",
@@ -734,6 +762,7 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
             contract_signed_on__isnull=False,
         )
         .select_related("applicant", "programme")
+        .defer("contract_pdf")
     )
     if enrolments is not None:
         qs = qs.filter(pk__in=[e.pk for e in enrolments])
@@ -782,6 +811,8 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
         pdf=pdf,
         signed=signed,
     )
+    now = timezone.now()  # the act's instant, for every student it enrols
+    groups: dict[tuple[str, dt.date], list[int]] = {}
     for e in chosen:
         e.act = act
         e.status = Status.ENROLLED
@@ -793,14 +824,23 @@ def issue_act(actor, institution: Institution, round_: Round, enrolments=None) -
             if e.sen_placement_id
             else rules.entry_by(e.contract_signed_on)
         )
-        e.status_changed_at = timezone.now()
-        e.save()
+        e.status_changed_at = now
+        groups.setdefault((e.student_status, e.entry_by), []).append(e.pk)
         _tell_applicant(
             e,
             ENROLLED,
             act=number,
             module=MODULE_FIRST if e.georgian_module else "",
             challenge=rules.challenge_notice(today),
+        )
+    # one update for each student status and A29.4 deadline (not a query per student)
+    for (student_status, entry_by), pks in groups.items():
+        Enrolment.objects.filter(pk__in=pks).update(
+            act=act,
+            status=Status.ENROLLED,
+            student_status=student_status,
+            entry_by=entry_by,
+            status_changed_at=now,
         )
     record(
         actor,
@@ -826,6 +866,7 @@ def enter_into_management_system(actor, institution: Institution, round_: Round)
             entered_at__isnull=True,
         )
         .select_related("applicant", "programme", "act")
+        .defer("contract_pdf")
         .order_by("pk")
     )
     if not chosen:
@@ -851,7 +892,12 @@ def enter_into_management_system(actor, institution: Institution, round_: Round)
     for e in chosen:
         e.entered_at, e.entry_reference = now, receipt.id
         e.entry_late = today > e.entry_by
-        e.save(update_fields=["entered_at", "entry_reference", "entry_late"])
+    for late in (False, True):  # one update for those on time, one for the late
+        pks = [e.pk for e in chosen if e.entry_late is late]
+        if pks:
+            Enrolment.objects.filter(pk__in=pks).update(
+                entered_at=now, entry_reference=receipt.id, entry_late=late
+            )
     record(
         actor,
         "enrolment.entered",
@@ -883,7 +929,7 @@ def close(actor, enrolment: Enrolment, *, declined: bool, reason: str) -> Enrolm
     e.status = Status.DECLINED if declined else Status.LAPSED
     e.closed_reason = reason
     e.status_changed_at = timezone.now()
-    e.save()
+    e.save(update_fields=["status", "closed_reason", "status_changed_at"])
     record(actor, "enrolment.close", e, before=before, after=_snapshot(e), reason=reason)
     _tell_applicant(e, CLOSED, reason=reason, challenge=rules.challenge_notice(_today()))
     return e
@@ -927,8 +973,10 @@ def small_programmes(round_: Round, institution: Institution | None = None) -> d
     """A30, A31: programmes with fewer than five enrolled voucher-eligible students
     -> their eligible enrolments."""
     thresholds = _thresholds(round_)
-    qs = Enrolment.objects.filter(round=round_, status=Status.ENROLLED).select_related(
-        "programme__institution__organisation", "applicant"
+    qs = (
+        Enrolment.objects.filter(round=round_, status=Status.ENROLLED)
+        .select_related("programme__institution__organisation", "applicant")
+        .defer("contract_pdf")
     )
     if institution is not None:
         qs = qs.filter(programme__institution=institution)
