@@ -40,7 +40,12 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args, offered=(), centre=False, subsequent=False, **kwargs):
         super().__init__(*args, **kwargs)
-        if centre:
+        if centre and subsequent:  # A38: no code confirms it, the ID card presented does
+            self.fields["document_number"].help_text = _(
+                "The number printed on the ID card the person presents: without it no "
+                "registration is made or shown."
+            )
+        elif centre:
             del self.fields["document_number"]
         if subsequent:  # A38.4(b): a phone number or an email address
             self.fields["phone"].required = False

@@ -29,7 +29,12 @@ from kari.identity.registry import get_registry
 from kari.identity.validators import clean_contacts, clean_personal_number
 from kari.registration.models import Applicant
 from kari.registration.rules import check_requirements
-from kari.registration.services import Pending, _deliver_code, check_second_fact
+from kari.registration.services import (
+    DOCUMENT_HOWTO,
+    Pending,
+    _deliver_code,
+    check_second_fact,
+)
 from kari.rounds.models import Round
 
 from . import rules, selectors
@@ -471,6 +476,13 @@ def _validate_registration(
         raise ValidationError({"personal_number": exc.messages}) from exc
     if channel == Channel.CENTRE:
         authorize(actor, "sen.register", getattr(actor, "organisation", None))
+        if stage == Stage.SUBSEQUENT:
+            # A38.6: no one-time code confirms this registration, and changing an existing one
+            # shows its number and centre. The ID card the person presents is checked first,
+            # so a personal number typed at a centre reveals nothing about the SEN track.
+            if not str(data.get("document_number") or "").strip():
+                raise ValidationError({"document_number": [str(DOCUMENT_HOWTO)]})
+            check_second_fact(personal_number, data.get("document_number"))
     elif stage == Stage.SUBSEQUENT:
         raise RuleError(
             _("Subsequent-stage SEN registration is at a registration centre only (A38.1)."),

@@ -461,6 +461,7 @@ def test_a38_6_the_printout_confirms_the_registration_without_a_code(client, sen
     code = sen.programmes[0].code
     data = {
         "personal_number": PEOPLE[4][0],
+        "document_number": PEOPLE[4][1],
         "phone": "+995555100004",
         "programmes": [code],
         "education_level": "საბაზო",
@@ -476,6 +477,7 @@ def test_a38_6_the_printout_confirms_the_registration_without_a_code(client, sen
         "/staff/sen/register/subsequent/",
         {
             "personal_number": PEOPLE[4][0],
+            "document_number": PEOPLE[4][1],
             "phone": "",
             "email": "sen4@example.ge",
             "programme_1": code,
@@ -509,6 +511,7 @@ def test_a38_6_the_printout_and_the_notice_show_the_email_and_the_a38_10_conditi
         "/staff/sen/register/subsequent/",
         {
             "personal_number": PEOPLE[4][0],
+            "document_number": PEOPLE[4][1],
             "phone": "",
             "email": "sen4@example.ge",
             "programme_1": code,
@@ -583,6 +586,7 @@ def test_a38_a_change_by_another_centre_is_confirmed_audited_and_told_to_the_old
     clerk_b = make_user("clerk-rc", rc, [Role.REGISTRATION_CLERK])
     data = {
         "personal_number": PEOPLE[8][0],
+        "document_number": PEOPLE[8][1],
         "phone": "+995555199999",
         "email": "new8@example.ge",
         "programmes": [code],
@@ -597,6 +601,7 @@ def test_a38_a_change_by_another_centre_is_confirmed_audited_and_told_to_the_old
     sign_in(client, clerk_b)
     post = {
         "personal_number": PEOPLE[8][0],
+        "document_number": PEOPLE[8][1],
         "phone": "+995555199999",
         "email": "new8@example.ge",
         "programme_1": code,
@@ -622,6 +627,64 @@ def test_a38_a_change_by_another_centre_is_confirmed_audited_and_told_to_the_old
     told = Message.objects.filter(to=old_phone, body__contains=reg.number).order_by("pk").last()
     assert told is not None and rc.name_ka in told.body
     assert any(old_email in m.to and rc.name_ka in m.body for m in mailoutbox)
+
+
+def test_a38_a_personal_number_typed_at_a_centre_reveals_no_sen_registration(client, sen):
+    """Knowing a personal number proves nothing: before an existing subsequent-stage SEN
+    registration is shown for a change (A38.6 has no code), the ID card's number must match
+    the civil registry. Missing, wrong, or for an unknown person: one answer, nothing shown."""
+    from kari.accounts.models import Organisation
+    from kari.accounts.roles import OrgKind
+
+    subsequent(sen)
+    code = sen.programmes[0].code
+    reg = sen.register(9, [code], stage=Stage.SUBSEQUENT, education_level="საბაზო")
+    rc = Organisation.objects.filter(kind=OrgKind.RESOURCE_CENTRE).first()
+    clerk_b = make_user("clerk-probe", rc, [Role.REGISTRATION_CLERK])
+    entries = AuditEntry.objects.count()
+    data = {
+        "personal_number": PEOPLE[9][0],
+        "phone": "+995555188888",
+        "programmes": [code],
+        "education_level": "საბაზო",
+    }
+    answers = []
+    for pn, document in (
+        (PEOPLE[9][0], None),
+        (PEOPLE[9][0], "DOC99999"),
+        (PEOPLE[9][0], PEOPLE[10][1]),
+        ("01999999999", "DOC00009"),  # no such person in the registry
+    ):
+        extra = {} if document is None else {"document_number": document}
+        with pytest.raises(ValidationError) as e:
+            services.register_subsequent(
+                clerk_b, {**data, "personal_number": pn, **extra}, sen.round
+            )
+        assert not isinstance(e.value, services.ChangeToConfirm)
+        assert "document_number" in e.value.message_dict
+        assert reg.number not in str(e.value) and reg.centre.name_ka not in str(e.value)
+        answers.append(e.value.message_dict["document_number"])
+    assert answers[1] == answers[2] == answers[3]  # wrong or unknown: the same answer
+    reg.refresh_from_db()
+    assert (reg.version, reg.phone) == (1, "+995555100009")
+    assert AuditEntry.objects.count() == entries
+    sign_in(client, clerk_b)
+    post = {
+        "personal_number": PEOPLE[9][0],
+        "document_number": "DOC99999",
+        "phone": "+995555188888",
+        "programme_1": code,
+        "education_level": "საბაზო",
+    }
+    r = client.post("/staff/sen/register/subsequent/", post)
+    page = r.content.decode()
+    assert r.status_code == 200 and 'id="confirm-change"' not in page
+    assert reg.number not in page and 'value="+995555188888"' in page  # the input is kept
+    assert 'id="error-summary"' in page and "პირადობის მოწმობის" in page
+    r = client.get("/staff/sen/register/subsequent/")
+    assert 'name="document_number"' in r.content.decode()  # the centre asks for the ID card
+    with pytest.raises(services.ChangeToConfirm):  # with the card: the change is confirmed
+        services.register_subsequent(clerk_b, {**data, "document_number": PEOPLE[9][1]}, sen.round)
 
 
 def test_a39_2_a_reassigned_applicant_is_acquainted_only_by_the_new_host(client, sen):
