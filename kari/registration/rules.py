@@ -48,12 +48,15 @@ def chosen_programmes(round_, codes, stage=Stage.PRIMARY):
     )  # no ordering: the caller maps them by code
 
 
-def clean_person(data: dict, errors: dict) -> dict:
+def clean_person(data: dict, errors: dict, *, blind: bool = False) -> dict:
+    """The personal number and the contacts. ``blind``: the civil registry is not asked (an
+    anonymous online request whose ID card number is not proven yet learns nothing of the
+    person; ``person`` is None)."""
     out = {}
     try:
         out["personal_number"] = clean_personal_number(data.get("personal_number"))
-        person = get_registry().lookup(out["personal_number"])
-        if person is None:
+        person = None if blind else get_registry().lookup(out["personal_number"])
+        if person is None and not blind:
             errors["personal_number"] = [
                 _(
                     "The civil registry has no person with this personal number: check the "
@@ -160,10 +163,13 @@ def check_primary_combination(
             ]
 
 
-def clean_primary(data: dict, round_) -> dict:
-    """All of A15.3's data, checked. Returns the cleaned values (programmes as objects)."""
+def clean_primary(data: dict, round_, *, blind: bool = False) -> dict:
+    """All of A15.3's data, checked. Returns the cleaned values (programmes as objects).
+
+    ``blind``: only what does not depend on the person (their format, the catalogue): the
+    civil registry is not asked, so nothing is said of the person's age (A13.4(f))."""
     errors: dict[str, list[str]] = {}
-    out = clean_person(data, errors)
+    out = clean_person(data, errors, blind=blind)
     muni = str(data.get("exam_municipality") or "").strip()
     out["exam_municipality"] = Municipality.objects.filter(code=muni).first() if muni else None
     if out["exam_municipality"] is None:

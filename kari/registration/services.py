@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from kari import notify, sms
 from kari.accounts import throttle
-from kari.accounts.models import User
+from kari.accounts.models import Throttle, User
 from kari.accounts.permissions import NATIONAL, authorize
 from kari.audit.log import record
 from kari.catalogue.models import Institution, SkillsTest, SubjectGroup
@@ -159,7 +159,12 @@ def _check_actor(actor, channel: str, stage: str, personal_number: str) -> None:
         raise PermissionDenied(_("You can only change your own registration."))
 
 
-def _validate(data: dict, round_, stage: str, existing: Registration | None) -> dict:
+def _validate(
+    data: dict, round_, stage: str, existing: Registration | None, *, blind: bool = False
+) -> dict:
+    """The registration's data, checked. ``blind``: an anonymous online request whose ID card
+    number is not proven yet: only what does not depend on the person is judged (see
+    `_clean_blind`), so every such request gets the answer a person without records gets."""
     state = window(round_, stage=stage)
     if stage == SUBSEQUENT:
         if state != "registration":
@@ -171,11 +176,13 @@ def _validate(data: dict, round_, stage: str, existing: Registration | None) -> 
                 citation="A16.5",
             )
         return rules.clean_subsequent(data, round_)
-    if state is None or (state == "reranking" and existing is None):
+    if state is None or (state == "reranking" and existing is None and not blind):
         raise RuleError(
             _("Registration is closed; after the window no change is possible (A15.7)."),
             citation="A15.7",
         )
+    if blind:
+        return _clean_blind(data, round_, state)
     if state == "reranking":
         return _clean_reranking(data, round_, existing)
     clean = rules.clean_primary(data, round_)
@@ -186,6 +193,25 @@ def _validate(data: dict, round_, stage: str, existing: Registration | None) -> 
             clean["personal_number"], round_, exclude_registration=existing
         )
         _check_carried_test(clean, clean["carried_from"])
+    return clean
+
+
+def _clean_blind(data: dict, round_, state: str) -> dict:
+    """Before the second identity fact is proven (issue 11, point 2): the checks that do not
+    depend on the person's records, so a refused form still lists every problem it can.
+
+    Not asked: the civil registry (whether the number exists, the age a programme needs), the
+    registration (in the re-ranking window: registered, results published, absent) and the
+    carried-over scores (the previous round's test, languages and outcome)."""
+    if state == "reranking":  # only the programmes are taken; the rest is the registration's
+        errors: dict[str, list[str]] = {}
+        programmes = rules.clean_programmes(data.get("programmes"), round_, errors)
+        if errors:
+            raise ValidationError(errors)
+        return {"programmes": programmes}
+    clean = rules.clean_primary(data, round_, blind=True)
+    clean["carried_from"] = None
+    clean["retakes_test"] = clean["carried_over"] and bool(data.get("retakes_test"))
     return clean
 
 
@@ -327,6 +353,16 @@ def _start(
     document = str(data.get("document_number") or "").strip()
     if anonymous and not document:
         errors["document_number"] = [str(DOCUMENT_HOWTO)]
+    # Anonymous online, the ID card's number is proven first (issue 11, point 2): until it is,
+    # nothing that depends on the person's records is judged or said (`_clean_blind`).
+    proven = not anonymous
+    if anonymous and personal_number and document and "personal_number" not in errors:
+        try:
+            check_second_fact(personal_number, document, ip=ip)
+            proven = True
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
     # The applicant's record first: without one there is no registration to look for.
     applicant = (
         Applicant.objects.filter(personal_number=personal_number).first()
@@ -335,26 +371,20 @@ def _start(
     )
     existing = (
         Registration.objects.filter(applicant=applicant, round=round_, stage=stage).first()
-        if applicant is not None
+        if applicant is not None and proven
         else None
     )
     if existing is not None:
         existing.applicant = applicant
     clean: dict = {}
     try:
-        clean = _validate(data, round_, stage, existing)
+        clean = _validate(data, round_, stage, existing, blind=not proven)
     except ValidationError as exc:
         found = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         if anonymous:  # whether the registry knows the number is the second fact's answer
             found.pop("personal_number", None)
         for key, messages in found.items():
             errors.setdefault(key, []).extend(m for m in messages if m not in errors.get(key, []))
-    if anonymous and personal_number and document and "personal_number" not in errors:
-        try:
-            check_second_fact(personal_number, document)
-        except ValidationError as exc:
-            for key, messages in exc.message_dict.items():
-                errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationError(errors)
     on_record = _with_contacts(applicant)
@@ -378,21 +408,103 @@ def _start(
     return Pending(code.pk, personal_number, sent_to, warnings), plain
 
 
-def check_second_fact(personal_number: str, document_number) -> None:
+# Wrong ID card numbers (issue 11, points 2 and 4). Each limit slows down, none refuses for
+# long, and none lets one network hold up another's applicant: see `identity_wait`.
+# settings.KARI_IDENTITY_THROTTLE may override any of these.
+IDENTITY_THROTTLE = {
+    "WINDOW_SECONDS": 3600,
+    # one person's number from one address: the applicant's own typing mistakes
+    "PER_PERSON_AND_ADDRESS": 5,
+    # one address, whoever's numbers: one network guessing many people's ID cards (generous:
+    # a carrier's NAT or a registration centre is one address for many honest applicants)
+    "PER_ADDRESS": 100,
+    # one person's number from all addresses together: past it, each address has fewer free
+    # tries for that person (guessing one person's card needs many addresses)
+    "PER_PERSON": 30,
+    "PER_PERSON_AND_ADDRESS_PAST_CEILING": 1,
+    "BACKOFF_SECONDS": 30,
+    "BACKOFF_MAX_SECONDS": 900,
+}
+
+
+def _identity_conf() -> dict:
+    return IDENTITY_THROTTLE | getattr(settings, "KARI_IDENTITY_THROTTLE", {})
+
+
+def _identity_keys(personal_number: str, ip) -> tuple[str, str, str | None]:
+    """(this person from this address, this person from anywhere, this address for anyone)."""
+    person = codes.keyed_hash(personal_number)
+    return (
+        f"identity:{person}:{ip or '-'}",
+        f"identity:{person}",
+        f"identity:ip:{ip}" if ip else None,
+    )
+
+
+def _identity_counts(keys) -> dict[str, Throttle]:
+    """The keys' rows still in their window, read in one query."""
+    window = dt.timedelta(seconds=_identity_conf()["WINDOW_SECONDS"])
+    now = timezone.now()
+    rows = Throttle.objects.filter(key__in=[k for k in keys if k])
+    return {t.key: t for t in rows if now - t.first_at <= window}
+
+
+def _backoff(t: Throttle | None, free: int, c: dict) -> int:
+    """`throttle.wait` on a row already read: nothing for `free` wrong answers, then
+    BACKOFF_SECONDS after the last one, doubling, at most BACKOFF_MAX_SECONDS."""
+    if t is None or t.count < free:
+        return 0
+    delay = min(c["BACKOFF_SECONDS"] * 2 ** (t.count - free), c["BACKOFF_MAX_SECONDS"])
+    remaining = (t.last_at + dt.timedelta(seconds=delay) - timezone.now()).total_seconds()
+    return max(0, int(remaining + 0.999))
+
+
+def identity_wait(personal_number: str, ip=None) -> int:
+    """Seconds this address must still wait before its next ID card number for this person.
+
+    Counted only from this address's own wrong answers: for this person, and for anyone.
+    Another address's wrong answers never make an address wait; past the person's ceiling they
+    only leave it fewer free ones. So nobody can block an applicant who types their own card's
+    number from their own network, and guessing one person's card needs many addresses."""
+    return _identity_wait(_identity_keys(personal_number, ip))[0]
+
+
+def _identity_wait(keys) -> tuple[int, dict[str, Throttle]]:
+    c = _identity_conf()
+    pair, person, address = keys
+    rows = _identity_counts(keys)
+    free = c["PER_PERSON_AND_ADDRESS"]
+    if person in rows and rows[person].count >= c["PER_PERSON"]:
+        free = min(free, c["PER_PERSON_AND_ADDRESS_PAST_CEILING"])
+    seconds = _backoff(rows.get(pair), free, c)
+    if address:
+        seconds = max(seconds, _backoff(rows.get(address), c["PER_ADDRESS"], c))
+    return seconds, rows
+
+
+def check_second_fact(personal_number: str, document_number, *, ip=None) -> None:
     """Issue 11, point 2: online, the personal number alone proves nothing; the ID card's
     document number must match the civil registry's record. One answer whichever is wrong.
-    Wrong answers for a number slow further tries down (back-off, keyed by a hash)."""
-    key = f"identity:{codes.keyed_hash(personal_number)}"
-    seconds = throttle.wait(key, window=3600, free=5, base=30, cap=900)
+
+    Wrong answers slow further tries down (`identity_wait`), keyed by the person's hash with
+    the client's address `ip`, never by the person alone: an attacker's wrong numbers from
+    another network do not hold up the applicant's own registration."""
+    keys = _identity_keys(personal_number, ip)
+    seconds, rows = _identity_wait(keys)
     if seconds:
         raise RuleError(
             _("Too many wrong attempts. Try again in %(seconds)s seconds.") % {"seconds": seconds},
             field="document_number",
         )
     if not proves_identity(get_registry().lookup(personal_number), document_number):
-        throttle.hit(key, window=3600)
+        window = _identity_conf()["WINDOW_SECONDS"]
+        for key in keys:
+            if key:
+                throttle.hit(key, window=window)
         msg = str(IDENTITY_REFUSED)
         raise ValidationError({"personal_number": [msg], "document_number": [msg]})
+    if keys[0] in rows:  # this network's own mistakes for this person are behind it
+        throttle.clear(keys[0])
 
 
 def _payload(data: dict, clean: dict) -> dict:

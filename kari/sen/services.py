@@ -467,7 +467,7 @@ def _check_window(s: Schedule, stage: str) -> None:
 
 
 def _validate_registration(
-    actor, data: dict, round_: Round, *, stage: str, channel: str
+    actor, data: dict, round_: Round, *, stage: str, channel: str, ip=None
 ) -> tuple[dict, dict, SenRegistration | None]:
     """The checks of A37/A38 before anything is written: (payload, clean data, existing)."""
     try:
@@ -482,7 +482,7 @@ def _validate_registration(
             # so a personal number typed at a centre reveals nothing about the SEN track.
             if not str(data.get("document_number") or "").strip():
                 raise ValidationError({"document_number": [str(DOCUMENT_HOWTO)]})
-            check_second_fact(personal_number, data.get("document_number"))
+            check_second_fact(personal_number, data.get("document_number"), ip=ip)
     elif stage == Stage.SUBSEQUENT:
         raise RuleError(
             _("Subsequent-stage SEN registration is at a registration centre only (A38.1)."),
@@ -490,7 +490,7 @@ def _validate_registration(
             citation="A38.1",
         )
     else:
-        check_second_fact(personal_number, data.get("document_number"))
+        check_second_fact(personal_number, data.get("document_number"), ip=ip)
     s = _schedule(round_, stage)
     _check_window(s, stage)
     existing = SenRegistration.objects.filter(
@@ -532,7 +532,7 @@ def _start_registration(
             citation="A38.6",
         )
     payload, clean, existing = _validate_registration(
-        actor, data, round_, stage=stage, channel=channel
+        actor, data, round_, stage=stage, channel=channel, ip=ip
     )
     personal_number = payload["personal_number"]
     code, plain = codes.issue(CODE_PURPOSE, personal_number, ip=ip, payload=payload)
@@ -557,7 +557,7 @@ def start_registration(
 
 @transaction.atomic
 def register_subsequent(
-    actor, data: dict, round_: Round, *, confirm_change: str = ""
+    actor, data: dict, round_: Round, *, confirm_change: str = "", ip=None
 ) -> SenRegistration:
     """A38.1-A38.6: the registration centre registers (or, in the window, changes) a
     subsequent-stage SEN registration at the person's request („პირის მიმართვის შემთხვევაში“);
@@ -572,7 +572,7 @@ def register_subsequent(
             citation="A38.1",
         )
     payload, clean, existing = _validate_registration(
-        actor, data, round_, stage=stage, channel=Channel.CENTRE
+        actor, data, round_, stage=stage, channel=Channel.CENTRE, ip=ip
     )
     if existing is not None and confirm_change != existing.number:
         # A38 has no change-by-code (A37.7): the clerk confirms the change of an existing

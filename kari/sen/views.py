@@ -210,6 +210,7 @@ def centre_register(request, stage=Stage.PRIMARY):
                 form.service_data(),
                 round_,
                 confirm_change=request.POST.get("confirm_change", ""),
+                ip=client_ip(request),
             )
         except services.ChangeToConfirm as exc:  # GOV.UK: confirm before changing
             change = {"notice": exc.notice, "number": exc.number}
