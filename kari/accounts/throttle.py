@@ -51,27 +51,70 @@ def tally(kind: str) -> None:
 
 
 # ---------------------------------------------------------------- the staff password step
+#
+# A username is public knowledge, so failures counted per username alone would let anyone
+# keep a clerk waiting for ever (one wrong password whenever the back-off ends). Failures
+# are therefore counted per (account, address): an attacker elsewhere slows down only
+# himself. Two more budgets stay: per address (many accounts tried from one place) and a
+# generous ceiling per account across all addresses (a guessing attack spread over many
+# addresses); the ceiling never applies at an address from which the account has signed
+# in before (`KNOWN_ADDRESS_DAYS`), so the clerk's own network keeps working.
+
+_DEFAULTS = {"PER_ACCOUNT_ALL_ADDRESSES": 100, "KNOWN_ADDRESS_DAYS": 90}
 
 
 def _conf():
-    return settings.KARI_LOGIN_THROTTLE
+    return _DEFAULTS | settings.KARI_LOGIN_THROTTLE
+
+
+def _user(username: str) -> str:
+    return username.strip().lower()
+
+
+def _pair_key(username: str, ip: str | None) -> str:
+    # The address first: a key cut at 200 characters never loses the address.
+    return f"login:pair:{ip or '-'}:{_user(username)}"
+
+
+def _account_key(username: str) -> str:
+    return f"login:user:{_user(username)}"
+
+
+def _known_key(username: str, ip: str | None) -> str:
+    return f"login:known:{ip or '-'}:{_user(username)}"
+
+
+def _known_address(username: str, ip: str | None, days: int) -> bool:
+    if not ip:
+        return False
+    since = timezone.now() - dt.timedelta(days=days)
+    return Throttle.objects.filter(key=_known_key(username, ip)[:200], last_at__gte=since).exists()
 
 
 def password_wait(username: str, ip: str | None) -> int:
     c = _conf()
     common = {"window": c["WINDOW_SECONDS"], "base": c["BACKOFF_SECONDS"]}
     common["cap"] = c["BACKOFF_MAX_SECONDS"]
-    account = wait(f"login:user:{username.strip().lower()}", free=c["PER_ACCOUNT"], **common)
+    pair = wait(_pair_key(username, ip), free=c["PER_ACCOUNT"], **common)
     address = wait(f"login:ip:{ip}", free=c["PER_ADDRESS"], **common) if ip else 0
-    return max(account, address)
+    account = 0
+    if not _known_address(username, ip, c["KNOWN_ADDRESS_DAYS"]):
+        account = wait(_account_key(username), free=c["PER_ACCOUNT_ALL_ADDRESSES"], **common)
+    return max(pair, address, account)
 
 
 def password_failed(username: str, ip: str | None) -> None:
     window = _conf()["WINDOW_SECONDS"]
-    hit(f"login:user:{username.strip().lower()}", window=window)
+    hit(_pair_key(username, ip), window=window)
+    hit(_account_key(username), window=window)
     if ip:
         hit(f"login:ip:{ip}", window=window)
 
 
-def password_succeeded(username: str) -> None:
-    clear(f"login:user:{username.strip().lower()}")
+def password_succeeded(username: str, ip: str | None) -> None:
+    """The right password: this address's failures for the account are forgotten and the
+    address is remembered as the account's own. The count across addresses stays: a
+    spread-out attack goes on being slowed elsewhere."""
+    clear(_pair_key(username, ip))
+    if ip:
+        hit(_known_key(username, ip), window=_conf()["KNOWN_ADDRESS_DAYS"] * 86400)

@@ -38,7 +38,7 @@ def sign_in(request):
         username, ip = form.cleaned_data["username"], client_ip(request)
         seconds = throttle.password_wait(username, ip)
         user = None
-        if seconds:  # per account and per address, as the TOTP step (issue 11, point 4)
+        if seconds:  # issue 11, point 4: see kari.accounts.throttle
             form.add_error(
                 None,
                 _("Too many wrong attempts. Try again in %(seconds)s seconds.")
@@ -51,7 +51,7 @@ def sign_in(request):
                 form.add_error(None, _("The username or password is wrong."))
                 user = None
             else:
-                throttle.password_succeeded(username)
+                throttle.password_succeeded(username, ip)
         if user is not None:
             request.session[PENDING] = user.pk
             step = "code" if services.confirmed_device(user) else "enrol"

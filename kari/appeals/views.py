@@ -50,8 +50,17 @@ def _round(request):
     return round_
 
 
-def _view(request, organisation=None):
-    authorize(request.user, "appeals.view", organisation or request.user.organisation)
+_OWN = object()  # a page of no one object (a list): the actor's own organisation's
+
+
+def _view(request, organisation=_OWN):
+    """`appeals.view` for an object's organisation, or for a list page the actor's own. An
+    object whose organisation is missing (None) is nobody's: refused, never taken as yours."""
+    if organisation is _OWN:
+        organisation = request.user.organisation
+    elif organisation is None:
+        raise PermissionDenied(_("You can only act for your own organisation."))
+    authorize(request.user, "appeals.view", organisation)
 
 
 def _complaints(round_):
@@ -247,7 +256,10 @@ def attachment(request, pk):
     authorize_any(
         request.user, ("appeals.file", NATIONAL), ("appeals.view", a.complaint.organisation)
     )
-    return FileResponse(a.file.open("rb"), as_attachment=True, filename=a.name)
+    # the type sniffed from the content at filing, never guessed from the uploader's name
+    return FileResponse(
+        a.file.open("rb"), as_attachment=True, filename=a.name, content_type=a.content_type
+    )
 
 
 @staff_required

@@ -17,7 +17,7 @@ from kari.documents import CertificateData, Signatory
 from kari.documents import certificate_pdf as render_pdf
 from kari.files import attachment
 from kari.formerrors import apply_errors, posted_id
-from kari.staffauth import staff_required
+from kari.staffauth import is_staff_signed_in, staff_required
 
 from . import services
 from .forms import (
@@ -210,7 +210,7 @@ def certificate_pdf(request, number):
     )
     who = _applicant(request)
     if not (who and who.pk == cert.application.applicant_id):
-        if not request.user.is_authenticated:
+        if not is_staff_signed_in(request.user):  # a password alone is not a staff sign-in
             raise PermissionDenied
         authorize_any(request.user, ("cert.manage", cert.organisation))
     app, org = cert.application, cert.application.call.organisation

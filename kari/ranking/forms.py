@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kari.files import UploadField
+
 
 class FormulaForm(forms.Form):
     act_number = forms.CharField(label=_("Act number"), max_length=60)
@@ -45,7 +47,9 @@ class ApproveForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("File (CSV or XLSX)"))
+    """Bounded in size and kind (settings.KARI_UPLOADS) before anything is read."""
+
+    file = UploadField(label=_("File (CSV or XLSX)"), extensions=("csv", "xlsx"))
 
 
 class ActForm(forms.Form):

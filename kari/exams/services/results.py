@@ -24,7 +24,7 @@ from kari.audit.log import record
 from kari.registration.services import publish_scores
 from kari.rounds.deadlines import deadline
 from kari.rounds.models import Round
-from kari.tabular import ImportRejected, RowError, TableError, read_table
+from kari.tabular import ImportRejected, RowError, TableError, neutralise, read_table
 from kari.tasks import files
 
 from ..models import (
@@ -274,20 +274,15 @@ def template_job(actor, job) -> files.Outcome:
 
 
 def error_report_csv(errors) -> bytes:
-    """Every error of a refused results file, row errors first (issue 19, point 5)."""
+    """Every error of a refused results file, row errors first (issue 19, point 5). The
+    cells echo what the uploaded file held (a personal number, a column, a value): none of
+    them may run as a formula when the report is opened (kari.tabular.neutralise)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["kind", "personal_number", "line", "column", "problem"])
     for e in errors:
-        writer.writerow(
-            [
-                "cross-check" if e.check else "row",
-                e.personal_number,
-                e.line or "",
-                e.field,
-                e.message,
-            ]
-        )
+        cells = ["cross-check" if e.check else "row", e.personal_number, e.line or ""]
+        writer.writerow([neutralise(v) for v in [*cells, e.field, e.message]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
