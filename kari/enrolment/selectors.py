@@ -127,6 +127,19 @@ def entries(round_):
     )
 
 
+def to_enter(institution, round_) -> dict:
+    """A29.4: the institution's enrolled students not yet entered into the management system,
+    and how many of them are past their 3 days (what the entry would send, for its
+    confirmation)."""
+    qs = Enrolment.objects.filter(
+        round=round_,
+        programme__institution=institution,
+        status=Status.ENROLLED,
+        entered_at__isnull=True,
+    )
+    return qs.aggregate(students=Count("pk"), late=Count("pk", filter=Q(entry_by__lt=_today())))
+
+
 def figures(round_) -> list[dict]:
     """A round's enrolment figures per institution, for the ministry."""
     return list(

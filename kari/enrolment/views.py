@@ -5,11 +5,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import NATIONAL, authorize, authorize_any
 from kari.catalogue.models import Institution, Programme
+from kari.confirm import confirmation, confirmed
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.registration.views import signed_in_applicant
 from kari.rounds.services import current_round
@@ -383,9 +386,46 @@ def offer(request):
 @staff_required
 @require_POST
 def enter(request):
+    """A29.4: the institution enters its enrolled students into the management system, after a
+    confirmation: an entry cannot be taken back."""
     inst = _institution(request)
+    round_ = _round()
+    if not confirmed(request):
+        due = selectors.to_enter(inst, round_)
+        n = due["students"]
+        if not n:
+            messages.error(request, _("Every enrolled student is already entered."))
+            return redirect("enrolment:institution")
+        consequences = [
+            ngettext(
+                "%(n)s enrolled student is entered into the management system: the personal "
+                "number, name, date of birth, programme, enrolment act and contract (A29.4).",
+                "%(n)s enrolled students are entered into the management system: each one's "
+                "personal number, name, date of birth, programme, enrolment act and contract "
+                "(A29.4).",
+                n,
+            )
+            % {"n": n}
+        ]
+        if due["late"]:
+            consequences.append(
+                _("%(n)s of them are past their 3 days and are recorded as entered late.")
+                % {"n": due["late"]}
+            )
+        return confirmation(
+            request,
+            title=_("Enter the students into the management system?"),
+            facts=[
+                (_("Institution"), inst.organisation.name),
+                (_("Round"), str(round_)),
+                (_("Students to enter"), str(n)),
+            ],
+            consequences=consequences,
+            button=_("Enter the students"),
+            back=reverse("enrolment:institution"),
+        )
     try:
-        n = services.enter_into_management_system(request.user, inst, _round())
+        n = services.enter_into_management_system(request.user, inst, round_)
     except ValidationError as exc:
         errors_to_messages(request, exc)
     else:

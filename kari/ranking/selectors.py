@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from kari.exams.models import Result
 from kari.ranking.models import Admission, Ranking, RankingStatus
 
 
@@ -17,3 +18,9 @@ def admitted(round_, stage: str | None = None) -> QuerySet[Admission]:
     return Admission.objects.filter(
         ranking__round=round_, ranking__status=RankingStatus.APPROVED
     ).filter(**({"ranking__stage": stage} if stage else {}))
+
+
+def applicants_to_tell(round_) -> int:
+    """A26.2: the applicants in NAEC's current results of the round, each told when the results
+    are published (for the publication's confirmation)."""
+    return Result.objects.filter(result_import__round=round_, result_import__current=True).count()

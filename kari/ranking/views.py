@@ -9,10 +9,12 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import NATIONAL, authorize, can
 from kari.catalogue.models import Institution
+from kari.confirm import confirmation, confirmed
 from kari.exams.models import ResultImport
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.rounds.deadlines import deadline
@@ -377,8 +379,39 @@ def cutoffs(request, round_pk):
 @staff_required
 @require_POST
 def publish(request):
-    """A26.2: EMIS publishes the round's results to the applicants (notices after commit)."""
+    """A26.2: EMIS publishes the round's results to the applicants (notices after commit),
+    after a confirmation: the notices cannot be taken back."""
     round_ = _round(request)
+    if not confirmed(request):
+        authorize(request.user, "ranking.publish", NATIONAL)
+        n = selectors.applicants_to_tell(round_)
+        return confirmation(
+            request,
+            title=_("Publish the results of this round to the applicants?"),
+            facts=[(_("Round"), str(round_)), (_("Applicants to be told"), str(n))],
+            consequences=[
+                ngettext(
+                    "%(n)s applicant is told by email and SMS that the results are published.",
+                    "Each of the %(n)s applicants is told by email and SMS that the results are "
+                    "published.",
+                    n,
+                )
+                % {"n": n},
+                _(
+                    "The applicants see their scores in their cabinets, and the public statistics "
+                    "of the round are shown."
+                ),
+                _(
+                    "In the re-ranking window, until %(d)s, the applicants may change the order "
+                    "of their programmes."
+                )
+                % {"d": round_.reranking_closes.strftime("%d.%m.%Y")},
+            ],
+            button=_("Publish the results"),
+            back=reverse("ranking:home") + f"?round={round_.pk}",
+            keep=["round"],
+            action=request.get_full_path(),  # the round may come in the query
+        )
     try:
         pub = publication.publish_results(request.user, round_)
         messages.success(

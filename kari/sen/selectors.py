@@ -280,6 +280,14 @@ def hosted(institution: Institution, round_, stage: str | None = None):
     return qs.select_related("applicant").prefetch_related("choices__programme", "trials")
 
 
+def unsent_trials(institution: Institution, round_) -> int:
+    """A40.7: the institution's scored trials of the round not yet sent to the ministry (what
+    the package would send, for its confirmation)."""
+    return Trial.objects.filter(
+        commission__institution=institution, registration__round=round_, sent_on__isnull=True
+    ).count()
+
+
 def published_acts():
     return Act.objects.filter(published_at__isnull=False).order_by("-published_at")
 

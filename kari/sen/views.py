@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kari.accounts.models import User
@@ -16,6 +18,7 @@ from kari.accounts.permissions import NATIONAL, authorize, can
 from kari.accounts.roles import Role
 from kari.catalogue.models import Institution, Programme
 from kari.clientip import client_ip
+from kari.confirm import confirmation, confirmed
 from kari.formerrors import apply_errors, errors_to_messages
 from kari.identity.validators import mask_personal_number
 from kari.rounds.services import current_round
@@ -487,8 +490,38 @@ def trial(request, pk, code):
 @staff_required
 @require_POST
 def send_package(request):
+    """A40.7: the commission sends its scored trials to the ministry, after a confirmation:
+    once sent they are marked so and the ministry is told."""
     inst = _own_institution(request, "sen.trial")
     round_ = _round()
+    if not confirmed(request):
+        n = selectors.unsent_trials(inst, round_)
+        if not n:
+            messages.error(request, _("There is no scored trial to send."))
+            return redirect("sen:host")
+        return confirmation(
+            request,
+            title=_("Send the trial results to the ministry?"),
+            facts=[
+                (_("Institution"), inst.organisation.name),
+                (_("Round"), str(round_)),
+                (_("Trial results to send"), str(n)),
+            ],
+            consequences=[
+                ngettext(
+                    "The result of %(n)s trial is sent to the ministry: the scores, the analysis "
+                    "of the documents and the recommendation (A40.7).",
+                    "The results of %(n)s trials are sent to the ministry: the scores, the "
+                    "analysis of the documents and the recommendations (A40.7).",
+                    n,
+                )
+                % {"n": n},
+                _("They are marked as sent on today's date, and the ministry is told."),
+                _("The ministerial commission places the applicants by them (A40.8)."),
+            ],
+            button=_("Send to the ministry"),
+            back=reverse("sen:host"),
+        )
     for stage in Stage.values:
         try:
             n = services.send_package(request.user, inst, round_, stage)

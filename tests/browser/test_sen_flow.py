@@ -268,6 +268,12 @@ def test_A37_A40_sen_applicant_registers_is_tried_and_placed_by_the_published_ac
     expect(trial.locator("table.recommendation").first).to_contain_text(number)
     with trial.expect_navigation():
         trial.get_by_role("button", name="სამინისტროსთვის გაგზავნა").click()
+    # it cannot be undone: a confirmation first, saying how many results go (nothing sent yet)
+    expect(trial.locator("#confirm-title")).to_contain_text("სამინისტროს")
+    expect(trial.locator("#confirm-consequences")).to_contain_text("1 ტესტირების შედეგი")
+    expect(trial.locator("#confirm-cancel")).to_be_visible()
+    with trial.expect_navigation():
+        trial.locator("#confirm-button").click()
     expect(trial.locator(".messages")).to_contain_text("სამინისტროს გაეგზავნა")
 
     # 7. The ministerial commission places the applicant within the reserved places (A40.8).

@@ -141,7 +141,7 @@ def test_A26_2_emis_publishes_and_imports_cutoffs_on_the_web(rb, client):
     sign_in(client, rb.emis)
     home = client.get(f"/en/ranking/?round={rb.round.pk}").content.decode()
     assert "Publish the results" in home
-    r = client.post("/en/ranking/publish/", {"round": rb.round.pk})
+    r = client.post("/en/ranking/publish/", {"round": rb.round.pk, "confirmed": "yes"})
     assert r.status_code == 302 and ResultsPublication.objects.count() == 1
     assert "Public statistics" in client.get(f"/en/ranking/?round={rb.round.pk}").content.decode()
     year, season = previous_round_key(rb.round.year, rb.round.season)

@@ -126,7 +126,7 @@ def test_A40_4_the_commission_scores_the_trial_on_the_ministers_form_page(client
     assert r.status_code == 302, r.content.decode()[-3000:]
     assert Trial.objects.get().total == 7
     assert Trial.objects.get().documents_analysis == "დასკვნა და ცნობები წარმოდგენილია."  # A40.7
-    r = client.post("/staff/sen/host/send/")
+    r = client.post("/staff/sen/host/send/", {"confirmed": "yes"})
     assert Trial.objects.get().sent_on == TODAY
 
 
