@@ -52,3 +52,20 @@ def test_a_counter_code_waiting_to_be_sent_is_not_shown_on_the_outbox_page(clien
     plain = re.search(r"\b(\d{6})\b", waiting.first().body).group(1)
     page = _outbox(client, Status.PENDING)
     assert plain not in page and "one-time code (not shown)" in page
+
+
+def test_a_gateways_answer_echoing_a_code_is_not_shown(client, reg):
+    from django.utils import timezone
+
+    Message.objects.create(
+        channel="sms",
+        to="+995555123456",
+        body="[wiped]",
+        secret=True,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        answer='{"ok": true, "text": "code 482913"}',
+        next_attempt_at=timezone.now(),
+    )
+    page = _outbox(client, Status.SENT)
+    assert "482913" not in page and "one-time code (not shown)" in page
