@@ -217,16 +217,32 @@ KARI_SMS = {
 # One-time codes (A15.4): lifetime, attempts per code, and rate limits (issue 11, point 4).
 KARI_OTP = {
     "TTL_SECONDS": 600,
+    # Wrong guesses at one code; then it is dead. Only the holder of the code can guess at it
+    # (its id is in the requester's session; by person, codes asked from the same network).
     "MAX_ATTEMPTS": 5,
-    # Per person: this many codes an hour at once; then each next one waits BACKOFF_SECONDS,
-    # doubling, at most BACKOFF_MAX_SECONDS after the last (slowed, never refused for an hour,
-    # so nobody can block an applicant by asking for their codes).
+    # Per person AND network (client address; IPv6 by /64): this many codes an hour at once;
+    # then each next one waits BACKOFF_SECONDS, doubling, at most BACKOFF_MAX_SECONDS after that
+    # network's last. Codes asked for a person from another network never use up this budget,
+    # and never replace the code the person holds, so knowing a personal number or an email
+    # does not let anyone block its owner.
     "PER_PERSON_PER_HOUR": int(os.environ.get("KARI_OTP_PER_PERSON_PER_HOUR", "5")),
+    # Per person across all networks: beyond this many codes an hour every network backs off
+    # as above (counted from its own last code; a network's first code always goes), so
+    # flooding someone with codes needs many networks.
+    "PER_PERSON_ALL_NETWORKS_PER_HOUR": int(
+        os.environ.get("KARI_OTP_PER_PERSON_ALL_NETWORKS_PER_HOUR", "30")
+    ),
     "BACKOFF_SECONDS": 30,
     "BACKOFF_MAX_SECONDS": 300,
     # Per network: a city behind one carrier NAT, or a registration centre, on the busiest
     # registration day (~30,000 applicants nationally in a few days).
     "PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_PER_IP_PER_HOUR", "3000")),
+    # Failed code checks per network in an hour before its checks back off (from
+    # FAILED_BACKOFF_SECONDS, doubling, at most FAILED_BACKOFF_MAX_SECONDS): one network cannot
+    # guess codes at scale. Generous for a carrier NAT's typos; no person is ever locked by it.
+    "FAILED_PER_IP_PER_HOUR": int(os.environ.get("KARI_OTP_FAILED_PER_IP_PER_HOUR", "300")),
+    "FAILED_BACKOFF_SECONDS": 30,
+    "FAILED_BACKOFF_MAX_SECONDS": 900,
 }
 # Staff password step: free failures per account / per address in the window, then back-off.
 KARI_LOGIN_THROTTLE = {

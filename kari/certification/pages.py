@@ -47,6 +47,7 @@ from .models import (
 )
 
 SESSION, PENDING = "kari_cert_applicant", "kari_cert_pending"
+PENDING_CODE = "kari_cert_pending_code"  # the code's id: only its requester guesses at it
 
 
 def _applicant(request) -> CertApplicant | None:
@@ -60,7 +61,10 @@ def sign_in(request):
     if request.method == "POST" and "code" in request.POST and request.session.get(PENDING):
         try:
             who = services.sign_in(
-                request.session[PENDING], request.POST.get("code", ""), ip=client_ip(request)
+                request.session[PENDING],
+                request.POST.get("code", ""),
+                ip=client_ip(request),
+                code_id=request.session.get(PENDING_CODE),
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -74,11 +78,12 @@ def sign_in(request):
         code_form = True
     elif request.method == "POST" and form.is_valid():
         try:
-            services.request_sign_in(form.cleaned_data["email"], ip=client_ip(request))
+            code_id = services.request_sign_in(form.cleaned_data["email"], ip=client_ip(request))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             request.session[PENDING] = form.cleaned_data["email"].lower()
+            request.session[PENDING_CODE] = code_id
             code_form = True
     return render(request, "certification/sign_in.html", {"form": form, "code_form": code_form})
 
@@ -88,6 +93,7 @@ def sign_out(request):
     """A certification applicant signs out (issue 11, point 6)."""
     request.session.pop(SESSION, None)
     request.session.pop(PENDING, None)
+    request.session.pop(PENDING_CODE, None)
     request.session.cycle_key()
     return redirect("certification:calls")
 

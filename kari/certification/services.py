@@ -78,8 +78,9 @@ def call_open(call: Call, today=None) -> bool:
 # ---------------------------------------------------------------- applicants (C1, C2)
 
 
-def request_sign_in(email: str, *, ip=None) -> None:
-    """Email one-time code; the same for new and known addresses (the account is made on use)."""
+def request_sign_in(email: str, *, ip=None) -> int:
+    """Email one-time code; the same for new and known addresses (the account is made on use).
+    Returns the code's id, for the requester's session (`sign_in(code_id=...)`)."""
     email = (email or "").strip().lower()
     if "@" not in email:
         raise RuleError(_("Enter a valid email address."), field="email")
@@ -92,11 +93,12 @@ def request_sign_in(email: str, *, ip=None) -> None:
             secret=True,
             expires_at=_code.expires_at,
         )
+    return _code.pk
 
 
-def sign_in(email: str, plain: str, *, ip=None) -> CertApplicant:
+def sign_in(email: str, plain: str, *, ip=None, code_id=None) -> CertApplicant:
     email = (email or "").strip().lower()
-    codes.check("cert_sign_in", email, plain, ip=ip)
+    codes.check("cert_sign_in", email, plain, ip=ip, code_id=code_id)
     applicant, _created = CertApplicant.objects.get_or_create(email=email)
     return applicant
 

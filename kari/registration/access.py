@@ -107,12 +107,12 @@ def request_counter_code(clerk, personal_number: str, *, ip=None) -> int:
             ip=ip,
             payload={"applicant": applicant.pk if applicant else None, "clerk": clerk.pk},
         )
-        if applicant is not None:
+        if applicant is not None:  # a code: wiped from the outbox once sent, never shown
             text = notify.bilingual(COUNTER_TEXT, code=plain)
-            notify.email_on_commit(
-                [applicant.email], notify.bilingual(COUNTER_SUBJECT, sep=" / "), text
-            )
-            sms.sms_on_commit(applicant.phone, text)
+            subject = notify.bilingual(COUNTER_SUBJECT, sep=" / ")
+            until = code.expires_at
+            notify.email_on_commit([applicant.email], subject, text, secret=True, expires_at=until)
+            sms.sms_on_commit(applicant.phone, text, secret=True, expires_at=until)
         record(
             clerk,
             "registration.counter_code",
@@ -127,7 +127,7 @@ def open_at_counter(clerk, code_id: int, plain: str, *, ip=None) -> Applicant:
     """Check the code the applicant read out; the applicant the clerk may now open."""
     authorize(clerk, "registration.register", clerk.organisation)
     with transaction.atomic():
-        code, refused = codes.verify(COUNTER_PURPOSE, plain, code_id=code_id)
+        code, refused = codes.verify(COUNTER_PURPOSE, plain, code_id=code_id, ip=ip)
         if refused is None:
             applicant = Applicant.objects.filter(pk=code.payload.get("applicant") or 0).first()
             if applicant is not None and code.payload.get("clerk") == clerk.pk:

@@ -543,7 +543,7 @@ def confirm_pending(code_id: int, plain_code: str, *, ip=None) -> Registration:
     and is audited in a transaction of its own.
     """
     with transaction.atomic():
-        code, refused = codes.verify("register", plain_code, code_id=code_id)
+        code, refused = codes.verify("register", plain_code, code_id=code_id, ip=ip)
         if refused is None:
             return _write(code)
     codes.refuse("register", refused, ip, code)
@@ -772,7 +772,7 @@ def sign_in(personal_number: str, plain_code: str, *, ip=None) -> Applicant:
 def sign_in_pending(code_id: int, plain_code: str, *, ip=None) -> Applicant:
     """`sign_in()` for the code sent by `request_sign_in()` (its returned id)."""
     with transaction.atomic():
-        code, refused = codes.verify("sign_in", plain_code, code_id=code_id)
+        code, refused = codes.verify("sign_in", plain_code, code_id=code_id, ip=ip)
     if refused is None:
         applicant = Applicant.objects.filter(pk=code.payload.get("applicant") or 0).first()
         if applicant is not None:

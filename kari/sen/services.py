@@ -609,7 +609,7 @@ def confirm_registration(code_id: int, plain_code: str, *, ip=None) -> SenRegist
     """A37.6: the one-time code confirms the registration or change. A wrong code is
     counted and audited in its own transaction; a refused write does not spend the code."""
     with transaction.atomic():
-        code, refused = codes.verify(CODE_PURPOSE, plain_code, code_id=code_id)
+        code, refused = codes.verify(CODE_PURPOSE, plain_code, code_id=code_id, ip=ip)
         if refused is None:
             return _write_registration(code)
     codes.refuse(CODE_PURPOSE, refused, ip, code)

@@ -260,17 +260,21 @@ def test_C2_email_sign_in_uses_the_shared_one_time_codes(cert):
     from kari.codes.models import OneTimeCode
     from kari.codes.services import keyed_hash
 
-    services.request_sign_in(" Nino@Example.ge ", ip="10.0.0.9")
+    code_id = services.request_sign_in(" Nino@Example.ge ", ip="10.0.0.9")
     code = OneTimeCode.objects.get(purpose="cert_sign_in")
+    assert code.pk == code_id
     assert code.subject == keyed_hash("nino@example.ge")
     plain = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     assert plain not in code.code_hash
     with pytest.raises(ValidationError):
-        services.sign_in("nino@example.ge", "000000" if plain != "000000" else "111111")
+        wrong = "000000" if plain != "000000" else "111111"
+        services.sign_in("nino@example.ge", wrong, code_id=code_id)
     assert AuditEntry.objects.filter(action="otp.failed").count() == 1
-    assert services.sign_in("nino@example.ge", plain).email == "nino@example.ge"
+    with pytest.raises(ValidationError):  # the code is this address's only
+        services.sign_in("other@example.ge", plain, code_id=code_id)
+    assert services.sign_in("nino@example.ge", plain, code_id=code_id).email == "nino@example.ge"
     with pytest.raises(ValidationError):
-        services.sign_in("nino@example.ge", plain)
+        services.sign_in("nino@example.ge", plain, code_id=code_id)
 
 
 def test_alumni_directory_settings_are_a_service_with_an_audit_entry(cert):
