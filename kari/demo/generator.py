@@ -139,6 +139,20 @@ def next_schedule(anchor: dt.date, after: dict) -> dict:
     return schedule(anchor + dt.timedelta(days=21), after["enrolment_ends"] + dt.timedelta(days=30))
 
 
+def round_key(test_starts: dt.date, taken: set) -> tuple[int, str]:
+    """The year and season a demo round is filed under: its test's, or, where a round already
+    holds those (both demo rounds can test in one half-year, depending on the anchor date),
+    the next season free after them."""
+    year = test_starts.year
+    season = Season.SPRING if test_starts.month <= 6 else Season.AUTUMN
+    while (year, season) in taken:
+        if season == Season.SPRING:
+            season = Season.AUTUMN
+        else:
+            year, season = year + 1, Season.SPRING
+    return year, season
+
+
 def _phone(rng) -> str:
     prefix = rng.choice(
         ["555", "557", "558", "568", "571", "574", "577", "591", "593", "595", "599"]
@@ -579,8 +593,10 @@ class Builder:
     @transaction.atomic
     def round_with_announcements(self, institutions, sched, status_of) -> Round:
         rng = self.rng
-        season = Season.SPRING if sched["test_starts"].month <= 6 else Season.AUTUMN
-        r = Round.objects.create(year=sched["test_starts"].year, season=season, **sched)
+        year, season = round_key(
+            sched["test_starts"], set(Round.objects.values_list("year", "season"))
+        )
+        r = Round.objects.create(year=year, season=season, **sched)
         record(None, "round.create", r, after=r.schedule(), reason="demo data")
         now = timezone.now()
         for n, inst in enumerate(institutions):
