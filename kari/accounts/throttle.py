@@ -33,6 +33,12 @@ def hit(key: str, *, window: int) -> int:
 def wait(key: str, *, window: int, free: int, base: int, cap: int) -> int:
     """Seconds `key` must still wait (0: go ahead)."""
     t = Throttle.objects.filter(key=key[:200]).first()
+    return wait_for(t, window=window, free=free, base=base, cap=cap)
+
+
+def wait_for(t: Throttle | None, *, window: int, free: int, base: int, cap: int) -> int:
+    """`wait` on a key's row already read (None: no row), for callers that read several
+    keys' rows in one query."""
     now = timezone.now()
     if t is None or now - t.first_at > dt.timedelta(seconds=window) or t.count < free:
         return 0

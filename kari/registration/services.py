@@ -450,13 +450,13 @@ def _identity_counts(keys) -> dict[str, Throttle]:
 
 
 def _backoff(t: Throttle | None, free: int, c: dict) -> int:
-    """`throttle.wait` on a row already read: nothing for `free` wrong answers, then
-    BACKOFF_SECONDS after the last one, doubling, at most BACKOFF_MAX_SECONDS."""
-    if t is None or t.count < free:
-        return 0
-    delay = min(c["BACKOFF_SECONDS"] * 2 ** (t.count - free), c["BACKOFF_MAX_SECONDS"])
-    remaining = (t.last_at + dt.timedelta(seconds=delay) - timezone.now()).total_seconds()
-    return max(0, int(remaining + 0.999))
+    return throttle.wait_for(
+        t,
+        window=c["WINDOW_SECONDS"],
+        free=free,
+        base=c["BACKOFF_SECONDS"],
+        cap=c["BACKOFF_MAX_SECONDS"],
+    )
 
 
 def identity_wait(personal_number: str, ip=None) -> int:
