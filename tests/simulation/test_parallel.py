@@ -30,11 +30,24 @@ def _square(sim, part):
     return [(os.getpid(), x * x) for x in part]
 
 
+class NoConnections:
+    """Stands for django.db.connections in the forked tests. The real `close_all` would close
+    this test process's connection, which holds the shared test worlds' open transaction (the
+    next test then failed on PostgreSQL with "the connection is closed"), and a forked child
+    closing the connection it inherited would end the parent's session at the server."""
+
+    closed = 0
+
+    def close_all(self):
+        NoConnections.closed += 1
+
+
 @pytest.fixture
 def forking(monkeypatch):
     """Workers forked whatever the database (no database is used here)."""
     monkeypatch.setattr(parallel, "can_fork", lambda workers: True)
     monkeypatch.setattr(parallel, "db_cpu", lambda: 0.0)
+    monkeypatch.setattr(parallel, "connections", NoConnections())
 
 
 def test_workers_share_the_items_and_the_results_come_back_in_order(forking):
@@ -65,3 +78,16 @@ def test_without_workers_the_items_run_here():
     assert {pid for pid, _ in out} == {os.getpid()}
     assert [square for _pid, square in out] == [x * x for x in range(5)]
     assert parallel.can_fork(1) is False
+
+
+@pytest.mark.django_db
+def test_forking_leaves_the_test_process_connection_usable(forking, world):
+    """The parent closes its connections before forking (`NoConnections` counts it); this test
+    process's own connection, inside the worlds' transaction, goes on working."""
+    from kari.accounts.models import Organisation
+
+    before = Organisation.objects.count()
+    closed = NoConnections.closed
+    parallel.run(_sim(), list(range(6)), _square)
+    assert NoConnections.closed == closed + 1
+    assert Organisation.objects.count() == before
