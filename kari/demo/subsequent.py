@@ -16,6 +16,7 @@ while the centre registers them, then set back to its dates.
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from kari.audit.log import record
 from kari.catalogue import reference
@@ -94,9 +95,12 @@ def build(round_, institution, users: dict, anchor: dt.date, people: list[dict])
         act_number="01-17/42",
         act_date=round_.registration_opens,
     )
-    # A16: registered at a centre while the ministry's window was open.
+    # A16: registered at a centre while the ministry's window was open (today in Tbilisi,
+    # which late in the UTC evening is already the day after the anchor).
     window = (round_.subsequent_registration_opens, round_.subsequent_registration_closes)
-    round_.subsequent_registration_opens = round_.subsequent_registration_closes = anchor
+    today = timezone.localdate()
+    round_.subsequent_registration_opens = min(anchor, today)
+    round_.subsequent_registration_closes = max(anchor, today)
     round_.save(update_fields=["subsequent_registration_opens", "subsequent_registration_closes"])
     regs = []
     for n, person in enumerate(people[: len(SCORES)]):
