@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -120,6 +121,12 @@ class KariServer:
         raise AssertionError("could not get a TOTP code with enough validity left")
 
 
+def today() -> dt.date:
+    """Today where Kari runs (Tbilisi, UTC+4): the date its services check against, which from
+    20:00 UTC on is a day ahead of the machine's own `dt.date.today()`."""
+    return timezone.localdate()
+
+
 def _server_env(var: Path) -> dict:
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
@@ -146,7 +153,7 @@ def _copy_demo(tmp_path_factory, demo_args: list[str], var: Path) -> str:
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # the workers' base directories share this parent
-    args = ["--anchor", dt.date.today().isoformat(), *demo_args]
+    args = ["--anchor", today().isoformat(), *demo_args]
     key = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16]
     template = shared / f"kari-demo-{key}"
 

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.browser.conftest import staff_sign_in
+from tests.browser.conftest import today as kari_today
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,7 @@ def _code_sent_to(server, e164: str, after: int) -> str:
 
 
 def _minor(person) -> bool:
-    born, today = dt.date.fromisoformat(person["birth_date"]), dt.date.today()
+    born, today = dt.date.fromisoformat(person["birth_date"]), kari_today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day)) < 18
 
 
