@@ -86,6 +86,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kari.portal.context.site",
             ],
+            # {% load formerrors %}: the page's one error summary (includes/form.html loads it)
+            "libraries": {"formerrors": "kari.formerrors"},
         },
     },
 ]

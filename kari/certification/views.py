@@ -49,7 +49,7 @@ def lookup(request):
         {
             "number": request.GET.get("number", ""),
             "error": error,
-            "summary": [("#number", error)] if error else [],
+            "error_extra": [("#number", error)] if error else [],
         },
     )
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kari.accounts.permissions import NATIONAL, authorize, authorize_any, can
@@ -523,8 +524,27 @@ def results_upload(request):
             "check_count": len(checks),
             "refused": bool(row_errors or checks),
             "refused_job": refused.pk if refused else "",
+            "refused_items": _refused_items(len(row_errors), len(checks)),
         },
     )
+
+
+def _refused_items(row_error_count: int, check_count: int) -> list[tuple[str, str]]:
+    """A refused file in the page's error summary: a link to each section of its problems."""
+    items = []
+    if row_error_count:
+        n = row_error_count
+        message = ngettext("%(n)s error in the rows", "%(n)s errors in the rows", n)
+        items.append(("#row-errors", message % {"n": n}))
+    if check_count:
+        n = check_count
+        message = ngettext(
+            "%(n)s disagreement with the invitations and check-in",
+            "%(n)s disagreements with the invitations and check-in",
+            n,
+        )
+        items.append(("#cross-checks", message % {"n": n}))
+    return items
 
 
 SHOWN_ERRORS = 100

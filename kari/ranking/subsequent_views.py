@@ -41,15 +41,6 @@ def _home(round_) -> str:
     return reverse("ranking:subsequent") + f"?round={round_.pk}"
 
 
-def _summary(form) -> list[tuple[str, str]]:
-    """The error summary (GOV.UK): every problem once, each a link to its field."""
-    items = [("", str(e)) for e in form.non_field_errors()]
-    for f in form:
-        anchor = f"#{f.auto_id}" if f.widget_type != "radioselect" else f"#{f.auto_id}_0"
-        items += [(anchor, str(e)) for e in f.errors]
-    return items
-
-
 def _outcome(ranking):
     """Per programme of a document: its figures and the placed in score order."""
     if ranking is None:
@@ -77,7 +68,7 @@ def home(request):
         )
         return resp
     groups = subsequent.registrants(institution, round_)
-    summary: list[tuple[str, str]] = []
+    errors: list[tuple[str, str]] = []  # the error summary's (anchor, message) items
     ranking = subsequent.current(institution, round_)
     if request.method == "POST":
         rows, anchors, who, shown = [], {}, {}, []
@@ -99,7 +90,7 @@ def home(request):
             messages.success(request, _("%(n)s scores saved.") % {"n": n})
             return redirect(_home(round_))
         except ImportRejected as exc:
-            summary = [
+            errors = [
                 (
                     anchors.get(e.line, ""),
                     f"{who[e.line]}: {e.message}" if e.line in who else str(e.message),
@@ -111,7 +102,7 @@ def home(request):
                 for r in group["rows"]:
                     r["error"] = f"#score-{group['programme'].pk}-{r['registration']}" in bad
         except ValidationError as exc:
-            summary = [("", m) for m in exc.messages]
+            errors = [("", m) for m in exc.messages]
     schedule = SubsequentSchedule.objects.filter(institution=institution, round=round_).first()
     due = subsequent.submission_due(institution, round_) if schedule else None
     open_ = ranking is None or ranking.status in subsequent.OPEN
@@ -129,7 +120,7 @@ def home(request):
             "late": bool(due and open_ and timezone.localdate() > due),
             "submitted_late": submitted_late,
             "groups": groups,
-            "summary": summary,
+            "error_extra": errors,
             "editable": open_,
             "ranking": ranking,
             "outcome": _outcome(ranking),
@@ -242,7 +233,7 @@ def approve(request, pk):
     return render(
         request,
         "ranking/subsequent_approve.html",
-        {"ranking": ranking, "form": form, "summary": _summary(form), "back": back},
+        {"ranking": ranking, "form": form, "back": back},
     )
 
 
@@ -315,7 +306,6 @@ def review(request, pk):
         {
             "ranking": ranking,
             "form": form,
-            "summary": _summary(form),
             "problems": problems,
             "outcome": _outcome(ranking),
             "due": subsequent.review_due(ranking)

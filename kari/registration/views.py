@@ -62,14 +62,6 @@ def _initial_from(reg: Registration) -> tuple[dict, list[str]]:
     return initial, snap["programmes"]
 
 
-def _summary(form, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The error summary (GOV.UK): every problem once, in page order, each a link to its field."""
-    items = [("", str(e)) for e in form.non_field_errors()]
-    for f in form:
-        items += [(f"#{f.auto_id}", str(e)) for e in f.errors]
-    return items + extra
-
-
 def _register(request, *, channel: str, stage: str, actor, template: str):
     round_ = current_round()
     if round_ is None:
@@ -188,7 +180,8 @@ def _register(request, *, channel: str, stage: str, actor, template: str):
             "eligible": eligible,
             "eligible_count": len(eligible),
             "programme_errors": programme_errors,
-            "summary": _summary(form, [("#ranked-title", m) for m in programme_errors]),
+            # the error summary's items after the form's own (kari.formerrors)
+            "error_extra": [("#ranked-title", m) for m in programme_errors],
             "round": round_,
             "state": state,
             "existing": existing,
@@ -259,7 +252,6 @@ def _code_page(request, form, *, channel: str, resend: bool):
             "form": form,
             "channel": channel,
             "resend": resend,
-            "summary": _summary(form, []),
             "again": reverse(
                 {
                     "online": "registration:register",
@@ -426,9 +418,7 @@ def sign_in(request):
                 ),
             )
             return redirect("registration:sign_in_code")
-    return render(
-        request, "registration/sign_in.html", {"form": form, "summary": _summary(form, [])}
-    )
+    return render(request, "registration/sign_in.html", {"form": form})
 
 
 def sign_in_code(request):

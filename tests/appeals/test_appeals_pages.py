@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kari.appeals.models import Complaint, Decision
 from tests.appeals.conftest import meet
 from tests.conftest import sign_in
+from tests.error_summary import assert_error_summary
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,18 @@ def test_A25_1_proctor_files_from_the_check_in_page(client, appeals_world):
     assert c.attachments.count() == 1
     pdf = client.get(f"/appeals/complaints/{c.pk}/receipt.pdf")
     assert pdf["Content-Type"] == "application/pdf"
+
+
+def test_a_complaint_without_its_ground_links_to_the_first_ground_and_keeps_the_statement(
+    client, appeals_world
+):
+    """The one error summary (kari.formerrors): a group of radios is reached by its first."""
+    w = appeals_world
+    s = w["sittings"][0]
+    sign_in(client, w["proctor"])
+    bad = client.post(f"/en/appeals/file/{s.pk}/", {"statement": "Typed: they talked aloud"})
+    assert bad.status_code == 400
+    assert_error_summary(bad.content.decode(), "id_ground_0", "Typed: they talked aloud</textarea>")
 
 
 def test_A24_commission_pages_meet_vote_decide(client, received):

@@ -81,8 +81,9 @@ def test_A23_A25_complaint_filed_decided_and_seen_by_the_applicant(kari_server, 
     page.locator("#id_invitation_shown").check()
     with page.expect_navigation():
         page.locator("#complaint-form button[type=submit]").click()
-    if page.locator(".msg.error").count():
-        pytest.skip("not the test day any more: " + page.locator(".msg.error").first.inner_text())
+    refused = page.locator(".msg.error, .error-summary")
+    if refused.count():
+        pytest.skip("not the test day any more: " + refused.first.inner_text())
     expect(page.locator("#filed")).to_be_visible()
     number = re.search(r"P-[\d-]+", page.locator("#filed").inner_text()).group(0)
     with page.expect_download() as info:

@@ -291,8 +291,9 @@ def test_A15_7_locked_registration_refuses_a_change(kari_server, new_page):
         mark = len(_outbox(server))
         _press(page, "submit")
         expect(page).to_have_url(re.compile(r"/register/$"))
-        error = page.locator("main form .msg.error[role=alert]")
+        error = page.locator("main .error-summary[role=alert]")  # the page's one summary
         expect(error).to_contain_text("შეცვლა შეუძლებელია")
+        expect(error).to_be_focused()
         time.sleep(0.5)
         assert [m for m in _outbox(server)[mark:] if m["to"] == e164] == [], "a code was sent"
 

@@ -12,6 +12,7 @@ from kari.exams.models import Result, ResultImport
 from kari.tasks.models import FileJob
 from kari.tasks.worker import run_pending
 from tests.conftest import sign_in
+from tests.error_summary import assert_error_summary
 from tests.exams.test_exams_results import _csv, _headers, _rows, sat  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,12 @@ def test_row_errors_come_first_by_personal_number_then_the_cross_checks(sat, cli
     kinds = [r[0] for r in table[1:]]
     assert kinds == sorted(kinds, key=lambda k: k != "row") and set(kinds) == {"row", "cross-check"}
     assert {r[1] for r in table[1:] if r[0] == "row"} == set(numbers)
+    # a wrong file sent again from the refusal's page: one summary with the refusal and the field
+    wrong = SimpleUploadedFile("r.txt", b"personal_number\n", content_type="text/plain")
+    again = client.post(page["Location"], {"file": wrong}).content.decode()
+    summary = assert_error_summary(again, "id_file")
+    assert 'href="#row-errors"' in summary and 'href="#cross-checks"' in summary
+    assert 'id="error-report"' in again[again.index("data-error-summary") :].split("</div>")[0]
 
 
 def test_the_error_report_is_not_offered_without_a_refusal(sat, client):  # noqa: F811

@@ -10,6 +10,7 @@ from django.test import TestCase
 
 from kari.codes.models import OneTimeCode
 from kari.registration.models import Registration
+from tests.error_summary import assert_error_summary
 from tests.registration.conftest import primary, set_window
 from tests.registration.test_registration_services import sent_code
 
@@ -55,6 +56,14 @@ def test_one_pass_reports_every_problem_in_a_summary_that_links_to_each_field(cl
     assert html.count('class="field has-error"') >= 5  # the fields are outlined
     assert 'class="ranked has-error"' in html
     assert not OneTimeCode.objects.exists()
+
+
+def test_the_form_and_the_ranked_list_share_one_summary_and_what_was_typed_stays(client, reg):
+    data = primary(email="typed-not-an-email", phone="+995 555 98 76 54")
+    html = post(client, "/en/register/", form(data, [])).content.decode()
+    summary = assert_error_summary(html, "id_email", 'value="typed-not-an-email"')
+    assert 'href="#ranked-title"' in summary  # the page's own item, in the same summary
+    assert 'value="+995 555 98 76 54"' in html
 
 
 def test_a_foreign_language_clash_names_the_language_the_programme_needs(client, reg):
