@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.utils.translation import gettext
@@ -75,9 +78,8 @@ class LookupForm(forms.Form):
 
 class SittingActionForm(forms.Form):
     level = messages.SUCCESS  # of the message shown after the action
-
-    def submit(self, actor, sitting) -> str:
-        raise NotImplementedError
+    # each action's form defines it: the service's call, and the message for the next page
+    submit: Callable[[Any, Any], str]
 
 
 class AdmitForm(SittingActionForm):
